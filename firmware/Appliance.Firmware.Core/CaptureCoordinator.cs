@@ -1,0 +1,242 @@
+using Appliance.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Firmware.Core;
+
+/// <summary>Where the capture state machine is.</summary>
+public enum CaptureState
+{
+    Idle,
+    Armed,
+    Capturing,
+    Checking,
+}
+
+public enum CaptureOutcomeKind
+{
+    /// <summary>Nothing to do: not armed, or already busy.</summary>
+    Ignored,
+    Accepted,
+    Retake,
+    Fault,
+}
+
+public sealed record CaptureOutcome(CaptureOutcomeKind Kind, string? SeriesId = null, string[]? Reasons = null)
+{
+    public static readonly CaptureOutcome Ignored = new(CaptureOutcomeKind.Ignored);
+}
+
+/// <summary>
+/// The capture state machine: idle → armed (a job from the host) → capturing → checking →
+/// accepted (sealed, stored, queued) or retake (reason shown, counted, still armed).
+/// One transition at a time; a press while busy is ignored, not queued.
+/// </summary>
+public sealed partial class CaptureCoordinator(
+    CaptureSequencer sequencer,
+    SeriesQualityChecker checker,
+    ISeriesStore store,
+    IStatusIndicator indicator,
+    ApplianceIdentity identity,
+    StatusFeed statusFeed,
+    WorkSignal uploadSignal,
+    TimeProvider time,
+    IOptions<CaptureOptions> options,
+    ILogger<CaptureCoordinator> logger) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private CaptureJob? _job;
+    private int _retakes;
+
+    public CaptureState State { get; private set; } = CaptureState.Idle;
+
+    public CaptureJob? ArmedJob => _job;
+
+    /// <summary>Arms for a job. A newer job replaces an armed one; a job that has expired is refused.</summary>
+    public async Task<bool> ArmAsync(CaptureJob job, CancellationToken cancellationToken)
+    {
+        if (!await _gate.WaitAsync(TimeSpan.Zero, cancellationToken))
+        {
+            LogArmRefused(logger, job.JobId, "a capture is in progress");
+            return false;
+        }
+
+        try
+        {
+            if (job.ExpiresAt <= time.GetUtcNow())
+            {
+                LogArmRefused(logger, job.JobId, "the job has expired");
+                await ReportAsync("idle", job.JobId, "job expired", cancellationToken);
+                return false;
+            }
+
+            _job = job;
+            _retakes = 0;
+            State = CaptureState.Armed;
+            indicator.Show(IndicatorState.Armed);
+            LogArmed(logger, job.JobId, job.EpisodeCode);
+            await ReportAsync("armed", job.JobId, null, cancellationToken);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<CaptureOutcome> HandlePressAsync(ButtonPress press, CancellationToken cancellationToken)
+    {
+        if (!await _gate.WaitAsync(TimeSpan.Zero, cancellationToken))
+        {
+            return CaptureOutcome.Ignored;
+        }
+
+        try
+        {
+            var job = _job;
+            if (State != CaptureState.Armed || job is null)
+            {
+                LogPressIgnored(logger, State);
+                return CaptureOutcome.Ignored;
+            }
+
+            if (job.ExpiresAt <= time.GetUtcNow())
+            {
+                Disarm();
+                await ReportAsync("idle", job.JobId, "job expired", cancellationToken);
+                return CaptureOutcome.Ignored;
+            }
+
+            return await CaptureAsync(job, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<CaptureOutcome> CaptureAsync(CaptureJob job, CancellationToken cancellationToken)
+    {
+        State = CaptureState.Capturing;
+        indicator.Show(IndicatorState.Busy);
+        await ReportAsync("capturing", job.JobId, null, cancellationToken);
+        IReadOnlyList<CapturedFrame> frames;
+        try
+        {
+            frames = await sequencer.CaptureSeriesAsync(cancellationToken);
+        }
+        catch (CaptureFaultException ex)
+        {
+            State = CaptureState.Armed;
+            indicator.Show(IndicatorState.Fault);
+            LogCaptureFault(logger, ex.Message);
+            await ReportAsync("fault", job.JobId, ex.Message, cancellationToken);
+            return new CaptureOutcome(CaptureOutcomeKind.Fault, Reasons: [ex.Message]);
+        }
+
+        try
+        {
+            State = CaptureState.Checking;
+            var quality = checker.Check(frames);
+            if (!quality.Accepted)
+            {
+                _retakes++;
+                State = CaptureState.Armed;
+                indicator.Show(IndicatorState.Retake);
+                var reason = string.Join(", ", quality.Reasons);
+                LogRetake(logger, job.JobId, reason, _retakes);
+                await ReportAsync("retake", job.JobId, reason, cancellationToken);
+                return new CaptureOutcome(CaptureOutcomeKind.Retake, Reasons: quality.Reasons);
+            }
+
+            var stored = Seal(job, frames, quality);
+            await store.AddAsync(stored, cancellationToken);
+            Disarm();
+            indicator.Show(IndicatorState.Accepted);
+            LogAccepted(logger, stored.SeriesId, job.JobId, job.EpisodeCode);
+            await ReportAsync("accepted", job.JobId, null, cancellationToken, stored.SeriesId);
+            uploadSignal.Notify();
+            return new CaptureOutcome(CaptureOutcomeKind.Accepted, stored.SeriesId);
+        }
+        finally
+        {
+            // Plaintext pixels live only in memory, and only until they are sealed or refused.
+            foreach (var frame in frames)
+            {
+                Array.Clear(frame.Pixels);
+            }
+
+            if (State == CaptureState.Checking)
+            {
+                State = CaptureState.Armed;
+            }
+        }
+    }
+
+    private StoredSeries Seal(CaptureJob job, IReadOnlyList<CapturedFrame> frames, QualityReport quality)
+    {
+        var seriesId = Guid.NewGuid().ToString();
+        using var sealer = new SeriesSealer(identity.HostSealingPublicKey, identity.DeviceId, seriesId);
+        var descriptors = new FrameDescriptor[frames.Count];
+        var sealedFrames = new byte[frames.Count][];
+        for (var i = 0; i < frames.Count; i++)
+        {
+            var f = frames[i];
+            var digest = SeriesSealing.Sha256Hex(f.Pixels);
+            sealedFrames[i] = sealer.SealFrame(i, f.Pixels, digest);
+            descriptors[i] = new FrameDescriptor(i, f.Lighting, f.Width, f.Height, f.PixelFormat, digest, sealedFrames[i].Length);
+        }
+
+        var capturedAt = time.GetUtcNow();
+        var manifest = new SeriesManifest(
+            seriesId,
+            identity.DeviceId,
+            identity.FirmwareVersion,
+            job.JobId,
+            job.EpisodeCode,
+            job.BodySite,
+            job.ConsentScope,
+            capturedAt,
+            options.Value.ToCameraSettings(),
+            options.Value.CalibrationId,
+            _retakes,
+            quality,
+            sealer.Header,
+            descriptors);
+        var envelope = SeriesEnvelope.Encode(manifest, sealedFrames);
+        return new StoredSeries(seriesId, SeriesState.Queued, capturedAt, [.. descriptors.Select(d => d.Sha256)], envelope);
+    }
+
+    private void Disarm()
+    {
+        _job = null;
+        _retakes = 0;
+        State = CaptureState.Idle;
+    }
+
+    private async Task ReportAsync(string state, string? jobId, string? reason, CancellationToken cancellationToken, string? seriesId = null)
+    {
+        var depth = await store.CountAsync(cancellationToken);
+        statusFeed.Publish(new ApplianceStatus(identity.DeviceId, state, identity.FirmwareVersion, depth, time.GetUtcNow(), jobId, reason ?? seriesId));
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Armed for job {JobId}, episode {EpisodeCode}")]
+    private static partial void LogArmed(ILogger logger, string jobId, string episodeCode);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Refused to arm for job {JobId}: {Reason}")]
+    private static partial void LogArmRefused(ILogger logger, string jobId, string reason);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Button press ignored in state {State}")]
+    private static partial void LogPressIgnored(ILogger logger, CaptureState state);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Series {SeriesId} accepted for job {JobId}, episode {EpisodeCode}")]
+    private static partial void LogAccepted(ILogger logger, string seriesId, string jobId, string episodeCode);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Retake for job {JobId}: {Reasons} (retake {RetakeCount})")]
+    private static partial void LogRetake(ILogger logger, string jobId, string reasons, int retakeCount);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "Capture fault: {Reason}")]
+    private static partial void LogCaptureFault(ILogger logger, string reason);
+}

@@ -1,0 +1,60 @@
+using Appliance.Protocol;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Firmware.Core;
+
+/// <summary>
+/// Takes the two frames of a series: cross-polarised first, then non-polarised, each under its
+/// own ring only. Whatever happens (fault, cancellation, a camera that hangs) both rings are off
+/// when this returns or throws.
+/// </summary>
+public sealed class CaptureSequencer(ICamera camera, IIlluminator illuminator, TimeProvider time, IOptions<CaptureOptions> options)
+{
+    public static readonly IReadOnlyList<LightingMode> Order = [LightingMode.CrossPolarised, LightingMode.NonPolarised];
+
+    public async Task<IReadOnlyList<CapturedFrame>> CaptureSeriesAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var settings = o.ToCameraSettings();
+        var frames = new List<CapturedFrame>(Order.Count);
+        try
+        {
+            foreach (var lighting in Order)
+            {
+                illuminator.Light(lighting);
+                await Task.Delay(o.RingSettleTime, time, cancellationToken);
+                var remaining = o.MaxRingOnTime - o.RingSettleTime;
+                try
+                {
+                    frames.Add(await camera.CaptureAsync(lighting, settings, cancellationToken).WaitAsync(remaining, time, cancellationToken));
+                }
+                catch (TimeoutException ex)
+                {
+                    throw new CaptureFaultException($"camera took longer than the {o.MaxRingOnTime.TotalMilliseconds} ms ring limit", ex);
+                }
+                finally
+                {
+                    illuminator.AllOff();
+                }
+            }
+
+            return frames;
+        }
+        catch
+        {
+            foreach (var frame in frames)
+            {
+                Array.Clear(frame.Pixels);
+            }
+
+            throw;
+        }
+        finally
+        {
+            illuminator.AllOff();
+        }
+    }
+}
+
+/// <summary>The hardware failed to deliver a frame; staff see "fault" and may try again.</summary>
+public sealed class CaptureFaultException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,48 @@
+using System.Threading.Channels;
+using Appliance.Protocol;
+
+namespace Appliance.Firmware.Core;
+
+/// <summary>One frame as the camera delivered it. <see cref="Pixels"/> is patient data: never logged, cleared after sealing.</summary>
+public sealed record CapturedFrame(LightingMode Lighting, int Width, int Height, string PixelFormat, byte[] Pixels)
+{
+    public const string Rgb24 = "rgb24";
+}
+
+/// <summary>A camera that takes one frame with fixed settings (no auto exposure, gain, white balance or focus).</summary>
+public interface ICamera
+{
+    Task<CapturedFrame> CaptureAsync(LightingMode lighting, CameraSettings settings, CancellationToken cancellationToken);
+}
+
+/// <summary>The two LED rings. Implementations guarantee that lighting one ring turns the other off first.</summary>
+public interface IIlluminator
+{
+    void Light(LightingMode ring);
+
+    void AllOff();
+}
+
+/// <summary>What the status LED (and buzzer) shows staff.</summary>
+public enum IndicatorState
+{
+    Idle,
+    Armed,
+    Busy,
+    Accepted,
+    Retake,
+    Fault,
+}
+
+public interface IStatusIndicator
+{
+    void Show(IndicatorState state);
+}
+
+/// <summary>A debounced press of the capture button.</summary>
+public sealed record ButtonPress(DateTimeOffset At);
+
+public interface ITriggerButton
+{
+    ChannelReader<ButtonPress> Presses { get; }
+}

@@ -1,0 +1,72 @@
+using Appliance.Protocol;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Firmware.Core;
+
+/// <summary>
+/// The on-device checks that decide accepted or retake. A first set: exposure on both frames and
+/// glare in the cross-polarised frame. Focus and motion join them with the appliance work.
+/// </summary>
+public sealed class SeriesQualityChecker(IOptions<QualityOptions> options)
+{
+    public const string TooDark = "too dark";
+    public const string Overexposed = "overexposed";
+    public const string Glare = "glare";
+
+    public QualityReport Check(IReadOnlyList<CapturedFrame> frames)
+    {
+        var o = options.Value;
+        var reasons = new List<string>();
+        double polarisedMean = 0, polarisedClipped = 0;
+        foreach (var frame in frames)
+        {
+            var (mean, clipped) = Measure(frame);
+            if (mean < o.MinMeanLevel && !reasons.Contains(TooDark))
+            {
+                reasons.Add(TooDark);
+            }
+
+            if (mean > o.MaxMeanLevel && !reasons.Contains(Overexposed))
+            {
+                reasons.Add(Overexposed);
+            }
+
+            if (frame.Lighting == LightingMode.CrossPolarised)
+            {
+                polarisedMean = mean;
+                polarisedClipped = clipped;
+                if (clipped > o.MaxPolarisedClippedFraction)
+                {
+                    reasons.Add(Glare);
+                }
+            }
+        }
+
+        return new QualityReport(reasons.Count == 0, [.. reasons], Math.Round(polarisedMean, 2), Math.Round(polarisedClipped, 5));
+    }
+
+    /// <summary>Mean luma (BT.601) and the share of pixels with any channel at 255.</summary>
+    public static (double Mean, double ClippedFraction) Measure(CapturedFrame frame)
+    {
+        if (frame.PixelFormat != CapturedFrame.Rgb24 || frame.Pixels.Length != frame.Width * frame.Height * 3)
+        {
+            throw new ArgumentException("expected a packed rgb24 frame", nameof(frame));
+        }
+
+        var p = frame.Pixels;
+        long sum = 0;
+        var clipped = 0;
+        for (var i = 0; i < p.Length; i += 3)
+        {
+            int r = p[i], g = p[i + 1], b = p[i + 2];
+            sum += (299 * r) + (587 * g) + (114 * b);
+            if (r == 255 || g == 255 || b == 255)
+            {
+                clipped++;
+            }
+        }
+
+        var pixels = frame.Width * frame.Height;
+        return (sum / 1000.0 / pixels, (double)clipped / pixels);
+    }
+}

@@ -1,0 +1,200 @@
+using Appliance.Firmware.Core;
+using Appliance.Protocol;
+
+namespace Appliance.Firmware.Devices.Camera;
+
+/// <summary>
+/// A camera that renders synthetic dermoscopic frames: skin with texture and vignetting, an
+/// irregular pigmented lesion with a darker centre, and specular glare only under the
+/// non-polarised ring. Deterministic for a given scene and frame index.
+/// </summary>
+public sealed class SimulatedCamera : ICamera
+{
+    private volatile SimulatedScene _scene = new();
+
+    /// <summary>The scene in front of the lens; tests and the demo change it between captures.</summary>
+    public SimulatedScene Scene
+    {
+        get => _scene;
+        set => _scene = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    public Task<CapturedFrame> CaptureAsync(LightingMode lighting, CameraSettings settings, CancellationToken cancellationToken)
+    {
+        var scene = _scene;
+        // The second frame of a series (non-polarised) is the one that sees any motion of the head.
+        var moved = lighting == LightingMode.NonPolarised;
+        return Task.Run(() => Render(scene, lighting, settings.Width, settings.Height, moved), cancellationToken);
+    }
+
+    /// <summary>Renders one frame; public so tests can compute the truth independently of a capture.</summary>
+    public static CapturedFrame Render(SimulatedScene scene, LightingMode lighting, int width, int height, bool applyMotion)
+    {
+        var pixels = new byte[width * height * 3];
+        var rng = new Random(scene.Seed);
+        var phase1 = rng.NextDouble() * Math.PI * 2;
+        var phase2 = rng.NextDouble() * Math.PI * 2;
+        var shortSide = Math.Min(width, height);
+        var dx = applyMotion ? scene.MotionDx : 0;
+        var dy = applyMotion ? scene.MotionDy : 0;
+        var cx = (scene.LesionCentreX * width) + dx;
+        var cy = (scene.LesionCentreY * height) + dy;
+        var radius = scene.LesionRadius * shortSide;
+        var polarised = lighting == LightingMode.CrossPolarised;
+        // Cross-polarised light sees under the surface: more saturated, no surface sheen.
+        var surfaceSheen = polarised ? 0.0 : 14.0;
+        var saturation = polarised ? 1.08 : 0.96;
+        var halfDiagonal = Math.Sqrt((width * width) + (height * height)) / 2;
+
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var sx = x - dx;
+                var sy = y - dy;
+                var texture = (ValueNoise(sx / 9.0, sy / 9.0, scene.Seed) - 0.5) * 10;
+                double r = scene.SkinTone.R + texture, g = scene.SkinTone.G + texture, b = scene.SkinTone.B + texture;
+
+                var ddx = x - cx;
+                var ddy = y - cy;
+                var dist = Math.Sqrt((ddx * ddx) + (ddy * ddy));
+                if (dist < radius * (1 + scene.LesionIrregularity) + 2)
+                {
+                    var theta = Math.Atan2(ddy, ddx);
+                    var edge = radius * (1 + (scene.LesionIrregularity * ((0.6 * Math.Sin((3 * theta) + phase1)) + (0.4 * Math.Sin((5 * theta) + phase2)))));
+                    var inside = Math.Clamp((edge - dist) / 2.0, 0, 1);
+                    if (inside > 0)
+                    {
+                        var depth = 1 - (0.35 * Math.Clamp(1 - (dist / edge), 0, 1));
+                        r = Lerp(r, scene.LesionColour.R * depth, inside);
+                        g = Lerp(g, scene.LesionColour.G * depth, inside);
+                        b = Lerp(b, scene.LesionColour.B * depth, inside);
+                    }
+                }
+
+                var mean = (r + g + b) / 3;
+                r = mean + ((r - mean) * saturation) + surfaceSheen;
+                g = mean + ((g - mean) * saturation) + surfaceSheen;
+                b = mean + ((b - mean) * saturation) + surfaceSheen;
+
+                var vx = x - (width / 2.0);
+                var vy = y - (height / 2.0);
+                var rr = Math.Sqrt((vx * vx) + (vy * vy)) / halfDiagonal;
+                var vignette = 1 - (0.18 * rr * rr);
+                var scale = vignette * scene.Brightness;
+                var i = ((y * width) + x) * 3;
+                pixels[i] = ToByte(r * scale);
+                pixels[i + 1] = ToByte(g * scale);
+                pixels[i + 2] = ToByte(b * scale);
+            }
+        }
+
+        if (!polarised || scene.GlareInCrossPolarised)
+        {
+            AddGlare(pixels, width, height, scene, dx, dy);
+        }
+
+        if (scene.BlurRadius > 0)
+        {
+            BoxBlur(pixels, width, height, scene.BlurRadius);
+        }
+
+        return new CapturedFrame(lighting, width, height, CapturedFrame.Rgb24, pixels);
+    }
+
+    private static void AddGlare(byte[] pixels, int width, int height, SimulatedScene scene, int dx, int dy)
+    {
+        var rng = new Random(scene.Seed * 31 + 1);
+        for (var s = 0; s < scene.GlareSpots; s++)
+        {
+            var gx = (int)(rng.NextDouble() * width) + dx;
+            var gy = (int)(rng.NextDouble() * height) + dy;
+            var gr = 2 + (rng.NextDouble() * 4);
+            var reach = (int)Math.Ceiling(gr * 2);
+            for (var y = Math.Max(0, gy - reach); y < Math.Min(height, gy + reach); y++)
+            {
+                for (var x = Math.Max(0, gx - reach); x < Math.Min(width, gx + reach); x++)
+                {
+                    var d = Math.Sqrt(((x - gx) * (x - gx)) + ((y - gy) * (y - gy)));
+                    // Saturated core, soft halo: a specular highlight clips the sensor.
+                    var w = d <= gr ? 1.0 : Math.Clamp(1 - ((d - gr) / gr), 0, 1) * 0.7;
+                    if (w <= 0)
+                    {
+                        continue;
+                    }
+
+                    var i = ((y * width) + x) * 3;
+                    for (var c = 0; c < 3; c++)
+                    {
+                        pixels[i + c] = w >= 1 ? (byte)255 : ToByte(Lerp(pixels[i + c], 255, w));
+                    }
+                }
+            }
+        }
+    }
+
+    private static void BoxBlur(byte[] pixels, int width, int height, int radius)
+    {
+        var tmp = new byte[pixels.Length];
+        Pass(pixels, tmp, width, height, radius, horizontal: true);
+        Pass(tmp, pixels, width, height, radius, horizontal: false);
+
+        static void Pass(byte[] src, byte[] dst, int width, int height, int radius, bool horizontal)
+        {
+            for (var y = 0; y < height; y++)
+            {
+                for (var x = 0; x < width; x++)
+                {
+                    for (var c = 0; c < 3; c++)
+                    {
+                        int sum = 0, n = 0;
+                        for (var k = -radius; k <= radius; k++)
+                        {
+                            var xx = horizontal ? x + k : x;
+                            var yy = horizontal ? y : y + k;
+                            if (xx < 0 || yy < 0 || xx >= width || yy >= height)
+                            {
+                                continue;
+                            }
+
+                            sum += src[(((yy * width) + xx) * 3) + c];
+                            n++;
+                        }
+
+                        dst[(((y * width) + x) * 3) + c] = (byte)(sum / n);
+                    }
+                }
+            }
+        }
+    }
+
+    private static double ValueNoise(double x, double y, int seed)
+    {
+        var x0 = (int)Math.Floor(x);
+        var y0 = (int)Math.Floor(y);
+        var fx = x - x0;
+        var fy = y - y0;
+        var a = Hash(x0, y0, seed);
+        var b = Hash(x0 + 1, y0, seed);
+        var c = Hash(x0, y0 + 1, seed);
+        var d = Hash(x0 + 1, y0 + 1, seed);
+        var sx = fx * fx * (3 - (2 * fx));
+        var sy = fy * fy * (3 - (2 * fy));
+        return Lerp(Lerp(a, b, sx), Lerp(c, d, sx), sy);
+    }
+
+    private static double Hash(int x, int y, int seed)
+    {
+        unchecked
+        {
+            var h = (uint)((x * 374761393) + (y * 668265263) + (seed * 982451653));
+            h = (h ^ (h >> 13)) * 1274126177;
+            h ^= h >> 16;
+            return (h & 0xFFFFFF) / (double)0xFFFFFF;
+        }
+    }
+
+    private static double Lerp(double a, double b, double t) => a + ((b - a) * t);
+
+    private static byte ToByte(double v) => (byte)Math.Clamp(Math.Round(v), 0, 255);
+}

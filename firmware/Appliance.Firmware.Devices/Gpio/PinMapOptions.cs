@@ -1,0 +1,46 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Appliance.Firmware.Devices.Gpio;
+
+/// <summary>
+/// Section <c>Gpio</c>: the pin map in BCM numbering. The defaults match
+/// <c>hardware/wiring.md</c>; an appliance wired differently changes them here.
+/// </summary>
+public sealed class PinMapOptions : IValidatableObject
+{
+    public const string Section = "Gpio";
+
+    /// <summary>Capture button, active low with the internal pull-up.</summary>
+    [Range(0, 27)]
+    public int CaptureButtonPin { get; set; } = 17;
+
+    /// <summary>Cross-polarised ring driver (MOSFET gate, active high). BCM 18 is PWM0 for later brightness control.</summary>
+    [Range(0, 27)]
+    public int CrossPolarisedRingPin { get; set; } = 18;
+
+    /// <summary>Non-polarised ring driver (active high). BCM 13 is PWM1.</summary>
+    [Range(0, 27)]
+    public int NonPolarisedRingPin { get; set; } = 13;
+
+    [Range(0, 27)]
+    public int StatusRedPin { get; set; } = 22;
+
+    [Range(0, 27)]
+    public int StatusGreenPin { get; set; } = 23;
+
+    [Range(0, 27)]
+    public int StatusBluePin { get; set; } = 24;
+
+    /// <summary>Edges closer together than this after a press belong to the same press.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan ButtonDebounce { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        int[] pins = [CaptureButtonPin, CrossPolarisedRingPin, NonPolarisedRingPin, StatusRedPin, StatusGreenPin, StatusBluePin];
+        if (pins.Distinct().Count() != pins.Length)
+        {
+            yield return new ValidationResult("Every GPIO function needs its own pin; two share one.", [nameof(CaptureButtonPin)]);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+using System.Text.Json.Serialization;
+
+namespace Appliance.Protocol;
+
+/// <summary>Which LED ring lit a frame.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<LightingMode>))]
+public enum LightingMode
+{
+    CrossPolarised,
+    NonPolarised,
+}
+
+/// <summary>What the patient agreed the images may be used for (guidance Standard 1).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ConsentScope>))]
+public enum ConsentScope
+{
+    DirectCare,
+    DirectCareAndTeaching,
+}
+
+/// <summary>
+/// Host → device: arm for one series. Carries only a pseudonymous episode code; the patient
+/// identifier never leaves the host.
+/// </summary>
+public sealed record CaptureJob(
+    string JobId,
+    string EpisodeCode,
+    string BodySite,
+    ConsentScope ConsentScope,
+    DateTimeOffset IssuedAt,
+    DateTimeOffset ExpiresAt)
+{
+    public string? Validate()
+    {
+        if (string.IsNullOrWhiteSpace(JobId) || JobId.Length > 64)
+        {
+            return "jobId missing or longer than 64 characters";
+        }
+
+        if (string.IsNullOrWhiteSpace(EpisodeCode) || EpisodeCode.Length > 64)
+        {
+            return "episodeCode missing or longer than 64 characters";
+        }
+
+        if (string.IsNullOrWhiteSpace(BodySite) || BodySite.Length > 64)
+        {
+            return "bodySite missing or longer than 64 characters";
+        }
+
+        return ExpiresAt <= IssuedAt ? "expiresAt is not after issuedAt" : null;
+    }
+}
+
+/// <summary>Host → device on the command topic. One kind today; wipe joins it with the fleet work.</summary>
+public sealed record HostCommand(string Kind, CaptureJob? CaptureJob)
+{
+    public const string CaptureJobKind = "capture-job";
+
+    public string? Validate() => Kind switch
+    {
+        CaptureJobKind when CaptureJob is null => "capture-job command without captureJob",
+        CaptureJobKind => CaptureJob.Validate(),
+        _ => $"unknown command kind '{Kind}'",
+    };
+}
+
+/// <summary>The fixed settings a frame was taken with (no auto anything).</summary>
+public sealed record CameraSettings(
+    int Width,
+    int Height,
+    TimeSpan Exposure,
+    double AnalogueGain,
+    double RedGain,
+    double BlueGain,
+    double LensPosition);
+
+/// <summary>On-device quality results for one series.</summary>
+public sealed record QualityReport(bool Accepted, string[] Reasons, double MeanLevel, double ClippedHighlightFraction);
+
+/// <summary>One sealed frame inside a series envelope, in body order.</summary>
+public sealed record FrameDescriptor(
+    int Index,
+    LightingMode Lighting,
+    int Width,
+    int Height,
+    string PixelFormat,
+    string Sha256,
+    int SealedLength);
+
+/// <summary>How the frames were sealed: X25519 with an ephemeral key per series, HKDF-SHA256, XChaCha20-Poly1305.</summary>
+public sealed record SealingHeader(string Algorithm, string EphemeralPublicKey);
+
+/// <summary>
+/// The header of a series upload. The frames follow in the envelope body, sealed to the host;
+/// the header itself travels inside mutual TLS.
+/// </summary>
+public sealed record SeriesManifest(
+    string SeriesId,
+    string DeviceId,
+    string FirmwareVersion,
+    string JobId,
+    string EpisodeCode,
+    string BodySite,
+    ConsentScope ConsentScope,
+    DateTimeOffset CapturedAt,
+    CameraSettings Camera,
+    string CalibrationId,
+    int RetakeCount,
+    QualityReport Quality,
+    SealingHeader Sealing,
+    FrameDescriptor[] Frames)
+{
+    public const int MaxFrames = 8;
+
+    public string? Validate()
+    {
+        if (!Guid.TryParse(SeriesId, out _))
+        {
+            return "seriesId is not a GUID";
+        }
+
+        if (!Protocol.DeviceId.IsValid(DeviceId))
+        {
+            return "deviceId is not a valid device id";
+        }
+
+        if (Frames is null || Frames.Length is 0 or > MaxFrames)
+        {
+            return $"a series holds 1 to {MaxFrames} frames";
+        }
+
+        if (Sealing is null || Sealing.Algorithm != SeriesSealing.Algorithm)
+        {
+            return "unknown sealing algorithm";
+        }
+
+        if (string.IsNullOrWhiteSpace(EpisodeCode) || string.IsNullOrWhiteSpace(JobId))
+        {
+            return "jobId or episodeCode missing";
+        }
+
+        for (var i = 0; i < Frames.Length; i++)
+        {
+            var f = Frames[i];
+            if (f is null || f.Index != i)
+            {
+                return $"frame {i} missing or out of order";
+            }
+
+            if (f.SealedLength <= SeriesSealing.Overhead || f.Width <= 0 || f.Height <= 0)
+            {
+                return $"frame {i} has impossible dimensions";
+            }
+
+            if (f.Sha256 is null || f.Sha256.Length != 64 || !f.Sha256.All(char.IsAsciiHexDigitLower))
+            {
+                return $"frame {i} digest is not lower-case hex SHA-256";
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>Host → device: the series is filed and verified; the appliance may delete its copy.</summary>
+public sealed record FiledReceipt(string SeriesId, string DeviceId, DateTimeOffset FiledAt, string[] FrameSha256, string ArchiveReference);
+
+/// <summary>Device → host: what the appliance is doing now.</summary>
+public sealed record ApplianceStatus(
+    string DeviceId,
+    string State,
+    string FirmwareVersion,
+    int QueueDepth,
+    DateTimeOffset At,
+    string? JobId = null,
+    string? Reason = null)
+{
+    public string? Validate() =>
+        !Protocol.DeviceId.IsValid(DeviceId) ? "deviceId is not a valid device id"
+        : string.IsNullOrWhiteSpace(State) || State.Length > 32 ? "state missing or too long"
+        : QueueDepth < 0 ? "queueDepth is negative"
+        : null;
+}

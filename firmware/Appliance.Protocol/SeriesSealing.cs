@@ -1,0 +1,152 @@
+using System.Security.Cryptography;
+using System.Text;
+using NSec.Cryptography;
+using NSecPublicKey = NSec.Cryptography.PublicKey;
+
+namespace Appliance.Protocol;
+
+/// <summary>
+/// Sealing of frames to the host: an ephemeral X25519 key per series agrees a secret with the
+/// host's sealing key; HKDF-SHA256 turns it into an XChaCha20-Poly1305 key (no AES on a Pi 4).
+/// Associated data binds device, series, frame index and the plaintext digest, so a sealed
+/// frame cannot be moved to another series, slot or device without failing to open.
+/// A sealed frame is <c>nonce(24) ‖ ciphertext ‖ tag(16)</c>.
+/// </summary>
+public static class SeriesSealing
+{
+    public const string Algorithm = "X25519-HKDF-SHA256-XChaCha20Poly1305";
+    public static readonly int Overhead = Aead.NonceSize + Aead.TagSize;
+
+    internal static AeadAlgorithm Aead => AeadAlgorithm.XChaCha20Poly1305;
+    internal static KeyAgreementAlgorithm Agreement => KeyAgreementAlgorithm.X25519;
+
+    /// <summary>Makes a host sealing key pair; the private half never leaves the host.</summary>
+    public static (byte[] PrivateKey, byte[] PublicKey) CreateHostKeyPair()
+    {
+        using var key = Key.Create(Agreement, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
+        return (key.Export(KeyBlobFormat.RawPrivateKey), key.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+    }
+
+    internal static Key DeriveSeriesKey(SharedSecret secret, string seriesId, ReadOnlySpan<byte> ephemeralPublic, ReadOnlySpan<byte> hostPublic)
+    {
+        var info = new byte[32 + ephemeralPublic.Length + hostPublic.Length];
+        Encoding.ASCII.GetBytes("appliance-suite/series-seal/v1\0\0").CopyTo(info, 0);
+        ephemeralPublic.CopyTo(info.AsSpan(32));
+        hostPublic.CopyTo(info.AsSpan(32 + ephemeralPublic.Length));
+        return KeyDerivationAlgorithm.HkdfSha256.DeriveKey(secret, Encoding.UTF8.GetBytes(seriesId), info, Aead);
+    }
+
+    internal static byte[] AssociatedData(string deviceId, string seriesId, int frameIndex, string sha256Hex) =>
+        Encoding.UTF8.GetBytes($"{deviceId}\n{seriesId}\n{frameIndex}\n{sha256Hex}");
+
+    public static string Sha256Hex(ReadOnlySpan<byte> data) => Convert.ToHexStringLower(SHA256.HashData(data));
+}
+
+/// <summary>Appliance side: seals one series' frames to the host's public key.</summary>
+public sealed class SeriesSealer : IDisposable
+{
+    private readonly Key _seriesKey;
+    private readonly string _deviceId;
+    private readonly string _seriesId;
+
+    public SeriesSealer(ReadOnlySpan<byte> hostPublicKey, string deviceId, string seriesId)
+    {
+        var hostPublic = NSecPublicKey.Import(SeriesSealing.Agreement, hostPublicKey, KeyBlobFormat.RawPublicKey);
+        using var ephemeral = Key.Create(SeriesSealing.Agreement);
+        var ephemeralPublic = ephemeral.PublicKey.Export(KeyBlobFormat.RawPublicKey);
+        using var secret = SeriesSealing.Agreement.Agree(ephemeral, hostPublic)
+            ?? throw new CryptographicException("X25519 agreement failed (low-order host key?)");
+        _seriesKey = SeriesSealing.DeriveSeriesKey(secret, seriesId, ephemeralPublic, hostPublicKey);
+        _deviceId = deviceId;
+        _seriesId = seriesId;
+        Header = new SealingHeader(SeriesSealing.Algorithm, Convert.ToBase64String(ephemeralPublic));
+        // The ephemeral private key is disposed here: from now on nothing on the appliance can open these frames.
+    }
+
+    public SealingHeader Header { get; }
+
+    public byte[] SealFrame(int index, ReadOnlySpan<byte> plaintext, string sha256Hex)
+    {
+        var nonce = RandomNumberGenerator.GetBytes(SeriesSealing.Aead.NonceSize);
+        var result = new byte[nonce.Length + plaintext.Length + SeriesSealing.Aead.TagSize];
+        nonce.CopyTo(result, 0);
+        SeriesSealing.Aead.Encrypt(
+            _seriesKey,
+            nonce,
+            SeriesSealing.AssociatedData(_deviceId, _seriesId, index, sha256Hex),
+            plaintext,
+            result.AsSpan(nonce.Length));
+        return result;
+    }
+
+    public void Dispose() => _seriesKey.Dispose();
+}
+
+/// <summary>Host side: opens frames sealed to the host's private key.</summary>
+public sealed class SeriesUnsealer : IDisposable
+{
+    private readonly Key _hostKey;
+    private readonly byte[] _hostPublic;
+
+    public SeriesUnsealer(ReadOnlySpan<byte> hostPrivateKey)
+    {
+        _hostKey = Key.Import(SeriesSealing.Agreement, hostPrivateKey, KeyBlobFormat.RawPrivateKey);
+        _hostPublic = _hostKey.PublicKey.Export(KeyBlobFormat.RawPublicKey);
+    }
+
+    /// <summary>Opens every frame of a decoded series; null with a reason if any frame fails.</summary>
+    public byte[][]? TryOpen(SeriesManifest manifest, IReadOnlyList<ReadOnlyMemory<byte>> sealedFrames, out string error)
+    {
+        byte[] ephemeralPublic;
+        try
+        {
+            ephemeralPublic = Convert.FromBase64String(manifest.Sealing.EphemeralPublicKey);
+        }
+        catch (FormatException)
+        {
+            error = "ephemeral public key is not base64";
+            return null;
+        }
+
+        if (!NSecPublicKey.TryImport(SeriesSealing.Agreement, ephemeralPublic, KeyBlobFormat.RawPublicKey, out var ephemeral) || ephemeral is null)
+        {
+            error = "ephemeral public key is not an X25519 key";
+            return null;
+        }
+
+        using var secret = SeriesSealing.Agreement.Agree(_hostKey, ephemeral);
+        if (secret is null)
+        {
+            error = "X25519 agreement failed";
+            return null;
+        }
+
+        using var key = SeriesSealing.DeriveSeriesKey(secret, manifest.SeriesId, ephemeralPublic, _hostPublic);
+        var frames = new byte[manifest.Frames.Length][];
+        var nonceSize = SeriesSealing.Aead.NonceSize;
+        foreach (var f in manifest.Frames)
+        {
+            var sealedFrame = sealedFrames[f.Index].Span;
+            var plaintext = new byte[sealedFrame.Length - SeriesSealing.Overhead];
+            var ad = SeriesSealing.AssociatedData(manifest.DeviceId, manifest.SeriesId, f.Index, f.Sha256);
+            if (!SeriesSealing.Aead.Decrypt(key, sealedFrame[..nonceSize], ad, sealedFrame[nonceSize..], plaintext))
+            {
+                error = $"frame {f.Index} fails authentication (tampered, or sealed for another key, series or slot)";
+                return null;
+            }
+
+            if (SeriesSealing.Sha256Hex(plaintext) != f.Sha256)
+            {
+                error = $"frame {f.Index} digest does not match the manifest";
+                return null;
+            }
+
+            frames[f.Index] = plaintext;
+        }
+
+        error = string.Empty;
+        return frames;
+    }
+
+    public void Dispose() => _hostKey.Dispose();
+}
