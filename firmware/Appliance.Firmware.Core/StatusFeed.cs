@@ -7,12 +7,16 @@ namespace Appliance.Firmware.Core;
 /// Status changes on their way to the host. Bounded: if the host is unreachable for long, the
 /// oldest changes are dropped; the latest state is what matters.
 /// </summary>
-public sealed class StatusFeed
+public sealed class StatusFeed(WorkSignal uplinkSignal)
 {
     private readonly Channel<ApplianceStatus> _channel = Channel.CreateBounded<ApplianceStatus>(
         new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
 
     public ChannelReader<ApplianceStatus> Reader => _channel.Reader;
 
-    public void Publish(ApplianceStatus status) => _channel.Writer.TryWrite(status);
+    public void Publish(ApplianceStatus status)
+    {
+        _channel.Writer.TryWrite(status);
+        uplinkSignal.Notify();
+    }
 }

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace Appliance.Firmware.Core;
+
+public static class CoreRegistration
+{
+    /// <summary>The capture state machine, its checks and the worker that feeds it button presses.</summary>
+    public static IHostApplicationBuilder AddApplianceCore(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<CaptureOptions>().Bind(builder.Configuration.GetSection(CaptureOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<QualityOptions>().Bind(builder.Configuration.GetSection(QualityOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<WorkSignal>();
+        builder.Services.AddSingleton<StatusFeed>();
+        builder.Services.AddSingleton<CaptureSequencer>();
+        builder.Services.AddSingleton<SeriesQualityChecker>();
+        builder.Services.AddSingleton<CaptureCoordinator>();
+        builder.Services.AddHostedService<CaptureWorker>();
+        return builder;
+    }
+}

@@ -1,0 +1,26 @@
+using Appliance.Firmware.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Firmware.Storage;
+
+public static class StorageRegistration
+{
+    /// <summary>
+    /// The sealed-series store. <paramref name="dataFolder"/> anchors a relative path;
+    /// <paramref name="secret"/> yields the device's store secret (from its bundle, never from configuration).
+    /// </summary>
+    public static IHostApplicationBuilder AddApplianceStorage(this IHostApplicationBuilder builder, string dataFolder, Func<IServiceProvider, string> secret)
+    {
+        builder.Services.AddOptions<StoreOptions>().Bind(builder.Configuration.GetSection(StoreOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp =>
+        {
+            var path = Path.Combine(dataFolder, sp.GetRequiredService<IOptions<StoreOptions>>().Value.Path);
+            return new LiteDbSeriesStore(path, secret(sp));
+        });
+        builder.Services.AddSingleton<ISeriesStore>(sp => sp.GetRequiredService<LiteDbSeriesStore>());
+        return builder;
+    }
+}

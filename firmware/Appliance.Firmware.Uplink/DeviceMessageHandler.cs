@@ -1,0 +1,101 @@
+using Appliance.Firmware.Core;
+using Appliance.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Firmware.Uplink;
+
+/// <summary>
+/// Everything that arrives for this device: capture jobs and filed receipts. Anything malformed,
+/// addressed to another device or about a series we do not hold is refused with a logged reason.
+/// </summary>
+public sealed partial class DeviceMessageHandler(
+    UplinkCredentials credentials,
+    CaptureCoordinator coordinator,
+    ISeriesStore store,
+    ILogger<DeviceMessageHandler> logger)
+{
+    /// <summary>Raised after a series is confirmed filed and deleted from the store.</summary>
+    public event EventHandler<FiledReceipt>? SeriesDeleted;
+
+    public async Task HandleAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (!ApplianceTopics.TryParse(topic, out var deviceId, out var kind) || deviceId != credentials.DeviceId)
+        {
+            LogRejected(logger, topic, "not a topic of this device");
+            return;
+        }
+
+        switch (kind)
+        {
+            case ApplianceTopics.CommandKind:
+                await HandleCommandAsync(topic, payload, cancellationToken);
+                break;
+            case ApplianceTopics.ReceiptKind:
+                await HandleReceiptAsync(topic, payload, cancellationToken);
+                break;
+            default:
+                LogRejected(logger, topic, $"devices do not read '{kind}'");
+                break;
+        }
+    }
+
+    private async Task HandleCommandAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (!ProtocolJson.TryDeserialize<HostCommand>(payload.Span, out var command, out var error))
+        {
+            LogRejected(logger, topic, error);
+            return;
+        }
+
+        var invalid = command.Validate();
+        if (invalid is not null)
+        {
+            LogRejected(logger, topic, invalid);
+            return;
+        }
+
+        await coordinator.ArmAsync(command.CaptureJob!, cancellationToken);
+    }
+
+    private async Task HandleReceiptAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (!ProtocolJson.TryDeserialize<FiledReceipt>(payload.Span, out var receipt, out var error))
+        {
+            LogRejected(logger, topic, error);
+            return;
+        }
+
+        if (receipt.DeviceId != credentials.DeviceId)
+        {
+            LogRejected(logger, topic, "receipt names another device");
+            return;
+        }
+
+        var held = await store.FindAsync(receipt.SeriesId, cancellationToken);
+        if (held is null)
+        {
+            // A duplicate receipt after the series is gone is normal (a resend crossed the first receipt).
+            LogReceiptForUnknownSeries(logger, receipt.SeriesId);
+            return;
+        }
+
+        if (!held.FrameSha256.SequenceEqual(receipt.FrameSha256 ?? []))
+        {
+            LogRejected(logger, topic, $"receipt for series {receipt.SeriesId} lists other frame digests; keeping the series");
+            return;
+        }
+
+        await store.DeleteAsync(receipt.SeriesId, cancellationToken);
+        LogDeleted(logger, receipt.SeriesId, receipt.ArchiveReference);
+        SeriesDeleted?.Invoke(this, receipt);
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Rejected message on {Topic}: {Reason}")]
+    private static partial void LogRejected(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Series {SeriesId} filed by the host as {ArchiveReference}; deleted from the appliance")]
+    private static partial void LogDeleted(ILogger logger, string seriesId, string archiveReference);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Receipt for series {SeriesId}, which is no longer held")]
+    private static partial void LogReceiptForUnknownSeries(ILogger logger, string seriesId);
+}

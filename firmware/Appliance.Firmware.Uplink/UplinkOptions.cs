@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Appliance.Firmware.Uplink;
+
+/// <summary>Section <c>Uplink</c>: timing of the link to the host's broker.</summary>
+public sealed class UplinkOptions
+{
+    public const string Section = "Uplink";
+
+    [Range(typeof(TimeSpan), "00:00:05", "00:10:00")]
+    public TimeSpan KeepAlive { get; set; } = TimeSpan.FromSeconds(15);
+
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan ReconnectDelayMin { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ReconnectDelayMax { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A series sent but not confirmed filed within this time is sent again (filing is idempotent).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ReceiptTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the broker keeps this device's session (and commands queued for it) while it is offline.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "90.00:00:00")]
+    public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often the worker looks at the store even without a wake-up.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>Who the appliance is on the wire and where the broker is; from the provisioning bundle.</summary>
+public sealed record UplinkCredentials(
+    string DeviceId,
+    X509Certificate2 ClientCertificate,
+    X509Certificate2 CaCertificate,
+    string BrokerHost,
+    int BrokerPort);

@@ -1,0 +1,47 @@
+using Appliance.Firmware.Core;
+using Appliance.Firmware.Devices;
+using Appliance.Firmware.Storage;
+using Appliance.Firmware.Uplink;
+using Appliance.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Appliance.Firmware;
+
+public static class FirmwareRegistration
+{
+    /// <summary>
+    /// The whole appliance. Used by <c>Program</c> on the Pi and, unchanged, by the demo and the
+    /// end-to-end tests with <c>Devices:Mode=Simulated</c>.
+    /// </summary>
+    public static IHostApplicationBuilder AddApplianceFirmware(this IHostApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(FirmwareOptions.Section).Get<FirmwareOptions>() ?? new FirmwareOptions();
+        var dataFolder = Path.GetFullPath(options.DataFolder);
+        var bundlePath = Path.Combine(dataFolder, options.BundlePath);
+
+        builder.Services.AddSingleton(_ => ProvisioningBundleLoader.Load(bundlePath));
+        builder.Services.AddSingleton(sp =>
+        {
+            var bundle = sp.GetRequiredService<ProvisioningBundle>();
+            return new ApplianceIdentity(bundle.DeviceId, ApplianceIdentity.CurrentFirmwareVersion, Convert.FromBase64String(bundle.HostSealingPublicKey));
+        });
+        builder.Services.AddSingleton(sp =>
+        {
+            var bundle = sp.GetRequiredService<ProvisioningBundle>();
+            return new UplinkCredentials(
+                bundle.DeviceId,
+                MutualTls.LoadWithKey(bundle.CertificatePem, bundle.PrivateKeyPem),
+                MutualTls.LoadCertificate(bundle.CaCertificatePem),
+                bundle.BrokerHost,
+                bundle.BrokerPort);
+        });
+
+        builder.AddApplianceCore();
+        builder.AddApplianceDevices();
+        builder.AddApplianceStorage(dataFolder, sp => sp.GetRequiredService<ProvisioningBundle>().StoreSecret);
+        builder.AddApplianceUplink();
+        builder.Services.AddSystemd();
+        return builder;
+    }
+}

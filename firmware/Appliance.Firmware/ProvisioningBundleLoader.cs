@@ -1,0 +1,24 @@
+using Appliance.Protocol;
+
+namespace Appliance.Firmware;
+
+/// <summary>Reads and checks the bundle the host's <c>provision</c> command wrote for this appliance.</summary>
+public static class ProvisioningBundleLoader
+{
+    public static ProvisioningBundle Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException(
+                $"This appliance is not provisioned: no bundle at {path}. Provision it on the host (appliance-host provision <device-id>) and install the bundle there.");
+        }
+
+        if (!ProtocolJson.TryDeserialize<ProvisioningBundle>(File.ReadAllBytes(path), out var bundle, out var error))
+        {
+            throw new InvalidOperationException($"The provisioning bundle at {path} is unreadable: {error}");
+        }
+
+        var invalid = bundle.Validate();
+        return invalid is null ? bundle : throw new InvalidOperationException($"The provisioning bundle at {path} is invalid: {invalid}");
+    }
+}
