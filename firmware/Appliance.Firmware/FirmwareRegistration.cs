@@ -3,6 +3,7 @@ using Appliance.Firmware.Devices;
 using Appliance.Firmware.Storage;
 using Appliance.Firmware.Uplink;
 using Appliance.Protocol;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
