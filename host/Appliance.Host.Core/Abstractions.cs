@@ -1,0 +1,79 @@
+using Appliance.Protocol;
+
+namespace Appliance.Host.Core;
+
+/// <summary>One filed frame: where its encrypted file is and what it must hash to.</summary>
+public sealed record FiledFrame(int Index, LightingMode Lighting, int Width, int Height, string PixelFormat, string Sha256, string StoredAs);
+
+/// <summary>A series as the archive holds it, with the patient link restored from the job.</summary>
+public sealed record FiledSeries(
+    string SeriesId,
+    string DeviceId,
+    string JobId,
+    string EpisodeCode,
+    string PatientId,
+    string BodySite,
+    ConsentScope ConsentScope,
+    DateTimeOffset CapturedAt,
+    DateTimeOffset FiledAt,
+    string FirmwareVersion,
+    string CalibrationId,
+    int RetakeCount,
+    QualityReport Quality,
+    CameraSettings Camera,
+    IReadOnlyList<FiledFrame> Frames)
+{
+    public string ArchiveReference => $"archive:{SeriesId}";
+}
+
+/// <summary>A capture job as the host keeps it: the only place episode code and patient identifier meet.</summary>
+public sealed record CaptureJobRecord(
+    string JobId,
+    string DeviceId,
+    string EpisodeCode,
+    string PatientId,
+    string BodySite,
+    ConsentScope ConsentScope,
+    DateTimeOffset IssuedAt,
+    DateTimeOffset ExpiresAt)
+{
+    public CaptureJob ToWire() => new(JobId, EpisodeCode, BodySite, ConsentScope, IssuedAt, ExpiresAt);
+}
+
+/// <summary>The host's archive: metadata and frames, encrypted at rest.</summary>
+public interface ISeriesArchive
+{
+    Task<FiledSeries?> FindAsync(string seriesId, CancellationToken cancellationToken);
+
+    /// <summary>Stores the frames (encrypted) and the record; the record is written last, so a crash leaves no half series.</summary>
+    Task FileAsync(FiledSeries series, IReadOnlyList<byte[]> frames, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken);
+
+    /// <summary>Decrypts one frame and checks its digest.</summary>
+    Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken);
+
+    /// <summary>Where the archive lives on disk, for operators.</summary>
+    string Location { get; }
+}
+
+public interface ICaptureJobRepository
+{
+    Task AddAsync(CaptureJobRecord job, CancellationToken cancellationToken);
+
+    Task<CaptureJobRecord?> FindByEpisodeAsync(string episodeCode, CancellationToken cancellationToken);
+}
+
+/// <summary>Publishes to devices (commands, receipts) through whatever broker the host uses.</summary>
+public interface IDeviceMessagePublisher
+{
+    Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken);
+}
+
+/// <summary>The host's own key for opening sealed series; never leaves the host.</summary>
+public interface IHostSealingKey
+{
+    byte[] PublicKey { get; }
+
+    SeriesUnsealer CreateUnsealer();
+}

@@ -1,0 +1,124 @@
+using Appliance.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Host.Core.Filing;
+
+/// <summary>Why a series was not filed; the appliance keeps it and an operator sees the reason.</summary>
+public sealed record FilingRejection(string DeviceId, string? SeriesId, string Reason);
+
+/// <summary>
+/// Files an uploaded series: decode, check that it comes from the device whose topic it used,
+/// match it to its capture job, unseal, verify every frame's digest, store it encrypted, and send
+/// the device its receipt. Idempotent: a series that is already filed gets its receipt again.
+/// </summary>
+public sealed partial class SeriesFilingService(
+    ISeriesArchive archive,
+    ICaptureJobRepository jobs,
+    IHostSealingKey sealingKey,
+    IDeviceMessagePublisher publisher,
+    TimeProvider time,
+    ILogger<SeriesFilingService> logger)
+{
+    public event EventHandler<FiledSeries>? Filed;
+
+    public event EventHandler<FilingRejection>? Rejected;
+
+    /// <summary>Files one upload; never throws for bad input, only for infrastructure failures.</summary>
+    public async Task<FiledSeries?> FileAsync(string deviceId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (!SeriesEnvelope.TryDecode(payload, out var manifest, out var sealedFrames, out var error))
+        {
+            return Reject(deviceId, null, error);
+        }
+
+        if (manifest.DeviceId != deviceId)
+        {
+            return Reject(deviceId, manifest.SeriesId, $"manifest names device {manifest.DeviceId} but arrived on {deviceId}'s topic");
+        }
+
+        var existing = await archive.FindAsync(manifest.SeriesId, cancellationToken);
+        if (existing is not null)
+        {
+            if (existing.DeviceId != deviceId || !existing.Frames.Select(f => f.Sha256).SequenceEqual(manifest.Frames.Select(f => f.Sha256)))
+            {
+                return Reject(deviceId, manifest.SeriesId, "a different series with this id is already filed");
+            }
+
+            LogAlreadyFiled(logger, manifest.SeriesId, deviceId);
+            await SendReceiptAsync(existing, cancellationToken);
+            return existing;
+        }
+
+        var job = await jobs.FindByEpisodeAsync(manifest.EpisodeCode, cancellationToken);
+        if (job is null || job.DeviceId != deviceId || job.JobId != manifest.JobId)
+        {
+            return Reject(deviceId, manifest.SeriesId, "no capture job for this episode on this device");
+        }
+
+        byte[][]? frames;
+        using (var unsealer = sealingKey.CreateUnsealer())
+        {
+            frames = unsealer.TryOpen(manifest, sealedFrames, out error);
+        }
+
+        if (frames is null)
+        {
+            return Reject(deviceId, manifest.SeriesId, error);
+        }
+
+        var filed = new FiledSeries(
+            manifest.SeriesId,
+            deviceId,
+            job.JobId,
+            job.EpisodeCode,
+            job.PatientId,
+            manifest.BodySite,
+            manifest.ConsentScope,
+            manifest.CapturedAt,
+            time.GetUtcNow(),
+            manifest.FirmwareVersion,
+            manifest.CalibrationId,
+            manifest.RetakeCount,
+            manifest.Quality,
+            manifest.Camera,
+            [.. manifest.Frames.Select(f => new FiledFrame(f.Index, f.Lighting, f.Width, f.Height, f.PixelFormat, f.Sha256, string.Empty))]);
+        try
+        {
+            await archive.FileAsync(filed, frames, cancellationToken);
+        }
+        finally
+        {
+            foreach (var frame in frames)
+            {
+                Array.Clear(frame);
+            }
+        }
+
+        LogFiled(logger, filed.SeriesId, deviceId, filed.EpisodeCode, filed.Frames.Count);
+        await SendReceiptAsync(filed, cancellationToken);
+        Filed?.Invoke(this, filed);
+        return filed;
+    }
+
+    private Task SendReceiptAsync(FiledSeries filed, CancellationToken cancellationToken)
+    {
+        var receipt = new FiledReceipt(filed.SeriesId, filed.DeviceId, filed.FiledAt, [.. filed.Frames.Select(f => f.Sha256)], filed.ArchiveReference);
+        return publisher.PublishAsync(ApplianceTopics.Receipt(filed.DeviceId), ProtocolJson.Serialize(receipt), cancellationToken);
+    }
+
+    private FiledSeries? Reject(string deviceId, string? seriesId, string reason)
+    {
+        LogRejected(logger, deviceId, seriesId ?? "-", reason);
+        Rejected?.Invoke(this, new FilingRejection(deviceId, seriesId, reason));
+        return null;
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Filed series {SeriesId} from {DeviceId}, episode {EpisodeCode}, {FrameCount} frames")]
+    private static partial void LogFiled(ILogger logger, string seriesId, string deviceId, string episodeCode, int frameCount);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Rejected series {SeriesId} from {DeviceId}: {Reason}")]
+    private static partial void LogRejected(ILogger logger, string deviceId, string seriesId, string reason);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Series {SeriesId} from {DeviceId} was already filed; receipt sent again")]
+    private static partial void LogAlreadyFiled(ILogger logger, string seriesId, string deviceId);
+}

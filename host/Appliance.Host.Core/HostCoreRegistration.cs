@@ -1,0 +1,25 @@
+using Appliance.Host.Core.Filing;
+using Appliance.Host.Core.Fleet;
+using Appliance.Host.Core.Jobs;
+using Appliance.Host.Core.Provisioning;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace Appliance.Host.Core;
+
+public static class HostCoreRegistration
+{
+    public static IHostApplicationBuilder AddHostCore(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<JobOptions>().Bind(builder.Configuration.GetSection(JobOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<SeriesFilingService>();
+        builder.Services.AddSingleton<FleetState>();
+        builder.Services.AddSingleton<HostInboundHandler>();
+        builder.Services.AddSingleton<CaptureJobService>();
+        builder.Services.AddSingleton<DeviceProvisioner>();
+        return builder;
+    }
+}

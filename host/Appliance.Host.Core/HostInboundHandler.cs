@@ -1,0 +1,64 @@
+using Appliance.Host.Core.Filing;
+using Appliance.Host.Core.Fleet;
+using Appliance.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Host.Core;
+
+/// <summary>
+/// Routes every message the host reads by topic. Whatever arrives, malformed or forged, it logs
+/// a reason and returns: one bad message never stops the host serving the rest.
+/// </summary>
+public sealed partial class HostInboundHandler(SeriesFilingService filing, FleetState fleet, ILogger<HostInboundHandler> logger)
+{
+    public event EventHandler<string>? MessageRejected;
+
+    public async Task HandleAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (!ApplianceTopics.TryParse(topic, out var deviceId, out var kind))
+        {
+            Reject(topic, "not an appliance topic");
+            return;
+        }
+
+        switch (kind)
+        {
+            case ApplianceTopics.SeriesKind:
+                await filing.FileAsync(deviceId, payload, cancellationToken);
+                break;
+            case ApplianceTopics.StatusKind:
+                HandleStatus(topic, deviceId, payload.Span);
+                break;
+            default:
+                Reject(topic, $"the host does not read '{kind}'");
+                break;
+        }
+    }
+
+    private void HandleStatus(string topic, string deviceId, ReadOnlySpan<byte> payload)
+    {
+        if (!ProtocolJson.TryDeserialize<ApplianceStatus>(payload, out var status, out var error))
+        {
+            Reject(topic, error);
+            return;
+        }
+
+        var invalid = status.Validate() ?? (status.DeviceId != deviceId ? "status names another device" : null);
+        if (invalid is not null)
+        {
+            Reject(topic, invalid);
+            return;
+        }
+
+        fleet.Record(status);
+    }
+
+    private void Reject(string topic, string reason)
+    {
+        LogRejected(logger, topic, reason);
+        MessageRejected?.Invoke(this, reason);
+    }
+
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Rejected message on {Topic}: {Reason}")]
+    private static partial void LogRejected(ILogger logger, string topic, string reason);
+}

@@ -1,0 +1,56 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography;
+using Appliance.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Host.Core.Jobs;
+
+/// <summary>Section <c>Jobs</c>.</summary>
+public sealed class JobOptions
+{
+    public const string Section = "Jobs";
+
+    /// <summary>How long an appliance stays armed for a job before it must be re-sent.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan Lifetime { get; set; } = TimeSpan.FromMinutes(30);
+}
+
+/// <summary>
+/// Creates capture jobs. The patient identifier stays here; the appliance gets a random
+/// episode code that means nothing outside the host (pseudonymisation, guidance Figure 2).
+/// </summary>
+public sealed partial class CaptureJobService(
+    ICaptureJobRepository jobs,
+    IDeviceMessagePublisher publisher,
+    TimeProvider time,
+    IOptions<JobOptions> options,
+    ILogger<CaptureJobService> logger)
+{
+    private const string EpisodeAlphabet = "ABCDEFGHJKMNPQRSTVWXYZ23456789";
+
+    public async Task<CaptureJobRecord> CreateAsync(string deviceId, string patientId, string bodySite, ConsentScope consent, CancellationToken cancellationToken)
+    {
+        DeviceId.EnsureValid(deviceId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(patientId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(bodySite);
+        var now = time.GetUtcNow();
+        var job = new CaptureJobRecord(
+            Guid.NewGuid().ToString("N"),
+            deviceId,
+            "EP-" + RandomNumberGenerator.GetString(EpisodeAlphabet, 10),
+            patientId.Trim(),
+            bodySite.Trim(),
+            consent,
+            now,
+            now + options.Value.Lifetime);
+        await jobs.AddAsync(job, cancellationToken);
+        var command = new HostCommand(HostCommand.CaptureJobKind, job.ToWire());
+        await publisher.PublishAsync(ApplianceTopics.Command(deviceId), ProtocolJson.Serialize(command), cancellationToken);
+        LogJobSent(logger, job.JobId, deviceId, job.EpisodeCode);
+        return job;
+    }
+
+    [LoggerMessage(EventId = 5201, Level = LogLevel.Information, Message = "Capture job {JobId} sent to {DeviceId} as episode {EpisodeCode}")]
+    private static partial void LogJobSent(ILogger logger, string jobId, string deviceId, string episodeCode);
+}

@@ -1,0 +1,64 @@
+using System.Security.Cryptography;
+using Appliance.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Host.Core.Provisioning;
+
+/// <summary>A certificate and its private key, PEM encoded.</summary>
+public sealed record IssuedCredential(string CertificatePem, string PrivateKeyPem, string Thumbprint);
+
+/// <summary>The host's certificate authority: the only issuer the broker and appliances trust.</summary>
+public interface ICertificateAuthority
+{
+    string CaCertificatePem { get; }
+
+    /// <summary>A client certificate (ECDSA P-256, SHA-256, client auth) whose CN is the device id.</summary>
+    IssuedCredential IssueDeviceCertificate(string deviceId);
+}
+
+/// <summary>
+/// Builds a provisioning bundle: device certificate and key, the CA, the host's sealing key,
+/// the broker address and a fresh store secret. (Enrolment codes, rotation and the device
+/// registry come with the fleet work.)
+/// </summary>
+public sealed partial class DeviceProvisioner(ICertificateAuthority ca, IHostSealingKey sealingKey, ILogger<DeviceProvisioner> logger)
+{
+    public ProvisioningBundle Provision(string deviceId, string brokerHost, int brokerPort)
+    {
+        DeviceId.EnsureValid(deviceId);
+        var credential = ca.IssueDeviceCertificate(deviceId);
+        var bundle = new ProvisioningBundle(
+            ProvisioningBundle.CurrentVersion,
+            deviceId,
+            credential.CertificatePem,
+            credential.PrivateKeyPem,
+            ca.CaCertificatePem,
+            Convert.ToBase64String(sealingKey.PublicKey),
+            brokerHost,
+            brokerPort,
+            Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        LogProvisioned(logger, deviceId, credential.Thumbprint);
+        return bundle;
+    }
+
+    /// <summary>Writes a bundle readable by its owner only: it holds the device's private key.</summary>
+    public static void WriteBundle(ProvisioningBundle bundle, string path)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        using var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        stream.Write(ProtocolJson.Serialize(bundle));
+    }
+
+    [LoggerMessage(EventId = 5301, Level = LogLevel.Information, Message = "Provisioned {DeviceId} with certificate {Thumbprint}")]
+    private static partial void LogProvisioned(ILogger logger, string deviceId, string thumbprint);
+}
