@@ -94,6 +94,9 @@ public sealed class SeriesUnsealer : IDisposable
         _hostPublic = _hostKey.PublicKey.Export(KeyBlobFormat.RawPublicKey);
     }
 
+    /// <summary>The matching public key, which appliances seal to.</summary>
+    public byte[] PublicKey => (byte[])_hostPublic.Clone();
+
     /// <summary>Opens every frame of a decoded series; null with a reason if any frame fails.</summary>
     public byte[][]? TryOpen(SeriesManifest manifest, IReadOnlyList<ReadOnlyMemory<byte>> sealedFrames, out string error)
     {

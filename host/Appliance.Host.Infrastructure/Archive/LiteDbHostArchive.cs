@@ -1,0 +1,152 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Appliance.Host.Core;
+using Appliance.Protocol;
+using LiteDB;
+using JsonSerializer = System.Text.Json.JsonSerializer;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Host.Infrastructure.Archive;
+
+/// <summary>
+/// The host archive: records in an encrypted LiteDB (<c>archive/archive.db</c>), frames as files
+/// encrypted under per-series keys (<c>archive/frames/yyyy/MM/{series}/{index}.frame</c>).
+/// Frames are written and flushed first and the record last, so a crash never leaves a record
+/// pointing at missing frames. Indexed by patient identifier, episode, device and filing date.
+/// </summary>
+public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly ArchiveKeys _keys;
+    private readonly string _root;
+    private readonly LiteDatabase _db;
+    private readonly ILiteCollection<BsonDocument> _series;
+    private readonly ILiteCollection<BsonDocument> _jobs;
+
+    public LiteDbHostArchive(ArchiveKeys keys, IOptions<HostDataOptions> options)
+    {
+        _keys = keys;
+        _root = options.Value.Resolve("archive");
+        Directory.CreateDirectory(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        _db = new LiteDatabase(new ConnectionString
+        {
+            Filename = Path.Combine(_root, "archive.db"),
+            Password = keys.DatabasePassword,
+            Connection = ConnectionType.Shared,
+        });
+        _series = _db.GetCollection("series");
+        _series.EnsureIndex("patientId");
+        _series.EnsureIndex("episodeCode");
+        _series.EnsureIndex("deviceId");
+        _series.EnsureIndex("filedAt");
+        _jobs = _db.GetCollection("jobs");
+        _jobs.EnsureIndex("episodeCode", unique: true);
+    }
+
+    public string Location => _root;
+
+    public Task<FiledSeries?> FindAsync(string seriesId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var doc = _series.FindById(seriesId);
+        return Task.FromResult(doc is null ? null : ToSeries(doc));
+    }
+
+    public async Task FileAsync(FiledSeries series, IReadOnlyList<byte[]> frames, CancellationToken cancellationToken)
+    {
+        var (key, wrapped) = _keys.NewSeriesKey(series.SeriesId);
+        using (key)
+        {
+            var folder = Path.Combine(_root, "frames", series.FiledAt.ToString("yyyy"), series.FiledAt.ToString("MM"), series.SeriesId);
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var stored = new List<FiledFrame>(series.Frames.Count);
+            foreach (var frame in series.Frames)
+            {
+                var path = Path.Combine(folder, $"{frame.Index}.frame");
+                var sealedFrame = ArchiveKeys.Seal(key, frames[frame.Index], FrameAssociatedData(series.SeriesId, frame));
+                await WriteDurablyAsync(path, sealedFrame, cancellationToken);
+                stored.Add(frame with { StoredAs = Path.GetRelativePath(_root, path) });
+            }
+
+            var record = series with { Frames = stored };
+            var doc = new BsonDocument
+            {
+                ["_id"] = series.SeriesId,
+                ["patientId"] = series.PatientId,
+                ["episodeCode"] = series.EpisodeCode,
+                ["deviceId"] = series.DeviceId,
+                ["filedAt"] = series.FiledAt.UtcDateTime,
+                ["wrappedKey"] = wrapped,
+                ["record"] = JsonSerializer.Serialize(record, Json),
+            };
+            _series.Upsert(doc);
+        }
+    }
+
+    public Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<FiledSeries> list = [.. _series.Query().OrderByDescending("filedAt").Limit(max).ToEnumerable().Select(ToSeries)];
+        return Task.FromResult(list);
+    }
+
+    public async Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken)
+    {
+        var doc = _series.FindById(seriesId) ?? throw new KeyNotFoundException($"series {seriesId} is not filed");
+        var series = ToSeries(doc);
+        var frame = series.Frames.Single(f => f.Index == index);
+        var sealedFrame = await File.ReadAllBytesAsync(Path.Combine(_root, frame.StoredAs), cancellationToken);
+        using var key = _keys.UnwrapSeriesKey(seriesId, doc["wrappedKey"].AsBinary);
+        var plaintext = ArchiveKeys.Open(key, sealedFrame, FrameAssociatedData(seriesId, frame))
+            ?? throw new CryptographicException($"frame {index} of series {seriesId} fails authentication");
+        return SeriesSealing.Sha256Hex(plaintext) == frame.Sha256
+            ? plaintext
+            : throw new CryptographicException($"frame {index} of series {seriesId} does not match its digest");
+    }
+
+    public Task AddAsync(CaptureJobRecord job, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        _jobs.Insert(new BsonDocument
+        {
+            ["_id"] = job.JobId,
+            ["episodeCode"] = job.EpisodeCode,
+            ["record"] = JsonSerializer.Serialize(job, Json),
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task<CaptureJobRecord?> FindByEpisodeAsync(string episodeCode, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var doc = _jobs.FindOne(Query.EQ("episodeCode", episodeCode));
+        return Task.FromResult(doc is null ? null : JsonSerializer.Deserialize<CaptureJobRecord>(doc["record"].AsString, Json));
+    }
+
+    public void Dispose() => _db.Dispose();
+
+    private static FiledSeries ToSeries(BsonDocument doc) =>
+        JsonSerializer.Deserialize<FiledSeries>(doc["record"].AsString, Json)
+        ?? throw new InvalidDataException($"series record {doc["_id"]} is empty");
+
+    private static byte[] FrameAssociatedData(string seriesId, FiledFrame frame) =>
+        Encoding.UTF8.GetBytes($"archive-frame\n{seriesId}\n{frame.Index}\n{frame.Sha256}");
+
+    private static async Task WriteDurablyAsync(string path, byte[] content, CancellationToken cancellationToken)
+    {
+        var temp = path + ".tmp";
+        await using (var stream = new FileStream(temp, new FileStreamOptions
+        {
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        {
+            await stream.WriteAsync(content, cancellationToken);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,38 @@
+using Appliance.Host.Core;
+using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Infrastructure.Archive;
+using Appliance.Host.Infrastructure.Messaging;
+using Appliance.Host.Infrastructure.Security;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Appliance.Host.Infrastructure;
+
+public static class HostInfrastructureRegistration
+{
+    /// <summary>CA and keys, archive, and the embedded broker with the host's own client.</summary>
+    public static IHostApplicationBuilder AddHostInfrastructure(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<HostDataOptions>().Bind(builder.Configuration.GetSection(HostDataOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<BrokerOptions>().Bind(builder.Configuration.GetSection(BrokerOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+
+        builder.Services.AddSingleton<FileCertificateAuthority>();
+        builder.Services.AddSingleton<ICertificateAuthority>(sp => sp.GetRequiredService<FileCertificateAuthority>());
+        builder.Services.AddSingleton<IHostSealingKey, FileHostSealingKey>();
+        builder.Services.AddSingleton<ArchiveKeys>();
+        builder.Services.AddSingleton<LiteDbHostArchive>();
+        builder.Services.AddSingleton<ISeriesArchive>(sp => sp.GetRequiredService<LiteDbHostArchive>());
+        builder.Services.AddSingleton<ICaptureJobRepository>(sp => sp.GetRequiredService<LiteDbHostArchive>());
+
+        // Order matters: hosted services start in registration order, so the broker listens before the host's client dials it.
+        builder.Services.AddSingleton<EmbeddedMqttBroker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedMqttBroker>());
+        builder.Services.AddSingleton<HostMqttClient>();
+        builder.Services.AddSingleton<IDeviceMessagePublisher>(sp => sp.GetRequiredService<HostMqttClient>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HostMqttClient>());
+        return builder;
+    }
+}

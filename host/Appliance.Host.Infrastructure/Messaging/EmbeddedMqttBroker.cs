@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Appliance.Host.Infrastructure.Security;
+using Appliance.Protocol;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace Appliance.Host.Infrastructure.Messaging;
+
+/// <summary>
+/// The host's own MQTT broker (the embedded default): TLS 1.2+ only, a client certificate from
+/// the host CA required, the certificate CN must equal the client id, and per-device access
+/// control (a device publishes only its own series and status, and subscribes only to its own
+/// commands and receipts). The host's own client is the only one that reads everything.
+/// </summary>
+public sealed partial class EmbeddedMqttBroker(
+    FileCertificateAuthority ca,
+    IOptions<BrokerOptions> options,
+    TimeProvider time,
+    ILogger<EmbeddedMqttBroker> logger) : IHostedService, IAsyncDisposable
+{
+    private MqttServer? _server;
+
+    /// <summary>The port actually listened on (differs from the option when that is 0).</summary>
+    public int BoundPort { get; private set; }
+
+    public IPAddress ListenAddress => IPAddress.Parse(options.Value.ListenAddress);
+
+    /// <summary>Raised with the client id and reason whenever a connection, publish or subscription is refused.</summary>
+    public event EventHandler<(string ClientId, string Reason)>? Refused;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        BoundPort = o.Port != 0 ? o.Port : FreePort(ListenAddress);
+        var serverOptions = new MqttServerOptionsBuilder()
+            .WithoutDefaultEndpoint()
+            .WithEncryptedEndpoint()
+            .WithEncryptedEndpointBoundIPAddress(ListenAddress)
+            .WithEncryptedEndpointPort(BoundPort)
+            .WithEncryptionCertificate(ca.ServerCertificate)
+            .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13)
+            .WithClientCertificate(ValidateClientCertificate, false)
+            .WithPersistentSessions()
+            .Build();
+        _server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        _server.ValidatingConnectionAsync += ValidateConnectionAsync;
+        _server.InterceptingPublishAsync += InterceptPublishAsync;
+        _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        await _server.StartAsync();
+        LogStarted(logger, o.ListenAddress, BoundPort);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is not null)
+        {
+            await _server.StopAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.StopAsync();
+            _server.Dispose();
+            _server = null;
+        }
+    }
+
+    /// <summary>Client ids currently connected.</summary>
+    public async Task<IReadOnlyList<string>> ConnectedClientsAsync()
+    {
+        if (_server is null)
+        {
+            return [];
+        }
+
+        var clients = await _server.GetClientsAsync();
+        return [.. clients.Select(c => c.Id)];
+    }
+
+    private bool ValidateClientCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (certificate is null)
+        {
+            Refuse("(unknown)", "no client certificate presented");
+            return false;
+        }
+
+        using var client = new X509Certificate2(certificate);
+        if (!MutualTls.ChainsTo(client, ca.Ca, MutualTls.ClientAuthOid, time.GetUtcNow(), out var reason))
+        {
+            Refuse(MutualTls.CommonName(client), $"certificate refused: {reason}");
+            return false;
+        }
+
+        return true;
+    }
+
+    private Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
+    {
+        var certificate = e.ClientCertificate;
+        if (certificate is null)
+        {
+            e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
+            Refuse(e.ClientId, "no client certificate on the connection");
+            return Task.CompletedTask;
+        }
+
+        var commonName = MutualTls.CommonName(certificate);
+        if (commonName != e.ClientId)
+        {
+            e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
+            Refuse(e.ClientId, $"client id does not match certificate CN '{commonName}'");
+            return Task.CompletedTask;
+        }
+
+        if (e.ClientId != FileCertificateAuthority.HostClientId && !DeviceId.IsValid(e.ClientId))
+        {
+            e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
+            Refuse(e.ClientId, "not a valid device id");
+            return Task.CompletedTask;
+        }
+
+        LogConnected(logger, e.ClientId);
+        return Task.CompletedTask;
+    }
+
+    private Task InterceptPublishAsync(InterceptingPublishEventArgs e)
+    {
+        if (e.ClientId == FileCertificateAuthority.HostClientId)
+        {
+            return Task.CompletedTask;
+        }
+
+        var topic = e.ApplicationMessage.Topic;
+        if (!ApplianceTopics.TryParse(topic, out var deviceId, out var kind) || deviceId != e.ClientId || !ApplianceTopics.IsDevicePublishable(kind))
+        {
+            e.ProcessPublish = false;
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            Refuse(e.ClientId, $"may not publish to {topic}");
+        }
+        else if (e.ApplicationMessage.Retain)
+        {
+            e.ProcessPublish = false;
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            Refuse(e.ClientId, "devices may not publish retained messages");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
+    {
+        if (e.ClientId == FileCertificateAuthority.HostClientId)
+        {
+            return Task.CompletedTask;
+        }
+
+        var filter = e.TopicFilter.Topic;
+        // An exact topic only: a wildcard could reach other devices' topics.
+        if (!ApplianceTopics.TryParse(filter, out var deviceId, out var kind) || deviceId != e.ClientId || !ApplianceTopics.IsDeviceSubscribable(kind))
+        {
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            Refuse(e.ClientId, $"may not subscribe to {filter}");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Refuse(string clientId, string reason)
+    {
+        LogRefused(logger, clientId, reason);
+        Refused?.Invoke(this, (clientId, reason));
+    }
+
+    private static int FreePort(IPAddress address)
+    {
+        using var listener = new TcpListener(address, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "MQTT broker listening on {Address}:{Port} (TLS, client certificates required)")]
+    private static partial void LogStarted(ILogger logger, string address, int port);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Broker refused {ClientId}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string clientId, string reason);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Client {ClientId} connected")]
+    private static partial void LogConnected(ILogger logger, string clientId);
+}

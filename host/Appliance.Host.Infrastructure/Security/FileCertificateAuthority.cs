@@ -1,0 +1,128 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Appliance.Host.Core.Provisioning;
+using Appliance.Protocol;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Host.Infrastructure.Security;
+
+/// <summary>
+/// The host as certificate authority. On first start it makes its CA, the broker's server
+/// certificate and the host's own client certificate in <c>ca/</c> (owner-only files);
+/// afterwards it loads them. Everything is ECDSA P-256 with SHA-256 signatures.
+/// </summary>
+public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposable
+{
+    /// <summary>The CN of the host's own MQTT client. Contains a dot, so it can never be a device id.</summary>
+    public const string HostClientId = "host.appliance-suite";
+
+    private static readonly TimeSpan CaLifetime = TimeSpan.FromDays(3650);
+    private static readonly TimeSpan LeafLifetime = TimeSpan.FromDays(730);
+    private readonly TimeProvider _time;
+
+    public FileCertificateAuthority(IOptions<HostDataOptions> data, IOptions<Messaging.BrokerOptions> broker, TimeProvider time)
+    {
+        _time = time;
+        var folder = data.Value.Resolve("ca");
+        Ca = LoadOrCreate(Path.Combine(folder, "ca.pfx"), CreateCa);
+        ServerCertificate = LoadOrCreate(Path.Combine(folder, "server.pfx"), () => IssueServer(broker.Value.ServerNames));
+        HostClientCertificate = LoadOrCreate(Path.Combine(folder, "host-client.pfx"), () => IssueClient(HostClientId));
+        CaCertificatePem = Ca.ExportCertificatePem();
+    }
+
+    public X509Certificate2 Ca { get; }
+
+    public X509Certificate2 ServerCertificate { get; }
+
+    public X509Certificate2 HostClientCertificate { get; }
+
+    public string CaCertificatePem { get; }
+
+    public IssuedCredential IssueDeviceCertificate(string deviceId)
+    {
+        DeviceId.EnsureValid(deviceId);
+        using var cert = IssueClient(deviceId);
+        using var key = cert.GetECDsaPrivateKey()!;
+        return new IssuedCredential(cert.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem(), cert.Thumbprint);
+    }
+
+    private X509Certificate2 CreateCa()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=ApplianceSuite Host CA, O=ApplianceSuite", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        var now = _time.GetUtcNow();
+        return request.CreateSelfSigned(now.AddMinutes(-5), now + CaLifetime);
+    }
+
+    private X509Certificate2 IssueServer(IEnumerable<string> names)
+    {
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        san.AddIpAddress(IPAddress.IPv6Loopback);
+        foreach (var name in names.Append("localhost").Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            if (IPAddress.TryParse(name, out var ip))
+            {
+                san.AddIpAddress(ip);
+            }
+            else
+            {
+                san.AddDnsName(name);
+            }
+        }
+
+        return Issue("appliance-broker", MutualTls.ServerAuthOid, san.Build());
+    }
+
+    private X509Certificate2 IssueClient(string commonName) => Issue(commonName, MutualTls.ClientAuthOid, null);
+
+    private X509Certificate2 Issue(string commonName, string usageOid, X509Extension? san)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var subject = new X500DistinguishedNameBuilder();
+        subject.AddCommonName(commonName);
+        subject.AddOrganizationName("ApplianceSuite");
+        var request = new CertificateRequest(subject.Build(), key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(usageOid)], false));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Ca, true, false));
+        if (san is not null)
+        {
+            request.CertificateExtensions.Add(san);
+        }
+
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7F;
+        var now = _time.GetUtcNow();
+        using var issued = request.Create(Ca, now.AddMinutes(-5), now + LeafLifetime, serial);
+        using var withKey = issued.CopyWithPrivateKey(key);
+        // Through PKCS#12 so the key is usable by SslStream on Linux.
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private static X509Certificate2 LoadOrCreate(string path, Func<X509Certificate2> create)
+    {
+        if (File.Exists(path))
+        {
+            return X509CertificateLoader.LoadPkcs12FromFile(path, null);
+        }
+
+        using var created = create();
+        var pfx = created.Export(X509ContentType.Pkcs12);
+        SecureFiles.WriteAllBytes(path, pfx);
+        return X509CertificateLoader.LoadPkcs12(pfx, null);
+    }
+
+    public void Dispose()
+    {
+        Ca.Dispose();
+        ServerCertificate.Dispose();
+        HostClientCertificate.Dispose();
+    }
+}
