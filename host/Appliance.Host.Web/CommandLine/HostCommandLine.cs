@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Infrastructure.Messaging;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Host.Web.CommandLine;
+
+/// <summary>
+/// <c>appliance-host</c>: <c>serve</c> (the default) runs the host; <c>provision</c> writes an
+/// appliance's bundle. Configuration keys go after the command as <c>--Section:Key=value</c>.
+/// </summary>
+public static class HostCommandLine
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("ApplianceSuite host: files dermoscopy series from appliances, runs their broker and CA.");
+        var serve = new Command("serve", "Run the host: pages, embedded MQTT broker over mutual TLS, filing.")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        serve.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            await app.RunAsync(cancellationToken);
+            return 0;
+        });
+
+        var deviceId = new Argument<string>("device-id") { Description = "The appliance's id: lower-case letters, digits and '-'; also its certificate CN." };
+        var output = new Option<FileInfo>("--out") { Description = "Where to write the bundle (owner-only). Default: <device-id>.bundle.json", };
+        var provision = new Command("provision", "Issue a device certificate and write the appliance's provisioning bundle.")
+        {
+            deviceId,
+            output,
+        };
+        provision.TreatUnmatchedTokensAsErrors = false;
+        provision.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var id = parseResult.GetRequiredValue(deviceId);
+            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            var broker = app.Services.GetRequiredService<IOptions<BrokerOptions>>().Value;
+            var bundle = app.Services.GetRequiredService<DeviceProvisioner>().Provision(id, broker.AdvertisedHost, broker.Port);
+            var path = parseResult.GetValue(output)?.FullName ?? Path.GetFullPath($"{id}.bundle.json");
+            DeviceProvisioner.WriteBundle(bundle, path);
+            await Console.Out.WriteLineAsync($"Provisioned {id}: bundle written to {path} (owner-only; it holds the device key).");
+            return 0;
+        });
+
+        root.Subcommands.Add(serve);
+        root.Subcommands.Add(provision);
+        root.SetAction((parseResult, cancellationToken) => serve.Parse([.. parseResult.Tokens.Select(t => t.Value)]).InvokeAsync(cancellationToken: cancellationToken));
+        root.TreatUnmatchedTokensAsErrors = false;
+        return root;
+    }
+}
