@@ -20,6 +20,7 @@ namespace Appliance.Firmware.Uplink;
 /// </summary>
 public sealed partial class MqttUplinkService(
     UplinkCredentials credentials,
+    ApplianceIdentity identity,
     ISeriesStore store,
     StatusFeed statusFeed,
     WorkSignal signal,
@@ -57,10 +58,13 @@ public sealed partial class MqttUplinkService(
                     throw new UplinkRefusedException($"broker refused the connection: {result.ResultCode} {result.ReasonString}");
                 }
 
-                _connected = true;
                 failures = 0;
                 LogConnected(logger, credentials.BrokerHost, credentials.BrokerPort, result.IsSessionPresent);
                 await SubscribeAsync(client, stoppingToken);
+                _connected = true;
+                // Tells the host (and its fleet view) that this appliance can take jobs now.
+                statusFeed.Publish(new ApplianceStatus(
+                    identity.DeviceId, "online", identity.FirmwareVersion, await store.CountAsync(stoppingToken), time.GetUtcNow()));
                 await RunConnectedAsync(client, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -45,8 +45,11 @@ public interface ISeriesArchive
 {
     Task<FiledSeries?> FindAsync(string seriesId, CancellationToken cancellationToken);
 
-    /// <summary>Stores the frames (encrypted) and the record; the record is written last, so a crash leaves no half series.</summary>
-    Task FileAsync(FiledSeries series, IReadOnlyList<byte[]> frames, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores the frames (encrypted) and the record; the record is written last, so a crash leaves
+    /// no half series. Returns the record as filed, with where each frame is stored.
+    /// </summary>
+    Task<FiledSeries> FileAsync(FiledSeries series, IReadOnlyList<byte[]> frames, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken);
 

@@ -6,12 +6,15 @@ namespace Appliance.Host.Web;
 /// <summary>Builds the host: pages, core services and infrastructure. Used by <c>serve</c>, the demo and the tests alike.</summary>
 public static class HostWebApplication
 {
-    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="args">Command-line configuration (<c>--Section:Key=value</c>).</param>
+    /// <param name="configure">Extra configuration and services, applied before the host's own.</param>
+    /// <param name="contentRoot">Where <c>appsettings.json</c> is read from; the program's folder by default.</param>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, string? contentRoot = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = args,
-            ContentRootPath = AppContext.BaseDirectory,
+            ContentRootPath = contentRoot ?? AppContext.BaseDirectory,
         });
         configure?.Invoke(builder);
         builder.AddHostCore();
@@ -20,7 +23,6 @@ public static class HostWebApplication
         builder.Services.AddHealthChecks();
 
         var app = builder.Build();
-        app.UseStaticFiles();
         app.MapRazorPages();
         app.MapHealthChecks("/healthz");
         return app;

@@ -66,7 +66,7 @@ public sealed partial class SeriesFilingService(
             return Reject(deviceId, manifest.SeriesId, error);
         }
 
-        var filed = new FiledSeries(
+        var received = new FiledSeries(
             manifest.SeriesId,
             deviceId,
             job.JobId,
@@ -82,9 +82,10 @@ public sealed partial class SeriesFilingService(
             manifest.Quality,
             manifest.Camera,
             [.. manifest.Frames.Select(f => new FiledFrame(f.Index, f.Lighting, f.Width, f.Height, f.PixelFormat, f.Sha256, string.Empty))]);
+        FiledSeries filed;
         try
         {
-            await archive.FileAsync(filed, frames, cancellationToken);
+            filed = await archive.FileAsync(received, frames, cancellationToken);
         }
         finally
         {

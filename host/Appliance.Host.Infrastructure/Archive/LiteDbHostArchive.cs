@@ -53,7 +53,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         return Task.FromResult(doc is null ? null : ToSeries(doc));
     }
 
-    public async Task FileAsync(FiledSeries series, IReadOnlyList<byte[]> frames, CancellationToken cancellationToken)
+    public async Task<FiledSeries> FileAsync(FiledSeries series, IReadOnlyList<byte[]> frames, CancellationToken cancellationToken)
     {
         var (key, wrapped) = _keys.NewSeriesKey(series.SeriesId);
         using (key)
@@ -81,6 +81,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
                 ["record"] = JsonSerializer.Serialize(record, Json),
             };
             _series.Upsert(doc);
+            return record;
         }
     }
 

@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using Appliance.Host.Core;
 using Appliance.Host.Infrastructure.Security;
 using Appliance.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
@@ -21,7 +22,7 @@ namespace Appliance.Host.Infrastructure.Messaging;
 public sealed partial class HostMqttClient(
     EmbeddedMqttBroker broker,
     FileCertificateAuthority ca,
-    HostInboundHandler inbound,
+    IServiceProvider services,
     TimeProvider time,
     ILogger<HostMqttClient> logger) : BackgroundService, IDeviceMessagePublisher
 {
@@ -46,6 +47,8 @@ public sealed partial class HostMqttClient(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Resolved here, not injected: filing publishes receipts through this client, so a constructor dependency would be a cycle.
+        var inbound = services.GetRequiredService<HostInboundHandler>();
         _client.ApplicationMessageReceivedAsync += e => inbound.HandleAsync(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), stoppingToken);
         _client.DisconnectedAsync += _ =>
         {

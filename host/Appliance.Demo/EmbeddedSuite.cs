@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using Appliance.Firmware;
+using Appliance.Firmware.Core;
+using Appliance.Firmware.Devices.Camera;
+using Appliance.Firmware.Devices.Gpio;
+using Appliance.Firmware.Uplink;
+using Appliance.Host.Core;
+using Appliance.Host.Core.Filing;
+using Appliance.Host.Core.Fleet;
+using Appliance.Host.Core.Jobs;
+using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Infrastructure.Messaging;
+using Appliance.Host.Web;
+using Appliance.Protocol;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Demo;
+
+/// <summary>What one press of the button led to.</summary>
+public sealed record CaptureCycle(FiledSeries Filed, TimeSpan ButtonToFiled, TimeSpan ButtonToDeleted);
+
+/// <summary>
+/// The whole system on loopback, with real parts: the host (CA, embedded broker on mutual TLS,
+/// archive, pages) and one appliance running the real firmware composition on simulated GPIO
+/// and camera. The demo, the end-to-end tests and the benchmarks all drive this.
+/// </summary>
+public sealed class EmbeddedSuite : IAsyncDisposable
+{
+    private EmbeddedSuite(string dataRoot, string deviceId, WebApplication host, IHost appliance)
+    {
+        DataRoot = dataRoot;
+        DeviceId = deviceId;
+        Host = host;
+        Appliance = appliance;
+    }
+
+    public string DataRoot { get; }
+
+    public string DeviceId { get; }
+
+    public WebApplication Host { get; }
+
+    public IHost Appliance { get; }
+
+    public string HostUrl => Host.Urls.First();
+
+    public string ApplianceDataFolder => Path.Combine(DataRoot, "appliance");
+
+    public T HostService<T>() where T : notnull => Host.Services.GetRequiredService<T>();
+
+    public T ApplianceService<T>() where T : notnull => Appliance.Services.GetRequiredService<T>();
+
+    /// <summary>Starts host and appliance under <paramref name="dataRoot"/> and waits until the appliance is online.</summary>
+    public static async Task<EmbeddedSuite> StartAsync(
+        string dataRoot,
+        string deviceId = "demo-appliance-01",
+        LogLevel logLevel = LogLevel.Warning,
+        IReadOnlyDictionary<string, string?>? applianceSettings = null,
+        Action<ILoggingBuilder>? logging = null,
+        CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(dataRoot);
+        var host = HostWebApplication.Create(
+            [],
+            builder =>
+            {
+                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["Urls"] = "http://127.0.0.1:0",
+                    ["Host:DataFolder"] = Path.Combine(dataRoot, "host"),
+                    ["Broker:ListenAddress"] = "127.0.0.1",
+                    ["Broker:Port"] = "0",
+                    ["Broker:AdvertisedHost"] = "127.0.0.1",
+                    ["Logging:LogLevel:Default"] = logLevel.ToString(),
+                    // Data protection warns that its keys are unencrypted; the demo has no cookies to protect.
+                    ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+                });
+                logging?.Invoke(builder.Logging);
+            },
+            contentRoot: dataRoot);
+        await host.StartAsync(cancellationToken);
+
+        var broker = host.Services.GetRequiredService<EmbeddedMqttBroker>();
+        var bundle = host.Services.GetRequiredService<DeviceProvisioner>().Provision(deviceId, "127.0.0.1", broker.BoundPort);
+        var applianceFolder = Path.Combine(dataRoot, "appliance");
+        DeviceProvisioner.WriteBundle(bundle, Path.Combine(applianceFolder, "bundle.json"));
+
+        var fleet = host.Services.GetRequiredService<FleetState>();
+        var online = WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.DeviceId == deviceId);
+
+        var appliance = BuildAppliance(applianceFolder, logLevel, applianceSettings, logging);
+        await appliance.StartAsync(cancellationToken);
+        var suite = new EmbeddedSuite(dataRoot, deviceId, host, appliance);
+        try
+        {
+            await online.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        }
+        catch
+        {
+            await suite.DisposeAsync();
+            throw;
+        }
+
+        return suite;
+    }
+
+    /// <summary>The real firmware composition with simulated devices, configured in memory only.</summary>
+    public static IHost BuildAppliance(string dataFolder, LogLevel logLevel, IReadOnlyDictionary<string, string?>? settings = null, Action<ILoggingBuilder>? logging = null)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ApplicationName = "appliance-firmware",
+            ContentRootPath = dataFolder,
+        });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Firmware:DataFolder"] = dataFolder,
+            ["Devices:Mode"] = "Simulated",
+            ["Uplink:ReconnectDelayMin"] = "00:00:00.200",
+            ["Uplink:ReconnectDelayMax"] = "00:00:02",
+        });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
+        logging?.Invoke(builder.Logging);
+        builder.AddApplianceFirmware();
+        return builder.Build();
+    }
+
+    /// <summary>Creates a capture job on the host and waits until the appliance reports it is armed.</summary>
+    public async Task<CaptureJobRecord> CreateJobAndWaitArmedAsync(string patientId, string bodySite, ConsentScope consent, CancellationToken cancellationToken)
+    {
+        var fleet = HostService<FleetState>();
+        var jobs = HostService<CaptureJobService>();
+        string? jobId = null;
+        var armed = WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.DeviceId == DeviceId && s.State == "armed" && s.JobId == jobId);
+        var job = await jobs.CreateAsync(DeviceId, patientId, bodySite, consent, cancellationToken);
+        jobId = job.JobId;
+        await armed.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        return job;
+    }
+
+    /// <summary>Presses the capture button and waits until the series is filed on the host and deleted on the appliance.</summary>
+    public async Task<CaptureCycle> PressAndWaitFiledAsync(CancellationToken cancellationToken)
+    {
+        var filing = HostService<SeriesFilingService>();
+        var handler = ApplianceService<DeviceMessageHandler>();
+        var filed = WaitFor<FiledSeries>(h => filing.Filed += h, h => filing.Filed -= h, s => s.DeviceId == DeviceId);
+        var deleted = WaitFor<FiledReceipt>(h => handler.SeriesDeleted += h, h => handler.SeriesDeleted -= h, _ => true);
+
+        var clock = Stopwatch.StartNew();
+        PressButton();
+        var series = await filed.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        var toFiled = clock.Elapsed;
+        var receipt = await deleted.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        var toDeleted = clock.Elapsed;
+        if (receipt.SeriesId != series.SeriesId)
+        {
+            throw new InvalidOperationException($"the appliance deleted {receipt.SeriesId}, not the series just filed ({series.SeriesId})");
+        }
+
+        return new CaptureCycle(series, toFiled, toDeleted);
+    }
+
+    /// <summary>A finger on the capture button: a clean press and release on the simulated GPIO line.</summary>
+    public void PressButton()
+    {
+        var pins = ApplianceService<IOptions<PinMapOptions>>().Value;
+        ApplianceService<SimulatedGpioDriver>().PressButton(pins.CaptureButtonPin);
+    }
+
+    public SimulatedCamera Camera => ApplianceService<SimulatedCamera>();
+
+    public async ValueTask DisposeAsync()
+    {
+        using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await Appliance.StopAsync(stopping.Token);
+        Appliance.Dispose();
+        await Host.StopAsync(stopping.Token);
+        await Host.DisposeAsync();
+    }
+
+    /// <summary>A task that completes with the first event argument matching <paramref name="match"/>.</summary>
+    public static Task<T> WaitFor<T>(Action<EventHandler<T>> subscribe, Action<EventHandler<T>> unsubscribe, Func<T, bool> match)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        EventHandler<T>? handler = null;
+        handler = (_, value) =>
+        {
+            if (match(value) && done.TrySetResult(value))
+            {
+                unsubscribe(handler!);
+            }
+        };
+        subscribe(handler);
+        return done.Task;
+    }
+}

@@ -1,0 +1,36 @@
+using Appliance.Demo;
+using Appliance.Host.Core;
+using Appliance.Protocol;
+
+// The embedded default, end to end: host, broker and a simulated appliance on 127.0.0.1.
+// One capture job, one press of the button, the series filed and confirmed, then exit 0.
+var dataRoot = args.Length > 0 ? Path.GetFullPath(args[0]) : Path.Combine(Path.GetTempPath(), $"appliance-suite-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(80));
+try
+{
+    Console.WriteLine($"Starting host, broker (mutual TLS) and a simulated appliance on 127.0.0.1; data in {dataRoot}");
+    await using var suite = await EmbeddedSuite.StartAsync(dataRoot, cancellationToken: timeout.Token);
+    Console.WriteLine($"Appliance {suite.DeviceId} online; host pages at {suite.HostUrl}");
+
+    var job = await suite.CreateJobAndWaitArmedAsync("DEMO-PATIENT-0001", "left forearm", ConsentScope.DirectCare, timeout.Token);
+    Console.WriteLine($"Capture job {job.JobId} sent as episode {job.EpisodeCode} (the patient identifier stayed on the host); appliance armed");
+
+    Console.WriteLine("Pressing capture…");
+    var cycle = await suite.PressAndWaitFiledAsync(timeout.Token);
+    var series = cycle.Filed;
+    var archive = suite.HostService<ISeriesArchive>();
+    var frames = string.Join(", ", series.Frames.Select(f => $"{f.Lighting} sha256 {f.Sha256[..12]}…"));
+    Console.WriteLine($"Series {series.SeriesId} filed: {frames}");
+    Console.WriteLine($"Filed in the encrypted archive at {archive.Location} as {series.ArchiveReference} (frames under {Path.GetDirectoryName(Path.Combine(archive.Location, series.Frames[0].StoredAs))})");
+    Console.WriteLine($"Button to filed: {cycle.ButtonToFiled.TotalMilliseconds:F0} ms; receipt verified and the appliance deleted its copy after {cycle.ButtonToDeleted.TotalMilliseconds:F0} ms");
+    Console.WriteLine();
+    Console.WriteLine("To run the host for real: dotnet run --project host/Appliance.Host.Web -- serve --Broker:ListenAddress=<LAN address> --Broker:ServerNames:0=<host name>");
+    Console.WriteLine("then provision an appliance:  dotnet run --project host/Appliance.Host.Web -- provision <device-id> --out <device-id>.bundle.json --Broker:AdvertisedHost=<host name>");
+    Console.WriteLine("and install it on the Pi with ./deploy-pi.sh (see docs/operations.md).");
+    return 0;
+}
+catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+{
+    Console.Error.WriteLine($"Demo did not complete in time: {ex.Message}");
+    return 1;
+}
