@@ -1,0 +1,31 @@
+using System.Collections.Concurrent;
+using Appliance.Firmware.Core;
+
+namespace Appliance.TestKit;
+
+/// <summary>An in-memory series store for unit tests of the capture state machine.</summary>
+public sealed class FakeSeriesStore : ISeriesStore
+{
+    private readonly ConcurrentDictionary<string, StoredSeries> _series = new();
+
+    public IReadOnlyCollection<StoredSeries> All => [.. _series.Values];
+
+    public Task AddAsync(StoredSeries series, CancellationToken cancellationToken) =>
+        _series.TryAdd(series.SeriesId, series) ? Task.CompletedTask : throw new InvalidOperationException("duplicate series id");
+
+    public Task<IReadOnlyList<StoredSeries>> ListPendingAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<StoredSeries>>([.. _series.Values.Where(s => s.State != SeriesState.Filed).OrderBy(s => s.CapturedAt)]);
+
+    public Task<StoredSeries?> FindAsync(string seriesId, CancellationToken cancellationToken) =>
+        Task.FromResult(_series.GetValueOrDefault(seriesId));
+
+    public Task SetStateAsync(string seriesId, SeriesState state, CancellationToken cancellationToken)
+    {
+        _series[seriesId] = _series[seriesId] with { State = state };
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> DeleteAsync(string seriesId, CancellationToken cancellationToken) => Task.FromResult(_series.TryRemove(seriesId, out _));
+
+    public Task<int> CountAsync(CancellationToken cancellationToken) => Task.FromResult(_series.Count);
+}

@@ -1,0 +1,119 @@
+using System.Device.Gpio;
+using Appliance.Firmware.Core;
+using Appliance.Firmware.Devices.Camera;
+using Appliance.Firmware.Devices.Gpio;
+using Appliance.Protocol;
+using Appliance.TestKit;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.UnitTests;
+
+public sealed class CaptureCoordinatorTests : IDisposable
+{
+    private readonly SimulatedGpioDriver _driver = new(TimeProvider.System);
+    private readonly SimulatedCamera _camera = new();
+    private readonly FakeSeriesStore _store = new();
+    private readonly StatusFeed _status = new(new WorkSignal());
+    private readonly byte[] _hostPrivate;
+    private readonly CaptureCoordinator _coordinator;
+    private readonly CaptureOptions _options = new() { RingSettleTime = TimeSpan.Zero, Width = 160, Height = 120 };
+
+    public CaptureCoordinatorTests()
+    {
+        (_hostPrivate, var hostPublic) = SeriesSealing.CreateHostKeyPair();
+        var gpio = new GpioController(_driver);
+        var pins = Options.Create(new PinMapOptions());
+        var sequencer = new CaptureSequencer(_camera, new GpioIlluminator(gpio, pins), TimeProvider.System, Options.Create(_options));
+        _coordinator = new CaptureCoordinator(
+            sequencer,
+            new SeriesQualityChecker(Options.Create(new QualityOptions())),
+            _store,
+            new GpioStatusIndicator(gpio, pins),
+            new ApplianceIdentity("unit-device-01", "0.1.0", hostPublic),
+            _status,
+            new WorkSignal(),
+            TimeProvider.System,
+            Options.Create(_options),
+            NullLogger<CaptureCoordinator>.Instance);
+    }
+
+    private static CaptureJob Job(TimeSpan? lifetime = null) =>
+        new("job-1", "EP-ABCDEFGHJK", "left forearm", ConsentScope.DirectCare, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow + (lifetime ?? TimeSpan.FromMinutes(5)));
+
+    private static ButtonPress Press => new(DateTimeOffset.UtcNow);
+
+    [Fact]
+    public async Task Press_WhenNotArmed_IsIgnoredAndCapturesNothing()
+    {
+        var outcome = await _coordinator.HandlePressAsync(Press, CancellationToken.None);
+
+        Assert.Equal(CaptureOutcomeKind.Ignored, outcome.Kind);
+        Assert.Empty(_store.All);
+        Assert.DoesNotContain(_driver.Timeline, w => w.Value == PinValue.High && (w.Pin == 18 || w.Pin == 13));
+    }
+
+    [Fact]
+    public async Task ArmedPress_StoresOneSealedSeries_ThatOnlyTheHostCanOpen()
+    {
+        Assert.True(await _coordinator.ArmAsync(Job(), CancellationToken.None));
+
+        var outcome = await _coordinator.HandlePressAsync(Press, CancellationToken.None);
+
+        Assert.Equal(CaptureOutcomeKind.Accepted, outcome.Kind);
+        Assert.Equal(CaptureState.Idle, _coordinator.State);
+        var stored = Assert.Single(_store.All);
+        Assert.True(SeriesEnvelope.TryDecode(stored.Envelope, out var manifest, out var sealedFrames, out var error), error);
+        Assert.Equal("EP-ABCDEFGHJK", manifest.EpisodeCode);
+        using var unsealer = new SeriesUnsealer(_hostPrivate);
+        var frames = unsealer.TryOpen(manifest, sealedFrames, out error);
+        Assert.NotNull(frames);
+        var truth = SimulatedCamera.Render(_camera.Scene, LightingMode.CrossPolarised, 160, 120, false);
+        Assert.Equal(truth.Pixels, frames[0]);
+        Assert.Equal(stored.FrameSha256, manifest.Frames.Select(f => f.Sha256));
+    }
+
+    [Fact]
+    public async Task GlareInPolarisedFrame_IsRetake_StaysArmed_AndTheRetakeIsCounted()
+    {
+        await _coordinator.ArmAsync(Job(), CancellationToken.None);
+        _camera.Scene = new SimulatedScene { GlareInCrossPolarised = true };
+
+        var retake = await _coordinator.HandlePressAsync(Press, CancellationToken.None);
+
+        Assert.Equal(CaptureOutcomeKind.Retake, retake.Kind);
+        Assert.Contains(SeriesQualityChecker.Glare, retake.Reasons!);
+        Assert.Equal(CaptureState.Armed, _coordinator.State);
+        Assert.Empty(_store.All);
+        Assert.Contains(Drain(), s => s.State == "retake" && s.Reason!.Contains("glare", StringComparison.Ordinal));
+
+        _camera.Scene = new SimulatedScene();
+        Assert.Equal(CaptureOutcomeKind.Accepted, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
+        Assert.True(SeriesEnvelope.TryDecode(_store.All.Single().Envelope, out var manifest, out _, out _));
+        Assert.Equal(1, manifest.RetakeCount);
+    }
+
+    [Fact]
+    public async Task ExpiredJob_IsRefused()
+    {
+        Assert.False(await _coordinator.ArmAsync(Job(TimeSpan.FromMilliseconds(-1)) with { IssuedAt = DateTimeOffset.UtcNow.AddMinutes(-10) }, CancellationToken.None));
+        Assert.Equal(CaptureState.Idle, _coordinator.State);
+    }
+
+    private List<ApplianceStatus> Drain()
+    {
+        var list = new List<ApplianceStatus>();
+        while (_status.Reader.TryRead(out var s))
+        {
+            list.Add(s);
+        }
+
+        return list;
+    }
+
+    public void Dispose()
+    {
+        _coordinator.Dispose();
+        _driver.Dispose();
+    }
+}
