@@ -14,6 +14,8 @@ public static class HostWebApplication
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = args,
+            // Pages are found in the application's assembly: name it, so the demo and tests (other entry points) serve them too.
+            ApplicationName = typeof(HostWebApplication).Assembly.GetName().Name,
             ContentRootPath = contentRoot ?? AppContext.BaseDirectory,
         });
         configure?.Invoke(builder);

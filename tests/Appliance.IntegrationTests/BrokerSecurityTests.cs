@@ -1,0 +1,128 @@
+using Appliance.Demo;
+using Appliance.Host.Core;
+using Appliance.Host.Core.Filing;
+using Appliance.Protocol;
+using Appliance.TestKit;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace Appliance.IntegrationTests;
+
+public sealed class BrokerSecurityTests(SuiteFixture fixture) : IClassFixture<SuiteFixture>
+{
+    private EmbeddedSuite Suite => fixture.Suite;
+
+    private bool Logged(string text) => fixture.Logs.AtLeast(LogLevel.Warning).Any(e => e.Message.Contains(text, StringComparison.Ordinal));
+
+    [Fact]
+    public async Task ClientWithoutCertificate_CannotConnect()
+    {
+        using var client = await fixture.TryConnectAsync("rogue-nocert", null);
+
+        Assert.Null(client);
+        Assert.True(Logged("no client certificate"));
+    }
+
+    [Fact]
+    public async Task ClientWithCertificateFromAnotherCa_CannotConnect()
+    {
+        using var foreign = ForeignCertificates.CreateClient("demo-appliance-01");
+
+        using var client = await fixture.TryConnectAsync("demo-appliance-01", foreign);
+
+        Assert.Null(client);
+        Assert.True(Logged("certificate refused"));
+    }
+
+    [Fact]
+    public async Task ClientIdOtherThanCertificateName_IsRefused()
+    {
+        var (certificate, _) = fixture.ProvisionOther("rogue-id-01");
+
+        using var client = await fixture.TryConnectAsync("someone-else-01", certificate);
+
+        Assert.Null(client);
+        Assert.True(Logged("does not match certificate CN"));
+    }
+
+    [Fact]
+    public async Task Device_PublishingIntoAnotherDevicesTopic_IsRefused()
+    {
+        var (certificate, _) = fixture.ProvisionOther("rogue-pub-01");
+        using var client = await fixture.TryConnectAsync("rogue-pub-01", certificate);
+        Assert.NotNull(client);
+
+        var result = await client.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(ApplianceTopics.Command(Suite.DeviceId))
+            .WithPayload("{}"u8.ToArray())
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build());
+
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, result.ReasonCode);
+        Assert.True(Logged($"may not publish to {ApplianceTopics.Command(Suite.DeviceId)}"));
+    }
+
+    [Fact]
+    public async Task Device_SubscribingToAWildcard_IsRefused()
+    {
+        var (certificate, _) = fixture.ProvisionOther("rogue-sub-01");
+        using var client = await fixture.TryConnectAsync("rogue-sub-01", certificate);
+        Assert.NotNull(client);
+
+        var result = await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("appliance/v1/+/receipt").Build());
+
+        Assert.Equal(MqttClientSubscribeResultCode.NotAuthorized, Assert.Single(result.Items).ResultCode);
+    }
+
+    [Fact]
+    public async Task MalformedMessagesOnEveryHostTopic_AreRejectedWithReason_AndTheHostKeepsFiling()
+    {
+        var (certificate, _) = fixture.ProvisionOther("rogue-bad-01");
+        using var client = await fixture.TryConnectAsync("rogue-bad-01", certificate);
+        Assert.NotNull(client);
+        var inbound = Suite.HostService<HostInboundHandler>();
+        var filing = Suite.HostService<SeriesFilingService>();
+        var (manifest, _, sealedFrames, _) = MakeForeignSeries("rogue-bad-01");
+
+        (string Topic, byte[] Payload, string Reason)[] cases =
+        [
+            (ApplianceTopics.Series("rogue-bad-01"), "not an envelope"u8.ToArray(), "bad magic"),
+            (ApplianceTopics.Series("rogue-bad-01"), [(byte)'A', (byte)'S', (byte)'E', (byte)'1', 0, 0, 0, 5, 1, 2, 3, 4, 5], "not a valid SeriesManifest"),
+            (ApplianceTopics.Series("rogue-bad-01"), SeriesEnvelope.Encode(manifest, sealedFrames), "no capture job for this episode"),
+            (ApplianceTopics.Status("rogue-bad-01"), "{\"deviceId\":"u8.ToArray(), "not a valid ApplianceStatus"),
+            (ApplianceTopics.Status("rogue-bad-01"), ProtocolJson.Serialize(new ApplianceStatus("demo-appliance-01", "armed", "1", 0, DateTimeOffset.UtcNow)), "status names another device"),
+        ];
+
+        foreach (var (topic, payload, reason) in cases)
+        {
+            var rejected = Task.WhenAny(
+                EmbeddedSuite.WaitFor<string>(h => inbound.MessageRejected += h, h => inbound.MessageRejected -= h, r => r.Contains(reason, StringComparison.Ordinal)),
+                EmbeddedSuite.WaitFor<FilingRejection>(h => filing.Rejected += h, h => filing.Rejected -= h, r => r.Reason.Contains(reason, StringComparison.Ordinal)).ContinueWith(t => t.Result.Reason, TaskScheduler.Default));
+            await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            await (await rejected).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(Logged(reason), $"no logged reason containing '{reason}'");
+        }
+
+        // And the host still serves the real appliance.
+        await Suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-7", "back", ConsentScope.DirectCare, CancellationToken.None);
+        var cycle = await Suite.PressAndWaitFiledAsync(CancellationToken.None);
+        Assert.Equal(Suite.DeviceId, cycle.Filed.DeviceId);
+    }
+
+    /// <summary>A well-formed series sealed to some key, for an episode the host never issued.</summary>
+    private static (SeriesManifest, byte[][], byte[][], byte[]) MakeForeignSeries(string deviceId)
+    {
+        var (hostPrivate, hostPublic) = SeriesSealing.CreateHostKeyPair();
+        var seriesId = Guid.NewGuid().ToString();
+        using var sealer = new SeriesSealer(hostPublic, deviceId, seriesId);
+        var plain = new byte[4 * 4 * 3];
+        var digest = SeriesSealing.Sha256Hex(plain);
+        var sealedFrame = sealer.SealFrame(0, plain, digest);
+        var manifest = new SeriesManifest(
+            seriesId, deviceId, "0.1.0", "job-x", "EP-NEVERISSUED", "back", ConsentScope.DirectCare, DateTimeOffset.UtcNow,
+            new CameraSettings(4, 4, TimeSpan.FromMilliseconds(8), 1, 1, 1, 1), "uncalibrated", 0, new QualityReport(true, [], 100, 0),
+            sealer.Header, [new FrameDescriptor(0, LightingMode.CrossPolarised, 4, 4, "rgb24", digest, sealedFrame.Length)]);
+        return (manifest, [plain], [sealedFrame], hostPrivate);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Device.Gpio;
+using Appliance.Demo;
+using Appliance.Firmware.Core;
+using Appliance.Firmware.Devices.Camera;
+using Appliance.Firmware.Devices.Gpio;
+using Appliance.Host.Core;
+using Appliance.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.IntegrationTests;
+
+public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFixture>
+{
+    private EmbeddedSuite Suite => fixture.Suite;
+
+    [Fact]
+    public async Task CapturePressed_IsFiledOverMutualTls_VerifiedAndDeletedFromTheAppliance()
+    {
+        var job = await Suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-1", "left forearm", ConsentScope.DirectCareAndTeaching, CancellationToken.None);
+
+        var cycle = await Suite.PressAndWaitFiledAsync(CancellationToken.None);
+
+        // Filed against the right patient, though the appliance only ever saw the episode code.
+        var archive = Suite.HostService<ISeriesArchive>();
+        var filed = await archive.FindAsync(cycle.Filed.SeriesId, CancellationToken.None);
+        Assert.NotNull(filed);
+        Assert.Equal("TEST-PATIENT-1", filed.PatientId);
+        Assert.Equal(job.EpisodeCode, filed.EpisodeCode);
+        Assert.Equal(ConsentScope.DirectCareAndTeaching, filed.ConsentScope);
+        Assert.Equal([LightingMode.CrossPolarised, LightingMode.NonPolarised], filed.Frames.Select(f => f.Lighting));
+
+        // The archive opens to exactly what the camera saw.
+        var capture = Suite.ApplianceService<IOptions<CaptureOptions>>().Value;
+        var truth = SimulatedCamera.Render(Suite.Camera.Scene, LightingMode.CrossPolarised, capture.Width, capture.Height, false);
+        var stored = await archive.ReadFrameAsync(filed.SeriesId, 0, CancellationToken.None);
+        Assert.Equal(truth.Pixels, stored);
+
+        // The appliance deleted its copy only after the receipt, and holds nothing now.
+        Assert.Equal(0, await Suite.ApplianceService<ISeriesStore>().CountAsync(CancellationToken.None));
+
+        // No pixel in the clear anywhere on disk, on either side.
+        Assert.False(PlaintextScan.AnyFound(Suite.DataRoot, PlaintextScan.Markers(truth.Pixels)));
+
+        // Rings: polarised then non-polarised, never together, both off at the end.
+        var pins = Suite.ApplianceService<IOptions<PinMapOptions>>().Value;
+        var driver = Suite.ApplianceService<SimulatedGpioDriver>();
+        var ringOns = driver.Timeline.Where(w => w.Value == PinValue.High && (w.Pin == pins.CrossPolarisedRingPin || w.Pin == pins.NonPolarisedRingPin)).Select(w => w.Pin).ToList();
+        Assert.Equal([pins.CrossPolarisedRingPin, pins.NonPolarisedRingPin], ringOns.TakeLast(2));
+        Assert.Equal(PinValue.Low, driver.ValueOf(pins.CrossPolarisedRingPin));
+        Assert.Equal(PinValue.Low, driver.ValueOf(pins.NonPolarisedRingPin));
+    }
+
+    [Fact]
+    public async Task FiledSeries_IsListedOnTheHostPage()
+    {
+        await Suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-2", "scalp", ConsentScope.DirectCare, CancellationToken.None);
+        var cycle = await Suite.PressAndWaitFiledAsync(CancellationToken.None);
+
+        using var http = new HttpClient { BaseAddress = new Uri(Suite.HostUrl) };
+        var page = await http.GetStringAsync("/");
+
+        Assert.Contains(cycle.Filed.SeriesId, page, StringComparison.Ordinal);
+        Assert.Contains(cycle.Filed.EpisodeCode, page, StringComparison.Ordinal);
+        // No sign-in yet, so the page must not show patient identifiers.
+        Assert.DoesNotContain("TEST-PATIENT-2", page, StringComparison.Ordinal);
+    }
+}
