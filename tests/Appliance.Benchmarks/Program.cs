@@ -1,0 +1,27 @@
+using Appliance.Benchmarks;
+
+// dotnet run -c Release --project tests/Appliance.Benchmarks -- <name>
+var benchmarks = new Dictionary<string, (string Description, Func<Task> Run)>
+{
+    ["demo-cycle"] = ("button press to filed on the embedded suite (median of 15), against a QoS 1 publish of the same bytes", () => DemoCycleBenchmark.RunAsync(15)),
+};
+
+if (args.Length == 0)
+{
+    Console.WriteLine("Benchmarks (run one by name):");
+    foreach (var (name, (description, _)) in benchmarks)
+    {
+        Console.WriteLine($"  {name,-12} {description}");
+    }
+
+    return 0;
+}
+
+if (!benchmarks.TryGetValue(args[0], out var benchmark))
+{
+    Console.Error.WriteLine($"No benchmark named '{args[0]}'. Run without arguments to list them.");
+    return 2;
+}
+
+await benchmark.Run();
+return 0;
