@@ -17,6 +17,8 @@ public sealed class SuiteFixture : IAsyncLifetime
 
     public EmbeddedSuite Suite { get; private set; } = null!;
 
+    private bool Started => Suite is not null;
+
     public CapturedLogs Logs { get; } = new();
 
     public int BrokerPort => Suite.HostService<EmbeddedMqttBroker>().BoundPort;
@@ -26,7 +28,11 @@ public sealed class SuiteFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await Suite.DisposeAsync();
+        if (Started)
+        {
+            await Suite.DisposeAsync();
+        }
+
         _folder.Dispose();
     }
 

@@ -27,6 +27,7 @@ public sealed partial class HostMqttClient(
     ILogger<HostMqttClient> logger) : BackgroundService, IDeviceMessagePublisher
 {
     private static readonly TimeSpan PublishWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StartupWait = TimeSpan.FromSeconds(30);
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -42,6 +43,24 @@ public sealed partial class HostMqttClient(
         if (!result.IsSuccess && result.ReasonCode != MqttClientPublishReasonCode.NoMatchingSubscribers)
         {
             throw new InvalidOperationException($"broker refused the host's publish to {topic}: {result.ReasonCode}");
+        }
+    }
+
+    /// <summary>
+    /// Starts the client and waits (bounded) for its first connection and subscriptions, so that
+    /// "host started" means "host can file": an appliance that connects right after never
+    /// publishes into a broker with nobody subscribed.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await base.StartAsync(cancellationToken);
+        try
+        {
+            await _connected.Task.WaitAsync(StartupWait, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            LogNotReadyAtStart(logger, StartupWait.TotalSeconds);
         }
     }
 
@@ -128,6 +147,9 @@ public sealed partial class HostMqttClient(
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Host client connected to the broker on port {Port}")]
     private static partial void LogConnected(ILogger logger, int port);
+
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Error, Message = "Host client not connected {Seconds} s after start; filing waits until it is")]
+    private static partial void LogNotReadyAtStart(ILogger logger, double seconds);
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Host client could not connect: {Reason}")]
     private static partial void LogConnectFailed(ILogger logger, string reason);

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs (Debian packages, only if missing) and runs every test.
+# This is the README's second Quick start command and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests use. None yet: every server the current tests need (the host's
+# embedded MQTT broker) is started by the tests themselves on 127.0.0.1. Later suites add
+# mosquitto (external-broker mode), chromium (pages) and dcmtk (DICOM export) here.
+packages=()
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "Installing missing Debian packages: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "The .NET SDK 10 is needed (dotnet on PATH)." >&2
+  exit 1
+fi
+
+dotnet test ApplianceSuite.sln --nologo
