@@ -119,9 +119,7 @@ public sealed partial class HostMqttClient(
                 .WithSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
                 .WithTargetHost("localhost")
                 .WithClientCertificates([ca.HostClientCertificate])
-                .WithCertificateValidationHandler(e =>
-                    e.Certificate is not null
-                    && MutualTls.ChainsTo(new System.Security.Cryptography.X509Certificates.X509Certificate2(e.Certificate), ca.Ca, MutualTls.ServerAuthOid, time.GetUtcNow(), out _)))
+                .WithCertificateValidationHandler(ValidateBroker))
             .Build();
         var result = await _client.ConnectAsync(options, cancellationToken);
         if (result.ResultCode != MqttClientConnectResultCode.Success)
@@ -137,6 +135,17 @@ public sealed partial class HostMqttClient(
 
         await _client.SubscribeAsync(subscribe.Build(), cancellationToken);
         LogConnected(logger, broker.BoundPort);
+    }
+
+    private bool ValidateBroker(MqttClientCertificateValidationEventArgs e)
+    {
+        if (e.Certificate is null)
+        {
+            return false;
+        }
+
+        using var server = new System.Security.Cryptography.X509Certificates.X509Certificate2(e.Certificate);
+        return MutualTls.ChainsTo(server, ca.Ca, MutualTls.ServerAuthOid, time.GetUtcNow(), out _);
     }
 
     public override void Dispose()
