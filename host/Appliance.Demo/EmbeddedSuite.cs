@@ -141,12 +141,39 @@ public sealed class EmbeddedSuite : IAsyncDisposable
     {
         var fleet = HostService<FleetState>();
         var jobs = HostService<CaptureJobService>();
-        string? jobId = null;
-        var armed = WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.DeviceId == DeviceId && s.State == "armed" && s.JobId == jobId);
-        var job = await jobs.CreateAsync(DeviceId, patientId, bodySite, consent, cancellationToken);
-        jobId = job.JobId;
-        await armed.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-        return job;
+        // The armed report can come back before CreateAsync returns the job id, so note every armed job from now on.
+        var armedJobs = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+        var pulse = new SemaphoreSlim(0);
+        EventHandler<ApplianceStatus> onStatus = (_, s) =>
+        {
+            if (s.DeviceId == DeviceId && s.State == "armed" && s.JobId is not null)
+            {
+                armedJobs[s.JobId] = true;
+                pulse.Release();
+            }
+        };
+        fleet.StatusReceived += onStatus;
+        try
+        {
+            var job = await jobs.CreateAsync(DeviceId, patientId, bodySite, consent, cancellationToken);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            while (!armedJobs.ContainsKey(job.JobId))
+            {
+                await pulse.WaitAsync(timeout.Token);
+            }
+
+            return job;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"appliance {DeviceId} did not report armed within 30 s");
+        }
+        finally
+        {
+            // The semaphore is not disposed: a status already in flight may still release it.
+            fleet.StatusReceived -= onStatus;
+        }
     }
 
     /// <summary>Presses the capture button and waits until the series is filed on the host and deleted on the appliance.</summary>

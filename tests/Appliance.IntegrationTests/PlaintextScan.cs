@@ -17,7 +17,20 @@ internal static class PlaintextScan
     }
 
     public static bool AnyFound(string folder, IReadOnlyList<byte[]> markers) =>
-        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any(f => Found(File.ReadAllBytes(f), markers));
+        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any(f => Found(ReadIfStillThere(f), markers));
+
+    /// <summary>LiteDB's log file and the archive's temporary files can go between listing and reading.</summary>
+    private static byte[] ReadIfStillThere(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return [];
+        }
+    }
 
     public static bool Found(byte[] content, IReadOnlyList<byte[]> markers) => markers.Any(m => content.AsSpan().IndexOf(m) >= 0);
 }
