@@ -33,8 +33,9 @@ public static class DevicesRegistration
         {
             // libgpiod on Pi 4 and Pi 5; throws at first use where there is no gpiochip.
             builder.Services.AddSingleton(_ => new GpioController());
-            builder.Services.AddSingleton<ICamera>(_ => throw new InvalidOperationException(
-                "Devices:Mode=Real has no camera backend yet: the rpicam-still and V4L2 backends are not built. Run with Devices:Mode=Simulated."));
+            builder.Services.AddOptions<RpicamOptions>().Bind(builder.Configuration.GetSection(RpicamOptions.Section))
+                .ValidateDataAnnotations().ValidateOnStart();
+            builder.Services.AddSingleton<ICamera, RpicamCamera>();
         }
 
         builder.Services.AddSingleton<GpioIlluminator>();

@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Appliance.Firmware.Devices.Camera;
+
+/// <summary>Section <c>Rpicam</c>: the libcamera camera module through <c>rpicam-still</c>.</summary>
+public sealed class RpicamOptions
+{
+    public const string Section = "Rpicam";
+
+    /// <summary>The executable; on Raspberry Pi OS it is on PATH.</summary>
+    [Required]
+    public string Executable { get; set; } = "rpicam-still";
+
+    /// <summary>
+    /// Where the frame file is written and deleted at once. RAM-backed so that patient
+    /// pixels never touch the SD card.
+    /// </summary>
+    [Required]
+    public string ScratchFolder { get; set; } = "/dev/shm";
+
+    /// <summary>A capture that takes longer is killed and reported as a fault.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+}
