@@ -61,4 +61,23 @@ public sealed class QualityOptions
     /// <summary>Share of clipped pixels in the cross-polarised frame above which we call glare (a polariser or contact fault).</summary>
     [Range(0.0, 1.0)]
     public double MaxPolarisedClippedFraction { get; set; } = 0.002;
+
+    /// <summary>
+    /// Variance of the Laplacian of a sharp frame at the configured resolution. Calibration
+    /// measures it for each appliance; the default suits the simulator at 640×480.
+    /// </summary>
+    [Range(0.001, 1e9)]
+    public double FocusBaseline { get; set; } = 60;
+
+    /// <summary>A frame whose focus score falls below this share of the baseline is blurred.</summary>
+    [Range(0.0, 1.0)]
+    public double MinFocusRatio { get; set; } = 0.4;
+
+    /// <summary>Largest shift between the two frames (pixels) still accepted; more means the head moved.</summary>
+    [Range(0.0, 1000.0)]
+    public double MaxMotionPixels { get; set; } = 4;
+
+    /// <summary>How far apart the frames are searched for a shift (pixels).</summary>
+    [Range(1, 512)]
+    public int MotionSearchPixels { get; set; } = 32;
 }

@@ -4,14 +4,17 @@ using Microsoft.Extensions.Options;
 namespace Appliance.Firmware.Core;
 
 /// <summary>
-/// The on-device checks that decide accepted or retake. A first set: exposure on both frames and
-/// glare in the cross-polarised frame. Focus and motion join them with the appliance work.
+/// The on-device checks that decide accepted or retake: exposure on both frames, glare in the
+/// cross-polarised frame, focus of each frame against the calibration's baseline, and motion
+/// between the two frames. Each failed check adds its reason.
 /// </summary>
 public sealed class SeriesQualityChecker(IOptions<QualityOptions> options)
 {
     public const string TooDark = "too dark";
     public const string Overexposed = "overexposed";
     public const string Glare = "glare";
+    public const string Blurred = "blurred";
+    public const string Moved = "moved";
 
     public QualityReport Check(IReadOnlyList<CapturedFrame> frames)
     {
@@ -42,7 +45,31 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options)
             }
         }
 
-        return new QualityReport(reasons.Count == 0, [.. reasons], Math.Round(polarisedMean, 2), Math.Round(polarisedClipped, 5));
+        var lumas = frames.Select(ImageMetrics.Luma).ToList();
+        var focus = frames.Select((f, i) => ImageMetrics.FocusScore(lumas[i], f.Width, f.Height) / o.FocusBaseline).Min();
+        if (focus < o.MinFocusRatio)
+        {
+            reasons.Add(Blurred);
+        }
+
+        double motion = 0;
+        if (frames.Count >= 2)
+        {
+            var (dx, dy) = ImageMetrics.EstimateShift(lumas[0], lumas[1], frames[0].Width, frames[0].Height, o.MotionSearchPixels);
+            motion = Math.Sqrt((dx * dx) + (dy * dy));
+            if (motion > o.MaxMotionPixels)
+            {
+                reasons.Add(Moved);
+            }
+        }
+
+        return new QualityReport(
+            reasons.Count == 0,
+            [.. reasons],
+            Math.Round(polarisedMean, 2),
+            Math.Round(polarisedClipped, 5),
+            Math.Round(focus, 3),
+            Math.Round(motion, 2));
     }
 
     /// <summary>Mean luma (BT.601) and the share of pixels with any channel at 255.</summary>

@@ -74,8 +74,19 @@ public sealed record CameraSettings(
     double BlueGain,
     double LensPosition);
 
-/// <summary>On-device quality results for one series.</summary>
-public sealed record QualityReport(bool Accepted, string[] Reasons, double MeanLevel, double ClippedHighlightFraction);
+/// <summary>
+/// On-device quality results for one series: the verdict, its reasons ("too dark",
+/// "overexposed", "glare", "blurred", "moved"), and the measurements behind them: mean level and
+/// clipped share of the cross-polarised frame, the lower of the two frames' focus scores as a
+/// ratio to the calibration's baseline, and the estimated shift between the frames in pixels.
+/// </summary>
+public sealed record QualityReport(
+    bool Accepted,
+    string[] Reasons,
+    double MeanLevel,
+    double ClippedHighlightFraction,
+    double FocusRatio,
+    double MotionPixels);
 
 /// <summary>One sealed frame inside a series envelope, in body order.</summary>
 public sealed record FrameDescriptor(

@@ -121,7 +121,7 @@ public sealed class BrokerSecurityTests(SuiteFixture fixture) : IClassFixture<Su
         var sealedFrame = sealer.SealFrame(0, plain, digest);
         var manifest = new SeriesManifest(
             seriesId, deviceId, "0.1.0", "job-x", "EP-NEVERISSUED", "back", ConsentScope.DirectCare, DateTimeOffset.UtcNow,
-            new CameraSettings(4, 4, TimeSpan.FromMilliseconds(8), 1, 1, 1, 1), "uncalibrated", 0, new QualityReport(true, [], 100, 0),
+            new CameraSettings(4, 4, TimeSpan.FromMilliseconds(8), 1, 1, 1, 1), "uncalibrated", 0, new QualityReport(true, [], 100, 0, 1, 0),
             sealer.Header, [new FrameDescriptor(0, LightingMode.CrossPolarised, 4, 4, "rgb24", digest, sealedFrame.Length)]);
         return (manifest, [plain], [sealedFrame], hostPrivate);
     }

@@ -70,6 +70,48 @@ public sealed class SeriesQualityCheckerTests
     [Fact]
     public void DarkScene_IsRetakeTooDark() => Assert.Equal([SeriesQualityChecker.TooDark], Check(new SimulatedScene { Brightness = 0.2 }).Reasons);
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void BlurredScene_IsRetakeBlurred(int radius)
+    {
+        var report = Check(new SimulatedScene { BlurRadius = radius });
+
+        Assert.Equal([SeriesQualityChecker.Blurred], report.Reasons);
+        Assert.True(report.FocusRatio < 0.4);
+    }
+
+    [Fact]
+    public void HeadMovedBetweenFrames_IsRetakeMoved_WithTheShiftMeasured()
+    {
+        var report = Check(new SimulatedScene { MotionDx = 9, MotionDy = -4 });
+
+        Assert.Equal([SeriesQualityChecker.Moved], report.Reasons);
+        Assert.Equal(Math.Sqrt((9 * 9) + (4 * 4)), report.MotionPixels, 1);
+    }
+
+    [Fact]
+    public void SeveralDefects_AreAllNamed()
+    {
+        var report = Check(new SimulatedScene { Brightness = 0.2, MotionDx = 12, GlareInCrossPolarised = false, BlurRadius = 2 });
+
+        Assert.Equal([SeriesQualityChecker.TooDark, SeriesQualityChecker.Blurred, SeriesQualityChecker.Moved], report.Reasons);
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(2, 0)]
+    [InlineData(-7, 5)]
+    [InlineData(20, -13)]
+    public void EstimateShift_FindsTheTrueShiftBetweenDifferentlyLitFrames(int dx, int dy)
+    {
+        var scene = new SimulatedScene { MotionDx = dx, MotionDy = dy };
+        var a = SimulatedCamera.Render(scene, LightingMode.CrossPolarised, 320, 240, false);
+        var b = SimulatedCamera.Render(scene, LightingMode.NonPolarised, 320, 240, true);
+
+        Assert.Equal((dx, dy), ImageMetrics.EstimateShift(ImageMetrics.Luma(a), ImageMetrics.Luma(b), 320, 240, 32));
+    }
+
     [Fact]
     public void GlareInCrossPolarisedFrame_IsRetakeGlare() => Assert.Contains(SeriesQualityChecker.Glare, Check(new SimulatedScene { GlareInCrossPolarised = true }).Reasons);
 }

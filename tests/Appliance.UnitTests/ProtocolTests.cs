@@ -23,7 +23,7 @@ public sealed class SeriesEnvelopeTests
         var manifest = new SeriesManifest(
             seriesId, deviceId, "0.1.0", "job-1", "EP-ABCDEFGHJK", "left forearm", ConsentScope.DirectCare, DateTimeOffset.UtcNow,
             new CameraSettings(4, 4, TimeSpan.FromMilliseconds(8), 1, 1.8, 1.5, 8), "uncalibrated", 0,
-            new QualityReport(true, [], 120, 0), sealer.Header, descriptors);
+            new QualityReport(true, [], 120, 0, 1, 0), sealer.Header, descriptors);
         return (manifest, plain, sealedFrames, hostPrivate);
     }
 

@@ -45,6 +45,15 @@ public sealed class SimulatedCamera : ICamera
         var surfaceSheen = polarised ? 0.0 : 14.0;
         var saturation = polarised ? 1.08 : 0.96;
         var halfDiagonal = Math.Sqrt((width * width) + (height * height)) / 2;
+        var hairs = new (double X0, double Y0, double X1, double Y1)[scene.HairCount];
+        for (var h = 0; h < hairs.Length; h++)
+        {
+            var hx = rng.NextDouble() * width;
+            var hy = rng.NextDouble() * height;
+            var angle = rng.NextDouble() * Math.PI;
+            var length = (0.3 + (0.3 * rng.NextDouble())) * Math.Max(width, height);
+            hairs[h] = (hx, hy, hx + (Math.Cos(angle) * length), hy + (Math.Sin(angle) * length));
+        }
 
         for (var y = 0; y < height; y++)
         {
@@ -52,7 +61,7 @@ public sealed class SimulatedCamera : ICamera
             {
                 var sx = x - dx;
                 var sy = y - dy;
-                var texture = (ValueNoise(sx / 9.0, sy / 9.0, scene.Seed) - 0.5) * 10;
+                var texture = ((ValueNoise(sx / 9.0, sy / 9.0, scene.Seed) - 0.5) * 10) + ((Hash(sx, sy, scene.Seed + 101) - 0.5) * 2 * scene.Grain);
                 double r = scene.SkinTone.R + texture, g = scene.SkinTone.G + texture, b = scene.SkinTone.B + texture;
 
                 var ddx = x - cx;
@@ -69,6 +78,17 @@ public sealed class SimulatedCamera : ICamera
                         r = Lerp(r, scene.LesionColour.R * depth, inside);
                         g = Lerp(g, scene.LesionColour.G * depth, inside);
                         b = Lerp(b, scene.LesionColour.B * depth, inside);
+                    }
+                }
+
+                foreach (var hair in hairs)
+                {
+                    var cover = Math.Clamp(1.5 - SegmentDistance(sx, sy, hair), 0, 1);
+                    if (cover > 0)
+                    {
+                        r = Lerp(r, 48, cover);
+                        g = Lerp(g, 34, cover);
+                        b = Lerp(b, 28, cover);
                     }
                 }
 
@@ -192,6 +212,16 @@ public sealed class SimulatedCamera : ICamera
             h ^= h >> 16;
             return (h & 0xFFFFFF) / (double)0xFFFFFF;
         }
+    }
+
+    private static double SegmentDistance(double px, double py, (double X0, double Y0, double X1, double Y1) s)
+    {
+        var vx = s.X1 - s.X0;
+        var vy = s.Y1 - s.Y0;
+        var t = Math.Clamp((((px - s.X0) * vx) + ((py - s.Y0) * vy)) / ((vx * vx) + (vy * vy)), 0, 1);
+        var dx = px - (s.X0 + (t * vx));
+        var dy = py - (s.Y0 + (t * vy));
+        return Math.Sqrt((dx * dx) + (dy * dy));
     }
 
     private static double Lerp(double a, double b, double t) => a + ((b - a) * t);

@@ -41,5 +41,11 @@ public sealed record SimulatedScene
 
     public int MotionDy { get; init; }
 
+    /// <summary>Dark hairs lying across the field (straight, about 1.5 px wide).</summary>
+    public int HairCount { get; init; } = 3;
+
+    /// <summary>Pixel-scale skin microtexture and sensor noise amplitude (levels); what blur removes first.</summary>
+    public double Grain { get; init; } = 4.0;
+
     public int Seed { get; init; } = 7;
 }
