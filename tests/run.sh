@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use. None yet: every server the current tests need (the host's
-# embedded MQTT broker) is started by the tests themselves on 127.0.0.1. Later suites add
-# mosquitto (external-broker mode), chromium (pages) and dcmtk (DICOM export) here.
-packages=()
+# Debian packages the tests use: libgtk-3-0 for OpenCV's native library (the independent
+# reference our image metrics are checked against). The servers the tests need (the host's
+# embedded MQTT broker) are started by the tests themselves on 127.0.0.1.
+packages=(libgtk-3-0)
 
 missing=()
 for p in "${packages[@]}"; do
