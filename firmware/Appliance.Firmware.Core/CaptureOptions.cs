@@ -71,11 +71,11 @@ public sealed class QualityOptions
 
     /// <summary>A frame whose focus score falls below this share of the baseline is blurred.</summary>
     [Range(0.0, 1.0)]
-    public double MinFocusRatio { get; set; } = 0.4;
+    public double MinFocusRatio { get; set; } = 0.5;
 
     /// <summary>Largest shift between the two frames (pixels) still accepted; more means the head moved.</summary>
     [Range(0.0, 1000.0)]
-    public double MaxMotionPixels { get; set; } = 4;
+    public double MaxMotionPixels { get; set; } = 5;
 
     /// <summary>How far apart the frames are searched for a shift (pixels).</summary>
     [Range(1, 512)]

@@ -38,16 +38,20 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options)
             {
                 polarisedMean = mean;
                 polarisedClipped = clipped;
-                if (clipped > o.MaxPolarisedClippedFraction)
+                // An overexposed frame clips everywhere; that is its own reason, not glare.
+                if (clipped > o.MaxPolarisedClippedFraction && mean <= o.MaxMeanLevel)
                 {
                     reasons.Add(Glare);
                 }
             }
         }
 
+        // An overexposed frame has lost its texture: focus and motion cannot be judged, and
+        // "overexposed" is the whole answer.
+        var measurable = !reasons.Contains(Overexposed);
         var lumas = frames.Select(ImageMetrics.Luma).ToList();
         var focus = frames.Select((f, i) => ImageMetrics.FocusScore(lumas[i], f.Width, f.Height) / o.FocusBaseline).Min();
-        if (focus < o.MinFocusRatio)
+        if (measurable && focus < o.MinFocusRatio)
         {
             reasons.Add(Blurred);
         }
@@ -57,7 +61,7 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options)
         {
             var (dx, dy) = ImageMetrics.EstimateShift(lumas[0], lumas[1], frames[0].Width, frames[0].Height, o.MotionSearchPixels);
             motion = Math.Sqrt((dx * dx) + (dy * dy));
-            if (motion > o.MaxMotionPixels)
+            if (measurable && motion > o.MaxMotionPixels)
             {
                 reasons.Add(Moved);
             }

@@ -78,7 +78,7 @@ public sealed class SeriesQualityCheckerTests
         var report = Check(new SimulatedScene { BlurRadius = radius });
 
         Assert.Equal([SeriesQualityChecker.Blurred], report.Reasons);
-        Assert.True(report.FocusRatio < 0.4);
+        Assert.True(report.FocusRatio < 0.5);
     }
 
     [Fact]

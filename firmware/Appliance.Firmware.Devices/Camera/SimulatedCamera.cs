@@ -109,14 +109,16 @@ public sealed class SimulatedCamera : ICamera
             }
         }
 
-        if (!polarised || scene.GlareInCrossPolarised)
-        {
-            AddGlare(pixels, width, height, scene, dx, dy);
-        }
-
         if (scene.BlurRadius > 0)
         {
             BoxBlur(pixels, width, height, scene.BlurRadius);
+        }
+
+        // Glare goes on after blur: a specular highlight saturates the sensor even out of focus
+        // (defocus spreads it, which the larger radius stands for).
+        if (!polarised || scene.GlareInCrossPolarised)
+        {
+            AddGlare(pixels, width, height, scene, dx, dy);
         }
 
         return new CapturedFrame(lighting, width, height, CapturedFrame.Rgb24, pixels);
@@ -129,7 +131,7 @@ public sealed class SimulatedCamera : ICamera
         {
             var gx = (int)(rng.NextDouble() * width) + dx;
             var gy = (int)(rng.NextDouble() * height) + dy;
-            var gr = 2 + (rng.NextDouble() * 4);
+            var gr = 2 + (rng.NextDouble() * 4) + scene.BlurRadius;
             var reach = (int)Math.Ceiling(gr * 2);
             for (var y = Math.Max(0, gy - reach); y < Math.Min(height, gy + reach); y++)
             {
@@ -137,7 +139,8 @@ public sealed class SimulatedCamera : ICamera
                 {
                     var d = Math.Sqrt(((x - gx) * (x - gx)) + ((y - gy) * (y - gy)));
                     // Saturated core, soft halo: a specular highlight clips the sensor.
-                    var w = d <= gr ? 1.0 : Math.Clamp(1 - ((d - gr) / gr), 0, 1) * 0.7;
+                    // The core clips at any exposure; the halo scales with exposure like everything else.
+                    var w = d <= gr ? 1.0 : Math.Clamp(1 - ((d - gr) / gr), 0, 1) * 0.7 * Math.Min(1, scene.Brightness);
                     if (w <= 0)
                     {
                         continue;
