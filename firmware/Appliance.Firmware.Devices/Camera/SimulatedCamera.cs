@@ -131,7 +131,8 @@ public sealed class SimulatedCamera : ICamera
         {
             var gx = (int)(rng.NextDouble() * width) + dx;
             var gy = (int)(rng.NextDouble() * height) + dy;
-            var gr = 2 + (rng.NextDouble() * 4) + scene.BlurRadius;
+            // Highlight size is a property of the skin, so it scales with the field of view's resolution.
+            var gr = ((2 + (rng.NextDouble() * 4)) * Math.Max(1, Math.Min(width, height) / 180.0)) + scene.BlurRadius;
             var reach = (int)Math.Ceiling(gr * 2);
             for (var y = Math.Max(0, gy - reach); y < Math.Min(height, gy + reach); y++)
             {
