@@ -13,6 +13,8 @@ public sealed class CaptureCoordinatorTests : IDisposable
 {
     private readonly SimulatedGpioDriver _driver = new(TimeProvider.System);
     private readonly SimulatedCamera _camera = new();
+    private readonly GpioStatusIndicator _indicator;
+    private Exception? _cameraFault;
     private readonly FakeSeriesStore _store = new();
     private readonly StatusFeed _status = new(new WorkSignal());
     private readonly byte[] _hostPrivate;
@@ -24,12 +26,14 @@ public sealed class CaptureCoordinatorTests : IDisposable
         (_hostPrivate, var hostPublic) = SeriesSealing.CreateHostKeyPair();
         var gpio = new GpioController(_driver);
         var pins = Options.Create(new PinMapOptions());
-        var sequencer = new CaptureSequencer(_camera, new GpioIlluminator(gpio, pins), TimeProvider.System, Options.Create(_options));
+        _indicator = new GpioStatusIndicator(gpio, pins);
+        var camera = new DelegatingCamera((lighting, settings, ct) => _cameraFault is null ? _camera.CaptureAsync(lighting, settings, ct) : Task.FromException<CapturedFrame>(_cameraFault));
+        var sequencer = new CaptureSequencer(camera, new GpioIlluminator(gpio, pins), TimeProvider.System, Options.Create(_options));
         _coordinator = new CaptureCoordinator(
             sequencer,
             new SeriesQualityChecker(Options.Create(new QualityOptions())),
             _store,
-            new GpioStatusIndicator(gpio, pins),
+            _indicator,
             new ApplianceIdentity("unit-device-01", "0.1.0", hostPublic),
             _status,
             new WorkSignal(),
@@ -94,6 +98,27 @@ public sealed class CaptureCoordinatorTests : IDisposable
     }
 
     [Fact]
+    public async Task CameraFault_ShowsFault_StaysArmed_StoresNothing_AndRingsAreOff()
+    {
+        await _coordinator.ArmAsync(Job(), CancellationToken.None);
+        _cameraFault = new CaptureFaultException("rpicam-still exited with 255: no cameras available");
+
+        var outcome = await _coordinator.HandlePressAsync(Press, CancellationToken.None);
+
+        Assert.Equal(CaptureOutcomeKind.Fault, outcome.Kind);
+        Assert.Equal(IndicatorState.Fault, _indicator.Current);
+        Assert.Equal(CaptureState.Armed, _coordinator.State);
+        Assert.Empty(_store.All);
+        Assert.Equal(PinValue.Low, _driver.ValueOf(18));
+        Assert.Equal(PinValue.Low, _driver.ValueOf(13));
+        Assert.Contains(Drain(), s => s.State == "fault" && s.Reason!.Contains("no cameras available", StringComparison.Ordinal));
+
+        // The fault cleared, the same job still captures.
+        _cameraFault = null;
+        Assert.Equal(CaptureOutcomeKind.Accepted, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
+    }
+
+    [Fact]
     public async Task ExpiredJob_IsRefused()
     {
         Assert.False(await _coordinator.ArmAsync(Job(TimeSpan.FromMilliseconds(-1)) with { IssuedAt = DateTimeOffset.UtcNow.AddMinutes(-10) }, CancellationToken.None));
@@ -116,4 +141,10 @@ public sealed class CaptureCoordinatorTests : IDisposable
         _coordinator.Dispose();
         _driver.Dispose();
     }
+}
+
+internal sealed class DelegatingCamera(Func<LightingMode, CameraSettings, CancellationToken, Task<CapturedFrame>> capture) : ICamera
+{
+    public Task<CapturedFrame> CaptureAsync(LightingMode lighting, CameraSettings settings, CancellationToken cancellationToken) =>
+        capture(lighting, settings, cancellationToken);
 }
