@@ -1,0 +1,36 @@
+using System.Device.Gpio;
+using Appliance.Demo;
+using Appliance.Firmware.Devices.Gpio;
+using Appliance.Protocol;
+using Appliance.TestKit;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.IntegrationTests;
+
+public sealed class RingSafetyTests
+{
+    [Fact]
+    public async Task StoppingTheFirmwareWhileARingIsLit_TurnsItOffWithin50ms()
+    {
+        using var folder = new TempFolder("ring-safety");
+        // A long settle keeps the ring lit long enough to stop the firmware in the middle of it.
+        await using var suite = await EmbeddedSuite.StartAsync(
+            folder.Path,
+            applianceSettings: new Dictionary<string, string?> { ["Capture:RingSettleTime"] = "00:00:00.900" });
+        await suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-9", "shin", ConsentScope.DirectCare, CancellationToken.None);
+        var driver = suite.ApplianceService<SimulatedGpioDriver>();
+        var pins = suite.ApplianceService<IOptions<PinMapOptions>>().Value;
+        var lit = EmbeddedSuite.WaitFor<PinWrite>(h => driver.Written += h, h => driver.Written -= h, w => w.Pin == pins.CrossPolarisedRingPin && w.Value == PinValue.High);
+
+        suite.PressButton();
+        await lit.WaitAsync(TimeSpan.FromSeconds(10));
+        // The same stop path SIGTERM takes through the Generic Host's lifetime.
+        var stopAt = TimeProvider.System.GetUtcNow();
+        await suite.Appliance.StopAsync(CancellationToken.None);
+
+        var off = driver.Timeline.First(w => w.Pin == pins.CrossPolarisedRingPin && w.Value == PinValue.Low && w.At >= stopAt);
+        Assert.True(off.At - stopAt < TimeSpan.FromMilliseconds(50), $"ring went off {(off.At - stopAt).TotalMilliseconds:F1} ms after stop");
+        Assert.Equal(PinValue.Low, driver.ValueOf(pins.CrossPolarisedRingPin));
+        Assert.Equal(PinValue.Low, driver.ValueOf(pins.NonPolarisedRingPin));
+    }
+}
