@@ -83,13 +83,14 @@ public sealed class BrokerSecurityTests(SuiteFixture fixture) : IClassFixture<Su
         Assert.NotNull(client);
         var inbound = Suite.HostService<HostInboundHandler>();
         var filing = Suite.HostService<SeriesFilingService>();
-        var (manifest, _, sealedFrames, _) = MakeForeignSeries("rogue-bad-01");
+        // Well formed and sealed, but for an episode the host never issued.
+        var foreign = SealedSeriesFactory.Create("rogue-bad-01", episodeCode: "EP-NEVERISSUED", jobId: "job-x");
 
         (string Topic, byte[] Payload, string Reason)[] cases =
         [
             (ApplianceTopics.Series("rogue-bad-01"), "not an envelope"u8.ToArray(), "bad magic"),
             (ApplianceTopics.Series("rogue-bad-01"), [(byte)'A', (byte)'S', (byte)'E', (byte)'1', 0, 0, 0, 5, 1, 2, 3, 4, 5], "not a valid SeriesManifest"),
-            (ApplianceTopics.Series("rogue-bad-01"), SeriesEnvelope.Encode(manifest, sealedFrames), "no capture job for this episode"),
+            (ApplianceTopics.Series("rogue-bad-01"), SeriesEnvelope.Encode(foreign.Manifest, foreign.Sealed), "no capture job for this episode"),
             (ApplianceTopics.Status("rogue-bad-01"), "{\"deviceId\":"u8.ToArray(), "not a valid ApplianceStatus"),
             (ApplianceTopics.Status("rogue-bad-01"), ProtocolJson.Serialize(new ApplianceStatus("demo-appliance-01", "armed", "1", 0, DateTimeOffset.UtcNow)), "status names another device"),
         ];
@@ -108,21 +109,5 @@ public sealed class BrokerSecurityTests(SuiteFixture fixture) : IClassFixture<Su
         await Suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-7", "back", ConsentScope.DirectCare, CancellationToken.None);
         var cycle = await Suite.PressAndWaitFiledAsync(CancellationToken.None);
         Assert.Equal(Suite.DeviceId, cycle.Filed.DeviceId);
-    }
-
-    /// <summary>A well-formed series sealed to some key, for an episode the host never issued.</summary>
-    private static (SeriesManifest, byte[][], byte[][], byte[]) MakeForeignSeries(string deviceId)
-    {
-        var (hostPrivate, hostPublic) = SeriesSealing.CreateHostKeyPair();
-        var seriesId = Guid.NewGuid().ToString();
-        using var sealer = new SeriesSealer(hostPublic, deviceId, seriesId);
-        var plain = new byte[4 * 4 * 3];
-        var digest = SeriesSealing.Sha256Hex(plain);
-        var sealedFrame = sealer.SealFrame(0, plain, digest);
-        var manifest = new SeriesManifest(
-            seriesId, deviceId, "0.1.0", "job-x", "EP-NEVERISSUED", "back", ConsentScope.DirectCare, DateTimeOffset.UtcNow,
-            new CameraSettings(4, 4, TimeSpan.FromMilliseconds(8), 1, 1, 1, 1), "uncalibrated", 0, new QualityReport(true, [], 100, 0, 1, 0),
-            sealer.Header, [new FrameDescriptor(0, LightingMode.CrossPolarised, 4, 4, "rgb24", digest, sealedFrame.Length)]);
-        return (manifest, [plain], [sealedFrame], hostPrivate);
     }
 }

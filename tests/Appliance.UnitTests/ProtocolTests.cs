@@ -1,30 +1,14 @@
-using System.Security.Cryptography;
 using Appliance.Protocol;
+using Appliance.TestKit;
 
 namespace Appliance.UnitTests;
 
 public sealed class SeriesEnvelopeTests
 {
-    internal static (SeriesManifest Manifest, byte[][] Plain, byte[][] Sealed, byte[] HostPrivate) MakeSeries(string deviceId = "unit-device-01")
+    internal static (SeriesManifest Manifest, byte[][] Plain, byte[][] Sealed, byte[] HostPrivate) MakeSeries()
     {
-        var (hostPrivate, hostPublic) = SeriesSealing.CreateHostKeyPair();
-        var seriesId = Guid.NewGuid().ToString();
-        using var sealer = new SeriesSealer(hostPublic, deviceId, seriesId);
-        byte[][] plain = [RandomNumberGenerator.GetBytes(4 * 4 * 3), RandomNumberGenerator.GetBytes(4 * 4 * 3)];
-        var descriptors = new FrameDescriptor[2];
-        var sealedFrames = new byte[2][];
-        for (var i = 0; i < 2; i++)
-        {
-            var digest = SeriesSealing.Sha256Hex(plain[i]);
-            sealedFrames[i] = sealer.SealFrame(i, plain[i], digest);
-            descriptors[i] = new FrameDescriptor(i, i == 0 ? LightingMode.CrossPolarised : LightingMode.NonPolarised, 4, 4, "rgb24", digest, sealedFrames[i].Length);
-        }
-
-        var manifest = new SeriesManifest(
-            seriesId, deviceId, "0.1.0", "job-1", "EP-ABCDEFGHJK", "left forearm", ConsentScope.DirectCare, DateTimeOffset.UtcNow,
-            new CameraSettings(4, 4, TimeSpan.FromMilliseconds(8), 1, 1.8, 1.5, 8), "uncalibrated", 0,
-            new QualityReport(true, [], 120, 0, 1, 0), sealer.Header, descriptors);
-        return (manifest, plain, sealedFrames, hostPrivate);
+        var series = SealedSeriesFactory.Create();
+        return (series.Manifest, series.Plain, series.Sealed, series.HostPrivateKey);
     }
 
     [Fact]
