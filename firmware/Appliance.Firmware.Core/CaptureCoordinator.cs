@@ -149,8 +149,8 @@ public sealed partial class CaptureCoordinator(
                 return new CaptureOutcome(CaptureOutcomeKind.Retake, Reasons: quality.Reasons);
             }
 
-            var stored = Seal(job, frames, quality);
-            await store.AddAsync(stored, cancellationToken);
+            var (stored, envelope) = Seal(job, frames, quality);
+            await store.AddAsync(stored, envelope, cancellationToken);
             Disarm();
             indicator.Show(IndicatorState.Accepted);
             LogAccepted(logger, stored.SeriesId, job.JobId, job.EpisodeCode);
@@ -173,7 +173,7 @@ public sealed partial class CaptureCoordinator(
         }
     }
 
-    private StoredSeries Seal(CaptureJob job, IReadOnlyList<CapturedFrame> frames, QualityReport quality)
+    private (StoredSeries Series, byte[] Envelope) Seal(CaptureJob job, IReadOnlyList<CapturedFrame> frames, QualityReport quality)
     {
         var seriesId = Guid.NewGuid().ToString();
         using var sealer = new SeriesSealer(identity.HostSealingPublicKey, identity.DeviceId, seriesId);
@@ -204,7 +204,7 @@ public sealed partial class CaptureCoordinator(
             sealer.Header,
             descriptors);
         var envelope = SeriesEnvelope.Encode(manifest, sealedFrames);
-        return new StoredSeries(seriesId, SeriesState.Queued, capturedAt, [.. descriptors.Select(d => d.Sha256)], envelope);
+        return (new StoredSeries(seriesId, SeriesState.Queued, capturedAt, [.. descriptors.Select(d => d.Sha256)], envelope.Length), envelope);
     }
 
     private void Disarm()

@@ -9,15 +9,20 @@ public enum SeriesState
 }
 
 /// <summary>
-/// A sealed series as the appliance keeps it: the upload envelope (manifest plus frames sealed
-/// to the host) and its state. Nothing in it can be opened on the appliance.
+/// A sealed series as the appliance keeps it: its state and digests. The upload envelope
+/// (manifest plus frames sealed to the host, tens of megabytes at 12 MP) is read separately,
+/// one series at a time. Nothing in either can be opened on the appliance.
 /// </summary>
-public sealed record StoredSeries(string SeriesId, SeriesState State, DateTimeOffset CapturedAt, string[] FrameSha256, byte[] Envelope);
+public sealed record StoredSeries(string SeriesId, SeriesState State, DateTimeOffset CapturedAt, string[] FrameSha256, long EnvelopeBytes);
 
 /// <summary>The appliance's store of sealed series, kept until the host confirms filing.</summary>
 public interface ISeriesStore
 {
-    Task AddAsync(StoredSeries series, CancellationToken cancellationToken);
+    /// <summary>Stores a series and its envelope; once this returns both survive a power cut.</summary>
+    Task AddAsync(StoredSeries series, ReadOnlyMemory<byte> envelope, CancellationToken cancellationToken);
+
+    /// <summary>The upload envelope of a stored series; null if the series is not (or no longer) there.</summary>
+    Task<byte[]?> ReadEnvelopeAsync(string seriesId, CancellationToken cancellationToken);
 
     /// <summary>Series not yet confirmed filed, oldest first.</summary>
     Task<IReadOnlyList<StoredSeries>> ListPendingAsync(CancellationToken cancellationToken);

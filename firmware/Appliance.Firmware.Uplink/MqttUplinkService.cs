@@ -170,14 +170,20 @@ public sealed partial class MqttUplinkService(
                     continue;
                 }
 
-                await PublishAsync(client, ApplianceTopics.Series(credentials.DeviceId), series.Envelope, stoppingToken);
+                var envelope = await store.ReadEnvelopeAsync(series.SeriesId, stoppingToken);
+                if (envelope is null)
+                {
+                    continue; // deleted since the listing: a receipt came in meanwhile
+                }
+
+                await PublishAsync(client, ApplianceTopics.Series(credentials.DeviceId), envelope, stoppingToken);
                 _sentAt[series.SeriesId] = now;
                 if (series.State == SeriesState.Queued)
                 {
                     await store.SetStateAsync(series.SeriesId, SeriesState.Uploading, stoppingToken);
                 }
 
-                LogSeriesSent(logger, series.SeriesId, series.Envelope.Length);
+                LogSeriesSent(logger, series.SeriesId, envelope.Length);
             }
 
             foreach (var gone in _sentAt.Keys.ToList())

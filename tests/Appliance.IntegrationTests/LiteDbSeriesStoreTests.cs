@@ -11,8 +11,8 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
 {
     private readonly TempFolder _folder = new();
 
-    private static StoredSeries Series(byte[] envelopeContent) =>
-        new(Guid.NewGuid().ToString(), SeriesState.Queued, DateTimeOffset.UtcNow, ["ab"], envelopeContent);
+    private static StoredSeries Series() =>
+        new(Guid.NewGuid().ToString(), SeriesState.Queued, DateTimeOffset.UtcNow, ["ab"], 0);
 
     [Fact]
     public async Task StoreFile_HoldsNoPlaintextFromAFrame_EvenWhenAFrameIsStoredUnsealed()
@@ -28,7 +28,7 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
         // Worst case for the store alone: raw pixels as the envelope. The file layer must still hide them.
         using (var store = new LiteDbSeriesStore(_folder.Combine("store", "series.db"), "device-secret-for-test"))
         {
-            await store.AddAsync(Series(frame.Pixels), CancellationToken.None);
+            await store.AddAsync(Series(), frame.Pixels, CancellationToken.None);
             Assert.Equal(1, await store.CountAsync(CancellationToken.None));
         }
 
@@ -41,7 +41,7 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
         var path = _folder.Combine("series.db");
         using (var store = new LiteDbSeriesStore(path, "right-secret"))
         {
-            await store.AddAsync(Series([1, 2, 3]), CancellationToken.None);
+            await store.AddAsync(Series(), new byte[] { 1, 2, 3 }, CancellationToken.None);
         }
 
         var ex = Assert.Throws<LiteException>(() => new LiteDbSeriesStore(path, "wrong-secret"));
@@ -52,10 +52,11 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
     public async Task Series_SurvivesReopen_UntilDeleted()
     {
         var path = _folder.Combine("series.db");
-        var series = Series([9, 8, 7]);
+        var series = Series();
+        byte[] envelope = [9, 8, 7];
         using (var store = new LiteDbSeriesStore(path, "s"))
         {
-            await store.AddAsync(series, CancellationToken.None);
+            await store.AddAsync(series, envelope, CancellationToken.None);
             await store.SetStateAsync(series.SeriesId, SeriesState.Uploading, CancellationToken.None);
         }
 
@@ -63,9 +64,58 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
         {
             var pending = Assert.Single(await store.ListPendingAsync(CancellationToken.None));
             Assert.Equal(SeriesState.Uploading, pending.State);
-            Assert.Equal(series.Envelope, pending.Envelope);
+            Assert.Equal(3, pending.EnvelopeBytes);
+            Assert.Equal(envelope, await store.ReadEnvelopeAsync(series.SeriesId, CancellationToken.None));
             Assert.True(await store.DeleteAsync(series.SeriesId, CancellationToken.None));
             Assert.Equal(0, await store.CountAsync(CancellationToken.None));
+            Assert.Null(await store.ReadEnvelopeAsync(series.SeriesId, CancellationToken.None));
+        }
+    }
+
+    [Fact]
+    public async Task TwelveMegapixelSeries_PastLiteDbsDocumentLimit_IsStoredAndReadBackWhole()
+    {
+        // Two 4056×3040 RGB frames sealed: about 74 MB, over four times LiteDB's 16 MB document limit.
+        var envelope = new byte[(4056 * 3040 * 3 * 2) + 4096];
+        new Random(5).NextBytes(envelope);
+        var series = Series();
+        using (var store = new LiteDbSeriesStore(_folder.Combine("series.db"), "s"))
+        {
+            await store.AddAsync(series, envelope, CancellationToken.None);
+        }
+
+        using (var store = new LiteDbSeriesStore(_folder.Combine("series.db"), "s"))
+        {
+            Assert.Equal(envelope.Length, Assert.Single(await store.ListPendingAsync(CancellationToken.None)).EnvelopeBytes);
+            Assert.Equal(envelope, await store.ReadEnvelopeAsync(series.SeriesId, CancellationToken.None));
+        }
+    }
+
+    [Fact]
+    public async Task EnvelopeWithoutItsDocument_LeftByACrashBetweenTheTwoWrites_IsRemovedOnOpen()
+    {
+        var path = _folder.Combine("series.db");
+        var kept = Series();
+        using (var store = new LiteDbSeriesStore(path, "s"))
+        {
+            await store.AddAsync(kept, new byte[] { 1 }, CancellationToken.None);
+        }
+
+        // What a crash after the envelope and before the document leaves behind.
+        using (var db = new LiteDatabase(new ConnectionString { Filename = path, Password = "s", Connection = ConnectionType.Shared }))
+        {
+            db.GetStorage<string>("envelopes", "envelope_chunks").Upload("orphan", "orphan.ase", new MemoryStream([4, 5, 6]));
+        }
+
+        using (var store = new LiteDbSeriesStore(path, "s"))
+        {
+            Assert.Equal(kept.SeriesId, Assert.Single(await store.ListPendingAsync(CancellationToken.None)).SeriesId);
+        }
+
+        using (var db = new LiteDatabase(new ConnectionString { Filename = path, Password = "s", Connection = ConnectionType.Shared }))
+        {
+            var ids = db.GetStorage<string>("envelopes", "envelope_chunks").FindAll().Select(f => f.Id).ToList();
+            Assert.Equal([kept.SeriesId], ids);
         }
     }
 

@@ -7,11 +7,22 @@ namespace Appliance.TestKit;
 public sealed class FakeSeriesStore : ISeriesStore
 {
     private readonly ConcurrentDictionary<string, StoredSeries> _series = new();
+    private readonly ConcurrentDictionary<string, byte[]> _envelopes = new();
 
     public IReadOnlyCollection<StoredSeries> All => [.. _series.Values];
 
-    public Task AddAsync(StoredSeries series, CancellationToken cancellationToken) =>
-        _series.TryAdd(series.SeriesId, series) ? Task.CompletedTask : throw new InvalidOperationException("duplicate series id");
+    public byte[] EnvelopeOf(string seriesId) => _envelopes[seriesId];
+
+    public Task AddAsync(StoredSeries series, ReadOnlyMemory<byte> envelope, CancellationToken cancellationToken)
+    {
+        _envelopes[series.SeriesId] = envelope.ToArray();
+        return _series.TryAdd(series.SeriesId, series with { EnvelopeBytes = envelope.Length })
+            ? Task.CompletedTask
+            : throw new InvalidOperationException("duplicate series id");
+    }
+
+    public Task<byte[]?> ReadEnvelopeAsync(string seriesId, CancellationToken cancellationToken) =>
+        Task.FromResult(_series.ContainsKey(seriesId) ? _envelopes.GetValueOrDefault(seriesId) : null);
 
     public Task<IReadOnlyList<StoredSeries>> ListPendingAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<StoredSeries>>([.. _series.Values.Where(s => s.State != SeriesState.Filed).OrderBy(s => s.CapturedAt)]);
@@ -25,7 +36,7 @@ public sealed class FakeSeriesStore : ISeriesStore
         return Task.CompletedTask;
     }
 
-    public Task<bool> DeleteAsync(string seriesId, CancellationToken cancellationToken) => Task.FromResult(_series.TryRemove(seriesId, out _));
+    public Task<bool> DeleteAsync(string seriesId, CancellationToken cancellationToken) => Task.FromResult(_series.TryRemove(seriesId, out _) & _envelopes.TryRemove(seriesId, out _));
 
     public Task<int> CountAsync(CancellationToken cancellationToken) => Task.FromResult(_series.Count);
 }

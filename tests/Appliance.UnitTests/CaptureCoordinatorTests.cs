@@ -67,7 +67,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
         Assert.Equal(CaptureOutcomeKind.Accepted, outcome.Kind);
         Assert.Equal(CaptureState.Idle, _coordinator.State);
         var stored = Assert.Single(_store.All);
-        Assert.True(SeriesEnvelope.TryDecode(stored.Envelope, out var manifest, out var sealedFrames, out var error), error);
+        Assert.True(SeriesEnvelope.TryDecode(_store.EnvelopeOf(stored.SeriesId), out var manifest, out var sealedFrames, out var error), error);
         Assert.Equal("EP-ABCDEFGHJK", manifest.EpisodeCode);
         using var unsealer = new SeriesUnsealer(_hostPrivate);
         var frames = unsealer.TryOpen(manifest, sealedFrames, out error);
@@ -93,7 +93,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
 
         _camera.Scene = new SimulatedScene();
         Assert.Equal(CaptureOutcomeKind.Accepted, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
-        Assert.True(SeriesEnvelope.TryDecode(_store.All.Single().Envelope, out var manifest, out _, out _));
+        Assert.True(SeriesEnvelope.TryDecode(_store.EnvelopeOf(_store.All.Single().SeriesId), out var manifest, out _, out _));
         Assert.Equal(1, manifest.RetakeCount);
     }
 
