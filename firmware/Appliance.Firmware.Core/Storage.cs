@@ -15,11 +15,36 @@ public enum SeriesState
 /// </summary>
 public sealed record StoredSeries(string SeriesId, SeriesState State, DateTimeOffset CapturedAt, string[] FrameSha256, long EnvelopeBytes);
 
+/// <summary>
+/// A series' upload envelope in its two parts, as the capture produces them: the header
+/// (preamble and manifest) and the frames sealed to the host. Kept apart so that a 12 MP series
+/// is never copied into one 70 MB buffer just to be stored.
+/// </summary>
+public sealed record SealedEnvelope(ReadOnlyMemory<byte> Header, IReadOnlyList<ReadOnlyMemory<byte>> SealedFrames)
+{
+    public long Length => Header.Length + SealedFrames.Sum(f => (long)f.Length);
+
+    /// <summary>The envelope as one buffer, header then frames: what goes on the wire.</summary>
+    public byte[] ToArray()
+    {
+        var result = new byte[Length];
+        Header.CopyTo(result);
+        var offset = Header.Length;
+        foreach (var frame in SealedFrames)
+        {
+            frame.CopyTo(result.AsMemory(offset));
+            offset += frame.Length;
+        }
+
+        return result;
+    }
+}
+
 /// <summary>The appliance's store of sealed series, kept until the host confirms filing.</summary>
 public interface ISeriesStore
 {
     /// <summary>Stores a series and its envelope; once this returns both survive a power cut.</summary>
-    Task AddAsync(StoredSeries series, ReadOnlyMemory<byte> envelope, CancellationToken cancellationToken);
+    Task AddAsync(StoredSeries series, SealedEnvelope envelope, CancellationToken cancellationToken);
 
     /// <summary>The upload envelope of a stored series; null if the series is not (or no longer) there.</summary>
     Task<byte[]?> ReadEnvelopeAsync(string seriesId, CancellationToken cancellationToken);

@@ -4,32 +4,29 @@ using LiteDB;
 namespace Appliance.Firmware.Storage;
 
 /// <summary>
-/// Sealed series in LiteDB. The file is encrypted with the device's store secret (LiteDB's own
-/// AES, a second layer: the frames inside are already sealed to the host). Always opened with
-/// <c>Connection=shared</c>: the default direct mode loses writes when a second process opens
-/// the same file (see shared FINDINGS).
-/// A document holds a series' state and digests; its envelope lives in LiteDB's file storage,
-/// because a 12 MP series (about 73 MB) is far past LiteDB's 16 MB document limit. The envelope
-/// is written first and the document last, so a document always has a whole envelope; an
-/// envelope left without a document by a crash is removed when the store opens.
+/// Sealed series on the appliance. LiteDB holds each series' state, digests and envelope
+/// header (manifest), encrypted with the device's store secret (LiteDB's own AES). The sealed
+/// frames, about 73 MB for a 12 MP series and far past LiteDB's 16 MB document limit, go to
+/// one file per series beside it (<see cref="SealedFrameFiles"/>); they are sealed to the host
+/// already, so a second layer there would only cost time.
+/// The frames file is made durable first and the document written last: a document always has
+/// its frames. On open, frames without a document (a crash between the two) are removed, and so
+/// is a document whose frames are gone.
+/// Always opened with <c>Connection=shared</c>: the default direct mode loses writes when a
+/// second process opens the same file (see shared FINDINGS).
 /// </summary>
 public sealed class LiteDbSeriesStore : ISeriesStore, IDisposable
 {
     private const string Collection = "series";
-    private const string FilesCollection = "envelopes";
-    private const string ChunksCollection = "envelope_chunks";
     private readonly LiteDatabase _db;
     private readonly ILiteCollection<SeriesDocument> _series;
-    private readonly ILiteStorage<string> _envelopes;
+    private readonly SealedFrameFiles _frames;
 
     public LiteDbSeriesStore(string path, string secret)
     {
-        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (folder is not null)
-        {
-            Directory.CreateDirectory(folder);
-        }
-
+        var fullPath = System.IO.Path.GetFullPath(path);
+        var folder = System.IO.Path.GetDirectoryName(fullPath)!;
+        Directory.CreateDirectory(folder);
         var connection = new ConnectionString
         {
             Filename = path,
@@ -39,11 +36,11 @@ public sealed class LiteDbSeriesStore : ISeriesStore, IDisposable
         _db = new LiteDatabase(connection);
         _series = _db.GetCollection<SeriesDocument>(Collection);
         _series.EnsureIndex(s => s.CapturedAt);
-        _envelopes = _db.GetStorage<string>(FilesCollection, ChunksCollection);
-        RemoveOrphanedEnvelopes();
+        _frames = new SealedFrameFiles(System.IO.Path.ChangeExtension(fullPath, ".sealed"));
+        Reconcile();
     }
 
-    public Task AddAsync(StoredSeries series, ReadOnlyMemory<byte> envelope, CancellationToken cancellationToken)
+    public Task AddAsync(StoredSeries series, SealedEnvelope envelope, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (_series.Exists(s => s.Id == series.SeriesId))
@@ -51,12 +48,17 @@ public sealed class LiteDbSeriesStore : ISeriesStore, IDisposable
             throw new InvalidOperationException($"series {series.SeriesId} is already in the store");
         }
 
-        using (var target = _envelopes.OpenWrite(series.SeriesId, series.SeriesId + ".ase"))
+        _frames.Write(series.SeriesId, envelope.SealedFrames);
+        try
         {
-            target.Write(envelope.Span);
+            _series.Insert(SeriesDocument.From(series with { EnvelopeBytes = envelope.Length }, envelope.Header.ToArray()));
+        }
+        catch
+        {
+            _frames.Delete(series.SeriesId);
+            throw;
         }
 
-        _series.Insert(SeriesDocument.From(series with { EnvelopeBytes = envelope.Length }));
         return Task.CompletedTask;
     }
 
@@ -69,9 +71,13 @@ public sealed class LiteDbSeriesStore : ISeriesStore, IDisposable
             return Task.FromResult<byte[]?>(null);
         }
 
-        using var source = _envelopes.OpenRead(seriesId);
-        var envelope = new byte[source.Length];
-        source.ReadExactly(envelope);
+        var envelope = new byte[doc.EnvelopeBytes];
+        doc.Header.CopyTo(envelope, 0);
+        if (!_frames.TryRead(seriesId, envelope.AsSpan(doc.Header.Length)))
+        {
+            throw new InvalidDataException($"the sealed frames of series {seriesId} are missing or damaged");
+        }
+
         return Task.FromResult<byte[]?>(envelope);
     }
 
@@ -102,9 +108,9 @@ public sealed class LiteDbSeriesStore : ISeriesStore, IDisposable
     public Task<bool> DeleteAsync(string seriesId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        // Document first: without it the series is gone, and a leftover envelope is an orphan.
+        // Document first: without it the series is gone, and leftover frames are swept on open.
         var deleted = _series.Delete(seriesId);
-        _envelopes.Delete(seriesId);
+        _frames.Delete(seriesId);
         if (deleted)
         {
             // Push the deletion out of the log into the data file so the pages are reusable now.
@@ -122,14 +128,18 @@ public sealed class LiteDbSeriesStore : ISeriesStore, IDisposable
 
     public void Dispose() => _db.Dispose();
 
-    private void RemoveOrphanedEnvelopes()
+    private void Reconcile()
     {
-        foreach (var file in _envelopes.FindAll().ToList())
+        var withFrames = _frames.ListAndSweepPartials().ToHashSet(StringComparer.Ordinal);
+        var documented = _series.Query().Select(s => s.Id).ToList().ToHashSet(StringComparer.Ordinal);
+        foreach (var orphan in withFrames.Except(documented))
         {
-            if (!_series.Exists(s => s.Id == file.Id))
-            {
-                _envelopes.Delete(file.Id);
-            }
+            _frames.Delete(orphan);
+        }
+
+        foreach (var lost in documented.Except(withFrames))
+        {
+            _series.Delete(lost);
         }
     }
 }
@@ -148,8 +158,12 @@ internal sealed class SeriesDocument
 
     public long EnvelopeBytes { get; set; }
 
-    public static SeriesDocument From(StoredSeries s) => new()
+    /// <summary>The envelope's header: preamble and manifest (episode code, body site, digests).</summary>
+    public byte[] Header { get; set; } = [];
+
+    public static SeriesDocument From(StoredSeries s, byte[] header) => new()
     {
+        Header = header,
         Id = s.SeriesId,
         State = s.State,
         CapturedAt = s.CapturedAt.UtcDateTime,

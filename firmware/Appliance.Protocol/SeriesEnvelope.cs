@@ -16,26 +16,50 @@ public static class SeriesEnvelope
 
     public static byte[] Encode(SeriesManifest manifest, IReadOnlyList<byte[]> sealedFrames)
     {
-        ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(sealedFrames);
+        var header = EncodeHeader(manifest);
         if (sealedFrames.Count != manifest.Frames.Length)
         {
             throw new ArgumentException("one sealed frame per descriptor", nameof(sealedFrames));
         }
 
-        var header = ProtocolJson.Serialize(manifest);
-        var bodyLength = sealedFrames.Sum(f => f.Length);
-        var result = new byte[PreambleBytes + header.Length + bodyLength];
-        Magic.CopyTo(result);
-        BinaryPrimitives.WriteUInt32BigEndian(result.AsSpan(4), (uint)header.Length);
-        header.CopyTo(result.AsSpan(PreambleBytes));
-        var offset = PreambleBytes + header.Length;
+        for (var i = 0; i < sealedFrames.Count; i++)
+        {
+            if (sealedFrames[i].Length != manifest.Frames[i].SealedLength)
+            {
+                throw new ArgumentException($"sealed frame {i} does not match its descriptor", nameof(sealedFrames));
+            }
+        }
+
+        var result = new byte[header.Length + sealedFrames.Sum(f => (long)f.Length)];
+        header.CopyTo(result, 0);
+        var offset = header.Length;
         foreach (var frame in sealedFrames)
         {
             frame.CopyTo(result.AsSpan(offset));
             offset += frame.Length;
         }
 
+        return result;
+    }
+
+    /// <summary>
+    /// The envelope's header: preamble and manifest. The sealed frames follow it in manifest
+    /// order; writers that stream the frames use this and append them themselves.
+    /// </summary>
+    public static byte[] EncodeHeader(SeriesManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var json = ProtocolJson.Serialize(manifest);
+        if (json.Length > MaxHeaderBytes)
+        {
+            throw new ArgumentException($"manifest is {json.Length} bytes, over the {MaxHeaderBytes}-byte limit", nameof(manifest));
+        }
+
+        var result = new byte[PreambleBytes + json.Length];
+        Magic.CopyTo(result);
+        BinaryPrimitives.WriteUInt32BigEndian(result.AsSpan(4), (uint)json.Length);
+        json.CopyTo(result.AsSpan(PreambleBytes));
         return result;
     }
 

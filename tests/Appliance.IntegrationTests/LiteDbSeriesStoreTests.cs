@@ -14,8 +14,11 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
     private static StoredSeries Series() =>
         new(Guid.NewGuid().ToString(), SeriesState.Queued, DateTimeOffset.UtcNow, ["ab"], 0);
 
+    private static SealedEnvelope Envelope(params byte[][] frames) =>
+        new(new byte[] { 0xA5, 0x5A }, [.. frames.Select(f => (ReadOnlyMemory<byte>)f)]);
+
     [Fact]
-    public async Task StoreFile_HoldsNoPlaintextFromAFrame_EvenWhenAFrameIsStoredUnsealed()
+    public async Task StoreFolder_HoldsNeitherFramePixelsNorTheManifestInTheClear()
     {
         var frame = SimulatedCamera.Render(new SimulatedScene(), LightingMode.CrossPolarised, 320, 240, false);
         var markers = PlaintextScan.Markers(frame.Pixels);
@@ -25,14 +28,22 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
         Assert.True(PlaintextScan.Found(await File.ReadAllBytesAsync(control), markers));
         File.Delete(control);
 
-        // Worst case for the store alone: raw pixels as the envelope. The file layer must still hide them.
+        // A series as the capture stores it: the frame sealed to the host, the manifest in the header.
+        var (_, hostPublic) = SeriesSealing.CreateHostKeyPair();
+        var seriesId = Guid.NewGuid().ToString();
+        using var sealer = new SeriesSealer(hostPublic, "store-test-01", seriesId);
+        var digest = SeriesSealing.Sha256Hex(frame.Pixels);
+        var sealedFrame = sealer.SealFrame(0, frame.Pixels, digest);
+        var manifest = SealedSeriesFactory.Create(episodeCode: "EP-STORETEST").Manifest with { SeriesId = seriesId };
+        var header = SeriesEnvelope.EncodeHeader(manifest);
         using (var store = new LiteDbSeriesStore(_folder.Combine("store", "series.db"), "device-secret-for-test"))
         {
-            await store.AddAsync(Series(), frame.Pixels, CancellationToken.None);
+            await store.AddAsync(Series() with { SeriesId = seriesId }, new SealedEnvelope(header, [sealedFrame]), CancellationToken.None);
             Assert.Equal(1, await store.CountAsync(CancellationToken.None));
         }
 
         Assert.False(PlaintextScan.AnyFound(_folder.Path, markers));
+        Assert.False(PlaintextScan.AnyFound(_folder.Path, [System.Text.Encoding.UTF8.GetBytes("EP-STORETEST")]));
     }
 
     [Fact]
@@ -41,7 +52,7 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
         var path = _folder.Combine("series.db");
         using (var store = new LiteDbSeriesStore(path, "right-secret"))
         {
-            await store.AddAsync(Series(), new byte[] { 1, 2, 3 }, CancellationToken.None);
+            await store.AddAsync(Series(), Envelope([1, 2, 3]), CancellationToken.None);
         }
 
         var ex = Assert.Throws<LiteException>(() => new LiteDbSeriesStore(path, "wrong-secret"));
@@ -53,10 +64,9 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
     {
         var path = _folder.Combine("series.db");
         var series = Series();
-        byte[] envelope = [9, 8, 7];
         using (var store = new LiteDbSeriesStore(path, "s"))
         {
-            await store.AddAsync(series, envelope, CancellationToken.None);
+            await store.AddAsync(series, Envelope([9, 8], [7]), CancellationToken.None);
             await store.SetStateAsync(series.SeriesId, SeriesState.Uploading, CancellationToken.None);
         }
 
@@ -64,8 +74,8 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
         {
             var pending = Assert.Single(await store.ListPendingAsync(CancellationToken.None));
             Assert.Equal(SeriesState.Uploading, pending.State);
-            Assert.Equal(3, pending.EnvelopeBytes);
-            Assert.Equal(envelope, await store.ReadEnvelopeAsync(series.SeriesId, CancellationToken.None));
+            Assert.Equal(5, pending.EnvelopeBytes);
+            Assert.Equal([0xA5, 0x5A, 9, 8, 7], await store.ReadEnvelopeAsync(series.SeriesId, CancellationToken.None));
             Assert.True(await store.DeleteAsync(series.SeriesId, CancellationToken.None));
             Assert.Equal(0, await store.CountAsync(CancellationToken.None));
             Assert.Null(await store.ReadEnvelopeAsync(series.SeriesId, CancellationToken.None));
@@ -76,8 +86,10 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
     public async Task TwelveMegapixelSeries_PastLiteDbsDocumentLimit_IsStoredAndReadBackWhole()
     {
         // Two 4056×3040 RGB frames sealed: about 74 MB, over four times LiteDB's 16 MB document limit.
-        var envelope = new byte[(4056 * 3040 * 3 * 2) + 4096];
-        new Random(5).NextBytes(envelope);
+        var frames = new[] { new byte[(4056 * 3040 * 3) + SeriesSealing.Overhead], new byte[(4056 * 3040 * 3) + SeriesSealing.Overhead] };
+        new Random(5).NextBytes(frames[0]);
+        new Random(6).NextBytes(frames[1]);
+        var envelope = Envelope(frames);
         var series = Series();
         using (var store = new LiteDbSeriesStore(_folder.Combine("series.db"), "s"))
         {
@@ -87,36 +99,61 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
         using (var store = new LiteDbSeriesStore(_folder.Combine("series.db"), "s"))
         {
             Assert.Equal(envelope.Length, Assert.Single(await store.ListPendingAsync(CancellationToken.None)).EnvelopeBytes);
-            Assert.Equal(envelope, await store.ReadEnvelopeAsync(series.SeriesId, CancellationToken.None));
+            Assert.Equal(envelope.ToArray(), await store.ReadEnvelopeAsync(series.SeriesId, CancellationToken.None));
         }
     }
 
     [Fact]
-    public async Task EnvelopeWithoutItsDocument_LeftByACrashBetweenTheTwoWrites_IsRemovedOnOpen()
+    public async Task WhatACrashLeavesBehind_PartialFramesOrFramesWithoutADocument_IsRemovedOnOpen()
     {
         var path = _folder.Combine("series.db");
         var kept = Series();
         using (var store = new LiteDbSeriesStore(path, "s"))
         {
-            await store.AddAsync(kept, new byte[] { 1 }, CancellationToken.None);
+            await store.AddAsync(kept, Envelope([1]), CancellationToken.None);
         }
 
-        // What a crash after the envelope and before the document leaves behind.
-        using (var db = new LiteDatabase(new ConnectionString { Filename = path, Password = "s", Connection = ConnectionType.Shared }))
-        {
-            db.GetStorage<string>("envelopes", "envelope_chunks").Upload("orphan", "orphan.ase", new MemoryStream([4, 5, 6]));
-        }
+        // A crash while writing frames, and one after the frames but before the document.
+        var framesFolder = _folder.Combine("series.sealed");
+        var orphan = Guid.NewGuid().ToString();
+        await File.WriteAllBytesAsync(Path.Combine(framesFolder, Guid.NewGuid() + ".sealed.partial"), [4, 5]);
+        await File.WriteAllBytesAsync(Path.Combine(framesFolder, orphan + ".sealed"), [4, 5, 6]);
 
         using (var store = new LiteDbSeriesStore(path, "s"))
         {
             Assert.Equal(kept.SeriesId, Assert.Single(await store.ListPendingAsync(CancellationToken.None)).SeriesId);
+            Assert.Null(await store.ReadEnvelopeAsync(orphan, CancellationToken.None));
         }
 
-        using (var db = new LiteDatabase(new ConnectionString { Filename = path, Password = "s", Connection = ConnectionType.Shared }))
+        Assert.Equal([kept.SeriesId + ".sealed"], Directory.GetFiles(framesFolder).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task DocumentWhoseFramesAreGone_IsDroppedOnOpen_RatherThanRetriedForever()
+    {
+        var path = _folder.Combine("series.db");
+        var series = Series();
+        using (var store = new LiteDbSeriesStore(path, "s"))
         {
-            var ids = db.GetStorage<string>("envelopes", "envelope_chunks").FindAll().Select(f => f.Id).ToList();
-            Assert.Equal([kept.SeriesId], ids);
+            await store.AddAsync(series, Envelope([1]), CancellationToken.None);
         }
+
+        File.Delete(_folder.Combine("series.sealed", series.SeriesId + ".sealed"));
+
+        using (var store = new LiteDbSeriesStore(path, "s"))
+        {
+            Assert.Empty(await store.ListPendingAsync(CancellationToken.None));
+        }
+    }
+
+    [Fact]
+    public async Task SeriesIdThatIsNotAGuid_NeverBecomesAPath()
+    {
+        using var store = new LiteDbSeriesStore(_folder.Combine("series.db"), "s");
+        var series = Series() with { SeriesId = "../../etc/passwd" };
+
+        await Assert.ThrowsAsync<ArgumentException>(() => store.AddAsync(series, Envelope([1]), CancellationToken.None));
+        Assert.Equal(0, await store.CountAsync(CancellationToken.None));
     }
 
     public void Dispose() => _folder.Dispose();

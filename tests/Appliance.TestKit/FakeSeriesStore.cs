@@ -13,7 +13,7 @@ public sealed class FakeSeriesStore : ISeriesStore
 
     public byte[] EnvelopeOf(string seriesId) => _envelopes[seriesId];
 
-    public Task AddAsync(StoredSeries series, ReadOnlyMemory<byte> envelope, CancellationToken cancellationToken)
+    public Task AddAsync(StoredSeries series, SealedEnvelope envelope, CancellationToken cancellationToken)
     {
         _envelopes[series.SeriesId] = envelope.ToArray();
         return _series.TryAdd(series.SeriesId, series with { EnvelopeBytes = envelope.Length })
