@@ -36,6 +36,7 @@ public sealed partial class CaptureCoordinator(
     CaptureSequencer sequencer,
     SeriesQualityChecker checker,
     ISeriesStore store,
+    FrameBufferPool pool,
     IStatusIndicator indicator,
     ApplianceIdentity identity,
     StatusFeed statusFeed,
@@ -121,6 +122,7 @@ public sealed partial class CaptureCoordinator(
         indicator.Show(IndicatorState.Busy);
         await ReportAsync("capturing", job.JobId, null, cancellationToken);
         IReadOnlyList<CapturedFrame> frames;
+        var started = time.GetTimestamp();
         try
         {
             frames = await sequencer.CaptureSeriesAsync(cancellationToken);
@@ -137,7 +139,9 @@ public sealed partial class CaptureCoordinator(
         try
         {
             State = CaptureState.Checking;
+            var captured = time.GetTimestamp();
             var quality = checker.Check(frames);
+            var checkedAt = time.GetTimestamp();
             if (!quality.Accepted)
             {
                 _retakes++;
@@ -149,21 +153,41 @@ public sealed partial class CaptureCoordinator(
                 return new CaptureOutcome(CaptureOutcomeKind.Retake, Reasons: quality.Reasons);
             }
 
-            var (stored, envelope) = Seal(job, frames, quality);
-            await store.AddAsync(stored, envelope, cancellationToken);
+            var sealedBuffers = new byte[frames.Count][];
+            StoredSeries stored;
+            long sealedAt;
+            try
+            {
+                SealedEnvelope envelope;
+                (stored, envelope) = Seal(job, frames, quality, sealedBuffers);
+                sealedAt = time.GetTimestamp();
+                await store.AddAsync(stored, envelope, cancellationToken);
+            }
+            finally
+            {
+                foreach (var buffer in sealedBuffers)
+                {
+                    pool.Return(buffer);
+                }
+            }
+
             Disarm();
             indicator.Show(IndicatorState.Accepted);
-            LogAccepted(logger, stored.SeriesId, job.JobId, job.EpisodeCode);
+            var storedAt = time.GetTimestamp();
+            var (captureMs, checkMs, sealMs, storeMs) =
+                (Milliseconds(started, captured), Milliseconds(captured, checkedAt), Milliseconds(checkedAt, sealedAt), Milliseconds(sealedAt, storedAt));
+            LogAccepted(logger, stored.SeriesId, job.JobId, job.EpisodeCode, captureMs, checkMs, sealMs, storeMs);
             await ReportAsync("accepted", job.JobId, null, cancellationToken, stored.SeriesId);
             uploadSignal.Notify();
             return new CaptureOutcome(CaptureOutcomeKind.Accepted, stored.SeriesId);
         }
         finally
         {
-            // Plaintext pixels live only in memory, and only until they are sealed or refused.
+            // Plaintext pixels live only in memory, and only until they are sealed or refused:
+            // the pool clears each buffer as it takes it back.
             foreach (var frame in frames)
             {
-                Array.Clear(frame.Pixels);
+                pool.Return(frame.Pixels);
             }
 
             if (State == CaptureState.Checking)
@@ -173,19 +197,21 @@ public sealed partial class CaptureCoordinator(
         }
     }
 
-    private (StoredSeries Series, SealedEnvelope Envelope) Seal(CaptureJob job, IReadOnlyList<CapturedFrame> frames, QualityReport quality)
+    /// <summary>Seals the frames into buffers from the pool, left in <paramref name="sealedBuffers"/> for the caller to return.</summary>
+    private (StoredSeries Series, SealedEnvelope Envelope) Seal(CaptureJob job, IReadOnlyList<CapturedFrame> frames, QualityReport quality, byte[][] sealedBuffers)
     {
         var seriesId = Guid.NewGuid().ToString();
         using var sealer = new SeriesSealer(identity.HostSealingPublicKey, identity.DeviceId, seriesId);
         var capturedAt = time.GetUtcNow();
         var descriptors = new FrameDescriptor[frames.Count];
-        var sealedFrames = new ReadOnlyMemory<byte>[frames.Count];
+        var sealedFrames = sealedBuffers;
         // One frame per core: hashing and sealing 12 MP frames is most of the time after the checks.
-        Parallel.For(0, frames.Count, i =>
+        Parallel.For(0, frames.Count, FrameMeasurement.PerCore, i =>
         {
             var f = frames[i];
             var digest = SeriesSealing.Sha256Hex(f.Pixels);
-            sealedFrames[i] = sealer.SealFrame(i, f.Pixels, digest);
+            sealedFrames[i] = pool.RentBytes(f.Pixels.Length + SeriesSealing.Overhead);
+            sealer.SealFrame(i, f.Pixels, digest, sealedFrames[i]);
             descriptors[i] = new FrameDescriptor(i, f.Lighting, f.Width, f.Height, f.PixelFormat, digest, sealedFrames[i].Length);
         });
 
@@ -204,9 +230,11 @@ public sealed partial class CaptureCoordinator(
             quality,
             sealer.Header,
             descriptors);
-        var envelope = new SealedEnvelope(SeriesEnvelope.EncodeHeader(manifest), sealedFrames);
+        var envelope = new SealedEnvelope(SeriesEnvelope.EncodeHeader(manifest), [.. sealedFrames.Select(f => (ReadOnlyMemory<byte>)f)]);
         return (new StoredSeries(seriesId, SeriesState.Queued, capturedAt, [.. descriptors.Select(d => d.Sha256)], envelope.Length), envelope);
     }
+
+    private long Milliseconds(long from, long to) => (long)time.GetElapsedTime(from, to).TotalMilliseconds;
 
     private void Disarm()
     {
@@ -232,8 +260,8 @@ public sealed partial class CaptureCoordinator(
     [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Button press ignored in state {State}")]
     private static partial void LogPressIgnored(ILogger logger, CaptureState state);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Series {SeriesId} accepted for job {JobId}, episode {EpisodeCode}")]
-    private static partial void LogAccepted(ILogger logger, string seriesId, string jobId, string episodeCode);
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Series {SeriesId} accepted for job {JobId}, episode {EpisodeCode}: capture {CaptureMs} ms, checks {CheckMs} ms, sealing {SealMs} ms, store {StoreMs} ms")]
+    private static partial void LogAccepted(ILogger logger, string seriesId, string jobId, string episodeCode, long captureMs, long checkMs, long sealMs, long storeMs);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Retake for job {JobId}: {Reasons} (retake {RetakeCount})")]
     private static partial void LogRetake(ILogger logger, string jobId, string reasons, int retakeCount);

@@ -8,7 +8,7 @@ namespace Appliance.Firmware.Core;
 /// own ring only. Whatever happens (fault, cancellation, a camera that hangs) both rings are off
 /// when this returns or throws.
 /// </summary>
-public sealed class CaptureSequencer(ICamera camera, IIlluminator illuminator, TimeProvider time, IOptions<CaptureOptions> options)
+public sealed class CaptureSequencer(ICamera camera, IIlluminator illuminator, FrameBufferPool pool, TimeProvider time, IOptions<CaptureOptions> options)
 {
     public static readonly IReadOnlyList<LightingMode> Order = [LightingMode.CrossPolarised, LightingMode.NonPolarised];
 
@@ -44,7 +44,7 @@ public sealed class CaptureSequencer(ICamera camera, IIlluminator illuminator, T
         {
             foreach (var frame in frames)
             {
-                Array.Clear(frame.Pixels);
+                pool.Return(frame.Pixels); // cleared on return
             }
 
             throw;

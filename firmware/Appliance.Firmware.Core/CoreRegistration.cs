@@ -14,6 +14,7 @@ public static class CoreRegistration
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<QualityOptions>().Bind(builder.Configuration.GetSection(QualityOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<FrameBufferPool>();
         builder.Services.AddSingleton<WorkSignal>();
         builder.Services.AddSingleton<StatusFeed>();
         builder.Services.AddSingleton<CaptureSequencer>();

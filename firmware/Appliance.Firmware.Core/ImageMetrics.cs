@@ -1,94 +1,32 @@
 namespace Appliance.Firmware.Core;
 
 /// <summary>
-/// Image measurements for the quality checks, in plain managed code so that they run the
-/// same on the Pi (arm64) as on a laptop. Each works on luma (BT.601) of a packed RGB24 frame.
+/// The motion measure of the quality checks, in plain managed code so that it runs the same on
+/// the Pi (arm64) as on a laptop. Works on <see cref="FrameMeasurement"/>s.
 /// </summary>
 public static class ImageMetrics
 {
-    /// <summary>Luma at or above this is treated as clipped.</summary>
-    private const float Saturated = 250f;
-
-    /// <summary>How far (pixels) around a clipped pixel the focus and motion measures look away.</summary>
-    private const int HighlightMargin = 3;
-
-    public static float[] Luma(CapturedFrame frame)
-    {
-        var p = frame.Pixels;
-        var luma = new float[frame.Width * frame.Height];
-        for (int i = 0, j = 0; j < luma.Length; i += 3, j++)
-        {
-            luma[j] = (0.299f * p[i]) + (0.587f * p[i + 1]) + (0.114f * p[i + 2]);
-        }
-
-        return luma;
-    }
-
-    /// <summary>
-    /// Focus score: variance of the Laplacian divided by the squared mean level, so that it
-    /// measures sharpness and not exposure (a dark frame is "too dark", not also "blurred").
-    /// </summary>
-    public static double FocusScore(float[] luma, int width, int height)
-    {
-        double mean = 0;
-        foreach (var v in luma)
-        {
-            mean += v;
-        }
-
-        mean /= luma.Length;
-        return mean < 1 ? 0 : LaplacianVariance(luma, width, height) / (mean * mean) * 1e4;
-    }
-
-    /// <summary>
-    /// Variance of the 4-neighbour Laplacian: high for a sharp image, falling fast with blur.
-    /// Pixels within <see cref="HighlightMargin"/> of a clipped one are left out: specular
-    /// highlights and their halos are sharp whatever the focus.
-    /// </summary>
-    public static double LaplacianVariance(float[] luma, int width, int height)
-    {
-        var near = NearSaturated(luma, width, height);
-        double sum = 0, sumSq = 0;
-        long n = 0;
-        for (var y = 1; y < height - 1; y++)
-        {
-            var row = y * width;
-            for (var x = 1; x < width - 1; x++)
-            {
-                var i = row + x;
-                if (near is not null && near[i])
-                {
-                    continue;
-                }
-
-                double lap = luma[i - 1] + luma[i + 1] + luma[i - width] + luma[i + width] - (4 * luma[i]);
-                sum += lap;
-                sumSq += lap * lap;
-                n++;
-            }
-        }
-
-        if (n == 0)
-        {
-            return 0;
-        }
-
-        var mean = sum / n;
-        return (sumSq / n) - (mean * mean);
-    }
+    /// <summary>Largest side of the window compared at the finer levels: the centre of the frame, where the lesion is.</summary>
+    private const int MaxWindow = 256;
 
     /// <summary>
     /// The shift (in full-resolution pixels) that best aligns <paramref name="b"/> onto
     /// <paramref name="a"/>, by normalised cross-correlation on an image pyramid: a full search
-    /// on a small top level, then ±2 refinements down to full resolution on the central part
-    /// of the frame. Normalisation makes it tolerant of the two frames' different lighting.
+    /// on a small top level built from the quarter-resolution planes, ±2 refinements at each
+    /// finer level, then at half and full resolution on a central window of at most
+    /// <see cref="MaxWindow"/> pixels, so the cost does not grow with the sensor. Normalisation
+    /// makes it tolerant of the two frames' different lighting; highlights are flattened out.
     /// </summary>
-    public static (int Dx, int Dy) EstimateShift(float[] a, float[] b, int width, int height, int maxShift)
+    public static (int Dx, int Dy) EstimateShift(FrameMeasurement a, FrameMeasurement b, int maxShift)
     {
-        // Highlights differ between the two lightings by design; flatten them so they do not steer the match.
-        a = WithoutHighlights(a, width, height);
-        b = WithoutHighlights(b, width, height);
-        var levels = new List<(float[] A, float[] B, int W, int H)> { (a, b, width, height) };
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Frame.Width != b.Frame.Width || a.Frame.Height != b.Frame.Height)
+        {
+            throw new ArgumentException("the two frames differ in size", nameof(b));
+        }
+
+        var levels = new List<(float[] A, float[] B, int W, int H)> { (a.QuarterLuma, b.QuarterLuma, a.QuarterWidth, a.QuarterHeight) };
         while (Math.Min(levels[^1].W, levels[^1].H) > 120)
         {
             var (la, lb, lw, lh) = levels[^1];
@@ -98,17 +36,82 @@ public static class ImageMetrics
         }
 
         var top = levels[^1];
-        var scale = 1 << (levels.Count - 1);
+        var scale = 4 << (levels.Count - 1);
         var range = Math.Max(1, (maxShift + scale - 1) / scale);
         var (dx, dy) = BestShift(top.A, top.B, top.W, top.H, -range, range, -range, range, top.W / 8, top.H / 8, top.W - (top.W / 8), top.H - (top.H / 8));
         for (var level = levels.Count - 2; level >= 0; level--)
         {
             var (la, lb, lw, lh) = levels[level];
             (dx, dy) = (dx * 2, dy * 2);
-            (dx, dy) = BestShift(la, lb, lw, lh, dx - 2, dx + 2, dy - 2, dy + 2, lw / 4, lh / 4, lw - (lw / 4), lh - (lh / 4));
+            var (x0, y0, x1, y1) = CentralWindow(lw, lh);
+            (dx, dy) = BestShift(la, lb, lw, lh, dx - 2, dx + 2, dy - 2, dy + 2, x0, y0, x1, y1);
         }
 
-        return (dx, dy);
+        (dx, dy) = RefineOnWindow(a, b, dx * 2, dy * 2, scale: 2);
+        return RefineOnWindow(a, b, dx * 2, dy * 2, scale: 1);
+    }
+
+    private static (int X0, int Y0, int X1, int Y1) CentralWindow(int width, int height)
+    {
+        var w = Math.Min(MaxWindow, width / 2);
+        var h = Math.Min(MaxWindow, height / 2);
+        var x0 = (width - w) / 2;
+        var y0 = (height - h) / 2;
+        return (x0, y0, x0 + w, y0 + h);
+    }
+
+    /// <summary>A ±2 step on the central window of a grid <paramref name="scale"/> times coarser than the frame.</summary>
+    private static (int Dx, int Dy) RefineOnWindow(FrameMeasurement a, FrameMeasurement b, int dx, int dy, int scale)
+    {
+        const int reach = 2;
+        var (x0, y0, x1, y1) = CentralWindow(a.Frame.Width / scale, a.Frame.Height / scale);
+        int w = x1 - x0, h = y1 - y0;
+        var windowA = a.LumaWindow(x0, y0, w, h, scale);
+        // b's window covers every candidate shift: a(x, y) pairs with b(x + dx + ox, y + dy + oy), |ox|, |oy| ≤ reach.
+        int bw = w + (2 * reach), bh = h + (2 * reach);
+        var windowB = b.LumaWindow(x0 + dx - reach, y0 + dy - reach, bw, bh, scale);
+        var best = double.NegativeInfinity;
+        var result = (dx, dy);
+        for (var oy = -reach; oy <= reach; oy++)
+        {
+            for (var ox = -reach; ox <= reach; ox++)
+            {
+                var score = WindowNcc(windowA, w, h, windowB, bw, ox + reach, oy + reach);
+                if (score > best)
+                {
+                    best = score;
+                    result = (dx + ox, dy + oy);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static double WindowNcc(float[] a, int w, int h, float[] b, int bw, int offsetX, int offsetY)
+    {
+        double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+        for (var y = 0; y < h; y++)
+        {
+            var ra = y * w;
+            var rb = ((y + offsetY) * bw) + offsetX;
+            for (var x = 0; x < w; x++)
+            {
+                double va = a[ra + x];
+                double vb = b[rb + x];
+                sa += va;
+                sb += vb;
+                saa += va * va;
+                sbb += vb * vb;
+                sab += va * vb;
+            }
+        }
+
+        double n = w * h;
+        var cov = (sab / n) - (sa / n * (sb / n));
+        var va2 = (saa / n) - (sa / n * (sa / n));
+        var vb2 = (sbb / n) - (sb / n * (sb / n));
+        return va2 <= 0 || vb2 <= 0 ? double.NegativeInfinity : cov / Math.Sqrt(va2 * vb2);
     }
 
     private static (int, int) BestShift(float[] a, float[] b, int w, int h, int dxMin, int dxMax, int dyMin, int dyMax, int x0, int y0, int x1, int y1)
@@ -162,91 +165,6 @@ public static class ImageMetrics
         var va2 = (saa / n) - (sa / n * (sa / n));
         var vb2 = (sbb / n) - (sb / n * (sb / n));
         return va2 <= 0 || vb2 <= 0 ? double.NegativeInfinity : cov / Math.Sqrt(va2 * vb2);
-    }
-
-    /// <summary>Marks pixels within <see cref="HighlightMargin"/> of a clipped one; null when nothing is clipped.</summary>
-    private static bool[]? NearSaturated(float[] luma, int width, int height)
-    {
-        var rows = new bool[luma.Length];
-        var any = false;
-        for (var y = 0; y < height; y++)
-        {
-            var row = y * width;
-            var last = -HighlightMargin - 1;
-            for (var x = 0; x < width; x++)
-            {
-                if (luma[row + x] >= Saturated)
-                {
-                    last = x;
-                    any = true;
-                    for (var k = Math.Max(0, x - HighlightMargin); k < x; k++)
-                    {
-                        rows[row + k] = true;
-                    }
-                }
-
-                if (x - last <= HighlightMargin)
-                {
-                    rows[row + x] = true;
-                }
-            }
-        }
-
-        if (!any)
-        {
-            return null;
-        }
-
-        var result = new bool[luma.Length];
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                if (!rows[(y * width) + x])
-                {
-                    continue;
-                }
-
-                for (var yy = Math.Max(0, y - HighlightMargin); yy <= Math.Min(height - 1, y + HighlightMargin); yy++)
-                {
-                    result[(yy * width) + x] = true;
-                }
-            }
-        }
-
-        return result;
-    }
-
-    private static float[] WithoutHighlights(float[] luma, int width, int height)
-    {
-        var near = NearSaturated(luma, width, height);
-        if (near is null)
-        {
-            return luma;
-        }
-
-        double sum = 0;
-        var n = 0;
-        for (var i = 0; i < luma.Length; i++)
-        {
-            if (!near[i])
-            {
-                sum += luma[i];
-                n++;
-            }
-        }
-
-        var fill = n == 0 ? 0f : (float)(sum / n);
-        var result = (float[])luma.Clone();
-        for (var i = 0; i < result.Length; i++)
-        {
-            if (near[i])
-            {
-                result[i] = fill;
-            }
-        }
-
-        return result;
     }
 
     private static (float[] Data, int Width, int Height) Halve(float[] source, int width, int height)

@@ -8,7 +8,7 @@ namespace Appliance.Firmware.Core;
 /// cross-polarised frame, focus of each frame against the calibration's baseline, and motion
 /// between the two frames. Each failed check adds its reason.
 /// </summary>
-public sealed class SeriesQualityChecker(IOptions<QualityOptions> options)
+public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, FrameBufferPool? pool = null)
 {
     public const string TooDark = "too dark";
     public const string Overexposed = "overexposed";
@@ -18,28 +18,47 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options)
 
     public QualityReport Check(IReadOnlyList<CapturedFrame> frames)
     {
+        ArgumentNullException.ThrowIfNull(frames);
+        // One frame per core; each measurement also splits its own passes over bands of rows.
+        var measured = new FrameMeasurement[frames.Count];
+        try
+        {
+            Parallel.For(0, frames.Count, FrameMeasurement.PerCore, i => measured[i] = FrameMeasurement.Of(frames[i], pool));
+            return Judge(measured);
+        }
+        finally
+        {
+            foreach (var m in measured)
+            {
+                m?.Dispose();
+            }
+        }
+    }
+
+    private QualityReport Judge(FrameMeasurement[] measured)
+    {
         var o = options.Value;
+
         var reasons = new List<string>();
         double polarisedMean = 0, polarisedClipped = 0;
-        foreach (var frame in frames)
+        foreach (var m in measured)
         {
-            var (mean, clipped) = Measure(frame);
-            if (mean < o.MinMeanLevel && !reasons.Contains(TooDark))
+            if (m.Mean < o.MinMeanLevel && !reasons.Contains(TooDark))
             {
                 reasons.Add(TooDark);
             }
 
-            if (mean > o.MaxMeanLevel && !reasons.Contains(Overexposed))
+            if (m.Mean > o.MaxMeanLevel && !reasons.Contains(Overexposed))
             {
                 reasons.Add(Overexposed);
             }
 
-            if (frame.Lighting == LightingMode.CrossPolarised)
+            if (m.Frame.Lighting == LightingMode.CrossPolarised)
             {
-                polarisedMean = mean;
-                polarisedClipped = clipped;
+                polarisedMean = m.Mean;
+                polarisedClipped = m.ClippedFraction;
                 // An overexposed frame clips everywhere; that is its own reason, not glare.
-                if (clipped > o.MaxPolarisedClippedFraction && mean <= o.MaxMeanLevel)
+                if (m.ClippedFraction > o.MaxPolarisedClippedFraction && m.Mean <= o.MaxMeanLevel)
                 {
                     reasons.Add(Glare);
                 }
@@ -49,17 +68,16 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options)
         // An overexposed frame has lost its texture: focus and motion cannot be judged, and
         // "overexposed" is the whole answer.
         var measurable = !reasons.Contains(Overexposed);
-        var lumas = frames.Select(ImageMetrics.Luma).ToList();
-        var focus = frames.Select((f, i) => ImageMetrics.FocusScore(lumas[i], f.Width, f.Height) / o.FocusBaseline).Min();
+        var focus = measured.Length == 0 ? 0 : measured.Min(m => m.FocusScore) / o.FocusBaseline;
         if (measurable && focus < o.MinFocusRatio)
         {
             reasons.Add(Blurred);
         }
 
         double motion = 0;
-        if (frames.Count >= 2)
+        if (measured.Length >= 2)
         {
-            var (dx, dy) = ImageMetrics.EstimateShift(lumas[0], lumas[1], frames[0].Width, frames[0].Height, o.MotionSearchPixels);
+            var (dx, dy) = ImageMetrics.EstimateShift(measured[0], measured[1], o.MotionSearchPixels);
             motion = Math.Sqrt((dx * dx) + (dy * dy));
             if (measurable && motion > o.MaxMotionPixels)
             {
@@ -74,30 +92,5 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options)
             Math.Round(polarisedClipped, 5),
             Math.Round(focus, 3),
             Math.Round(motion, 2));
-    }
-
-    /// <summary>Mean luma (BT.601) and the share of pixels with any channel at 255.</summary>
-    public static (double Mean, double ClippedFraction) Measure(CapturedFrame frame)
-    {
-        if (frame.PixelFormat != CapturedFrame.Rgb24 || frame.Pixels.Length != frame.Width * frame.Height * 3)
-        {
-            throw new ArgumentException("expected a packed rgb24 frame", nameof(frame));
-        }
-
-        var p = frame.Pixels;
-        long sum = 0;
-        var clipped = 0;
-        for (var i = 0; i < p.Length; i += 3)
-        {
-            int r = p[i], g = p[i + 1], b = p[i + 2];
-            sum += (299 * r) + (587 * g) + (114 * b);
-            if (r == 255 || g == 255 || b == 255)
-            {
-                clipped++;
-            }
-        }
-
-        var pixels = frame.Width * frame.Height;
-        return (sum / 1000.0 / pixels, (double)clipped / pixels);
     }
 }

@@ -67,16 +67,27 @@ public sealed class SeriesSealer : IDisposable
 
     public byte[] SealFrame(int index, ReadOnlySpan<byte> plaintext, string sha256Hex)
     {
-        var nonce = RandomNumberGenerator.GetBytes(SeriesSealing.Aead.NonceSize);
-        var result = new byte[nonce.Length + plaintext.Length + SeriesSealing.Aead.TagSize];
-        nonce.CopyTo(result, 0);
+        var result = new byte[plaintext.Length + SeriesSealing.Overhead];
+        SealFrame(index, plaintext, sha256Hex, result);
+        return result;
+    }
+
+    /// <summary>Seals into <paramref name="destination"/>, exactly <c>plaintext.Length + Overhead</c> bytes.</summary>
+    public void SealFrame(int index, ReadOnlySpan<byte> plaintext, string sha256Hex, Span<byte> destination)
+    {
+        if (destination.Length != plaintext.Length + SeriesSealing.Overhead)
+        {
+            throw new ArgumentException("destination must be the plaintext length plus the sealing overhead", nameof(destination));
+        }
+
+        var nonceSize = SeriesSealing.Aead.NonceSize;
+        RandomNumberGenerator.Fill(destination[..nonceSize]);
         SeriesSealing.Aead.Encrypt(
             _seriesKey,
-            nonce,
+            destination[..nonceSize],
             SeriesSealing.AssociatedData(_deviceId, _seriesId, index, sha256Hex),
             plaintext,
-            result.AsSpan(nonce.Length));
-        return result;
+            destination[nonceSize..]);
     }
 
     public void Dispose() => _seriesKey.Dispose();

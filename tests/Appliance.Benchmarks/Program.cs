@@ -12,6 +12,12 @@ var benchmarks = new Dictionary<string, (string Description, Func<Task> Run)>
     }),
 };
 
+if (args.Length == 3 && args[0] == CaptureSeriesBenchmark.WorkerName)
+{
+    await CaptureSeriesBenchmark.RunWorkerAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+    return 0;
+}
+
 if (args.Length == 0)
 {
     Console.WriteLine("Benchmarks (run one by name):");

@@ -8,7 +8,7 @@ namespace Appliance.UnitTests;
 public sealed class SimulatedCameraTests
 {
     private static double Clipped(SimulatedScene scene, LightingMode lighting) =>
-        SeriesQualityChecker.Measure(SimulatedCamera.Render(scene, lighting, 320, 240, false)).ClippedFraction;
+        FrameMeasurement.Of(SimulatedCamera.Render(scene, lighting, 320, 240, false)).ClippedFraction;
 
     [Fact]
     public void Glare_AppearsUnderNonPolarisedLightOnly()
@@ -109,7 +109,7 @@ public sealed class SeriesQualityCheckerTests
         var a = SimulatedCamera.Render(scene, LightingMode.CrossPolarised, 320, 240, false);
         var b = SimulatedCamera.Render(scene, LightingMode.NonPolarised, 320, 240, true);
 
-        Assert.Equal((dx, dy), ImageMetrics.EstimateShift(ImageMetrics.Luma(a), ImageMetrics.Luma(b), 320, 240, 32));
+        Assert.Equal((dx, dy), ImageMetrics.EstimateShift(FrameMeasurement.Of(a), FrameMeasurement.Of(b), 32));
     }
 
     [Fact]

@@ -16,10 +16,12 @@ public sealed class CaptureCoordinatorTests : IDisposable
     private readonly GpioStatusIndicator _indicator;
     private Exception? _cameraFault;
     private readonly FakeSeriesStore _store = new();
+    private readonly FrameBufferPool _pool = new();
     private readonly StatusFeed _status = new(new WorkSignal());
     private readonly byte[] _hostPrivate;
     private readonly CaptureCoordinator _coordinator;
-    private readonly CaptureOptions _options = new() { RingSettleTime = TimeSpan.Zero, Width = 160, Height = 120 };
+    // The longest ring limit allowed: the simulator renders on the thread pool, which a loaded test run can keep waiting.
+    private readonly CaptureOptions _options = new() { RingSettleTime = TimeSpan.Zero, MaxRingOnTime = TimeSpan.FromSeconds(10), Width = 160, Height = 120 };
 
     public CaptureCoordinatorTests()
     {
@@ -28,11 +30,12 @@ public sealed class CaptureCoordinatorTests : IDisposable
         var pins = Options.Create(new PinMapOptions());
         _indicator = new GpioStatusIndicator(gpio, pins);
         var camera = new DelegatingCamera((lighting, settings, ct) => _cameraFault is null ? _camera.CaptureAsync(lighting, settings, ct) : Task.FromException<CapturedFrame>(_cameraFault));
-        var sequencer = new CaptureSequencer(camera, new GpioIlluminator(gpio, pins), TimeProvider.System, Options.Create(_options));
+        var sequencer = new CaptureSequencer(camera, new GpioIlluminator(gpio, pins), _pool, TimeProvider.System, Options.Create(_options));
         _coordinator = new CaptureCoordinator(
             sequencer,
-            new SeriesQualityChecker(Options.Create(new QualityOptions())),
+            new SeriesQualityChecker(Options.Create(new QualityOptions()), _pool),
             _store,
+            _pool,
             _indicator,
             new ApplianceIdentity("unit-device-01", "0.1.0", hostPublic),
             _status,

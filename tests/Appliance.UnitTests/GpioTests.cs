@@ -31,7 +31,7 @@ public sealed class RingSequenceTests : IDisposable
         var illuminator = new GpioIlluminator(gpio, Options.Create(_pins));
         var camera = new ObservingCamera(_driver, _pins, capture);
         var options = new CaptureOptions { RingSettleTime = TimeSpan.FromMilliseconds(2), MaxRingOnTime = maxOnTime ?? TimeSpan.FromSeconds(3), Width = 64, Height = 48 };
-        return (new CaptureSequencer(camera, illuminator, TimeProvider.System, Options.Create(options)), camera);
+        return (new CaptureSequencer(camera, illuminator, new FrameBufferPool(), TimeProvider.System, Options.Create(options)), camera);
     }
 
     private static Task<CapturedFrame> Simulated(LightingMode lighting, CancellationToken _) =>

@@ -9,7 +9,7 @@ namespace Appliance.UnitTests;
 /// <summary>
 /// Our managed focus and exposure metrics (which must run on the Pi's arm64) against OpenCV's
 /// on the same frames: they must rank frames the same way (Spearman ≥ 0.98). The frames include
-/// glare, so the reference applies the same highlight mask with OpenCV's own morphology.
+/// glare, so the reference applies the same block highlight mask with OpenCV's own morphology.
 /// </summary>
 public sealed class OpenCvAgreementTests(ITestOutputHelper output)
 {
@@ -48,16 +48,23 @@ public sealed class OpenCvAgreementTests(ITestOutputHelper output)
         var theirs = new List<double>();
         foreach (var frame in Frames())
         {
-            ours.Add(ImageMetrics.FocusScore(ImageMetrics.Luma(frame), frame.Width, frame.Height));
+            ours.Add(FrameMeasurement.Of(frame).FocusScore);
             using var gray = Gray(frame);
             using var laplacian = new Mat();
             Cv2.Laplacian(gray, laplacian, MatType.CV_64F, ksize: 1);
-            // The same definition as ours: leave out pixels within 3 px of a clipped one, and the border.
+            // The same definition as ours: leave out 8×8 blocks holding a highlight and their
+            // neighbours, and the border. Blocks: the largest value in each, by OpenCV's own dilate.
+            var size = FrameMeasurement.BlockSize;
             using var clipped = new Mat();
             Cv2.Threshold(gray, clipped, 249, 255, ThresholdTypes.Binary);
+            using var blockMax = new Mat();
+            Cv2.Dilate(clipped, blockMax, Cv2.GetStructuringElement(MorphShapes.Rect, new Size(size, size)), new Point(0, 0));
+            using var blocks = new Mat();
+            Cv2.Resize(blockMax[new Rect(0, 0, frame.Width, frame.Height)], blocks, new Size(frame.Width / size, frame.Height / size), interpolation: InterpolationFlags.Nearest);
+            using var grown = new Mat();
+            Cv2.Dilate(blocks, grown, Cv2.GetStructuringElement(MorphShapes.Rect, new Size(3, 3)));
             using var near = new Mat();
-            using var kernel = Cv2.GetStructuringElement(MorphShapes.Rect, new Size(7, 7));
-            Cv2.Dilate(clipped, near, kernel);
+            Cv2.Resize(grown, near, new Size(frame.Width, frame.Height), interpolation: InterpolationFlags.Nearest);
             using var valid = new Mat();
             Cv2.BitwiseNot(near, valid);
             Cv2.Rectangle(valid, new Rect(0, 0, valid.Cols, valid.Rows), Scalar.All(0), thickness: 1);
@@ -78,7 +85,7 @@ public sealed class OpenCvAgreementTests(ITestOutputHelper output)
         var theirs = new List<double>();
         foreach (var frame in Frames())
         {
-            ours.Add(SeriesQualityChecker.Measure(frame).Mean);
+            ours.Add(FrameMeasurement.Of(frame).Mean);
             using var gray = Gray(frame);
             theirs.Add(Cv2.Mean(gray).Val0);
         }

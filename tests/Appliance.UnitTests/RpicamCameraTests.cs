@@ -39,7 +39,7 @@ public sealed class RpicamCameraTests : IDisposable
     }
 
     private RpicamCamera Camera(string executable, TimeSpan? timeout = null) =>
-        new(Options.Create(new RpicamOptions { Executable = executable, ScratchFolder = Scratch, Timeout = timeout ?? TimeSpan.FromSeconds(10) }), TimeProvider.System, NullLogger<RpicamCamera>.Instance);
+        new(Options.Create(new RpicamOptions { Executable = executable, ScratchFolder = Scratch, Timeout = timeout ?? TimeSpan.FromSeconds(10) }), new FrameBufferPool(), TimeProvider.System, NullLogger<RpicamCamera>.Instance);
 
     [Fact]
     public async Task Capture_PassesFixedSettings_ReturnsTheImage_AndLeavesNoFileBehind()
@@ -110,7 +110,7 @@ public sealed class RpicamCameraTests : IDisposable
     {
         var frame = SimulatedCamera.Render(new SimulatedScene(), LightingMode.NonPolarised, 33, 17, false);
 
-        Assert.True(Bmp24.TryDecode(Bmp24.Encode(33, 17, frame.Pixels), out var w, out var h, out var rgb, out var error), error);
+        Assert.True(Bmp24.TryDecode(new MemoryStream(Bmp24.Encode(33, 17, frame.Pixels)), out var w, out var h, out var rgb, out var error), error);
         Assert.Equal((33, 17), (w, h));
         Assert.Equal(frame.Pixels, rgb);
     }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.Intrinsics;
 
 namespace Appliance.Firmware.Devices.Camera;
 
@@ -12,22 +13,41 @@ public static class Bmp24
 {
     private const int HeaderBytes = 54;
 
-    public static bool TryDecode(ReadOnlySpan<byte> file, out int width, out int height, out byte[] rgb, out string error)
+    /// <summary>
+    /// Decodes a BMP from a seekable stream straight into the RGB buffer, a row at a time:
+    /// a 12 MP frame is never held twice (file bytes and pixels) just to be decoded.
+    /// </summary>
+    public static bool TryDecode(Stream file, out int width, out int height, out byte[] rgb, out string error) =>
+        TryDecode(file, length => new byte[length], out width, out height, out rgb, out error);
+
+    /// <summary>As above, decoding into a buffer from <paramref name="allocate"/> (given the RGB length).</summary>
+    public static bool TryDecode(Stream file, Func<int, byte[]> allocate, out int width, out int height, out byte[] rgb, out string error)
     {
+        ArgumentNullException.ThrowIfNull(allocate);
+        ArgumentNullException.ThrowIfNull(file);
         width = height = 0;
         rgb = [];
-        if (file.Length < HeaderBytes || file[0] != (byte)'B' || file[1] != (byte)'M')
+        Span<byte> header = stackalloc byte[HeaderBytes];
+        var length = file.Length - file.Position;
+        if (length < HeaderBytes)
         {
             error = "not a BMP file";
             return false;
         }
 
-        var dataOffset = BinaryPrimitives.ReadInt32LittleEndian(file[10..]);
-        var infoSize = BinaryPrimitives.ReadInt32LittleEndian(file[14..]);
-        var w = BinaryPrimitives.ReadInt32LittleEndian(file[18..]);
-        var h = BinaryPrimitives.ReadInt32LittleEndian(file[22..]);
-        var bits = BinaryPrimitives.ReadInt16LittleEndian(file[28..]);
-        var compression = BinaryPrimitives.ReadInt32LittleEndian(file[30..]);
+        file.ReadExactly(header);
+        if (header[0] != (byte)'B' || header[1] != (byte)'M')
+        {
+            error = "not a BMP file";
+            return false;
+        }
+
+        var dataOffset = BinaryPrimitives.ReadInt32LittleEndian(header[10..]);
+        var infoSize = BinaryPrimitives.ReadInt32LittleEndian(header[14..]);
+        var w = BinaryPrimitives.ReadInt32LittleEndian(header[18..]);
+        var h = BinaryPrimitives.ReadInt32LittleEndian(header[22..]);
+        var bits = BinaryPrimitives.ReadInt16LittleEndian(header[28..]);
+        var compression = BinaryPrimitives.ReadInt32LittleEndian(header[30..]);
         if (infoSize < 40 || bits != 24 || compression != 0)
         {
             error = $"not an uncompressed 24-bit BMP (bits {bits}, compression {compression})";
@@ -43,29 +63,51 @@ public static class Bmp24
         }
 
         var stride = ((w * 3) + 3) & ~3;
-        if (dataOffset < HeaderBytes || (long)dataOffset + ((long)stride * h) > file.Length)
+        if (dataOffset < HeaderBytes || (long)dataOffset + ((long)stride * h) > length)
         {
-            error = $"BMP is truncated: {file.Length} bytes for {w}x{h}";
+            error = $"BMP is truncated: {length} bytes for {w}x{h}";
             return false;
         }
 
-        rgb = new byte[w * h * 3];
-        for (var y = 0; y < h; y++)
+        file.Seek(dataOffset - HeaderBytes, SeekOrigin.Current);
+        var pixels = allocate(w * h * 3);
+        var padding = stride - (w * 3);
+        Span<byte> skip = stackalloc byte[3];
+        for (var row = 0; row < h; row++)
         {
-            var source = file.Slice(dataOffset + ((topDown ? y : h - 1 - y) * stride), w * 3);
-            var target = rgb.AsSpan(y * w * 3, w * 3);
-            for (var x = 0; x < w * 3; x += 3)
-            {
-                target[x] = source[x + 2];
-                target[x + 1] = source[x + 1];
-                target[x + 2] = source[x];
-            }
+            var y = topDown ? row : h - 1 - row;
+            var target = pixels.AsSpan(y * w * 3, w * 3);
+            file.ReadExactly(target);
+            file.ReadExactly(skip[..padding]);
+            SwapRedAndBlue(target);
         }
 
+        rgb = pixels;
         width = w;
         height = h;
         error = string.Empty;
         return true;
+    }
+
+    /// <summary>BMP rows are BGR; in place to RGB, four pixels per vector shuffle (SSSE3 or NEON).</summary>
+    private static void SwapRedAndBlue(Span<byte> row)
+    {
+        var x = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            // Bytes 12–15 belong to the next pixels and are written back unchanged.
+            var mask = Vector128.Create((byte)2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9, 12, 13, 14, 15);
+            for (; x + 16 <= row.Length; x += 12)
+            {
+                var block = row.Slice(x, 16);
+                Vector128.Shuffle(Vector128.Create<byte>(block), mask).CopyTo(block);
+            }
+        }
+
+        for (; x + 2 < row.Length; x += 3)
+        {
+            (row[x], row[x + 2]) = (row[x + 2], row[x]);
+        }
     }
 
     /// <summary>Writes packed RGB24 as a bottom-up 24-bit BMP.</summary>

@@ -14,7 +14,7 @@ namespace Appliance.Firmware.Devices.Camera;
 /// and deleted at once. A timeout, a non-zero exit or an unreadable file is a
 /// <see cref="CaptureFaultException"/> with the reason.
 /// </summary>
-public sealed partial class RpicamCamera(IOptions<RpicamOptions> options, TimeProvider time, ILogger<RpicamCamera> logger) : ICamera
+public sealed partial class RpicamCamera(IOptions<RpicamOptions> options, FrameBufferPool pool, TimeProvider time, ILogger<RpicamCamera> logger) : ICamera
 {
     public static IReadOnlyList<string> Arguments(CameraSettings s, string outputPath) =>
     [
@@ -76,16 +76,19 @@ public sealed partial class RpicamCamera(IOptions<RpicamOptions> options, TimePr
                 throw new CaptureFaultException("rpicam-still exited 0 but wrote no frame");
             }
 
-            var file = await File.ReadAllBytesAsync(output, cancellationToken);
-            if (!Bmp24.TryDecode(file, out var width, out var height, out var rgb, out var error))
+            int width, height;
+            byte[] rgb;
+            using (var file = new FileStream(output, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0))
             {
-                throw new CaptureFaultException($"rpicam-still wrote an unreadable frame: {error}");
+                if (!Bmp24.TryDecode(file, pool.RentBytes, out width, out height, out rgb, out var error))
+                {
+                    throw new CaptureFaultException($"rpicam-still wrote an unreadable frame: {error}");
+                }
             }
 
-            Array.Clear(file);
             if (width != settings.Width || height != settings.Height)
             {
-                Array.Clear(rgb);
+                pool.Return(rgb);
                 throw new CaptureFaultException($"rpicam-still wrote {width}x{height}, not the {settings.Width}x{settings.Height} asked for");
             }
 

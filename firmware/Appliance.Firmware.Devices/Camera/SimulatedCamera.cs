@@ -8,7 +8,7 @@ namespace Appliance.Firmware.Devices.Camera;
 /// irregular pigmented lesion with a darker centre, and specular glare only under the
 /// non-polarised ring. Deterministic for a given scene and frame index.
 /// </summary>
-public sealed class SimulatedCamera : ICamera
+public sealed class SimulatedCamera(FrameBufferPool? pool = null) : ICamera
 {
     private volatile SimulatedScene _scene = new();
 
@@ -24,13 +24,22 @@ public sealed class SimulatedCamera : ICamera
         var scene = _scene;
         // The second frame of a series (non-polarised) is the one that sees any motion of the head.
         var moved = lighting == LightingMode.NonPolarised;
-        return Task.Run(() => Render(scene, lighting, settings.Width, settings.Height, moved), cancellationToken);
+        return Task.Run(
+            () => Render(scene, lighting, settings.Width, settings.Height, moved, pool?.RentBytes(settings.Width * settings.Height * 3)),
+            cancellationToken);
     }
 
-    /// <summary>Renders one frame; public so tests can compute the truth independently of a capture.</summary>
-    public static CapturedFrame Render(SimulatedScene scene, LightingMode lighting, int width, int height, bool applyMotion)
+    /// <summary>
+    /// Renders one frame into <paramref name="target"/> (a new buffer when null); public so tests
+    /// can compute the truth independently of a capture.
+    /// </summary>
+    public static CapturedFrame Render(SimulatedScene scene, LightingMode lighting, int width, int height, bool applyMotion, byte[]? target = null)
     {
-        var pixels = new byte[width * height * 3];
+        var pixels = target ?? new byte[width * height * 3];
+        if (pixels.Length != width * height * 3)
+        {
+            throw new ArgumentException("the target must hold exactly one rgb24 frame", nameof(target));
+        }
         var rng = new Random(scene.Seed);
         var phase1 = rng.NextDouble() * Math.PI * 2;
         var phase2 = rng.NextDouble() * Math.PI * 2;
