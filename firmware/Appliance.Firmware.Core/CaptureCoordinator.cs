@@ -116,6 +116,38 @@ public sealed partial class CaptureCoordinator(
         }
     }
 
+    /// <summary>
+    /// Staff cancel the armed job (a long press): the appliance goes idle and tells the host, so
+    /// the job can be re-issued or closed there. Nothing to cancel when idle or busy.
+    /// </summary>
+    public async Task<bool> CancelAsync(CancellationToken cancellationToken)
+    {
+        if (!await _gate.WaitAsync(TimeSpan.Zero, cancellationToken))
+        {
+            return false;
+        }
+
+        try
+        {
+            var job = _job;
+            if (State != CaptureState.Armed || job is null)
+            {
+                return false;
+            }
+
+            var retakes = _retakes;
+            Disarm();
+            indicator.Show(IndicatorState.Idle);
+            LogCancelled(logger, job.JobId, retakes);
+            await ReportAsync("cancelled", job.JobId, "cancelled on the appliance", cancellationToken);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     private async Task<CaptureOutcome> CaptureAsync(CaptureJob job, CancellationToken cancellationToken)
     {
         State = CaptureState.Capturing;
@@ -265,6 +297,9 @@ public sealed partial class CaptureCoordinator(
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Retake for job {JobId}: {Reasons} (retake {RetakeCount})")]
     private static partial void LogRetake(ILogger logger, string jobId, string reasons, int retakeCount);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Job {JobId} cancelled on the appliance after {RetakeCount} retakes")]
+    private static partial void LogCancelled(ILogger logger, string jobId, int retakeCount);
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "Capture fault: {Reason}")]
     private static partial void LogCaptureFault(ILogger logger, string reason);

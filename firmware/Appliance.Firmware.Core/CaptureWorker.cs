@@ -2,7 +2,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Appliance.Firmware.Core;
 
-/// <summary>Feeds debounced button presses to the capture state machine, one at a time.</summary>
+/// <summary>Feeds debounced button presses to the capture state machine, one at a time: short to capture, long to cancel.</summary>
 public sealed class CaptureWorker(ITriggerButton button, CaptureCoordinator coordinator, IIlluminator illuminator, IStatusIndicator indicator) : BackgroundService
 {
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -17,7 +17,14 @@ public sealed class CaptureWorker(ITriggerButton button, CaptureCoordinator coor
     {
         await foreach (var press in button.Presses.ReadAllAsync(stoppingToken))
         {
-            await coordinator.HandlePressAsync(press, stoppingToken);
+            if (press.Kind == PressKind.Hold)
+            {
+                await coordinator.CancelAsync(stoppingToken);
+            }
+            else
+            {
+                await coordinator.HandlePressAsync(press, stoppingToken);
+            }
         }
     }
 

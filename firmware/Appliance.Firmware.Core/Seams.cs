@@ -39,8 +39,18 @@ public interface IStatusIndicator
     void Show(IndicatorState state);
 }
 
-/// <summary>A debounced press of the capture button.</summary>
-public sealed record ButtonPress(DateTimeOffset At);
+/// <summary>How long the capture button was held.</summary>
+public enum PressKind
+{
+    /// <summary>Pressed and released: capture.</summary>
+    Tap,
+
+    /// <summary>Held past the long-press time: cancel the armed job.</summary>
+    Hold,
+}
+
+/// <summary>A debounced press of the capture button, and when it began.</summary>
+public sealed record ButtonPress(DateTimeOffset At, PressKind Kind = PressKind.Tap);
 
 public interface ITriggerButton
 {

@@ -205,6 +205,22 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         ApplianceService<SimulatedGpioDriver>().PressButton(pins.CaptureButtonPin);
     }
 
+    /// <summary>A finger holding the capture button down for <paramref name="hold"/>, then letting go.</summary>
+    public async Task HoldButtonAsync(TimeSpan hold, CancellationToken cancellationToken)
+    {
+        var pins = ApplianceService<IOptions<PinMapOptions>>().Value;
+        var driver = ApplianceService<SimulatedGpioDriver>();
+        driver.DriveInput(pins.CaptureButtonPin, System.Device.Gpio.PinValue.Low);
+        try
+        {
+            await Task.Delay(hold, cancellationToken);
+        }
+        finally
+        {
+            driver.DriveInput(pins.CaptureButtonPin, System.Device.Gpio.PinValue.High);
+        }
+    }
+
     public SimulatedCamera Camera => ApplianceService<SimulatedCamera>();
 
     public async ValueTask DisposeAsync()

@@ -4,6 +4,7 @@ using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Gpio;
 using Appliance.Host.Core;
+using Appliance.Host.Core.Fleet;
 using Appliance.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -49,6 +50,22 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
         Assert.Equal([pins.CrossPolarisedRingPin, pins.NonPolarisedRingPin], ringOns.TakeLast(2));
         Assert.Equal(PinValue.Low, driver.ValueOf(pins.CrossPolarisedRingPin));
         Assert.Equal(PinValue.Low, driver.ValueOf(pins.NonPolarisedRingPin));
+    }
+
+    [Fact]
+    public async Task LongPress_CancelsTheArmedJob_TheHostHearsOfIt_AndNothingIsCaptured()
+    {
+        var job = await Suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-CANCEL", "scalp", ConsentScope.DirectCare, CancellationToken.None);
+        var fleet = Suite.HostService<FleetState>();
+        var cancelled = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == "cancelled" && s.JobId == job.JobId);
+        var pins = Suite.ApplianceService<IOptions<PinMapOptions>>().Value;
+
+        await Suite.HoldButtonAsync(pins.LongPress + TimeSpan.FromMilliseconds(300), CancellationToken.None);
+
+        await cancelled.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(CaptureState.Idle, Suite.ApplianceService<CaptureCoordinator>().State);
+        Assert.Equal(0, await Suite.ApplianceService<ISeriesStore>().CountAsync(CancellationToken.None));
+        Assert.DoesNotContain(Suite.ApplianceService<SimulatedGpioDriver>().Timeline, w => w.Pin == pins.CrossPolarisedRingPin && w.Value == PinValue.High && w.At > job.IssuedAt);
     }
 
     [Fact]

@@ -122,6 +122,22 @@ public sealed class CaptureCoordinatorTests : IDisposable
     }
 
     [Fact]
+    public async Task Cancel_DisarmsTheJob_TellsTheHost_AndTheNextPressCapturesNothing()
+    {
+        await _coordinator.ArmAsync(Job(), CancellationToken.None);
+        Drain();
+
+        Assert.True(await _coordinator.CancelAsync(CancellationToken.None));
+
+        Assert.Equal(CaptureState.Idle, _coordinator.State);
+        Assert.Equal(IndicatorState.Idle, _indicator.Current);
+        Assert.Contains(Drain(), s => s.State == "cancelled" && s.JobId == "job-1");
+        Assert.Equal(CaptureOutcomeKind.Ignored, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
+        Assert.Empty(_store.All);
+        Assert.False(await _coordinator.CancelAsync(CancellationToken.None)); // nothing left to cancel
+    }
+
+    [Fact]
     public async Task ExpiredJob_IsRefused()
     {
         Assert.False(await _coordinator.ArmAsync(Job(TimeSpan.FromMilliseconds(-1)) with { IssuedAt = DateTimeOffset.UtcNow.AddMinutes(-10) }, CancellationToken.None));

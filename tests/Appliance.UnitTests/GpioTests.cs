@@ -130,30 +130,101 @@ public sealed class RingSequenceTests : IDisposable
     }
 }
 
-public sealed class TriggerButtonTests
+public sealed class TriggerButtonTests : IDisposable
 {
-    [Fact]
-    public async Task BounceBurst_IsOnePress_AndALaterPressCountsAgain()
-    {
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-24T09:00:00Z"));
-        var driver = new SimulatedGpioDriver(time);
-        var pins = new PinMapOptions { ButtonDebounce = TimeSpan.FromMilliseconds(50) };
-        using var button = new GpioTriggerButton(new GpioController(driver), time, Options.Create(pins));
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-24T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private readonly SimulatedGpioDriver _driver;
+    private readonly PinMapOptions _pins = new() { ButtonDebounce = TimeSpan.FromMilliseconds(30), LongPress = TimeSpan.FromSeconds(2) };
+    private readonly GpioTriggerButton _button;
 
-        for (var i = 0; i < 6; i++)
+    public TriggerButtonTests()
+    {
+        _driver = new SimulatedGpioDriver(_time);
+        _button = new GpioTriggerButton(new GpioController(_driver), _time, Options.Create(_pins));
+    }
+
+    private void Bounce(PinValue settleAt)
+    {
+        var other = settleAt == PinValue.Low ? PinValue.High : PinValue.Low;
+        for (var i = 0; i < 5; i++)
         {
-            driver.DriveInput(pins.CaptureButtonPin, PinValue.Low);
-            time.Advance(TimeSpan.FromMilliseconds(3));
-            driver.DriveInput(pins.CaptureButtonPin, PinValue.High);
-            time.Advance(TimeSpan.FromMilliseconds(3));
+            _driver.DriveInput(_pins.CaptureButtonPin, settleAt);
+            _time.Advance(TimeSpan.FromMilliseconds(2));
+            _driver.DriveInput(_pins.CaptureButtonPin, other);
+            _time.Advance(TimeSpan.FromMilliseconds(2));
         }
 
-        Assert.True(button.Presses.TryRead(out var first));
-        Assert.False(button.Presses.TryRead(out _));
+        _driver.DriveInput(_pins.CaptureButtonPin, settleAt);
+    }
 
-        time.Advance(TimeSpan.FromMilliseconds(200));
-        driver.PressButton(pins.CaptureButtonPin);
-        Assert.True(button.Presses.TryRead(out var second));
-        Assert.True(second.At > first.At);
+    private List<ButtonPress> Drain()
+    {
+        var presses = new List<ButtonPress>();
+        while (_button.Presses.TryRead(out var p))
+        {
+            presses.Add(p);
+        }
+
+        return presses;
+    }
+
+    [Fact]
+    public void BouncyPressAndRelease_IsOneTap_ReportedOnRelease_AndALaterPressCountsAgain()
+    {
+        var pressedAt = _time.GetUtcNow();
+        Bounce(PinValue.Low);
+        _time.Advance(TimeSpan.FromMilliseconds(150));
+        Assert.Empty(Drain()); // still held: could yet become a long press
+
+        Bounce(PinValue.High);
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+
+        var tap = Assert.Single(Drain());
+        Assert.Equal(PressKind.Tap, tap.Kind);
+        Assert.Equal(pressedAt, tap.At);
+
+        _time.Advance(TimeSpan.FromMilliseconds(300));
+        Bounce(PinValue.Low);
+        _time.Advance(TimeSpan.FromMilliseconds(120));
+        Bounce(PinValue.High);
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal([PressKind.Tap], Drain().Select(p => p.Kind));
+    }
+
+    [Fact]
+    public void HeldPastTheLongPressTime_IsOneHold_AtThatMoment_AndItsReleaseIsNothing()
+    {
+        Bounce(PinValue.Low);
+        _time.Advance(TimeSpan.FromMilliseconds(1900));
+        Assert.Empty(Drain());
+
+        _time.Advance(TimeSpan.FromMilliseconds(200));
+        Assert.Equal([PressKind.Hold], Drain().Select(p => p.Kind));
+
+        _time.Advance(TimeSpan.FromSeconds(3));
+        Bounce(PinValue.High);
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Empty(Drain());
+    }
+
+    [Fact]
+    public void TapShorterThanTheDebounceTime_WhoseReleaseLooksLikeBounce_IsStillATap()
+    {
+        _driver.DriveInput(_pins.CaptureButtonPin, PinValue.Low);
+        _time.Advance(TimeSpan.FromMilliseconds(10));
+        _driver.DriveInput(_pins.CaptureButtonPin, PinValue.High);
+        Assert.Empty(Drain());
+
+        _time.Advance(TimeSpan.FromMilliseconds(40));
+
+        Assert.Equal([PressKind.Tap], Drain().Select(p => p.Kind));
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Empty(Drain()); // and no long press from a button that is up
+    }
+
+    public void Dispose()
+    {
+        _button.Dispose();
+        _driver.Dispose();
     }
 }

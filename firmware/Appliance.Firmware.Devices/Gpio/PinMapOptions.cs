@@ -31,13 +31,21 @@ public sealed class PinMapOptions : IValidatableObject
     [Range(0, 27)]
     public int StatusBluePin { get; set; } = 24;
 
-    /// <summary>Edges closer together than this after a press belong to the same press.</summary>
+    /// <summary>Edges closer together than this belong to the same press or release (contact bounce).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
-    public TimeSpan ButtonDebounce { get; set; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan ButtonDebounce { get; set; } = TimeSpan.FromMilliseconds(30);
+
+    /// <summary>Holding the button this long cancels the armed job instead of capturing.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:00:10")]
+    public TimeSpan LongPress { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Optional piezo buzzer (active high, through a transistor); none when unset.</summary>
+    [Range(0, 27)]
+    public int? BuzzerPin { get; set; }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        int[] pins = [CaptureButtonPin, CrossPolarisedRingPin, NonPolarisedRingPin, StatusRedPin, StatusGreenPin, StatusBluePin];
+        int[] pins = [CaptureButtonPin, CrossPolarisedRingPin, NonPolarisedRingPin, StatusRedPin, StatusGreenPin, StatusBluePin, .. BuzzerPin is { } buzzer ? [buzzer] : Array.Empty<int>()];
         if (pins.Distinct().Count() != pins.Length)
         {
             yield return new ValidationResult("Every GPIO function needs its own pin; two share one.", [nameof(CaptureButtonPin)]);
