@@ -1,10 +1,12 @@
 using System.Device.Gpio;
+using System.Device.Pwm;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Gpio;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Appliance.Firmware.Devices;
 
@@ -21,6 +23,8 @@ public static class DevicesRegistration
         builder.Services.AddOptions<DevicesOptions>().Bind(section);
         builder.Services.AddOptions<PinMapOptions>().Bind(builder.Configuration.GetSection(PinMapOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<RingDriveOptions>().Bind(builder.Configuration.GetSection(RingDriveOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
 
         if (mode == DevicesMode.Simulated)
         {
@@ -28,6 +32,8 @@ public static class DevicesRegistration
             builder.Services.AddSingleton(sp => new GpioController(sp.GetRequiredService<SimulatedGpioDriver>()));
             builder.Services.AddSingleton<SimulatedCamera>();
             builder.Services.AddSingleton<ICamera>(sp => sp.GetRequiredService<SimulatedCamera>());
+            builder.Services.AddSingleton<PwmChannelFactory>(sp =>
+                (_, _, frequency, pin) => new SimulatedPwmChannel(sp.GetRequiredService<SimulatedGpioDriver>(), pin, frequency));
         }
         else
         {
@@ -36,14 +42,36 @@ public static class DevicesRegistration
             builder.Services.AddOptions<RpicamOptions>().Bind(builder.Configuration.GetSection(RpicamOptions.Section))
                 .ValidateDataAnnotations().ValidateOnStart();
             builder.Services.AddSingleton<ICamera, RpicamCamera>();
+            // sysfs PWM (the pwm-2chan overlay); throws at first use where the channel is not exported.
+            builder.Services.AddSingleton<PwmChannelFactory>(_ =>
+                (chip, channel, frequency, _) => PwmChannel.Create(chip, channel, frequency, 0));
         }
 
-        builder.Services.AddSingleton<GpioIlluminator>();
+        builder.Services.AddSingleton(CreateIlluminator);
         builder.Services.AddSingleton<IIlluminator>(sp => sp.GetRequiredService<GpioIlluminator>());
         builder.Services.AddSingleton<GpioTriggerButton>();
         builder.Services.AddSingleton<ITriggerButton>(sp => sp.GetRequiredService<GpioTriggerButton>());
+        var buzzerPin = builder.Configuration.GetSection(PinMapOptions.Section).GetValue<int?>(nameof(PinMapOptions.BuzzerPin));
+        if (buzzerPin is { } pin)
+        {
+            builder.Services.AddSingleton(sp => new GpioBuzzer(sp.GetRequiredService<GpioController>(), pin, sp.GetRequiredService<TimeProvider>()));
+        }
+
         builder.Services.AddSingleton<GpioStatusIndicator>();
         builder.Services.AddSingleton<IStatusIndicator>(sp => sp.GetRequiredService<GpioStatusIndicator>());
         return builder;
+    }
+
+    /// <summary>Each ring on its PWM channel if one is configured, else on its GPIO pin.</summary>
+    private static GpioIlluminator CreateIlluminator(IServiceProvider services)
+    {
+        var rings = services.GetRequiredService<IOptions<RingDriveOptions>>().Value;
+        var pins = services.GetRequiredService<IOptions<PinMapOptions>>().Value;
+        IRingOutput Output(int pin, int? channel, double brightness) => channel is { } c
+            ? new PwmRingOutput(services.GetRequiredService<PwmChannelFactory>()(rings.PwmChip, c, rings.PwmFrequencyHz, pin), brightness)
+            : new GpioRingOutput(services.GetRequiredService<GpioController>(), pin);
+        return new GpioIlluminator(
+            Output(pins.CrossPolarisedRingPin, rings.CrossPolarisedPwmChannel, rings.CrossPolarisedBrightness),
+            Output(pins.NonPolarisedRingPin, rings.NonPolarisedPwmChannel, rings.NonPolarisedBrightness));
     }
 }

@@ -4,7 +4,7 @@ using Appliance.Benchmarks;
 var benchmarks = new Dictionary<string, (string Description, Func<Task> Run)>
 {
     ["demo-cycle"] = ("button press to filed on the embedded suite (median of 15), against a QoS 1 publish of the same bytes", () => DemoCycleBenchmark.RunAsync(15)),
-    ["capture-series"] = ("button to stored for a 12 MP two-frame series (median of 7), quality checks per frame, peak resident set", () => CaptureSeriesBenchmark.RunAsync(7)),
+    ["capture-series"] = ("button to stored for a 12 MP two-frame series (median of 9), quality checks per frame, peak resident set", () => CaptureSeriesBenchmark.RunAsync(9)),
     ["qc-accuracy"] = ("quality checks against a labelled set of 1,200 simulated 640x480 frames: precision and recall per defect", () =>
     {
         QcAccuracyBenchmark.Run(600);

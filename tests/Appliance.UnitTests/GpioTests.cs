@@ -20,6 +20,29 @@ internal sealed class ObservingCamera(SimulatedGpioDriver driver, PinMapOptions 
     }
 }
 
+internal static class RingTimeline
+{
+    /// <summary>Replays the recorded outputs (GPIO writes and PWM changes) and checks that the two rings were never lit at once.</summary>
+    public static void AssertNeverTogether(SimulatedGpioDriver driver, PinMapOptions pins)
+    {
+        var cross = PinValue.Low;
+        var non = PinValue.Low;
+        foreach (var write in driver.Timeline)
+        {
+            if (write.Pin == pins.CrossPolarisedRingPin)
+            {
+                cross = write.Value;
+            }
+            else if (write.Pin == pins.NonPolarisedRingPin)
+            {
+                non = write.Value;
+            }
+
+            Assert.False(cross == PinValue.High && non == PinValue.High, $"both rings lit at {write.At:O}");
+        }
+    }
+}
+
 public sealed class RingSequenceTests : IDisposable
 {
     private readonly PinMapOptions _pins = new();
@@ -37,25 +60,7 @@ public sealed class RingSequenceTests : IDisposable
     private static Task<CapturedFrame> Simulated(LightingMode lighting, CancellationToken _) =>
         Task.FromResult(SimulatedCamera.Render(new SimulatedScene(), lighting, 64, 48, false));
 
-    /// <summary>Replays the recorded writes and checks that the two rings were never high at once.</summary>
-    private void AssertRingsNeverTogether()
-    {
-        var cross = PinValue.Low;
-        var non = PinValue.Low;
-        foreach (var write in _driver.Timeline)
-        {
-            if (write.Pin == _pins.CrossPolarisedRingPin)
-            {
-                cross = write.Value;
-            }
-            else if (write.Pin == _pins.NonPolarisedRingPin)
-            {
-                non = write.Value;
-            }
-
-            Assert.False(cross == PinValue.High && non == PinValue.High, $"both rings lit at {write.At:O}");
-        }
-    }
+    private void AssertRingsNeverTogether() => RingTimeline.AssertNeverTogether(_driver, _pins);
 
     private void AssertAllRingsOff()
     {

@@ -6,33 +6,36 @@ using Microsoft.Extensions.Options;
 namespace Appliance.Firmware.Devices.Gpio;
 
 /// <summary>
-/// The two LED rings on plain GPIO outputs driving MOSFETs (active high). The other ring is
-/// always switched off before one is switched on, so the two are never lit together.
+/// The two LED rings, each on a plain GPIO output or a hardware PWM channel. The other ring is
+/// always switched off before one is switched on, so the two are never lit together, and both
+/// are off from construction.
 /// </summary>
 public sealed class GpioIlluminator : IIlluminator, IDisposable
 {
-    private readonly GpioController _gpio;
-    private readonly int _crossPin;
-    private readonly int _nonPin;
+    private readonly IRingOutput _crossPolarised;
+    private readonly IRingOutput _nonPolarised;
     private readonly Lock _lock = new();
 
+    /// <summary>Both rings on plain GPIO, at the pins of the pin map.</summary>
     public GpioIlluminator(GpioController gpio, IOptions<PinMapOptions> pins)
+        : this(new GpioRingOutput(gpio, pins.Value.CrossPolarisedRingPin), new GpioRingOutput(gpio, pins.Value.NonPolarisedRingPin))
     {
-        _gpio = gpio;
-        _crossPin = pins.Value.CrossPolarisedRingPin;
-        _nonPin = pins.Value.NonPolarisedRingPin;
-        // Open at Low so that the rings are off from the first instant this process owns the pins.
-        _gpio.OpenPin(_crossPin, PinMode.Output, PinValue.Low);
-        _gpio.OpenPin(_nonPin, PinMode.Output, PinValue.Low);
+    }
+
+    public GpioIlluminator(IRingOutput crossPolarised, IRingOutput nonPolarised)
+    {
+        _crossPolarised = crossPolarised;
+        _nonPolarised = nonPolarised;
+        AllOff();
     }
 
     public void Light(LightingMode ring)
     {
-        var (on, off) = ring == LightingMode.CrossPolarised ? (_crossPin, _nonPin) : (_nonPin, _crossPin);
+        var (on, off) = ring == LightingMode.CrossPolarised ? (_crossPolarised, _nonPolarised) : (_nonPolarised, _crossPolarised);
         lock (_lock)
         {
-            _gpio.Write(off, PinValue.Low);
-            _gpio.Write(on, PinValue.High);
+            off.Off();
+            on.On();
         }
     }
 
@@ -40,10 +43,17 @@ public sealed class GpioIlluminator : IIlluminator, IDisposable
     {
         lock (_lock)
         {
-            _gpio.Write(_crossPin, PinValue.Low);
-            _gpio.Write(_nonPin, PinValue.Low);
+            _crossPolarised.Off();
+            _nonPolarised.Off();
         }
     }
 
-    public void Dispose() => AllOff();
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _crossPolarised.Dispose();
+            _nonPolarised.Dispose();
+        }
+    }
 }

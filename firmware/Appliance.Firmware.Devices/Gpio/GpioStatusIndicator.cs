@@ -5,19 +5,21 @@ using Microsoft.Extensions.Options;
 namespace Appliance.Firmware.Devices.Gpio;
 
 /// <summary>
-/// An RGB status LED on three GPIO outputs (active high). Colours: idle green, armed blue,
-/// busy cyan, accepted green, retake amber, fault red.
+/// An RGB status LED on three GPIO outputs (active high), and the buzzer when there is one.
+/// Colours: idle green, armed blue, busy cyan, accepted green, retake amber, fault red.
 /// </summary>
 public sealed class GpioStatusIndicator : IStatusIndicator
 {
     private readonly GpioController _gpio;
     private readonly PinMapOptions _pins;
+    private readonly GpioBuzzer? _buzzer;
     private readonly Lock _lock = new();
 
-    public GpioStatusIndicator(GpioController gpio, IOptions<PinMapOptions> pins)
+    public GpioStatusIndicator(GpioController gpio, IOptions<PinMapOptions> pins, GpioBuzzer? buzzer = null)
     {
         _gpio = gpio;
         _pins = pins.Value;
+        _buzzer = buzzer;
         foreach (var pin in new[] { _pins.StatusRedPin, _pins.StatusGreenPin, _pins.StatusBluePin })
         {
             _gpio.OpenPin(pin, PinMode.Output, PinValue.Low);
@@ -45,5 +47,7 @@ public sealed class GpioStatusIndicator : IStatusIndicator
             _gpio.Write(_pins.StatusBluePin, b);
             Current = state;
         }
+
+        _buzzer?.Signal(state);
     }
 }

@@ -2,8 +2,8 @@ using System.Device.Gpio;
 
 namespace Appliance.Firmware.Devices.Gpio;
 
-/// <summary>One write to an output pin, with the time it happened.</summary>
-public sealed record PinWrite(DateTimeOffset At, int Pin, PinValue Value);
+/// <summary>One write to an output pin, with the time it happened; <see cref="Duty"/> is set for a PWM output.</summary>
+public sealed record PinWrite(DateTimeOffset At, int Pin, PinValue Value, double? Duty = null);
 
 /// <summary>
 /// A GPIO driver with no hardware behind it, for simulation mode and tests. It records every
@@ -68,6 +68,20 @@ public sealed class SimulatedGpioDriver(TimeProvider time) : GpioDriver
         {
             handler(this, new PinValueChangedEventArgs(edge, pin));
         }
+    }
+
+    /// <summary>Records an output driven by something other than GPIO writes (a simulated PWM channel on that pin).</summary>
+    public void RecordExternalOutput(int pin, PinValue value, double duty)
+    {
+        PinWrite write;
+        lock (_lock)
+        {
+            _values[pin] = value;
+            write = new PinWrite(time.GetUtcNow(), pin, value, duty);
+            _timeline.Add(write);
+        }
+
+        Written?.Invoke(this, write);
     }
 
     /// <summary>A clean press and release of an active-low button wired to <paramref name="pin"/>.</summary>
