@@ -9,10 +9,23 @@ public enum DevicesMode
     Real,
 }
 
+/// <summary>Which real camera: the Pi camera module or a USB one.</summary>
+public enum CameraBackend
+{
+    /// <summary>The camera module through libcamera's <c>rpicam-still</c>.</summary>
+    Rpicam,
+
+    /// <summary>A USB (UVC) camera through V4L2 (<c>v4l2-ctl</c>).</summary>
+    V4l2,
+}
+
 /// <summary>Section <c>Devices</c>.</summary>
 public sealed class DevicesOptions
 {
     public const string Section = "Devices";
 
     public DevicesMode Mode { get; set; } = DevicesMode.Simulated;
+
+    /// <summary>The camera in <see cref="DevicesMode.Real"/> mode.</summary>
+    public CameraBackend Camera { get; set; } = CameraBackend.Rpicam;
 }

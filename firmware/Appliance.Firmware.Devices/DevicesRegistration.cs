@@ -39,9 +39,18 @@ public static class DevicesRegistration
         {
             // libgpiod on Pi 4 and Pi 5; throws at first use where there is no gpiochip.
             builder.Services.AddSingleton(_ => new GpioController());
-            builder.Services.AddOptions<RpicamOptions>().Bind(builder.Configuration.GetSection(RpicamOptions.Section))
-                .ValidateDataAnnotations().ValidateOnStart();
-            builder.Services.AddSingleton<ICamera, RpicamCamera>();
+            if (section.GetValue(nameof(DevicesOptions.Camera), CameraBackend.Rpicam) == CameraBackend.V4l2)
+            {
+                builder.Services.AddOptions<V4l2Options>().Bind(builder.Configuration.GetSection(V4l2Options.Section))
+                    .ValidateDataAnnotations().ValidateOnStart();
+                builder.Services.AddSingleton<ICamera, V4l2Camera>();
+            }
+            else
+            {
+                builder.Services.AddOptions<RpicamOptions>().Bind(builder.Configuration.GetSection(RpicamOptions.Section))
+                    .ValidateDataAnnotations().ValidateOnStart();
+                builder.Services.AddSingleton<ICamera, RpicamCamera>();
+            }
             // sysfs PWM (the pwm-2chan overlay); throws at first use where the channel is not exported.
             builder.Services.AddSingleton<PwmChannelFactory>(_ =>
                 (chip, channel, frequency, _) => PwmChannel.Create(chip, channel, frequency, 0));

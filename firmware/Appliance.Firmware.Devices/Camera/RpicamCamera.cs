@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Appliance.Firmware.Core;
 using Appliance.Protocol;
@@ -35,42 +34,9 @@ public sealed partial class RpicamCamera(IOptions<RpicamOptions> options, FrameB
     {
         var o = options.Value;
         var output = Path.Combine(o.ScratchFolder, $"appliance-frame-{Guid.NewGuid():N}.bmp");
-        var start = new ProcessStartInfo(o.Executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in Arguments(settings, output))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
         try
         {
-            using var process = StartOrFault(start);
-            using var timeout = new CancellationTokenSource(o.Timeout, time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
-            var stderr = process.StandardError.ReadToEndAsync(linked.Token);
-            _ = process.StandardOutput.ReadToEndAsync(linked.Token);
-            try
-            {
-                await process.WaitForExitAsync(linked.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                cancellationToken.ThrowIfCancellationRequested();
-                throw new CaptureFaultException($"rpicam-still did not finish within {o.Timeout.TotalMilliseconds:F0} ms and was killed");
-            }
-
-            if (process.ExitCode != 0)
-            {
-                var message = (await stderr).Trim();
-                var tail = message.Length > 300 ? message[^300..] : message;
-                throw new CaptureFaultException($"rpicam-still exited with {process.ExitCode}: {tail}");
-            }
-
+            await CameraProcess.RunAsync(o.Executable, Arguments(settings, output), o.Timeout, time, cancellationToken);
             if (!File.Exists(output))
             {
                 throw new CaptureFaultException("rpicam-still exited 0 but wrote no frame");
@@ -99,18 +65,6 @@ public sealed partial class RpicamCamera(IOptions<RpicamOptions> options, FrameB
         {
             // Patient pixels: gone from the scratch folder whatever happened.
             File.Delete(output);
-        }
-    }
-
-    private static Process StartOrFault(ProcessStartInfo start)
-    {
-        try
-        {
-            return Process.Start(start) ?? throw new CaptureFaultException($"could not start {start.FileName}");
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new CaptureFaultException($"could not start {start.FileName}: {ex.Message}", ex);
         }
     }
 
