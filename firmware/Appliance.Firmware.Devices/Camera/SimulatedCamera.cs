@@ -40,6 +40,7 @@ public sealed class SimulatedCamera(FrameBufferPool? pool = null) : ICamera
         {
             throw new ArgumentException("the target must hold exactly one rgb24 frame", nameof(target));
         }
+
         var rng = new Random(scene.Seed);
         var phase1 = rng.NextDouble() * Math.PI * 2;
         var phase2 = rng.NextDouble() * Math.PI * 2;
@@ -54,6 +55,29 @@ public sealed class SimulatedCamera(FrameBufferPool? pool = null) : ICamera
         var surfaceSheen = polarised ? 0.0 : 14.0;
         var saturation = polarised ? 1.08 : 0.96;
         var halfDiagonal = Math.Sqrt((width * width) + (height * height)) / 2;
+
+        // The optical path, the same for skin and chart: the ring's saturation and sheen, then
+        // vignetting, exposure and the sensor's per-channel gains.
+        (double R, double G, double B) Lit(double r, double g, double b, int x, int y)
+        {
+            var mean = (r + g + b) / 3;
+            var vx = x - (width / 2.0);
+            var vy = y - (height / 2.0);
+            var rr = Math.Sqrt((vx * vx) + (vy * vy)) / halfDiagonal;
+            var scale = (1 - (0.18 * rr * rr)) * scene.Brightness;
+            return (
+                (mean + ((r - mean) * saturation) + surfaceSheen) * scale * scene.SensorGains.R,
+                (mean + ((g - mean) * saturation) + surfaceSheen) * scale * scene.SensorGains.G,
+                (mean + ((b - mean) * saturation) + surfaceSheen) * scale * scene.SensorGains.B);
+        }
+
+        void Store(double r, double g, double b, int x, int y)
+        {
+            var i = ((y * width) + x) * 3;
+            pixels[i] = ToByte(r);
+            pixels[i + 1] = ToByte(g);
+            pixels[i + 2] = ToByte(b);
+        }
         var hairs = new (double X0, double Y0, double X1, double Y1)[scene.HairCount];
         for (var h = 0; h < hairs.Length; h++)
         {
@@ -70,8 +94,22 @@ public sealed class SimulatedCamera(FrameBufferPool? pool = null) : ICamera
             {
                 var sx = x - dx;
                 var sy = y - dy;
+                double r, g, b;
+                if (scene.CalibrationTarget)
+                {
+                    // A printed chart: flat colours, only the sensor's noise on top.
+                    var noise = (Hash(sx, sy, scene.Seed + 101) - 0.5) * 2 * scene.Grain;
+                    var chart = CalibrationChart.ColourAt((double)sx / width, (double)sy / height);
+                    (r, g, b) = (chart.R + noise, chart.G + noise, chart.B + noise);
+                    (r, g, b) = Lit(r, g, b, x, y);
+                    Store(r, g, b, x, y);
+                    continue;
+                }
+
                 var texture = ((ValueNoise(sx / 9.0, sy / 9.0, scene.Seed) - 0.5) * 10) + ((Hash(sx, sy, scene.Seed + 101) - 0.5) * 2 * scene.Grain);
-                double r = scene.SkinTone.R + texture, g = scene.SkinTone.G + texture, b = scene.SkinTone.B + texture;
+                r = scene.SkinTone.R + texture;
+                g = scene.SkinTone.G + texture;
+                b = scene.SkinTone.B + texture;
 
                 var ddx = x - cx;
                 var ddy = y - cy;
@@ -101,20 +139,8 @@ public sealed class SimulatedCamera(FrameBufferPool? pool = null) : ICamera
                     }
                 }
 
-                var mean = (r + g + b) / 3;
-                r = mean + ((r - mean) * saturation) + surfaceSheen;
-                g = mean + ((g - mean) * saturation) + surfaceSheen;
-                b = mean + ((b - mean) * saturation) + surfaceSheen;
-
-                var vx = x - (width / 2.0);
-                var vy = y - (height / 2.0);
-                var rr = Math.Sqrt((vx * vx) + (vy * vy)) / halfDiagonal;
-                var vignette = 1 - (0.18 * rr * rr);
-                var scale = vignette * scene.Brightness;
-                var i = ((y * width) + x) * 3;
-                pixels[i] = ToByte(r * scale);
-                pixels[i + 1] = ToByte(g * scale);
-                pixels[i + 2] = ToByte(b * scale);
+                (r, g, b) = Lit(r, g, b, x, y);
+                Store(r, g, b, x, y);
             }
         }
 

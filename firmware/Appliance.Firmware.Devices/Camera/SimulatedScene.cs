@@ -47,5 +47,14 @@ public sealed record SimulatedScene
     /// <summary>Pixel-scale skin microtexture and sensor noise amplitude (levels); what blur removes first.</summary>
     public double Grain { get; init; } = 4.0;
 
+    /// <summary>
+    /// Calibration target mode: the colour chart (<see cref="CalibrationChart"/>) in place of
+    /// skin, lesion and hair. Optics, lighting, noise and sensor gains apply as for skin.
+    /// </summary>
+    public bool CalibrationTarget { get; init; }
+
+    /// <summary>The sensor's per-channel response (a white-balance error): what colour calibration must undo.</summary>
+    public (double R, double G, double B) SensorGains { get; init; } = (1, 1, 1);
+
     public int Seed { get; init; } = 7;
 }
