@@ -15,6 +15,8 @@ public sealed class CaptureCoordinatorTests : IDisposable
     private readonly SimulatedCamera _camera = new();
     private readonly GpioStatusIndicator _indicator;
     private Exception? _cameraFault;
+    private ICamera? _backend;
+    private readonly TempFolder _folder = new("coordinator");
     private readonly FakeSeriesStore _store = new();
     private readonly FrameBufferPool _pool = new();
     private readonly StatusFeed _status = new(new WorkSignal());
@@ -29,7 +31,10 @@ public sealed class CaptureCoordinatorTests : IDisposable
         var gpio = new GpioController(_driver);
         var pins = Options.Create(new PinMapOptions());
         _indicator = new GpioStatusIndicator(gpio, pins);
-        var camera = new DelegatingCamera((lighting, settings, ct) => _cameraFault is null ? _camera.CaptureAsync(lighting, settings, ct) : Task.FromException<CapturedFrame>(_cameraFault));
+        var camera = new DelegatingCamera((lighting, settings, ct) =>
+            _cameraFault is not null ? Task.FromException<CapturedFrame>(_cameraFault)
+            : _backend is not null ? _backend.CaptureAsync(lighting, settings, ct)
+            : _camera.CaptureAsync(lighting, settings, ct));
         var sequencer = new CaptureSequencer(camera, new GpioIlluminator(gpio, pins), _pool, TimeProvider.System, Options.Create(_options));
         _coordinator = new CaptureCoordinator(
             sequencer,
@@ -137,6 +142,35 @@ public sealed class CaptureCoordinatorTests : IDisposable
         Assert.False(await _coordinator.CancelAsync(CancellationToken.None)); // nothing left to cancel
     }
 
+    [Theory]
+    [InlineData("exec sleep 30", "killed")]
+    [InlineData("echo 'ERROR: no cameras available' >&2; exit 255", "exited with 255")]
+    [InlineData("head -c 5000 \"$KNOWN\" > \"$OUT\"", "truncated")]
+    public async Task RealCameraBackendThatHangsFailsOrTruncates_ShowsFault_RingsOff_StoreUntouched(string body, string reason)
+    {
+        var known = _folder.Combine("known.bmp");
+        var truth = SimulatedCamera.Render(new SimulatedScene(), LightingMode.CrossPolarised, _options.Width, _options.Height, false);
+        await File.WriteAllBytesAsync(known, Bmp24.Encode(truth.Width, truth.Height, truth.Pixels));
+        var scratch = Directory.CreateDirectory(_folder.Combine("scratch")).FullName;
+        _backend = new RpicamCamera(
+            Options.Create(new RpicamOptions { Executable = FakeCameraTool.Write(_folder.Path, "rpicam-still", "--output", known, body), ScratchFolder = scratch, Timeout = TimeSpan.FromMilliseconds(500) }),
+            _pool,
+            TimeProvider.System,
+            NullLogger<RpicamCamera>.Instance);
+        await _coordinator.ArmAsync(Job(), CancellationToken.None);
+
+        var outcome = await _coordinator.HandlePressAsync(Press, CancellationToken.None);
+
+        Assert.Equal(CaptureOutcomeKind.Fault, outcome.Kind);
+        Assert.Contains(reason, outcome.Reasons![0], StringComparison.Ordinal);
+        Assert.Equal(IndicatorState.Fault, _indicator.Current);
+        Assert.Equal(CaptureState.Armed, _coordinator.State);
+        Assert.Empty(_store.All);
+        Assert.Equal(PinValue.Low, _driver.ValueOf(18));
+        Assert.Equal(PinValue.Low, _driver.ValueOf(13));
+        Assert.Empty(Directory.EnumerateFiles(scratch));
+    }
+
     [Fact]
     public async Task ExpiredJob_IsRefused()
     {
@@ -159,6 +193,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
     {
         _coordinator.Dispose();
         _driver.Dispose();
+        _folder.Dispose();
     }
 }
 

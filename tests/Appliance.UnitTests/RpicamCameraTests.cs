@@ -22,20 +22,7 @@ public sealed class RpicamCameraTests : IDisposable
         Directory.CreateDirectory(Scratch);
         var known = _folder.Combine("known.bmp");
         File.WriteAllBytes(known, Bmp24.Encode(_truth.Width, _truth.Height, _truth.Pixels));
-        var path = _folder.Combine($"rpicam-still-{Guid.NewGuid():N}");
-        File.WriteAllText(path, $$"""
-            #!/usr/bin/env bash
-            args="$*"
-            OUT=""
-            while [ $# -gt 0 ]; do
-              if [ "$1" = "--output" ]; then OUT="$2"; fi
-              shift
-            done
-            KNOWN="{{known}}"
-            {{body}}
-            """.Replace("\r", "", StringComparison.Ordinal));
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return path;
+        return FakeCameraTool.Write(_folder.Path, "rpicam-still", "--output", known, body);
     }
 
     private RpicamCamera Camera(string executable, TimeSpan? timeout = null) =>

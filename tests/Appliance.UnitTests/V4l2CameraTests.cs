@@ -41,20 +41,7 @@ public sealed class V4l2CameraTests : IDisposable
         Directory.CreateDirectory(Scratch);
         var known = _folder.Combine("known.yuyv");
         File.WriteAllBytes(known, Yuyv.FromRgb24(_truth));
-        var path = _folder.Combine($"v4l2-ctl-{Guid.NewGuid():N}");
-        File.WriteAllText(path, $$"""
-            #!/usr/bin/env bash
-            args="$*"
-            OUT=""
-            while [ $# -gt 0 ]; do
-              if [ "$1" = "--stream-to" ]; then OUT="$2"; fi
-              shift
-            done
-            KNOWN="{{known}}"
-            {{body}}
-            """.Replace("\r", "", StringComparison.Ordinal));
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return path;
+        return FakeCameraTool.Write(_folder.Path, "v4l2-ctl", "--stream-to", known, body);
     }
 
     private V4l2Camera Camera(string executable, TimeSpan? timeout = null, bool focus = true) =>
