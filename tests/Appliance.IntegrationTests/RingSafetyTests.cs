@@ -13,10 +13,16 @@ public sealed class RingSafetyTests
     public async Task StoppingTheFirmwareWhileARingIsLit_TurnsItOffWithin50ms()
     {
         using var folder = new TempFolder("ring-safety");
-        // A long settle keeps the ring lit long enough to stop the firmware in the middle of it.
+        // A 12 MP frame takes the simulator seconds to render, and the ring stays lit while it
+        // does: time enough to stop the firmware in the middle of it, however loaded the machine.
         await using var suite = await EmbeddedSuite.StartAsync(
             folder.Path,
-            applianceSettings: new Dictionary<string, string?> { ["Capture:RingSettleTime"] = "00:00:00.900" });
+            applianceSettings: new Dictionary<string, string?>
+            {
+                ["Capture:Width"] = "4056",
+                ["Capture:Height"] = "3040",
+                ["Capture:MaxRingOnTime"] = "00:00:10",
+            });
         await suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-9", "shin", ConsentScope.DirectCare, CancellationToken.None);
         var driver = suite.ApplianceService<SimulatedGpioDriver>();
         var pins = suite.ApplianceService<IOptions<PinMapOptions>>().Value;
@@ -26,6 +32,7 @@ public sealed class RingSafetyTests
         await lit.WaitAsync(TimeSpan.FromSeconds(10));
         // The same stop path SIGTERM takes through the Generic Host's lifetime.
         var stopAt = TimeProvider.System.GetUtcNow();
+        Assert.Equal(PinValue.High, driver.ValueOf(pins.CrossPolarisedRingPin)); // still mid-frame
         await suite.Appliance.StopAsync(CancellationToken.None);
 
         var off = driver.Timeline.First(w => w.Pin == pins.CrossPolarisedRingPin && w.Value == PinValue.Low && w.At >= stopAt);

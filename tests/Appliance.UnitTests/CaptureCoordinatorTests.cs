@@ -15,7 +15,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
     private readonly SimulatedCamera _camera = new();
     private readonly GpioStatusIndicator _indicator;
     private Exception? _cameraFault;
-    private ICamera? _backend;
+    private RpicamCamera? _backend;
     private readonly TempFolder _folder = new("coordinator");
     private readonly FakeSeriesStore _store = new();
     private readonly FrameBufferPool _pool = new();
