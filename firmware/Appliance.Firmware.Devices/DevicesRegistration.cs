@@ -1,4 +1,5 @@
 using System.Device.Gpio;
+using System.Device.Gpio.Drivers;
 using System.Device.Pwm;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
@@ -37,8 +38,10 @@ public static class DevicesRegistration
         }
         else
         {
-            // libgpiod on Pi 4 and Pi 5; throws at first use where there is no gpiochip.
-            builder.Services.AddSingleton(_ => new GpioController());
+            // Pi 4 and Pi 5; throws at first use where there is no gpiochip.
+            builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<PinMapOptions>>().Value.Chip is { } chip
+                ? new GpioController(new LibGpiodDriver(chip))
+                : new GpioController());
             if (section.GetValue(nameof(DevicesOptions.Camera), CameraBackend.Rpicam) == CameraBackend.V4l2)
             {
                 builder.Services.AddOptions<V4l2Options>().Bind(builder.Configuration.GetSection(V4l2Options.Section))

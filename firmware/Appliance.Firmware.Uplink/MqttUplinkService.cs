@@ -30,9 +30,6 @@ public sealed partial class MqttUplinkService(
     ILogger<MqttUplinkService> logger) : BackgroundService
 {
     private readonly Dictionary<string, DateTimeOffset> _sentAt = [];
-    private volatile bool _connected;
-
-    public bool IsConnected => _connected;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -44,7 +41,6 @@ public sealed partial class MqttUplinkService(
                 handler.HandleAsync(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), stoppingToken);
             client.DisconnectedAsync += _ =>
             {
-                _connected = false;
                 signal.Notify();
                 return Task.CompletedTask;
             };
@@ -61,7 +57,6 @@ public sealed partial class MqttUplinkService(
                 failures = 0;
                 LogConnected(logger, credentials.BrokerHost, credentials.BrokerPort, result.IsSessionPresent);
                 await SubscribeAsync(client, stoppingToken);
-                _connected = true;
                 // Tells the host (and its fleet view) that this appliance can take jobs now.
                 statusFeed.Publish(new ApplianceStatus(
                     identity.DeviceId, "online", identity.FirmwareVersion, await store.CountAsync(stoppingToken), time.GetUtcNow()));
@@ -78,7 +73,6 @@ public sealed partial class MqttUplinkService(
             }
             finally
             {
-                _connected = false;
                 if (client.IsConnected)
                 {
                     await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), CancellationToken.None);
