@@ -5,6 +5,11 @@ var benchmarks = new Dictionary<string, (string Description, Func<Task> Run)>
 {
     ["demo-cycle"] = ("button press to filed on the embedded suite (median of 15), against a QoS 1 publish of the same bytes", () => DemoCycleBenchmark.RunAsync(15)),
     ["capture-series"] = ("button to stored for a 12 MP two-frame series (median of 9), quality checks per frame, peak resident set", () => CaptureSeriesBenchmark.RunAsync(9)),
+    ["seal"] = ("sealing a 12 MP frame against NSec's raw XChaCha20-Poly1305 on the same bytes (median of 15)", () =>
+    {
+        SealBenchmark.Run(15);
+        return Task.CompletedTask;
+    }),
     ["qc-accuracy"] = ("quality checks against a labelled set of 1,200 simulated 640x480 frames: precision and recall per defect", () =>
     {
         QcAccuracyBenchmark.Run(600);
