@@ -85,6 +85,16 @@ public sealed partial class CaptureCoordinator(
         }
     }
 
+    /// <summary>
+    /// A job that failed validation (identifying text, a malformed field) is not armed; the
+    /// host is told why. The reason never repeats the job's content, and the state is unchanged.
+    /// </summary>
+    public async Task RefuseJobAsync(string? jobId, string reason, CancellationToken cancellationToken)
+    {
+        LogJobRefused(logger, jobId ?? "(unreadable)", reason);
+        await ReportAsync("refused", jobId, reason, cancellationToken);
+    }
+
     public async Task<CaptureOutcome> HandlePressAsync(ButtonPress press, CancellationToken cancellationToken)
     {
         if (!await _gate.WaitAsync(TimeSpan.Zero, cancellationToken))
@@ -297,6 +307,9 @@ public sealed partial class CaptureCoordinator(
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Retake for job {JobId}: {Reasons} (retake {RetakeCount})")]
     private static partial void LogRetake(ILogger logger, string jobId, string reasons, int retakeCount);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Refused job {JobId}: {Reason}")]
+    private static partial void LogJobRefused(ILogger logger, string jobId, string reason);
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Job {JobId} cancelled on the appliance after {RetakeCount} retakes")]
     private static partial void LogCancelled(ILogger logger, string jobId, int retakeCount);

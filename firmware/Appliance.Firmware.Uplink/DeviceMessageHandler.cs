@@ -51,6 +51,12 @@ public sealed partial class DeviceMessageHandler(
         if (invalid is not null)
         {
             LogRejected(logger, topic, invalid);
+            if (command.CaptureJob is { } job)
+            {
+                // The host should hear why: most likely staff typed something identifying.
+                await coordinator.RefuseJobAsync(CaptureJob.IsValidJobId(job.JobId) ? job.JobId : null, invalid, cancellationToken);
+            }
+
             return;
         }
 

@@ -30,25 +30,28 @@ public sealed record CaptureJob(
     DateTimeOffset IssuedAt,
     DateTimeOffset ExpiresAt)
 {
+    /// <summary>
+    /// Null if the job may arm an appliance. Machine-made fields must have their strict
+    /// formats; the body site, typed by staff, must be anatomical terms only and hold nothing
+    /// like an NHS number, a date or a name. Reasons never repeat the offending text.
+    /// </summary>
     public string? Validate()
     {
-        if (string.IsNullOrWhiteSpace(JobId) || JobId.Length > 64)
+        if (!IsValidJobId(JobId))
         {
-            return "jobId missing or longer than 64 characters";
+            return "jobId must be 1–64 letters, digits or hyphens";
         }
 
-        if (string.IsNullOrWhiteSpace(EpisodeCode) || EpisodeCode.Length > 64)
+        if (!EpisodeCodes.IsValid(EpisodeCode))
         {
-            return "episodeCode missing or longer than 64 characters";
+            return "episodeCode is not an episode code (EP- and ten characters of its alphabet)";
         }
 
-        if (string.IsNullOrWhiteSpace(BodySite) || BodySite.Length > 64)
-        {
-            return "bodySite missing or longer than 64 characters";
-        }
-
-        return ExpiresAt <= IssuedAt ? "expiresAt is not after issuedAt" : null;
+        return BodySites.Check(BodySite) ?? (ExpiresAt <= IssuedAt ? "expiresAt is not after issuedAt" : null);
     }
+
+    public static bool IsValidJobId(string? jobId) =>
+        jobId is { Length: > 0 and <= 64 } && jobId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
 }
 
 /// <summary>Host → device on the command topic. One kind today; wipe joins it with the fleet work.</summary>

@@ -225,7 +225,7 @@ internal static class CaptureSeriesBenchmark
 
     private static CaptureJob Job(int i) => new(
         $"bench-job-{i}",
-        $"EP-BENCH{i:D5}",
+        EpisodeCodes.New(),
         "back",
         ConsentScope.DirectCare,
         DateTimeOffset.UtcNow,

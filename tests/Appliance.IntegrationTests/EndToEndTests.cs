@@ -5,6 +5,7 @@ using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Gpio;
 using Appliance.Host.Core;
 using Appliance.Host.Core.Fleet;
+using Appliance.Host.Core.Jobs;
 using Appliance.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -50,6 +51,27 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
         Assert.Equal([pins.CrossPolarisedRingPin, pins.NonPolarisedRingPin], ringOns.TakeLast(2));
         Assert.Equal(PinValue.Low, driver.ValueOf(pins.CrossPolarisedRingPin));
         Assert.Equal(PinValue.Low, driver.ValueOf(pins.NonPolarisedRingPin));
+    }
+
+    [Fact]
+    public async Task JobWithAnIdentifyingBodySite_IsRefusedByTheHost_AndByTheApplianceIfItGetsThrough()
+    {
+        var jobs = Suite.HostService<CaptureJobService>();
+        var refusal = await Assert.ThrowsAsync<ArgumentException>(() =>
+            jobs.CreateAsync(Suite.DeviceId, "TEST-PATIENT-2", "left arm 943 476 5919", ConsentScope.DirectCare, CancellationToken.None));
+        Assert.Contains("NHS number", refusal.Message);
+
+        // A host bug or a forged command: the appliance checks again, stays unarmed and says why.
+        var fleet = Suite.HostService<FleetState>();
+        var refused = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == "refused" && s.JobId == "forged-job-1");
+        var job = new CaptureJob("forged-job-1", EpisodeCodes.New(), "back Jane Doe", ConsentScope.DirectCare, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
+        await Suite.HostService<IDeviceMessagePublisher>().PublishAsync(
+            ApplianceTopics.Command(Suite.DeviceId), ProtocolJson.Serialize(new HostCommand(HostCommand.CaptureJobKind, job)), CancellationToken.None);
+
+        var status = await refused.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("not an anatomical term", status.Reason);
+        Assert.DoesNotContain("Jane", status.Reason, StringComparison.Ordinal);
+        Assert.NotEqual(CaptureState.Armed, Suite.ApplianceService<CaptureCoordinator>().State);
     }
 
     [Fact]

@@ -27,18 +27,22 @@ public sealed partial class CaptureJobService(
     IOptions<JobOptions> options,
     ILogger<CaptureJobService> logger)
 {
-    private const string EpisodeAlphabet = "ABCDEFGHJKMNPQRSTVWXYZ23456789";
-
     public async Task<CaptureJobRecord> CreateAsync(string deviceId, string patientId, string bodySite, ConsentScope consent, CancellationToken cancellationToken)
     {
         DeviceId.EnsureValid(deviceId);
         ArgumentException.ThrowIfNullOrWhiteSpace(patientId);
         ArgumentException.ThrowIfNullOrWhiteSpace(bodySite);
+        // Checked here too, so staff hear why at once rather than from a refusing appliance.
+        if (BodySites.Check(bodySite.Trim()) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(bodySite));
+        }
+
         var now = time.GetUtcNow();
         var job = new CaptureJobRecord(
             Guid.NewGuid().ToString("N"),
             deviceId,
-            "EP-" + RandomNumberGenerator.GetString(EpisodeAlphabet, 10),
+            EpisodeCodes.New(),
             patientId.Trim(),
             bodySite.Trim(),
             consent,
