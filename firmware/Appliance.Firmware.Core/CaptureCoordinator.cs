@@ -71,6 +71,15 @@ public sealed partial class CaptureCoordinator(
                 return false;
             }
 
+            if (await store.CheckRoomAsync(ExpectedSeriesBytes(), cancellationToken) is { } full)
+            {
+                // Better to refuse the job now than to capture a series that cannot be kept.
+                LogArmRefused(logger, job.JobId, full);
+                indicator.Show(IndicatorState.Fault);
+                await ReportAsync("refused", job.JobId, full, cancellationToken);
+                return false;
+            }
+
             _job = job;
             _retakes = 0;
             State = CaptureState.Armed;
@@ -205,6 +214,16 @@ public sealed partial class CaptureCoordinator(
                 sealedAt = time.GetTimestamp();
                 await store.AddAsync(stored, envelope, cancellationToken);
             }
+            catch (IOException ex)
+            {
+                // The disk filled up (or failed) under the write; the store has kept nothing half-written.
+                State = CaptureState.Armed;
+                indicator.Show(IndicatorState.Fault);
+                var reason = $"could not store the series: {ex.Message}";
+                LogCaptureFault(logger, reason);
+                await ReportAsync("fault", job.JobId, reason, cancellationToken);
+                return new CaptureOutcome(CaptureOutcomeKind.Fault, Reasons: [reason]);
+            }
             finally
             {
                 foreach (var buffer in sealedBuffers)
@@ -274,6 +293,13 @@ public sealed partial class CaptureCoordinator(
             descriptors);
         var envelope = new SealedEnvelope(SeriesEnvelope.EncodeHeader(manifest), [.. sealedFrames.Select(f => (ReadOnlyMemory<byte>)f)]);
         return (new StoredSeries(seriesId, SeriesState.Queued, capturedAt, [.. descriptors.Select(d => d.Sha256)], envelope.Length), envelope);
+    }
+
+    /// <summary>What a series at the configured resolution takes in the store: two frames, sealed, and a manifest.</summary>
+    private long ExpectedSeriesBytes()
+    {
+        var o = options.Value;
+        return (CaptureSequencer.Order.Count * (((long)o.Width * o.Height * 3) + SeriesSealing.Overhead)) + SeriesEnvelope.MaxHeaderBytes;
     }
 
     private long Milliseconds(long from, long to) => (long)time.GetElapsedTime(from, to).TotalMilliseconds;

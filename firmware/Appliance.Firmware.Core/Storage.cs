@@ -60,4 +60,10 @@ public interface ISeriesStore
     Task<bool> DeleteAsync(string seriesId, CancellationToken cancellationToken);
 
     Task<int> CountAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Null if a series of about <paramref name="seriesBytes"/> fits within the store's limits
+    /// and the disk's free space; else why not, in words for staff and the host.
+    /// </summary>
+    Task<string?> CheckRoomAsync(long seriesBytes, CancellationToken cancellationToken);
 }

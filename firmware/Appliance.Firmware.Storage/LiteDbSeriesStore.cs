@@ -21,12 +21,16 @@ public sealed class LiteDbSeriesStore : ISeriesStore, IDisposable
     private readonly LiteDatabase _db;
     private readonly ILiteCollection<SeriesDocument> _series;
     private readonly SealedFrameFiles _frames;
+    private readonly StoreOptions _limits;
+    private readonly string _folder;
 
-    public LiteDbSeriesStore(string path, string secret)
+    public LiteDbSeriesStore(string path, string secret, StoreOptions? limits = null)
     {
+        _limits = limits ?? new StoreOptions();
         var fullPath = System.IO.Path.GetFullPath(path);
         var folder = System.IO.Path.GetDirectoryName(fullPath)!;
         Directory.CreateDirectory(folder);
+        _folder = folder;
         var connection = new ConnectionString
         {
             Filename = path,
@@ -124,6 +128,27 @@ public sealed class LiteDbSeriesStore : ISeriesStore, IDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         return Task.FromResult(_series.Count());
+    }
+
+    public Task<string?> CheckRoomAsync(long seriesBytes, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var waiting = _series.Count();
+        if (waiting >= _limits.MaxSeries)
+        {
+            return Task.FromResult<string?>($"store full: {waiting} series wait for the host (limit {_limits.MaxSeries})");
+        }
+
+        var used = _series.Query().Select(s => s.EnvelopeBytes).ToList().Sum();
+        if (used + seriesBytes > _limits.MaxBytes)
+        {
+            return Task.FromResult<string?>($"store full: {used >> 20} MiB wait for the host (limit {_limits.MaxBytes >> 20} MiB)");
+        }
+
+        var free = new DriveInfo(_folder).AvailableFreeSpace;
+        return Task.FromResult<string?>(free - seriesBytes < _limits.MinFreeBytes
+            ? $"disk nearly full: {free >> 20} MiB free, a series needs {seriesBytes >> 20} MiB and {_limits.MinFreeBytes >> 20} MiB must stay free"
+            : null);
     }
 
     public void Dispose() => _db.Dispose();

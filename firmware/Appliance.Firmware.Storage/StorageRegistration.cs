@@ -17,8 +17,8 @@ public static class StorageRegistration
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(sp =>
         {
-            var path = Path.Combine(dataFolder, sp.GetRequiredService<IOptions<StoreOptions>>().Value.Path);
-            return new LiteDbSeriesStore(path, secret(sp));
+            var options = sp.GetRequiredService<IOptions<StoreOptions>>().Value;
+            return new LiteDbSeriesStore(Path.Combine(dataFolder, options.Path), secret(sp), options);
         });
         builder.Services.AddSingleton<ISeriesStore>(sp => sp.GetRequiredService<LiteDbSeriesStore>());
         return builder;

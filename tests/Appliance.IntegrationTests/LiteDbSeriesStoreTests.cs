@@ -147,6 +147,27 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task CheckRoom_SaysWhyWhenTheSeriesCountTheBytesOrTheDiskRunOut()
+    {
+        var path = _folder.Combine("series.db");
+        using (var store = new LiteDbSeriesStore(path, "s", new StoreOptions { MaxSeries = 2, MaxBytes = 10L << 20, MinFreeBytes = 0 }))
+        {
+            Assert.Null(await store.CheckRoomAsync(1 << 20, CancellationToken.None));
+            await store.AddAsync(Series(), Envelope(new byte[6 << 20]), CancellationToken.None);
+            Assert.Contains("MiB wait for the host", await store.CheckRoomAsync(5L << 20, CancellationToken.None));
+            Assert.Null(await store.CheckRoomAsync(1 << 20, CancellationToken.None));
+            await store.AddAsync(Series(), Envelope(new byte[1]), CancellationToken.None);
+            Assert.Contains("2 series wait for the host", await store.CheckRoomAsync(1, CancellationToken.None));
+        }
+
+        // A disk that cannot keep the configured reserve after one more series.
+        using (var store = new LiteDbSeriesStore(path, "s", new StoreOptions { MinFreeBytes = 1L << 50 }))
+        {
+            Assert.Contains("disk nearly full", await store.CheckRoomAsync(1, CancellationToken.None));
+        }
+    }
+
+    [Fact]
     public async Task SeriesIdThatIsNotAGuid_NeverBecomesAPath()
     {
         using var store = new LiteDbSeriesStore(_folder.Combine("series.db"), "s");

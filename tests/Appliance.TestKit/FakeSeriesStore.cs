@@ -15,6 +15,12 @@ public sealed class FakeSeriesStore : ISeriesStore
 
     public Task AddAsync(StoredSeries series, SealedEnvelope envelope, CancellationToken cancellationToken)
     {
+        if (FailNextAdd is { } failure)
+        {
+            FailNextAdd = null;
+            throw failure;
+        }
+
         _envelopes[series.SeriesId] = envelope.ToArray();
         return _series.TryAdd(series.SeriesId, series with { EnvelopeBytes = envelope.Length })
             ? Task.CompletedTask
@@ -39,4 +45,12 @@ public sealed class FakeSeriesStore : ISeriesStore
     public Task<bool> DeleteAsync(string seriesId, CancellationToken cancellationToken) => Task.FromResult(_series.TryRemove(seriesId, out _) & _envelopes.TryRemove(seriesId, out _));
 
     public Task<int> CountAsync(CancellationToken cancellationToken) => Task.FromResult(_series.Count);
+
+    /// <summary>What <see cref="CheckRoomAsync"/> answers: null while there is room.</summary>
+    public string? FullBecause { get; set; }
+
+    /// <summary>Thrown by the next <see cref="AddAsync"/>, as a disk that fills up under the write would.</summary>
+    public Exception? FailNextAdd { get; set; }
+
+    public Task<string?> CheckRoomAsync(long seriesBytes, CancellationToken cancellationToken) => Task.FromResult(FullBecause);
 }

@@ -172,6 +172,36 @@ public sealed class CaptureCoordinatorTests : IDisposable
     }
 
     [Fact]
+    public async Task FullStore_RefusesToArm_WithAClearStatus_AndShowsFault()
+    {
+        _store.FullBecause = "store full: 500 series wait for the host (limit 500)";
+
+        Assert.False(await _coordinator.ArmAsync(Job(), CancellationToken.None));
+
+        Assert.Equal(CaptureState.Idle, _coordinator.State);
+        Assert.Equal(IndicatorState.Fault, _indicator.Current);
+        Assert.Contains(Drain(), s => s.State == "refused" && s.JobId == "job-1" && s.Reason!.StartsWith("store full", StringComparison.Ordinal));
+        Assert.Equal(CaptureOutcomeKind.Ignored, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
+    }
+
+    [Fact]
+    public async Task DiskFillingUpUnderTheWrite_IsAFault_StaysArmed_StoresNothing_RingsOff()
+    {
+        await _coordinator.ArmAsync(Job(), CancellationToken.None);
+        _store.FailNextAdd = new IOException("No space left on device");
+
+        var outcome = await _coordinator.HandlePressAsync(Press, CancellationToken.None);
+
+        Assert.Equal(CaptureOutcomeKind.Fault, outcome.Kind);
+        Assert.Contains("No space left on device", outcome.Reasons![0], StringComparison.Ordinal);
+        Assert.Equal(CaptureState.Armed, _coordinator.State);
+        Assert.Empty(_store.All);
+        Assert.Equal(PinValue.Low, _driver.ValueOf(18));
+        Assert.Equal(PinValue.Low, _driver.ValueOf(13));
+        Assert.Equal(CaptureOutcomeKind.Accepted, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
+    }
+
+    [Fact]
     public async Task ExpiredJob_IsRefused()
     {
         Assert.False(await _coordinator.ArmAsync(Job(TimeSpan.FromMilliseconds(-1)) with { IssuedAt = DateTimeOffset.UtcNow.AddMinutes(-10) }, CancellationToken.None));
