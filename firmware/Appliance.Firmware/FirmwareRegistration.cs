@@ -1,5 +1,6 @@
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices;
+using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Storage;
 using Appliance.Firmware.Uplink;
 using Appliance.Protocol;
@@ -37,6 +38,15 @@ public static class FirmwareRegistration
                 bundle.BrokerHost,
                 bundle.BrokerPort);
         });
+
+        // Camera scratch folders hold plaintext frames for milliseconds; a crash can leave one behind.
+        var scratchFolders = new[] { RpicamOptions.Section, V4l2Options.Section }
+            .Select(section => builder.Configuration.GetSection(section)["ScratchFolder"] ?? "/dev/shm")
+            .Distinct()
+            .ToArray();
+        builder.Services.AddSingleton(new WipePaths(dataFolder, bundlePath, scratchFolders));
+        builder.Services.AddSingleton<CryptoEraser>();
+        builder.Services.AddHostedService<ScratchSweeper>();
 
         builder.AddApplianceCore();
         builder.AddApplianceDevices();

@@ -195,3 +195,10 @@ public sealed record ApplianceStatus(
         : QueueDepth < 0 ? "queueDepth is negative"
         : null;
 }
+
+/// <summary>
+/// What a wipe destroyed, for the operator and (with the fleet work, signed) for the host:
+/// the key material by name, how many series were still waiting for the host and so are
+/// lost, and how long it took.
+/// </summary>
+public sealed record WipeReport(string DeviceId, DateTimeOffset WipedAt, string[] Destroyed, int UnsentSeriesLost, long ElapsedMilliseconds);

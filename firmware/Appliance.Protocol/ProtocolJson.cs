@@ -17,6 +17,7 @@ namespace Appliance.Protocol;
 [JsonSerializable(typeof(FiledReceipt))]
 [JsonSerializable(typeof(ApplianceStatus))]
 [JsonSerializable(typeof(ProvisioningBundle))]
+[JsonSerializable(typeof(WipeReport))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;
 
 /// <summary>JSON for every message, strict: unknown members and missing fields are errors.</summary>

@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, (string Description, Func<Task> Run)>
         SealBenchmark.Run(15);
         return Task.CompletedTask;
     }),
+    ["wipe"] = ("crypto-erase with 1 and with 500 unsent series; the store's write of a series with fsync", WipeBenchmark.RunAsync),
     ["qc-accuracy"] = ("quality checks against a labelled set of 1,200 simulated 640x480 frames: precision and recall per defect", () =>
     {
         QcAccuracyBenchmark.Run(600);

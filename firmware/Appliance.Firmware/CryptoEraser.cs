@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Appliance.Firmware.Core;
+using Appliance.Firmware.Storage;
+using Appliance.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Firmware;
+
+/// <summary>
+/// Crypto-erase: makes everything the appliance stored unreadable by destroying the keys,
+/// which takes the same time whatever the store holds. The sealed frames never could be
+/// opened here (they are sealed to the host, and each series' ephemeral key was dropped at
+/// sealing); the LiteDB file needs the store secret, and the bundle holds that secret and
+/// the TLS key. So: count what is still unsent, close the store, overwrite the bundle with
+/// random bytes, flush and delete it, delete the store, move the sealed frames aside for
+/// deletion in the background, sweep the camera scratch folders, and leave a marker with
+/// the report. Afterwards the firmware will not start until it is provisioned again.
+/// </summary>
+public sealed partial class CryptoEraser(
+    WipePaths paths,
+    LiteDbSeriesStore store,
+    ApplianceIdentity identity,
+    TimeProvider time,
+    ILogger<CryptoEraser> logger)
+{
+    public const string MarkerName = "WIPED.json";
+
+    public async Task<WipeReport> WipeAsync(CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        int unsent;
+        try
+        {
+            unsent = await store.CountAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or LiteDB.LiteException or ObjectDisposedException)
+        {
+            unsent = -1; // unknown: the store was already damaged or closed
+        }
+
+        store.Dispose();
+        var destroyed = new List<string>();
+        if (DestroyFile(paths.BundlePath))
+        {
+            destroyed.AddRange(["TLS private key", "store secret", "provisioning bundle"]);
+        }
+
+        var trash = Path.Combine(paths.DataFolder, $".wiped-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(trash);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(paths.DataFolder).ToList())
+        {
+            var name = Path.GetFileName(entry);
+            if (entry == trash || name == MarkerName || name.StartsWith(".wiped-", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            // A rename costs the same for one series or five hundred; the deleting happens after.
+            var target = Path.Combine(trash, name);
+            if (Directory.Exists(entry))
+            {
+                Directory.Move(entry, target);
+            }
+            else
+            {
+                File.Move(entry, target);
+            }
+        }
+
+        destroyed.Add("series store");
+        foreach (var scratch in paths.ScratchFolders.Where(Directory.Exists))
+        {
+            foreach (var leftover in Directory.EnumerateFiles(scratch, ScratchSweeper.FramePattern))
+            {
+                File.Delete(leftover);
+            }
+        }
+
+        var report = new WipeReport(identity.DeviceId, time.GetUtcNow(), [.. destroyed], unsent, clock.ElapsedMilliseconds);
+        await File.WriteAllBytesAsync(Path.Combine(paths.DataFolder, MarkerName), ProtocolJson.Serialize(report), cancellationToken);
+        LogWiped(logger, identity.DeviceId, unsent, report.ElapsedMilliseconds);
+        TrashDeletion = Task.Run(() => DeleteTrash(paths.DataFolder), CancellationToken.None);
+        return report;
+    }
+
+    /// <summary>The background deletion of what the wipe moved aside; done when it completes.</summary>
+    public Task TrashDeletion { get; private set; } = Task.CompletedTask;
+
+    /// <summary>
+    /// Overwrites a key file with random bytes and flushes it before deleting it, so the key is
+    /// not left whole in the file's blocks. (On flash, wear levelling can still keep an old
+    /// copy; see docs/threat-model.md.)
+    /// </summary>
+    private static bool DestroyFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None))
+        {
+            var noise = RandomNumberGenerator.GetBytes((int)Math.Max(file.Length, 1));
+            file.Write(noise);
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Delete(path);
+        return true;
+    }
+
+    private static void DeleteTrash(string dataFolder)
+    {
+        foreach (var trash in Directory.EnumerateDirectories(dataFolder, ".wiped-*"))
+        {
+            Directory.Delete(trash, recursive: true);
+        }
+    }
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Appliance {DeviceId} wiped: keys destroyed, {UnsentSeries} unsent series lost, {ElapsedMs} ms")]
+    private static partial void LogWiped(ILogger logger, string deviceId, int unsentSeries, long elapsedMs);
+}
+
+/// <summary>Where the wipe looks: the data folder, the bundle in it, and the camera scratch folders.</summary>
+public sealed record WipePaths(string DataFolder, string BundlePath, IReadOnlyList<string> ScratchFolders);

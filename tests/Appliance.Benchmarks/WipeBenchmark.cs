@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using Appliance.Firmware;
+using Appliance.Firmware.Core;
+using Appliance.Firmware.Storage;
+using Appliance.Protocol;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Appliance.Benchmarks;
+
+/// <summary>
+/// <c>wipe</c>: crypto-erase of an appliance holding 1 and 500 unsent series (640×480, the
+/// default resolution), from the call to the report. On the way, the store's write of one
+/// series including its fsync, at 640×480 and at 12 MP.
+/// </summary>
+internal static class WipeBenchmark
+{
+    private const int SmallFrameBytes = 640 * 480 * 3;
+    private const int LargeFrameBytes = 4056 * 3040 * 3;
+
+    public static async Task RunAsync()
+    {
+        await WipeWithAsync(1, []); // warm-up: JIT and the first LiteDB file
+        var small = new List<double>();
+        var wipe1 = await WipeWithAsync(1, small);
+        var wipe500 = await WipeWithAsync(500, small);
+        var large = new List<double>();
+        await WipeWithAsync(5, large, LargeFrameBytes);
+
+        DemoCycleBenchmark.Bench("wipe_ms_1", wipe1, "ms");
+        DemoCycleBenchmark.Bench("wipe_ms_500", wipe500, "ms");
+        DemoCycleBenchmark.Bench("store_write_ms", DemoCycleBenchmark.Median(small), "ms");
+        DemoCycleBenchmark.Bench("store_write_12mp_ms", DemoCycleBenchmark.Median(large), "ms");
+    }
+
+    private static async Task<double> WipeWithAsync(int series, List<double> writes, int frameBytes = SmallFrameBytes)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"appliance-wipe-bench-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var bundle = Path.Combine(folder, "bundle.json");
+            await File.WriteAllTextAsync(bundle, new string('k', 6000)); // stands in for the keys
+            var store = new LiteDbSeriesStore(Path.Combine(folder, "series.db"), "bench-secret", new StoreOptions { MinFreeBytes = 0 });
+            var frame = new byte[frameBytes + SeriesSealing.Overhead];
+            new Random(9).NextBytes(frame);
+            for (var i = 0; i < series; i++)
+            {
+                var stored = new StoredSeries(Guid.NewGuid().ToString(), SeriesState.Queued, DateTimeOffset.UtcNow, ["a", "b"], 0);
+                var clock = Stopwatch.StartNew();
+                await store.AddAsync(stored, new SealedEnvelope(new byte[2048], [frame, frame]), CancellationToken.None);
+                writes.Add(clock.Elapsed.TotalMilliseconds);
+            }
+
+            var eraser = new CryptoEraser(
+                new WipePaths(folder, bundle, []),
+                store,
+                new ApplianceIdentity("bench-appliance-01", "bench", new byte[32]),
+                TimeProvider.System,
+                NullLogger<CryptoEraser>.Instance);
+            var timer = Stopwatch.StartNew();
+            var report = await eraser.WipeAsync(CancellationToken.None);
+            var elapsed = timer.Elapsed.TotalMilliseconds;
+            if (report.UnsentSeriesLost != series)
+            {
+                throw new InvalidOperationException($"the wipe counted {report.UnsentSeriesLost} unsent series, not {series}");
+            }
+
+            await eraser.TrashDeletion;
+            return elapsed;
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+}

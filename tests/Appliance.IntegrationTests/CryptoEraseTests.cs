@@ -1,0 +1,59 @@
+using Appliance.Demo;
+using Appliance.Firmware;
+using Appliance.Firmware.Core;
+using Appliance.Protocol;
+using Appliance.TestKit;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.IntegrationTests;
+
+public sealed class CryptoEraseTests
+{
+    [Fact]
+    public async Task Wipe_DestroysTheKeys_ReportsTheUnsentSeries_LeavesOnlyTheMarker_AndTheFirmwareWillNotStartAgain()
+    {
+        using var folder = new TempFolder("wipe");
+        var scratch = Directory.CreateDirectory(folder.Combine("scratch")).FullName;
+        await using var suite = await EmbeddedSuite.StartAsync(folder.Path, applianceSettings: new Dictionary<string, string?> { ["Rpicam:ScratchFolder"] = scratch });
+        await suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-WIPE", "back", ConsentScope.DirectCare, CancellationToken.None);
+        // The host goes away, so the series the appliance now accepts cannot be sent.
+        await suite.Host.StopAsync();
+        var coordinator = suite.ApplianceService<CaptureCoordinator>();
+        Assert.Equal(CaptureOutcomeKind.Accepted, (await coordinator.HandlePressAsync(new ButtonPress(DateTimeOffset.UtcNow), CancellationToken.None)).Kind);
+        var bundlePath = Path.Combine(suite.ApplianceDataFolder, "bundle.json");
+        Assert.True(ProtocolJson.TryDeserialize<ProvisioningBundle>(await File.ReadAllBytesAsync(bundlePath), out var bundle, out _));
+        await File.WriteAllTextAsync(Path.Combine(scratch, "appliance-frame-left-by-a-crash.bmp"), "plaintext");
+
+        var eraser = suite.ApplianceService<CryptoEraser>();
+        var report = await eraser.WipeAsync(CancellationToken.None);
+        await eraser.TrashDeletion;
+
+        Assert.Equal(1, report.UnsentSeriesLost);
+        Assert.Equal(suite.DeviceId, report.DeviceId);
+        Assert.Contains("TLS private key", report.Destroyed);
+        Assert.Contains("store secret", report.Destroyed);
+        Assert.True(report.ElapsedMilliseconds < 1000, $"wipe took {report.ElapsedMilliseconds} ms");
+        Assert.Equal([CryptoEraser.MarkerName], Directory.EnumerateFileSystemEntries(suite.ApplianceDataFolder).Select(Path.GetFileName));
+        Assert.Empty(Directory.EnumerateFiles(scratch));
+        // Nothing left on the device holds the key material.
+        var keyMarkers = new[] { bundle.StoreSecret, bundle.PrivateKeyPem.Split('\n')[1] }.Select(System.Text.Encoding.UTF8.GetBytes).ToList();
+        Assert.False(PlaintextScan.AnyFound(suite.ApplianceDataFolder, keyMarkers));
+
+        using var restarted = EmbeddedSuite.BuildAppliance(suite.ApplianceDataFolder, LogLevel.None);
+        var refusal = await Assert.ThrowsAsync<InvalidOperationException>(() => restarted.StartAsync());
+        Assert.Contains("not provisioned", refusal.Message);
+    }
+
+    [Fact]
+    public async Task FramesACrashLeftInTheScratchFolder_AreDeletedWhenTheFirmwareStarts()
+    {
+        using var folder = new TempFolder("sweep");
+        var scratch = Directory.CreateDirectory(folder.Combine("scratch")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(scratch, "appliance-frame-0123.bmp"), "plaintext left by kill -9");
+        await File.WriteAllTextAsync(Path.Combine(scratch, "someone-elses-file"), "kept");
+
+        await using var suite = await EmbeddedSuite.StartAsync(folder.Path, applianceSettings: new Dictionary<string, string?> { ["Rpicam:ScratchFolder"] = scratch });
+
+        Assert.Equal(["someone-elses-file"], Directory.EnumerateFiles(scratch).Select(Path.GetFileName));
+    }
+}
