@@ -37,6 +37,7 @@ public sealed partial class CaptureCoordinator(
     SeriesQualityChecker checker,
     ISeriesStore store,
     FrameBufferPool pool,
+    ISystemIntegrity integrity,
     IStatusIndicator indicator,
     ApplianceIdentity identity,
     StatusFeed statusFeed,
@@ -68,6 +69,15 @@ public sealed partial class CaptureCoordinator(
             {
                 LogArmRefused(logger, job.JobId, "the job has expired");
                 await ReportAsync("idle", job.JobId, "job expired", cancellationToken);
+                return false;
+            }
+
+            if (integrity.Enforced && integrity.Problems.Count > 0)
+            {
+                var unsafeReason = "appliance unsafe for patient data: " + string.Join("; ", integrity.Problems);
+                LogArmRefused(logger, job.JobId, unsafeReason);
+                indicator.Show(IndicatorState.Fault);
+                await ReportAsync("refused", job.JobId, unsafeReason, cancellationToken);
                 return false;
             }
 

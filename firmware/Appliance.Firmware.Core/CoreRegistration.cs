@@ -10,6 +10,7 @@ public static class CoreRegistration
     public static IHostApplicationBuilder AddApplianceCore(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<ISystemIntegrity, UncheckedSystem>();
         builder.Services.AddOptions<CaptureOptions>().Bind(builder.Configuration.GetSection(CaptureOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<QualityOptions>().Bind(builder.Configuration.GetSection(QualityOptions.Section))

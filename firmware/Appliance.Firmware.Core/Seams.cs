@@ -56,3 +56,20 @@ public interface ITriggerButton
 {
     ChannelReader<ButtonPress> Presses { get; }
 }
+
+/// <summary>What the operating-system checks last found; the state machine will not arm while an enforced problem stands.</summary>
+public interface ISystemIntegrity
+{
+    IReadOnlyList<string> Problems { get; }
+
+    /// <summary>False only in development (checks report but do not block).</summary>
+    bool Enforced { get; }
+}
+
+/// <summary>No checks: for compositions without an operating system to check (unit tests, benchmarks).</summary>
+public sealed class UncheckedSystem : ISystemIntegrity
+{
+    public IReadOnlyList<string> Problems => [];
+
+    public bool Enforced => false;
+}

@@ -25,6 +25,7 @@ public sealed partial class MqttUplinkService(
     StatusFeed statusFeed,
     WorkSignal signal,
     DeviceMessageHandler handler,
+    ISystemIntegrity integrity,
     TimeProvider time,
     IOptions<UplinkOptions> options,
     ILogger<MqttUplinkService> logger) : BackgroundService
@@ -57,9 +58,15 @@ public sealed partial class MqttUplinkService(
                 failures = 0;
                 LogConnected(logger, credentials.BrokerHost, credentials.BrokerPort, result.IsSessionPresent);
                 await SubscribeAsync(client, stoppingToken);
-                // Tells the host (and its fleet view) that this appliance can take jobs now.
+                // Tells the host (and its fleet view) whether this appliance can take jobs now.
+                var problems = integrity.Problems;
                 statusFeed.Publish(new ApplianceStatus(
-                    identity.DeviceId, "online", identity.FirmwareVersion, await store.CountAsync(stoppingToken), time.GetUtcNow()));
+                    identity.DeviceId,
+                    problems.Count == 0 ? "online" : "unsafe",
+                    identity.FirmwareVersion,
+                    await store.CountAsync(stoppingToken),
+                    time.GetUtcNow(),
+                    Reason: problems.Count == 0 ? null : string.Join("; ", problems)));
                 await RunConnectedAsync(client, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

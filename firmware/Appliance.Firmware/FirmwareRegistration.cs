@@ -1,6 +1,7 @@
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices;
 using Appliance.Firmware.Devices.Camera;
+using Appliance.Firmware.Integrity;
 using Appliance.Firmware.Storage;
 using Appliance.Firmware.Uplink;
 using Appliance.Protocol;
@@ -47,6 +48,12 @@ public static class FirmwareRegistration
         builder.Services.AddSingleton(new WipePaths(dataFolder, bundlePath, scratchFolders));
         builder.Services.AddSingleton<CryptoEraser>();
         builder.Services.AddHostedService<ScratchSweeper>();
+        // First among the hosted services, so the checks have run before anything can arm.
+        builder.Services.AddOptions<IntegrityOptions>().Bind(builder.Configuration.GetSection(IntegrityOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<OsIntegrityMonitor>();
+        builder.Services.AddSingleton<ISystemIntegrity>(sp => sp.GetRequiredService<OsIntegrityMonitor>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OsIntegrityMonitor>());
 
         builder.AddApplianceCore();
         builder.AddApplianceDevices();

@@ -124,6 +124,8 @@ public sealed class EmbeddedSuite : IAsyncDisposable
             ["Devices:Mode"] = "Simulated",
             ["Uplink:ReconnectDelayMin"] = "00:00:00.200",
             ["Uplink:ReconnectDelayMax"] = "00:00:02",
+            // A development machine may well have Bluetooth or a sync client: report, do not block.
+            ["Integrity:WarnOnly"] = "true",
         });
         if (settings is not null)
         {

@@ -19,6 +19,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
     private readonly TempFolder _folder = new("coordinator");
     private readonly FakeSeriesStore _store = new();
     private readonly FrameBufferPool _pool = new();
+    private readonly SettableIntegrity _integrity = new();
     private readonly StatusFeed _status = new(new WorkSignal());
     private readonly byte[] _hostPrivate;
     private readonly CaptureCoordinator _coordinator;
@@ -41,6 +42,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
             new SeriesQualityChecker(Options.Create(new QualityOptions()), _pool),
             _store,
             _pool,
+            _integrity,
             _indicator,
             new ApplianceIdentity("unit-device-01", "0.1.0", hostPublic),
             _status,
@@ -202,6 +204,19 @@ public sealed class CaptureCoordinatorTests : IDisposable
     }
 
     [Fact]
+    public async Task FailedOperatingSystemCheck_RefusesToArm_UnlessOnlyWarned()
+    {
+        _integrity.Problems = ["a Bluetooth controller (hci0) is present: disable it (dtoverlay=disable-bt)"];
+
+        Assert.False(await _coordinator.ArmAsync(Job(), CancellationToken.None));
+        Assert.Contains(Drain(), s => s.State == "refused" && s.Reason!.Contains("hci0", StringComparison.Ordinal));
+        Assert.Equal(IndicatorState.Fault, _indicator.Current);
+
+        _integrity.Enforced = false; // the development flag
+        Assert.True(await _coordinator.ArmAsync(Job(), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task ExpiredJob_IsRefused()
     {
         Assert.False(await _coordinator.ArmAsync(Job(TimeSpan.FromMilliseconds(-1)) with { IssuedAt = DateTimeOffset.UtcNow.AddMinutes(-10) }, CancellationToken.None));
@@ -225,6 +240,13 @@ public sealed class CaptureCoordinatorTests : IDisposable
         _driver.Dispose();
         _folder.Dispose();
     }
+}
+
+internal sealed class SettableIntegrity : ISystemIntegrity
+{
+    public IReadOnlyList<string> Problems { get; set; } = [];
+
+    public bool Enforced { get; set; } = true;
 }
 
 internal sealed class DelegatingCamera(Func<LightingMode, CameraSettings, CancellationToken, Task<CapturedFrame>> capture) : ICamera
