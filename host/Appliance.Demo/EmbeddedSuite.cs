@@ -64,26 +64,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         Action<ILoggingBuilder>? logging = null,
         CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(dataRoot);
-        var host = HostWebApplication.Create(
-            [],
-            builder =>
-            {
-                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-                {
-                    ["Urls"] = "http://127.0.0.1:0",
-                    ["Host:DataFolder"] = Path.Combine(dataRoot, "host"),
-                    ["Broker:ListenAddress"] = "127.0.0.1",
-                    ["Broker:Port"] = "0",
-                    ["Broker:AdvertisedHost"] = "127.0.0.1",
-                    ["Logging:LogLevel:Default"] = logLevel.ToString(),
-                    // Data protection warns that its keys are unencrypted; the demo has no cookies to protect.
-                    ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
-                });
-                logging?.Invoke(builder.Logging);
-            },
-            contentRoot: dataRoot);
-        await host.StartAsync(cancellationToken);
+        var host = await StartHostAsync(dataRoot, logLevel, logging, cancellationToken);
 
         var broker = host.Services.GetRequiredService<EmbeddedMqttBroker>();
         var bundle = host.Services.GetRequiredService<DeviceProvisioner>().Provision(deviceId, "127.0.0.1", broker.BoundPort);
@@ -107,6 +88,32 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         }
 
         return suite;
+    }
+
+    /// <summary>The host alone (CA, embedded broker on an ephemeral port, archive, pages) on 127.0.0.1, data under <paramref name="dataRoot"/>/host.</summary>
+    public static async Task<WebApplication> StartHostAsync(string dataRoot, LogLevel logLevel = LogLevel.Warning, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(dataRoot);
+        var host = HostWebApplication.Create(
+            [],
+            builder =>
+            {
+                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["Urls"] = "http://127.0.0.1:0",
+                    ["Host:DataFolder"] = Path.Combine(dataRoot, "host"),
+                    ["Broker:ListenAddress"] = "127.0.0.1",
+                    ["Broker:Port"] = "0",
+                    ["Broker:AdvertisedHost"] = "127.0.0.1",
+                    ["Logging:LogLevel:Default"] = logLevel.ToString(),
+                    // Data protection warns that its keys are unencrypted; the demo has no cookies to protect.
+                    ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+                });
+                logging?.Invoke(builder.Logging);
+            },
+            contentRoot: dataRoot);
+        await host.StartAsync(cancellationToken);
+        return host;
     }
 
     /// <summary>The real firmware composition with simulated devices, configured in memory only.</summary>

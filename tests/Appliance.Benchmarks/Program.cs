@@ -11,6 +11,7 @@ var benchmarks = new Dictionary<string, (string Description, Func<Task> Run)>
         return Task.CompletedTask;
     }),
     ["wipe"] = ("crypto-erase with 1 and with 500 unsent series; the store's write of a series with fsync", WipeBenchmark.RunAsync),
+    ["crash"] = ("200 SIGKILLs of the firmware during capture, store and upload, with restarts: lost, duplicated, unopenable", () => CrashBenchmark.RunAsync(200)),
     ["qc-accuracy"] = ("quality checks against a labelled set of 1,200 simulated 640x480 frames: precision and recall per defect", () =>
     {
         QcAccuracyBenchmark.Run(600);

@@ -57,7 +57,7 @@ public sealed class PwmRingTests : IDisposable
     [Fact]
     public void Composition_WithPwmChannelsConfigured_DrivesTheRingsOnPwm_AtTheConfiguredBrightness()
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Devices:Mode"] = "Simulated",
