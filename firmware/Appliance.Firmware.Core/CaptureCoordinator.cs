@@ -301,7 +301,10 @@ public sealed partial class CaptureCoordinator(
             quality,
             sealer.Header,
             descriptors);
-        var envelope = new SealedEnvelope(SeriesEnvelope.EncodeHeader(manifest), [.. sealedFrames.Select(f => (ReadOnlyMemory<byte>)f)]);
+        // The manifest is sealed like the frames: only ids, the ephemeral key and lengths stay in clear.
+        var sealedManifest = sealer.SealManifest(manifest);
+        var routing = sealer.Routing(sealedManifest.Length, descriptors.Select(d => d.SealedLength));
+        var envelope = new SealedEnvelope(SeriesEnvelope.EncodeHeader(routing, sealedManifest), [.. sealedFrames.Select(f => (ReadOnlyMemory<byte>)f)]);
         return (new StoredSeries(seriesId, SeriesState.Queued, capturedAt, [.. descriptors.Select(d => d.Sha256)], envelope.Length), envelope);
     }
 

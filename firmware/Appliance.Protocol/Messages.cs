@@ -105,8 +105,42 @@ public sealed record FrameDescriptor(
 public sealed record SealingHeader(string Algorithm, string EphemeralPublicKey);
 
 /// <summary>
-/// The header of a series upload. The frames follow in the envelope body, sealed to the host;
-/// the header itself travels inside mutual TLS.
+/// The only clear part of a series upload: what the host needs to derive the series key and
+/// split the body. Everything else, the manifest included, is sealed to the host.
+/// </summary>
+public sealed record SeriesRouting(string SeriesId, string DeviceId, SealingHeader Sealing, int SealedManifestLength, int[] SealedFrameLengths)
+{
+    public string? Validate()
+    {
+        if (!Guid.TryParse(SeriesId, out _))
+        {
+            return "seriesId is not a GUID";
+        }
+
+        if (!Protocol.DeviceId.IsValid(DeviceId))
+        {
+            return "deviceId is not a valid device id";
+        }
+
+        if (Sealing is null || Sealing.Algorithm != SeriesSealing.Algorithm)
+        {
+            return "unknown sealing algorithm";
+        }
+
+        if (SealedManifestLength <= SeriesSealing.Overhead || SealedManifestLength > SeriesEnvelope.MaxHeaderBytes)
+        {
+            return "impossible sealed manifest length";
+        }
+
+        return SealedFrameLengths is null || SealedFrameLengths.Length is 0 or > SeriesManifest.MaxFrames || SealedFrameLengths.Any(l => l <= SeriesSealing.Overhead)
+            ? $"a series holds 1 to {SeriesManifest.MaxFrames} frames of possible lengths"
+            : null;
+    }
+}
+
+/// <summary>
+/// What the appliance records about a series. Sealed to the host inside the upload (and in
+/// the appliance's store); the frames follow it, each sealed on its own.
 /// </summary>
 public sealed record SeriesManifest(
     string SeriesId,

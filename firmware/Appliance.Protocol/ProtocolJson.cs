@@ -14,6 +14,7 @@ namespace Appliance.Protocol;
     RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(HostCommand))]
 [JsonSerializable(typeof(SeriesManifest))]
+[JsonSerializable(typeof(SeriesRouting))]
 [JsonSerializable(typeof(FiledReceipt))]
 [JsonSerializable(typeof(ApplianceStatus))]
 [JsonSerializable(typeof(ProvisioningBundle))]

@@ -4,30 +4,30 @@ using System.Diagnostics.CodeAnalysis;
 namespace Appliance.Protocol;
 
 /// <summary>
-/// Binary framing of a series upload: <c>"ASE1"</c>, a big-endian u32 header length, the
-/// manifest as UTF-8 JSON, then the sealed frames back to back in the order of
-/// <see cref="SeriesManifest.Frames"/>. Binary so that frames are not inflated by base64.
+/// Binary framing of a series upload: <c>"ASE2"</c>, a big-endian u32 routing length, the
+/// <see cref="SeriesRouting"/> as UTF-8 JSON (the only clear part), the sealed manifest, then
+/// the sealed frames back to back. Binary so that frames are not inflated by base64.
 /// </summary>
 public static class SeriesEnvelope
 {
     public const int MaxHeaderBytes = 64 * 1024;
-    private static ReadOnlySpan<byte> Magic => "ASE1"u8;
+    private static ReadOnlySpan<byte> Magic => "ASE2"u8;
     private const int PreambleBytes = 8;
 
-    public static byte[] Encode(SeriesManifest manifest, IReadOnlyList<byte[]> sealedFrames)
+    public static byte[] Encode(SeriesRouting routing, ReadOnlySpan<byte> sealedManifest, IReadOnlyList<byte[]> sealedFrames)
     {
         ArgumentNullException.ThrowIfNull(sealedFrames);
-        var header = EncodeHeader(manifest);
-        if (sealedFrames.Count != manifest.Frames.Length)
+        var header = EncodeHeader(routing, sealedManifest);
+        if (sealedFrames.Count != routing.SealedFrameLengths.Length)
         {
-            throw new ArgumentException("one sealed frame per descriptor", nameof(sealedFrames));
+            throw new ArgumentException("one sealed frame per announced length", nameof(sealedFrames));
         }
 
         for (var i = 0; i < sealedFrames.Count; i++)
         {
-            if (sealedFrames[i].Length != manifest.Frames[i].SealedLength)
+            if (sealedFrames[i].Length != routing.SealedFrameLengths[i])
             {
-                throw new ArgumentException($"sealed frame {i} does not match its descriptor", nameof(sealedFrames));
+                throw new ArgumentException($"sealed frame {i} does not have its announced length", nameof(sealedFrames));
             }
         }
 
@@ -44,33 +44,41 @@ public static class SeriesEnvelope
     }
 
     /// <summary>
-    /// The envelope's header: preamble and manifest. The sealed frames follow it in manifest
-    /// order; writers that stream the frames use this and append them themselves.
+    /// The envelope's header: preamble, routing and sealed manifest. The sealed frames follow
+    /// it in order; writers that stream the frames use this and append them themselves.
     /// </summary>
-    public static byte[] EncodeHeader(SeriesManifest manifest)
+    public static byte[] EncodeHeader(SeriesRouting routing, ReadOnlySpan<byte> sealedManifest)
     {
-        ArgumentNullException.ThrowIfNull(manifest);
-        var json = ProtocolJson.Serialize(manifest);
-        if (json.Length > MaxHeaderBytes)
+        ArgumentNullException.ThrowIfNull(routing);
+        if (sealedManifest.Length != routing.SealedManifestLength)
         {
-            throw new ArgumentException($"manifest is {json.Length} bytes, over the {MaxHeaderBytes}-byte limit", nameof(manifest));
+            throw new ArgumentException("the sealed manifest does not have its announced length", nameof(sealedManifest));
         }
 
-        var result = new byte[PreambleBytes + json.Length];
+        var json = ProtocolJson.Serialize(routing);
+        if (json.Length > MaxHeaderBytes)
+        {
+            throw new ArgumentException($"routing is {json.Length} bytes, over the {MaxHeaderBytes}-byte limit", nameof(routing));
+        }
+
+        var result = new byte[PreambleBytes + json.Length + sealedManifest.Length];
         Magic.CopyTo(result);
         BinaryPrimitives.WriteUInt32BigEndian(result.AsSpan(4), (uint)json.Length);
         json.CopyTo(result.AsSpan(PreambleBytes));
+        sealedManifest.CopyTo(result.AsSpan(PreambleBytes + json.Length));
         return result;
     }
 
-    /// <summary>Parses and checks the framing and the manifest; never throws on bad input.</summary>
+    /// <summary>Parses and checks the framing and the routing; never throws on bad input.</summary>
     public static bool TryDecode(
         ReadOnlyMemory<byte> payload,
-        [NotNullWhen(true)] out SeriesManifest? manifest,
+        [NotNullWhen(true)] out SeriesRouting? routing,
+        out ReadOnlyMemory<byte> sealedManifest,
         out IReadOnlyList<ReadOnlyMemory<byte>> sealedFrames,
         out string error)
     {
-        manifest = null;
+        routing = null;
+        sealedManifest = default;
         sealedFrames = [];
         var span = payload.Span;
         if (span.Length < PreambleBytes || !span[..4].SequenceEqual(Magic))
@@ -86,33 +94,35 @@ public static class SeriesEnvelope
             return false;
         }
 
-        if (!ProtocolJson.TryDeserialize(span.Slice(PreambleBytes, (int)headerLength), out manifest, out error))
+        if (!ProtocolJson.TryDeserialize(span.Slice(PreambleBytes, (int)headerLength), out routing, out error))
         {
             return false;
         }
 
-        var invalid = manifest.Validate();
+        var invalid = routing.Validate();
         if (invalid is not null)
         {
-            error = $"invalid manifest: {invalid}";
-            manifest = null;
+            error = $"invalid routing: {invalid}";
+            routing = null;
             return false;
         }
 
         var offset = PreambleBytes + (int)headerLength;
-        var expected = manifest.Frames.Sum(f => (long)f.SealedLength);
+        var expected = routing.SealedManifestLength + routing.SealedFrameLengths.Sum(l => (long)l);
         if (payload.Length - offset != expected)
         {
-            error = $"body is {payload.Length - offset} bytes, the manifest announces {expected}";
-            manifest = null;
+            error = $"body is {payload.Length - offset} bytes, the routing announces {expected}";
+            routing = null;
             return false;
         }
 
-        var frames = new ReadOnlyMemory<byte>[manifest.Frames.Length];
-        foreach (var f in manifest.Frames)
+        sealedManifest = payload.Slice(offset, routing.SealedManifestLength);
+        offset += routing.SealedManifestLength;
+        var frames = new ReadOnlyMemory<byte>[routing.SealedFrameLengths.Length];
+        for (var i = 0; i < frames.Length; i++)
         {
-            frames[f.Index] = payload.Slice(offset, f.SealedLength);
-            offset += f.SealedLength;
+            frames[i] = payload.Slice(offset, routing.SealedFrameLengths[i]);
+            offset += routing.SealedFrameLengths[i];
         }
 
         sealedFrames = frames;

@@ -39,6 +39,9 @@ public static class SeriesSealing
     internal static byte[] AssociatedData(string deviceId, string seriesId, int frameIndex, string sha256Hex) =>
         Encoding.UTF8.GetBytes($"{deviceId}\n{seriesId}\n{frameIndex}\n{sha256Hex}");
 
+    internal static byte[] ManifestAssociatedData(string deviceId, string seriesId) =>
+        Encoding.UTF8.GetBytes($"{deviceId}\n{seriesId}\nmanifest");
+
     public static string Sha256Hex(ReadOnlySpan<byte> data) => Convert.ToHexStringLower(SHA256.HashData(data));
 }
 
@@ -71,6 +74,30 @@ public sealed class SeriesSealer : IDisposable
         SealFrame(index, plaintext, sha256Hex, result);
         return result;
     }
+
+    /// <summary>
+    /// Seals the manifest (episode code, body site, digests, quality): on the wire and at rest
+    /// it is as closed as the frames, and a changed byte fails to open.
+    /// </summary>
+    public byte[] SealManifest(SeriesManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        if (manifest.SeriesId != _seriesId || manifest.DeviceId != _deviceId)
+        {
+            throw new ArgumentException("the manifest is for another series or device", nameof(manifest));
+        }
+
+        var plaintext = ProtocolJson.Serialize(manifest);
+        var result = new byte[plaintext.Length + SeriesSealing.Overhead];
+        var nonceSize = SeriesSealing.Aead.NonceSize;
+        RandomNumberGenerator.Fill(result.AsSpan(0, nonceSize));
+        SeriesSealing.Aead.Encrypt(_seriesKey, result.AsSpan(0, nonceSize), SeriesSealing.ManifestAssociatedData(_deviceId, _seriesId), plaintext, result.AsSpan(nonceSize));
+        return result;
+    }
+
+    /// <summary>What the upload carries in clear for this series: ids, the ephemeral key and the sealed lengths.</summary>
+    public SeriesRouting Routing(int sealedManifestLength, IEnumerable<int> sealedFrameLengths) =>
+        new(_seriesId, _deviceId, Header, sealedManifestLength, [.. sealedFrameLengths]);
 
     /// <summary>Seals into <paramref name="destination"/>, exactly <c>plaintext.Length + Overhead</c> bytes.</summary>
     public void SealFrame(int index, ReadOnlySpan<byte> plaintext, string sha256Hex, Span<byte> destination)
@@ -108,13 +135,107 @@ public sealed class SeriesUnsealer : IDisposable
     /// <summary>The matching public key, which appliances seal to.</summary>
     public byte[] PublicKey => (byte[])_hostPublic.Clone();
 
-    /// <summary>Opens every frame of a decoded series; null with a reason if any frame fails.</summary>
+    /// <summary>
+    /// Opens and checks the sealed manifest of an upload; null with a reason if it does not open
+    /// (tampered, or sealed for another key, series or device) or does not match its routing.
+    /// </summary>
+    public SeriesManifest? TryOpenManifest(SeriesRouting routing, ReadOnlySpan<byte> sealedManifest, out string error)
+    {
+        ArgumentNullException.ThrowIfNull(routing);
+        using var key = TryDeriveKey(routing.Sealing, routing.SeriesId, out error);
+        if (key is null)
+        {
+            return null;
+        }
+
+        var nonceSize = SeriesSealing.Aead.NonceSize;
+        if (sealedManifest.Length <= SeriesSealing.Overhead)
+        {
+            error = "sealed manifest is too short";
+            return null;
+        }
+
+        var plaintext = new byte[sealedManifest.Length - SeriesSealing.Overhead];
+        if (!SeriesSealing.Aead.Decrypt(key, sealedManifest[..nonceSize], SeriesSealing.ManifestAssociatedData(routing.DeviceId, routing.SeriesId), sealedManifest[nonceSize..], plaintext))
+        {
+            error = "manifest fails authentication (tampered, or sealed for another key, series or device)";
+            return null;
+        }
+
+        if (!ProtocolJson.TryDeserialize<SeriesManifest>(plaintext, out var manifest, out error))
+        {
+            return null;
+        }
+
+        var invalid = manifest.Validate()
+            ?? (manifest.SeriesId != routing.SeriesId || manifest.DeviceId != routing.DeviceId ? "manifest names another series or device than its routing" : null)
+            ?? (manifest.Sealing != routing.Sealing ? "manifest and routing disagree on the sealing" : null)
+            ?? (!manifest.Frames.Select(f => f.SealedLength).SequenceEqual(routing.SealedFrameLengths) ? "manifest and routing disagree on the frames" : null);
+        if (invalid is not null)
+        {
+            error = $"invalid manifest: {invalid}";
+            return null;
+        }
+
+        error = string.Empty;
+        return manifest;
+    }
+
+    /// <summary>Opens every frame of a series whose manifest has been opened; null with a reason if any frame fails.</summary>
     public byte[][]? TryOpen(SeriesManifest manifest, IReadOnlyList<ReadOnlyMemory<byte>> sealedFrames, out string error)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(sealedFrames);
+        using var key = TryDeriveKey(manifest.Sealing, manifest.SeriesId, out error);
+        if (key is null)
+        {
+            return null;
+        }
+
+        if (sealedFrames.Count != manifest.Frames.Length)
+        {
+            error = $"{sealedFrames.Count} sealed frames for {manifest.Frames.Length} descriptors";
+            return null;
+        }
+
+        var frames = new byte[manifest.Frames.Length][];
+        var nonceSize = SeriesSealing.Aead.NonceSize;
+        foreach (var f in manifest.Frames)
+        {
+            var sealedFrame = sealedFrames[f.Index].Span;
+            if (sealedFrame.Length <= SeriesSealing.Overhead)
+            {
+                error = $"frame {f.Index} is too short";
+                return null;
+            }
+
+            var plaintext = new byte[sealedFrame.Length - SeriesSealing.Overhead];
+            var ad = SeriesSealing.AssociatedData(manifest.DeviceId, manifest.SeriesId, f.Index, f.Sha256);
+            if (!SeriesSealing.Aead.Decrypt(key, sealedFrame[..nonceSize], ad, sealedFrame[nonceSize..], plaintext))
+            {
+                error = $"frame {f.Index} fails authentication (tampered, or sealed for another key, series or slot)";
+                return null;
+            }
+
+            if (SeriesSealing.Sha256Hex(plaintext) != f.Sha256)
+            {
+                error = $"frame {f.Index} digest does not match the manifest";
+                return null;
+            }
+
+            frames[f.Index] = plaintext;
+        }
+
+        error = string.Empty;
+        return frames;
+    }
+
+    private Key? TryDeriveKey(SealingHeader sealing, string seriesId, out string error)
     {
         byte[] ephemeralPublic;
         try
         {
-            ephemeralPublic = Convert.FromBase64String(manifest.Sealing.EphemeralPublicKey);
+            ephemeralPublic = Convert.FromBase64String(sealing.EphemeralPublicKey);
         }
         catch (FormatException)
         {
@@ -135,31 +256,8 @@ public sealed class SeriesUnsealer : IDisposable
             return null;
         }
 
-        using var key = SeriesSealing.DeriveSeriesKey(secret, manifest.SeriesId, ephemeralPublic, _hostPublic);
-        var frames = new byte[manifest.Frames.Length][];
-        var nonceSize = SeriesSealing.Aead.NonceSize;
-        foreach (var f in manifest.Frames)
-        {
-            var sealedFrame = sealedFrames[f.Index].Span;
-            var plaintext = new byte[sealedFrame.Length - SeriesSealing.Overhead];
-            var ad = SeriesSealing.AssociatedData(manifest.DeviceId, manifest.SeriesId, f.Index, f.Sha256);
-            if (!SeriesSealing.Aead.Decrypt(key, sealedFrame[..nonceSize], ad, sealedFrame[nonceSize..], plaintext))
-            {
-                error = $"frame {f.Index} fails authentication (tampered, or sealed for another key, series or slot)";
-                return null;
-            }
-
-            if (SeriesSealing.Sha256Hex(plaintext) != f.Sha256)
-            {
-                error = $"frame {f.Index} digest does not match the manifest";
-                return null;
-            }
-
-            frames[f.Index] = plaintext;
-        }
-
         error = string.Empty;
-        return frames;
+        return SeriesSealing.DeriveSeriesKey(secret, seriesId, ephemeralPublic, _hostPublic);
     }
 
     public void Dispose() => _hostKey.Dispose();

@@ -34,8 +34,8 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
         using var sealer = new SeriesSealer(hostPublic, "store-test-01", seriesId);
         var digest = SeriesSealing.Sha256Hex(frame.Pixels);
         var sealedFrame = sealer.SealFrame(0, frame.Pixels, digest);
-        var manifest = SealedSeriesFactory.Create(episodeCode: "EP-STORETEST").Manifest with { SeriesId = seriesId };
-        var header = SeriesEnvelope.EncodeHeader(manifest);
+        var series = SealedSeriesFactory.Create(episodeCode: "EP-STRTESTXYZ", seriesId: seriesId);
+        var header = SeriesEnvelope.EncodeHeader(series.Routing, series.SealedManifest);
         using (var store = new LiteDbSeriesStore(_folder.Combine("store", "series.db"), "device-secret-for-test"))
         {
             await store.AddAsync(Series() with { SeriesId = seriesId }, new SealedEnvelope(header, [sealedFrame]), CancellationToken.None);
@@ -43,7 +43,7 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
         }
 
         Assert.False(PlaintextScan.AnyFound(_folder.Path, markers));
-        Assert.False(PlaintextScan.AnyFound(_folder.Path, [System.Text.Encoding.UTF8.GetBytes("EP-STORETEST")]));
+        Assert.False(PlaintextScan.AnyFound(_folder.Path, [System.Text.Encoding.UTF8.GetBytes("EP-STRTESTXYZ"), System.Text.Encoding.UTF8.GetBytes("left forearm")]));
     }
 
     [Fact]

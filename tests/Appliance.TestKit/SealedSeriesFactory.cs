@@ -3,15 +3,20 @@ using Appliance.Protocol;
 
 namespace Appliance.TestKit;
 
-/// <summary>A small, well-formed series: two random 4×4 frames sealed to a fresh host key.</summary>
-public sealed record SealedSeries(SeriesManifest Manifest, byte[][] Plain, byte[][] Sealed, byte[] HostPrivateKey);
+/// <summary>A small, well-formed series: two random 4×4 frames and the manifest, sealed to a fresh host key.</summary>
+public sealed record SealedSeries(SeriesManifest Manifest, byte[][] Plain, byte[][] Sealed, byte[] HostPrivateKey, SeriesRouting Routing, byte[] SealedManifest)
+{
+    /// <summary>The upload as the appliance sends it.</summary>
+    public byte[] Envelope() => SeriesEnvelope.Encode(Routing, SealedManifest, Sealed);
+}
 
 public static class SealedSeriesFactory
 {
-    public static SealedSeries Create(string deviceId = "unit-device-01", string episodeCode = "EP-ABCDEFGHJK", string jobId = "job-1")
+    /// <summary>Sealed to a fresh host key, or to <paramref name="hostPublicKey"/> (then <see cref="SealedSeries.HostPrivateKey"/> is empty).</summary>
+    public static SealedSeries Create(string deviceId = "unit-device-01", string episodeCode = "EP-ABCDEFGHJK", string jobId = "job-1", string? seriesId = null, byte[]? hostPublicKey = null)
     {
-        var (hostPrivate, hostPublic) = SeriesSealing.CreateHostKeyPair();
-        var seriesId = Guid.NewGuid().ToString();
+        var (hostPrivate, hostPublic) = hostPublicKey is null ? SeriesSealing.CreateHostKeyPair() : ([], hostPublicKey);
+        seriesId ??= Guid.NewGuid().ToString();
         using var sealer = new SeriesSealer(hostPublic, deviceId, seriesId);
         byte[][] plain = [RandomNumberGenerator.GetBytes(4 * 4 * 3), RandomNumberGenerator.GetBytes(4 * 4 * 3)];
         var descriptors = new FrameDescriptor[2];
@@ -27,6 +32,22 @@ public static class SealedSeriesFactory
             seriesId, deviceId, "0.1.0", jobId, episodeCode, "left forearm", ConsentScope.DirectCare, DateTimeOffset.UtcNow,
             new CameraSettings(4, 4, TimeSpan.FromMilliseconds(8), 1, 1.8, 1.5, 8), "uncalibrated", 0,
             new QualityReport(true, [], 120, 0, 1, 0), sealer.Header, descriptors);
-        return new SealedSeries(manifest, plain, sealedFrames, hostPrivate);
+        var sealedManifest = sealer.SealManifest(manifest);
+        var routing = sealer.Routing(sealedManifest.Length, descriptors.Select(d => d.SealedLength));
+        return new SealedSeries(manifest, plain, sealedFrames, hostPrivate, routing, sealedManifest);
+    }
+
+    /// <summary>Opens an upload with the host's key: the manifest and the frames, or an exception saying why not.</summary>
+    public static (SeriesManifest Manifest, byte[][] Frames) Open(ReadOnlyMemory<byte> envelope, byte[] hostPrivateKey)
+    {
+        if (!SeriesEnvelope.TryDecode(envelope, out var routing, out var sealedManifest, out var sealedFrames, out var error))
+        {
+            throw new InvalidDataException(error);
+        }
+
+        using var unsealer = new SeriesUnsealer(hostPrivateKey);
+        var manifest = unsealer.TryOpenManifest(routing, sealedManifest.Span, out error) ?? throw new InvalidDataException(error);
+        var frames = unsealer.TryOpen(manifest, sealedFrames, out error) ?? throw new InvalidDataException(error);
+        return (manifest, frames);
     }
 }

@@ -77,11 +77,11 @@ public sealed class CaptureCoordinatorTests : IDisposable
         Assert.Equal(CaptureOutcomeKind.Accepted, outcome.Kind);
         Assert.Equal(CaptureState.Idle, _coordinator.State);
         var stored = Assert.Single(_store.All);
-        Assert.True(SeriesEnvelope.TryDecode(_store.EnvelopeOf(stored.SeriesId), out var manifest, out var sealedFrames, out var error), error);
+        var envelope = _store.EnvelopeOf(stored.SeriesId);
+        var (manifest, frames) = SealedSeriesFactory.Open(envelope, _hostPrivate);
         Assert.Equal("EP-ABCDEFGHJK", manifest.EpisodeCode);
-        using var unsealer = new SeriesUnsealer(_hostPrivate);
-        var frames = unsealer.TryOpen(manifest, sealedFrames, out error);
-        Assert.NotNull(frames);
+        // Sealed, the manifest shows nothing: not the episode code, not the body site.
+        Assert.False(PlaintextContains(envelope, "EP-ABCDEFGHJK") || PlaintextContains(envelope, "left forearm"));
         var truth = SimulatedCamera.Render(_camera.Scene, LightingMode.CrossPolarised, 160, 120, false);
         Assert.Equal(truth.Pixels, frames[0]);
         Assert.Equal(stored.FrameSha256, manifest.Frames.Select(f => f.Sha256));
@@ -103,7 +103,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
 
         _camera.Scene = new SimulatedScene();
         Assert.Equal(CaptureOutcomeKind.Accepted, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
-        Assert.True(SeriesEnvelope.TryDecode(_store.EnvelopeOf(_store.All.Single().SeriesId), out var manifest, out _, out _));
+        var (manifest, _) = SealedSeriesFactory.Open(_store.EnvelopeOf(_store.All.Single().SeriesId), _hostPrivate);
         Assert.Equal(1, manifest.RetakeCount);
     }
 
@@ -222,6 +222,9 @@ public sealed class CaptureCoordinatorTests : IDisposable
         Assert.False(await _coordinator.ArmAsync(Job(TimeSpan.FromMilliseconds(-1)) with { IssuedAt = DateTimeOffset.UtcNow.AddMinutes(-10) }, CancellationToken.None));
         Assert.Equal(CaptureState.Idle, _coordinator.State);
     }
+
+    private static bool PlaintextContains(byte[] haystack, string text) =>
+        haystack.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(text)) >= 0;
 
     private List<ApplianceStatus> Drain()
     {

@@ -5,43 +5,46 @@ namespace Appliance.UnitTests;
 
 public sealed class SeriesEnvelopeTests
 {
-    internal static (SeriesManifest Manifest, byte[][] Plain, byte[][] Sealed, byte[] HostPrivate) MakeSeries()
+    [Fact]
+    public void EncodeDecode_RoundTripsRoutingSealedManifestAndFrames()
     {
         var series = SealedSeriesFactory.Create();
-        return (series.Manifest, series.Plain, series.Sealed, series.HostPrivateKey);
+
+        Assert.True(SeriesEnvelope.TryDecode(series.Envelope(), out var routing, out var sealedManifest, out var frames, out var error), error);
+        Assert.Equal(series.Manifest.SeriesId, routing.SeriesId);
+        Assert.Equal(series.SealedManifest, sealedManifest.ToArray());
+        Assert.Equal(series.Sealed[1], frames[1].ToArray());
     }
 
     [Fact]
-    public void EncodeDecode_RoundTripsManifestAndFrames()
+    public void Envelope_ShowsNoManifestFieldInTheClear()
     {
-        var (manifest, _, sealedFrames, _) = MakeSeries();
+        var envelope = SealedSeriesFactory.Create(episodeCode: "EP-CLEARTEXTX").Envelope();
 
-        var envelope = SeriesEnvelope.Encode(manifest, sealedFrames);
-
-        Assert.True(SeriesEnvelope.TryDecode(envelope, out var decoded, out var frames, out var error), error);
-        Assert.Equal(manifest.SeriesId, decoded.SeriesId);
-        Assert.Equal(manifest.Frames.Select(f => f.Sha256), decoded.Frames.Select(f => f.Sha256));
-        Assert.Equal(sealedFrames[1], frames[1].ToArray());
+        foreach (var secret in new[] { "EP-CLEARTEXTX", "left forearm", "job-1", "DirectCare" })
+        {
+            Assert.True(envelope.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(secret)) < 0, $"'{secret}' is readable in the envelope");
+        }
     }
 
     [Fact]
     public void Decode_TruncatedBody_IsRejectedWithReason()
     {
-        var (manifest, _, sealedFrames, _) = MakeSeries();
-        var envelope = SeriesEnvelope.Encode(manifest, sealedFrames);
+        var envelope = SealedSeriesFactory.Create().Envelope();
 
-        Assert.False(SeriesEnvelope.TryDecode(envelope.AsMemory(0, envelope.Length - 10), out _, out _, out var error));
+        Assert.False(SeriesEnvelope.TryDecode(envelope.AsMemory(0, envelope.Length - 10), out _, out _, out _, out var error));
         Assert.Contains("body is", error);
     }
 
     [Theory]
     [InlineData(new byte[0])]
     [InlineData(new byte[] { 1, 2, 3 })]
-    [InlineData(new byte[] { (byte)'A', (byte)'S', (byte)'E', (byte)'1', 0xFF, 0xFF, 0xFF, 0xFF })]
+    [InlineData(new byte[] { (byte)'A', (byte)'S', (byte)'E', (byte)'2', 0xFF, 0xFF, 0xFF, 0xFF })]
+    [InlineData(new byte[] { (byte)'A', (byte)'S', (byte)'E', (byte)'2', 0, 0, 0, 2, (byte)'{', (byte)'}' })]
     [InlineData(new byte[] { (byte)'A', (byte)'S', (byte)'E', (byte)'1', 0, 0, 0, 2, (byte)'{', (byte)'}' })]
     public void Decode_Garbage_ReturnsFalseWithoutThrowing(byte[] payload)
     {
-        Assert.False(SeriesEnvelope.TryDecode(payload, out _, out _, out var error));
+        Assert.False(SeriesEnvelope.TryDecode(payload, out _, out _, out _, out var error));
         Assert.False(string.IsNullOrEmpty(error));
     }
 
@@ -55,67 +58,96 @@ public sealed class SeriesEnvelopeTests
             rng.NextBytes(payload);
             if (payload.Length >= 4 && i % 2 == 0)
             {
-                "ASE1"u8.CopyTo(payload);
+                "ASE2"u8.CopyTo(payload);
             }
 
-            Assert.False(SeriesEnvelope.TryDecode(payload, out _, out _, out _));
+            Assert.False(SeriesEnvelope.TryDecode(payload, out _, out _, out _, out _));
         }
     }
 }
 
 public sealed class SeriesSealingTests
 {
-    [Fact]
-    public void Open_WithHostKey_ReturnsTheFramesThatWereSealed()
+    private static (SeriesManifest? Manifest, byte[][]? Frames, string Error) OpenEnvelope(byte[] envelope, byte[] hostPrivate)
     {
-        var (manifest, plain, sealedFrames, hostPrivate) = SeriesEnvelopeTests.MakeSeries();
+        if (!SeriesEnvelope.TryDecode(envelope, out var routing, out var sealedManifest, out var sealedFrames, out var error))
+        {
+            return (null, null, error);
+        }
+
         using var unsealer = new SeriesUnsealer(hostPrivate);
-
-        var opened = unsealer.TryOpen(manifest, [.. sealedFrames.Select(f => (ReadOnlyMemory<byte>)f)], out var error);
-
-        Assert.NotNull(opened);
-        Assert.Equal(plain[0], opened[0]);
-        Assert.Equal(plain[1], opened[1]);
-        Assert.Empty(error);
+        var manifest = unsealer.TryOpenManifest(routing, sealedManifest.Span, out error);
+        return manifest is null ? (null, null, error) : (manifest, unsealer.TryOpen(manifest, sealedFrames, out error), error);
     }
 
     [Fact]
-    public void Open_OneFlippedBit_Fails()
+    public void Open_WithHostKey_ReturnsTheManifestAndFramesThatWereSealed()
     {
-        var (manifest, _, sealedFrames, hostPrivate) = SeriesEnvelopeTests.MakeSeries();
-        sealedFrames[1][30] ^= 0x01;
-        using var unsealer = new SeriesUnsealer(hostPrivate);
+        var series = SealedSeriesFactory.Create();
 
-        Assert.Null(unsealer.TryOpen(manifest, [.. sealedFrames.Select(f => (ReadOnlyMemory<byte>)f)], out var error));
-        Assert.Contains("frame 1", error);
+        var (manifest, frames, error) = OpenEnvelope(series.Envelope(), series.HostPrivateKey);
+
+        Assert.Equal(series.Manifest.EpisodeCode, manifest?.EpisodeCode);
+        Assert.Equal(series.Manifest.Frames.Select(f => f.Sha256), manifest!.Frames.Select(f => f.Sha256));
+        Assert.Equal(series.Plain[0], frames![0]);
+        Assert.Equal(series.Plain[1], frames[1]);
+        Assert.Empty(error);
+    }
+
+    /// <summary>Every byte after the routing, one at a time: manifest bytes and frame bytes alike.</summary>
+    [Fact]
+    public void Open_AnyOneByteChangedInTheSealedManifestOrAFrame_Fails()
+    {
+        var series = SealedSeriesFactory.Create();
+        var envelope = series.Envelope();
+        var bodyStart = envelope.Length - series.SealedManifest.Length - series.Sealed.Sum(f => f.Length);
+        for (var i = bodyStart; i < envelope.Length; i++)
+        {
+            var tampered = (byte[])envelope.Clone();
+            tampered[i] ^= 0x01;
+
+            var (manifest, frames, error) = OpenEnvelope(tampered, series.HostPrivateKey);
+
+            Assert.True(manifest is null || frames is null, $"byte {i} changed and the series still opened");
+            Assert.Contains("fails authentication", error);
+        }
+    }
+
+    [Theory]
+    [InlineData("\"seriesId\":\"", "fails authentication")]
+    [InlineData("\"deviceId\":\"unit-device-0", "fails authentication")]
+    public void Open_RoutingRewrittenToAnotherSeriesOrDevice_Fails(string field, string reason)
+    {
+        var series = SealedSeriesFactory.Create();
+        var envelope = series.Envelope();
+        var at = envelope.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(field)) + System.Text.Encoding.UTF8.GetByteCount(field);
+        envelope[at] = envelope[at] == (byte)'1' ? (byte)'2' : (byte)'1'; // still a valid GUID or device id, but another one
+
+        var (manifest, _, error) = OpenEnvelope(envelope, series.HostPrivateKey);
+
+        Assert.Null(manifest);
+        Assert.Contains(reason, error);
     }
 
     [Fact]
     public void Open_FramesSwappedBetweenSlots_Fails()
     {
-        var (manifest, _, sealedFrames, hostPrivate) = SeriesEnvelopeTests.MakeSeries();
-        using var unsealer = new SeriesUnsealer(hostPrivate);
+        var series = SealedSeriesFactory.Create();
+        using var unsealer = new SeriesUnsealer(series.HostPrivateKey);
 
-        Assert.Null(unsealer.TryOpen(manifest, [sealedFrames[1], sealedFrames[0]], out _));
-    }
-
-    [Fact]
-    public void Open_ManifestClaimingAnotherDevice_Fails()
-    {
-        var (manifest, _, sealedFrames, hostPrivate) = SeriesEnvelopeTests.MakeSeries();
-        using var unsealer = new SeriesUnsealer(hostPrivate);
-
-        Assert.Null(unsealer.TryOpen(manifest with { DeviceId = "other-device-02" }, [.. sealedFrames.Select(f => (ReadOnlyMemory<byte>)f)], out _));
+        Assert.Null(unsealer.TryOpen(series.Manifest, [series.Sealed[1], series.Sealed[0]], out _));
     }
 
     [Fact]
     public void Open_WithAnotherHostsKey_Fails()
     {
-        var (manifest, _, sealedFrames, _) = SeriesEnvelopeTests.MakeSeries();
+        var series = SealedSeriesFactory.Create();
         var (otherPrivate, _) = SeriesSealing.CreateHostKeyPair();
-        using var unsealer = new SeriesUnsealer(otherPrivate);
 
-        Assert.Null(unsealer.TryOpen(manifest, [.. sealedFrames.Select(f => (ReadOnlyMemory<byte>)f)], out _));
+        var (manifest, _, error) = OpenEnvelope(series.Envelope(), otherPrivate);
+
+        Assert.Null(manifest);
+        Assert.Contains("manifest fails authentication", error);
     }
 }
 

@@ -8,7 +8,7 @@ public sealed record FilingRejection(string DeviceId, string? SeriesId, string R
 
 /// <summary>
 /// Files an uploaded series: decode, check that it comes from the device whose topic it used,
-/// match it to its capture job, unseal, verify every frame's digest, store it encrypted, and send
+/// open the sealed manifest, match it to its capture job, unseal the frames, verify every frame's digest, store it encrypted, and send
 /// the device its receipt. Idempotent: a series that is already filed gets its receipt again.
 /// </summary>
 public sealed partial class SeriesFilingService(
@@ -26,14 +26,21 @@ public sealed partial class SeriesFilingService(
     /// <summary>Files one upload; never throws for bad input, only for infrastructure failures.</summary>
     public async Task<FiledSeries?> FileAsync(string deviceId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        if (!SeriesEnvelope.TryDecode(payload, out var manifest, out var sealedFrames, out var error))
+        if (!SeriesEnvelope.TryDecode(payload, out var routing, out var sealedManifest, out var sealedFrames, out var error))
         {
             return Reject(deviceId, null, error);
         }
 
-        if (manifest.DeviceId != deviceId)
+        if (routing.DeviceId != deviceId)
         {
-            return Reject(deviceId, manifest.SeriesId, $"manifest names device {manifest.DeviceId} but arrived on {deviceId}'s topic");
+            return Reject(deviceId, routing.SeriesId, $"series names device {routing.DeviceId} but arrived on {deviceId}'s topic");
+        }
+
+        using var unsealer = sealingKey.CreateUnsealer();
+        var manifest = unsealer.TryOpenManifest(routing, sealedManifest.Span, out error);
+        if (manifest is null)
+        {
+            return Reject(deviceId, routing.SeriesId, error);
         }
 
         var existing = await archive.FindAsync(manifest.SeriesId, cancellationToken);
@@ -55,11 +62,7 @@ public sealed partial class SeriesFilingService(
             return Reject(deviceId, manifest.SeriesId, "no capture job for this episode on this device");
         }
 
-        byte[][]? frames;
-        using (var unsealer = sealingKey.CreateUnsealer())
-        {
-            frames = unsealer.TryOpen(manifest, sealedFrames, out error);
-        }
+        var frames = unsealer.TryOpen(manifest, sealedFrames, out error);
 
         if (frames is null)
         {
