@@ -62,9 +62,10 @@ public static class CrashTrials
                 await connected.WaitAsync(TimeSpan.FromSeconds(30));
                 await jobs.CreateAsync(DeviceId, $"CRASH-PATIENT-{trial}", "back", ConsentScope.DirectCare, CancellationToken.None);
                 await Task.Delay(TimeSpan.FromMilliseconds(rng.NextDouble() * maxKillDelay.TotalMilliseconds));
-                killedWhileStoring += Directory.Exists(Path.Combine(dataFolder, "series.sealed"))
-                    && Directory.EnumerateFiles(Path.Combine(dataFolder, "series.sealed"), "*.partial").Any() ? 1 : 0;
                 run.Kill();
+                // A frames file left half-written shows the kill landed in the middle of a store write.
+                var sealedFolder = Path.Combine(dataFolder, "series.sealed");
+                killedWhileStoring += Directory.Exists(sealedFolder) && Directory.EnumerateFiles(sealedFolder, "*.partial").Any() ? 1 : 0;
             }
 
             // Last run: no kill; let it send everything it holds.
