@@ -44,6 +44,12 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
         // No pixel in the clear anywhere on disk, on either side.
         Assert.False(PlaintextScan.AnyFound(Suite.DataRoot, PlaintextScan.Markers(truth.Pixels)));
 
+        // Logs on either side hold the pseudonymous episode code at most: never the patient, the body site or pixels.
+        Assert.Contains(fixture.Logs.Entries, e => e.Message.Contains(job.EpisodeCode, StringComparison.Ordinal));
+        Assert.DoesNotContain(fixture.Logs.Entries, e => e.Message.Contains("TEST-PATIENT-1", StringComparison.Ordinal));
+        Assert.DoesNotContain(fixture.Logs.Entries, e => e.Category.StartsWith("Appliance.Firmware", StringComparison.Ordinal) && e.Message.Contains("left forearm", StringComparison.Ordinal));
+        Assert.DoesNotContain(fixture.Logs.Entries, e => e.Message.Length > 2000); // nothing the size of image data
+
         // Rings: polarised then non-polarised, never together, both off at the end.
         var pins = Suite.ApplianceService<IOptions<PinMapOptions>>().Value;
         var driver = Suite.ApplianceService<SimulatedGpioDriver>();
