@@ -24,6 +24,16 @@ public sealed class CryptoEraseTests
         Assert.True(ProtocolJson.TryDeserialize<ProvisioningBundle>(await File.ReadAllBytesAsync(bundlePath), out var bundle, out _));
         await File.WriteAllTextAsync(Path.Combine(scratch, "appliance-frame-left-by-a-crash.bmp"), "plaintext");
 
+        // Before the wipe: nothing the appliance holds opens the series it stored.
+        var stored = Assert.Single(await suite.ApplianceService<ISeriesStore>().ListPendingAsync(CancellationToken.None));
+        var envelope = (await suite.ApplianceService<ISeriesStore>().ReadEnvelopeAsync(stored.SeriesId, CancellationToken.None))!;
+        Assert.True(SeriesEnvelope.TryDecode(envelope, out var routing, out var sealedManifest, out _, out _));
+        foreach (var candidate in ApplianceKeyMaterial(bundle))
+        {
+            using var unsealer = new SeriesUnsealer(candidate);
+            Assert.Null(unsealer.TryOpenManifest(routing, sealedManifest.Span, out _));
+        }
+
         var eraser = suite.ApplianceService<CryptoEraser>();
         var report = await eraser.WipeAsync(CancellationToken.None);
         await eraser.TrashDeletion;
@@ -42,6 +52,23 @@ public sealed class CryptoEraseTests
         using var restarted = EmbeddedSuite.BuildAppliance(suite.ApplianceDataFolder, LogLevel.None);
         var refusal = await Assert.ThrowsAsync<InvalidOperationException>(() => restarted.StartAsync());
         Assert.Contains("not provisioned", refusal.Message);
+    }
+
+    /// <summary>Every 32 bytes of key material on the appliance, tried as the X25519 key that would open a series.</summary>
+    private static IEnumerable<byte[]> ApplianceKeyMaterial(ProvisioningBundle bundle)
+    {
+        using var tls = System.Security.Cryptography.ECDsa.Create();
+        tls.ImportFromPem(bundle.PrivateKeyPem);
+        var tlsPrivate = tls.ExportParameters(includePrivateParameters: true).D!;
+        var secret = System.Text.Encoding.UTF8.GetBytes(bundle.StoreSecret);
+        byte[][] sources = [tlsPrivate, secret, System.Security.Cryptography.SHA256.HashData(secret), Convert.FromBase64String(bundle.HostSealingPublicKey)];
+        foreach (var source in sources.Where(s => s.Length >= 32))
+        {
+            for (var offset = 0; offset + 32 <= source.Length; offset += 8)
+            {
+                yield return source[offset..(offset + 32)];
+            }
+        }
     }
 
     [Fact]
