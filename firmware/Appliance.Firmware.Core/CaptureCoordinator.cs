@@ -304,7 +304,10 @@ public sealed partial class CaptureCoordinator(
         // The manifest is sealed like the frames: only ids, the ephemeral key and lengths stay in clear.
         var sealedManifest = sealer.SealManifest(manifest);
         var routing = sealer.Routing(sealedManifest.Length, descriptors.Select(d => d.SealedLength));
-        var envelope = new SealedEnvelope(SeriesEnvelope.EncodeHeader(routing, sealedManifest), [.. sealedFrames.Select(f => (ReadOnlyMemory<byte>)f)]);
+        IReadOnlyList<ReadOnlyMemory<byte>> frameParts = [.. sealedFrames.Select(f => (ReadOnlyMemory<byte>)f)];
+        // Signed by this appliance: the host takes a series only from the device that captured it.
+        routing = routing with { Signature = SeriesSigning.Sign(identity.SigningPrivateKey, routing, sealedManifest, frameParts) };
+        var envelope = new SealedEnvelope(SeriesEnvelope.EncodeHeader(routing, sealedManifest), frameParts);
         return (new StoredSeries(seriesId, SeriesState.Queued, capturedAt, [.. descriptors.Select(d => d.Sha256)], envelope.Length), envelope);
     }
 

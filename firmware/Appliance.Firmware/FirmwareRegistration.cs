@@ -27,7 +27,11 @@ public static class FirmwareRegistration
         builder.Services.AddSingleton(sp =>
         {
             var bundle = sp.GetRequiredService<ProvisioningBundle>();
-            return new ApplianceIdentity(bundle.DeviceId, ApplianceIdentity.CurrentFirmwareVersion, Convert.FromBase64String(bundle.HostSealingPublicKey));
+            return new ApplianceIdentity(
+                bundle.DeviceId,
+                ApplianceIdentity.CurrentFirmwareVersion,
+                Convert.FromBase64String(bundle.HostSealingPublicKey),
+                Convert.FromBase64String(bundle.SigningPrivateKey));
         });
         builder.Services.AddSingleton(sp =>
         {

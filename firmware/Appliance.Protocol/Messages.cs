@@ -108,7 +108,7 @@ public sealed record SealingHeader(string Algorithm, string EphemeralPublicKey);
 /// The only clear part of a series upload: what the host needs to derive the series key and
 /// split the body. Everything else, the manifest included, is sealed to the host.
 /// </summary>
-public sealed record SeriesRouting(string SeriesId, string DeviceId, SealingHeader Sealing, int SealedManifestLength, int[] SealedFrameLengths)
+public sealed record SeriesRouting(string SeriesId, string DeviceId, SealingHeader Sealing, int SealedManifestLength, int[] SealedFrameLengths, string? Signature = null)
 {
     public string? Validate()
     {
@@ -132,9 +132,12 @@ public sealed record SeriesRouting(string SeriesId, string DeviceId, SealingHead
             return "impossible sealed manifest length";
         }
 
-        return SealedFrameLengths is null || SealedFrameLengths.Length is 0 or > SeriesManifest.MaxFrames || SealedFrameLengths.Any(l => l <= SeriesSealing.Overhead)
-            ? $"a series holds 1 to {SeriesManifest.MaxFrames} frames of possible lengths"
-            : null;
+        if (SealedFrameLengths is null || SealedFrameLengths.Length is 0 or > SeriesManifest.MaxFrames || SealedFrameLengths.Any(l => l <= SeriesSealing.Overhead))
+        {
+            return $"a series holds 1 to {SeriesManifest.MaxFrames} frames of possible lengths";
+        }
+
+        return string.IsNullOrEmpty(Signature) || Signature.Length > 128 ? "signature missing" : null;
     }
 }
 

@@ -2,7 +2,7 @@ namespace Appliance.Protocol;
 
 /// <summary>
 /// Everything one appliance needs to join its host, written by the host's <c>provision</c>
-/// command and loaded by the firmware. It holds the device's private key and store secret, so
+/// command and loaded by the firmware. It holds the device's TLS and signing keys and its store secret, so
 /// it is written readable by its owner only. (Enrolment under a one-time code comes with the
 /// fleet work.)
 /// </summary>
@@ -15,9 +15,11 @@ public sealed record ProvisioningBundle(
     string HostSealingPublicKey,
     string BrokerHost,
     int BrokerPort,
-    string StoreSecret)
+    string StoreSecret,
+    string SigningPrivateKey)
 {
-    public const int CurrentVersion = 1;
+    /// <summary>2 added the device's Ed25519 signing key; a version 1 bundle must be provisioned again.</summary>
+    public const int CurrentVersion = 2;
 
     public string? Validate() =>
         Version != CurrentVersion ? $"bundle version {Version} is not {CurrentVersion}"
@@ -27,5 +29,6 @@ public sealed record ProvisioningBundle(
         : string.IsNullOrWhiteSpace(BrokerHost) || BrokerPort is <= 0 or > 65535 ? "broker address missing"
         : string.IsNullOrWhiteSpace(HostSealingPublicKey) ? "host sealing key missing"
         : string.IsNullOrWhiteSpace(StoreSecret) ? "store secret missing"
+        : string.IsNullOrWhiteSpace(SigningPrivateKey) ? "signing key missing"
         : null;
 }

@@ -17,6 +17,9 @@ public static class SeriesSealing
     public const string Algorithm = "X25519-HKDF-SHA256-XChaCha20Poly1305";
     public static readonly int Overhead = Aead.NonceSize + Aead.TagSize;
 
+    /// <summary>The Poly1305 tag at the end of every sealed frame.</summary>
+    public static int TagSize => Aead.TagSize;
+
     internal static AeadAlgorithm Aead => AeadAlgorithm.XChaCha20Poly1305;
     internal static KeyAgreementAlgorithm Agreement => KeyAgreementAlgorithm.X25519;
 

@@ -74,6 +74,15 @@ public interface IDeviceMessagePublisher
 }
 
 /// <summary>The host's own key for opening sealed series; never leaves the host.</summary>
+/// <summary>The Ed25519 public key each provisioned device signs its series with.</summary>
+public interface IDeviceSigningKeys
+{
+    void Register(string deviceId, byte[] publicKey);
+
+    /// <summary>Null for a device never provisioned here (or provisioned before signing existed).</summary>
+    byte[]? Find(string deviceId);
+}
+
 public interface IHostSealingKey
 {
     byte[] PublicKey { get; }

@@ -22,6 +22,7 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<FileCertificateAuthority>();
         builder.Services.AddSingleton<ICertificateAuthority>(sp => sp.GetRequiredService<FileCertificateAuthority>());
         builder.Services.AddSingleton<IHostSealingKey, FileHostSealingKey>();
+        builder.Services.AddSingleton<IDeviceSigningKeys, FileDeviceSigningKeys>();
         builder.Services.AddSingleton<ArchiveKeys>();
         builder.Services.AddSingleton<LiteDbHostArchive>();
         builder.Services.AddSingleton<ISeriesArchive>(sp => sp.GetRequiredService<LiteDbHostArchive>());

@@ -215,7 +215,7 @@ internal static class CaptureSeriesBenchmark
         }
 
         var (_, hostPublic) = SeriesSealing.CreateHostKeyPair();
-        builder.Services.AddSingleton(new ApplianceIdentity("bench-appliance-01", ApplianceIdentity.CurrentFirmwareVersion, hostPublic));
+        builder.Services.AddSingleton(new ApplianceIdentity("bench-appliance-01", ApplianceIdentity.CurrentFirmwareVersion, hostPublic, SeriesSigning.CreateKeyPair().PrivateKey));
         builder.AddApplianceCore();
         builder.AddApplianceDevices();
         builder.AddApplianceStorage(root, _ => "bench-store-secret");

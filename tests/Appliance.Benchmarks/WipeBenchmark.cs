@@ -54,7 +54,7 @@ internal static class WipeBenchmark
             var eraser = new CryptoEraser(
                 new WipePaths(folder, bundle, []),
                 store,
-                new ApplianceIdentity("bench-appliance-01", "bench", new byte[32]),
+                new ApplianceIdentity("bench-appliance-01", "bench", new byte[32], new byte[32]),
                 TimeProvider.System,
                 NullLogger<CryptoEraser>.Instance);
             var timer = Stopwatch.StartNew();

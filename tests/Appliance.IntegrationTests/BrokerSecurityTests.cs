@@ -1,6 +1,7 @@
 using Appliance.Demo;
 using Appliance.Host.Core;
 using Appliance.Host.Core.Filing;
+using Appliance.Host.Core.Provisioning;
 using Appliance.Protocol;
 using Appliance.TestKit;
 using Microsoft.Extensions.Logging;
@@ -83,20 +84,24 @@ public sealed class BrokerSecurityTests(SuiteFixture fixture) : IClassFixture<Su
         Assert.NotNull(client);
         var inbound = Suite.HostService<HostInboundHandler>();
         var filing = Suite.HostService<SeriesFilingService>();
-        // Well formed and sealed to this host, but for an episode it never issued; and one sealed to another host.
+        // The device's own signing key, as its bundle holds it.
+        var signingKey = Convert.FromBase64String(Suite.HostService<DeviceProvisioner>().Provision("rogue-bad-01", "127.0.0.1", fixture.BrokerPort).SigningPrivateKey);
         var hostKey = Suite.HostService<IHostSealingKey>().PublicKey;
-        var unissued = SealedSeriesFactory.Create("rogue-bad-01", episodeCode: "EP-NEVERSSUED", jobId: "job-x", hostPublicKey: hostKey);
-        var foreign = SealedSeriesFactory.Create("rogue-bad-01");
-        var tampered = SealedSeriesFactory.Create("rogue-bad-01", hostPublicKey: hostKey).Envelope();
-        tampered[^(unissued.Sealed.Sum(f => f.Length) + 40)] ^= 0x01; // a byte inside the sealed manifest
+        // Signed and sealed as it should be, but for an episode the host never issued.
+        var unissued = SealedSeriesFactory.Create("rogue-bad-01", episodeCode: "EP-NEVERSSUED", jobId: "job-x", hostPublicKey: hostKey, signingPrivateKey: signingKey);
+        // Signed with a key the host never gave this device.
+        var forged = SealedSeriesFactory.Create("rogue-bad-01", hostPublicKey: hostKey);
+        // Signed, then one byte of the sealed manifest changed.
+        var tampered = SealedSeriesFactory.Create("rogue-bad-01", hostPublicKey: hostKey, signingPrivateKey: signingKey).Envelope();
+        tampered[^(unissued.Sealed.Sum(f => f.Length) + 40)] ^= 0x01;
 
         (string Topic, byte[] Payload, string Reason)[] cases =
         [
             (ApplianceTopics.Series("rogue-bad-01"), "not an envelope"u8.ToArray(), "bad magic"),
             (ApplianceTopics.Series("rogue-bad-01"), [(byte)'A', (byte)'S', (byte)'E', (byte)'2', 0, 0, 0, 5, 1, 2, 3, 4, 5], "not a valid SeriesRouting"),
             (ApplianceTopics.Series("rogue-bad-01"), unissued.Envelope(), "no capture job for this episode"),
-            (ApplianceTopics.Series("rogue-bad-01"), foreign.Envelope(), "manifest fails authentication"),
-            (ApplianceTopics.Series("rogue-bad-01"), tampered, "manifest fails authentication"),
+            (ApplianceTopics.Series("rogue-bad-01"), forged.Envelope(), "signature does not verify"),
+            (ApplianceTopics.Series("rogue-bad-01"), tampered, "signature does not verify"),
             (ApplianceTopics.Status("rogue-bad-01"), "{\"deviceId\":"u8.ToArray(), "not a valid ApplianceStatus"),
             (ApplianceTopics.Status("rogue-bad-01"), ProtocolJson.Serialize(new ApplianceStatus("demo-appliance-01", "armed", "1", 0, DateTimeOffset.UtcNow)), "status names another device"),
         ];

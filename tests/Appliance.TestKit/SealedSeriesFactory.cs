@@ -4,7 +4,7 @@ using Appliance.Protocol;
 namespace Appliance.TestKit;
 
 /// <summary>A small, well-formed series: two random 4×4 frames and the manifest, sealed to a fresh host key.</summary>
-public sealed record SealedSeries(SeriesManifest Manifest, byte[][] Plain, byte[][] Sealed, byte[] HostPrivateKey, SeriesRouting Routing, byte[] SealedManifest)
+public sealed record SealedSeries(SeriesManifest Manifest, byte[][] Plain, byte[][] Sealed, byte[] HostPrivateKey, SeriesRouting Routing, byte[] SealedManifest, byte[] SigningPublicKey)
 {
     /// <summary>The upload as the appliance sends it.</summary>
     public byte[] Envelope() => SeriesEnvelope.Encode(Routing, SealedManifest, Sealed);
@@ -13,7 +13,8 @@ public sealed record SealedSeries(SeriesManifest Manifest, byte[][] Plain, byte[
 public static class SealedSeriesFactory
 {
     /// <summary>Sealed to a fresh host key, or to <paramref name="hostPublicKey"/> (then <see cref="SealedSeries.HostPrivateKey"/> is empty).</summary>
-    public static SealedSeries Create(string deviceId = "unit-device-01", string episodeCode = "EP-ABCDEFGHJK", string jobId = "job-1", string? seriesId = null, byte[]? hostPublicKey = null)
+    /// <summary>Signed with a fresh device key, or with <paramref name="signingPrivateKey"/>.</summary>
+    public static SealedSeries Create(string deviceId = "unit-device-01", string episodeCode = "EP-ABCDEFGHJK", string jobId = "job-1", string? seriesId = null, byte[]? hostPublicKey = null, byte[]? signingPrivateKey = null)
     {
         var (hostPrivate, hostPublic) = hostPublicKey is null ? SeriesSealing.CreateHostKeyPair() : ([], hostPublicKey);
         seriesId ??= Guid.NewGuid().ToString();
@@ -34,7 +35,9 @@ public static class SealedSeriesFactory
             new QualityReport(true, [], 120, 0, 1, 0), sealer.Header, descriptors);
         var sealedManifest = sealer.SealManifest(manifest);
         var routing = sealer.Routing(sealedManifest.Length, descriptors.Select(d => d.SealedLength));
-        return new SealedSeries(manifest, plain, sealedFrames, hostPrivate, routing, sealedManifest);
+        var (freshPrivate, signingPublic) = SeriesSigning.CreateKeyPair();
+        routing = routing with { Signature = SeriesSigning.Sign(signingPrivateKey ?? freshPrivate, routing, sealedManifest, [.. sealedFrames.Select(f => (ReadOnlyMemory<byte>)f)]) };
+        return new SealedSeries(manifest, plain, sealedFrames, hostPrivate, routing, sealedManifest, signingPrivateKey is null ? signingPublic : []);
     }
 
     /// <summary>Opens an upload with the host's key: the manifest and the frames, or an exception saying why not.</summary>

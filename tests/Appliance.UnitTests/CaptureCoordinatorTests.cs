@@ -22,6 +22,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
     private readonly SettableIntegrity _integrity = new();
     private readonly StatusFeed _status = new(new WorkSignal());
     private readonly byte[] _hostPrivate;
+    private readonly (byte[] PrivateKey, byte[] PublicKey) _signing = SeriesSigning.CreateKeyPair();
     private readonly CaptureCoordinator _coordinator;
     // The longest ring limit allowed: the simulator renders on the thread pool, which a loaded test run can keep waiting.
     private readonly CaptureOptions _options = new() { RingSettleTime = TimeSpan.Zero, MaxRingOnTime = TimeSpan.FromSeconds(10), Width = 160, Height = 120 };
@@ -44,7 +45,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
             _pool,
             _integrity,
             _indicator,
-            new ApplianceIdentity("unit-device-01", "0.1.0", hostPublic),
+            new ApplianceIdentity("unit-device-01", "0.1.0", hostPublic, _signing.PrivateKey),
             _status,
             new WorkSignal(),
             TimeProvider.System,
@@ -80,6 +81,8 @@ public sealed class CaptureCoordinatorTests : IDisposable
         var envelope = _store.EnvelopeOf(stored.SeriesId);
         var (manifest, frames) = SealedSeriesFactory.Open(envelope, _hostPrivate);
         Assert.Equal("EP-ABCDEFGHJK", manifest.EpisodeCode);
+        Assert.True(SeriesEnvelope.TryDecode(envelope, out var routing, out var sealedManifest, out var sealedFrames, out _));
+        Assert.True(SeriesSigning.Verify(_signing.PublicKey, routing, sealedManifest.Span, sealedFrames)); // signed by this appliance
         // Sealed, the manifest shows nothing: not the episode code, not the body site.
         Assert.False(PlaintextContains(envelope, "EP-ABCDEFGHJK") || PlaintextContains(envelope, "left forearm"));
         var truth = SimulatedCamera.Render(_camera.Scene, LightingMode.CrossPolarised, 160, 120, false);

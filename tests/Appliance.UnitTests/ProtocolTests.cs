@@ -151,6 +151,41 @@ public sealed class SeriesSealingTests
     }
 }
 
+public sealed class SeriesSigningTests
+{
+    private static bool Verifies(SealedSeries series, byte[] envelope, byte[] publicKey) =>
+        SeriesEnvelope.TryDecode(envelope, out var routing, out var sealedManifest, out var frames, out _)
+        && SeriesSigning.Verify(publicKey, routing, sealedManifest.Span, frames);
+
+    [Fact]
+    public void ASignedSeries_VerifiesWithItsDevicesKey_AndNoOther()
+    {
+        var series = SealedSeriesFactory.Create();
+
+        Assert.True(Verifies(series, series.Envelope(), series.SigningPublicKey));
+        Assert.False(Verifies(series, series.Envelope(), SeriesSigning.CreateKeyPair().PublicKey));
+    }
+
+    [Fact]
+    public void AChangedFrameTag_ManifestByteOrRoutingField_BreaksTheSignature()
+    {
+        var series = SealedSeriesFactory.Create();
+        var envelope = series.Envelope();
+        var lastFrameTag = envelope.Length - 1;
+        var manifestByte = envelope.Length - series.Sealed.Sum(f => f.Length) - 5;
+        foreach (var at in new[] { lastFrameTag, manifestByte })
+        {
+            var tampered = (byte[])envelope.Clone();
+            tampered[at] ^= 0x80;
+            Assert.False(Verifies(series, tampered, series.SigningPublicKey), $"byte {at} changed and the signature held");
+        }
+
+        Assert.True(SeriesEnvelope.TryDecode(envelope, out var routing, out var sealedManifest, out var frames, out _));
+        var other = routing with { DeviceId = "other-device-02" };
+        Assert.False(SeriesSigning.Verify(series.SigningPublicKey, other, sealedManifest.Span, frames));
+    }
+}
+
 public sealed class ApplianceTopicsTests
 {
     [Theory]

@@ -15,6 +15,7 @@ public sealed partial class SeriesFilingService(
     ISeriesArchive archive,
     ICaptureJobRepository jobs,
     IHostSealingKey sealingKey,
+    IDeviceSigningKeys signingKeys,
     IDeviceMessagePublisher publisher,
     TimeProvider time,
     ILogger<SeriesFilingService> logger)
@@ -34,6 +35,18 @@ public sealed partial class SeriesFilingService(
         if (routing.DeviceId != deviceId)
         {
             return Reject(deviceId, routing.SeriesId, $"series names device {routing.DeviceId} but arrived on {deviceId}'s topic");
+        }
+
+        // Signed by the device that captured it, before anything is opened.
+        var signingKey = signingKeys.Find(deviceId);
+        if (signingKey is null)
+        {
+            return Reject(deviceId, routing.SeriesId, "no signing key is registered for this device (provision it again)");
+        }
+
+        if (!SeriesSigning.Verify(signingKey, routing, sealedManifest.Span, sealedFrames))
+        {
+            return Reject(deviceId, routing.SeriesId, "signature does not verify with this device's key");
         }
 
         using var unsealer = sealingKey.CreateUnsealer();

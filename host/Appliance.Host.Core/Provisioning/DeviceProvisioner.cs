@@ -18,15 +18,19 @@ public interface ICertificateAuthority
 
 /// <summary>
 /// Builds a provisioning bundle: device certificate and key, the CA, the host's sealing key,
-/// the broker address and a fresh store secret. (Enrolment codes, rotation and the device
+/// the broker address, a fresh store secret and a fresh signing key (whose public half the
+/// host registers). (Enrolment codes, rotation and the device
 /// registry come with the fleet work.)
 /// </summary>
-public sealed partial class DeviceProvisioner(ICertificateAuthority ca, IHostSealingKey sealingKey, ILogger<DeviceProvisioner> logger)
+public sealed partial class DeviceProvisioner(ICertificateAuthority ca, IHostSealingKey sealingKey, IDeviceSigningKeys signingKeys, ILogger<DeviceProvisioner> logger)
 {
     public ProvisioningBundle Provision(string deviceId, string brokerHost, int brokerPort)
     {
         DeviceId.EnsureValid(deviceId);
         var credential = ca.IssueDeviceCertificate(deviceId);
+        // The device signs its series; the host keeps only the public half, to check them.
+        var (signingPrivate, signingPublic) = SeriesSigning.CreateKeyPair();
+        signingKeys.Register(deviceId, signingPublic);
         var bundle = new ProvisioningBundle(
             ProvisioningBundle.CurrentVersion,
             deviceId,
@@ -36,7 +40,8 @@ public sealed partial class DeviceProvisioner(ICertificateAuthority ca, IHostSea
             Convert.ToBase64String(sealingKey.PublicKey),
             brokerHost,
             brokerPort,
-            Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            Convert.ToBase64String(signingPrivate));
         LogProvisioned(logger, deviceId, credential.Thumbprint);
         return bundle;
     }
