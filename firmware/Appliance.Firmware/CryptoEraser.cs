@@ -15,7 +15,8 @@ namespace Appliance.Firmware;
 /// the TLS key. So: count what is still unsent, close the store, overwrite the bundle with
 /// random bytes, flush and delete it, delete the store, move the sealed frames aside for
 /// deletion in the background, sweep the camera scratch folders, and leave a marker with
-/// the report. Afterwards the firmware will not start until it is provisioned again.
+/// the report, signed with the appliance's key before the last copy of it (in memory) is
+/// cleared. Afterwards the firmware will not start until it is provisioned again.
 /// </summary>
 public sealed partial class CryptoEraser(
     WipePaths paths,
@@ -43,7 +44,7 @@ public sealed partial class CryptoEraser(
         var destroyed = new List<string>();
         if (DestroyFile(paths.BundlePath))
         {
-            destroyed.AddRange(["TLS private key", "store secret", "provisioning bundle"]);
+            destroyed.AddRange(["TLS private key", "signing key", "store secret", "provisioning bundle"]);
         }
 
         var trash = Path.Combine(paths.DataFolder, $".wiped-{Guid.NewGuid():N}");
@@ -78,6 +79,9 @@ public sealed partial class CryptoEraser(
         }
 
         var report = new WipeReport(identity.DeviceId, time.GetUtcNow(), [.. destroyed], unsent, clock.ElapsedMilliseconds);
+        // Signed with the key loaded before the bundle was destroyed; then that copy goes too.
+        report = report with { Signature = SeriesSigning.SignBytes(identity.SigningPrivateKey, report.SignedBytes()) };
+        Array.Clear(identity.SigningPrivateKey);
         await File.WriteAllBytesAsync(Path.Combine(paths.DataFolder, MarkerName), ProtocolJson.Serialize(report), cancellationToken);
         LogWiped(logger, identity.DeviceId, unsent, report.ElapsedMilliseconds);
         TrashDeletion = Task.Run(() => DeleteTrash(paths.DataFolder), CancellationToken.None);

@@ -234,8 +234,12 @@ public sealed record ApplianceStatus(
 }
 
 /// <summary>
-/// What a wipe destroyed, for the operator and (with the fleet work, signed) for the host:
-/// the key material by name, how many series were still waiting for the host and so are
-/// lost, and how long it took.
+/// What a wipe destroyed, for the operator and the host: the key material by name, how many
+/// series were still waiting for the host and so are lost, and how long it took; signed with
+/// the appliance's Ed25519 key just before that key is destroyed.
 /// </summary>
-public sealed record WipeReport(string DeviceId, DateTimeOffset WipedAt, string[] Destroyed, int UnsentSeriesLost, long ElapsedMilliseconds);
+public sealed record WipeReport(string DeviceId, DateTimeOffset WipedAt, string[] Destroyed, int UnsentSeriesLost, long ElapsedMilliseconds, string? Signature = null)
+{
+    /// <summary>What the signature covers: the report's JSON without the signature.</summary>
+    public byte[] SignedBytes() => ProtocolJson.Serialize(this with { Signature = null });
+}

@@ -49,6 +49,30 @@ public static class SeriesSigning
         return Algorithm.Verify(key, Statement(routing, sealedManifest, sealedFrames), signature);
     }
 
+    /// <summary>Signs any statement (a wipe report) with a device key.</summary>
+    public static string SignBytes(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> statement)
+    {
+        using var key = Key.Import(Algorithm, privateKey, KeyBlobFormat.RawPrivateKey);
+        return Convert.ToBase64String(Algorithm.Sign(key, statement));
+    }
+
+    public static bool VerifyBytes(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> statement, string? signature)
+    {
+        if (signature is null || !NSecPublicKey.TryImport(Algorithm, publicKey, KeyBlobFormat.RawPublicKey, out var key) || key is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            return Algorithm.Verify(key, statement, Convert.FromBase64String(signature));
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
     private static byte[] Statement(SeriesRouting routing, ReadOnlySpan<byte> sealedManifest, IReadOnlyList<ReadOnlyMemory<byte>> sealedFrames)
     {
         var text = new StringBuilder("appliance-suite/series-signature/v1\n")

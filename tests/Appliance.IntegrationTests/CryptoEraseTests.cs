@@ -39,9 +39,14 @@ public sealed class CryptoEraseTests
         await eraser.TrashDeletion;
 
         Assert.Equal(1, report.UnsentSeriesLost);
+        // Signed by the appliance: the host can check it with the key it registered at provisioning.
+        var devicePublic = suite.HostService<Appliance.Host.Core.IDeviceSigningKeys>().Find(suite.DeviceId)!;
+        Assert.True(SeriesSigning.VerifyBytes(devicePublic, report.SignedBytes(), report.Signature));
+        Assert.False(SeriesSigning.VerifyBytes(devicePublic, (report with { UnsentSeriesLost = 0 }).SignedBytes(), report.Signature));
         Assert.Equal(suite.DeviceId, report.DeviceId);
         Assert.Contains("TLS private key", report.Destroyed);
         Assert.Contains("store secret", report.Destroyed);
+        Assert.Contains("signing key", report.Destroyed);
         Assert.True(report.ElapsedMilliseconds < 1000, $"wipe took {report.ElapsedMilliseconds} ms");
         Assert.Equal([CryptoEraser.MarkerName], Directory.EnumerateFileSystemEntries(suite.ApplianceDataFolder).Select(Path.GetFileName));
         Assert.Empty(Directory.EnumerateFiles(scratch));
