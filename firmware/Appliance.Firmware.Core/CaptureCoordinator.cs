@@ -72,21 +72,15 @@ public sealed partial class CaptureCoordinator(
                 return false;
             }
 
-            if (integrity.Enforced && integrity.Problems.Count > 0)
+            // Better to refuse the job now than to capture a series that is unsafe or cannot be kept.
+            var refusal = integrity.Enforced && integrity.Problems.Count > 0
+                ? "appliance unsafe for patient data: " + string.Join("; ", integrity.Problems)
+                : await store.CheckRoomAsync(ExpectedSeriesBytes(), cancellationToken);
+            if (refusal is not null)
             {
-                var unsafeReason = "appliance unsafe for patient data: " + string.Join("; ", integrity.Problems);
-                LogArmRefused(logger, job.JobId, unsafeReason);
+                LogArmRefused(logger, job.JobId, refusal);
                 indicator.Show(IndicatorState.Fault);
-                await ReportAsync("refused", job.JobId, unsafeReason, cancellationToken);
-                return false;
-            }
-
-            if (await store.CheckRoomAsync(ExpectedSeriesBytes(), cancellationToken) is { } full)
-            {
-                // Better to refuse the job now than to capture a series that cannot be kept.
-                LogArmRefused(logger, job.JobId, full);
-                indicator.Show(IndicatorState.Fault);
-                await ReportAsync("refused", job.JobId, full, cancellationToken);
+                await ReportAsync("refused", job.JobId, refusal, cancellationToken);
                 return false;
             }
 
