@@ -1,4 +1,6 @@
 using Appliance.Host.Core;
+using Appliance.Host.Core.Audit;
+using Appliance.Host.Infrastructure.Audit;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure.Archive;
 using Appliance.Host.Infrastructure.Messaging;
@@ -23,6 +25,7 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<ICertificateAuthority>(sp => sp.GetRequiredService<FileCertificateAuthority>());
         builder.Services.AddSingleton<IHostSealingKey, FileHostSealingKey>();
         builder.Services.AddSingleton<IDeviceSigningKeys, FileDeviceSigningKeys>();
+        builder.Services.AddSingleton<IAuditTrail, FileAuditTrail>();
         builder.Services.AddSingleton<ArchiveKeys>();
         builder.Services.AddSingleton<LiteDbHostArchive>();
         builder.Services.AddSingleton<ISeriesArchive>(sp => sp.GetRequiredService<LiteDbHostArchive>());

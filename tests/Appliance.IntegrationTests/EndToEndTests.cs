@@ -4,6 +4,7 @@ using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Gpio;
 using Appliance.Host.Core;
+using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Fleet;
 using Appliance.Host.Core.Jobs;
 using Appliance.Protocol;
@@ -43,6 +44,14 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
 
         // No pixel in the clear anywhere on disk, on either side.
         Assert.False(PlaintextScan.AnyFound(Suite.DataRoot, PlaintextScan.Markers(truth.Pixels)));
+
+        // The audit trail records the job and the filing, stays intact, and names no patient.
+        var trail = Suite.HostService<IAuditTrail>();
+        var entries = trail.ReadAll();
+        Assert.Contains(entries, e => e.Kind == AuditKinds.JobCreated && e.Subject == job.JobId);
+        Assert.Contains(entries, e => e.Kind == AuditKinds.SeriesFiled && e.Subject == cycle.Filed.SeriesId);
+        Assert.True(AuditVerifier.Verify(entries, trail.ReadHead()).Intact);
+        Assert.DoesNotContain(entries, e => $"{e.Subject} {e.Details}".Contains("TEST-PATIENT-1", StringComparison.Ordinal));
 
         // Logs on either side hold the pseudonymous episode code at most: never the patient, the body site or pixels.
         Assert.Contains(fixture.Logs.Entries, e => e.Message.Contains(job.EpisodeCode, StringComparison.Ordinal));

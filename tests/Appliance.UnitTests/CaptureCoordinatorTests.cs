@@ -36,7 +36,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
         var camera = new DelegatingCamera((lighting, settings, ct) =>
             _cameraFault is not null ? Task.FromException<CapturedFrame>(_cameraFault)
             : _backend is not null ? _backend.CaptureAsync(lighting, settings, ct)
-            : _camera.CaptureAsync(lighting, settings, ct));
+            : Task.FromResult(RenderNow(lighting, settings)));
         var sequencer = new CaptureSequencer(camera, new GpioIlluminator(gpio, pins), _pool, TimeProvider.System, Options.Create(_options));
         _coordinator = new CaptureCoordinator(
             sequencer,
@@ -225,6 +225,13 @@ public sealed class CaptureCoordinatorTests : IDisposable
         Assert.False(await _coordinator.ArmAsync(Job(TimeSpan.FromMilliseconds(-1)) with { IssuedAt = DateTimeOffset.UtcNow.AddMinutes(-10) }, CancellationToken.None));
         Assert.Equal(CaptureState.Idle, _coordinator.State);
     }
+
+    /// <summary>
+    /// The simulator's frame, rendered on the calling thread: a loaded test run can keep the
+    /// thread pool (where <see cref="SimulatedCamera.CaptureAsync"/> renders) waiting past the ring limit.
+    /// </summary>
+    private CapturedFrame RenderNow(LightingMode lighting, CameraSettings settings) =>
+        SimulatedCamera.Render(_camera.Scene, lighting, settings.Width, settings.Height, lighting == LightingMode.NonPolarised);
 
     private static bool PlaintextContains(byte[] haystack, string text) =>
         haystack.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(text)) >= 0;

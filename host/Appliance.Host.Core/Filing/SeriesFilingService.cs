@@ -1,3 +1,4 @@
+using Appliance.Host.Core.Audit;
 using Appliance.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -16,6 +17,7 @@ public sealed partial class SeriesFilingService(
     ICaptureJobRepository jobs,
     IHostSealingKey sealingKey,
     IDeviceSigningKeys signingKeys,
+    IAuditTrail audit,
     IDeviceMessagePublisher publisher,
     TimeProvider time,
     ILogger<SeriesFilingService> logger)
@@ -112,6 +114,7 @@ public sealed partial class SeriesFilingService(
         }
 
         LogFiled(logger, filed.SeriesId, deviceId, filed.EpisodeCode, filed.Frames.Count);
+        audit.Append(AuditKinds.SeriesFiled, deviceId, filed.SeriesId, $"episode {filed.EpisodeCode}, {filed.Frames.Count} frames, {filed.ArchiveReference}");
         await SendReceiptAsync(filed, cancellationToken);
         Filed?.Invoke(this, filed);
         return filed;
@@ -126,6 +129,7 @@ public sealed partial class SeriesFilingService(
     private FiledSeries? Reject(string deviceId, string? seriesId, string reason)
     {
         LogRejected(logger, deviceId, seriesId ?? "-", reason);
+        audit.Append(AuditKinds.SeriesRejected, deviceId, seriesId ?? "-", reason);
         Rejected?.Invoke(this, new FilingRejection(deviceId, seriesId, reason));
         return null;
     }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
+using Appliance.Host.Core.Audit;
 using Appliance.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,7 @@ public sealed class JobOptions
 public sealed partial class CaptureJobService(
     ICaptureJobRepository jobs,
     IDeviceMessagePublisher publisher,
+    IAuditTrail audit,
     TimeProvider time,
     IOptions<JobOptions> options,
     ILogger<CaptureJobService> logger)
@@ -52,6 +54,8 @@ public sealed partial class CaptureJobService(
         var command = new HostCommand(HostCommand.CaptureJobKind, job.ToWire());
         await publisher.PublishAsync(ApplianceTopics.Command(deviceId), ProtocolJson.Serialize(command), cancellationToken);
         LogJobSent(logger, job.JobId, deviceId, job.EpisodeCode);
+        // The patient stays out of the trail; the episode code leads to it through the archive.
+        audit.Append(AuditKinds.JobCreated, "host", job.JobId, $"device {deviceId}, episode {job.EpisodeCode}, {job.ConsentScope}");
         return job;
     }
 

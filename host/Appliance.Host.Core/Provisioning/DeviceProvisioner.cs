@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Appliance.Host.Core.Audit;
 using Appliance.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -22,7 +23,7 @@ public interface ICertificateAuthority
 /// host registers). (Enrolment codes, rotation and the device
 /// registry come with the fleet work.)
 /// </summary>
-public sealed partial class DeviceProvisioner(ICertificateAuthority ca, IHostSealingKey sealingKey, IDeviceSigningKeys signingKeys, ILogger<DeviceProvisioner> logger)
+public sealed partial class DeviceProvisioner(ICertificateAuthority ca, IHostSealingKey sealingKey, IDeviceSigningKeys signingKeys, IAuditTrail audit, ILogger<DeviceProvisioner> logger)
 {
     public ProvisioningBundle Provision(string deviceId, string brokerHost, int brokerPort)
     {
@@ -43,6 +44,7 @@ public sealed partial class DeviceProvisioner(ICertificateAuthority ca, IHostSea
             Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             Convert.ToBase64String(signingPrivate));
         LogProvisioned(logger, deviceId, credential.Thumbprint);
+        audit.Append(AuditKinds.DeviceProvisioned, "host", deviceId, $"certificate {credential.Thumbprint}");
         return bundle;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure.Messaging;
 using Microsoft.Extensions.Options;
@@ -7,7 +8,7 @@ namespace Appliance.Host.Web.CommandLine;
 
 /// <summary>
 /// <c>appliance-host</c>: <c>serve</c> (the default) runs the host; <c>provision</c> writes an
-/// appliance's bundle. Configuration keys go after the command as <c>--Section:Key=value</c>.
+/// appliance's bundle; <c>audit verify</c> checks the audit trail. Configuration keys go after the command as <c>--Section:Key=value</c>.
 /// </summary>
 public static class HostCommandLine
 {
@@ -45,8 +46,34 @@ public static class HostCommandLine
             return 0;
         });
 
+        var verify = new Command("verify", "Check the audit trail's hash chain and its head: exit 0 if intact, 1 with the first broken entry.")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        verify.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            var trail = app.Services.GetRequiredService<IAuditTrail>();
+            AuditVerification result;
+            try
+            {
+                result = AuditVerifier.Verify(trail.ReadAll(), trail.ReadHead());
+            }
+            catch (InvalidDataException ex)
+            {
+                result = new AuditVerification(false, 0, null, ex.Message);
+            }
+
+            await Console.Out.WriteLineAsync(result.Intact
+                ? $"Audit trail intact: {result.Entries} entries."
+                : $"Audit trail BROKEN at entry {result.BrokenAt}: {result.Reason}");
+            return result.Intact ? 0 : 1;
+        });
+        var audit = new Command("audit", "The host's append-only, hash-chained audit trail.") { verify };
+
         root.Subcommands.Add(serve);
         root.Subcommands.Add(provision);
+        root.Subcommands.Add(audit);
         root.SetAction((parseResult, cancellationToken) => serve.Parse([.. parseResult.Tokens.Select(t => t.Value)]).InvokeAsync(cancellationToken: cancellationToken));
         root.TreatUnmatchedTokensAsErrors = false;
         return root;

@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Appliance.Host.Core.Audit;
+
+/// <summary>What happened, to what, by whom. Details hold no patient identifier: the episode code stands for it.</summary>
+public sealed record AuditEntry(long Sequence, DateTimeOffset At, string Kind, string Actor, string Subject, string Details, string PreviousHash, string Hash)
+{
+    public const string GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
+
+    /// <summary>SHA-256 over the previous hash and every field of this entry, in a fixed text form.</summary>
+    public static string HashOf(long sequence, DateTimeOffset at, string kind, string actor, string subject, string details, string previousHash)
+    {
+        var text = string.Join('\n', sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), at.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), kind, actor, subject, details, previousHash);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    }
+}
+
+/// <summary>The kinds of event the audit trail records.</summary>
+public static class AuditKinds
+{
+    public const string DeviceProvisioned = "device-provisioned";
+    public const string JobCreated = "job-created";
+    public const string SeriesFiled = "series-filed";
+    public const string SeriesRejected = "series-rejected";
+}
+
+/// <summary>
+/// An append-only, hash-chained record of what the host did. Each entry carries the hash of
+/// the one before, and the head (last sequence and hash) is kept apart from the entries, so
+/// an edited, deleted, inserted or reordered entry, and a cut tail, all show in
+/// <see cref="AuditVerifier"/>.
+/// Appending is synchronous, like logging: one short line and a flush, called from wherever
+/// the event happens.
+public interface IAuditTrail
+{
+    AuditEntry Append(string kind, string actor, string subject, string details);
+
+    IReadOnlyList<AuditEntry> ReadAll();
+
+    /// <summary>The last sequence and hash as recorded apart from the entries; null before the first entry.</summary>
+    (long Sequence, string Hash)? ReadHead();
+}
+
+/// <summary>The result of checking the chain: fine, or the first entry that breaks it and why.</summary>
+public sealed record AuditVerification(bool Intact, long Entries, long? BrokenAt, string Reason);
+
+public static class AuditVerifier
+{
+    public static AuditVerification Verify(IReadOnlyList<AuditEntry> entries, (long Sequence, string Hash)? head)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var previous = AuditEntry.GenesisHash;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var e = entries[i];
+            if (e.Sequence != i + 1)
+            {
+                return new(false, entries.Count, e.Sequence, $"entry {i + 1} has sequence {e.Sequence}: an entry was deleted, inserted or moved");
+            }
+
+            if (e.PreviousHash != previous)
+            {
+                return new(false, entries.Count, e.Sequence, $"entry {e.Sequence} does not follow the entry before it");
+            }
+
+            if (AuditEntry.HashOf(e.Sequence, e.At, e.Kind, e.Actor, e.Subject, e.Details, e.PreviousHash) != e.Hash)
+            {
+                return new(false, entries.Count, e.Sequence, $"entry {e.Sequence} was changed after it was written");
+            }
+
+            previous = e.Hash;
+        }
+
+        var last = entries.Count == 0 ? ((long Sequence, string Hash)?)null : (entries[^1].Sequence, entries[^1].Hash);
+        if (head != last)
+        {
+            return new(false, entries.Count, last?.Sequence ?? 0, $"the trail ends at {last?.Sequence ?? 0} but its head records {head?.Sequence ?? 0}: entries were cut from the end");
+        }
+
+        return new(true, entries.Count, null, "intact");
+    }
+}
