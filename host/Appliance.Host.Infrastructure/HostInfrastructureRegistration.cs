@@ -25,6 +25,7 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<ICertificateAuthority>(sp => sp.GetRequiredService<FileCertificateAuthority>());
         builder.Services.AddSingleton<IHostSealingKey, FileHostSealingKey>();
         builder.Services.AddSingleton<IDeviceSigningKeys, FileDeviceSigningKeys>();
+        builder.Services.AddSingleton<IDeviceCertificates, FileDeviceCertificates>();
         builder.Services.AddSingleton<IAuditTrail, FileAuditTrail>();
         builder.Services.AddSingleton<ArchiveKeys>();
         builder.Services.AddSingleton<LiteDbHostArchive>();

@@ -1,7 +1,9 @@
 using Appliance.Demo;
 using Appliance.Host.Core;
+using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Infrastructure.Messaging;
 using Appliance.Protocol;
 using Appliance.TestKit;
 using Microsoft.Extensions.Logging;
@@ -74,6 +76,33 @@ public sealed class BrokerSecurityTests(SuiteFixture fixture) : IClassFixture<Su
         var result = await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("appliance/v1/+/receipt").Build());
 
         Assert.Equal(MqttClientSubscribeResultCode.NotAuthorized, Assert.Single(result.Items).ResultCode);
+    }
+
+    [Fact]
+    public async Task RevokedDevice_IsRefusedAtItsNextConnection_WithTheReasonLogged_AndAFreshProvisioningWorks()
+    {
+        var (certificate, _) = fixture.ProvisionOther("revoked-dev-01");
+        using (var before = await fixture.TryConnectAsync("revoked-dev-01", certificate))
+        {
+            Assert.NotNull(before);
+        }
+
+        var broker = Suite.HostService<EmbeddedMqttBroker>();
+        var refused = EmbeddedSuite.WaitFor<(string ClientId, string Reason)>(h => broker.Refused += h, h => broker.Refused -= h, r => r.Reason == "certificate revoked");
+        Assert.Equal(1, Suite.HostService<DeviceProvisioner>().Revoke("revoked-dev-01", "stolen from clinic A"));
+
+        using (var after = await fixture.TryConnectAsync("revoked-dev-01", certificate))
+        {
+            Assert.Null(after);
+        }
+
+        Assert.Equal("revoked-dev-01", (await refused.WaitAsync(TimeSpan.FromSeconds(5))).ClientId);
+        Assert.True(Logged("certificate revoked"));
+        Assert.Contains(Suite.HostService<IAuditTrail>().ReadAll(), e => e.Kind == AuditKinds.DeviceRevoked && e.Subject == "revoked-dev-01");
+
+        var (fresh, _) = fixture.ProvisionOther("revoked-dev-01");
+        using var again = await fixture.TryConnectAsync("revoked-dev-01", fresh);
+        Assert.NotNull(again);
     }
 
     [Fact]

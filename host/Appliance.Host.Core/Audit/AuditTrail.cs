@@ -20,6 +20,7 @@ public sealed record AuditEntry(long Sequence, DateTimeOffset At, string Kind, s
 public static class AuditKinds
 {
     public const string DeviceProvisioned = "device-provisioned";
+    public const string DeviceRevoked = "device-revoked";
     public const string JobCreated = "job-created";
     public const string SeriesFiled = "series-filed";
     public const string SeriesRejected = "series-rejected";

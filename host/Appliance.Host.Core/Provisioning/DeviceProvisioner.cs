@@ -17,18 +17,36 @@ public interface ICertificateAuthority
     IssuedCredential IssueDeviceCertificate(string deviceId);
 }
 
+/// <summary>The certificates issued to each device, and which of them are revoked.</summary>
+public interface IDeviceCertificates
+{
+    void RecordIssued(string deviceId, string thumbprint);
+
+    /// <summary>Revokes every certificate issued to the device so far; returns how many were newly revoked.</summary>
+    int Revoke(string deviceId, string reason);
+
+    bool IsRevoked(string thumbprint);
+}
+
 /// <summary>
 /// Builds a provisioning bundle: device certificate and key, the CA, the host's sealing key,
 /// the broker address, a fresh store secret and a fresh signing key (whose public half the
 /// host registers). (Enrolment codes, rotation and the device
 /// registry come with the fleet work.)
 /// </summary>
-public sealed partial class DeviceProvisioner(ICertificateAuthority ca, IHostSealingKey sealingKey, IDeviceSigningKeys signingKeys, IAuditTrail audit, ILogger<DeviceProvisioner> logger)
+public sealed partial class DeviceProvisioner(
+    ICertificateAuthority ca,
+    IHostSealingKey sealingKey,
+    IDeviceSigningKeys signingKeys,
+    IDeviceCertificates certificates,
+    IAuditTrail audit,
+    ILogger<DeviceProvisioner> logger)
 {
     public ProvisioningBundle Provision(string deviceId, string brokerHost, int brokerPort)
     {
         DeviceId.EnsureValid(deviceId);
         var credential = ca.IssueDeviceCertificate(deviceId);
+        certificates.RecordIssued(deviceId, credential.Thumbprint);
         // The device signs its series; the host keeps only the public half, to check them.
         var (signingPrivate, signingPublic) = SeriesSigning.CreateKeyPair();
         signingKeys.Register(deviceId, signingPublic);
@@ -48,6 +66,20 @@ public sealed partial class DeviceProvisioner(ICertificateAuthority ca, IHostSea
         return bundle;
     }
 
+    /// <summary>
+    /// Revokes every certificate the device was given (a stolen or retired appliance): the
+    /// broker refuses them from the next connection on. Provisioning it again issues a new one.
+    /// </summary>
+    public int Revoke(string deviceId, string reason)
+    {
+        DeviceId.EnsureValid(deviceId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        var revoked = certificates.Revoke(deviceId, reason);
+        LogRevoked(logger, deviceId, revoked, reason);
+        audit.Append(AuditKinds.DeviceRevoked, "host", deviceId, $"{revoked} certificates: {reason}");
+        return revoked;
+    }
+
     /// <summary>Writes a bundle readable by its owner only: it holds the device's private key.</summary>
     public static void WriteBundle(ProvisioningBundle bundle, string path)
     {
@@ -65,6 +97,9 @@ public sealed partial class DeviceProvisioner(ICertificateAuthority ca, IHostSea
         });
         stream.Write(ProtocolJson.Serialize(bundle));
     }
+
+    [LoggerMessage(EventId = 5302, Level = LogLevel.Warning, Message = "Revoked {Count} certificates of {DeviceId}: {Reason}")]
+    private static partial void LogRevoked(ILogger logger, string deviceId, int count, string reason);
 
     [LoggerMessage(EventId = 5301, Level = LogLevel.Information, Message = "Provisioned {DeviceId} with certificate {Thumbprint}")]
     private static partial void LogProvisioned(ILogger logger, string deviceId, string thumbprint);

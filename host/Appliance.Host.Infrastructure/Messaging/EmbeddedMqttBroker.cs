@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure.Security;
 using Appliance.Protocol;
 using Microsoft.Extensions.Hosting;
@@ -15,12 +16,13 @@ namespace Appliance.Host.Infrastructure.Messaging;
 
 /// <summary>
 /// The host's own MQTT broker (the embedded default): TLS 1.2+ only, a client certificate from
-/// the host CA required, the certificate CN must equal the client id, and per-device access
+/// the host CA required and not revoked, the certificate CN must equal the client id, and per-device access
 /// control (a device publishes only its own series and status, and subscribes only to its own
 /// commands and receipts). The host's own client is the only one that reads everything.
 /// </summary>
 public sealed partial class EmbeddedMqttBroker(
     FileCertificateAuthority ca,
+    IDeviceCertificates certificates,
     IOptions<BrokerOptions> options,
     TimeProvider time,
     ILogger<EmbeddedMqttBroker> logger) : IHostedService, IAsyncDisposable
@@ -99,6 +101,12 @@ public sealed partial class EmbeddedMqttBroker(
         if (!MutualTls.ChainsTo(client, ca.Ca, MutualTls.ClientAuthOid, time.GetUtcNow(), out var reason))
         {
             Refuse(MutualTls.CommonName(client), $"certificate refused: {reason}");
+            return false;
+        }
+
+        if (certificates.IsRevoked(client.Thumbprint))
+        {
+            Refuse(MutualTls.CommonName(client), "certificate revoked");
             return false;
         }
 

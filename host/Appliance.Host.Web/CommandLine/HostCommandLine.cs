@@ -8,7 +8,8 @@ namespace Appliance.Host.Web.CommandLine;
 
 /// <summary>
 /// <c>appliance-host</c>: <c>serve</c> (the default) runs the host; <c>provision</c> writes an
-/// appliance's bundle; <c>audit verify</c> checks the audit trail. Configuration keys go after the command as <c>--Section:Key=value</c>.
+/// appliance's bundle; <c>revoke</c> revokes an appliance's certificates; <c>audit verify</c>
+/// checks the audit trail. Configuration keys go after the command as <c>--Section:Key=value</c>.
 /// </summary>
 public static class HostCommandLine
 {
@@ -46,6 +47,23 @@ public static class HostCommandLine
             return 0;
         });
 
+        var revokedId = new Argument<string>("device-id") { Description = "The appliance whose certificates to revoke." };
+        var reasonOption = new Option<string>("--reason") { Description = "Why (stolen, retired, …); goes into the audit trail.", Required = true };
+        var revoke = new Command("revoke", "Revoke every certificate issued to an appliance: the broker refuses it from its next connection.")
+        {
+            revokedId,
+            reasonOption,
+        };
+        revoke.TreatUnmatchedTokensAsErrors = false;
+        revoke.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var id = parseResult.GetRequiredValue(revokedId);
+            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            var count = app.Services.GetRequiredService<DeviceProvisioner>().Revoke(id, parseResult.GetRequiredValue(reasonOption));
+            await Console.Out.WriteLineAsync($"Revoked {count} certificates of {id}. Provision it again to give it a new one.");
+            return 0;
+        });
+
         var verify = new Command("verify", "Check the audit trail's hash chain and its head: exit 0 if intact, 1 with the first broken entry.")
         {
             TreatUnmatchedTokensAsErrors = false,
@@ -74,6 +92,7 @@ public static class HostCommandLine
         root.Subcommands.Add(serve);
         root.Subcommands.Add(provision);
         root.Subcommands.Add(audit);
+        root.Subcommands.Add(revoke);
         root.SetAction((parseResult, cancellationToken) => serve.Parse([.. parseResult.Tokens.Select(t => t.Value)]).InvokeAsync(cancellationToken: cancellationToken));
         root.TreatUnmatchedTokensAsErrors = false;
         return root;
