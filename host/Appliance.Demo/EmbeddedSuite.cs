@@ -64,7 +64,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         Action<ILoggingBuilder>? logging = null,
         CancellationToken cancellationToken = default)
     {
-        var host = await StartHostAsync(dataRoot, logLevel, logging, cancellationToken);
+        var host = await StartHostAsync(dataRoot, logLevel, logging, cancellationToken: cancellationToken);
 
         var broker = host.Services.GetRequiredService<EmbeddedMqttBroker>();
         var bundle = host.Services.GetRequiredService<DeviceProvisioner>().Provision(deviceId, "127.0.0.1", broker.BoundPort);
@@ -91,7 +91,12 @@ public sealed class EmbeddedSuite : IAsyncDisposable
     }
 
     /// <summary>The host alone (CA, embedded broker on an ephemeral port, archive, pages) on 127.0.0.1, data under <paramref name="dataRoot"/>/host.</summary>
-    public static async Task<WebApplication> StartHostAsync(string dataRoot, LogLevel logLevel = LogLevel.Warning, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    public static async Task<WebApplication> StartHostAsync(
+        string dataRoot,
+        LogLevel logLevel = LogLevel.Warning,
+        Action<ILoggingBuilder>? logging = null,
+        IReadOnlyDictionary<string, string?>? hostSettings = null,
+        CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(dataRoot);
         var host = HostWebApplication.Create(
@@ -109,6 +114,11 @@ public sealed class EmbeddedSuite : IAsyncDisposable
                     // Data protection warns that its keys are unencrypted; the demo has no cookies to protect.
                     ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
                 });
+                if (hostSettings is not null)
+                {
+                    builder.Configuration.AddInMemoryCollection(hostSettings);
+                }
+
                 logging?.Invoke(builder.Logging);
             },
             contentRoot: dataRoot);

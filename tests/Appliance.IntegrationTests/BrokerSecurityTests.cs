@@ -106,6 +106,25 @@ public sealed class BrokerSecurityTests(SuiteFixture fixture) : IClassFixture<Su
     }
 
     [Fact]
+    public async Task ADeviceConnectingTooOften_IsRefused_WithTheReasonLogged()
+    {
+        var (certificate, _) = fixture.ProvisionOther("chatty-dev-01");
+        var limit = Suite.HostService<Microsoft.Extensions.Options.IOptions<BrokerOptions>>().Value.MaxConnectionsPerMinute;
+        for (var i = 0; i < limit; i++)
+        {
+            using var client = await fixture.TryConnectAsync("chatty-dev-01", certificate);
+            Assert.NotNull(client);
+        }
+
+        using (var oneTooMany = await fixture.TryConnectAsync("chatty-dev-01", certificate))
+        {
+            Assert.Null(oneTooMany);
+        }
+
+        Assert.True(Logged("connections in a minute"));
+    }
+
+    [Fact]
     public async Task MalformedMessagesOnEveryHostTopic_AreRejectedWithReason_AndTheHostKeepsFiling()
     {
         var (certificate, _) = fixture.ProvisionOther("rogue-bad-01");

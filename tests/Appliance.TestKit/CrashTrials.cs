@@ -34,7 +34,8 @@ public static class CrashTrials
     public static async Task<CrashReport> RunAsync(int trials, int seed, string workRoot, TimeSpan maxKillDelay)
     {
         var worker = Path.Combine(AppContext.BaseDirectory, "Appliance.CrashHarness");
-        var host = await EmbeddedSuite.StartHostAsync(workRoot, LogLevel.Error);
+        // A restart a second is the point here, not a device hammering the broker.
+        var host = await EmbeddedSuite.StartHostAsync(workRoot, LogLevel.Error, hostSettings: new Dictionary<string, string?> { ["Broker:MaxConnectionsPerMinute"] = "100000" });
         try
         {
             var port = host.Services.GetRequiredService<EmbeddedMqttBroker>().BoundPort;

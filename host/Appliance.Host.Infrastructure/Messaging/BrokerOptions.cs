@@ -21,4 +21,11 @@ public sealed class BrokerOptions
     /// <summary>The broker address written into provisioning bundles.</summary>
     [Required]
     public string AdvertisedHost { get; set; } = "localhost";
+
+    /// <summary>
+    /// Connections one client id may open per minute. An appliance's backoff (1 s and up,
+    /// with jitter) stays far below it; a device hammering the broker does not.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxConnectionsPerMinute { get; set; } = 30;
 }

@@ -28,6 +28,7 @@ public sealed partial class EmbeddedMqttBroker(
     ILogger<EmbeddedMqttBroker> logger) : IHostedService, IAsyncDisposable
 {
     private MqttServer? _server;
+    private readonly ConnectionRate _connectionRate = new(TimeSpan.FromMinutes(1));
 
     /// <summary>The port actually listened on (differs from the option when that is 0).</summary>
     public int BoundPort { get; private set; }
@@ -135,6 +136,13 @@ public sealed partial class EmbeddedMqttBroker(
         {
             e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
             Refuse(e.ClientId, "not a valid device id");
+            return Task.CompletedTask;
+        }
+
+        if (!_connectionRate.TryAdmit(e.ClientId, time.GetUtcNow(), options.Value.MaxConnectionsPerMinute))
+        {
+            e.ReasonCode = MqttConnectReasonCode.ConnectionRateExceeded;
+            Refuse(e.ClientId, $"more than {options.Value.MaxConnectionsPerMinute} connections in a minute");
             return Task.CompletedTask;
         }
 
