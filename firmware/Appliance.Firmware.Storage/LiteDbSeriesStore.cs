@@ -153,6 +153,11 @@ public sealed class LiteDbSeriesStore : ISeriesStore, IDisposable
 
     public void Dispose() => _db.Dispose();
 
+    /// <summary>
+    /// Sweeps what a crash left. Only the firmware service opens the store while it runs (the
+    /// wipe command wants it stopped): a second process opening it mid-write would take the
+    /// frames of a series still being stored for an orphan.
+    /// </summary>
     private void Reconcile()
     {
         var withFrames = _frames.ListAndSweepPartials().ToHashSet(StringComparer.Ordinal);

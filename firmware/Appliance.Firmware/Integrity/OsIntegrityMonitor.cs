@@ -15,6 +15,7 @@ public sealed partial class OsIntegrityMonitor(
     IOptions<IntegrityOptions> options,
     WipePaths paths,
     StatusFeed statusFeed,
+    ISeriesStore store,
     ApplianceIdentity identity,
     TimeProvider time,
     ILogger<OsIntegrityMonitor> logger) : BackgroundService, ISystemIntegrity
@@ -25,7 +26,7 @@ public sealed partial class OsIntegrityMonitor(
 
     public bool Enforced => !options.Value.WarnOnly;
 
-    public override Task StartAsync(CancellationToken cancellationToken)
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         // The data folder is this service's alone; tighten it before it is checked.
         if (Directory.Exists(paths.DataFolder))
@@ -33,8 +34,8 @@ public sealed partial class OsIntegrityMonitor(
             File.SetUnixFileMode(paths.DataFolder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        Run();
-        return base.StartAsync(cancellationToken);
+        await RunAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -42,12 +43,12 @@ public sealed partial class OsIntegrityMonitor(
         using var timer = new PeriodicTimer(options.Value.Interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            Run();
+            await RunAsync(stoppingToken);
         }
     }
 
     /// <summary>Checks now; public so that a test (or a command) need not wait for the timer.</summary>
-    public void Run()
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
         var found = new OsIntegrityChecks(options.Value, paths.DataFolder).Check(time.GetUtcNow());
         var before = _problems;
@@ -71,8 +72,9 @@ public sealed partial class OsIntegrityMonitor(
             LogUnsafeWarnOnly(logger, summary);
         }
 
+        var queued = await store.CountAsync(cancellationToken);
         statusFeed.Publish(new ApplianceStatus(
-            identity.DeviceId, found.Count == 0 ? "online" : "unsafe", identity.FirmwareVersion, 0, time.GetUtcNow(), null, found.Count == 0 ? null : Truncate(summary)));
+            identity.DeviceId, found.Count == 0 ? "online" : "unsafe", identity.FirmwareVersion, queued, time.GetUtcNow(), null, found.Count == 0 ? null : Truncate(summary)));
     }
 
     /// <summary>The status reason travels in a bounded field.</summary>
