@@ -6,7 +6,8 @@ namespace Appliance.Firmware.Uplink;
 
 /// <summary>
 /// Everything that arrives for this device: capture jobs and filed receipts. Anything malformed,
-/// addressed to another device or about a series we do not hold is refused with a logged reason.
+/// addressed to another device, not signed by the host (receipts) or about a series we do not
+/// hold is refused with a logged reason.
 /// </summary>
 public sealed partial class DeviceMessageHandler(
     UplinkCredentials credentials,
@@ -68,6 +69,13 @@ public sealed partial class DeviceMessageHandler(
         if (!ProtocolJson.TryDeserialize<FiledReceipt>(payload.Span, out var receipt, out var error))
         {
             LogRejected(logger, topic, error);
+            return;
+        }
+
+        if (!SeriesSigning.VerifyBytes(credentials.HostSigningPublicKey, receipt.SignedBytes(), receipt.Signature))
+        {
+            // Deleting the only copy on a forged receipt would lose the series: only the host's signature counts.
+            LogRejected(logger, topic, $"receipt for series {receipt.SeriesId} is not signed by the host; keeping the series");
             return;
         }
 

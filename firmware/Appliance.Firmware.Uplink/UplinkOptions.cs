@@ -36,4 +36,5 @@ public sealed record UplinkCredentials(
     X509Certificate2 ClientCertificate,
     X509Certificate2 CaCertificate,
     string BrokerHost,
-    int BrokerPort);
+    int BrokerPort,
+    byte[] HostSigningPublicKey);

@@ -41,7 +41,8 @@ public static class FirmwareRegistration
                 MutualTls.LoadWithKey(bundle.CertificatePem, bundle.PrivateKeyPem),
                 MutualTls.LoadCertificate(bundle.CaCertificatePem),
                 bundle.BrokerHost,
-                bundle.BrokerPort);
+                bundle.BrokerPort,
+                Convert.FromBase64String(bundle.HostSigningPublicKey));
         });
 
         // Camera scratch folders hold plaintext frames for milliseconds; a crash can leave one behind.

@@ -214,7 +214,11 @@ public sealed record SeriesManifest(
 }
 
 /// <summary>Host → device: the series is filed and verified; the appliance may delete its copy.</summary>
-public sealed record FiledReceipt(string SeriesId, string DeviceId, DateTimeOffset FiledAt, string[] FrameSha256, string ArchiveReference);
+public sealed record FiledReceipt(string SeriesId, string DeviceId, DateTimeOffset FiledAt, string[] FrameSha256, string ArchiveReference, string? Signature = null)
+{
+    /// <summary>What the host's signature covers: the receipt's JSON without the signature.</summary>
+    public byte[] SignedBytes() => ProtocolJson.Serialize(this with { Signature = null });
+}
 
 /// <summary>Device → host: what the appliance is doing now.</summary>
 public sealed record ApplianceStatus(

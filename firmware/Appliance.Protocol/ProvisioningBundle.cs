@@ -16,9 +16,10 @@ public sealed record ProvisioningBundle(
     string BrokerHost,
     int BrokerPort,
     string StoreSecret,
-    string SigningPrivateKey)
+    string SigningPrivateKey,
+    string HostSigningPublicKey)
 {
-    /// <summary>2 added the device's Ed25519 signing key; a version 1 bundle must be provisioned again.</summary>
+    /// <summary>2 added the device's Ed25519 signing key and the host's receipt-signing key; a version 1 bundle must be provisioned again.</summary>
     public const int CurrentVersion = 2;
 
     public string? Validate() =>
@@ -30,5 +31,6 @@ public sealed record ProvisioningBundle(
         : string.IsNullOrWhiteSpace(HostSealingPublicKey) ? "host sealing key missing"
         : string.IsNullOrWhiteSpace(StoreSecret) ? "store secret missing"
         : string.IsNullOrWhiteSpace(SigningPrivateKey) ? "signing key missing"
+        : string.IsNullOrWhiteSpace(HostSigningPublicKey) ? "host signing key missing"
         : null;
 }

@@ -22,6 +22,12 @@ public static class SeriesSigning
         return (key.Export(KeyBlobFormat.RawPrivateKey), key.PublicKey.Export(KeyBlobFormat.RawPublicKey));
     }
 
+    public static byte[] PublicKeyOf(ReadOnlySpan<byte> privateKey)
+    {
+        using var key = Key.Import(Algorithm, privateKey, KeyBlobFormat.RawPrivateKey);
+        return key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
+    }
+
     public static string Sign(ReadOnlySpan<byte> privateKey, SeriesRouting routing, ReadOnlySpan<byte> sealedManifest, IReadOnlyList<ReadOnlyMemory<byte>> sealedFrames)
     {
         using var key = Key.Import(Algorithm, privateKey, KeyBlobFormat.RawPrivateKey);

@@ -83,6 +83,14 @@ public interface IDeviceSigningKeys
     byte[]? Find(string deviceId);
 }
 
+/// <summary>The host's Ed25519 key: it signs receipts (and, with the fleet work, commands); appliances hold the public half.</summary>
+public interface IHostSigningKey
+{
+    byte[] PublicKey { get; }
+
+    string Sign(ReadOnlySpan<byte> statement);
+}
+
 public interface IHostSealingKey
 {
     byte[] PublicKey { get; }

@@ -24,6 +24,7 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<FileCertificateAuthority>();
         builder.Services.AddSingleton<ICertificateAuthority>(sp => sp.GetRequiredService<FileCertificateAuthority>());
         builder.Services.AddSingleton<IHostSealingKey, FileHostSealingKey>();
+        builder.Services.AddSingleton<IHostSigningKey, FileHostSigningKey>();
         builder.Services.AddSingleton<IDeviceSigningKeys, FileDeviceSigningKeys>();
         builder.Services.AddSingleton<IDeviceCertificates, FileDeviceCertificates>();
         builder.Services.AddSingleton<IAuditTrail, FileAuditTrail>();

@@ -17,6 +17,7 @@ public sealed partial class SeriesFilingService(
     ICaptureJobRepository jobs,
     IHostSealingKey sealingKey,
     IDeviceSigningKeys signingKeys,
+    IHostSigningKey hostSigningKey,
     IAuditTrail audit,
     IDeviceMessagePublisher publisher,
     TimeProvider time,
@@ -123,6 +124,8 @@ public sealed partial class SeriesFilingService(
     private Task SendReceiptAsync(FiledSeries filed, CancellationToken cancellationToken)
     {
         var receipt = new FiledReceipt(filed.SeriesId, filed.DeviceId, filed.FiledAt, [.. filed.Frames.Select(f => f.Sha256)], filed.ArchiveReference);
+        // Signed: the appliance deletes its only copy on the strength of this message.
+        receipt = receipt with { Signature = hostSigningKey.Sign(receipt.SignedBytes()) };
         return publisher.PublishAsync(ApplianceTopics.Receipt(filed.DeviceId), ProtocolJson.Serialize(receipt), cancellationToken);
     }
 

@@ -37,6 +37,7 @@ public interface IDeviceCertificates
 public sealed partial class DeviceProvisioner(
     ICertificateAuthority ca,
     IHostSealingKey sealingKey,
+    IHostSigningKey hostSigningKey,
     IDeviceSigningKeys signingKeys,
     IDeviceCertificates certificates,
     IAuditTrail audit,
@@ -60,7 +61,8 @@ public sealed partial class DeviceProvisioner(
             brokerHost,
             brokerPort,
             Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            Convert.ToBase64String(signingPrivate));
+            Convert.ToBase64String(signingPrivate),
+            Convert.ToBase64String(hostSigningKey.PublicKey));
         LogProvisioned(logger, deviceId, credential.Thumbprint);
         audit.Append(AuditKinds.DeviceProvisioned, "host", deviceId, $"certificate {credential.Thumbprint}");
         return bundle;
