@@ -14,7 +14,7 @@ namespace Appliance.Host.Infrastructure.Backup;
 public static class SealedBackup
 {
     public const int ChunkSize = 1 << 20;
-    internal static readonly byte[] Magic = "ASB1"u8.ToArray();
+    internal static ReadOnlySpan<byte> Magic => "ASB1"u8;
     internal static AeadAlgorithm Aead => AeadAlgorithm.XChaCha20Poly1305;
     internal const int HeaderSize = 4 + 16 + 4 + 4 + 24;
 
@@ -61,7 +61,7 @@ public sealed class SealedBackupWriteStream : Stream
     public SealedBackupWriteStream(Stream output, string passphrase, uint memoryKiB = 64 * 1024, uint passes = 3)
     {
         _output = output;
-        SealedBackup.Magic.CopyTo(_header, 0);
+        SealedBackup.Magic.CopyTo(_header);
         RandomNumberGenerator.Fill(_header.AsSpan(4, 16));
         BinaryPrimitives.WriteUInt32BigEndian(_header.AsSpan(20), memoryKiB);
         BinaryPrimitives.WriteUInt32BigEndian(_header.AsSpan(24), passes);
