@@ -47,7 +47,9 @@ public sealed class LiteDbSeriesStore : ISeriesStore, IDisposable
     public Task AddAsync(StoredSeries series, SealedEnvelope envelope, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (_series.Exists(s => s.Id == series.SeriesId))
+        // Frames file and record come and go together, so the file says whether the id is taken;
+        // asking LiteDB would cost a whole shared-mode open of the database.
+        if (_frames.Exists(series.SeriesId))
         {
             throw new InvalidOperationException($"series {series.SeriesId} is already in the store");
         }

@@ -30,6 +30,46 @@ internal static class WipeBenchmark
         DemoCycleBenchmark.Bench("wipe_ms_500", wipe500, "ms");
         DemoCycleBenchmark.Bench("store_write_ms", DemoCycleBenchmark.Median(small), "ms");
         DemoCycleBenchmark.Bench("store_write_12mp_ms", DemoCycleBenchmark.Median(large), "ms");
+        var reference = PlainWrites(SmallFrameBytes, 50);
+        DemoCycleBenchmark.Bench("reference_file_write_fsync_ms", DemoCycleBenchmark.Median(reference), "ms");
+        DemoCycleBenchmark.Bench("store_write_vs_file_ratio", DemoCycleBenchmark.Median(small) / DemoCycleBenchmark.Median(reference), "x");
+    }
+
+    /// <summary>
+    /// The reference: the same bytes as a 640×480 series written to a new file and flushed to
+    /// disk, nothing else; the files are kept, as the store keeps its series here.
+    /// </summary>
+    private static List<double> PlainWrites(int frameBytes, int count)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"appliance-write-ref-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var bytes = new byte[2 * (frameBytes + SeriesSealing.Overhead)];
+            new Random(9).NextBytes(bytes);
+            var times = new List<double>();
+            for (var i = 0; i <= count; i++)
+            {
+                var path = Path.Combine(folder, $"{i}.bin");
+                var clock = Stopwatch.StartNew();
+                using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+                {
+                    file.Write(bytes);
+                    file.Flush(flushToDisk: true);
+                }
+
+                if (i > 0)
+                {
+                    times.Add(clock.Elapsed.TotalMilliseconds);
+                }
+            }
+
+            return times;
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
     }
 
     private static async Task<double> WipeWithAsync(int series, List<double> writes, int frameBytes = SmallFrameBytes)

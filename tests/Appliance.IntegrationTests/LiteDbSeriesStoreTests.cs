@@ -168,6 +168,18 @@ public sealed class LiteDbSeriesStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ASeriesIdAlreadyStored_IsRefused_AndTheFirstSeriesIsKeptWhole()
+    {
+        using var store = new LiteDbSeriesStore(_folder.Combine("series.db"), "s");
+        var series = Series();
+        await store.AddAsync(series, Envelope([1, 2, 3]), CancellationToken.None);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => store.AddAsync(series, Envelope([9, 9, 9, 9]), CancellationToken.None));
+
+        Assert.Equal([0xA5, 0x5A, 1, 2, 3], await store.ReadEnvelopeAsync(series.SeriesId, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task SeriesIdThatIsNotAGuid_NeverBecomesAPath()
     {
         using var store = new LiteDbSeriesStore(_folder.Combine("series.db"), "s");
