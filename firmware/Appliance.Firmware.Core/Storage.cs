@@ -40,6 +40,39 @@ public sealed record SealedEnvelope(ReadOnlyMemory<byte> Header, IReadOnlyList<R
     }
 }
 
+/// <summary>
+/// Random access to one stored envelope, for sending it in chunks without holding all of it in
+/// memory (a 12 MP series is 74 MB). Reads what was stored; the series stays in the store.
+/// </summary>
+public interface IEnvelopeReader : IDisposable
+{
+    long Length { get; }
+
+    /// <summary>Fills <paramref name="destination"/> with the envelope's bytes from <paramref name="offset"/>.</summary>
+    ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken);
+}
+
+/// <summary>An envelope already in memory (small series, tests).</summary>
+public sealed class MemoryEnvelopeReader(ReadOnlyMemory<byte> envelope) : IEnvelopeReader
+{
+    public long Length => envelope.Length;
+
+    public ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        if (offset < 0 || offset + destination.Length > envelope.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), "read past the end of the envelope");
+        }
+
+        envelope.Slice((int)offset, destination.Length).CopyTo(destination);
+        return ValueTask.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+    }
+}
+
 /// <summary>The appliance's store of sealed series, kept until the host confirms filing.</summary>
 public interface ISeriesStore
 {
@@ -48,6 +81,9 @@ public interface ISeriesStore
 
     /// <summary>The upload envelope of a stored series; null if the series is not (or no longer) there.</summary>
     Task<byte[]?> ReadEnvelopeAsync(string seriesId, CancellationToken cancellationToken);
+
+    /// <summary>Opens a stored envelope for reading in pieces; null if the series is not (or no longer) there.</summary>
+    Task<IEnvelopeReader?> OpenEnvelopeAsync(string seriesId, CancellationToken cancellationToken);
 
     /// <summary>Series not yet confirmed filed, oldest first.</summary>
     Task<IReadOnlyList<StoredSeries>> ListPendingAsync(CancellationToken cancellationToken);

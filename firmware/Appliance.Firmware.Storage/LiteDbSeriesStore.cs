@@ -87,6 +87,25 @@ public sealed class LiteDbSeriesStore : ISeriesStore, IDisposable
         return Task.FromResult<byte[]?>(envelope);
     }
 
+    public Task<IEnvelopeReader?> OpenEnvelopeAsync(string seriesId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var doc = _series.FindById(seriesId);
+        var frames = doc is null ? null : _frames.OpenRead(seriesId);
+        if (doc is null || frames is null)
+        {
+            return Task.FromResult<IEnvelopeReader?>(null);
+        }
+
+        if (RandomAccess.GetLength(frames) != doc.EnvelopeBytes - doc.Header.Length)
+        {
+            frames.Dispose();
+            throw new InvalidDataException($"the sealed frames of series {seriesId} are damaged");
+        }
+
+        return Task.FromResult<IEnvelopeReader?>(new StoredEnvelopeReader(doc.Header, frames));
+    }
+
     public Task<IReadOnlyList<StoredSeries>> ListPendingAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

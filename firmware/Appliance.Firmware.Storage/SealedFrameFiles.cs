@@ -75,6 +75,19 @@ internal sealed partial class SealedFrameFiles
         }
     }
 
+    /// <summary>A read handle on a series' frames file; null if there is none.</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle? OpenRead(string seriesId)
+    {
+        try
+        {
+            return File.OpenHandle(PathOf(seriesId), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
     public bool Exists(string seriesId) => File.Exists(PathOf(seriesId));
 
     public void Delete(string seriesId) => File.Delete(PathOf(seriesId));

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.Firmware.Uplink;
 
 /// <summary>
-/// Everything that arrives for this device: capture jobs and filed receipts. Anything malformed,
+/// Everything that arrives for this device: capture jobs, transfer progress and filed receipts. Anything malformed,
 /// addressed to another device, not signed by the host (receipts) or about a series we do not
 /// hold is refused with a logged reason.
 /// </summary>
@@ -13,6 +13,7 @@ public sealed partial class DeviceMessageHandler(
     UplinkCredentials credentials,
     CaptureCoordinator coordinator,
     ISeriesStore store,
+    TransferProgressBoard progress,
     ILogger<DeviceMessageHandler> logger)
 {
     /// <summary>Raised after a series is confirmed filed and deleted from the store.</summary>
@@ -33,6 +34,9 @@ public sealed partial class DeviceMessageHandler(
                 break;
             case ApplianceTopics.ReceiptKind:
                 await HandleReceiptAsync(topic, payload, cancellationToken);
+                break;
+            case ApplianceTopics.ProgressKind:
+                HandleProgress(topic, payload);
                 break;
             default:
                 LogRejected(logger, topic, $"devices do not read '{kind}'");
@@ -62,6 +66,26 @@ public sealed partial class DeviceMessageHandler(
         }
 
         await coordinator.ArmAsync(command.CaptureJob!, cancellationToken);
+    }
+
+    private void HandleProgress(string topic, ReadOnlyMemory<byte> payload)
+    {
+        if (!ProtocolJson.TryDeserialize<TransferProgress>(payload.Span, out var answer, out var error))
+        {
+            LogRejected(logger, topic, error);
+            return;
+        }
+
+        if (!Guid.TryParse(answer.SeriesId, out _) || !DeviceId.IsValid(answer.Receiver) || answer.Missing.Any(r => r is null || r.Start < 0 || r.Count < 0))
+        {
+            LogRejected(logger, topic, "progress with an invalid series id, receiver or chunk range");
+            return;
+        }
+
+        if (!progress.Post(answer))
+        {
+            LogStaleProgress(logger, answer.SeriesId, answer.State);
+        }
     }
 
     private async Task HandleReceiptAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
@@ -109,6 +133,9 @@ public sealed partial class DeviceMessageHandler(
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Series {SeriesId} filed by the host as {ArchiveReference}; deleted from the appliance")]
     private static partial void LogDeleted(ILogger logger, string seriesId, string archiveReference);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Debug, Message = "Progress for series {SeriesId} ({State}) that no upload is waiting for")]
+    private static partial void LogStaleProgress(ILogger logger, string seriesId, TransferState state);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Receipt for series {SeriesId}, which is no longer held")]
     private static partial void LogReceiptForUnknownSeries(ILogger logger, string seriesId);

@@ -15,7 +15,8 @@ namespace Appliance.Firmware.Uplink;
 
 /// <summary>
 /// The link to the host: connects over mutual TLS with a persistent session, keeps the command
-/// and receipt subscriptions, sends status changes and every pending series, and reconnects
+/// progress and receipt subscriptions, sends status changes as they happen and every pending
+/// series through <see cref="SeriesUploader"/>, and reconnects
 /// with backoff and jitter when the network or the broker goes away. Capture never waits on it.
 /// </summary>
 public sealed partial class MqttUplinkService(
@@ -25,12 +26,14 @@ public sealed partial class MqttUplinkService(
     StatusFeed statusFeed,
     WorkSignal signal,
     DeviceMessageHandler handler,
+    SeriesUploader uploader,
     ISystemIntegrity integrity,
     TimeProvider time,
     IOptions<UplinkOptions> options,
     ILogger<MqttUplinkService> logger) : BackgroundService
 {
-    private readonly Dictionary<string, DateTimeOffset> _sentAt = [];
+    // When each series last ended an upload attempt; the next waits for Uplink:ReceiptTimeout.
+    private readonly Dictionary<string, DateTimeOffset> _attemptedAt = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -141,6 +144,7 @@ public sealed partial class MqttUplinkService(
     {
         var subscribe = new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Command(credentials.DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
+            .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Progress(credentials.DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
             .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Receipt(credentials.DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
             .Build();
         var result = await client.SubscribeAsync(subscribe, cancellationToken);
@@ -155,61 +159,71 @@ public sealed partial class MqttUplinkService(
 
     private async Task RunConnectedAsync(IMqttClient client, CancellationToken stoppingToken)
     {
-        var o = options.Value;
-        while (client.IsConnected && !stoppingToken.IsCancellationRequested)
+        // Status goes out as it happens, beside uploads: "accepted" must not wait behind a 74 MB series.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var statusPump = PumpStatusAsync(client, linked.Token);
+        try
         {
-            while (statusFeed.Reader.TryRead(out var status))
-            {
-                await PublishAsync(client, ApplianceTopics.Status(credentials.DeviceId), ProtocolJson.Serialize(status), stoppingToken);
-            }
+            await UploadPendingAsync(client, linked.Token);
+        }
+        finally
+        {
+            await linked.CancelAsync();
+            await statusPump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
 
-            foreach (var series in await store.ListPendingAsync(stoppingToken))
-            {
-                var now = time.GetUtcNow();
-                if (_sentAt.TryGetValue(series.SeriesId, out var sent) && now - sent < o.ReceiptTimeout)
-                {
-                    continue;
-                }
-
-                var envelope = await store.ReadEnvelopeAsync(series.SeriesId, stoppingToken);
-                if (envelope is null)
-                {
-                    continue; // deleted since the listing: a receipt came in meanwhile
-                }
-
-                await PublishAsync(client, ApplianceTopics.Series(credentials.DeviceId), envelope, stoppingToken);
-                _sentAt[series.SeriesId] = now;
-                if (series.State == SeriesState.Queued)
-                {
-                    await store.SetStateAsync(series.SeriesId, SeriesState.Uploading, stoppingToken);
-                }
-
-                LogSeriesSent(logger, series.SeriesId, envelope.Length);
-            }
-
-            foreach (var gone in _sentAt.Keys.ToList())
-            {
-                if (await store.FindAsync(gone, stoppingToken) is null)
-                {
-                    _sentAt.Remove(gone);
-                }
-            }
-
-            await signal.WaitAsync(o.PollInterval, time, stoppingToken);
+        if (statusPump.IsFaulted)
+        {
+            await statusPump; // surfaces the link failure to the reconnect loop
         }
     }
 
-    private static async Task PublishAsync(IMqttClient client, string topic, byte[] payload, CancellationToken cancellationToken)
+    private async Task PumpStatusAsync(IMqttClient client, CancellationToken cancellationToken)
     {
-        var message = new MqttApplicationMessageBuilder()
-            .WithTopic(topic)
-            .WithPayload(payload)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .Build();
-        var result = await client.PublishAsync(message, cancellationToken);
-        if (!result.IsSuccess && result.ReasonCode != MqttClientPublishReasonCode.NoMatchingSubscribers)
+        while (await statusFeed.Reader.WaitToReadAsync(cancellationToken))
         {
-            throw new UplinkRefusedException($"broker refused publish to {topic}: {result.ReasonCode} {result.ReasonString}");
+            while (statusFeed.Reader.TryPeek(out var status))
+            {
+                await UplinkPublishing.PublishAsync(client, ApplianceTopics.Status(credentials.DeviceId), ProtocolJson.Serialize(status), cancellationToken);
+                statusFeed.Reader.TryRead(out _); // taken off only once sent, so a cut link does not lose it
+            }
+        }
+    }
+
+    private async Task UploadPendingAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        while (client.IsConnected && !cancellationToken.IsCancellationRequested)
+        {
+            var pending = await store.ListPendingAsync(cancellationToken);
+            foreach (var series in pending)
+            {
+                var now = time.GetUtcNow();
+                if (_attemptedAt.TryGetValue(series.SeriesId, out var attempted) && now - attempted < o.ReceiptTimeout)
+                {
+                    continue; // filed and waiting for its receipt, or refused: not again before the timeout
+                }
+
+                if (series.State == SeriesState.Queued)
+                {
+                    await store.SetStateAsync(series.SeriesId, SeriesState.Uploading, cancellationToken);
+                }
+
+                var outcome = await uploader.UploadAsync(client, series.SeriesId, cancellationToken);
+                if (outcome != UploadOutcome.Gone)
+                {
+                    _attemptedAt[series.SeriesId] = time.GetUtcNow();
+                }
+            }
+
+            var held = pending.Select(p => p.SeriesId).ToHashSet();
+            foreach (var gone in _attemptedAt.Keys.Where(id => !held.Contains(id)).ToList())
+            {
+                _attemptedAt.Remove(gone);
+            }
+
+            uploader.Forget([.. uploader.CachedSeries.Where(id => !held.Contains(id))]);
+            await signal.WaitAsync(o.PollInterval, time, cancellationToken);
         }
     }
 
@@ -230,9 +244,6 @@ public sealed partial class MqttUplinkService(
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Reconnecting in {DelayMs:F0} ms")]
     private static partial void LogReconnecting(ILogger logger, double delayMs);
-
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Series {SeriesId} sent ({Bytes} bytes sealed)")]
-    private static partial void LogSeriesSent(ILogger logger, string seriesId, int bytes);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Broker certificate rejected: {Reason}")]
     private static partial void LogServerRejected(ILogger logger, string reason);

@@ -25,6 +25,21 @@ public sealed class UplinkOptions
     [Range(typeof(TimeSpan), "00:01:00", "90.00:00:00")]
     public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// Bytes per transfer chunk. Smaller chunks lose less to a cut connection; larger ones cost
+    /// fewer round trips. Must stay under the host's Transfers:MaxChunkSize and the broker's packet limit.
+    /// </summary>
+    [Range(Protocol.TransferOffer.MinChunkSize, 1024 * 1024)]
+    public int ChunkSize { get; set; } = 256 * 1024;
+
+    /// <summary>Chunks sent before waiting for the broker's acknowledgements: keeps the link busy across its round trip.</summary>
+    [Range(1, 64)]
+    public int ChunksInFlight { get; set; } = 8;
+
+    /// <summary>How long to wait for the host's answer to an offer or an end before giving the round up.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan ProgressTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often the worker looks at the store even without a wake-up.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);

@@ -10,6 +10,8 @@ public static class UplinkRegistration
     {
         builder.Services.AddOptions<UplinkOptions>().Bind(builder.Configuration.GetSection(UplinkOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<TransferProgressBoard>();
+        builder.Services.AddSingleton<SeriesUploader>();
         builder.Services.AddSingleton<DeviceMessageHandler>();
         builder.Services.AddSingleton<MqttUplinkService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttUplinkService>());

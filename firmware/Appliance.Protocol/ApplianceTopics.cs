@@ -10,8 +10,14 @@ public static partial class ApplianceTopics
 {
     public const string Root = "appliance/v1";
 
-    /// <summary>Device → host: one sealed series (manifest and frames in one envelope).</summary>
-    public const string SeriesKind = "series";
+    /// <summary>Device → host: the offer that starts (or resumes) the transfer of one sealed series.</summary>
+    public const string UploadKind = "upload";
+
+    /// <summary>
+    /// Device → host: chunks and the end of a transfer, on <c>…/transfer/{receiver}</c>, addressed
+    /// to the host instance that answered the offer so that every chunk of a series lands in one place.
+    /// </summary>
+    public const string TransferKind = "transfer";
 
     /// <summary>Device → host: state changes (armed, accepted, retake, fault) and heartbeat.</summary>
     public const string StatusKind = "status";
@@ -19,51 +25,89 @@ public static partial class ApplianceTopics
     /// <summary>Host → device: capture jobs (and, later, wipe).</summary>
     public const string CommandKind = "command";
 
+    /// <summary>Host → device: where a transfer stands (which chunks are missing, or filed).</summary>
+    public const string ProgressKind = "progress";
+
     /// <summary>Host → device: filed receipts.</summary>
     public const string ReceiptKind = "receipt";
 
-    /// <summary>Topics the host's own client subscribes to (shared-subscription friendly).</summary>
-    public static readonly IReadOnlyList<string> HostSubscriptions =
-    [
-        $"{Root}/+/{SeriesKind}",
-        $"{Root}/+/{StatusKind}",
-    ];
+    /// <summary>
+    /// Topics a host instance subscribes to. Offers and status may be spread over several host
+    /// instances with an MQTT 5 shared subscription (<paramref name="shareGroup"/>); the transfer
+    /// topic is per instance and never shared.
+    /// </summary>
+    public static IReadOnlyList<string> HostSubscriptions(string receiver, string? shareGroup = null)
+    {
+        var shared = string.IsNullOrEmpty(shareGroup) ? string.Empty : $"$share/{shareGroup}/";
+        return
+        [
+            $"{shared}{Root}/+/{UploadKind}",
+            $"{shared}{Root}/+/{StatusKind}",
+            $"{Root}/+/{TransferKind}/{receiver}",
+        ];
+    }
 
-    public static string Series(string deviceId) => Build(deviceId, SeriesKind);
+    public static string Upload(string deviceId) => Build(deviceId, UploadKind);
     public static string Status(string deviceId) => Build(deviceId, StatusKind);
     public static string Command(string deviceId) => Build(deviceId, CommandKind);
+    public static string Progress(string deviceId) => Build(deviceId, ProgressKind);
     public static string Receipt(string deviceId) => Build(deviceId, ReceiptKind);
 
+    public static string Transfer(string deviceId, string receiver)
+    {
+        if (!DeviceId.IsValid(receiver))
+        {
+            throw new ArgumentException("A receiver (host instance id) has the shape of a device id.", nameof(receiver));
+        }
+
+        return $"{Build(deviceId, TransferKind)}/{receiver}";
+    }
+
     /// <summary>Topics a device may publish to.</summary>
-    public static bool IsDevicePublishable(string kind) => kind is SeriesKind or StatusKind;
+    public static bool IsDevicePublishable(string kind) => kind is UploadKind or TransferKind or StatusKind;
 
     /// <summary>Topics a device may subscribe to.</summary>
-    public static bool IsDeviceSubscribable(string kind) => kind is CommandKind or ReceiptKind;
+    public static bool IsDeviceSubscribable(string kind) => kind is CommandKind or ProgressKind or ReceiptKind;
 
-    /// <summary>Splits <c>appliance/v1/{deviceId}/{kind}</c>; false for anything else.</summary>
-    public static bool TryParse(string topic, out string deviceId, out string kind)
+    /// <summary>Splits <c>appliance/v1/{deviceId}/{kind}</c>; false for anything else (transfer topics included).</summary>
+    public static bool TryParse(string topic, out string deviceId, out string kind) =>
+        TryParse(topic, out deviceId, out kind, out var receiver) && receiver is null;
+
+    /// <summary>
+    /// Splits <c>appliance/v1/{deviceId}/{kind}</c> and <c>appliance/v1/{deviceId}/transfer/{receiver}</c>;
+    /// false for anything else, wildcards included.
+    /// </summary>
+    public static bool TryParse(string topic, out string deviceId, out string kind, out string? receiver)
     {
         deviceId = kind = string.Empty;
-        if (!topic.StartsWith(Root + "/", StringComparison.Ordinal))
+        receiver = null;
+        if (topic is null || !topic.StartsWith(Root + "/", StringComparison.Ordinal))
         {
             return false;
         }
 
-        var rest = topic.AsSpan(Root.Length + 1);
-        var slash = rest.IndexOf('/');
-        if (slash <= 0 || rest[(slash + 1)..].Contains('/'))
+        var parts = topic[(Root.Length + 1)..].Split('/');
+        if (parts.Length is < 2 or > 3 || !DeviceId.IsValid(parts[0]))
         {
             return false;
         }
 
-        var id = rest[..slash].ToString();
-        var k = rest[(slash + 1)..].ToString();
-        if (!DeviceId.IsValid(id) || k is not (SeriesKind or StatusKind or CommandKind or ReceiptKind))
+        var k = parts[1];
+        if (parts.Length == 3)
+        {
+            if (k != TransferKind || !DeviceId.IsValid(parts[2]))
+            {
+                return false;
+            }
+
+            receiver = parts[2];
+        }
+        else if (k is not (UploadKind or StatusKind or CommandKind or ProgressKind or ReceiptKind))
         {
             return false;
         }
 
-        deviceId = id;
+        deviceId = parts[0];
         kind = k;
         return true;
     }

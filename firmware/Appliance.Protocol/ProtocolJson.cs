@@ -19,6 +19,8 @@ namespace Appliance.Protocol;
 [JsonSerializable(typeof(ApplianceStatus))]
 [JsonSerializable(typeof(ProvisioningBundle))]
 [JsonSerializable(typeof(WipeReport))]
+[JsonSerializable(typeof(TransferOffer))]
+[JsonSerializable(typeof(TransferProgress))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;
 
 /// <summary>JSON for every message, strict: unknown members and missing fields are errors.</summary>

@@ -2,6 +2,7 @@ using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Fleet;
 using Appliance.Host.Core.Jobs;
 using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Core.Transfers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -15,7 +16,10 @@ public static class HostCoreRegistration
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddOptions<JobOptions>().Bind(builder.Configuration.GetSection(JobOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<TransferOptions>().Bind(builder.Configuration.GetSection(TransferOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<SeriesFilingService>();
+        builder.Services.AddSingleton<TransferReceiver>();
         builder.Services.AddSingleton<FleetState>();
         builder.Services.AddSingleton<HostInboundHandler>();
         builder.Services.AddSingleton<CaptureJobService>();

@@ -1,5 +1,5 @@
-using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Fleet;
+using Appliance.Host.Core.Transfers;
 using Appliance.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -9,13 +9,13 @@ namespace Appliance.Host.Core;
 /// Routes every message the host reads by topic. Whatever arrives, malformed or forged, it logs
 /// a reason and returns: one bad message never stops the host serving the rest.
 /// </summary>
-public sealed partial class HostInboundHandler(SeriesFilingService filing, FleetState fleet, ILogger<HostInboundHandler> logger)
+public sealed partial class HostInboundHandler(TransferReceiver transfers, FleetState fleet, ILogger<HostInboundHandler> logger)
 {
     public event EventHandler<string>? MessageRejected;
 
     public async Task HandleAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        if (!ApplianceTopics.TryParse(topic, out var deviceId, out var kind))
+        if (!ApplianceTopics.TryParse(topic, out var deviceId, out var kind, out var receiver))
         {
             Reject(topic, "not an appliance topic");
             return;
@@ -23,8 +23,14 @@ public sealed partial class HostInboundHandler(SeriesFilingService filing, Fleet
 
         switch (kind)
         {
-            case ApplianceTopics.SeriesKind:
-                await filing.FileAsync(deviceId, payload, cancellationToken);
+            case ApplianceTopics.UploadKind:
+                await transfers.OfferAsync(deviceId, payload, cancellationToken);
+                break;
+            case ApplianceTopics.TransferKind when receiver == transfers.InstanceId:
+                await transfers.ReceiveAsync(deviceId, payload, cancellationToken);
+                break;
+            case ApplianceTopics.TransferKind:
+                Reject(topic, $"chunks for host instance '{receiver}', not this one");
                 break;
             case ApplianceTopics.StatusKind:
                 HandleStatus(topic, deviceId, payload.Span);

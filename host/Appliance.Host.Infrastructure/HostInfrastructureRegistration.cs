@@ -5,6 +5,8 @@ using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure.Archive;
 using Appliance.Host.Infrastructure.Messaging;
 using Appliance.Host.Infrastructure.Security;
+using Appliance.Host.Infrastructure.Transfers;
+using Appliance.Host.Core.Transfers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -28,6 +30,7 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<IDeviceSigningKeys, FileDeviceSigningKeys>();
         builder.Services.AddSingleton<IDeviceCertificates, FileDeviceCertificates>();
         builder.Services.AddSingleton<IAuditTrail, FileAuditTrail>();
+        builder.Services.AddSingleton<ITransferStore, FileTransferStore>();
         builder.Services.AddSingleton<ArchiveKeys>();
         builder.Services.AddSingleton<LiteDbHostArchive>();
         builder.Services.AddSingleton<ISeriesArchive>(sp => sp.GetRequiredService<LiteDbHostArchive>());
@@ -35,7 +38,12 @@ public static class HostInfrastructureRegistration
 
         // Order matters: hosted services start in registration order, so the broker listens before the host's client dials it.
         builder.Services.AddSingleton<EmbeddedMqttBroker>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedMqttBroker>());
+        var mode = builder.Configuration.GetSection(BrokerOptions.Section).GetValue(nameof(BrokerOptions.Mode), BrokerMode.Embedded);
+        if (mode == BrokerMode.Embedded)
+        {
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedMqttBroker>());
+        }
+
         builder.Services.AddSingleton<HostMqttClient>();
         builder.Services.AddSingleton<IDeviceMessagePublisher>(sp => sp.GetRequiredService<HostMqttClient>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HostMqttClient>());

@@ -4,6 +4,7 @@ using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure.Messaging;
+using Appliance.Host.Core.Transfers;
 using Appliance.Protocol;
 using Appliance.TestKit;
 using Microsoft.Extensions.Logging;
@@ -143,24 +144,41 @@ public sealed class BrokerSecurityTests(SuiteFixture fixture) : IClassFixture<Su
         var tampered = SealedSeriesFactory.Create("rogue-bad-01", hostPublicKey: hostKey, signingPrivateKey: signingKey).Envelope();
         tampered[^(unissued.Sealed.Sum(f => f.Length) + 40)] ^= 0x01;
 
+        // Whole uploads, through the transfer protocol, that the host must refuse after assembling them.
+        (byte[] Envelope, string Reason)[] uploads =
+        [
+            ("not an envelope"u8.ToArray(), "bad magic"),
+            ([(byte)'A', (byte)'S', (byte)'E', (byte)'2', 0, 0, 0, 5, 1, 2, 3, 4, 5], "not a valid SeriesRouting"),
+            (unissued.Envelope(), "no capture job for this episode"),
+            (forged.Envelope(), "signature does not verify"),
+            (tampered, "signature does not verify"),
+        ];
+        await using var device = await RawDevice.ConnectAsync(client, "rogue-bad-01");
+        foreach (var (envelope, reason) in uploads)
+        {
+            var answer = await device.UploadAsync(TransferScript.For("rogue-bad-01", envelope, TransferOffer.MinChunkSize));
+            Assert.Equal(TransferState.Rejected, answer.State);
+            Assert.Contains(reason, answer.Reason, StringComparison.Ordinal);
+            Assert.True(Logged(reason), $"no logged reason containing '{reason}'");
+        }
+
         (string Topic, byte[] Payload, string Reason)[] cases =
         [
-            (ApplianceTopics.Series("rogue-bad-01"), "not an envelope"u8.ToArray(), "bad magic"),
-            (ApplianceTopics.Series("rogue-bad-01"), [(byte)'A', (byte)'S', (byte)'E', (byte)'2', 0, 0, 0, 5, 1, 2, 3, 4, 5], "not a valid SeriesRouting"),
-            (ApplianceTopics.Series("rogue-bad-01"), unissued.Envelope(), "no capture job for this episode"),
-            (ApplianceTopics.Series("rogue-bad-01"), forged.Envelope(), "signature does not verify"),
-            (ApplianceTopics.Series("rogue-bad-01"), tampered, "signature does not verify"),
+            (ApplianceTopics.Upload("rogue-bad-01"), "{\"seriesId\":"u8.ToArray(), "not a valid TransferOffer"),
+            (ApplianceTopics.Transfer("rogue-bad-01", "host"), "garbage"u8.ToArray(), "not a transfer frame"),
+            (ApplianceTopics.Transfer("rogue-bad-01", "host"), TransferFrame.Encode(TransferFrameKind.Chunk, Guid.NewGuid(), 0, [1, 2, 3]), "no open transfer"),
             (ApplianceTopics.Status("rogue-bad-01"), "{\"deviceId\":"u8.ToArray(), "not a valid ApplianceStatus"),
             (ApplianceTopics.Status("rogue-bad-01"), ProtocolJson.Serialize(new ApplianceStatus("demo-appliance-01", "armed", "1", 0, DateTimeOffset.UtcNow)), "status names another device"),
         ];
-
+        var receiver = Suite.HostService<TransferReceiver>();
         foreach (var (topic, payload, reason) in cases)
         {
             var rejected = Task.WhenAny(
                 EmbeddedSuite.WaitFor<string>(h => inbound.MessageRejected += h, h => inbound.MessageRejected -= h, r => r.Contains(reason, StringComparison.Ordinal)),
+                EmbeddedSuite.WaitFor<string>(h => receiver.Rejected += h, h => receiver.Rejected -= h, r => r.Contains(reason, StringComparison.Ordinal)),
                 EmbeddedSuite.WaitFor<FilingRejection>(h => filing.Rejected += h, h => filing.Rejected -= h, r => r.Reason.Contains(reason, StringComparison.Ordinal)).ContinueWith(t => t.Result.Reason, TaskScheduler.Default));
             await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
-            await (await rejected).WaitAsync(TimeSpan.FromSeconds(10));
+            await await rejected.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.True(Logged(reason), $"no logged reason containing '{reason}'");
         }
 

@@ -1,14 +1,15 @@
 using Appliance.Demo;
 using Appliance.Host.Core;
 using Appliance.Host.Core.Filing;
+using Appliance.Host.Core.Transfers;
 using Appliance.Protocol;
 using Appliance.TestKit;
 
 namespace Appliance.IntegrationTests;
 
 /// <summary>
-/// Random and mutated bytes through every parser the host exposes to devices (the series and
-/// status topics, and topics it does not read): no exception, nothing filed, a rejection with a
+/// Random and mutated bytes through every parser the host exposes to devices (offers, transfer
+/// frames, whole mutated uploads, status, and topics it does not read): no exception, nothing filed, a rejection with a
 /// reason for every message.
 /// </summary>
 public sealed class HostParserFuzzTests(SuiteFixture fixture) : IClassFixture<SuiteFixture>
@@ -20,12 +21,14 @@ public sealed class HostParserFuzzTests(SuiteFixture fixture) : IClassFixture<Su
     {
         var inbound = Suite.HostService<HostInboundHandler>();
         var filing = Suite.HostService<SeriesFilingService>();
+        var receiver = Suite.HostService<TransferReceiver>();
         var rejections = 0;
         var filed = 0;
         EventHandler<string> onRejected = (_, _) => Interlocked.Increment(ref rejections);
         EventHandler<FilingRejection> onFilingRejected = (_, _) => Interlocked.Increment(ref rejections);
         EventHandler<FiledSeries> onFiled = (_, _) => Interlocked.Increment(ref filed);
         inbound.MessageRejected += onRejected;
+        receiver.Rejected += onRejected;
         filing.Rejected += onFilingRejected;
         filing.Filed += onFiled;
         try
@@ -33,32 +36,60 @@ public sealed class HostParserFuzzTests(SuiteFixture fixture) : IClassFixture<Su
             var rng = new Random(20261124);
             var device = Suite.DeviceId;
             var valid = SealedSeriesFactory.Create(device, hostPublicKey: Suite.HostService<IHostSealingKey>().PublicKey).Envelope();
-            const int messages = 300;
-            for (var i = 0; i < messages; i++)
+            var transfer = ApplianceTopics.Transfer(device, receiver.InstanceId);
+            const int cases = 300;
+            for (var i = 0; i < cases; i++)
             {
-                var (topic, payload) = (i % 6) switch
+                if (i % 10 == 9)
                 {
-                    0 => (ApplianceTopics.Series(device), Random(rng, 4096)),
-                    1 => (ApplianceTopics.Series(device), [.. "ASE2"u8, .. Random(rng, 512)]),
-                    2 => (ApplianceTopics.Series(device), Mutate(valid, rng)),
-                    3 => (ApplianceTopics.Status(device), Random(rng, 256)),
-                    4 => (ApplianceTopics.Status(device), StatusLike(device, rng)),
-                    _ => ($"appliance/v1/{device}/{(rng.Next(2) == 0 ? "command" : "receipt")}", Random(rng, 64)),
+                    // A real upload with bytes changed or cut, sent whole through the transfer protocol: refused at filing.
+                    var script = TransferScript.For(device, Mutate(valid, rng), TransferOffer.MinChunkSize);
+                    await inbound.HandleAsync(ApplianceTopics.Upload(device), script.OfferMessage(), CancellationToken.None);
+                    for (var c = 0; c < script.ChunkCount; c++)
+                    {
+                        await inbound.HandleAsync(transfer, script.Chunk(c), CancellationToken.None);
+                    }
+
+                    await inbound.HandleAsync(transfer, script.End(), CancellationToken.None);
+                    continue;
+                }
+
+                var (topic, payload) = (i % 10) switch
+                {
+                    0 => (ApplianceTopics.Upload(device), Random(rng, 4096)),
+                    1 => (ApplianceTopics.Upload(device), OfferLike(device, rng)),
+                    2 => (transfer, Random(rng, 4096)),
+                    3 => (transfer, [.. "ATF1"u8, .. Random(rng, 64)]),
+                    4 => (transfer, TransferFrame.Encode((TransferFrameKind)rng.Next(1, 3), Guid.NewGuid(), rng.Next(), Random(rng, 512))),
+                    5 => (ApplianceTopics.Status(device), Random(rng, 256)),
+                    6 => (ApplianceTopics.Status(device), StatusLike(device, rng)),
+                    7 => ($"appliance/v1/{device}/transfer/{device}", Random(rng, 64)),
+                    _ => ($"appliance/v1/{device}/{(rng.Next(3) switch { 0 => "command", 1 => "progress", _ => "receipt" })}", Random(rng, 64)),
                 };
 
                 await inbound.HandleAsync(topic, payload, CancellationToken.None);
             }
 
             Assert.Equal(0, filed);
-            Assert.Equal(messages, rejections);
+            Assert.Equal(cases, rejections);
+            Assert.Equal(0, receiver.OpenCount);
         }
         finally
         {
             inbound.MessageRejected -= onRejected;
+            receiver.Rejected -= onRejected;
             filing.Rejected -= onFilingRejected;
             filing.Filed -= onFiled;
         }
     }
+
+    /// <summary>Offer-shaped JSON with an impossible length, chunk size or digest list.</summary>
+    private static byte[] OfferLike(string device, Random rng) => rng.Next(3) switch
+    {
+        0 => ProtocolJson.Serialize(new TransferOffer(Guid.NewGuid().ToString(), device, -rng.Next(1, 100), 16384, [])),
+        1 => ProtocolJson.Serialize(new TransferOffer(Guid.NewGuid().ToString(), device, 100_000, rng.Next(0, TransferOffer.MinChunkSize), ["00"])),
+        _ => ProtocolJson.Serialize(new TransferOffer(Guid.NewGuid().ToString(), device, 40_000, 16384, [new string('a', 64), "not-hex"])),
+    };
 
     /// <summary>Status-shaped JSON with a wrong type or an impossible value.</summary>
     private static byte[] StatusLike(string device, Random rng) =>

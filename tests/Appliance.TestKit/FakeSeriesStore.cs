@@ -30,6 +30,9 @@ public sealed class FakeSeriesStore : ISeriesStore
     public Task<byte[]?> ReadEnvelopeAsync(string seriesId, CancellationToken cancellationToken) =>
         Task.FromResult(_series.ContainsKey(seriesId) ? _envelopes.GetValueOrDefault(seriesId) : null);
 
+    public Task<IEnvelopeReader?> OpenEnvelopeAsync(string seriesId, CancellationToken cancellationToken) =>
+        Task.FromResult<IEnvelopeReader?>(_series.ContainsKey(seriesId) && _envelopes.TryGetValue(seriesId, out var envelope) ? new MemoryEnvelopeReader(envelope) : null);
+
     public Task<IReadOnlyList<StoredSeries>> ListPendingAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<StoredSeries>>([.. _series.Values.Where(s => s.State != SeriesState.Filed).OrderBy(s => s.CapturedAt)]);
 

@@ -189,9 +189,10 @@ public sealed class SeriesSigningTests
 public sealed class ApplianceTopicsTests
 {
     [Theory]
-    [InlineData("appliance/v1/clinic-a-01/series", "clinic-a-01", "series")]
+    [InlineData("appliance/v1/clinic-a-01/upload", "clinic-a-01", "upload")]
     [InlineData("appliance/v1/clinic-a-01/status", "clinic-a-01", "status")]
     [InlineData("appliance/v1/pi-7/command", "pi-7", "command")]
+    [InlineData("appliance/v1/pi-7/progress", "pi-7", "progress")]
     public void TryParse_DeviceTopics_SplitsDeviceAndKind(string topic, string device, string kind)
     {
         Assert.True(ApplianceTopics.TryParse(topic, out var d, out var k));
@@ -199,13 +200,87 @@ public sealed class ApplianceTopicsTests
         Assert.Equal(kind, k);
     }
 
+    [Fact]
+    public void TryParse_TransferTopic_NamesTheReceiver()
+    {
+        Assert.True(ApplianceTopics.TryParse("appliance/v1/pi-7/transfer/host-b", out var device, out var kind, out var receiver));
+        Assert.Equal(("pi-7", "transfer", "host-b"), (device, kind, receiver));
+        // The two-part form does not take a transfer topic: code that ignores receivers cannot mistake one.
+        Assert.False(ApplianceTopics.TryParse("appliance/v1/pi-7/transfer/host-b", out _, out _));
+    }
+
     [Theory]
-    [InlineData("appliance/v1/+/series")]
+    [InlineData("appliance/v1/+/upload")]
     [InlineData("appliance/v1/#")]
-    [InlineData("appliance/v1/Clinic/series")]
-    [InlineData("appliance/v1/clinic-a-01/series/extra")]
+    [InlineData("appliance/v1/Clinic/upload")]
+    [InlineData("appliance/v1/clinic-a-01/upload/extra")]
+    [InlineData("appliance/v1/clinic-a-01/transfer")]
+    [InlineData("appliance/v1/clinic-a-01/transfer/+")]
+    [InlineData("appliance/v1/clinic-a-01/transfer/host/x")]
+    [InlineData("appliance/v1/clinic-a-01/series")]
     [InlineData("appliance/v1/clinic-a-01/secrets")]
-    [InlineData("other/v1/clinic-a-01/series")]
+    [InlineData("other/v1/clinic-a-01/upload")]
     [InlineData("")]
-    public void TryParse_AnythingElse_IsRefused(string topic) => Assert.False(ApplianceTopics.TryParse(topic, out _, out _));
+    public void TryParse_AnythingElse_IsRefused(string topic) => Assert.False(ApplianceTopics.TryParse(topic, out _, out _, out _));
+
+    [Fact]
+    public void HostSubscriptions_ShareOffersAndStatus_ButNotTheInstancesOwnTransferTopic()
+    {
+        Assert.Equal(
+            ["$share/hosts/appliance/v1/+/upload", "$share/hosts/appliance/v1/+/status", "appliance/v1/+/transfer/host-b"],
+            ApplianceTopics.HostSubscriptions("host-b", "hosts"));
+        Assert.Equal(
+            ["appliance/v1/+/upload", "appliance/v1/+/status", "appliance/v1/+/transfer/host"],
+            ApplianceTopics.HostSubscriptions("host"));
+    }
+}
+
+public sealed class TransferProtocolTests
+{
+    [Fact]
+    public void Frame_RoundTrips_AndRefusesWhatIsNotOne()
+    {
+        var id = Guid.NewGuid();
+        var frame = TransferFrame.Encode(TransferFrameKind.Chunk, id, 7, [1, 2, 3]);
+
+        Assert.True(TransferFrame.TryDecode(frame, out var kind, out var seriesId, out var index, out var chunk, out _));
+        Assert.Equal((TransferFrameKind.Chunk, id, 7), (kind, seriesId, index));
+        Assert.Equal([1, 2, 3], chunk.ToArray());
+
+        Assert.False(TransferFrame.TryDecode(frame.AsMemory(0, TransferFrame.HeaderLength - 1), out _, out _, out _, out _, out var error));
+        Assert.Contains("too short", error, StringComparison.Ordinal);
+        frame[4] = 9;
+        Assert.False(TransferFrame.TryDecode(frame, out _, out _, out _, out _, out error));
+        Assert.Contains("unknown transfer frame kind", error, StringComparison.Ordinal);
+        var end = TransferFrame.Encode(TransferFrameKind.End, id, 3, [0]);
+        Assert.False(TransferFrame.TryDecode(end, out _, out _, out _, out _, out error));
+        Assert.Contains("carries no bytes", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Offer_CountsChunks_AndValidatesItsShape()
+    {
+        var digest = new string('a', 64);
+        var offer = new TransferOffer(Guid.NewGuid().ToString(), "pi-7", 10_000, 4096, [digest, digest, digest]);
+
+        Assert.Equal(3, offer.ChunkCount);
+        Assert.Equal(10_000 - 8192, offer.ChunkLength(2));
+        Assert.Null(offer.Validate(1 << 20, 1 << 20));
+        Assert.Contains("3 chunk digests", offer with { ChunkSha256 = [digest] } is var few ? few.Validate(1 << 20, 1 << 20) : null, StringComparison.Ordinal);
+        Assert.Contains("length", offer.Validate(9_999, 1 << 20), StringComparison.Ordinal);
+        Assert.Contains("chunk size", (offer with { ChunkSize = 100 }).Validate(1 << 20, 1 << 20), StringComparison.Ordinal);
+        Assert.Contains("lower-case hex", (offer with { ChunkSha256 = [digest, digest, digest.ToUpperInvariant()] }).Validate(1 << 20, 1 << 20), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Progress_CompressesMissingChunksIntoRanges_AndBack()
+    {
+        int[] missing = [0, 1, 2, 5, 9, 10];
+
+        var ranges = TransferProgress.ToRanges(missing);
+
+        Assert.Equal([new ChunkRange(0, 3), new ChunkRange(5, 1), new ChunkRange(9, 2)], ranges);
+        Assert.Equal(missing, new TransferProgress("s", "host", TransferState.Receiving, ranges).MissingIndices());
+        Assert.Empty(TransferProgress.ToRanges([]));
+    }
 }

@@ -7,6 +7,9 @@ namespace Appliance.Host.Core.Filing;
 /// <summary>Why a series was not filed; the appliance keeps it and an operator sees the reason.</summary>
 public sealed record FilingRejection(string DeviceId, string? SeriesId, string Reason);
 
+/// <summary>What became of one upload: filed (now or before), or refused with a reason.</summary>
+public sealed record FilingOutcome(FiledSeries? Filed, string? Rejection);
+
 /// <summary>
 /// Files an uploaded series: decode, check that it comes from the device whose topic it used,
 /// open the sealed manifest, match it to its capture job, unseal the frames, verify every frame's digest, store it encrypted, and send
@@ -28,7 +31,7 @@ public sealed partial class SeriesFilingService(
     public event EventHandler<FilingRejection>? Rejected;
 
     /// <summary>Files one upload; never throws for bad input, only for infrastructure failures.</summary>
-    public async Task<FiledSeries?> FileAsync(string deviceId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public async Task<FilingOutcome> FileAsync(string deviceId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         if (!SeriesEnvelope.TryDecode(payload, out var routing, out var sealedManifest, out var sealedFrames, out var error))
         {
@@ -69,7 +72,7 @@ public sealed partial class SeriesFilingService(
 
             LogAlreadyFiled(logger, manifest.SeriesId, deviceId);
             await SendReceiptAsync(existing, cancellationToken);
-            return existing;
+            return new FilingOutcome(existing, null);
         }
 
         var job = await jobs.FindByEpisodeAsync(manifest.EpisodeCode, cancellationToken);
@@ -118,10 +121,11 @@ public sealed partial class SeriesFilingService(
         audit.Append(AuditKinds.SeriesFiled, deviceId, filed.SeriesId, $"episode {filed.EpisodeCode}, {filed.Frames.Count} frames, {filed.ArchiveReference}");
         await SendReceiptAsync(filed, cancellationToken);
         Filed?.Invoke(this, filed);
-        return filed;
+        return new FilingOutcome(filed, null);
     }
 
-    private Task SendReceiptAsync(FiledSeries filed, CancellationToken cancellationToken)
+    /// <summary>Signs and sends the receipt for a filed series (again, when a device offers one already filed).</summary>
+    public Task SendReceiptAsync(FiledSeries filed, CancellationToken cancellationToken)
     {
         var receipt = new FiledReceipt(filed.SeriesId, filed.DeviceId, filed.FiledAt, [.. filed.Frames.Select(f => f.Sha256)], filed.ArchiveReference);
         // Signed: the appliance deletes its only copy on the strength of this message.
@@ -129,12 +133,13 @@ public sealed partial class SeriesFilingService(
         return publisher.PublishAsync(ApplianceTopics.Receipt(filed.DeviceId), ProtocolJson.Serialize(receipt), cancellationToken);
     }
 
-    private FiledSeries? Reject(string deviceId, string? seriesId, string reason)
+    /// <summary>Logs, audits and reports a refused upload (also for refusals before filing, such as a bad transfer offer).</summary>
+    public FilingOutcome Reject(string deviceId, string? seriesId, string reason)
     {
         LogRejected(logger, deviceId, seriesId ?? "-", reason);
         audit.Append(AuditKinds.SeriesRejected, deviceId, seriesId ?? "-", reason);
         Rejected?.Invoke(this, new FilingRejection(deviceId, seriesId, reason));
-        return null;
+        return new FilingOutcome(null, reason);
     }
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Filed series {SeriesId} from {DeviceId}, episode {EpisodeCode}, {FrameCount} frames")]

@@ -2,10 +2,46 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Appliance.Host.Infrastructure.Messaging;
 
-/// <summary>Section <c>Broker</c>: the embedded MQTT broker appliances connect to.</summary>
-public sealed class BrokerOptions
+/// <summary>Which broker the appliances and the host's own client meet at.</summary>
+public enum BrokerMode
+{
+    /// <summary>The host runs its own MQTT broker (MQTTnet) in process: nothing else to install.</summary>
+    Embedded,
+
+    /// <summary>
+    /// An existing broker (mosquitto, or a cluster) run by the clinic's IT; the host connects to it
+    /// as a client and writes its configuration, ACL and revocation list with <c>broker-config</c>.
+    /// </summary>
+    External,
+}
+
+/// <summary>Section <c>Broker</c>: the MQTT broker appliances connect to.</summary>
+public sealed class BrokerOptions : IValidatableObject
 {
     public const string Section = "Broker";
+
+    public BrokerMode Mode { get; set; } = BrokerMode.Embedded;
+
+    /// <summary>External mode: the broker's address as the host reaches it (also the TLS name checked).</summary>
+    public string ExternalHost { get; set; } = "localhost";
+
+    /// <summary>External mode: the broker's TLS port.</summary>
+    [Range(1, 65535)]
+    public int ExternalPort { get; set; } = 8883;
+
+    /// <summary>
+    /// External mode with several host instances: the MQTT 5 shared-subscription group the
+    /// instances join, so each offer (and status message) goes to one of them. Empty for one instance.
+    /// </summary>
+    [RegularExpression("^[a-z0-9-]{1,32}$")]
+    public string? SharedSubscriptionGroup { get; set; }
+
+    /// <summary>
+    /// Largest MQTT packet a client may send. A transfer chunk (Transfers:MaxChunkSize plus a
+    /// 25-byte header) must fit; anything larger is refused and the connection closed.
+    /// </summary>
+    [Range(64 * 1024, 256 * 1024 * 1024)]
+    public int MaxPacketSize { get; set; } = 2 * 1024 * 1024;
 
     /// <summary>Address to listen on. Loopback by default; a clinic deployment sets the host's LAN address.</summary>
     [Required]
@@ -28,4 +64,13 @@ public sealed class BrokerOptions
     /// </summary>
     [Range(1, 100_000)]
     public int MaxConnectionsPerMinute { get; set; } = 30;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Mode == BrokerMode.Embedded && !string.IsNullOrEmpty(SharedSubscriptionGroup))
+        {
+            // MQTTnet's server has no shared subscriptions, and one embedded broker means one host anyway.
+            yield return new ValidationResult("Broker:SharedSubscriptionGroup needs Broker:Mode External.", [nameof(SharedSubscriptionGroup)]);
+        }
+    }
 }

@@ -17,8 +17,8 @@ namespace Appliance.Host.Infrastructure.Messaging;
 /// <summary>
 /// The host's own MQTT broker (the embedded default): TLS 1.2+ only, a client certificate from
 /// the host CA required and not revoked, the certificate CN must equal the client id, and per-device access
-/// control (a device publishes only its own series and status, and subscribes only to its own
-/// commands and receipts). The host's own client is the only one that reads everything.
+/// control (a device publishes only its own offers, chunks and status, and subscribes only to its
+/// own commands, progress and receipts), and a limit on packet size. The host's own client is the only one that reads everything.
 /// </summary>
 public sealed partial class EmbeddedMqttBroker(
     FileCertificateAuthority ca,
@@ -125,14 +125,14 @@ public sealed partial class EmbeddedMqttBroker(
         }
 
         var commonName = MutualTls.CommonName(certificate);
-        if (commonName != e.ClientId)
+        if (commonName != e.ClientId && !(commonName == FileCertificateAuthority.HostClientId && IsHostClient(e.ClientId)))
         {
             e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
             Refuse(e.ClientId, $"client id does not match certificate CN '{commonName}'");
             return Task.CompletedTask;
         }
 
-        if (e.ClientId != FileCertificateAuthority.HostClientId && !DeviceId.IsValid(e.ClientId))
+        if (!IsHostClient(e.ClientId) && !DeviceId.IsValid(e.ClientId))
         {
             e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
             Refuse(e.ClientId, "not a valid device id");
@@ -152,13 +152,25 @@ public sealed partial class EmbeddedMqttBroker(
 
     private Task InterceptPublishAsync(InterceptingPublishEventArgs e)
     {
-        if (e.ClientId == FileCertificateAuthority.HostClientId)
+        // MQTTnet has read the packet by now (it has no limit while reading, unlike mosquitto's
+        // max_packet_size); refusing it and closing the connection still keeps it from going further.
+        var size = e.ApplicationMessage.Payload.Length + e.ApplicationMessage.Topic.Length;
+        if (size > options.Value.MaxPacketSize)
+        {
+            e.ProcessPublish = false;
+            e.CloseConnection = true;
+            e.Response.ReasonCode = MqttPubAckReasonCode.QuotaExceeded;
+            Refuse(e.ClientId, $"packet of {size} bytes is over the {options.Value.MaxPacketSize}-byte limit");
+            return Task.CompletedTask;
+        }
+
+        if (IsHostClient(e.ClientId))
         {
             return Task.CompletedTask;
         }
 
         var topic = e.ApplicationMessage.Topic;
-        if (!ApplianceTopics.TryParse(topic, out var deviceId, out var kind) || deviceId != e.ClientId || !ApplianceTopics.IsDevicePublishable(kind))
+        if (!ApplianceTopics.TryParse(topic, out var deviceId, out var kind, out _) || deviceId != e.ClientId || !ApplianceTopics.IsDevicePublishable(kind))
         {
             e.ProcessPublish = false;
             e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
@@ -176,7 +188,7 @@ public sealed partial class EmbeddedMqttBroker(
 
     private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
     {
-        if (e.ClientId == FileCertificateAuthority.HostClientId)
+        if (IsHostClient(e.ClientId))
         {
             return Task.CompletedTask;
         }
@@ -192,6 +204,10 @@ public sealed partial class EmbeddedMqttBroker(
 
         return Task.CompletedTask;
     }
+
+    /// <summary>The host's own client, under the host certificate's CN, with an instance suffix or without.</summary>
+    private static bool IsHostClient(string clientId) =>
+        clientId == FileCertificateAuthority.HostClientId || clientId.StartsWith(FileCertificateAuthority.HostClientId + ".", StringComparison.Ordinal);
 
     private void Refuse(string clientId, string reason)
     {

@@ -1,11 +1,13 @@
 using System.Buffers;
 using System.Security.Authentication;
 using Appliance.Host.Core;
+using Appliance.Host.Core.Transfers;
 using Appliance.Host.Infrastructure.Security;
 using Appliance.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Exceptions;
 using MQTTnet.Formatter;
@@ -15,13 +17,15 @@ namespace Appliance.Host.Infrastructure.Messaging;
 
 /// <summary>
 /// The host's own MQTT client: the same path whether the broker is embedded or external. It
-/// holds a persistent session on the device topics, hands every message to
+/// holds a persistent session on the device topics (offers and status through a shared
+/// subscription when several host instances share an external broker; its own transfer topic), hands every message to
 /// <see cref="HostInboundHandler"/> (the PUBACK goes out only after handling, so a crash
 /// mid-filing means redelivery, not loss) and publishes commands and receipts.
 /// </summary>
 public sealed partial class HostMqttClient(
-    EmbeddedMqttBroker broker,
     FileCertificateAuthority ca,
+    IOptions<BrokerOptions> brokerOptions,
+    IOptions<TransferOptions> transferOptions,
     IServiceProvider services,
     TimeProvider time,
     ILogger<HostMqttClient> logger) : BackgroundService, IDeviceMessagePublisher
@@ -106,18 +110,40 @@ public sealed partial class HostMqttClient(
         }
     }
 
+    /// <summary>
+    /// One client id per host instance: the default instance uses the certificate's CN, others add
+    /// their instance id, so several instances can hold sessions on one external broker at once.
+    /// </summary>
+    public string ClientId => transferOptions.Value.InstanceId == new TransferOptions().InstanceId
+        ? FileCertificateAuthority.HostClientId
+        : $"{FileCertificateAuthority.HostClientId}.{transferOptions.Value.InstanceId}";
+
+    private (string Host, int Port, string TlsName) Endpoint()
+    {
+        var o = brokerOptions.Value;
+        if (o.Mode == BrokerMode.External)
+        {
+            return (o.ExternalHost, o.ExternalPort, o.ExternalHost);
+        }
+
+        // Resolved late: in external mode there is no embedded broker to resolve.
+        var broker = services.GetRequiredService<EmbeddedMqttBroker>();
+        return (broker.ListenAddress.ToString(), broker.BoundPort, "localhost");
+    }
+
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
+        var (host, port, tlsName) = Endpoint();
         var options = new MqttClientOptionsBuilder()
-            .WithTcpServer(broker.ListenAddress.ToString(), broker.BoundPort)
-            .WithClientId(FileCertificateAuthority.HostClientId)
+            .WithTcpServer(host, port)
+            .WithClientId(ClientId)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)TimeSpan.FromDays(7).TotalSeconds)
             .WithTlsOptions(tls => tls
                 .UseTls()
                 .WithSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
-                .WithTargetHost("localhost")
+                .WithTargetHost(tlsName)
                 .WithClientCertificates([ca.HostClientCertificate])
                 .WithCertificateValidationHandler(ValidateBroker))
             .Build();
@@ -128,13 +154,18 @@ public sealed partial class HostMqttClient(
         }
 
         var subscribe = new MqttClientSubscribeOptionsBuilder();
-        foreach (var filter in ApplianceTopics.HostSubscriptions)
+        foreach (var filter in ApplianceTopics.HostSubscriptions(transferOptions.Value.InstanceId, brokerOptions.Value.SharedSubscriptionGroup))
         {
             subscribe.WithTopicFilter(f => f.WithTopic(filter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce));
         }
 
-        await _client.SubscribeAsync(subscribe.Build(), cancellationToken);
-        LogConnected(logger, broker.BoundPort);
+        var subscribed = await _client.SubscribeAsync(subscribe.Build(), cancellationToken);
+        foreach (var item in subscribed.Items.Where(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2))
+        {
+            throw new InvalidOperationException($"broker refused the host's subscription to {item.TopicFilter.Topic}: {item.ResultCode}");
+        }
+
+        LogConnected(logger, host, port, ClientId);
     }
 
     private bool ValidateBroker(MqttClientCertificateValidationEventArgs e)
@@ -154,8 +185,8 @@ public sealed partial class HostMqttClient(
         base.Dispose();
     }
 
-    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Host client connected to the broker on port {Port}")]
-    private static partial void LogConnected(ILogger logger, int port);
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Host client connected to the broker at {Host}:{Port} as {ClientId}")]
+    private static partial void LogConnected(ILogger logger, string host, int port, string clientId);
 
     [LoggerMessage(EventId = 4103, Level = LogLevel.Error, Message = "Host client not connected {Seconds} s after start; filing waits until it is")]
     private static partial void LogNotReadyAtStart(ILogger logger, double seconds);

@@ -1,0 +1,370 @@
+using System.Security.Cryptography;
+using Appliance.Host.Core.Filing;
+using Appliance.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Host.Core.Transfers;
+
+/// <summary>
+/// The host's half of the chunked transfer. An offer opens (or resumes) a transfer and is answered
+/// with the chunks still missing; each chunk is checked against its digest from the offer and
+/// written at its place, so duplicated and reordered chunks are harmless and truncated or
+/// corrupted ones are refused; the end files the assembled series, or answers with what is still
+/// missing. Chunks are kept on disk (sealed, as they came), so a restart of the host resumes
+/// where it stopped: the digests tell which chunks it already holds.
+/// </summary>
+public sealed partial class TransferReceiver(
+    ITransferStore store,
+    SeriesFilingService filing,
+    ISeriesArchive archive,
+    IDeviceMessagePublisher publisher,
+    IOptions<TransferOptions> options,
+    TimeProvider time,
+    ILogger<TransferReceiver> logger) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<(string DeviceId, Guid SeriesId), OpenTransfer> _open = [];
+    private bool _loaded;
+
+    /// <summary>
+    /// Raised with the reason whenever a transfer frame is refused. A refused offer is a refused
+    /// upload: it is audited and reported through <see cref="SeriesFilingService.Rejected"/>.
+    /// </summary>
+    public event EventHandler<string>? Rejected;
+
+    public string InstanceId => options.Value.InstanceId;
+
+    /// <summary>Transfers open now; for the fleet view and tests.</summary>
+    public int OpenCount => _open.Count;
+
+    /// <summary>Handles an offer on <c>…/upload</c>.</summary>
+    public async Task OfferAsync(string deviceId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (!ProtocolJson.TryDeserialize<TransferOffer>(payload.Span, out var offer, out var error))
+        {
+            Reject(deviceId, null, error, audit: true);
+            return;
+        }
+
+        var o = options.Value;
+        var invalid = offer.Validate(o.MaxSeriesBytes, o.MaxChunkSize)
+            ?? (offer.ChunkCount > o.MaxChunks ? $"more than {o.MaxChunks} chunks: use larger chunks" : null)
+            ?? (offer.DeviceId != deviceId ? $"offer names device {offer.DeviceId} but arrived on {deviceId}'s topic" : null);
+        if (invalid is not null)
+        {
+            Reject(deviceId, Guid.TryParse(offer.SeriesId, out _) ? offer.SeriesId : null, invalid, audit: true);
+            return;
+        }
+
+        var seriesId = Guid.Parse(offer.SeriesId);
+        offer = offer with { SeriesId = seriesId.ToString() };
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await LoadAsync(cancellationToken);
+            await SweepExpiredAsync(cancellationToken);
+            var filed = await archive.FindAsync(offer.SeriesId, cancellationToken);
+            if (filed is not null)
+            {
+                // A replayed offer, or one whose receipt was lost: file nothing twice, confirm again.
+                await HandleAlreadyFiledAsync(deviceId, filed, cancellationToken);
+                return;
+            }
+
+            var key = (deviceId, seriesId);
+            if (_open.TryGetValue(key, out var open) && open.Offer.Matches(offer))
+            {
+                await EnsureVerifiedAsync(open, cancellationToken);
+                LogResumed(logger, offer.SeriesId, deviceId, open.HaveCount, offer.ChunkCount);
+            }
+            else
+            {
+                await MakeRoomAsync(deviceId, cancellationToken);
+                await store.BeginAsync(offer, cancellationToken);
+                open = new OpenTransfer(offer, new bool[offer.ChunkCount], 0, time.GetUtcNow());
+                _open[key] = open;
+                LogOpened(logger, offer.SeriesId, deviceId, offer.Length, offer.ChunkCount);
+            }
+
+            open.Touch(time.GetUtcNow());
+            await ReplyAsync(deviceId, open.Progress(InstanceId), cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Handles a chunk or an end on <c>…/transfer/{receiver}</c>.</summary>
+    public async Task ReceiveAsync(string deviceId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (!TransferFrame.TryDecode(payload, out var kind, out var seriesId, out var index, out var chunk, out var error))
+        {
+            Reject(deviceId, null, error, audit: false);
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await LoadAsync(cancellationToken);
+            if (!_open.TryGetValue((deviceId, seriesId), out var open))
+            {
+                await HandleUnknownAsync(deviceId, seriesId, kind, cancellationToken);
+                return;
+            }
+
+            await EnsureVerifiedAsync(open, cancellationToken);
+            open.Touch(time.GetUtcNow());
+            if (kind == TransferFrameKind.Chunk)
+            {
+                await WriteChunkAsync(deviceId, open, index, chunk, cancellationToken);
+            }
+            else if (open.IsComplete)
+            {
+                await FileAsync(deviceId, open, cancellationToken);
+            }
+            else
+            {
+                await ReplyAsync(deviceId, open.Progress(InstanceId), cancellationToken);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task WriteChunkAsync(string deviceId, OpenTransfer open, int index, ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+    {
+        var offer = open.Offer;
+        if (index >= offer.ChunkCount)
+        {
+            Reject(deviceId, offer.SeriesId, $"chunk {index} is past the last chunk ({offer.ChunkCount - 1})", audit: false);
+            return;
+        }
+
+        if (chunk.Length != offer.ChunkLength(index))
+        {
+            Reject(deviceId, offer.SeriesId, $"chunk {index} is {chunk.Length} bytes, expected {offer.ChunkLength(index)} (truncated)", audit: false);
+            return;
+        }
+
+        if (!DigestMatches(chunk.Span, offer.ChunkSha256[index]))
+        {
+            Reject(deviceId, offer.SeriesId, $"chunk {index} does not match its digest (corrupted)", audit: false);
+            return;
+        }
+
+        if (open.Have![index])
+        {
+            return; // a duplicate (a resend after a lost PUBACK): already written, nothing to do
+        }
+
+        await store.WriteAsync(deviceId, offer.SeriesId, (long)index * offer.ChunkSize, chunk, cancellationToken);
+        open.Mark(index);
+    }
+
+    private async Task FileAsync(string deviceId, OpenTransfer open, CancellationToken cancellationToken)
+    {
+        var offer = open.Offer;
+        var envelope = new byte[offer.Length];
+        await store.ReadAsync(deviceId, offer.SeriesId, 0, envelope, cancellationToken);
+        var outcome = await filing.FileAsync(deviceId, envelope, cancellationToken);
+        // Filed or refused, the chunks have served: a refused series is offered again from the
+        // appliance's copy if the cause (a missing job, an unregistered key) is put right.
+        await store.DeleteAsync(deviceId, offer.SeriesId, cancellationToken);
+        _open.Remove((deviceId, Guid.Parse(offer.SeriesId)));
+        await ReplyAsync(
+            deviceId,
+            outcome.Filed is not null
+                ? new TransferProgress(offer.SeriesId, InstanceId, TransferState.Filed, [])
+                : new TransferProgress(offer.SeriesId, InstanceId, TransferState.Rejected, [], outcome.Rejection),
+            cancellationToken);
+    }
+
+    private async Task HandleUnknownAsync(string deviceId, Guid seriesId, TransferFrameKind kind, CancellationToken cancellationToken)
+    {
+        var id = seriesId.ToString();
+        if (kind == TransferFrameKind.End && await archive.FindAsync(id, cancellationToken) is { } filed && filed.DeviceId == deviceId)
+        {
+            // The end of a series filed a moment ago (its chunks completed it before a restart, say).
+            await ReplyAsync(deviceId, new TransferProgress(id, InstanceId, TransferState.Filed, []), cancellationToken);
+            return;
+        }
+
+        Reject(deviceId, id, "no open transfer for this series on this host: offer it again", audit: false);
+        if (kind == TransferFrameKind.End)
+        {
+            // Only the end is answered: a reply per stray chunk would flood the device.
+            await ReplyAsync(deviceId, new TransferProgress(id, InstanceId, TransferState.Unknown, []), cancellationToken);
+        }
+    }
+
+    private async Task HandleAlreadyFiledAsync(string deviceId, FiledSeries filed, CancellationToken cancellationToken)
+    {
+        if (filed.DeviceId != deviceId)
+        {
+            Reject(deviceId, filed.SeriesId, "a series with this id was filed from another device", audit: true);
+            await ReplyAsync(deviceId, new TransferProgress(filed.SeriesId, InstanceId, TransferState.Rejected, [], "series id already used"), cancellationToken);
+            return;
+        }
+
+        LogAlreadyFiled(logger, filed.SeriesId, deviceId);
+        await filing.SendReceiptAsync(filed, cancellationToken);
+        await ReplyAsync(deviceId, new TransferProgress(filed.SeriesId, InstanceId, TransferState.Filed, []), cancellationToken);
+    }
+
+    /// <summary>After a restart: picks up the transfers on disk; which chunks they hold is checked when each is next touched.</summary>
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        if (_loaded)
+        {
+            return;
+        }
+
+        foreach (var stored in await store.ListAsync(cancellationToken))
+        {
+            var offer = stored.Offer;
+            _open[(offer.DeviceId, Guid.Parse(offer.SeriesId))] = new OpenTransfer(offer, null, 0, stored.LastWrite);
+        }
+
+        _loaded = true;
+        if (_open.Count > 0)
+        {
+            LogLoaded(logger, _open.Count);
+        }
+    }
+
+    /// <summary>A transfer loaded from disk does not know which chunks it holds until each is hashed again.</summary>
+    private async Task EnsureVerifiedAsync(OpenTransfer open, CancellationToken cancellationToken)
+    {
+        if (open.Have is not null)
+        {
+            return;
+        }
+
+        var offer = open.Offer;
+        var have = new bool[offer.ChunkCount];
+        var count = 0;
+        var buffer = new byte[offer.ChunkSize];
+        for (var i = 0; i < have.Length; i++)
+        {
+            var length = offer.ChunkLength(i);
+            await store.ReadAsync(offer.DeviceId, offer.SeriesId, (long)i * offer.ChunkSize, buffer.AsMemory(0, length), cancellationToken);
+            if (DigestMatches(buffer.AsSpan(0, length), offer.ChunkSha256[i]))
+            {
+                have[i] = true;
+                count++;
+            }
+        }
+
+        open.Verified(have, count);
+    }
+
+    private async Task MakeRoomAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        var mine = _open.Where(t => t.Key.DeviceId == deviceId).OrderBy(t => t.Value.LastTouched).ToList();
+        for (var i = 0; i <= mine.Count - options.Value.MaxOpenPerDevice; i++)
+        {
+            LogDropped(logger, mine[i].Value.Offer.SeriesId, deviceId, "too many open transfers for this device");
+            await DropAsync(mine[i].Key, cancellationToken);
+        }
+    }
+
+    private async Task SweepExpiredAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - options.Value.Expiry;
+        foreach (var (stale, transfer) in _open.Where(t => t.Value.LastTouched < cutoff).ToList())
+        {
+            LogDropped(logger, transfer.Offer.SeriesId, stale.DeviceId, "expired");
+            await DropAsync(stale, cancellationToken);
+        }
+    }
+
+    private async Task DropAsync((string DeviceId, Guid SeriesId) key, CancellationToken cancellationToken)
+    {
+        await store.DeleteAsync(key.DeviceId, key.SeriesId.ToString(), cancellationToken);
+        _open.Remove(key);
+    }
+
+    private Task ReplyAsync(string deviceId, TransferProgress progress, CancellationToken cancellationToken) =>
+        publisher.PublishAsync(ApplianceTopics.Progress(deviceId), ProtocolJson.Serialize(progress), cancellationToken);
+
+    private void Reject(string deviceId, string? seriesId, string reason, bool audit)
+    {
+        if (audit)
+        {
+            filing.Reject(deviceId, seriesId, reason);
+            return;
+        }
+
+        LogRejected(logger, deviceId, seriesId ?? "-", reason);
+        Rejected?.Invoke(this, reason);
+    }
+
+    private static bool DigestMatches(ReadOnlySpan<byte> bytes, string expectedHex)
+    {
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(bytes, digest);
+        Span<byte> expected = stackalloc byte[32];
+        return Convert.FromHexString(expectedHex, expected, out _, out var written) == System.Buffers.OperationStatus.Done
+            && written == 32
+            && CryptographicOperations.FixedTimeEquals(digest, expected);
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    /// <summary>One unfinished transfer: its offer and which chunks are in (null until checked after a restart).</summary>
+    private sealed class OpenTransfer(TransferOffer offer, bool[]? have, int haveCount, DateTimeOffset lastTouched)
+    {
+        public TransferOffer Offer { get; } = offer;
+
+        public bool[]? Have { get; private set; } = have;
+
+        public int HaveCount { get; private set; } = haveCount;
+
+        public DateTimeOffset LastTouched { get; private set; } = lastTouched;
+
+        public bool IsComplete => Have is not null && HaveCount == Have.Length;
+
+        public void Touch(DateTimeOffset now) => LastTouched = now;
+
+        public void Mark(int index)
+        {
+            Have![index] = true;
+            HaveCount++;
+        }
+
+        public void Verified(bool[] have, int count)
+        {
+            Have = have;
+            HaveCount = count;
+        }
+
+        public TransferProgress Progress(string receiver) => new(
+            Offer.SeriesId,
+            receiver,
+            TransferState.Receiving,
+            TransferProgress.ToRanges(Enumerable.Range(0, Have!.Length).Where(i => !Have[i])));
+    }
+
+    [LoggerMessage(EventId = 5201, Level = LogLevel.Information, Message = "Transfer of series {SeriesId} from {DeviceId} opened: {Bytes} bytes in {Chunks} chunks")]
+    private static partial void LogOpened(ILogger logger, string seriesId, string deviceId, long bytes, int chunks);
+
+    [LoggerMessage(EventId = 5202, Level = LogLevel.Information, Message = "Transfer of series {SeriesId} from {DeviceId} resumed with {Have} of {Chunks} chunks")]
+    private static partial void LogResumed(ILogger logger, string seriesId, string deviceId, int have, int chunks);
+
+    [LoggerMessage(EventId = 5203, Level = LogLevel.Warning, Message = "Transfer from {DeviceId}, series {SeriesId}: {Reason}")]
+    private static partial void LogRejected(ILogger logger, string deviceId, string seriesId, string reason);
+
+    [LoggerMessage(EventId = 5204, Level = LogLevel.Information, Message = "Series {SeriesId} from {DeviceId} offered again but already filed; receipt sent again")]
+    private static partial void LogAlreadyFiled(ILogger logger, string seriesId, string deviceId);
+
+    [LoggerMessage(EventId = 5205, Level = LogLevel.Information, Message = "{Count} unfinished transfers found on disk; resuming them as their devices return")]
+    private static partial void LogLoaded(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 5206, Level = LogLevel.Information, Message = "Transfer of series {SeriesId} from {DeviceId} dropped: {Reason}")]
+    private static partial void LogDropped(ILogger logger, string seriesId, string deviceId, string reason);
+}
