@@ -40,6 +40,67 @@ public sealed class BrokerSecurityTests(SuiteFixture fixture) : IClassFixture<Su
     }
 
     [Fact]
+    public async Task ClientWithAnExpiredCertificateFromTheHostCa_CannotConnect()
+    {
+        using var expired = ForeignCertificates.CreateExpiredClient(Suite.HostService<Appliance.Host.Infrastructure.Security.FileCertificateAuthority>().Ca, "expired-dev-01");
+
+        using var client = await fixture.TryConnectAsync("expired-dev-01", expired);
+
+        Assert.Null(client);
+        Assert.True(Logged("certificate refused: certificate has expired"));
+    }
+
+    [Fact]
+    public async Task Device_PublishingIntoAnotherDevicesUploadOrTransfer_IsRefused()
+    {
+        var (certificate, _) = fixture.ProvisionOther("rogue-xfer-01");
+        using var client = await fixture.TryConnectAsync("rogue-xfer-01", certificate);
+        Assert.NotNull(client);
+
+        foreach (var topic in new[] { ApplianceTopics.Upload(Suite.DeviceId), ApplianceTopics.Transfer(Suite.DeviceId, "host"), ApplianceTopics.Progress("rogue-xfer-01") })
+        {
+            var result = await client.PublishAsync(new MqttApplicationMessageBuilder()
+                .WithTopic(topic)
+                .WithPayload("{}"u8.ToArray())
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .Build());
+
+            Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, result.ReasonCode);
+            Assert.True(Logged($"may not publish to {topic}"));
+        }
+    }
+
+    [Fact]
+    public async Task APacketOverTheSizeLimit_IsRefused_AndTheConnectionClosed()
+    {
+        var (certificate, _) = fixture.ProvisionOther("rogue-big-01");
+        using var client = await fixture.TryConnectAsync("rogue-big-01", certificate);
+        Assert.NotNull(client);
+        var limit = Suite.HostService<Microsoft.Extensions.Options.IOptions<BrokerOptions>>().Value.MaxPacketSize;
+
+        try
+        {
+            await client.PublishAsync(new MqttApplicationMessageBuilder()
+                .WithTopic(ApplianceTopics.Upload("rogue-big-01"))
+                .WithPayload(new byte[limit + 1])
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .Build());
+        }
+        catch (MQTTnet.Exceptions.MqttCommunicationException)
+        {
+            // The broker closed the connection before its acknowledgement: also a refusal.
+        }
+
+        Assert.True(Logged("-byte limit"));
+        for (var i = 0; i < 50 && client.IsConnected; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.False(client.IsConnected);
+    }
+
+    [Fact]
     public async Task ClientIdOtherThanCertificateName_IsRefused()
     {
         var (certificate, _) = fixture.ProvisionOther("rogue-id-01");

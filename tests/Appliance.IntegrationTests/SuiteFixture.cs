@@ -6,7 +6,6 @@ using Appliance.Protocol;
 using Appliance.TestKit;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
-using MQTTnet.Formatter;
 
 namespace Appliance.IntegrationTests;
 
@@ -44,37 +43,6 @@ public sealed class SuiteFixture : IAsyncLifetime
     }
 
     /// <summary>Connects a raw MQTT client; null when the broker (or TLS) refused it.</summary>
-    public async Task<IMqttClient?> TryConnectAsync(string clientId, X509Certificate2? certificate)
-    {
-        var client = new MqttClientFactory().CreateMqttClient();
-        var options = new MqttClientOptionsBuilder()
-            .WithTcpServer("127.0.0.1", BrokerPort)
-            .WithClientId(clientId)
-            .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithTimeout(TimeSpan.FromSeconds(10))
-            .WithTlsOptions(tls =>
-            {
-                tls.UseTls().WithTargetHost("localhost").WithCertificateValidationHandler(_ => true);
-                if (certificate is not null)
-                {
-                    tls.WithClientCertificates([certificate]);
-                }
-            })
-            .Build();
-        try
-        {
-            var result = await client.ConnectAsync(options);
-            if (result.ResultCode == MqttClientConnectResultCode.Success)
-            {
-                return client;
-            }
-        }
-        catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or IOException or System.Security.Authentication.AuthenticationException)
-        {
-            // Refused during the TLS handshake.
-        }
-
-        client.Dispose();
-        return null;
-    }
+    public Task<IMqttClient?> TryConnectAsync(string clientId, X509Certificate2? certificate) =>
+        MqttTestClient.TryConnectAsync(BrokerPort, clientId, certificate);
 }

@@ -8,30 +8,38 @@ public sealed record SealedSeries(SeriesManifest Manifest, byte[][] Plain, byte[
 {
     /// <summary>The upload as the appliance sends it.</summary>
     public byte[] Envelope() => SeriesEnvelope.Encode(Routing, SealedManifest, Sealed);
+
+    /// <summary>The series as the appliance's store records it, waiting to be sent.</summary>
+    public Appliance.Firmware.Core.StoredSeries Stored() =>
+        new(Manifest.SeriesId, Appliance.Firmware.Core.SeriesState.Queued, Manifest.CapturedAt, [.. Manifest.Frames.Select(f => f.Sha256)], Envelope().Length);
+
+    /// <summary>The envelope in the two parts the store takes.</summary>
+    public Appliance.Firmware.Core.SealedEnvelope ForStore() =>
+        new(SeriesEnvelope.EncodeHeader(Routing, SealedManifest), [.. Sealed.Select(f => (ReadOnlyMemory<byte>)f)]);
 }
 
 public static class SealedSeriesFactory
 {
     /// <summary>Sealed to a fresh host key, or to <paramref name="hostPublicKey"/> (then <see cref="SealedSeries.HostPrivateKey"/> is empty).</summary>
     /// <summary>Signed with a fresh device key, or with <paramref name="signingPrivateKey"/>.</summary>
-    public static SealedSeries Create(string deviceId = "unit-device-01", string episodeCode = "EP-ABCDEFGHJK", string jobId = "job-1", string? seriesId = null, byte[]? hostPublicKey = null, byte[]? signingPrivateKey = null)
+    public static SealedSeries Create(string deviceId = "unit-device-01", string episodeCode = "EP-ABCDEFGHJK", string jobId = "job-1", string? seriesId = null, byte[]? hostPublicKey = null, byte[]? signingPrivateKey = null, int side = 4)
     {
         var (hostPrivate, hostPublic) = hostPublicKey is null ? SeriesSealing.CreateHostKeyPair() : ([], hostPublicKey);
         seriesId ??= Guid.NewGuid().ToString();
         using var sealer = new SeriesSealer(hostPublic, deviceId, seriesId);
-        byte[][] plain = [RandomNumberGenerator.GetBytes(4 * 4 * 3), RandomNumberGenerator.GetBytes(4 * 4 * 3)];
+        byte[][] plain = [RandomNumberGenerator.GetBytes(side * side * 3), RandomNumberGenerator.GetBytes(side * side * 3)];
         var descriptors = new FrameDescriptor[2];
         var sealedFrames = new byte[2][];
         for (var i = 0; i < 2; i++)
         {
             var digest = SeriesSealing.Sha256Hex(plain[i]);
             sealedFrames[i] = sealer.SealFrame(i, plain[i], digest);
-            descriptors[i] = new FrameDescriptor(i, i == 0 ? LightingMode.CrossPolarised : LightingMode.NonPolarised, 4, 4, "rgb24", digest, sealedFrames[i].Length);
+            descriptors[i] = new FrameDescriptor(i, i == 0 ? LightingMode.CrossPolarised : LightingMode.NonPolarised, side, side, "rgb24", digest, sealedFrames[i].Length);
         }
 
         var manifest = new SeriesManifest(
             seriesId, deviceId, "0.1.0", jobId, episodeCode, "left forearm", ConsentScope.DirectCare, DateTimeOffset.UtcNow,
-            new CameraSettings(4, 4, TimeSpan.FromMilliseconds(8), 1, 1.8, 1.5, 8), "uncalibrated", 0,
+            new CameraSettings(side, side, TimeSpan.FromMilliseconds(8), 1, 1.8, 1.5, 8), "uncalibrated", 0,
             new QualityReport(true, [], 120, 0, 1, 0), sealer.Header, descriptors);
         var sealedManifest = sealer.SealManifest(manifest);
         var routing = sealer.Routing(sealedManifest.Length, descriptors.Select(d => d.SealedLength));

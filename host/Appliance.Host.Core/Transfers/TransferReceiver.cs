@@ -6,6 +6,9 @@ using Microsoft.Extensions.Options;
 
 namespace Appliance.Host.Core.Transfers;
 
+/// <summary>A transfer moved on: <see cref="Have"/> of <see cref="Chunks"/> chunks are in.</summary>
+public sealed record TransferAdvanced(string DeviceId, string SeriesId, int Have, int Chunks);
+
 /// <summary>
 /// The host's half of the chunked transfer. An offer opens (or resumes) a transfer and is answered
 /// with the chunks still missing; each chunk is checked against its digest from the offer and
@@ -32,6 +35,9 @@ public sealed partial class TransferReceiver(
     /// upload: it is audited and reported through <see cref="SeriesFilingService.Rejected"/>.
     /// </summary>
     public event EventHandler<string>? Rejected;
+
+    /// <summary>Raised after each new chunk is written: how far that transfer has got.</summary>
+    public event EventHandler<TransferAdvanced>? ChunkStored;
 
     public string InstanceId => options.Value.InstanceId;
 
@@ -164,6 +170,7 @@ public sealed partial class TransferReceiver(
 
         await store.WriteAsync(deviceId, offer.SeriesId, (long)index * offer.ChunkSize, chunk, cancellationToken);
         open.Mark(index);
+        ChunkStored?.Invoke(this, new TransferAdvanced(deviceId, offer.SeriesId, open.HaveCount, offer.ChunkCount));
     }
 
     private async Task FileAsync(string deviceId, OpenTransfer open, CancellationToken cancellationToken)

@@ -41,7 +41,8 @@ public sealed partial class EmbeddedMqttBroker(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        BoundPort = o.Port != 0 ? o.Port : FreePort(ListenAddress);
+        // A restart keeps the port it had: appliances' bundles name it.
+        BoundPort = BoundPort != 0 ? BoundPort : o.Port != 0 ? o.Port : FreePort(ListenAddress);
         var serverOptions = new MqttServerOptionsBuilder()
             .WithoutDefaultEndpoint()
             .WithEncryptedEndpoint()
@@ -60,11 +61,14 @@ public sealed partial class EmbeddedMqttBroker(
         LogStarted(logger, o.ListenAddress, BoundPort);
     }
 
+    /// <summary>Stops listening and drops every connection and session (they live in memory); <see cref="StartAsync"/> starts afresh on the same port.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_server is not null)
         {
             await _server.StopAsync();
+            _server.Dispose();
+            _server = null;
         }
     }
 
