@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: libgtk-3-0 for OpenCV's native library (the independent
-# reference our image metrics are checked against). The servers the tests need (the host's
-# embedded MQTT broker) are started by the tests themselves on 127.0.0.1.
-packages=(libgtk-3-0)
+# reference our image metrics are checked against); mosquitto for the external-broker tests
+# (and mosquitto-clients, whose mosquitto_pub the upload benchmark measures against). The
+# servers themselves (the host's embedded broker, mosquitto) are started by the tests on 127.0.0.1.
+packages=(libgtk-3-0 mosquitto mosquitto-clients)
 
 missing=()
 for p in "${packages[@]}"; do

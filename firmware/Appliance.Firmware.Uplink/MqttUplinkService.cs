@@ -32,8 +32,9 @@ public sealed partial class MqttUplinkService(
     IOptions<UplinkOptions> options,
     ILogger<MqttUplinkService> logger) : BackgroundService
 {
-    // When each series last ended an upload attempt; the next waits for Uplink:ReceiptTimeout.
-    private readonly Dictionary<string, DateTimeOffset> _attemptedAt = [];
+    // When each series may be tried again: after Uplink:ReceiptTimeout once filed (the receipt is
+    // on its way) or refused, after Uplink:PollInterval when the transfer did not finish.
+    private readonly Dictionary<string, DateTimeOffset> _nextAttempt = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -184,7 +185,7 @@ public sealed partial class MqttUplinkService(
         {
             while (statusFeed.Reader.TryPeek(out var status))
             {
-                await UplinkPublishing.PublishAsync(client, ApplianceTopics.Status(credentials.DeviceId), ProtocolJson.Serialize(status), cancellationToken);
+                _ = await UplinkPublishing.PublishAsync(client, ApplianceTopics.Status(credentials.DeviceId), ProtocolJson.Serialize(status), cancellationToken);
                 statusFeed.Reader.TryRead(out _); // taken off only once sent, so a cut link does not lose it
             }
         }
@@ -198,10 +199,9 @@ public sealed partial class MqttUplinkService(
             var pending = await store.ListPendingAsync(cancellationToken);
             foreach (var series in pending)
             {
-                var now = time.GetUtcNow();
-                if (_attemptedAt.TryGetValue(series.SeriesId, out var attempted) && now - attempted < o.ReceiptTimeout)
+                if (_nextAttempt.TryGetValue(series.SeriesId, out var next) && time.GetUtcNow() < next)
                 {
-                    continue; // filed and waiting for its receipt, or refused: not again before the timeout
+                    continue;
                 }
 
                 if (series.State == SeriesState.Queued)
@@ -212,14 +212,14 @@ public sealed partial class MqttUplinkService(
                 var outcome = await uploader.UploadAsync(client, series.SeriesId, cancellationToken);
                 if (outcome != UploadOutcome.Gone)
                 {
-                    _attemptedAt[series.SeriesId] = time.GetUtcNow();
+                    _nextAttempt[series.SeriesId] = time.GetUtcNow() + (outcome == UploadOutcome.Unfinished ? o.PollInterval : o.ReceiptTimeout);
                 }
             }
 
             var held = pending.Select(p => p.SeriesId).ToHashSet();
-            foreach (var gone in _attemptedAt.Keys.Where(id => !held.Contains(id)).ToList())
+            foreach (var gone in _nextAttempt.Keys.Where(id => !held.Contains(id)).ToList())
             {
-                _attemptedAt.Remove(gone);
+                _nextAttempt.Remove(gone);
             }
 
             uploader.Forget([.. uploader.CachedSeries.Where(id => !held.Contains(id))]);

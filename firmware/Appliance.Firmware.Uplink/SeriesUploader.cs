@@ -171,7 +171,13 @@ public sealed partial class SeriesUploader(
         var answer = board.Expect(id);
         try
         {
-            await UplinkPublishing.PublishAsync(client, topic, payload, cancellationToken);
+            if (!await UplinkPublishing.PublishAsync(client, topic, payload, cancellationToken))
+            {
+                // Nobody to answer (the host's client is reconnecting after a broker restart): no point waiting.
+                LogNobodyListening(logger, id);
+                return null;
+            }
+
             return await answer.WaitAsync(options.Value.ProgressTimeout, time, cancellationToken);
         }
         catch (TimeoutException)
@@ -197,6 +203,9 @@ public sealed partial class SeriesUploader(
     [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Series {SeriesId}: no answer from the host within {Seconds} s")]
     private static partial void LogNoAnswer(ILogger logger, Guid seriesId, double seconds);
 
+    [LoggerMessage(EventId = 2106, Level = LogLevel.Warning, Message = "Series {SeriesId}: no host is subscribed at the broker just now")]
+    private static partial void LogNobodyListening(ILogger logger, Guid seriesId);
+
     [LoggerMessage(EventId = 2105, Level = LogLevel.Warning, Message = "Series {SeriesId}: transfer not finished this time; tried again later")]
     private static partial void LogUnfinished(ILogger logger, string seriesId);
 }
@@ -204,7 +213,8 @@ public sealed partial class SeriesUploader(
 /// <summary>QoS 1 publishing that treats a refusal by the broker as an error.</summary>
 internal static class UplinkPublishing
 {
-    public static async Task PublishAsync(IMqttClient client, string topic, ArraySegment<byte> payload, CancellationToken cancellationToken)
+    /// <summary>Publishes at QoS 1; false when the broker says nobody is subscribed (the host is not listening just now).</summary>
+    public static async Task<bool> PublishAsync(IMqttClient client, string topic, ArraySegment<byte> payload, CancellationToken cancellationToken)
     {
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
@@ -216,5 +226,7 @@ internal static class UplinkPublishing
         {
             throw new UplinkRefusedException($"broker refused publish to {topic}: {result.ReasonCode} {result.ReasonString}");
         }
+
+        return result.ReasonCode != MqttClientPublishReasonCode.NoMatchingSubscribers;
     }
 }

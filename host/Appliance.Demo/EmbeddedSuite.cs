@@ -39,6 +39,13 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         Appliance = appliance;
     }
 
+    /// <summary>
+    /// A suite from a host and an appliance started elsewhere (an external broker between them,
+    /// say); disposing it stops both.
+    /// </summary>
+    public static EmbeddedSuite Compose(string dataRoot, string deviceId, WebApplication host, IHost appliance) =>
+        new(dataRoot, deviceId, host, appliance);
+
     public string DataRoot { get; }
 
     public string DeviceId { get; }

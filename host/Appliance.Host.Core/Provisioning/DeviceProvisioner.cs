@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.Host.Core.Provisioning;
 
 /// <summary>A certificate and its private key, PEM encoded.</summary>
-public sealed record IssuedCredential(string CertificatePem, string PrivateKeyPem, string Thumbprint);
+public sealed record IssuedCredential(string CertificatePem, string PrivateKeyPem, string Thumbprint, string SerialNumber);
 
 /// <summary>The host's certificate authority: the only issuer the broker and appliances trust.</summary>
 public interface ICertificateAuthority
@@ -20,7 +20,13 @@ public interface ICertificateAuthority
 /// <summary>The certificates issued to each device, and which of them are revoked.</summary>
 public interface IDeviceCertificates
 {
-    void RecordIssued(string deviceId, string thumbprint);
+    void RecordIssued(string deviceId, string thumbprint, string serialNumber);
+
+    /// <summary>Devices holding at least one certificate that is not revoked: the fleet an external broker's ACL lists.</summary>
+    IReadOnlyList<string> ActiveDevices();
+
+    /// <summary>Serial numbers (hex) of revoked certificates and when each was revoked: what a CRL lists.</summary>
+    IReadOnlyList<(string SerialNumber, DateTimeOffset RevokedAt)> RevokedSerials();
 
     /// <summary>Revokes every certificate issued to the device so far; returns how many were newly revoked.</summary>
     int Revoke(string deviceId, string reason);
@@ -47,7 +53,7 @@ public sealed partial class DeviceProvisioner(
     {
         DeviceId.EnsureValid(deviceId);
         var credential = ca.IssueDeviceCertificate(deviceId);
-        certificates.RecordIssued(deviceId, credential.Thumbprint);
+        certificates.RecordIssued(deviceId, credential.Thumbprint, credential.SerialNumber);
         // The device signs its series; the host keeps only the public half, to check them.
         var (signingPrivate, signingPublic) = SeriesSigning.CreateKeyPair();
         signingKeys.Register(deviceId, signingPublic);

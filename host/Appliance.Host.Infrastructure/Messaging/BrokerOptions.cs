@@ -65,6 +65,9 @@ public sealed class BrokerOptions : IValidatableObject
     [Range(1, 100_000)]
     public int MaxConnectionsPerMinute { get; set; } = 30;
 
+    /// <summary>The port written into provisioning bundles: the embedded listener's, or the external broker's.</summary>
+    public int AdvertisedPort => Mode == BrokerMode.External ? ExternalPort : Port;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Mode == BrokerMode.Embedded && !string.IsNullOrEmpty(SharedSubscriptionGroup))

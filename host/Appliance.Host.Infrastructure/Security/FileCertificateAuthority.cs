@@ -1,4 +1,5 @@
 using System.Net;
+using System.Numerics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Appliance.Host.Core.Provisioning;
@@ -44,7 +45,31 @@ public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposabl
         DeviceId.EnsureValid(deviceId);
         using var cert = IssueClient(deviceId);
         using var key = cert.GetECDsaPrivateKey()!;
-        return new IssuedCredential(cert.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem(), cert.Thumbprint);
+        return new IssuedCredential(cert.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem(), cert.Thumbprint, cert.SerialNumber);
+    }
+
+    /// <summary>
+    /// A certificate revocation list signed by the CA, for an external broker (mosquitto's
+    /// <c>crlfile</c>); the embedded broker reads the revocation list directly instead.
+    /// </summary>
+    public string CreateRevocationListPem(IEnumerable<(string SerialNumber, DateTimeOffset RevokedAt)> revoked, BigInteger crlNumber)
+    {
+        var builder = new CertificateRevocationListBuilder();
+        foreach (var (serial, at) in revoked)
+        {
+            builder.AddEntry(Convert.FromHexString(serial), at, X509RevocationReason.KeyCompromise);
+        }
+
+        var now = _time.GetUtcNow();
+        var crl = builder.Build(Ca, crlNumber, now.AddDays(30), HashAlgorithmName.SHA256, thisUpdate: now.AddMinutes(-5));
+        return PemEncoding.WriteString("X509 CRL", crl);
+    }
+
+    /// <summary>The broker's server certificate and its key as PEM, for an external broker.</summary>
+    public (string CertificatePem, string KeyPem) ServerCredentialPem()
+    {
+        using var key = ServerCertificate.GetECDsaPrivateKey()!;
+        return (ServerCertificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 
     private X509Certificate2 CreateCa()

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Appliance.Host.Infrastructure.Security;
 
 /// <summary>
-/// Issued certificates in <c>devices/{id}.issued</c> (one thumbprint a line) and the revocation
+/// Issued certificates in <c>devices/{id}.issued</c> (thumbprint and serial number, one a line) and the revocation
 /// list in <c>devices/revoked</c> (thumbprint, device, time, reason). The broker reads the
 /// list at every connection, so a revocation made by the command line while the host runs
 /// takes effect at the device's next connection.
@@ -16,23 +16,74 @@ public sealed class FileDeviceCertificates(IOptions<HostDataOptions> options, Ti
 
     private string RevokedPath => options.Value.Resolve("devices", "revoked");
 
-    public void RecordIssued(string deviceId, string thumbprint)
+    public void RecordIssued(string deviceId, string thumbprint, string serialNumber)
     {
         DeviceId.EnsureValid(deviceId);
         lock (_lock)
         {
-            AppendLine(IssuedPath(deviceId), thumbprint);
+            AppendLine(IssuedPath(deviceId), $"{thumbprint} {serialNumber}");
         }
     }
+
+    public IReadOnlyList<string> ActiveDevices()
+    {
+        lock (_lock)
+        {
+            var revoked = RevokedThumbprints();
+            var folder = options.Value.Resolve("devices");
+            return !Directory.Exists(folder)
+                ? []
+                : [.. Directory.EnumerateFiles(folder, "*.issued")
+                    .Where(path => Issued(path).Any(i => !revoked.Contains(i.Thumbprint)))
+                    .Select(path => Path.GetFileNameWithoutExtension(path))
+                    .Where(DeviceId.IsValid)
+                    .Order(StringComparer.Ordinal)];
+        }
+    }
+
+    public IReadOnlyList<(string SerialNumber, DateTimeOffset RevokedAt)> RevokedSerials()
+    {
+        lock (_lock)
+        {
+            if (!File.Exists(RevokedPath))
+            {
+                return [];
+            }
+
+            var result = new List<(string, DateTimeOffset)>();
+            foreach (var line in File.ReadLines(RevokedPath))
+            {
+                var fields = line.Split(' ', 4);
+                if (fields.Length < 3 || !DeviceId.IsValid(fields[1]) || !DateTimeOffset.TryParse(fields[2], System.Globalization.CultureInfo.InvariantCulture, out var at))
+                {
+                    continue;
+                }
+
+                // Certificates issued before serials were recorded have none to list; the embedded broker still refuses them by thumbprint.
+                var serial = Issued(IssuedPath(fields[1])).FirstOrDefault(i => string.Equals(i.Thumbprint, fields[0], StringComparison.OrdinalIgnoreCase)).Serial;
+                if (!string.IsNullOrEmpty(serial))
+                {
+                    result.Add((serial, at));
+                }
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>An issued file's lines: thumbprint, then the serial number where one was recorded.</summary>
+    private static IEnumerable<(string Thumbprint, string? Serial)> Issued(string path) =>
+        File.Exists(path)
+            ? File.ReadLines(path).Where(l => l.Length > 0).Select(l => l.Split(' ')).Select(f => (f[0], f.Length > 1 ? f[1] : null))
+            : [];
 
     public int Revoke(string deviceId, string reason)
     {
         DeviceId.EnsureValid(deviceId);
         lock (_lock)
         {
-            var issued = File.Exists(IssuedPath(deviceId)) ? File.ReadAllLines(IssuedPath(deviceId)) : [];
             var already = RevokedThumbprints();
-            var fresh = issued.Where(t => t.Length > 0 && !already.Contains(t)).ToList();
+            var fresh = Issued(IssuedPath(deviceId)).Select(i => i.Thumbprint).Where(t => !already.Contains(t)).ToList();
             foreach (var thumbprint in fresh)
             {
                 // One line each; the reason is the last field and may hold spaces.

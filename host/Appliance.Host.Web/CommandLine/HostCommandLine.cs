@@ -12,7 +12,8 @@ namespace Appliance.Host.Web.CommandLine;
 /// <summary>
 /// <c>appliance-host</c>: <c>serve</c> (the default) runs the host; <c>provision</c> writes an
 /// appliance's bundle; <c>revoke</c> revokes an appliance's certificates; <c>backup</c> and
-/// <c>restore</c> (with verification) keep the data folder safe; <c>audit verify</c> checks the audit trail. Configuration keys go after the command as <c>--Section:Key=value</c>.
+/// <c>restore</c> (with verification) keep the data folder safe; <c>audit verify</c> checks the audit trail;
+/// <c>broker-config</c> writes a mosquitto configuration for external broker mode. Configuration keys go after the command as <c>--Section:Key=value</c>.
 /// </summary>
 public static class HostCommandLine
 {
@@ -43,7 +44,7 @@ public static class HostCommandLine
             var id = parseResult.GetRequiredValue(deviceId);
             await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
             var broker = app.Services.GetRequiredService<IOptions<BrokerOptions>>().Value;
-            var bundle = app.Services.GetRequiredService<DeviceProvisioner>().Provision(id, broker.AdvertisedHost, broker.Port);
+            var bundle = app.Services.GetRequiredService<DeviceProvisioner>().Provision(id, broker.AdvertisedHost, broker.AdvertisedPort);
             var path = parseResult.GetValue(output)?.FullName ?? Path.GetFullPath($"{id}.bundle.json");
             DeviceProvisioner.WriteBundle(bundle, path);
             await Console.Out.WriteLineAsync($"Provisioned {id}: bundle written to {path} (owner-only; it holds the device key).");
@@ -149,7 +150,27 @@ public static class HostCommandLine
         });
         var audit = new Command("audit", "The host's append-only, hash-chained audit trail.") { verify };
 
+        var configOut = new Option<DirectoryInfo>("--out") { Description = "Folder for mosquitto.conf, the ACL, certificates and revocation list (owner-only).", Required = true };
+        var brokerUser = new Option<string>("--broker-user") { Description = "The user mosquitto runs as (it must own --out). Default: mosquitto", DefaultValueFactory = _ => "mosquitto" };
+        var brokerConfig = new Command("broker-config", "Write a mosquitto configuration for external broker mode: TLS with client certificates, an ACL from the fleet, the revocation list. Run again after provision or revoke.")
+        {
+            configOut,
+            brokerUser,
+        };
+        brokerConfig.TreatUnmatchedTokensAsErrors = false;
+        brokerConfig.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            var user = parseResult.GetRequiredValue(brokerUser);
+            var folder = parseResult.GetRequiredValue(configOut).FullName;
+            var path = app.Services.GetRequiredService<MosquittoConfiguration>().Write(folder, brokerUser: user);
+            await Console.Out.WriteLineAsync($"Wrote {path} and its ACL, certificates and revocation list (owner-only).");
+            await Console.Out.WriteLineAsync($"Then: chown -R {user}: {folder} && mosquitto -c {path}   (after a later provision or revoke: run this again, then restart mosquitto)");
+            return 0;
+        });
+
         root.Subcommands.Add(serve);
+        root.Subcommands.Add(brokerConfig);
         root.Subcommands.Add(provision);
         root.Subcommands.Add(audit);
         root.Subcommands.Add(revoke);
