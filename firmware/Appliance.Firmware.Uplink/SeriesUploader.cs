@@ -56,6 +56,7 @@ public sealed partial class SeriesUploader(
         }
 
         var offer = await OfferForAsync(seriesId, envelope, cancellationToken);
+        LogOffering(logger, seriesId, offer.Length, offer.ChunkCount);
         var id = Guid.Parse(seriesId);
         var answer = await RequestAsync(client, id, ApplianceTopics.Upload(credentials.DeviceId), ProtocolJson.Serialize(offer), cancellationToken);
         for (var round = 0; round < MaxRounds && answer is not null; round++)
@@ -77,6 +78,7 @@ public sealed partial class SeriesUploader(
             var transferTopic = ApplianceTopics.Transfer(credentials.DeviceId, answer.Receiver);
             LogSending(logger, seriesId, missing.Count, offer.ChunkCount, answer.Receiver);
             await SendChunksAsync(client, transferTopic, id, offer, envelope, missing, cancellationToken);
+            LogChunksAcknowledged(logger, seriesId, missing.Count);
             answer = await RequestAsync(client, id, transferTopic, TransferFrame.Encode(TransferFrameKind.End, id, offer.ChunkCount, []), cancellationToken);
         }
 
@@ -193,6 +195,12 @@ public sealed partial class SeriesUploader(
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Series {SeriesId}: sending {Missing} of {Chunks} chunks to {Receiver}")]
     private static partial void LogSending(ILogger logger, string seriesId, int missing, int chunks, string receiver);
+
+    [LoggerMessage(EventId = 2108, Level = LogLevel.Debug, Message = "Series {SeriesId}: offering {Bytes} bytes in {Chunks} chunks")]
+    private static partial void LogOffering(ILogger logger, string seriesId, long bytes, int chunks);
+
+    [LoggerMessage(EventId = 2107, Level = LogLevel.Debug, Message = "Series {SeriesId}: {Count} chunks acknowledged by the broker; sending the end")]
+    private static partial void LogChunksAcknowledged(ILogger logger, string seriesId, int count);
 
     [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "Series {SeriesId} filed by {Receiver}; waiting for the signed receipt")]
     private static partial void LogFiled(ILogger logger, string seriesId, string receiver);

@@ -134,7 +134,8 @@ public sealed class EmbeddedSuite : IAsyncDisposable
     }
 
     /// <summary>The real firmware composition with simulated devices, configured in memory only.</summary>
-    public static IHost BuildAppliance(string dataFolder, LogLevel logLevel, IReadOnlyDictionary<string, string?>? settings = null, Action<ILoggingBuilder>? logging = null)
+    /// <param name="services">Replacements applied after the firmware's own registrations (a load test's in-memory store, say).</param>
+    public static IHost BuildAppliance(string dataFolder, LogLevel logLevel, IReadOnlyDictionary<string, string?>? settings = null, Action<ILoggingBuilder>? logging = null, Action<IServiceCollection>? services = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -159,6 +160,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
         logging?.Invoke(builder.Logging);
         builder.AddApplianceFirmware();
+        services?.Invoke(builder.Services);
         return builder.Build();
     }
 

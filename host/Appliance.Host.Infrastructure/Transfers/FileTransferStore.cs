@@ -1,5 +1,4 @@
 using Appliance.Host.Core.Transfers;
-using Appliance.Host.Infrastructure.Security;
 using Appliance.Protocol;
 using Microsoft.Extensions.Options;
 
@@ -31,8 +30,15 @@ public sealed class FileTransferStore(IOptions<HostDataOptions> options) : ITran
             part.SetLength(offer.Length);
         }
 
-        // The offer goes last: a listed transfer always has its part file.
-        SecureFiles.WriteAllBytes(offerPath, ProtocolJson.Serialize(offer));
+        // The offer goes last, so a listed transfer always has its part file. Not flushed to disk:
+        // an offer a crash loses only means the device's next offer starts the transfer afresh.
+        var temp = offerPath + ".tmp";
+        using (var file = new FileStream(temp, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = OwnerOnly }))
+        {
+            file.Write(ProtocolJson.Serialize(offer));
+        }
+
+        File.Move(temp, offerPath, overwrite: true);
         return Task.CompletedTask;
     }
 

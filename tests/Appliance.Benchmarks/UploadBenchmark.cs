@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Appliance.Demo;
+using Appliance.Firmware.Core;
+using Appliance.Firmware.Uplink;
+using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Infrastructure.Messaging;
+using Appliance.Protocol;
+using Appliance.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Formatter;
+
+namespace Appliance.Benchmarks;
+
+/// <summary>
+/// <c>upload</c>: 50 MB of sealed bytes sent through our transfer (connect, offer with chunk
+/// digests, 256 KiB chunks with eight in flight, end, the host's answer) by the firmware's own
+/// <see cref="SeriesUploader"/>, against <c>mosquitto_pub -f</c> of the same bytes as one QoS 1
+/// message to the same embedded broker over the same mutual TLS, alternating, median of 5 each.
+/// The ratio is mosquitto_pub's time over ours: 1.0 means the protocol costs nothing.
+/// </summary>
+internal static class UploadBenchmark
+{
+    private const int PayloadBytes = 50 * 1000 * 1000;
+    private static readonly string[] MosquittoPubPaths = ["/usr/bin/mosquitto_pub", "/usr/local/bin/mosquitto_pub"];
+
+    public static async Task RunAsync(int runs)
+    {
+        var mosquittoPub = MosquittoPubPaths.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("mosquitto_pub is missing: apt-get install mosquitto-clients (tests/run.sh does).");
+        using var work = new TempFolder("upload-bench");
+        var host = await EmbeddedSuite.StartHostAsync(work.Path, LogLevel.Error, hostSettings: new Dictionary<string, string?>
+        {
+            // The reference is one 50 MB message; our chunks need far less.
+            ["Broker:MaxPacketSize"] = (64 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Broker:MaxConnectionsPerMinute"] = "100000",
+        });
+        try
+        {
+            var port = host.Services.GetRequiredService<EmbeddedMqttBroker>().BoundPort;
+            var bundle = host.Services.GetRequiredService<DeviceProvisioner>().Provision("upload-bench-01", "127.0.0.1", port);
+            var pem = WritePem(work.Path, bundle);
+            var payload = RandomNumberGenerator.GetBytes(PayloadBytes);
+            var payloadFile = Path.Combine(work.Path, "payload.bin");
+            await File.WriteAllBytesAsync(payloadFile, payload);
+
+            var ours = new List<double>();
+            var reference = new List<double>();
+            for (var i = 0; i <= runs; i++)
+            {
+                var o = await UploadThroughOurProtocolAsync(bundle, payload);
+                // The broker hands the 50 MB on to the host after acknowledging it; let that finish
+                // (the host refuses it as a status) so it does not run into the next measurement.
+                var inbound = host.Services.GetRequiredService<Appliance.Host.Core.HostInboundHandler>();
+                var delivered = EmbeddedSuite.WaitFor<string>(h => inbound.MessageRejected += h, h => inbound.MessageRejected -= h, _ => true);
+                var r = await MosquittoPubAsync(mosquittoPub, port, bundle.DeviceId, pem, payloadFile);
+                await delivered.WaitAsync(TimeSpan.FromSeconds(60));
+                if (i > 0)
+                {
+                    // The first of each warms the JIT, the page cache and the broker.
+                    ours.Add(o);
+                    reference.Add(r);
+                }
+            }
+
+            var oursMedian = DemoCycleBenchmark.Median(ours);
+            var referenceMedian = DemoCycleBenchmark.Median(reference);
+            DemoCycleBenchmark.Bench("upload_ms", oursMedian, "ms");
+            DemoCycleBenchmark.Bench("reference_mosquitto_pub_ms", referenceMedian, "ms");
+            DemoCycleBenchmark.Bench("upload_mb_per_s", PayloadBytes / 1e6 / (oursMedian / 1000), "MB/s");
+            DemoCycleBenchmark.Bench("upload_vs_mosquitto_ratio", referenceMedian / oursMedian, "x");
+        }
+        finally
+        {
+            await host.StopAsync();
+            await host.DisposeAsync();
+        }
+    }
+
+    private static async Task<double> UploadThroughOurProtocolAsync(ProvisioningBundle bundle, byte[] payload)
+    {
+        var credentials = new UplinkCredentials(
+            bundle.DeviceId,
+            MutualTls.LoadWithKey(bundle.CertificatePem, bundle.PrivateKeyPem),
+            MutualTls.LoadCertificate(bundle.CaCertificatePem),
+            bundle.BrokerHost,
+            bundle.BrokerPort,
+            Convert.FromBase64String(bundle.HostSigningPublicKey));
+        var store = new FakeSeriesStore();
+        var seriesId = Guid.NewGuid().ToString();
+        await store.AddAsync(new StoredSeries(seriesId, SeriesState.Queued, DateTimeOffset.UtcNow, [], payload.Length), new SealedEnvelope(payload, []), CancellationToken.None);
+        var board = new TransferProgressBoard();
+        var uploader = new SeriesUploader(credentials, store, board, TimeProvider.System, Options.Create(new UplinkOptions()), NullLogger<SeriesUploader>.Instance);
+
+        var clock = Stopwatch.StartNew();
+        using var client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            if (ProtocolJson.TryDeserialize<TransferProgress>(System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload), out var progress, out _))
+            {
+                board.Post(progress);
+            }
+
+            return Task.CompletedTask;
+        };
+        await client.ConnectAsync(new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", bundle.BrokerPort)
+            .WithClientId(bundle.DeviceId)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithTlsOptions(t => t.UseTls().WithTargetHost("localhost").WithClientCertificates([credentials.ClientCertificate]).WithCertificateValidationHandler(_ => true))
+            .Build());
+        await client.SubscribeAsync(ApplianceTopics.Progress(bundle.DeviceId), MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce);
+        // Random bytes are no series: the host takes every chunk, then refuses the whole at filing. That answer ends the run.
+        var outcome = await uploader.UploadAsync(client, seriesId, CancellationToken.None);
+        var elapsed = clock.Elapsed.TotalMilliseconds;
+        if (outcome != UploadOutcome.Rejected)
+        {
+            throw new InvalidOperationException($"the upload ended {outcome}, not with the host's answer");
+        }
+
+        await client.DisconnectAsync();
+        return elapsed;
+    }
+
+    private static async Task<double> MosquittoPubAsync(string executable, int port, string deviceId, (string Ca, string Cert, string Key) pem, string payloadFile)
+    {
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(new ProcessStartInfo(executable,
+        [
+            "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-V", "mqttv5",
+            "--cafile", pem.Ca, "--cert", pem.Cert, "--key", pem.Key, "-i", deviceId,
+            // Its own status topic: allowed by the broker's access control; the host refuses the content cheaply.
+            "-t", ApplianceTopics.Status(deviceId), "-q", "1", "-f", payloadFile,
+        ])
+        {
+            RedirectStandardError = true,
+        })!;
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var elapsed = clock.Elapsed.TotalMilliseconds;
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"mosquitto_pub failed ({process.ExitCode}): {errors}");
+        }
+
+        return elapsed;
+    }
+
+    private static (string Ca, string Cert, string Key) WritePem(string folder, ProvisioningBundle bundle)
+    {
+        var ca = Path.Combine(folder, "ca.pem");
+        var cert = Path.Combine(folder, "cert.pem");
+        var key = Path.Combine(folder, "key.pem");
+        File.WriteAllText(ca, bundle.CaCertificatePem);
+        File.WriteAllText(cert, bundle.CertificatePem);
+        File.WriteAllText(key, bundle.PrivateKeyPem);
+        return (ca, cert, key);
+    }
+}
