@@ -21,12 +21,17 @@ public sealed record FiledSeries(
     int RetakeCount,
     QualityReport Quality,
     CameraSettings Camera,
-    IReadOnlyList<FiledFrame> Frames)
+    IReadOnlyList<FiledFrame> Frames,
+    string? LesionLabel = null)
 {
     public string ArchiveReference => $"archive:{SeriesId}";
 }
 
-/// <summary>A capture job as the host keeps it: the only place episode code and patient identifier meet.</summary>
+/// <summary>
+/// A capture job as the host keeps it: the only place episode code and patient identifier meet.
+/// The lesion label ("L2", "mole under left scapula") stays here too: it follows the patient,
+/// not the appliance, and is never sent.
+/// </summary>
 public sealed record CaptureJobRecord(
     string JobId,
     string DeviceId,
@@ -35,7 +40,8 @@ public sealed record CaptureJobRecord(
     string BodySite,
     ConsentScope ConsentScope,
     DateTimeOffset IssuedAt,
-    DateTimeOffset ExpiresAt)
+    DateTimeOffset ExpiresAt,
+    string? LesionLabel = null)
 {
     public CaptureJob ToWire() => new(JobId, EpisodeCode, BodySite, ConsentScope, IssuedAt, ExpiresAt);
 }
@@ -52,6 +58,9 @@ public interface ISeriesArchive
     Task<FiledSeries> FileAsync(FiledSeries series, IReadOnlyList<byte[]> frames, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken);
+
+    /// <summary>A patient's series, newest capture first; only one lesion's when <paramref name="lesionLabel"/> is given (for comparison over time).</summary>
+    Task<IReadOnlyList<FiledSeries>> ListForPatientAsync(string patientId, string? lesionLabel, CancellationToken cancellationToken);
 
     /// <summary>Decrypts one frame and checks its digest.</summary>
     Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken);

@@ -57,9 +57,9 @@ public sealed class TransferFaultTests : IAsyncLifetime
         EmbeddedSuite.StartHostAsync(_folder.Path, LogLevel.Information, l => l.AddProvider(_logs), new Dictionary<string, string?>(HostSettings) { ["Broker:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
     /// <summary>A signed series for a job the host really issued to the device, its frames <paramref name="side"/> pixels square.</summary>
-    private async Task<SealedSeries> IssuedSeriesAsync(int side)
+    private async Task<SealedSeries> IssuedSeriesAsync(int side, string? patientId = null, string? lesionLabel = null)
     {
-        var job = await Host<CaptureJobService>().CreateAsync(DeviceId, $"FAULT-PATIENT-{Guid.NewGuid():N}", "back", ConsentScope.DirectCare, CancellationToken.None);
+        var job = await Host<CaptureJobService>().CreateAsync(DeviceId, patientId ?? $"FAULT-PATIENT-{Guid.NewGuid():N}", "back", ConsentScope.DirectCare, CancellationToken.None, lesionLabel);
         return SealedSeriesFactory.Create(DeviceId, job.EpisodeCode, job.JobId, hostPublicKey: Host<IHostSealingKey>().PublicKey, signingPrivateKey: Convert.FromBase64String(_bundle.SigningPrivateKey), side: side);
     }
 
@@ -131,6 +131,31 @@ public sealed class TransferFaultTests : IAsyncLifetime
         Assert.Equal(series.Plain[1], await Host<ISeriesArchive>().ReadFrameAsync(filed.SeriesId, 1, CancellationToken.None));
         Assert.Equal(1, FiledEntries(filed.SeriesId));
         Assert.True(NothingLeftOnTheHost());
+    }
+
+    [Fact]
+    public async Task FiledSeries_AreFoundByPatientAndLesion_NewestFirst_WithTheLesionNeverSentToTheAppliance()
+    {
+        var first = await IssuedSeriesAsync(side: 16, "PATIENT-LESION-1", "L1 left scapula");
+        var other = await IssuedSeriesAsync(side: 16, "PATIENT-LESION-1", "L2 right calf");
+        var later = await IssuedSeriesAsync(side: 16, "PATIENT-LESION-1", "L1 left scapula");
+        await using var device = await ConnectRawAsync();
+        foreach (var series in new[] { first, other, later })
+        {
+            Assert.Equal(TransferState.Filed, (await device.UploadAsync(TransferScript.For(DeviceId, series.Envelope()))).State);
+        }
+
+        var archive = Host<ISeriesArchive>();
+        var lesion = await archive.ListForPatientAsync("PATIENT-LESION-1", "L1 left scapula", CancellationToken.None);
+        Assert.Equal([later.Manifest.SeriesId, first.Manifest.SeriesId], lesion.Select(s => s.SeriesId));
+        Assert.All(lesion, s => Assert.Equal("L1 left scapula", s.LesionLabel));
+        Assert.Equal(3, (await archive.ListForPatientAsync("PATIENT-LESION-1", null, CancellationToken.None)).Count);
+        Assert.Empty(await archive.ListForPatientAsync("PATIENT-LESION-2", null, CancellationToken.None));
+        // What the appliance is sent of such a job carries neither the lesion label nor the patient.
+        var job = new CaptureJobRecord("job-l1", DeviceId, "EP-ABCDEFGHJK", "PATIENT-LESION-1", "back", ConsentScope.DirectCare, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(30), "L1 left scapula");
+        var wire = System.Text.Encoding.UTF8.GetString(ProtocolJson.Serialize(new HostCommand(HostCommand.CaptureJobKind, job.ToWire())));
+        Assert.DoesNotContain("scapula", wire, StringComparison.Ordinal);
+        Assert.DoesNotContain("PATIENT-LESION", wire, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -103,7 +103,8 @@ public sealed partial class SeriesFilingService(
             manifest.RetakeCount,
             manifest.Quality,
             manifest.Camera,
-            [.. manifest.Frames.Select(f => new FiledFrame(f.Index, f.Lighting, f.Width, f.Height, f.PixelFormat, f.Sha256, string.Empty))]);
+            [.. manifest.Frames.Select(f => new FiledFrame(f.Index, f.Lighting, f.Width, f.Height, f.PixelFormat, f.Sha256, string.Empty))],
+            job.LesionLabel);
         FiledSeries filed;
         try
         {

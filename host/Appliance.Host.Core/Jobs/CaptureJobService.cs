@@ -29,7 +29,7 @@ public sealed partial class CaptureJobService(
     IOptions<JobOptions> options,
     ILogger<CaptureJobService> logger)
 {
-    public async Task<CaptureJobRecord> CreateAsync(string deviceId, string patientId, string bodySite, ConsentScope consent, CancellationToken cancellationToken)
+    public async Task<CaptureJobRecord> CreateAsync(string deviceId, string patientId, string bodySite, ConsentScope consent, CancellationToken cancellationToken, string? lesionLabel = null)
     {
         DeviceId.EnsureValid(deviceId);
         ArgumentException.ThrowIfNullOrWhiteSpace(patientId);
@@ -49,7 +49,8 @@ public sealed partial class CaptureJobService(
             bodySite.Trim(),
             consent,
             now,
-            now + options.Value.Lifetime);
+            now + options.Value.Lifetime,
+            string.IsNullOrWhiteSpace(lesionLabel) ? null : lesionLabel.Trim());
         await jobs.AddAsync(job, cancellationToken);
         var command = new HostCommand(HostCommand.CaptureJobKind, job.ToWire());
         await publisher.PublishAsync(ApplianceTopics.Command(deviceId), ProtocolJson.Serialize(command), cancellationToken);

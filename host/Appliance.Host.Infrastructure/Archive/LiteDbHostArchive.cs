@@ -40,6 +40,9 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         _series.EnsureIndex("episodeCode");
         _series.EnsureIndex("deviceId");
         _series.EnsureIndex("filedAt");
+        _series.EnsureIndex("capturedAt");
+        _series.EnsureIndex("bodySite");
+        _series.EnsureIndex("lesionLabel");
         _jobs = _db.GetCollection("jobs");
         _jobs.EnsureIndex("episodeCode", unique: true);
     }
@@ -77,6 +80,10 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
                 ["episodeCode"] = series.EpisodeCode,
                 ["deviceId"] = series.DeviceId,
                 ["filedAt"] = series.FiledAt.UtcDateTime,
+                ["capturedAt"] = series.CapturedAt.UtcDateTime,
+                ["bodySite"] = series.BodySite,
+                ["lesionLabel"] = series.LesionLabel is null ? BsonValue.Null : new BsonValue(series.LesionLabel),
+                ["consentScope"] = series.ConsentScope.ToString(),
                 ["wrappedKey"] = wrapped,
                 ["record"] = JsonSerializer.Serialize(record, Json),
             };
@@ -89,6 +96,16 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
     {
         cancellationToken.ThrowIfCancellationRequested();
         IReadOnlyList<FiledSeries> list = [.. _series.Query().OrderByDescending("filedAt").Limit(max).ToEnumerable().Select(ToSeries)];
+        return Task.FromResult(list);
+    }
+
+    public Task<IReadOnlyList<FiledSeries>> ListForPatientAsync(string patientId, string? lesionLabel, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var query = lesionLabel is null
+            ? Query.EQ("patientId", patientId)
+            : Query.And(Query.EQ("patientId", patientId), Query.EQ("lesionLabel", lesionLabel));
+        IReadOnlyList<FiledSeries> list = [.. _series.Query().Where(query).OrderByDescending("capturedAt").ToEnumerable().Select(ToSeries)];
         return Task.FromResult(list);
     }
 
