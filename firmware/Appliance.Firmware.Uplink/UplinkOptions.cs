@@ -54,4 +54,18 @@ public sealed record UplinkCredentials(
     X509Certificate2 CaCertificate,
     string BrokerHost,
     int BrokerPort,
-    byte[] HostSigningPublicKey);
+    byte[] HostSigningPublicKey)
+{
+    /// <summary>The link's credentials as the provisioning bundle gives them.</summary>
+    public static UplinkCredentials FromBundle(Protocol.ProvisioningBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        return new UplinkCredentials(
+            bundle.DeviceId,
+            Protocol.MutualTls.LoadWithKey(bundle.CertificatePem, bundle.PrivateKeyPem),
+            Protocol.MutualTls.LoadCertificate(bundle.CaCertificatePem),
+            bundle.BrokerHost,
+            bundle.BrokerPort,
+            Convert.FromBase64String(bundle.HostSigningPublicKey));
+    }
+}

@@ -33,17 +33,7 @@ public static class FirmwareRegistration
                 Convert.FromBase64String(bundle.HostSealingPublicKey),
                 Convert.FromBase64String(bundle.SigningPrivateKey));
         });
-        builder.Services.AddSingleton(sp =>
-        {
-            var bundle = sp.GetRequiredService<ProvisioningBundle>();
-            return new UplinkCredentials(
-                bundle.DeviceId,
-                MutualTls.LoadWithKey(bundle.CertificatePem, bundle.PrivateKeyPem),
-                MutualTls.LoadCertificate(bundle.CaCertificatePem),
-                bundle.BrokerHost,
-                bundle.BrokerPort,
-                Convert.FromBase64String(bundle.HostSigningPublicKey));
-        });
+        builder.Services.AddSingleton(sp => UplinkCredentials.FromBundle(sp.GetRequiredService<ProvisioningBundle>()));
 
         // Camera scratch folders hold plaintext frames for milliseconds; a crash can leave one behind.
         var scratchFolders = new[] { RpicamOptions.Section, V4l2Options.Section }

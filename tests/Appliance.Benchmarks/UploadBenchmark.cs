@@ -83,13 +83,7 @@ internal static class UploadBenchmark
 
     private static async Task<double> UploadThroughOurProtocolAsync(ProvisioningBundle bundle, byte[] payload)
     {
-        var credentials = new UplinkCredentials(
-            bundle.DeviceId,
-            MutualTls.LoadWithKey(bundle.CertificatePem, bundle.PrivateKeyPem),
-            MutualTls.LoadCertificate(bundle.CaCertificatePem),
-            bundle.BrokerHost,
-            bundle.BrokerPort,
-            Convert.FromBase64String(bundle.HostSigningPublicKey));
+        var credentials = UplinkCredentials.FromBundle(bundle);
         var store = new FakeSeriesStore();
         var seriesId = Guid.NewGuid().ToString();
         await store.AddAsync(new StoredSeries(seriesId, SeriesState.Queued, DateTimeOffset.UtcNow, [], payload.Length), new SealedEnvelope(payload, []), CancellationToken.None);
