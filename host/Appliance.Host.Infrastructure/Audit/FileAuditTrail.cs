@@ -9,7 +9,9 @@ namespace Appliance.Host.Infrastructure.Audit;
 /// The audit trail as JSON lines in <c>audit/audit.log</c>, opened for append only and
 /// flushed to disk per entry, with its head in <c>audit/head</c> (written whole, apart from
 /// the log, so a log cut short no longer matches it). On a clinic host, also make the log
-/// append-only for root with <c>chattr +a</c> (docs/operations.md).
+/// append-only for root with <c>chattr +a</c> (docs/operations.md). Host instances that share
+/// the data folder take turns through an exclusive lock on <c>audit/lock</c>, so the chain
+/// never forks.
 /// </summary>
 public sealed class FileAuditTrail : IAuditTrail
 {
@@ -17,12 +19,14 @@ public sealed class FileAuditTrail : IAuditTrail
     private readonly Lock _gate = new();
     private readonly string _logPath;
     private readonly string _headPath;
+    private readonly string _lockPath;
     private readonly TimeProvider _time;
 
     public FileAuditTrail(IOptions<HostDataOptions> options, TimeProvider time)
     {
         _logPath = options.Value.Resolve("audit", "audit.log");
         _headPath = options.Value.Resolve("audit", "head");
+        _lockPath = options.Value.Resolve("audit", "lock");
         _time = time;
         Directory.CreateDirectory(Path.GetDirectoryName(_logPath)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
@@ -31,6 +35,7 @@ public sealed class FileAuditTrail : IAuditTrail
     {
         lock (_gate)
         {
+            using var instances = AcquireAcrossInstances();
             var head = ReadHead();
             var sequence = (head?.Sequence ?? 0) + 1;
             var previous = head?.Hash ?? AuditEntry.GenesisHash;
@@ -51,6 +56,32 @@ public sealed class FileAuditTrail : IAuditTrail
 
             SecureFiles.WriteAllBytes(_headPath, System.Text.Encoding.UTF8.GetBytes($"{sequence} {entry.Hash}"));
             return entry;
+        }
+    }
+
+    /// <summary>
+    /// An exclusive lock (flock) on the lock file: another host instance on the same data
+    /// folder waits here, then reads the head this one wrote.
+    /// </summary>
+    private FileStream AcquireAcrossInstances()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(_lockPath, new FileStreamOptions
+                {
+                    Mode = FileMode.OpenOrCreate,
+                    Access = FileAccess.ReadWrite,
+                    Share = FileShare.None,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+            }
+            catch (IOException) when (attempt < 2000)
+            {
+                // Held by the other instance for one short append; audit appends are synchronous by design.
+                Thread.Sleep(5);
+            }
         }
     }
 

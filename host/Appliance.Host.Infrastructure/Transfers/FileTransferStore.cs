@@ -5,19 +5,20 @@ using Microsoft.Extensions.Options;
 namespace Appliance.Host.Infrastructure.Transfers;
 
 /// <summary>
-/// Unfinished transfers under <c>{data}/transfers/{deviceId}/</c>: the offer as JSON and a
+/// Unfinished transfers under <c>{data}/transfers/{instance}/{deviceId}/</c> (each host instance
+/// its own, since its chunks come only to it): the offer as JSON and a
 /// <c>.part</c> file, sparse at first, that each chunk is written into at its offset. Chunk
 /// writes are not flushed one by one: after a crash the receiver hashes each chunk against the
 /// offer's digests, so a chunk the disk did not keep is simply asked for again.
 /// </summary>
-public sealed class FileTransferStore(IOptions<HostDataOptions> options) : ITransferStore
+public sealed class FileTransferStore(IOptions<HostDataOptions> options, IOptions<TransferOptions> transfers) : ITransferStore
 {
     private const string OfferExtension = ".offer";
     private const string PartExtension = ".part";
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerOnlyFolder = OwnerOnly | UnixFileMode.UserExecute;
 
-    private string Root => options.Value.Resolve("transfers");
+    private string Root => options.Value.Resolve("transfers", transfers.Value.InstanceId);
 
     public Task BeginAsync(TransferOffer offer, CancellationToken cancellationToken)
     {
