@@ -130,6 +130,7 @@ public sealed class TransferFaultTests : IAsyncLifetime
         Assert.NotNull(filed);
         Assert.Equal(series.Plain[1], await Host<ISeriesArchive>().ReadFrameAsync(filed.SeriesId, 1, CancellationToken.None));
         Assert.Equal(1, FiledEntries(filed.SeriesId));
+        Assert.Single(Host<IAuditTrail>().ReadAll(), e => e.Kind == AuditKinds.SeriesReceived && e.Subject == filed.SeriesId);
         Assert.True(NothingLeftOnTheHost());
     }
 

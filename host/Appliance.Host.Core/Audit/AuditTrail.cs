@@ -22,6 +22,7 @@ public static class AuditKinds
     public const string DeviceProvisioned = "device-provisioned";
     public const string DeviceRevoked = "device-revoked";
     public const string JobCreated = "job-created";
+    public const string SeriesReceived = "series-received";
     public const string SeriesFiled = "series-filed";
     public const string SeriesRejected = "series-rejected";
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Filing;
 using Appliance.Protocol;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,7 @@ public sealed partial class TransferReceiver(
     SeriesFilingService filing,
     ISeriesArchive archive,
     IDeviceMessagePublisher publisher,
+    IAuditTrail audit,
     IOptions<TransferOptions> options,
     TimeProvider time,
     ILogger<TransferReceiver> logger) : IDisposable
@@ -178,6 +180,7 @@ public sealed partial class TransferReceiver(
         var offer = open.Offer;
         var envelope = new byte[offer.Length];
         await store.ReadAsync(deviceId, offer.SeriesId, 0, envelope, cancellationToken);
+        audit.Append(AuditKinds.SeriesReceived, deviceId, offer.SeriesId, $"{offer.Length} bytes in {offer.ChunkCount} chunks, to {InstanceId}");
         var outcome = await filing.FileAsync(deviceId, envelope, cancellationToken);
         // Filed or refused, the chunks have served: a refused series is offered again from the
         // appliance's copy if the cause (a missing job, an unregistered key) is put right.
