@@ -64,6 +64,9 @@ public interface ISystemIntegrity
 
     /// <summary>False only in development (checks report but do not block).</summary>
     bool Enforced { get; }
+
+    /// <summary>When the checks last ran; null if they never do.</summary>
+    DateTimeOffset? CheckedAt { get; }
 }
 
 /// <summary>No checks: for compositions without an operating system to check (unit tests, benchmarks).</summary>
@@ -72,4 +75,6 @@ public sealed class UncheckedSystem : ISystemIntegrity
     public IReadOnlyList<string> Problems => [];
 
     public bool Enforced => false;
+
+    public DateTimeOffset? CheckedAt => null;
 }

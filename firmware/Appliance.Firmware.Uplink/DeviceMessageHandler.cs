@@ -5,19 +5,30 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.Firmware.Uplink;
 
 /// <summary>
-/// Everything that arrives for this device: capture jobs, transfer progress and filed receipts. Anything malformed,
-/// addressed to another device, not signed by the host (receipts) or about a series we do not
-/// hold is refused with a logged reason.
+/// Everything that arrives for this device: capture jobs, transfer progress, filed receipts and
+/// the host's signed orders (wipe, lease renewal). Anything malformed, addressed to another
+/// device, not signed by the host (receipts, orders), replayed or expired (orders) or about a
+/// series we do not hold is refused with a logged reason.
 /// </summary>
 public sealed partial class DeviceMessageHandler(
     UplinkCredentials credentials,
+    ApplianceIdentity identity,
     CaptureCoordinator coordinator,
     ISeriesStore store,
     TransferProgressBoard progress,
+    IHostOrderLedger orders,
+    WipeSignal wipe,
+    TimeProvider time,
     ILogger<DeviceMessageHandler> logger)
 {
+    /// <summary>How far ahead of the appliance's clock the host's may run before an order looks issued in the future.</summary>
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
     /// <summary>Raised after a series is confirmed filed and deleted from the store.</summary>
     public event EventHandler<FiledReceipt>? SeriesDeleted;
+
+    /// <summary>Raised with the reason when a host order is refused (forged, replayed, expired, for another device).</summary>
+    public event EventHandler<string>? OrderRejected;
 
     public async Task HandleAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
@@ -37,6 +48,12 @@ public sealed partial class DeviceMessageHandler(
                 break;
             case ApplianceTopics.ProgressKind:
                 HandleProgress(topic, payload);
+                break;
+            case ApplianceTopics.WipeKind:
+                HandleOrder(topic, payload, HostOrder.WipeKind);
+                break;
+            case ApplianceTopics.LeaseKind:
+                HandleOrder(topic, payload, HostOrder.LeaseKind);
                 break;
             default:
                 LogRejected(logger, topic, $"devices do not read '{kind}'");
@@ -66,6 +83,48 @@ public sealed partial class DeviceMessageHandler(
         }
 
         await coordinator.ArmAsync(command.CaptureJob!, cancellationToken);
+    }
+
+    private void HandleOrder(string topic, ReadOnlyMemory<byte> payload, string expectedKind)
+    {
+        if (payload.IsEmpty)
+        {
+            return; // the host cleared a retained order it no longer needs
+        }
+
+        if (!ProtocolJson.TryDeserialize<HostOrder>(payload.Span, out var order, out var error))
+        {
+            RejectOrder(topic, error);
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var refused = order.Kind != expectedKind
+            ? $"a '{order.Kind}' order on the {expectedKind} topic"
+            : order.Check(credentials.HostSigningPublicKey, credentials.DeviceId, identity.SigningPublicKey, orders.Current.LastCounter, now, ClockSkew);
+        if (refused is not null)
+        {
+            RejectOrder(topic, refused);
+            return;
+        }
+
+        // Recorded before acting: if power fails mid-wipe, the same order cannot be used again.
+        orders.Accept(order.Counter, now);
+        if (order.Kind == HostOrder.WipeKind)
+        {
+            LogWipeOrdered(logger, order.OrderId, order.Counter);
+            wipe.Request(WipeTrigger.Remote, order.OrderId);
+        }
+        else
+        {
+            LogLeaseRenewed(logger, order.Counter);
+        }
+    }
+
+    private void RejectOrder(string topic, string reason)
+    {
+        LogOrderRejected(logger, topic, reason);
+        OrderRejected?.Invoke(this, reason);
     }
 
     private void HandleProgress(string topic, ReadOnlyMemory<byte> payload)
@@ -130,6 +189,15 @@ public sealed partial class DeviceMessageHandler(
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Rejected message on {Topic}: {Reason}")]
     private static partial void LogRejected(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Refused host order on {Topic}: {Reason}")]
+    private static partial void LogOrderRejected(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Remote wipe ordered by the host (order {OrderId}, counter {Counter}): wiping")]
+    private static partial void LogWipeOrdered(ILogger logger, string orderId, long counter);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Lease renewed by the host (counter {Counter})")]
+    private static partial void LogLeaseRenewed(ILogger logger, long counter);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Series {SeriesId} filed by the host as {ArchiveReference}; deleted from the appliance")]
     private static partial void LogDeleted(ILogger logger, string seriesId, string archiveReference);

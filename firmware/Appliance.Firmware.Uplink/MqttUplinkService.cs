@@ -18,6 +18,8 @@ namespace Appliance.Firmware.Uplink;
 /// progress and receipt subscriptions, sends status changes as they happen and every pending
 /// series through <see cref="SeriesUploader"/>, and reconnects
 /// with backoff and jitter when the network or the broker goes away. Capture never waits on it.
+/// When a wipe is decided it stops uploading (so the store can be closed), tells the host the
+/// order arrived, sends the signed wipe report, disconnects and does not come back.
 /// </summary>
 public sealed partial class MqttUplinkService(
     UplinkCredentials credentials,
@@ -28,6 +30,7 @@ public sealed partial class MqttUplinkService(
     DeviceMessageHandler handler,
     SeriesUploader uploader,
     ISystemIntegrity integrity,
+    WipeSignal wipe,
     TimeProvider time,
     IOptions<UplinkOptions> options,
     ILogger<MqttUplinkService> logger) : BackgroundService
@@ -39,7 +42,7 @@ public sealed partial class MqttUplinkService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
-        while (!stoppingToken.IsCancellationRequested)
+        while (!stoppingToken.IsCancellationRequested && !wipe.Requested.IsCompleted)
         {
             using var client = new MqttClientFactory().CreateMqttClient();
             client.ApplicationMessageReceivedAsync += e =>
@@ -70,15 +73,21 @@ public sealed partial class MqttUplinkService(
                     identity.FirmwareVersion,
                     await store.CountAsync(stoppingToken),
                     time.GetUtcNow(),
-                    Reason: problems.Count == 0 ? null : string.Join("; ", problems)));
+                    Reason: problems.Count == 0 ? null : string.Join("; ", problems),
+                    IntegrityCheckedAt: integrity.CheckedAt));
                 await RunConnectedAsync(client, stoppingToken);
+                if (wipe.Requested.IsCompleted)
+                {
+                    await ReportWipeAsync(client, stoppingToken);
+                    break;
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 break;
             }
             catch (Exception ex) when (ex is MqttCommunicationException or UplinkRefusedException or AuthenticationException
-                or IOException or System.Net.Sockets.SocketException or MqttConnectingFailedException or OperationCanceledException)
+                or IOException or System.Net.Sockets.SocketException or MqttConnectingFailedException or OperationCanceledException or TimeoutException)
             {
                 LogLinkFailed(logger, ex.GetType().Name, ex.Message);
             }
@@ -86,15 +95,46 @@ public sealed partial class MqttUplinkService(
             {
                 if (client.IsConnected)
                 {
-                    await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), CancellationToken.None);
+                    // With the will: a firmware stopping is an appliance going offline too.
+                    await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.DisconnectWithWillMessage).Build(), CancellationToken.None);
                 }
             }
 
             failures++;
             var delay = Backoff(failures);
             LogReconnecting(logger, delay.TotalMilliseconds);
-            await Task.Delay(delay, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _ = await Task.WhenAny(Task.Delay(delay, time, stoppingToken), wipe.Requested); // WhenAny does not throw
         }
+
+        // Offline when the wipe came (the dead-man lease): the report stays in the marker on disk.
+        wipe.ParkUplink();
+    }
+
+    /// <summary>
+    /// Called with uploads stopped: says the order arrived (the host's "delivered"), lets the
+    /// eraser close the store, and sends the signed report once it exists.
+    /// </summary>
+    private async Task ReportWipeAsync(IMqttClient client, CancellationToken stoppingToken)
+    {
+        var request = await wipe.Requested;
+        try
+        {
+            var wiping = new ApplianceStatus(identity.DeviceId, "wiping", identity.FirmwareVersion, 0, time.GetUtcNow(), OrderId: request.OrderId);
+            _ = await UplinkPublishing.PublishAsync(client, ApplianceTopics.Status(credentials.DeviceId), ProtocolJson.Serialize(wiping), stoppingToken);
+        }
+        finally
+        {
+            wipe.ParkUplink();
+        }
+
+        // Bounded: an eraser that failed must not keep the link open for ever.
+        var report = await wipe.Report.WaitAsync(TimeSpan.FromSeconds(30), time, stoppingToken);
+        if (await UplinkPublishing.PublishAsync(client, ApplianceTopics.Wiped(credentials.DeviceId), ProtocolJson.Serialize(report), stoppingToken))
+        {
+            wipe.MarkReportSent();
+        }
+
+        LogWipeReported(logger, request.OrderId);
     }
 
     private MqttClientOptions BuildClientOptions()
@@ -108,6 +148,10 @@ public sealed partial class MqttUplinkService(
             .WithSessionExpiryInterval((uint)o.SessionExpiry.TotalSeconds)
             .WithKeepAlivePeriod(o.KeepAlive)
             .WithTimeout(TimeSpan.FromSeconds(10))
+            // The broker publishes this if the link dies, so the fleet view shows the appliance offline.
+            .WithWillTopic(ApplianceTopics.Status(credentials.DeviceId))
+            .WithWillPayload(ProtocolJson.Serialize(new ApplianceStatus(identity.DeviceId, "offline", identity.FirmwareVersion, 0, time.GetUtcNow())))
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithTlsOptions(tls => tls
                 .UseTls()
                 .WithSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
@@ -147,6 +191,8 @@ public sealed partial class MqttUplinkService(
             .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Command(credentials.DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
             .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Progress(credentials.DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
             .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Receipt(credentials.DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
+            .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Wipe(credentials.DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
+            .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Lease(credentials.DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
             .Build();
         var result = await client.SubscribeAsync(subscribe, cancellationToken);
         foreach (var item in result.Items)
@@ -165,7 +211,16 @@ public sealed partial class MqttUplinkService(
         var statusPump = PumpStatusAsync(client, linked.Token);
         try
         {
-            await UploadPendingAsync(client, linked.Token);
+            var uploads = UploadPendingAsync(client, linked.Token);
+            if (await Task.WhenAny(uploads, wipe.Requested) != uploads)
+            {
+                // A wipe was ordered: stop reading the store now; what was mid-upload is lost with it.
+                await linked.CancelAsync();
+                await uploads.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                return;
+            }
+
+            await uploads;
         }
         finally
         {
@@ -173,7 +228,7 @@ public sealed partial class MqttUplinkService(
             await statusPump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        if (statusPump.IsFaulted)
+        if (statusPump.IsFaulted && !wipe.Requested.IsCompleted)
         {
             await statusPump; // surfaces the link failure to the reconnect loop
         }
@@ -244,6 +299,9 @@ public sealed partial class MqttUplinkService(
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Reconnecting in {DelayMs:F0} ms")]
     private static partial void LogReconnecting(ILogger logger, double delayMs);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Wipe report for order {OrderId} sent to the host; disconnecting for good")]
+    private static partial void LogWipeReported(ILogger logger, string? orderId);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Broker certificate rejected: {Reason}")]
     private static partial void LogServerRejected(ILogger logger, string reason);

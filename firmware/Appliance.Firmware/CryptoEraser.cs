@@ -23,11 +23,14 @@ public sealed partial class CryptoEraser(
     LiteDbSeriesStore store,
     ApplianceIdentity identity,
     TimeProvider time,
-    ILogger<CryptoEraser> logger)
+    ILogger<CryptoEraser> logger) : IApplianceEraser
 {
     public const string MarkerName = "WIPED.json";
 
-    public async Task<WipeReport> WipeAsync(CancellationToken cancellationToken)
+    /// <summary>A local wipe (<c>wipe --yes</c> on the appliance).</summary>
+    public Task<WipeReport> WipeAsync(CancellationToken cancellationToken) => WipeAsync(WipeTrigger.Local, null, cancellationToken);
+
+    public async Task<WipeReport> WipeAsync(WipeTrigger trigger, string? orderId, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         int unsent;
@@ -78,12 +81,12 @@ public sealed partial class CryptoEraser(
             }
         }
 
-        var report = new WipeReport(identity.DeviceId, time.GetUtcNow(), [.. destroyed], unsent, clock.ElapsedMilliseconds);
+        var report = new WipeReport(identity.DeviceId, time.GetUtcNow(), [.. destroyed], unsent, clock.ElapsedMilliseconds, trigger, orderId);
         // Signed with the key loaded before the bundle was destroyed; then that copy goes too.
         report = report with { Signature = SeriesSigning.SignBytes(identity.SigningPrivateKey, report.SignedBytes()) };
         Array.Clear(identity.SigningPrivateKey);
         await File.WriteAllBytesAsync(Path.Combine(paths.DataFolder, MarkerName), ProtocolJson.Serialize(report), cancellationToken);
-        LogWiped(logger, identity.DeviceId, unsent, report.ElapsedMilliseconds);
+        LogWiped(logger, identity.DeviceId, trigger, unsent, report.ElapsedMilliseconds);
         TrashDeletion = Task.Run(() => DeleteTrash(paths.DataFolder), CancellationToken.None);
         return report;
     }
@@ -122,8 +125,15 @@ public sealed partial class CryptoEraser(
         }
     }
 
-    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Appliance {DeviceId} wiped: keys destroyed, {UnsentSeries} unsent series lost, {ElapsedMs} ms")]
-    private static partial void LogWiped(ILogger logger, string deviceId, int unsentSeries, long elapsedMs);
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Appliance {DeviceId} wiped ({Trigger}): keys destroyed, {UnsentSeries} unsent series lost, {ElapsedMs} ms")]
+    private static partial void LogWiped(ILogger logger, string deviceId, WipeTrigger trigger, int unsentSeries, long elapsedMs);
+
+    /// <summary>The report a wipe left in <paramref name="dataFolder"/>, or null if the appliance was never wiped (or was enrolled again since).</summary>
+    public static WipeReport? ReadMarker(string dataFolder)
+    {
+        var path = Path.Combine(dataFolder, MarkerName);
+        return File.Exists(path) && ProtocolJson.TryDeserialize<WipeReport>(File.ReadAllBytes(path), out var report, out _) ? report : null;
+    }
 }
 
 /// <summary>Where the wipe looks: the data folder, the bundle in it, and the camera scratch folders.</summary>

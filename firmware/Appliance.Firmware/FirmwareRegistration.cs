@@ -27,11 +27,13 @@ public static class FirmwareRegistration
         builder.Services.AddSingleton(sp =>
         {
             var bundle = sp.GetRequiredService<ProvisioningBundle>();
-            return new ApplianceIdentity(
+            var identity = new ApplianceIdentity(
                 bundle.DeviceId,
                 ApplianceIdentity.CurrentFirmwareVersion,
                 Convert.FromBase64String(bundle.HostSealingPublicKey),
                 Convert.FromBase64String(bundle.SigningPrivateKey));
+            _ = identity.SigningPublicKey; // taken now, while the private half is certainly there
+            return identity;
         });
         builder.Services.AddSingleton(sp => UplinkCredentials.FromBundle(sp.GetRequiredService<ProvisioningBundle>()));
 
@@ -42,6 +44,13 @@ public static class FirmwareRegistration
             .ToArray();
         builder.Services.AddSingleton(new WipePaths(dataFolder, bundlePath, scratchFolders));
         builder.Services.AddSingleton<CryptoEraser>();
+        builder.Services.AddSingleton<IApplianceEraser>(sp => sp.GetRequiredService<CryptoEraser>());
+        builder.Services.AddSingleton<WipeSignal>();
+        builder.Services.AddSingleton<IHostOrderLedger>(sp => new FileHostOrderLedger(dataFolder, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddOptions<LeaseOptions>().Bind(builder.Configuration.GetSection(LeaseOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<ApplianceWipeService>();
+        builder.Services.AddHostedService<DeadManLease>();
         builder.Services.AddHostedService<ScratchSweeper>();
         // First among the hosted services, so the checks have run before anything can arm.
         builder.Services.AddOptions<IntegrityOptions>().Bind(builder.Configuration.GetSection(IntegrityOptions.Section))

@@ -7,6 +7,12 @@ public static class ProvisioningBundleLoader
 {
     public static ProvisioningBundle Load(string path)
     {
+        if (!File.Exists(path) && CryptoEraser.ReadMarker(Path.GetDirectoryName(Path.GetFullPath(path))!) is { } wiped)
+        {
+            throw new InvalidOperationException(
+                $"This appliance was wiped at {wiped.WipedAt:O} ({wiped.Trigger}{(wiped.OrderId is null ? string.Empty : ", order " + wiped.OrderId)}) and holds no keys; it is not provisioned. Enrol a new bundle to put it back in service.");
+        }
+
         if (!File.Exists(path))
         {
             throw new InvalidOperationException(

@@ -22,8 +22,20 @@ public static partial class ApplianceTopics
     /// <summary>Device → host: state changes (armed, accepted, retake, fault) and heartbeat.</summary>
     public const string StatusKind = "status";
 
-    /// <summary>Host → device: capture jobs (and, later, wipe).</summary>
+    /// <summary>Host → device: capture jobs.</summary>
     public const string CommandKind = "command";
+
+    /// <summary>
+    /// Host → device: a signed wipe order, published retained so that an appliance offline today
+    /// finds it the moment it subscribes, whether or not its session survived.
+    /// </summary>
+    public const string WipeKind = "wipe";
+
+    /// <summary>Host → device: signed lease renewals (the host is still there; see the dead-man lease).</summary>
+    public const string LeaseKind = "lease";
+
+    /// <summary>Device → host: the signed report of a wipe the appliance carried out.</summary>
+    public const string WipedKind = "wiped";
 
     /// <summary>Host → device: where a transfer stands (which chunks are missing, or filed).</summary>
     public const string ProgressKind = "progress";
@@ -43,6 +55,7 @@ public static partial class ApplianceTopics
         [
             $"{shared}{Root}/+/{UploadKind}",
             $"{shared}{Root}/+/{StatusKind}",
+            $"{shared}{Root}/+/{WipedKind}",
             $"{Root}/+/{TransferKind}/{receiver}",
         ];
     }
@@ -52,6 +65,9 @@ public static partial class ApplianceTopics
     public static string Command(string deviceId) => Build(deviceId, CommandKind);
     public static string Progress(string deviceId) => Build(deviceId, ProgressKind);
     public static string Receipt(string deviceId) => Build(deviceId, ReceiptKind);
+    public static string Wipe(string deviceId) => Build(deviceId, WipeKind);
+    public static string Lease(string deviceId) => Build(deviceId, LeaseKind);
+    public static string Wiped(string deviceId) => Build(deviceId, WipedKind);
 
     public static string Transfer(string deviceId, string receiver)
     {
@@ -64,10 +80,10 @@ public static partial class ApplianceTopics
     }
 
     /// <summary>Topics a device may publish to.</summary>
-    public static bool IsDevicePublishable(string kind) => kind is UploadKind or TransferKind or StatusKind;
+    public static bool IsDevicePublishable(string kind) => kind is UploadKind or TransferKind or StatusKind or WipedKind;
 
     /// <summary>Topics a device may subscribe to.</summary>
-    public static bool IsDeviceSubscribable(string kind) => kind is CommandKind or ProgressKind or ReceiptKind;
+    public static bool IsDeviceSubscribable(string kind) => kind is CommandKind or ProgressKind or ReceiptKind or WipeKind or LeaseKind;
 
     /// <summary>Splits <c>appliance/v1/{deviceId}/{kind}</c>; false for anything else (transfer topics included).</summary>
     public static bool TryParse(string topic, out string deviceId, out string kind) =>
@@ -102,7 +118,7 @@ public static partial class ApplianceTopics
 
             receiver = parts[2];
         }
-        else if (k is not (UploadKind or StatusKind or CommandKind or ProgressKind or ReceiptKind))
+        else if (k is not (UploadKind or StatusKind or CommandKind or ProgressKind or ReceiptKind or WipeKind or LeaseKind or WipedKind))
         {
             return false;
         }

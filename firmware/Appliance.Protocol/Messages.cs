@@ -220,7 +220,10 @@ public sealed record FiledReceipt(string SeriesId, string DeviceId, DateTimeOffs
     public byte[] SignedBytes() => ProtocolJson.Serialize(this with { Signature = null });
 }
 
-/// <summary>Device → host: what the appliance is doing now.</summary>
+/// <summary>
+/// Device → host: what the appliance is doing now. <c>OrderId</c> names the host order a
+/// <c>wiping</c> state obeys; calibration and integrity-check times feed the fleet view.
+/// </summary>
 public sealed record ApplianceStatus(
     string DeviceId,
     string State,
@@ -228,7 +231,10 @@ public sealed record ApplianceStatus(
     int QueueDepth,
     DateTimeOffset At,
     string? JobId = null,
-    string? Reason = null)
+    string? Reason = null,
+    string? OrderId = null,
+    DateTimeOffset? CalibratedAt = null,
+    DateTimeOffset? IntegrityCheckedAt = null)
 {
     public string? Validate() =>
         !Protocol.DeviceId.IsValid(DeviceId) ? "deviceId is not a valid device id"
@@ -242,7 +248,16 @@ public sealed record ApplianceStatus(
 /// series were still waiting for the host and so are lost, and how long it took; signed with
 /// the appliance's Ed25519 key just before that key is destroyed.
 /// </summary>
-public sealed record WipeReport(string DeviceId, DateTimeOffset WipedAt, string[] Destroyed, int UnsentSeriesLost, long ElapsedMilliseconds, string? Signature = null)
+/// <para>Trigger and the order obeyed (for a remote wipe) tell the host which of its orders this confirms.</para>
+public sealed record WipeReport(
+    string DeviceId,
+    DateTimeOffset WipedAt,
+    string[] Destroyed,
+    int UnsentSeriesLost,
+    long ElapsedMilliseconds,
+    WipeTrigger Trigger = WipeTrigger.Local,
+    string? OrderId = null,
+    string? Signature = null)
 {
     /// <summary>What the signature covers: the report's JSON without the signature.</summary>
     public byte[] SignedBytes() => ProtocolJson.Serialize(this with { Signature = null });

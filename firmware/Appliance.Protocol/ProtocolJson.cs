@@ -19,6 +19,7 @@ namespace Appliance.Protocol;
 [JsonSerializable(typeof(ApplianceStatus))]
 [JsonSerializable(typeof(ProvisioningBundle))]
 [JsonSerializable(typeof(WipeReport))]
+[JsonSerializable(typeof(HostOrder))]
 [JsonSerializable(typeof(TransferOffer))]
 [JsonSerializable(typeof(TransferProgress))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -80,6 +80,9 @@ public interface ICaptureJobRepository
 public interface IDeviceMessagePublisher
 {
     Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken);
+
+    /// <summary>Publishes a retained message (the broker keeps it for the next subscriber); an empty payload clears it.</summary>
+    Task PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken);
 }
 
 /// <summary>The host's own key for opening sealed series; never leaves the host.</summary>

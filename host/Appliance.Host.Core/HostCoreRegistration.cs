@@ -1,6 +1,7 @@
 using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Fleet;
 using Appliance.Host.Core.Jobs;
+using Appliance.Host.Core.Orders;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Core.Transfers;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,9 +22,14 @@ public static class HostCoreRegistration
         builder.Services.AddSingleton<SeriesFilingService>();
         builder.Services.AddSingleton<TransferReceiver>();
         builder.Services.AddSingleton<FleetState>();
+        builder.Services.AddSingleton<FleetView>();
         builder.Services.AddSingleton<HostInboundHandler>();
         builder.Services.AddSingleton<CaptureJobService>();
         builder.Services.AddSingleton<DeviceProvisioner>();
+        builder.Services.AddOptions<OrderOptions>().Bind(builder.Configuration.GetSection(OrderOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<DeviceOrderService>();
+        builder.Services.AddHostedService<WipeOrderDispatcher>();
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using Appliance.Host.Core.Fleet;
+using Appliance.Host.Core.Orders;
 using Appliance.Host.Core.Transfers;
 using Appliance.Protocol;
 using Microsoft.Extensions.Logging;
@@ -9,7 +10,7 @@ namespace Appliance.Host.Core;
 /// Routes every message the host reads by topic. Whatever arrives, malformed or forged, it logs
 /// a reason and returns: one bad message never stops the host serving the rest.
 /// </summary>
-public sealed partial class HostInboundHandler(TransferReceiver transfers, FleetState fleet, ILogger<HostInboundHandler> logger)
+public sealed partial class HostInboundHandler(TransferReceiver transfers, FleetState fleet, DeviceOrderService orders, ILogger<HostInboundHandler> logger)
 {
     public event EventHandler<string>? MessageRejected;
 
@@ -33,7 +34,14 @@ public sealed partial class HostInboundHandler(TransferReceiver transfers, Fleet
                 Reject(topic, $"chunks for host instance '{receiver}', not this one");
                 break;
             case ApplianceTopics.StatusKind:
-                HandleStatus(topic, deviceId, payload.Span);
+                await HandleStatusAsync(topic, deviceId, payload, cancellationToken);
+                break;
+            case ApplianceTopics.WipedKind:
+                if (await orders.OnWipedAsync(deviceId, payload, cancellationToken) is { } refused)
+                {
+                    Reject(topic, refused);
+                }
+
                 break;
             default:
                 Reject(topic, $"the host does not read '{kind}'");
@@ -41,9 +49,9 @@ public sealed partial class HostInboundHandler(TransferReceiver transfers, Fleet
         }
     }
 
-    private void HandleStatus(string topic, string deviceId, ReadOnlySpan<byte> payload)
+    private async Task HandleStatusAsync(string topic, string deviceId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        if (!ProtocolJson.TryDeserialize<ApplianceStatus>(payload, out var status, out var error))
+        if (!ProtocolJson.TryDeserialize<ApplianceStatus>(payload.Span, out var status, out var error))
         {
             Reject(topic, error);
             return;
@@ -57,6 +65,7 @@ public sealed partial class HostInboundHandler(TransferReceiver transfers, Fleet
         }
 
         fleet.Record(status);
+        await orders.OnStatusAsync(status, cancellationToken);
     }
 
     private void Reject(string topic, string reason)

@@ -2,6 +2,8 @@ using Appliance.Host.Core;
 using Appliance.Host.Core.Audit;
 using Appliance.Host.Infrastructure.Audit;
 using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Core.Orders;
+using Appliance.Host.Core.Fleet;
 using Appliance.Host.Infrastructure.Archive;
 using Appliance.Host.Infrastructure.Messaging;
 using Appliance.Host.Infrastructure.Security;
@@ -29,6 +31,8 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<IHostSigningKey, FileHostSigningKey>();
         builder.Services.AddSingleton<IDeviceSigningKeys, FileDeviceSigningKeys>();
         builder.Services.AddSingleton<IDeviceCertificates, FileDeviceCertificates>();
+        builder.Services.AddSingleton<IDeviceOrderLedger, FileDeviceOrderLedger>();
+        builder.Services.AddSingleton<IApplianceStatusStore, FileApplianceStatusStore>();
         builder.Services.AddSingleton<IAuditTrail, FileAuditTrail>();
         builder.Services.AddSingleton<ITransferStore, FileTransferStore>();
         builder.Services.AddSingleton<ArchiveKeys>();

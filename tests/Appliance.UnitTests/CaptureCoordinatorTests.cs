@@ -260,6 +260,8 @@ internal sealed class SettableIntegrity : ISystemIntegrity
     public IReadOnlyList<string> Problems { get; set; } = [];
 
     public bool Enforced { get; set; } = true;
+
+    public DateTimeOffset? CheckedAt { get; set; }
 }
 
 internal sealed class DelegatingCamera(Func<LightingMode, CameraSettings, CancellationToken, Task<CapturedFrame>> capture) : ICamera

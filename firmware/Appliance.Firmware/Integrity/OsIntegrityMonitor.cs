@@ -26,6 +26,8 @@ public sealed partial class OsIntegrityMonitor(
 
     public bool Enforced => !options.Value.WarnOnly;
 
+    public DateTimeOffset? CheckedAt { get; private set; }
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         // The data folder is this service's alone; tighten it before it is checked.
@@ -51,6 +53,7 @@ public sealed partial class OsIntegrityMonitor(
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var found = new OsIntegrityChecks(options.Value, paths.DataFolder).Check(time.GetUtcNow());
+        CheckedAt = time.GetUtcNow();
         var before = _problems;
         _problems = found;
         if (found.SequenceEqual(before))
@@ -74,7 +77,8 @@ public sealed partial class OsIntegrityMonitor(
 
         var queued = await store.CountAsync(cancellationToken);
         statusFeed.Publish(new ApplianceStatus(
-            identity.DeviceId, found.Count == 0 ? "online" : "unsafe", identity.FirmwareVersion, queued, time.GetUtcNow(), null, found.Count == 0 ? null : Truncate(summary)));
+            identity.DeviceId, found.Count == 0 ? "online" : "unsafe", identity.FirmwareVersion, queued, time.GetUtcNow(), null, found.Count == 0 ? null : Truncate(summary),
+            IntegrityCheckedAt: CheckedAt));
     }
 
     /// <summary>The status reason travels in a bounded field.</summary>

@@ -22,6 +22,9 @@ public interface IDeviceCertificates
 {
     void RecordIssued(string deviceId, string thumbprint, string serialNumber);
 
+    /// <summary>Every device ever issued a certificate here, revoked or not.</summary>
+    IReadOnlyList<string> KnownDevices();
+
     /// <summary>Devices holding at least one certificate that is not revoked: the fleet an external broker's ACL lists.</summary>
     IReadOnlyList<string> ActiveDevices();
 

@@ -35,13 +35,20 @@ public sealed partial class HostMqttClient(
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public async Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken)
+    public Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken) =>
+        PublishAsync(topic, payload, retain: false, cancellationToken);
+
+    public Task PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken) =>
+        PublishAsync(topic, payload, retain: true, cancellationToken);
+
+    private async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)
     {
         await _connected.Task.WaitAsync(PublishWait, time, cancellationToken);
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
             .WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag(retain)
             .Build();
         var result = await _client.PublishAsync(message, cancellationToken);
         if (!result.IsSuccess && result.ReasonCode != MqttClientPublishReasonCode.NoMatchingSubscribers)

@@ -25,6 +25,14 @@ public sealed class FileDeviceCertificates(IOptions<HostDataOptions> options, Ti
         }
     }
 
+    public IReadOnlyList<string> KnownDevices()
+    {
+        var folder = options.Value.Resolve("devices");
+        return !Directory.Exists(folder)
+            ? []
+            : [.. Directory.EnumerateFiles(folder, "*.issued").Select(Path.GetFileNameWithoutExtension).OfType<string>().Where(DeviceId.IsValid).Order(StringComparer.Ordinal)];
+    }
+
     public IReadOnlyList<string> ActiveDevices()
     {
         lock (_lock)

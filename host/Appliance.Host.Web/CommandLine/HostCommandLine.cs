@@ -169,6 +169,8 @@ public static class HostCommandLine
             return 0;
         });
 
+        root.Subcommands.Add(FleetCommands.Wipe());
+        root.Subcommands.Add(FleetCommands.Fleet());
         root.Subcommands.Add(serve);
         root.Subcommands.Add(brokerConfig);
         root.Subcommands.Add(provision);

@@ -1,0 +1,59 @@
+using Appliance.Host.Core.Orders;
+using Appliance.Host.Core.Provisioning;
+
+namespace Appliance.Host.Core.Fleet;
+
+/// <summary>One appliance as the admin sees it.</summary>
+public sealed record FleetEntry(
+    string DeviceId,
+    bool Online,
+    string State,
+    DateTimeOffset? LastSeen,
+    string? FirmwareVersion,
+    int? QueueDepth,
+    DateTimeOffset? CalibratedAt,
+    DateTimeOffset? IntegrityCheckedAt,
+    string? Problems,
+    bool Revoked,
+    WipeRecord? Wipe)
+{
+    /// <summary>Commands the host holds for the appliance that it has not confirmed.</summary>
+    public IReadOnlyList<string> PendingCommands => Wipe is { State: not WipeState.Confirmed } w ? [$"wipe ({w.State.ToString().ToLowerInvariant()})"] : [];
+}
+
+/// <summary>
+/// The whole fleet at a glance: every appliance provisioned here, with what it last reported,
+/// whether its certificates are revoked and any wipe held for it.
+/// </summary>
+public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates, IDeviceOrderLedger orders)
+{
+    /// <summary>States in which an appliance's connection is known to be gone.</summary>
+    private static readonly HashSet<string> GoneStates = ["offline", "wiping"];
+
+    public IReadOnlyList<FleetEntry> List()
+    {
+        var active = certificates.ActiveDevices().ToHashSet(StringComparer.Ordinal);
+        var wipes = orders.Wipes().ToDictionary(w => w.DeviceId, StringComparer.Ordinal);
+        var ids = certificates.KnownDevices().Union(fleet.Received.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        return [.. ids.Select(id =>
+        {
+            fleet.Received.TryGetValue(id, out var last);
+            wipes.TryGetValue(id, out var wipe);
+            var status = last?.Status;
+            var revoked = !active.Contains(id);
+            var state = wipe is { State: WipeState.Confirmed } ? "wiped" : status?.State ?? "never seen";
+            return new FleetEntry(
+                id,
+                Online: status is not null && !revoked && !GoneStates.Contains(status.State) && wipe is not { State: WipeState.Confirmed },
+                state,
+                last?.ReceivedAt,
+                status?.FirmwareVersion,
+                status?.QueueDepth,
+                status?.CalibratedAt,
+                status?.IntegrityCheckedAt,
+                status?.State == "unsafe" ? status.Reason : null,
+                revoked,
+                wipe);
+        })];
+    }
+}

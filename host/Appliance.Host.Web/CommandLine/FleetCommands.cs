@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Appliance.Host.Core.Fleet;
+using Appliance.Host.Core.Orders;
+
+namespace Appliance.Host.Web.CommandLine;
+
+/// <summary>The admin's fleet commands: <c>fleet</c> lists the appliances, <c>wipe</c> orders a remote wipe.</summary>
+public static class FleetCommands
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    internal static Option<bool> JsonOption() => new("--json") { Description = "Print the result as JSON, for scripts." };
+
+    public static Command Fleet()
+    {
+        var json = JsonOption();
+        var fleet = new Command("fleet", "List every appliance provisioned here: online, last seen, firmware, queue, checks, revocation and pending commands.") { json };
+        fleet.TreatUnmatchedTokensAsErrors = false;
+        fleet.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            var entries = app.Services.GetRequiredService<FleetView>().List();
+            if (parseResult.GetValue(json))
+            {
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(entries, Json));
+                return 0;
+            }
+
+            await Console.Out.WriteLineAsync($"{"APPLIANCE",-24} {"ONLINE",-6} {"STATE",-12} {"LAST SEEN (UTC)",-20} {"FIRMWARE",-10} {"QUEUE",5}  PENDING");
+            foreach (var e in entries)
+            {
+                var seen = e.LastSeen?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "-";
+                var state = e.Revoked && e.State != "wiped" ? "revoked" : e.State;
+                await Console.Out.WriteLineAsync(
+                    $"{e.DeviceId,-24} {(e.Online ? "yes" : "no"),-6} {state,-12} {seen,-20} {e.FirmwareVersion ?? "-",-10} {e.QueueDepth?.ToString(CultureInfo.InvariantCulture) ?? "-",5}  {string.Join(", ", e.PendingCommands)}");
+            }
+
+            return 0;
+        });
+        return fleet;
+    }
+
+    public static Command Wipe()
+    {
+        var deviceId = new Argument<string>("device-id") { Description = "The appliance to wipe." };
+        var wait = new Option<int>("--wait") { Description = "Seconds to wait for the appliance's signed confirmation (0: do not wait). Exit 3 if it has not confirmed by then." };
+        var requestedBy = new Option<string>("--requested-by") { Description = "Who asks (audit trail). Default: the login name.", DefaultValueFactory = _ => Environment.UserName };
+        var json = JsonOption();
+        var wipe = new Command(
+            "wipe",
+            "Order a remote wipe: signed by the host, bound to this appliance and its key, sent now if it is online or the moment it reconnects. Once it confirms, its certificates are revoked.")
+        {
+            deviceId,
+            wait,
+            requestedBy,
+            json,
+        };
+        wipe.TreatUnmatchedTokensAsErrors = false;
+        wipe.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            var orders = app.Services.GetRequiredService<DeviceOrderService>();
+            var ledger = app.Services.GetRequiredService<IDeviceOrderLedger>();
+            WipeRecord record;
+            try
+            {
+                record = orders.RequestWipe(parseResult.GetRequiredValue(deviceId), parseResult.GetRequiredValue(requestedBy));
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync(ex.Message);
+                return 2;
+            }
+
+            // The running host sends it (it watches the ledger); this process only waits for the outcome.
+            var deadline = DateTimeOffset.UtcNow.AddSeconds(parseResult.GetValue(wait));
+            while (record.State != WipeState.Confirmed && DateTimeOffset.UtcNow < deadline)
+            {
+                await Task.Delay(50, cancellationToken);
+                record = ledger.FindWipe(record.DeviceId) ?? record;
+            }
+
+            if (parseResult.GetValue(json))
+            {
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(record, Json));
+            }
+            else
+            {
+                await Console.Out.WriteLineAsync(record.State switch
+                {
+                    WipeState.Confirmed => $"{record.DeviceId} wiped (order {record.OrderId}): {record.UnsentSeriesLost} unsent series lost, {record.CertificatesRevoked} certificates revoked.",
+                    WipeState.Delivered => $"{record.DeviceId} received the wipe order {record.OrderId} and is wiping; no confirmation yet.",
+                    _ => $"Wipe of {record.DeviceId} issued (order {record.OrderId}); the host sends it now if the appliance is online, or when it reconnects.",
+                });
+            }
+
+            return parseResult.GetValue(wait) > 0 && record.State != WipeState.Confirmed ? 3 : 0;
+        });
+        return wipe;
+    }
+}
