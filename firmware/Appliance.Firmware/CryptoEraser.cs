@@ -55,7 +55,8 @@ public sealed partial class CryptoEraser(
         foreach (var entry in Directory.EnumerateFileSystemEntries(paths.DataFolder).ToList())
         {
             var name = Path.GetFileName(entry);
-            if (entry == trash || name == MarkerName || name.StartsWith(".wiped-", StringComparison.Ordinal))
+            // The enrolment ledger holds no secret and must outlive the wipe: an old package stays spent.
+            if (entry == trash || name is MarkerName or BundleEnrolment.LedgerName || name.StartsWith(".wiped-", StringComparison.Ordinal))
             {
                 continue;
             }

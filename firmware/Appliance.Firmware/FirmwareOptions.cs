@@ -15,3 +15,16 @@ public sealed class FirmwareOptions
     [Required]
     public string BundlePath { get; set; } = "bundle.json";
 }
+
+/// <summary>Where the firmware keeps its files, from configuration, for the commands that run without the whole firmware.</summary>
+public sealed record FirmwarePaths(string DataFolder, string BundlePath, string StoreFileName)
+{
+    public static FirmwarePaths From(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        var options = new FirmwareOptions();
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection(FirmwareOptions.Section), options);
+        var dataFolder = Path.GetFullPath(options.DataFolder);
+        var store = configuration.GetSection(Storage.StoreOptions.Section)["Path"] ?? new Storage.StoreOptions().Path;
+        return new FirmwarePaths(dataFolder, Path.Combine(dataFolder, options.BundlePath), store);
+    }
+}

@@ -19,9 +19,7 @@ public static class FirmwareRegistration
     /// </summary>
     public static IHostApplicationBuilder AddApplianceFirmware(this IHostApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(FirmwareOptions.Section).Get<FirmwareOptions>() ?? new FirmwareOptions();
-        var dataFolder = Path.GetFullPath(options.DataFolder);
-        var bundlePath = Path.Combine(dataFolder, options.BundlePath);
+        var (dataFolder, bundlePath, _) = FirmwarePaths.From(builder.Configuration);
 
         builder.Services.AddSingleton(_ => ProvisioningBundleLoader.Load(bundlePath));
         builder.Services.AddSingleton(sp =>

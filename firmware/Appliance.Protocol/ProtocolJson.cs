@@ -20,6 +20,7 @@ namespace Appliance.Protocol;
 [JsonSerializable(typeof(ProvisioningBundle))]
 [JsonSerializable(typeof(WipeReport))]
 [JsonSerializable(typeof(HostOrder))]
+[JsonSerializable(typeof(EnrolmentPackage))]
 [JsonSerializable(typeof(TransferOffer))]
 [JsonSerializable(typeof(TransferProgress))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -224,13 +224,13 @@ public sealed class ApplianceTopicsTests
     public void TryParse_AnythingElse_IsRefused(string topic) => Assert.False(ApplianceTopics.TryParse(topic, out _, out _, out _));
 
     [Fact]
-    public void HostSubscriptions_ShareOffersAndStatus_ButNotTheInstancesOwnTransferTopic()
+    public void HostSubscriptions_ShareOffersStatusAndWipeReports_ButNotTheInstancesOwnTransferTopic()
     {
         Assert.Equal(
-            ["$share/hosts/appliance/v1/+/upload", "$share/hosts/appliance/v1/+/status", "appliance/v1/+/transfer/host-b"],
+            ["$share/hosts/appliance/v1/+/upload", "$share/hosts/appliance/v1/+/status", "$share/hosts/appliance/v1/+/wiped", "appliance/v1/+/transfer/host-b"],
             ApplianceTopics.HostSubscriptions("host-b", "hosts"));
         Assert.Equal(
-            ["appliance/v1/+/upload", "appliance/v1/+/status", "appliance/v1/+/transfer/host"],
+            ["appliance/v1/+/upload", "appliance/v1/+/status", "appliance/v1/+/wiped", "appliance/v1/+/transfer/host"],
             ApplianceTopics.HostSubscriptions("host"));
     }
 }
