@@ -91,8 +91,14 @@ public interface IDeviceSigningKeys
 {
     void Register(string deviceId, byte[] publicKey);
 
-    /// <summary>Null for a device never provisioned here (or provisioned before signing existed).</summary>
+    /// <summary>The current key; null for a device never provisioned here (or provisioned before signing existed).</summary>
     byte[]? Find(string deviceId);
+
+    /// <summary>
+    /// The current key, then the keys it replaced, newest first: series queued on the appliance
+    /// before a rotation or re-provisioning were signed with an earlier one and must still file.
+    /// </summary>
+    IReadOnlyList<byte[]> History(string deviceId);
 }
 
 /// <summary>The host's Ed25519 key: it signs receipts (and, with the fleet work, commands); appliances hold the public half.</summary>

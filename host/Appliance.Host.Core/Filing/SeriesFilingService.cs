@@ -44,13 +44,13 @@ public sealed partial class SeriesFilingService(
         }
 
         // Signed by the device that captured it, before anything is opened.
-        var signingKey = signingKeys.Find(deviceId);
-        if (signingKey is null)
+        var keys = signingKeys.History(deviceId);
+        if (keys.Count == 0)
         {
             return Reject(deviceId, routing.SeriesId, "no signing key is registered for this device (provision it again)");
         }
 
-        if (!SeriesSigning.Verify(signingKey, routing, sealedManifest.Span, sealedFrames))
+        if (!keys.Any(key => SeriesSigning.Verify(key, routing, sealedManifest.Span, sealedFrames)))
         {
             return Reject(deviceId, routing.SeriesId, "signature does not verify with this device's key");
         }

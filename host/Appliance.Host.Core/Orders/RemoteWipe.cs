@@ -50,6 +50,9 @@ public interface IDeviceOrderLedger
     void SaveWipe(WipeRecord record);
 
     IReadOnlyList<WipeRecord> Wipes();
+
+    /// <summary>Sets the device's wipe record aside (kept on disk, no longer current): it is being put back in service.</summary>
+    void ArchiveWipe(string deviceId);
 }
 
 /// <summary>Section <c>Orders</c>: how long signed orders live and how often leases are renewed.</summary>

@@ -35,13 +35,35 @@ public interface IDeviceCertificates
     int Revoke(string deviceId, string reason);
 
     bool IsRevoked(string thumbprint);
+
+    /// <summary>
+    /// When a device connects with the newest certificate issued to it, revokes the older ones
+    /// (a rotation or re-provisioning is complete); returns how many. Nothing if it is not the newest.
+    /// </summary>
+    int SupersedeOlder(string deviceId, string thumbprint);
 }
 
+/// <summary>Why an appliance is being given credentials; each checks the fleet's state first.</summary>
+public enum ProvisioningKind
+{
+    /// <summary>A device id never used here.</summary>
+    New,
+
+    /// <summary>New certificate and keys for an appliance in service; its old certificate is revoked once the new one connects.</summary>
+    Rotate,
+
+    /// <summary>An appliance known here, revoked or wiped (repaired, re-imaged, back from loss): credentials afresh.</summary>
+    Reprovision,
+}
+
+/// <summary>A bundle sealed for enrolment, and the code that opens it (shown once to the admin, never stored).</summary>
+public sealed record ProvisioningResult(string DeviceId, ProvisioningKind Kind, EnrolmentPackage Package, string EnrolmentCode);
+
 /// <summary>
-/// Builds a provisioning bundle: device certificate and key, the CA, the host's sealing key,
-/// the broker address, a fresh store secret and a fresh signing key (whose public half the
-/// host registers). (Enrolment codes, rotation and the device
-/// registry come with the fleet work.)
+/// Builds a provisioning bundle: device certificate and key, the CA, the host's sealing key and
+/// receipt/order signing key, the broker address, a fresh store secret and a fresh signing key
+/// (whose public half the host registers, keeping the ones it replaces so queued series still
+/// file), and seals it for enrolment under a one-time code.
 /// </summary>
 public sealed partial class DeviceProvisioner(
     ICertificateAuthority ca,
@@ -52,7 +74,33 @@ public sealed partial class DeviceProvisioner(
     IAuditTrail audit,
     ILogger<DeviceProvisioner> logger)
 {
-    public ProvisioningBundle Provision(string deviceId, string brokerHost, int brokerPort)
+    /// <summary>Checks the fleet for <paramref name="kind"/>, issues credentials and seals them for enrolment.</summary>
+    public ProvisioningResult ProvisionForEnrolment(string deviceId, ProvisioningKind kind, string brokerHost, int brokerPort)
+    {
+        DeviceId.EnsureValid(deviceId);
+        var known = certificates.KnownDevices().Contains(deviceId);
+        var active = certificates.ActiveDevices().Contains(deviceId);
+        var refusal = kind switch
+        {
+            ProvisioningKind.New when known => $"{deviceId} is already provisioned here: rotate it (in service) or re-provision it (revoked or wiped)",
+            ProvisioningKind.Rotate when !active => $"{deviceId} has no certificate in service to rotate: provision or re-provision it",
+            ProvisioningKind.Reprovision when !known => $"{deviceId} was never provisioned here: provision it",
+            _ => null,
+        };
+        if (refusal is not null)
+        {
+            throw new InvalidOperationException(refusal);
+        }
+
+        var (package, code) = EnrolmentPackage.Seal(Provision(deviceId, brokerHost, brokerPort, kind));
+        return new ProvisioningResult(deviceId, kind, package, code);
+    }
+
+    /// <summary>A plain bundle (for the demo and tests, which install it directly); admins get one sealed by <see cref="ProvisionForEnrolment"/>.</summary>
+    public ProvisioningBundle Provision(string deviceId, string brokerHost, int brokerPort) =>
+        Provision(deviceId, brokerHost, brokerPort, ProvisioningKind.New);
+
+    private ProvisioningBundle Provision(string deviceId, string brokerHost, int brokerPort, ProvisioningKind kind)
     {
         DeviceId.EnsureValid(deviceId);
         var credential = ca.IssueDeviceCertificate(deviceId);
@@ -72,8 +120,8 @@ public sealed partial class DeviceProvisioner(
             Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             Convert.ToBase64String(signingPrivate),
             Convert.ToBase64String(hostSigningKey.PublicKey));
-        LogProvisioned(logger, deviceId, credential.Thumbprint);
-        audit.Append(AuditKinds.DeviceProvisioned, "host", deviceId, $"certificate {credential.Thumbprint}");
+        LogProvisioned(logger, deviceId, kind, credential.Thumbprint);
+        audit.Append(AuditKinds.DeviceProvisioned, "host", deviceId, $"{kind.ToString().ToLowerInvariant()}: certificate {credential.Thumbprint}");
         return bundle;
     }
 
@@ -92,7 +140,12 @@ public sealed partial class DeviceProvisioner(
     }
 
     /// <summary>Writes a bundle readable by its owner only: it holds the device's private key.</summary>
-    public static void WriteBundle(ProvisioningBundle bundle, string path)
+    public static void WriteBundle(ProvisioningBundle bundle, string path) => WriteOwnerOnly(ProtocolJson.Serialize(bundle), path);
+
+    /// <summary>Writes an enrolment package owner-only (it is encrypted, but nobody else needs it).</summary>
+    public static void WritePackage(EnrolmentPackage package, string path) => WriteOwnerOnly(ProtocolJson.Serialize(package), path);
+
+    private static void WriteOwnerOnly(byte[] content, string path)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null)
@@ -106,12 +159,12 @@ public sealed partial class DeviceProvisioner(
             Access = FileAccess.Write,
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         });
-        stream.Write(ProtocolJson.Serialize(bundle));
+        stream.Write(content);
     }
 
     [LoggerMessage(EventId = 5302, Level = LogLevel.Warning, Message = "Revoked {Count} certificates of {DeviceId}: {Reason}")]
     private static partial void LogRevoked(ILogger logger, string deviceId, int count, string reason);
 
-    [LoggerMessage(EventId = 5301, Level = LogLevel.Information, Message = "Provisioned {DeviceId} with certificate {Thumbprint}")]
-    private static partial void LogProvisioned(ILogger logger, string deviceId, string thumbprint);
+    [LoggerMessage(EventId = 5301, Level = LogLevel.Information, Message = "Provisioned {DeviceId} ({Kind}) with certificate {Thumbprint}")]
+    private static partial void LogProvisioned(ILogger logger, string deviceId, ProvisioningKind kind, string thumbprint);
 }

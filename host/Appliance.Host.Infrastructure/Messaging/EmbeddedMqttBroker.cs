@@ -23,6 +23,7 @@ namespace Appliance.Host.Infrastructure.Messaging;
 public sealed partial class EmbeddedMqttBroker(
     FileCertificateAuthority ca,
     IDeviceCertificates certificates,
+    Core.Audit.IAuditTrail audit,
     IOptions<BrokerOptions> options,
     TimeProvider time,
     ILogger<EmbeddedMqttBroker> logger) : IHostedService, IAsyncDisposable
@@ -151,6 +152,17 @@ public sealed partial class EmbeddedMqttBroker(
         }
 
         LogConnected(logger, e.ClientId);
+        if (!IsHostClient(e.ClientId))
+        {
+            // The newest certificate in use: a rotation or re-provisioning is done, the old ones go.
+            var superseded = certificates.SupersedeOlder(e.ClientId, certificate.Thumbprint);
+            if (superseded > 0)
+            {
+                LogSuperseded(logger, e.ClientId, superseded);
+                audit.Append(Core.Audit.AuditKinds.DeviceRevoked, "broker", e.ClientId, $"{superseded} certificates superseded by {certificate.Thumbprint}");
+            }
+        }
+
         return Task.CompletedTask;
     }
 
@@ -231,6 +243,9 @@ public sealed partial class EmbeddedMqttBroker(
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Broker refused {ClientId}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string clientId, string reason);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "{ClientId} connected with its newest certificate: {Count} older ones revoked")]
+    private static partial void LogSuperseded(ILogger logger, string clientId, int count);
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Client {ClientId} connected")]
     private static partial void LogConnected(ILogger logger, string clientId);

@@ -102,6 +102,32 @@ public sealed class FileDeviceCertificates(IOptions<HostDataOptions> options, Ti
         }
     }
 
+    public int SupersedeOlder(string deviceId, string thumbprint)
+    {
+        if (!DeviceId.IsValid(deviceId))
+        {
+            return 0;
+        }
+
+        lock (_lock)
+        {
+            var issued = Issued(IssuedPath(deviceId)).Select(i => i.Thumbprint).ToList();
+            if (issued.Count < 2 || !string.Equals(issued[^1], thumbprint, StringComparison.OrdinalIgnoreCase))
+            {
+                return 0;
+            }
+
+            var already = RevokedThumbprints();
+            var older = issued[..^1].Where(t => !already.Contains(t)).ToList();
+            foreach (var old in older)
+            {
+                AppendLine(RevokedPath, $"{old} {deviceId} {time.GetUtcNow():O} superseded by {thumbprint}");
+            }
+
+            return older.Count;
+        }
+    }
+
     public bool IsRevoked(string thumbprint)
     {
         lock (_lock)

@@ -65,6 +65,18 @@ public sealed class FileDeviceOrderLedger(IOptions<HostDataOptions> options) : I
         }
     }
 
+    public void ArchiveWipe(string deviceId)
+    {
+        DeviceId.EnsureValid(deviceId);
+        lock (_lock)
+        {
+            if (Read(WipePath(deviceId)) is { } record)
+            {
+                File.Move(WipePath(deviceId), options.Value.Resolve("devices", $"{deviceId}.wipe-{record.OrderId}.json.old"), overwrite: true);
+            }
+        }
+    }
+
     private string WipePath(string deviceId) => options.Value.Resolve("devices", deviceId + ".wipe.json");
 
     private static WipeRecord? Read(string path)

@@ -3,15 +3,71 @@ using System.Globalization;
 using System.Text.Json;
 using Appliance.Host.Core.Fleet;
 using Appliance.Host.Core.Orders;
+using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Infrastructure.Messaging;
+using Microsoft.Extensions.Options;
 
 namespace Appliance.Host.Web.CommandLine;
 
-/// <summary>The admin's fleet commands: <c>fleet</c> lists the appliances, <c>wipe</c> orders a remote wipe.</summary>
+/// <summary>
+/// The admin's fleet commands: <c>provision</c>, <c>rotate</c> and <c>reprovision</c> write
+/// enrolment packages, <c>fleet</c> lists the appliances, <c>wipe</c> orders a remote wipe.
+/// Every one takes <c>--json</c> for scripts.
+/// </summary>
 public static class FleetCommands
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     internal static Option<bool> JsonOption() => new("--json") { Description = "Print the result as JSON, for scripts." };
+
+    public static Command Provision(string name, ProvisioningKind kind, string description)
+    {
+        var deviceId = new Argument<string>("device-id") { Description = "The appliance's id: lower-case letters, digits and '-'; also its certificate CN." };
+        var output = new Option<FileInfo>("--out") { Description = "Where to write the enrolment package (owner-only). Default: <device-id>.enrol.json" };
+        var json = JsonOption();
+        var command = new Command(name, description) { deviceId, output, json };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var id = parseResult.GetRequiredValue(deviceId);
+            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            var broker = app.Services.GetRequiredService<IOptions<BrokerOptions>>().Value;
+            ProvisioningResult result;
+            try
+            {
+                result = app.Services.GetRequiredService<DeviceProvisioner>().ProvisionForEnrolment(id, kind, broker.AdvertisedHost, broker.AdvertisedPort);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync(ex.Message);
+                return 2;
+            }
+
+            if (kind == ProvisioningKind.Reprovision)
+            {
+                // A fresh start: the wipe that retired it is history, kept in the audit trail.
+                app.Services.GetRequiredService<IDeviceOrderLedger>().ArchiveWipe(id);
+            }
+
+            var path = parseResult.GetValue(output)?.FullName ?? Path.GetFullPath($"{id}.enrol.json");
+            DeviceProvisioner.WritePackage(result.Package, path);
+            if (parseResult.GetValue(json))
+            {
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(
+                    new { deviceId = id, kind = kind.ToString().ToLowerInvariant(), package = path, enrolmentId = result.Package.EnrolmentId, enrolmentCode = result.EnrolmentCode },
+                    Json));
+            }
+            else
+            {
+                await Console.Out.WriteLineAsync($"{kind} {id}: enrolment package written to {path}.");
+                await Console.Out.WriteLineAsync($"Enrolment code (shown once, not stored): {result.EnrolmentCode}");
+                await Console.Out.WriteLineAsync($"On the appliance: appliance-firmware enrol --package {Path.GetFileName(path)}   (or ./deploy-pi.sh --package {Path.GetFileName(path)} ...)");
+            }
+
+            return 0;
+        });
+        return command;
+    }
 
     public static Command Fleet()
     {

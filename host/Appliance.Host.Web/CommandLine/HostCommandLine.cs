@@ -10,8 +10,9 @@ using Microsoft.Extensions.Options;
 namespace Appliance.Host.Web.CommandLine;
 
 /// <summary>
-/// <c>appliance-host</c>: <c>serve</c> (the default) runs the host; <c>provision</c> writes an
-/// appliance's bundle; <c>revoke</c> revokes an appliance's certificates; <c>backup</c> and
+/// <c>appliance-host</c>: <c>serve</c> (the default) runs the host; <c>provision</c>, <c>rotate</c>
+/// and <c>reprovision</c> write an appliance's enrolment package; <c>revoke</c> revokes an
+/// appliance's certificates; <c>fleet</c> lists the appliances; <c>wipe</c> orders a remote wipe; <c>backup</c> and
 /// <c>restore</c> (with verification) keep the data folder safe; <c>audit verify</c> checks the audit trail;
 /// <c>broker-config</c> writes a mosquitto configuration for external broker mode. Configuration keys go after the command as <c>--Section:Key=value</c>.
 /// </summary>
@@ -31,32 +32,14 @@ public static class HostCommandLine
             return 0;
         });
 
-        var deviceId = new Argument<string>("device-id") { Description = "The appliance's id: lower-case letters, digits and '-'; also its certificate CN." };
-        var output = new Option<FileInfo>("--out") { Description = "Where to write the bundle (owner-only). Default: <device-id>.bundle.json", };
-        var provision = new Command("provision", "Issue a device certificate and write the appliance's provisioning bundle.")
-        {
-            deviceId,
-            output,
-        };
-        provision.TreatUnmatchedTokensAsErrors = false;
-        provision.SetAction(async (parseResult, cancellationToken) =>
-        {
-            var id = parseResult.GetRequiredValue(deviceId);
-            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
-            var broker = app.Services.GetRequiredService<IOptions<BrokerOptions>>().Value;
-            var bundle = app.Services.GetRequiredService<DeviceProvisioner>().Provision(id, broker.AdvertisedHost, broker.AdvertisedPort);
-            var path = parseResult.GetValue(output)?.FullName ?? Path.GetFullPath($"{id}.bundle.json");
-            DeviceProvisioner.WriteBundle(bundle, path);
-            await Console.Out.WriteLineAsync($"Provisioned {id}: bundle written to {path} (owner-only; it holds the device key).");
-            return 0;
-        });
-
         var revokedId = new Argument<string>("device-id") { Description = "The appliance whose certificates to revoke." };
         var reasonOption = new Option<string>("--reason") { Description = "Why (stolen, retired, …); goes into the audit trail.", Required = true };
+        var revokeJson = FleetCommands.JsonOption();
         var revoke = new Command("revoke", "Revoke every certificate issued to an appliance: the broker refuses it from its next connection.")
         {
             revokedId,
             reasonOption,
+            revokeJson,
         };
         revoke.TreatUnmatchedTokensAsErrors = false;
         revoke.SetAction(async (parseResult, cancellationToken) =>
@@ -64,7 +47,9 @@ public static class HostCommandLine
             var id = parseResult.GetRequiredValue(revokedId);
             await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
             var count = app.Services.GetRequiredService<DeviceProvisioner>().Revoke(id, parseResult.GetRequiredValue(reasonOption));
-            await Console.Out.WriteLineAsync($"Revoked {count} certificates of {id}. Provision it again to give it a new one.");
+            await Console.Out.WriteLineAsync(parseResult.GetValue(revokeJson)
+                ? System.Text.Json.JsonSerializer.Serialize(new { deviceId = id, certificatesRevoked = count }, FleetCommands.Json)
+                : $"Revoked {count} certificates of {id}. Re-provision it to give it new ones.");
             return 0;
         });
 
@@ -173,7 +158,9 @@ public static class HostCommandLine
         root.Subcommands.Add(FleetCommands.Fleet());
         root.Subcommands.Add(serve);
         root.Subcommands.Add(brokerConfig);
-        root.Subcommands.Add(provision);
+        root.Subcommands.Add(FleetCommands.Provision("provision", ProvisioningKind.New, "Issue a device certificate and keys for a new appliance; write its enrolment package and show the one-time code."));
+        root.Subcommands.Add(FleetCommands.Provision("rotate", ProvisioningKind.Rotate, "New certificate and keys for an appliance in service; its queued series are kept, and the old certificate is revoked once the new one connects."));
+        root.Subcommands.Add(FleetCommands.Provision("reprovision", ProvisioningKind.Reprovision, "Credentials afresh for an appliance that was revoked or wiped (repaired, re-imaged, found again)."));
         root.Subcommands.Add(audit);
         root.Subcommands.Add(revoke);
         root.Subcommands.Add(backup);
