@@ -62,6 +62,7 @@ public static class FirmwareRegistration
         builder.AddApplianceStorage(dataFolder, sp => sp.GetRequiredService<ProvisioningBundle>().StoreSecret);
         builder.AddApplianceUplink();
         builder.Services.AddSystemd();
+        builder.Services.AddHostedService<SystemdWatchdog>();
         return builder;
     }
 }
