@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # reference our image metrics are checked against); mosquitto for the external-broker tests
 # (and mosquitto-clients, whose mosquitto_pub the upload benchmark measures against). The
 # servers themselves (the host's embedded broker, mosquitto) are started by the tests on 127.0.0.1.
-# shellcheck checks deploy-pi.sh and these scripts.
+# The shellcheck package checks deploy-pi.sh and these scripts.
 packages=(libgtk-3-0 mosquitto mosquitto-clients shellcheck)
 
 missing=()
