@@ -29,6 +29,7 @@ public static class HostCoreRegistration
         builder.Services.AddOptions<OrderOptions>().Bind(builder.Configuration.GetSection(OrderOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DeviceOrderService>();
+        builder.Services.AddSingleton<Users.UserService>();
         builder.Services.AddHostedService<WipeOrderDispatcher>();
         return builder;
     }

@@ -33,6 +33,7 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<IDeviceCertificates, FileDeviceCertificates>();
         builder.Services.AddSingleton<IDeviceOrderLedger, FileDeviceOrderLedger>();
         builder.Services.AddSingleton<IApplianceStatusStore, FileApplianceStatusStore>();
+        builder.Services.AddSingleton<Core.Users.IUserStore, FileUserStore>();
         builder.Services.AddSingleton<IAuditTrail, FileAuditTrail>();
         builder.Services.AddSingleton<ITransferStore, FileTransferStore>();
         builder.Services.AddSingleton<ArchiveKeys>();

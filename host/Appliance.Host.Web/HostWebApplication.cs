@@ -1,11 +1,18 @@
 using Appliance.Host.Core;
+using Appliance.Host.Core.Users;
 using Appliance.Host.Infrastructure;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 
 namespace Appliance.Host.Web;
 
 /// <summary>Builds the host: pages, core services and infrastructure. Used by <c>serve</c>, the demo and the tests alike.</summary>
 public static class HostWebApplication
 {
+    /// <summary>Only admins reach the fleet pages.</summary>
+    public const string AdminPolicy = "admin";
+
     /// <param name="args">Command-line configuration (<c>--Section:Key=value</c>).</param>
     /// <param name="configure">Extra configuration and services, applied before the host's own.</param>
     /// <param name="contentRoot">Where <c>appsettings.json</c> is read from; the program's folder by default.</param>
@@ -21,12 +28,44 @@ public static class HostWebApplication
         configure?.Invoke(builder);
         builder.AddHostCore();
         builder.AddHostInfrastructure();
-        builder.Services.AddRazorPages();
+        AddSignIn(builder);
+        builder.Services.AddRazorPages(o => o.Conventions.AuthorizeFolder("/Admin", AdminPolicy).AllowAnonymousToPage("/Account/Login"));
         builder.Services.AddHealthChecks();
 
         var app = builder.Build();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapRazorPages();
-        app.MapHealthChecks("/healthz");
+        app.MapHealthChecks("/healthz").AllowAnonymous();
         return app;
+    }
+
+    /// <summary>
+    /// Every page behind a signed-in user (the fallback policy), sessions in an HTTP-only,
+    /// same-site cookie that lapses after <c>Session:IdleTimeout</c> without use, and the cookie
+    /// keys kept in the data folder so a restart does not sign everyone out.
+    /// </summary>
+    private static void AddSignIn(WebApplicationBuilder builder)
+    {
+        var idle = builder.Configuration.GetValue("Session:IdleTimeout", TimeSpan.FromMinutes(30));
+        var dataFolder = Path.GetFullPath(builder.Configuration.GetValue("Host:DataFolder", new HostDataOptions().DataFolder)!);
+        builder.Services.AddDataProtection()
+            .SetApplicationName("appliance-host")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataFolder, "keys", "sessions")));
+        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
+        {
+            o.LoginPath = "/Account/Login";
+            o.LogoutPath = "/Account/Logout";
+            o.AccessDeniedPath = "/Account/Denied";
+            o.ExpireTimeSpan = idle;
+            o.SlidingExpiration = true;
+            o.Cookie.Name = "appliance-host";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        builder.Services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(AdminPolicy, p => p.RequireRole(UserRoles.Admin));
     }
 }

@@ -8,6 +8,7 @@ namespace Appliance.IntegrationTests;
 public sealed class DeployScriptTests
 {
     private static readonly string RepositoryRoot = FindRepositoryRoot();
+    private static readonly string[] OurScripts = ["deploy-pi.sh", "tests/run.sh", ".ci/run"];
 
     [Fact]
     public async Task TargetRoot_GetsTheHardenedUnit_TheHardeningFiles_AndAnOwnerOnlyEnrolledBundle_AndASecondRunChangesNothing()
@@ -113,7 +114,7 @@ public sealed class DeployScriptTests
     [Fact]
     public async Task Shellcheck_FindsNothing_InAnyOfOurScripts()
     {
-        var scripts = new[] { "deploy-pi.sh", "tests/run.sh", ".ci/run" }.Select(s => Path.Combine(RepositoryRoot, s)).ToArray();
+        var scripts = OurScripts.Select(s => Path.Combine(RepositoryRoot, s)).ToArray();
         var (exit, output) = await RunProcessAsync("shellcheck", scripts, null);
         Assert.True(exit == 0, output);
     }

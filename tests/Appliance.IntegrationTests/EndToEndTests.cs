@@ -7,6 +7,8 @@ using Appliance.Host.Core;
 using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Fleet;
 using Appliance.Host.Core.Jobs;
+using Appliance.Host.Core.Users;
+using Appliance.TestKit;
 using Appliance.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -106,17 +108,44 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
     }
 
     [Fact]
-    public async Task FiledSeries_IsListedOnTheHostPage()
+    public async Task FiledSeries_IsListedOnTheHostPage_ForASignedInUserOnly()
     {
         await Suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-2", "scalp", ConsentScope.DirectCare, CancellationToken.None);
         var cycle = await Suite.PressAndWaitFiledAsync(CancellationToken.None);
 
-        using var http = new HttpClient { BaseAddress = new Uri(Suite.HostUrl) };
+        // Not signed in: sent to the sign-in page, and nothing of the series is shown.
+        using (var anonymous = new HttpClient { BaseAddress = new Uri(Suite.HostUrl) })
+        {
+            using var refused = await anonymous.GetAsync("/");
+            Assert.Equal("/Account/Login", refused.RequestMessage!.RequestUri!.AbsolutePath);
+            Assert.DoesNotContain(cycle.Filed.SeriesId, await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Suite.HostService<UserService>().Add("derm.e2e", UserRoles.Dermatologist, "a long enough password", "test");
+        using var http = await HostPages.SignInAsync(Suite.HostUrl, "derm.e2e", "a long enough password");
         var page = await http.GetStringAsync("/");
 
         Assert.Contains(cycle.Filed.SeriesId, page, StringComparison.Ordinal);
         Assert.Contains(cycle.Filed.EpisodeCode, page, StringComparison.Ordinal);
-        // No sign-in yet, so the page must not show patient identifiers.
         Assert.DoesNotContain("TEST-PATIENT-2", page, StringComparison.Ordinal);
+
+        // A dermatologist is not an admin: the fleet page is refused.
+        using var admin = await http.GetAsync("/Admin/Fleet");
+        Assert.Equal("/Account/Denied", admin.RequestMessage!.RequestUri!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task SignIn_WithAWrongPassword_IsRefused_AndLocksAfterFiveTries_AndIsAudited()
+    {
+        var users = Suite.HostService<UserService>();
+        users.Add("clinic.lock", UserRoles.Clinic, "the right password 1", "test");
+        for (var i = 0; i < 5; i++)
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => HostPages.SignInAsync(Suite.HostUrl, "clinic.lock", "a wrong password 1"));
+        }
+
+        // Locked now, even with the right password.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => HostPages.SignInAsync(Suite.HostUrl, "clinic.lock", "the right password 1"));
+        Assert.Equal(6, Suite.HostService<IAuditTrail>().ReadAll().Count(e => e.Kind == AuditKinds.SignInFailed && e.Subject == "clinic.lock"));
     }
 }

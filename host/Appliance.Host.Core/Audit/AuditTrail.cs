@@ -28,6 +28,9 @@ public static class AuditKinds
     public const string WipeIssued = "wipe-issued";
     public const string WipeDelivered = "wipe-delivered";
     public const string DeviceWiped = "device-wiped";
+    public const string UserAdded = "user-added";
+    public const string SignedIn = "signed-in";
+    public const string SignInFailed = "sign-in-failed";
 }
 
 /// <summary>

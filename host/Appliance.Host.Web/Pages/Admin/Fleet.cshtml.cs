@@ -1,0 +1,120 @@
+using Appliance.Host.Core.Fleet;
+using Appliance.Host.Core.Orders;
+using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Infrastructure.Messaging;
+using Appliance.Protocol;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Host.Web.Pages.Admin;
+
+/// <summary>
+/// The fleet at a glance for IT admins, kept current by polling <c>?handler=State</c>, with the
+/// actions on each appliance: wipe (the admin types the device id to confirm), revoke, rotate and
+/// re-provision (the enrolment code is shown once, with the package to download).
+/// </summary>
+public sealed class FleetModel(FleetView fleet, DeviceOrderService orders, DeviceProvisioner provisioner, IDeviceOrderLedger ledger, IOptions<BrokerOptions> broker) : PageModel
+{
+    public IReadOnlyList<FleetEntry> Entries { get; private set; } = [];
+
+    /// <summary>What the last action did, or why it was refused.</summary>
+    public string? Message { get; private set; }
+
+    public bool MessageIsError { get; private set; }
+
+    /// <summary>After a provisioning action: the code (shown once) and the package to download.</summary>
+    public ProvisioningResult? Enrolment { get; private set; }
+
+    public void OnGet() => Entries = fleet.List();
+
+    /// <summary>The same list as JSON, for the page to refresh itself without a reload.</summary>
+    public JsonResult OnGetState() => new(fleet.List().Select(FleetRow.From));
+
+    public IActionResult OnPostWipe(string deviceId, string confirmDeviceId)
+    {
+        if (deviceId != confirmDeviceId)
+        {
+            return Done($"Type the appliance id ({deviceId}) to confirm the wipe: it destroys every series it has not sent.", error: true);
+        }
+
+        var wipe = Try(() => orders.RequestWipe(deviceId, Actor));
+        return wipe is null ? Page() : Done($"Wipe of {deviceId} issued (order {wipe.OrderId}). It is sent now if the appliance is online, or the moment it reconnects.");
+    }
+
+    public IActionResult OnPostRevoke(string deviceId, string reason)
+    {
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            return Done("Give a reason for the revocation (it goes into the audit trail).", error: true);
+        }
+
+        var count = Try(() => (int?)provisioner.Revoke(deviceId, $"{reason.Trim()} (by {Actor})"));
+        return count is null ? Page() : Done($"Revoked {count} certificates of {deviceId}; the broker refuses it from its next connection.");
+    }
+
+    public IActionResult OnPostProvision(string deviceId, ProvisioningKind kind)
+    {
+        var o = broker.Value;
+        var result = Try(() => provisioner.ProvisionForEnrolment(deviceId?.Trim() ?? string.Empty, kind, o.AdvertisedHost, o.AdvertisedPort));
+        if (result is null)
+        {
+            return Page();
+        }
+
+        if (kind == ProvisioningKind.Reprovision)
+        {
+            ledger.ArchiveWipe(result.DeviceId);
+        }
+
+        Enrolment = result;
+        return Done($"{kind} {result.DeviceId}: download the enrolment package and give the appliance the code below. The code is not stored and will not be shown again.");
+    }
+
+    /// <summary>The package as a download, built in the page (it is never written on the host).</summary>
+    public string PackageDownload(ProvisioningResult result) =>
+        "data:application/json;base64," + Convert.ToBase64String(ProtocolJson.Serialize(result.Package));
+
+    private string Actor => User.Identity?.Name ?? "admin";
+
+    private T? Try<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            Done(ex.Message, error: true);
+            return default;
+        }
+    }
+
+    private PageResult Done(string message, bool error = false)
+    {
+        Message = message;
+        MessageIsError = error;
+        Entries = fleet.List();
+        return Page();
+    }
+}
+
+/// <summary>One appliance as the page's script shows it.</summary>
+public sealed record FleetRow(string DeviceId, bool Online, string State, string? LastSeen, string? Firmware, int? Queue, string? Calibrated, string? Checked, string? Problems, bool Revoked, string? Wipe, string Pending)
+{
+    public static FleetRow From(FleetEntry e) => new(
+        e.DeviceId,
+        e.Online,
+        e.State,
+        Format(e.LastSeen),
+        e.FirmwareVersion,
+        e.QueueDepth,
+        e.CalibratedAt is null ? "not calibrated" : Format(e.CalibratedAt),
+        Format(e.IntegrityCheckedAt),
+        e.Problems,
+        e.Revoked,
+        e.Wipe is null ? null : e.Wipe.State.ToString().ToLowerInvariant(),
+        string.Join(", ", e.PendingCommands));
+
+    public static string? Format(DateTimeOffset? at) => at?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + (at is null ? null : " UTC");
+}
