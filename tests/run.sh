@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # reference our image metrics are checked against); mosquitto for the external-broker tests
 # (and mosquitto-clients, whose mosquitto_pub the upload benchmark measures against). The
 # servers themselves (the host's embedded broker, mosquitto) are started by the tests on 127.0.0.1.
-# The shellcheck package checks deploy-pi.sh and these scripts.
-packages=(libgtk-3-0 mosquitto mosquitto-clients shellcheck)
+# The shellcheck package checks deploy-pi.sh and these scripts; chromium is the headless browser
+# the page tests drive through Playwright.
+packages=(libgtk-3-0 mosquitto mosquitto-clients shellcheck chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -42,10 +42,13 @@ public sealed class FleetState
     public void Record(ApplianceStatus status)
     {
         ArgumentNullException.ThrowIfNull(status);
-        if (status.State == "offline" && _latest.TryGetValue(status.DeviceId, out var before))
+        if (_latest.TryGetValue(status.DeviceId, out var before))
         {
-            // The will was written at connection time: keep what the appliance last said about itself.
-            status = before with { State = "offline", At = status.At, JobId = null, Reason = null, OrderId = null };
+            status = status.State == "offline"
+                // The will was written at connection time: keep what the appliance last said about itself.
+                ? before with { State = "offline", At = status.At, JobId = null, Reason = null, OrderId = null }
+                // Checks and calibration are reported when they happen; a later state change does not undo them.
+                : status with { CalibratedAt = status.CalibratedAt ?? before.CalibratedAt, IntegrityCheckedAt = status.IntegrityCheckedAt ?? before.IntegrityCheckedAt };
         }
 
         var received = new ReceivedStatus(status, _time.GetUtcNow());

@@ -116,5 +116,6 @@ public sealed record FleetRow(string DeviceId, bool Online, string State, string
         e.Wipe is null ? null : e.Wipe.State.ToString().ToLowerInvariant(),
         string.Join(", ", e.PendingCommands));
 
-    public static string? Format(DateTimeOffset? at) => at?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + (at is null ? null : " UTC");
+    public static string? Format(DateTimeOffset? at) =>
+        at is { } value ? value.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture) : null;
 }

@@ -1,0 +1,80 @@
+using Appliance.Demo;
+using Appliance.Host.Core.Orders;
+using Appliance.Host.Core.Users;
+using Appliance.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Playwright;
+
+namespace Appliance.IntegrationTests;
+
+/// <summary>The admin page in headless Chromium (Debian's), against the whole system on loopback.</summary>
+public sealed class AdminPageBrowserTests
+{
+    [Fact]
+    public async Task Admin_SignsIn_SeesTheFleet_IssuesAWipe_AndSeesItConfirmed()
+    {
+        using var folder = new TempFolder("admin-page");
+        await using var suite = await EmbeddedSuite.StartAsync(folder.Path);
+        suite.HostService<UserService>().Add("it.admin", UserRoles.Admin, "admin password 123", "test");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            // Root in a container has no user namespaces for Chromium's sandbox.
+            Args = Environment.UserName == "root" ? ["--no-sandbox"] : [],
+        });
+        var page = await browser.NewPageAsync();
+
+        // Any page sends an unknown visitor to sign in first.
+        await page.GotoAsync($"{suite.HostUrl}/Admin/Fleet");
+        Assert.Contains("/Account/Login", page.Url, StringComparison.Ordinal);
+        await page.FillAsync("input[name=UserName]", "it.admin");
+        await page.FillAsync("input[name=Password]", "admin password 123");
+        await page.ClickAsync("#sign-in");
+
+        var row = page.Locator($"tr[data-device=\"{suite.DeviceId}\"]");
+        await Assertions.Expect(row.Locator("[data-field=online]")).ToHaveTextAsync("online");
+        await Assertions.Expect(row.Locator("[data-field=firmware]")).Not.ToHaveTextAsync("-");
+
+        await row.Locator("summary").ClickAsync();
+        await row.Locator("input[name=confirmDeviceId]").FillAsync(suite.DeviceId);
+        await row.Locator("button[name=wipe]").ClickAsync();
+        await Assertions.Expect(page.Locator("#message")).ToContainTextAsync("issued");
+
+        // issued → delivered → confirmed, as the page refreshes itself.
+        var wipeCell = page.Locator($"tr[data-device=\"{suite.DeviceId}\"] [data-field=wipe]");
+        await Assertions.Expect(wipeCell).ToHaveTextAsync("confirmed", new LocatorAssertionsToHaveTextOptions { Timeout = 15_000 });
+        await Assertions.Expect(page.Locator($"tr[data-device=\"{suite.DeviceId}\"] [data-field=state]")).ToHaveTextAsync("wiped");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "screenshots", "admin-fleet-wiped.png"), FullPage = true });
+
+        Assert.Equal(WipeState.Confirmed, suite.HostService<IDeviceOrderLedger>().FindWipe(suite.DeviceId)!.State);
+        Assert.Equal("it.admin", suite.HostService<IDeviceOrderLedger>().FindWipe(suite.DeviceId)!.RequestedBy);
+        Assert.True(suite.Appliance.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task ClinicUser_CannotOpenTheAdminPage()
+    {
+        using var folder = new TempFolder("admin-page-clinic");
+        await using var host = await EmbeddedSuite.StartHostAsync(folder.Path);
+        host.Services.GetRequiredService<UserService>().Add("clinic.staff", UserRoles.Clinic, "clinic password 123", "test");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = Environment.UserName == "root" ? ["--no-sandbox"] : [],
+        });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync($"{host.Urls.First()}/Account/Login");
+        await page.FillAsync("input[name=UserName]", "clinic.staff");
+        await page.FillAsync("input[name=Password]", "clinic password 123");
+        await page.ClickAsync("#sign-in");
+
+        await page.GotoAsync($"{host.Urls.First()}/Admin/Fleet");
+        await Assertions.Expect(page.Locator("#denied")).ToBeVisibleAsync();
+        Assert.Equal(0, await page.Locator("#fleet").CountAsync());
+    }
+}
