@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -5,8 +6,9 @@ using Microsoft.Extensions.Options;
 namespace Appliance.Host.Core.Orders;
 
 /// <summary>
-/// Sends the wipes requested into the ledger, by this process (the admin page) or by another
-/// (the <c>wipe</c> command), within <see cref="OrderOptions.DispatchInterval"/>.
+/// Sends the wipes requested into the ledger: at once when the request was made in this
+/// process (the admin page), within <see cref="OrderOptions.DispatchInterval"/> when another
+/// process made it (the <c>wipe</c> command).
 /// </summary>
 public sealed partial class WipeOrderDispatcher(
     DeviceOrderService orders,
@@ -14,21 +16,40 @@ public sealed partial class WipeOrderDispatcher(
     TimeProvider time,
     ILogger<WipeOrderDispatcher> logger) : BackgroundService
 {
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        orders.WipeChanged += OnWipeChanged;
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                await orders.DispatchPendingAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is IOException or InvalidOperationException or TimeoutException)
-            {
-                // Still requested in the ledger: tried again next round.
-                LogDispatchFailed(logger, ex.Message);
-            }
+                try
+                {
+                    await orders.DispatchPendingAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException or TimeoutException)
+                {
+                    // Still requested in the ledger: tried again next round.
+                    LogDispatchFailed(logger, ex.Message);
+                }
 
-            await Task.Delay(options.Value.DispatchInterval, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                _ = await Task.WhenAny(_wake.Reader.WaitToReadAsync(stoppingToken).AsTask(), Task.Delay(options.Value.DispatchInterval, time, stoppingToken)); // does not throw
+                _wake.Reader.TryRead(out _);
+            }
+        }
+        finally
+        {
+            orders.WipeChanged -= OnWipeChanged;
+        }
+    }
+
+    private void OnWipeChanged(object? sender, WipeRecord wipe)
+    {
+        if (wipe is { State: WipeState.Issued, Sends: 0 })
+        {
+            _wake.Writer.TryWrite(true);
         }
     }
 
