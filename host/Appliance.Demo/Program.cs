@@ -25,8 +25,9 @@ try
     Console.WriteLine($"Button to filed: {cycle.ButtonToFiled.TotalMilliseconds:F0} ms; receipt verified and the appliance deleted its copy after {cycle.ButtonToDeleted.TotalMilliseconds:F0} ms");
     Console.WriteLine();
     Console.WriteLine("To run the host for real: dotnet run --project host/Appliance.Host.Web -- serve --Broker:ListenAddress=<LAN address> --Broker:ServerNames:0=<host name>");
-    Console.WriteLine("then provision an appliance:  dotnet run --project host/Appliance.Host.Web -- provision <device-id> --out <device-id>.bundle.json --Broker:AdvertisedHost=<host name>");
-    Console.WriteLine("and install it on the Pi with ./deploy-pi.sh (see docs/operations.md).");
+    Console.WriteLine("add an admin:  dotnet run --project host/Appliance.Host.Web -- user add <name> --role admin --password-file <file>");
+    Console.WriteLine("provision an appliance:  dotnet run --project host/Appliance.Host.Web -- provision <device-id> --out <device-id>.enrol.json --Broker:AdvertisedHost=<host name>");
+    Console.WriteLine("and install it on the Pi with ./deploy-pi.sh --host <pi> --package <device-id>.enrol.json --broker-host <host> (see docs/operations.md).");
     return 0;
 }
 catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
