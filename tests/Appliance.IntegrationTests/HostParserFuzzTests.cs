@@ -9,7 +9,7 @@ namespace Appliance.IntegrationTests;
 
 /// <summary>
 /// Random and mutated bytes through every parser the host exposes to devices (offers, transfer
-/// frames, whole mutated uploads, status, and topics it does not read): no exception, nothing filed, a rejection with a
+/// frames, whole mutated uploads, status, forged wipe reports, and topics it does not read): no exception, nothing filed, a rejection with a
 /// reason for every message.
 /// </summary>
 public sealed class HostParserFuzzTests(SuiteFixture fixture) : IClassFixture<SuiteFixture>
@@ -64,7 +64,8 @@ public sealed class HostParserFuzzTests(SuiteFixture fixture) : IClassFixture<Su
                     5 => (ApplianceTopics.Status(device), Random(rng, 256)),
                     6 => (ApplianceTopics.Status(device), StatusLike(device, rng)),
                     7 => ($"appliance/v1/{device}/transfer/{device}", Random(rng, 64)),
-                    _ => ($"appliance/v1/{device}/{(rng.Next(3) switch { 0 => "command", 1 => "progress", _ => "receipt" })}", Random(rng, 64)),
+                    _ when rng.Next(2) == 0 => ($"appliance/v1/{device}/{(rng.Next(3) switch { 0 => "command", 1 => "progress", _ => "receipt" })}", Random(rng, 64)),
+                    _ => (ApplianceTopics.Wiped(device), WipeReportLike(device, rng)),
                 };
 
                 await inbound.HandleAsync(topic, payload, CancellationToken.None);
@@ -73,6 +74,8 @@ public sealed class HostParserFuzzTests(SuiteFixture fixture) : IClassFixture<Su
             Assert.Equal(0, filed);
             Assert.Equal(cases, rejections);
             Assert.Equal(0, receiver.OpenCount);
+            // No forged wipe report made the host revoke the appliance.
+            Assert.Contains(device, Suite.HostService<Appliance.Host.Core.Provisioning.IDeviceCertificates>().ActiveDevices());
         }
         finally
         {
@@ -90,6 +93,18 @@ public sealed class HostParserFuzzTests(SuiteFixture fixture) : IClassFixture<Su
         1 => ProtocolJson.Serialize(new TransferOffer(Guid.NewGuid().ToString(), device, 100_000, rng.Next(0, TransferOffer.MinChunkSize), ["00"])),
         _ => ProtocolJson.Serialize(new TransferOffer(Guid.NewGuid().ToString(), device, 40_000, 16384, [new string('a', 64), "not-hex"])),
     };
+
+    /// <summary>A wipe report that is random bytes, unsigned, or signed by a key that is not the device's.</summary>
+    private static byte[] WipeReportLike(string device, Random rng)
+    {
+        var report = new WipeReport(device, DateTimeOffset.UtcNow, ["TLS private key"], 0, 5, WipeTrigger.Remote, Guid.NewGuid().ToString("N"));
+        return rng.Next(3) switch
+        {
+            0 => Random(rng, 512),
+            1 => ProtocolJson.Serialize(report),
+            _ => ProtocolJson.Serialize(report with { Signature = SeriesSigning.SignBytes(SeriesSigning.CreateKeyPair().PrivateKey, report.SignedBytes()) }),
+        };
+    }
 
     /// <summary>Status-shaped JSON with a wrong type or an impossible value.</summary>
     private static byte[] StatusLike(string device, Random rng) =>
