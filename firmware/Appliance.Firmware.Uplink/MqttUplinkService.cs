@@ -39,6 +39,11 @@ public sealed partial class MqttUplinkService(
     // on its way) or refused, after Uplink:PollInterval when the transfer did not finish.
     private readonly Dictionary<string, DateTimeOffset> _nextAttempt = [];
 
+    // Which of the bundle's brokers to dial: kept while it works, the next one after a failure.
+    private int _endpoint;
+
+    private BrokerEndpoint Endpoint => credentials.Endpoints[_endpoint % credentials.Endpoints.Count];
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
@@ -63,7 +68,7 @@ public sealed partial class MqttUplinkService(
                 }
 
                 failures = 0;
-                LogConnected(logger, credentials.BrokerHost, credentials.BrokerPort, result.IsSessionPresent);
+                LogConnected(logger, Endpoint.Host, Endpoint.Port, result.IsSessionPresent);
                 await SubscribeAsync(client, stoppingToken);
                 // Tells the host (and its fleet view) whether this appliance can take jobs now.
                 var problems = integrity.Problems;
@@ -101,6 +106,11 @@ public sealed partial class MqttUplinkService(
             }
 
             failures++;
+            if (credentials.Endpoints.Count > 1)
+            {
+                _endpoint++; // the next broker in the bundle's list
+            }
+
             var delay = Backoff(failures);
             LogReconnecting(logger, delay.TotalMilliseconds);
             _ = await Task.WhenAny(Task.Delay(delay, time, stoppingToken), wipe.Requested); // WhenAny does not throw
@@ -141,7 +151,7 @@ public sealed partial class MqttUplinkService(
     {
         var o = options.Value;
         return new MqttClientOptionsBuilder()
-            .WithTcpServer(credentials.BrokerHost, credentials.BrokerPort)
+            .WithTcpServer(Endpoint.Host, Endpoint.Port)
             .WithClientId(credentials.DeviceId)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithCleanStart(false)
@@ -155,7 +165,7 @@ public sealed partial class MqttUplinkService(
             .WithTlsOptions(tls => tls
                 .UseTls()
                 .WithSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
-                .WithTargetHost(credentials.BrokerHost)
+                .WithTargetHost(Endpoint.Host)
                 .WithClientCertificates([credentials.ClientCertificate])
                 .WithCertificateValidationHandler(ValidateServer))
             .Build();

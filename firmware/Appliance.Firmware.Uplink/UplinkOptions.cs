@@ -54,8 +54,12 @@ public sealed record UplinkCredentials(
     X509Certificate2 CaCertificate,
     string BrokerHost,
     int BrokerPort,
-    byte[] HostSigningPublicKey)
+    byte[] HostSigningPublicKey,
+    IReadOnlyList<BrokerEndpoint>? AlternateBrokers = null)
 {
+    /// <summary>The brokers to try, the bundle's first: the uplink moves to the next when one cannot be reached.</summary>
+    public IReadOnlyList<BrokerEndpoint> Endpoints => [new BrokerEndpoint(BrokerHost, BrokerPort), .. AlternateBrokers ?? []];
+
     /// <summary>The link's credentials as the provisioning bundle gives them.</summary>
     public static UplinkCredentials FromBundle(Protocol.ProvisioningBundle bundle)
     {
@@ -66,6 +70,12 @@ public sealed record UplinkCredentials(
             Protocol.MutualTls.LoadCertificate(bundle.CaCertificatePem),
             bundle.BrokerHost,
             bundle.BrokerPort,
-            Convert.FromBase64String(bundle.HostSigningPublicKey));
+            Convert.FromBase64String(bundle.HostSigningPublicKey),
+            [.. (bundle.AlternateBrokers ?? []).Select(b => Protocol.ProvisioningBundle.TryParseBroker(b, out var host, out var port)
+                ? new BrokerEndpoint(host, port)
+                : throw new InvalidOperationException($"alternate broker '{b}' is not host:port"))]);
     }
 }
+
+/// <summary>One broker address the appliance may dial (the certificate must name <see cref="Host"/>).</summary>
+public sealed record BrokerEndpoint(string Host, int Port);

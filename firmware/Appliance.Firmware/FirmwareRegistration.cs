@@ -20,6 +20,13 @@ public static class FirmwareRegistration
     public static IHostApplicationBuilder AddApplianceFirmware(this IHostApplicationBuilder builder)
     {
         var (dataFolder, bundlePath, _) = FirmwarePaths.From(builder.Configuration);
+        // The admin's settings from the bundle (pin map, camera, lease…) sit below everything
+        // configured on the appliance itself, so a local file can still correct one.
+        var fromBundle = ProvisioningBundleLoader.Settings(bundlePath);
+        if (fromBundle.Count > 0)
+        {
+            builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = fromBundle });
+        }
 
         builder.Services.AddSingleton(_ => ProvisioningBundleLoader.Load(bundlePath));
         builder.Services.AddSingleton(sp =>

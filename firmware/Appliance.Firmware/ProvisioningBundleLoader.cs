@@ -27,4 +27,21 @@ public static class ProvisioningBundleLoader
         var invalid = bundle.Validate();
         return invalid is null ? bundle : throw new InvalidOperationException($"The provisioning bundle at {path} is invalid: {invalid}");
     }
+
+    /// <summary>
+    /// The settings the admin put in the bundle, for configuration: empty when there is no
+    /// bundle or it does not validate (<see cref="Load"/> reports why when the firmware starts).
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> Settings(string path)
+    {
+        if (File.Exists(path)
+            && ProtocolJson.TryDeserialize<ProvisioningBundle>(File.ReadAllBytes(path), out var bundle, out _)
+            && bundle.Validate() is null
+            && bundle.Settings is { Count: > 0 } settings)
+        {
+            return settings.ToDictionary(s => s.Key, s => (string?)s.Value);
+        }
+
+        return new Dictionary<string, string?>();
+    }
 }

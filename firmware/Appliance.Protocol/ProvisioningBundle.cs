@@ -2,9 +2,12 @@ namespace Appliance.Protocol;
 
 /// <summary>
 /// Everything one appliance needs to join its host, written by the host's <c>provision</c>
-/// command and loaded by the firmware. It holds the device's TLS and signing keys and its store secret, so
-/// it is written readable by its owner only. (Enrolment under a one-time code comes with the
-/// fleet work.)
+/// command (sealed in an <see cref="EnrolmentPackage"/> under a one-time code) and loaded by
+/// the firmware. It holds the device's TLS and signing keys and its store secret, so it is
+/// written readable by its owner only. <c>AlternateBrokers</c> (<c>host:port</c>) are tried in
+/// turn when the broker before them cannot be reached; <c>Settings</c> are configuration keys
+/// the admin sets centrally for this appliance (its pin map, camera, capture and lease
+/// settings), below anything configured on the appliance itself.
 /// </summary>
 public sealed record ProvisioningBundle(
     int Version,
@@ -17,8 +20,13 @@ public sealed record ProvisioningBundle(
     int BrokerPort,
     string StoreSecret,
     string SigningPrivateKey,
-    string HostSigningPublicKey)
+    string HostSigningPublicKey,
+    string[]? AlternateBrokers = null,
+    Dictionary<string, string>? Settings = null)
 {
+    /// <summary>The configuration sections a bundle may set; never the data folder, the integrity checks or the store.</summary>
+    public static readonly IReadOnlyList<string> SettableSections = ["Gpio", "Rings", "Devices", "Rpicam", "V4l2", "Capture", "Quality", "Uplink", "Lease"];
+
     /// <summary>2 added the device's Ed25519 signing key and the host's receipt-signing key; a version 1 bundle must be provisioned again.</summary>
     public const int CurrentVersion = 2;
 
@@ -32,5 +40,26 @@ public sealed record ProvisioningBundle(
         : string.IsNullOrWhiteSpace(StoreSecret) ? "store secret missing"
         : string.IsNullOrWhiteSpace(SigningPrivateKey) ? "signing key missing"
         : string.IsNullOrWhiteSpace(HostSigningPublicKey) ? "host signing key missing"
+        : AlternateBrokers?.FirstOrDefault(b => !TryParseBroker(b, out _, out _)) is { } bad ? $"alternate broker '{bad}' is not host:port"
+        : Settings?.Keys.FirstOrDefault(k => !IsSettable(k)) is { } key ? $"setting '{key}' is not one a bundle may set ({string.Join(", ", SettableSections)})"
         : null;
+
+    /// <summary>A configuration key under one of <see cref="SettableSections"/>.</summary>
+    public static bool IsSettable(string key) =>
+        key.Split(':') is [var section, _, ..] && SettableSections.Contains(section, StringComparer.OrdinalIgnoreCase) && key.All(c => char.IsAsciiLetterOrDigit(c) || c is ':' or '_');
+
+    /// <summary>Splits <c>host:port</c> (the host may be an IPv6 address in brackets).</summary>
+    public static bool TryParseBroker(string? value, out string host, out int port)
+    {
+        host = string.Empty;
+        port = 0;
+        var colon = value?.LastIndexOf(':') ?? -1;
+        if (value is null || colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) || port is <= 0 or > 65535)
+        {
+            return false;
+        }
+
+        host = value[..colon].Trim('[', ']');
+        return host.Length > 0 && host.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':');
+    }
 }

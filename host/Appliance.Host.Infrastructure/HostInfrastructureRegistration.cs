@@ -32,6 +32,7 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<IDeviceSigningKeys, FileDeviceSigningKeys>();
         builder.Services.AddSingleton<IDeviceCertificates, FileDeviceCertificates>();
         builder.Services.AddSingleton<IDeviceOrderLedger, FileDeviceOrderLedger>();
+        builder.Services.AddSingleton<IDeviceSettingsStore, FileDeviceSettingsStore>();
         builder.Services.AddSingleton<IApplianceStatusStore, FileApplianceStatusStore>();
         builder.Services.AddSingleton<Core.Users.IUserStore, FileUserStore>();
         builder.Services.AddSingleton<IAuditTrail, FileAuditTrail>();

@@ -76,6 +76,47 @@ public sealed class EnrolmentAndRotationTests
     }
 
     [Fact]
+    public async Task BundleSettingsAndAlternateBrokers_ReachTheFirmware_AndARotationKeepsTheSettings()
+    {
+        using var folder = new TempFolder("bundle-settings");
+        await using var host = await EmbeddedSuite.StartHostAsync(folder.Path);
+        var port = host.Services.GetRequiredService<EmbeddedMqttBroker>().BoundPort;
+        var provisioner = host.Services.GetRequiredService<DeviceProvisioner>();
+        var certificates = host.Services.GetRequiredService<IDeviceCertificates>();
+
+        // A key a bundle may not set is refused before any certificate is issued.
+        Assert.Throws<ArgumentException>(() => provisioner.ProvisionForEnrolment("settings-01", ProvisioningKind.New, "127.0.0.1", port, settings: new Dictionary<string, string> { ["Integrity:WarnOnly"] = "true" }));
+        Assert.DoesNotContain("settings-01", certificates.KnownDevices());
+
+        // The first broker is down; the bundle's alternate is the real one.
+        var settings = new Dictionary<string, string> { ["Lease:Duration"] = "3.00:00:00", ["Gpio:CrossPolarisedRingPin"] = "12" };
+        var first = provisioner.ProvisionForEnrolment("settings-01", ProvisioningKind.New, "127.0.0.1", FreePort(), [$"127.0.0.1:{port}"], settings);
+        var applianceFolder = folder.Combine("appliance");
+        var bundlePath = Path.Combine(applianceFolder, "bundle.json");
+        var packagePath = folder.Combine("settings-01.enrol.json");
+        DeviceProvisioner.WritePackage(first.Package, packagePath);
+        BundleEnrolment.Enrol(applianceFolder, bundlePath, packagePath, first.EnrolmentCode, "series.db", TimeProvider.System);
+
+        using (var appliance = EmbeddedSuite.BuildAppliance(applianceFolder, LogLevel.Warning))
+        {
+            Assert.Equal(TimeSpan.FromDays(3), appliance.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LeaseOptions>>().Value.Duration);
+            Assert.Equal(12, appliance.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Appliance.Firmware.Devices.Gpio.PinMapOptions>>().Value.CrossPolarisedRingPin);
+            await appliance.StartAsync();
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (appliance.Services.GetRequiredService<IHostOrderLedger>().Current.LastCounter == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the appliance never reached the host through the alternate broker");
+                await Task.Delay(50);
+            }
+
+            await appliance.StopAsync();
+        }
+
+        var rotated = provisioner.ProvisionForEnrolment("settings-01", ProvisioningKind.Rotate, "127.0.0.1", port);
+        Assert.Equal(settings, rotated.Package.Open(rotated.EnrolmentCode).Settings);
+    }
+
+    [Fact]
     public void APackage_EnrolsOnce_AndAWrongCodeChangesNothing()
     {
         using var folder = new TempFolder("enrol-once");

@@ -43,6 +43,14 @@ public interface IDeviceCertificates
     int SupersedeOlder(string deviceId, string thumbprint);
 }
 
+/// <summary>The settings each appliance was last provisioned with, so a rotation keeps its pin map.</summary>
+public interface IDeviceSettingsStore
+{
+    void Save(string deviceId, IReadOnlyDictionary<string, string> settings);
+
+    IReadOnlyDictionary<string, string>? Find(string deviceId);
+}
+
 /// <summary>Why an appliance is being given credentials; each checks the fleet's state first.</summary>
 public enum ProvisioningKind
 {
@@ -71,11 +79,20 @@ public sealed partial class DeviceProvisioner(
     IHostSigningKey hostSigningKey,
     IDeviceSigningKeys signingKeys,
     IDeviceCertificates certificates,
+    IDeviceSettingsStore deviceSettings,
     IAuditTrail audit,
     ILogger<DeviceProvisioner> logger)
 {
     /// <summary>Checks the fleet for <paramref name="kind"/>, issues credentials and seals them for enrolment.</summary>
-    public ProvisioningResult ProvisionForEnrolment(string deviceId, ProvisioningKind kind, string brokerHost, int brokerPort)
+    /// <param name="alternateBrokers">Further brokers (<c>host:port</c>) the appliance tries in turn.</param>
+    /// <param name="settings">Configuration for this appliance (its pin map, camera, lease…); only keys a bundle may set.</param>
+    public ProvisioningResult ProvisionForEnrolment(
+        string deviceId,
+        ProvisioningKind kind,
+        string brokerHost,
+        int brokerPort,
+        IReadOnlyList<string>? alternateBrokers = null,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         DeviceId.EnsureValid(deviceId);
         var known = certificates.KnownDevices().Contains(deviceId);
@@ -92,7 +109,21 @@ public sealed partial class DeviceProvisioner(
             throw new InvalidOperationException(refusal);
         }
 
-        var (package, code) = EnrolmentPackage.Seal(Provision(deviceId, brokerHost, brokerPort, kind));
+        // A rotation or re-provisioning without new settings keeps the ones the appliance has.
+        settings ??= kind == ProvisioningKind.New ? null : deviceSettings.Find(deviceId);
+
+        // Checked before anything is issued, so a typo in a setting leaves no orphan certificate.
+        var extras = new ProvisioningBundle(ProvisioningBundle.CurrentVersion, deviceId, "-", "-", "-", "-", brokerHost, brokerPort, "-", "-", "-",
+            alternateBrokers is { Count: > 0 } ? [.. alternateBrokers] : null,
+            settings is { Count: > 0 } ? new Dictionary<string, string>(settings) : null);
+        if (extras.Validate() is { } invalid)
+        {
+            throw new ArgumentException(invalid);
+        }
+
+        var bundle = Provision(deviceId, brokerHost, brokerPort, kind) with { AlternateBrokers = extras.AlternateBrokers, Settings = extras.Settings };
+        deviceSettings.Save(deviceId, extras.Settings ?? []);
+        var (package, code) = EnrolmentPackage.Seal(bundle);
         return new ProvisioningResult(deviceId, kind, package, code);
     }
 

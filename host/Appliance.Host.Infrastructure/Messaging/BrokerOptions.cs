@@ -59,6 +59,12 @@ public sealed class BrokerOptions : IValidatableObject
     public string AdvertisedHost { get; set; } = "localhost";
 
     /// <summary>
+    /// Further brokers (<c>host:port</c>, the nodes of a clustered broker) written into every
+    /// bundle: an appliance that cannot reach one tries the next.
+    /// </summary>
+    public string[] AlternateAddresses { get; set; } = [];
+
+    /// <summary>
     /// Connections one client id may open per minute. An appliance's backoff (1 s and up,
     /// with jitter) stays far below it; a device hammering the broker does not.
     /// </summary>

@@ -24,8 +24,9 @@ public static class FleetCommands
     {
         var deviceId = new Argument<string>("device-id") { Description = "The appliance's id: lower-case letters, digits and '-'; also its certificate CN." };
         var output = new Option<FileInfo>("--out") { Description = "Where to write the enrolment package (owner-only). Default: <device-id>.enrol.json" };
+        var settingsFile = new Option<FileInfo>("--settings") { Description = "A JSON object of configuration for this appliance, e.g. {\"Gpio:CrossPolarisedRingPin\": \"12\", \"Lease:Duration\": \"7.00:00:00\"}" };
         var json = JsonOption();
-        var command = new Command(name, description) { deviceId, output, json };
+        var command = new Command(name, description) { deviceId, output, settingsFile, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -35,9 +36,12 @@ public static class FleetCommands
             ProvisioningResult result;
             try
             {
-                result = app.Services.GetRequiredService<DeviceProvisioner>().ProvisionForEnrolment(id, kind, broker.AdvertisedHost, broker.AdvertisedPort);
+                var settings = parseResult.GetValue(settingsFile) is { } file
+                    ? JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllBytesAsync(file.FullName, cancellationToken)) ?? []
+                    : null;
+                result = app.Services.GetRequiredService<DeviceProvisioner>().ProvisionForEnrolment(id, kind, broker.AdvertisedHost, broker.AdvertisedPort, broker.AlternateAddresses, settings);
             }
-            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or JsonException or IOException)
             {
                 await Console.Error.WriteLineAsync(ex.Message);
                 return 2;

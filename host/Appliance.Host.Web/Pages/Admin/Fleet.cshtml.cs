@@ -56,7 +56,7 @@ public sealed class FleetModel(FleetView fleet, DeviceOrderService orders, Devic
     public IActionResult OnPostProvision(string deviceId, ProvisioningKind kind)
     {
         var o = broker.Value;
-        var result = Try(() => provisioner.ProvisionForEnrolment(deviceId?.Trim() ?? string.Empty, kind, o.AdvertisedHost, o.AdvertisedPort));
+        var result = Try(() => provisioner.ProvisionForEnrolment(deviceId?.Trim() ?? string.Empty, kind, o.AdvertisedHost, o.AdvertisedPort, o.AlternateAddresses));
         if (result is null)
         {
             return Page();
