@@ -31,7 +31,7 @@ public static class FleetCommands
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var id = parseResult.GetRequiredValue(deviceId);
-            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
             var broker = app.Services.GetRequiredService<IOptions<BrokerOptions>>().Value;
             ProvisioningResult result;
             try
@@ -83,7 +83,7 @@ public static class FleetCommands
         add.TreatUnmatchedTokensAsErrors = false;
         add.SetAction(async (parseResult, cancellationToken) =>
         {
-            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
             var password = (await File.ReadAllTextAsync(parseResult.GetRequiredValue(passwordFile).FullName, cancellationToken)).TrimEnd('\r', '\n');
             try
             {
@@ -109,7 +109,7 @@ public static class FleetCommands
         fleet.TreatUnmatchedTokensAsErrors = false;
         fleet.SetAction(async (parseResult, cancellationToken) =>
         {
-            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
             var entries = app.Services.GetRequiredService<FleetView>().List();
             if (parseResult.GetValue(json))
             {
@@ -149,7 +149,7 @@ public static class FleetCommands
         wipe.TreatUnmatchedTokensAsErrors = false;
         wipe.SetAction(async (parseResult, cancellationToken) =>
         {
-            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
             var orders = app.Services.GetRequiredService<DeviceOrderService>();
             var ledger = app.Services.GetRequiredService<IDeviceOrderLedger>();
             WipeRecord record;

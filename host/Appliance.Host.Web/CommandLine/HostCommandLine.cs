@@ -45,7 +45,7 @@ public static class HostCommandLine
         revoke.SetAction(async (parseResult, cancellationToken) =>
         {
             var id = parseResult.GetRequiredValue(revokedId);
-            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
             var count = app.Services.GetRequiredService<DeviceProvisioner>().Revoke(id, parseResult.GetRequiredValue(reasonOption));
             await Console.Out.WriteLineAsync(parseResult.GetValue(revokeJson)
                 ? System.Text.Json.JsonSerializer.Serialize(new { deviceId = id, certificatesRevoked = count }, FleetCommands.Json)
@@ -55,30 +55,36 @@ public static class HostCommandLine
 
         var backupOut = new Option<FileInfo>("--out") { Description = "The backup file to write (owner-only; must not exist).", Required = true };
         var passphraseFile = new Option<FileInfo>("--passphrase-file") { Description = "A file holding the backup passphrase (at least 12 characters), so it is never on a command line.", Required = true };
+        var backupJson = FleetCommands.JsonOption();
         var backup = new Command("backup", "Write the host's whole data folder, encrypted under a passphrase. Stop the host first.")
         {
             backupOut,
             passphraseFile,
+            backupJson,
         };
         backup.TreatUnmatchedTokensAsErrors = false;
         backup.SetAction(async (parseResult, cancellationToken) =>
         {
-            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
             var folder = app.Services.GetRequiredService<IOptions<HostDataOptions>>().Value.Resolve();
             var passphrase = (await File.ReadAllTextAsync(parseResult.GetRequiredValue(passphraseFile).FullName, cancellationToken)).Trim();
             var path = parseResult.GetRequiredValue(backupOut).FullName;
             var manifest = HostBackup.Create(folder, path, passphrase, TimeProvider.System);
-            await Console.Out.WriteLineAsync($"Backed up {manifest.Files.Length} files ({manifest.Files.Sum(f => f.Size)} bytes) from {folder} to {path}.");
+            await Console.Out.WriteLineAsync(parseResult.GetValue(backupJson)
+                ? System.Text.Json.JsonSerializer.Serialize(new { backup = path, files = manifest.Files.Length, bytes = manifest.Files.Sum(f => f.Size) }, FleetCommands.Json)
+                : $"Backed up {manifest.Files.Length} files ({manifest.Files.Sum(f => f.Size)} bytes) from {folder} to {path}.");
             return 0;
         });
 
         var restoreFrom = new Option<FileInfo>("--from") { Description = "The backup file.", Required = true };
         var restoreTo = new Option<DirectoryInfo>("--to") { Description = "A new or empty folder to restore into; point Host:DataFolder at it afterwards.", Required = true };
+        var restoreJson = FleetCommands.JsonOption();
         var restore = new Command("restore", "Restore a backup into a new folder and verify it: every file against the manifest, every frame against its digest, the audit chain.")
         {
             restoreFrom,
             restoreTo,
             passphraseFile,
+            restoreJson,
         };
         restore.TreatUnmatchedTokensAsErrors = false;
         restore.SetAction(async (parseResult, cancellationToken) =>
@@ -92,31 +98,44 @@ public static class HostCommandLine
             }
             catch (InvalidDataException ex)
             {
-                await Console.Out.WriteLineAsync($"Restore FAILED: {ex.Message}");
+                await Console.Out.WriteLineAsync(parseResult.GetValue(restoreJson)
+                    ? System.Text.Json.JsonSerializer.Serialize(new { restored = false, error = ex.Message }, FleetCommands.Json)
+                    : $"Restore FAILED: {ex.Message}");
                 return 1;
             }
 
-            await using var app = HostWebApplication.Create([$"--Host:DataFolder={target}", .. parseResult.UnmatchedTokens]);
+            await using var app = AdminCommand.CreateHost([$"--Host:DataFolder={target}", .. parseResult.UnmatchedTokens]);
             var archive = await ArchiveVerifier.VerifyAsync(app.Services.GetRequiredService<ISeriesArchive>(), cancellationToken);
             var trail = app.Services.GetRequiredService<IAuditTrail>();
             var audit = AuditVerifier.Verify(trail.ReadAll(), trail.ReadHead());
-            await Console.Out.WriteLineAsync(
-                $"Restored {manifest.Files.Length} files to {target}: {archive.Series} series, {archive.Frames} frames read back against their digests; audit trail {(audit.Intact ? "intact" : "BROKEN: " + audit.Reason)}.");
-            foreach (var problem in archive.Problems.Take(20))
+            if (parseResult.GetValue(restoreJson))
             {
-                await Console.Out.WriteLineAsync("  " + problem);
+                await Console.Out.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(
+                    new { restored = archive.Intact && audit.Intact, folder = target, files = manifest.Files.Length, series = archive.Series, frames = archive.Frames, auditIntact = audit.Intact, problems = archive.Problems },
+                    FleetCommands.Json));
+            }
+            else
+            {
+                await Console.Out.WriteLineAsync(
+                    $"Restored {manifest.Files.Length} files to {target}: {archive.Series} series, {archive.Frames} frames read back against their digests; audit trail {(audit.Intact ? "intact" : "BROKEN: " + audit.Reason)}.");
+                foreach (var problem in archive.Problems.Take(20))
+                {
+                    await Console.Out.WriteLineAsync("  " + problem);
+                }
             }
 
             return archive.Intact && audit.Intact ? 0 : 1;
         });
 
+        var verifyJson = FleetCommands.JsonOption();
         var verify = new Command("verify", "Check the audit trail's hash chain and its head: exit 0 if intact, 1 with the first broken entry.")
         {
-            TreatUnmatchedTokensAsErrors = false,
+            verifyJson,
         };
+        verify.TreatUnmatchedTokensAsErrors = false;
         verify.SetAction(async (parseResult, cancellationToken) =>
         {
-            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
             var trail = app.Services.GetRequiredService<IAuditTrail>();
             AuditVerification result;
             try
@@ -128,27 +147,37 @@ public static class HostCommandLine
                 result = new AuditVerification(false, 0, null, ex.Message);
             }
 
-            await Console.Out.WriteLineAsync(result.Intact
-                ? $"Audit trail intact: {result.Entries} entries."
-                : $"Audit trail BROKEN at entry {result.BrokenAt}: {result.Reason}");
+            await Console.Out.WriteLineAsync(parseResult.GetValue(verifyJson)
+                ? System.Text.Json.JsonSerializer.Serialize(new { intact = result.Intact, entries = result.Entries, brokenAt = result.BrokenAt, reason = result.Reason }, FleetCommands.Json)
+                : result.Intact
+                    ? $"Audit trail intact: {result.Entries} entries."
+                    : $"Audit trail BROKEN at entry {result.BrokenAt}: {result.Reason}");
             return result.Intact ? 0 : 1;
         });
         var audit = new Command("audit", "The host's append-only, hash-chained audit trail.") { verify };
 
         var configOut = new Option<DirectoryInfo>("--out") { Description = "Folder for mosquitto.conf, the ACL, certificates and revocation list (owner-only).", Required = true };
         var brokerUser = new Option<string>("--broker-user") { Description = "The user mosquitto runs as (it must own --out). Default: mosquitto", DefaultValueFactory = _ => "mosquitto" };
+        var configJson = FleetCommands.JsonOption();
         var brokerConfig = new Command("broker-config", "Write a mosquitto configuration for external broker mode: TLS with client certificates, an ACL from the fleet, the revocation list. Run again after provision or revoke.")
         {
             configOut,
             brokerUser,
+            configJson,
         };
         brokerConfig.TreatUnmatchedTokensAsErrors = false;
         brokerConfig.SetAction(async (parseResult, cancellationToken) =>
         {
-            await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
+            await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
             var user = parseResult.GetRequiredValue(brokerUser);
             var folder = parseResult.GetRequiredValue(configOut).FullName;
             var path = app.Services.GetRequiredService<MosquittoConfiguration>().Write(folder, brokerUser: user);
+            if (parseResult.GetValue(configJson))
+            {
+                await Console.Out.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new { configuration = path, folder, brokerUser = user }, FleetCommands.Json));
+                return 0;
+            }
+
             await Console.Out.WriteLineAsync($"Wrote {path} and its ACL, certificates and revocation list (owner-only).");
             await Console.Out.WriteLineAsync($"Then: chown -R {user}: {folder} && mosquitto -c {path}   (after a later provision or revoke: run this again, then restart mosquitto)");
             return 0;
