@@ -157,4 +157,29 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
         var audit = _suite.HostService<Appliance.Host.Core.Audit.IAuditTrail>().ReadAll();
         Assert.Single(audit, e => e.Kind == Appliance.Host.Core.Audit.AuditKinds.SeriesFiled && e.Subject == series.SeriesId);
     }
+
+    [Fact]
+    public async Task AnOfflineAppliance_FindsItsWipeRetainedByMosquitto_AndTheConfirmationReachesTheSharedSubscription()
+    {
+        await _suite.Appliance.StopAsync();
+        var orders = _suite.HostService<Appliance.Host.Core.Orders.DeviceOrderService>();
+        var ledger = _suite.HostService<Appliance.Host.Core.Orders.IDeviceOrderLedger>();
+        var wipe = orders.RequestWipe(DeviceId, "it.admin");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (ledger.FindWipe(DeviceId) is not { Sends: > 0 })
+        {
+            await Task.Delay(50, cts.Token);
+        }
+
+        // Retained by mosquitto, under the generated ACL: the appliance gets it when it subscribes.
+        using var returning = EmbeddedSuite.BuildAppliance(_suite.ApplianceDataFolder, LogLevel.Information, logging: l => l.AddProvider(_logs));
+        await returning.StartAsync(cts.Token);
+        while (ledger.FindWipe(DeviceId) is not { State: Appliance.Host.Core.Orders.WipeState.Confirmed })
+        {
+            await Task.Delay(50, cts.Token);
+        }
+
+        Assert.Equal(wipe.OrderId, Appliance.Firmware.CryptoEraser.ReadMarker(_suite.ApplianceDataFolder)!.OrderId);
+        Assert.DoesNotContain(DeviceId, _suite.HostService<IDeviceCertificates>().ActiveDevices());
+    }
 }
