@@ -104,6 +104,30 @@ public sealed class RemoteWipeTests
     }
 
     [Fact]
+    public async Task AWipeCutShortByPowerLoss_IsFinishedAtTheNextStart_BeforeAnythingElse()
+    {
+        using var folder = new TempFolder("remote-wipe-power-cut");
+        await using var suite = await EmbeddedSuite.StartAsync(folder.Path);
+        var bundle = ReadBundle(suite);
+        await suite.Appliance.StopAsync();
+        // What the appliance had written when the power went: the order accepted, the wipe decided, the keys still there.
+        var orderId = Guid.NewGuid().ToString("N");
+        await File.WriteAllTextAsync(Path.Combine(suite.ApplianceDataFolder, ApplianceWipeService.PendingName), $"{{\"Trigger\":\"Remote\",\"OrderId\":\"{orderId}\"}}");
+        await suite.Host.StopAsync(); // and no host to ask again
+
+        using var restarted = EmbeddedSuite.BuildAppliance(suite.ApplianceDataFolder, LogLevel.Warning);
+        await restarted.StartAsync();
+        await WaitUntil(() => ApplianceStopped(restarted));
+        await restarted.Services.GetRequiredService<CryptoEraser>().TrashDeletion;
+
+        var marker = CryptoEraser.ReadMarker(suite.ApplianceDataFolder)!;
+        Assert.Equal((WipeTrigger.Remote, orderId), (marker.Trigger, marker.OrderId));
+        Assert.Equal([CryptoEraser.MarkerName], Directory.EnumerateFileSystemEntries(suite.ApplianceDataFolder).Select(Path.GetFileName));
+        var keyMarkers = new[] { bundle.StoreSecret, bundle.PrivateKeyPem.Split('\n')[1] }.Select(System.Text.Encoding.UTF8.GetBytes).ToList();
+        Assert.False(PlaintextScan.AnyFound(suite.ApplianceDataFolder, keyMarkers));
+    }
+
+    [Fact]
     public async Task ForgedReplayedExpiredAndMisdirectedOrders_AreRefusedAndLogged_AndTheApplianceKeepsWorking()
     {
         using var folder = new TempFolder("remote-wipe-refused");

@@ -89,9 +89,10 @@ public sealed partial class DeviceOrderService(
                     audit.Append(AuditKinds.WipeDelivered, "host", wipe.DeviceId, $"order {wipe.OrderId}");
                 }
             }
-            else if (wipe.State == WipeState.Issued && (status.State == "online" || wipe.ExpiresAt <= now))
+            else if (status.State == "online" || (wipe.State == WipeState.Issued && wipe.ExpiresAt <= now))
             {
-                // Back after a while (its retained copy may have expired): a freshly signed one.
+                // Back after a while (its retained copy may have expired), or back after a power
+                // cut in the middle of wiping (it had said "wiping"): a freshly signed one.
                 await SendWipeAsync(wipe, cancellationToken);
             }
 
