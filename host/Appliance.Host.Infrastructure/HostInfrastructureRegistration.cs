@@ -45,6 +45,7 @@ public static class HostInfrastructureRegistration
         // Order matters: hosted services start in registration order, so the broker listens before the host's client dials it.
         builder.Services.AddSingleton<EmbeddedMqttBroker>();
         builder.Services.AddSingleton<MosquittoConfiguration>();
+        builder.Services.AddSingleton<AdvertisedBroker>();
         var mode = builder.Configuration.GetSection(BrokerOptions.Section).GetValue(nameof(BrokerOptions.Mode), BrokerMode.Embedded);
         if (mode == BrokerMode.Embedded)
         {

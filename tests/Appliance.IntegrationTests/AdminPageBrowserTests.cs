@@ -1,6 +1,7 @@
 using Appliance.Demo;
 using Appliance.Host.Core.Orders;
 using Appliance.Host.Core.Users;
+using Appliance.Protocol;
 using Appliance.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -37,6 +38,17 @@ public sealed class AdminPageBrowserTests
         var row = page.Locator($"tr[data-device=\"{suite.DeviceId}\"]");
         await Assertions.Expect(row.Locator("[data-field=online]")).ToHaveTextAsync("online");
         await Assertions.Expect(row.Locator("[data-field=firmware]")).Not.ToHaveTextAsync("-");
+
+        // Provision a new appliance from the page: the code is shown once, the package downloads and opens with it.
+        await page.FillAsync("input[name=deviceId][pattern]", "clinic-new-01");
+        await page.ClickAsync("button[name=kind][value=New]");
+        var code = await page.Locator("#enrolment-code").InnerTextAsync();
+        Assert.Matches("^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$", code);
+        var href = await page.Locator("#enrolment-package").GetAttributeAsync("href");
+        Assert.StartsWith("data:application/json;base64,", href, StringComparison.Ordinal);
+        Assert.True(ProtocolJson.TryDeserialize<EnrolmentPackage>(Convert.FromBase64String(href!["data:application/json;base64,".Length..]), out var package, out _));
+        Assert.Equal("clinic-new-01", package.Open(code).DeviceId);
+        await Assertions.Expect(page.Locator("tr[data-device=\"clinic-new-01\"] [data-field=state]")).ToHaveTextAsync("never seen");
 
         await row.Locator("summary").ClickAsync();
         await row.Locator("input[name=confirmDeviceId]").FillAsync(suite.DeviceId);

@@ -5,7 +5,6 @@ using Appliance.Host.Core.Fleet;
 using Appliance.Host.Core.Orders;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure.Messaging;
-using Microsoft.Extensions.Options;
 
 namespace Appliance.Host.Web.CommandLine;
 
@@ -32,14 +31,14 @@ public static class FleetCommands
         {
             var id = parseResult.GetRequiredValue(deviceId);
             await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
-            var broker = app.Services.GetRequiredService<IOptions<BrokerOptions>>().Value;
+            var broker = app.Services.GetRequiredService<AdvertisedBroker>();
             ProvisioningResult result;
             try
             {
                 var settings = parseResult.GetValue(settingsFile) is { } file
                     ? JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllBytesAsync(file.FullName, cancellationToken)) ?? []
                     : null;
-                result = app.Services.GetRequiredService<DeviceProvisioner>().ProvisionForEnrolment(id, kind, broker.AdvertisedHost, broker.AdvertisedPort, broker.AlternateAddresses, settings);
+                result = app.Services.GetRequiredService<DeviceProvisioner>().ProvisionForEnrolment(id, kind, broker.Host, broker.Port, broker.Alternates, settings);
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or JsonException or IOException)
             {

@@ -5,7 +5,6 @@ using Appliance.Host.Infrastructure.Messaging;
 using Appliance.Protocol;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.Extensions.Options;
 
 namespace Appliance.Host.Web.Pages.Admin;
 
@@ -14,7 +13,7 @@ namespace Appliance.Host.Web.Pages.Admin;
 /// actions on each appliance: wipe (the admin types the device id to confirm), revoke, rotate and
 /// re-provision (the enrolment code is shown once, with the package to download).
 /// </summary>
-public sealed class FleetModel(FleetView fleet, DeviceOrderService orders, DeviceProvisioner provisioner, IDeviceOrderLedger ledger, IOptions<BrokerOptions> broker) : PageModel
+public sealed class FleetModel(FleetView fleet, DeviceOrderService orders, DeviceProvisioner provisioner, IDeviceOrderLedger ledger, AdvertisedBroker broker) : PageModel
 {
     public IReadOnlyList<FleetEntry> Entries { get; private set; } = [];
 
@@ -55,8 +54,7 @@ public sealed class FleetModel(FleetView fleet, DeviceOrderService orders, Devic
 
     public IActionResult OnPostProvision(string deviceId, ProvisioningKind kind)
     {
-        var o = broker.Value;
-        var result = Try(() => provisioner.ProvisionForEnrolment(deviceId?.Trim() ?? string.Empty, kind, o.AdvertisedHost, o.AdvertisedPort, o.AlternateAddresses));
+        var result = Try(() => provisioner.ProvisionForEnrolment(deviceId?.Trim() ?? string.Empty, kind, broker.Host, broker.Port, broker.Alternates));
         if (result is null)
         {
             return Page();
