@@ -30,7 +30,7 @@ public sealed class DeadManLeaseTests
         await appliance.StartAsync();
 
         // Connected: the host renews the lease.
-        await WaitUntil(() => ledger.Current.LastCounter > 0);
+        await Poll.UntilAsync(() => ledger.Current.LastCounter > 0, "the host renews the lease");
         Assert.Equal(clock.GetUtcNow(), ledger.Current.LastContactAt);
         // Then the host is gone for good (the appliance was taken from the clinic).
         await host.DisposeAsync();
@@ -43,19 +43,9 @@ public sealed class DeadManLeaseTests
         clock.Advance(TimeSpan.FromHours(2));
         var request = await wipe.Requested.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(WipeTrigger.Lease, request.Trigger);
-        await WaitUntil(() => appliance.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested);
+        await Poll.UntilAsync(() => appliance.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested, "the appliance stops after wiping itself");
         await appliance.Services.GetRequiredService<CryptoEraser>().TrashDeletion;
         Assert.Equal([CryptoEraser.MarkerName], Directory.EnumerateFileSystemEntries(applianceFolder).Select(Path.GetFileName));
         Assert.Equal(WipeTrigger.Lease, CryptoEraser.ReadMarker(applianceFolder)!.Trigger);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(25);
-        }
     }
 }

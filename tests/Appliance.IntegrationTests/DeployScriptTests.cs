@@ -14,9 +14,7 @@ public sealed class DeployScriptTests
     public async Task TargetRoot_GetsTheHardenedUnit_TheHardeningFiles_AndAnOwnerOnlyEnrolledBundle_AndASecondRunChangesNothing()
     {
         using var folder = new TempFolder("deploy");
-        var (package, code) = EnrolmentPackage.Seal(SyntheticBundle("clinic-a-01"), memoryKiB: 8 * 1024, passes: 1);
-        var packagePath = folder.Combine("clinic-a-01.enrol.json");
-        await File.WriteAllBytesAsync(packagePath, ProtocolJson.Serialize(package));
+        var (packagePath, package, code) = await WritePackageAsync(folder, "clinic-a-01");
         var root = folder.Combine("pi");
         Directory.CreateDirectory(Path.Combine(root, "boot", "firmware"));
         await File.WriteAllTextAsync(Path.Combine(root, "boot", "firmware", "config.txt"), "[all]\ncamera_auto_detect=1\n");
@@ -76,9 +74,7 @@ public sealed class DeployScriptTests
     public async Task DryRun_PrintsEveryAction_AndChangesNothing_AndAWrongCodeFailsCleanly()
     {
         using var folder = new TempFolder("deploy-dry");
-        var (package, code) = EnrolmentPackage.Seal(SyntheticBundle("clinic-b-02"), memoryKiB: 8 * 1024, passes: 1);
-        var packagePath = folder.Combine("clinic-b-02.enrol.json");
-        await File.WriteAllBytesAsync(packagePath, ProtocolJson.Serialize(package));
+        var (packagePath, _, code) = await WritePackageAsync(folder, "clinic-b-02");
         var root = folder.Combine("pi");
         var pskFile = folder.Combine("psk");
         await File.WriteAllTextAsync(pskFile, "correct horse battery staple\n");
@@ -119,11 +115,16 @@ public sealed class DeployScriptTests
         Assert.True(exit == 0, output);
     }
 
-    private static ProvisioningBundle SyntheticBundle(string deviceId)
+    /// <summary>An enrolment package for a bundle of placeholder credentials (the script never reads them), cheap to open.</summary>
+    private static async Task<(string Path, EnrolmentPackage Package, string Code)> WritePackageAsync(TempFolder folder, string deviceId)
     {
         var (signing, _) = SeriesSigning.CreateKeyPair();
-        return new ProvisioningBundle(ProvisioningBundle.CurrentVersion, deviceId, "cert", "key", "ca", "c2VhbA==", "192.168.10.5", 8883,
+        var bundle = new ProvisioningBundle(ProvisioningBundle.CurrentVersion, deviceId, "cert", "key", "ca", "c2VhbA==", "192.168.10.5", 8883,
             "c2VjcmV0", Convert.ToBase64String(signing), "aG9zdA==");
+        var (package, code) = EnrolmentPackage.Seal(bundle, memoryKiB: 8 * 1024, passes: 1);
+        var path = folder.Combine($"{deviceId}.enrol.json");
+        await File.WriteAllBytesAsync(path, ProtocolJson.Serialize(package));
+        return (path, package, code);
     }
 
     private static Task<(int Exit, string Output)> RunAsync(string[] arguments, string code) =>

@@ -54,20 +54,11 @@ public sealed class EnrolmentAndRotationTests
         var archive = host.Services.GetRequiredService<ISeriesArchive>();
         using var back = EmbeddedSuite.BuildAppliance(applianceFolder, LogLevel.Warning);
         await back.StartAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while ((await archive.ListRecentAsync(10, CancellationToken.None)).All(s => s.EpisodeCode != job.EpisodeCode))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the queued series was not filed after rotation");
-            await Task.Delay(50);
-        }
+        await Poll.UntilAsync(async () => (await archive.ListRecentAsync(10, CancellationToken.None)).Any(s => s.EpisodeCode == job.EpisodeCode), "the queued series is filed after rotation");
 
         // Signed with the old key, filed all the same; and the old certificate no longer connects.
         var store = back.Services.GetRequiredService<ISeriesStore>();
-        while (await store.CountAsync(CancellationToken.None) > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the appliance did not delete the filed series");
-            await Task.Delay(50);
-        }
+        await Poll.UntilAsync(async () => await store.CountAsync(CancellationToken.None) == 0, "the appliance deletes the filed series");
 
         using var oldCertificate = MutualTls.LoadWithKey(oldBundle.CertificatePem, oldBundle.PrivateKeyPem);
         using var refused = await MqttTestClient.TryConnectAsync(port, "rotating-01", oldCertificate);
@@ -102,12 +93,7 @@ public sealed class EnrolmentAndRotationTests
             Assert.Equal(TimeSpan.FromDays(3), appliance.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LeaseOptions>>().Value.Duration);
             Assert.Equal(12, appliance.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Appliance.Firmware.Devices.Gpio.PinMapOptions>>().Value.CrossPolarisedRingPin);
             await appliance.StartAsync();
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (appliance.Services.GetRequiredService<IHostOrderLedger>().Current.LastCounter == 0)
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the appliance never reached the host through the alternate broker");
-                await Task.Delay(50);
-            }
+            await Poll.UntilAsync(() => appliance.Services.GetRequiredService<IHostOrderLedger>().Current.LastCounter > 0, "the appliance reaches the host through the alternate broker");
 
             await appliance.StopAsync();
         }

@@ -165,19 +165,12 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
         var orders = _suite.HostService<Appliance.Host.Core.Orders.DeviceOrderService>();
         var ledger = _suite.HostService<Appliance.Host.Core.Orders.IDeviceOrderLedger>();
         var wipe = orders.RequestWipe(DeviceId, "it.admin");
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (ledger.FindWipe(DeviceId) is not { Sends: > 0 })
-        {
-            await Task.Delay(50, cts.Token);
-        }
+        await Poll.UntilAsync(() => ledger.FindWipe(DeviceId) is { Sends: > 0 }, "the wipe is sent");
 
         // Retained by mosquitto, under the generated ACL: the appliance gets it when it subscribes.
         using var returning = EmbeddedSuite.BuildAppliance(_suite.ApplianceDataFolder, LogLevel.Information, logging: l => l.AddProvider(_logs));
-        await returning.StartAsync(cts.Token);
-        while (ledger.FindWipe(DeviceId) is not { State: Appliance.Host.Core.Orders.WipeState.Confirmed })
-        {
-            await Task.Delay(50, cts.Token);
-        }
+        await returning.StartAsync();
+        await Poll.UntilAsync(() => ledger.FindWipe(DeviceId) is { State: Appliance.Host.Core.Orders.WipeState.Confirmed }, "the wipe is confirmed through mosquitto", TimeSpan.FromSeconds(30));
 
         Assert.Equal(wipe.OrderId, Appliance.Firmware.CryptoEraser.ReadMarker(_suite.ApplianceDataFolder)!.OrderId);
         Assert.DoesNotContain(DeviceId, _suite.HostService<IDeviceCertificates>().ActiveDevices());

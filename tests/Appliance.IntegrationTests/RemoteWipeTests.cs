@@ -46,7 +46,7 @@ public sealed class RemoteWipeTests
         Assert.NotNull(record.DeliveredAt);
 
         // The appliance stopped itself, holds only the marker, and its old certificate is refused.
-        await WaitUntil(() => ApplianceStopped(suite.Appliance));
+        await Poll.UntilAsync(() => ApplianceStopped(suite.Appliance), "the appliance stops after its wipe");
         await suite.ApplianceService<CryptoEraser>().TrashDeletion;
         Assert.Equal([CryptoEraser.MarkerName], Directory.EnumerateFileSystemEntries(suite.ApplianceDataFolder).Select(Path.GetFileName));
         var marker = CryptoEraser.ReadMarker(suite.ApplianceDataFolder)!;
@@ -87,7 +87,7 @@ public sealed class RemoteWipeTests
         var ledger = suite.HostService<IDeviceOrderLedger>();
 
         var issued = orders.RequestWipe(suite.DeviceId, "it-admin");
-        await WaitUntil(() => ledger.FindWipe(suite.DeviceId) is { Sends: 1 });
+        await Poll.UntilAsync(() => ledger.FindWipe(suite.DeviceId) is { Sends: 1 }, "the wipe is sent");
         // Sent and held by the broker, but nobody has it yet.
         Assert.Equal(WipeState.Issued, ledger.FindWipe(suite.DeviceId)!.State);
         Assert.Contains("wipe (issued)", suite.HostService<FleetView>().List().Single(e => e.DeviceId == suite.DeviceId).PendingCommands);
@@ -97,8 +97,8 @@ public sealed class RemoteWipeTests
 
         using var returning = EmbeddedSuite.BuildAppliance(suite.ApplianceDataFolder, LogLevel.Warning);
         await returning.StartAsync();
-        await WaitUntil(() => ledger.FindWipe(suite.DeviceId) is { State: WipeState.Confirmed });
-        await WaitUntil(() => ApplianceStopped(returning));
+        await Poll.UntilAsync(() => ledger.FindWipe(suite.DeviceId) is { State: WipeState.Confirmed }, "the wipe is confirmed");
+        await Poll.UntilAsync(() => ApplianceStopped(returning), "the returning appliance stops after its wipe");
         Assert.Equal(issued.OrderId, CryptoEraser.ReadMarker(suite.ApplianceDataFolder)!.OrderId);
         Assert.DoesNotContain(suite.DeviceId, suite.HostService<IDeviceCertificates>().ActiveDevices());
     }
@@ -117,7 +117,7 @@ public sealed class RemoteWipeTests
 
         using var restarted = EmbeddedSuite.BuildAppliance(suite.ApplianceDataFolder, LogLevel.Warning);
         await restarted.StartAsync();
-        await WaitUntil(() => ApplianceStopped(restarted));
+        await Poll.UntilAsync(() => ApplianceStopped(restarted), "the restarted appliance finishes the wipe and stops");
         await restarted.Services.GetRequiredService<CryptoEraser>().TrashDeletion;
 
         var marker = CryptoEraser.ReadMarker(suite.ApplianceDataFolder)!;
@@ -149,7 +149,7 @@ public sealed class RemoteWipeTests
         // A lease the appliance accepts sets the bar for what counts as a replay.
         var lease = SignedByHost(Order(HostOrder.LeaseKind, suite.DeviceId, deviceKey, ledger.NextCounter(suite.DeviceId, now), now.AddMinutes(5)));
         await publisher.PublishAsync(ApplianceTopics.Lease(suite.DeviceId), ProtocolJson.Serialize(lease), CancellationToken.None);
-        await WaitUntil(() => suite.ApplianceService<IHostOrderLedger>().Current.LastCounter == lease.Counter);
+        await Poll.UntilAsync(() => suite.ApplianceService<IHostOrderLedger>().Current.LastCounter == lease.Counter, "the appliance accepts the lease");
 
         var (forgerPrivate, _) = SeriesSigning.CreateKeyPair();
         var forgedWipe = Order(HostOrder.WipeKind, suite.DeviceId, deviceKey, ledger.NextCounter(suite.DeviceId, now), now.AddMinutes(5));
@@ -190,14 +190,4 @@ public sealed class RemoteWipeTests
 
     private static bool ApplianceStopped(IHost appliance) =>
         appliance.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested;
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(25);
-        }
-    }
 }

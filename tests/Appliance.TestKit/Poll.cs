@@ -1,0 +1,25 @@
+namespace Appliance.TestKit;
+
+/// <summary>Waits for something another task or process makes true, without fixed sleeps: checks every 25 ms up to a limit.</summary>
+public static class Poll
+{
+    public static readonly TimeSpan DefaultLimit = TimeSpan.FromSeconds(20);
+
+    /// <exception cref="TimeoutException">with <paramref name="what"/> when it is still false at the limit.</exception>
+    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? limit = null) =>
+        UntilAsync(() => Task.FromResult(condition()), what, limit);
+
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? limit = null)
+    {
+        var deadline = DateTime.UtcNow + (limit ?? DefaultLimit);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"not within {(limit ?? DefaultLimit).TotalSeconds:F0} s: {what}");
+            }
+
+            await Task.Delay(25);
+        }
+    }
+}
