@@ -5,7 +5,11 @@ using Microsoft.Extensions.Options;
 
 namespace Appliance.Host.Infrastructure.Security;
 
-/// <summary>Each appliance's last status in <c>devices/{id}.status.json</c>, replaced whole on every report.</summary>
+/// <summary>
+/// Each appliance's last status in <c>devices/{id}.status.json</c>, replaced whole on every
+/// report. Not flushed to disk: it is on the path of every status message, and the next
+/// report rewrites it anyway.
+/// </summary>
 public sealed class FileApplianceStatusStore(IOptions<HostDataOptions> options) : IApplianceStatusStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -14,7 +18,7 @@ public sealed class FileApplianceStatusStore(IOptions<HostDataOptions> options) 
     {
         ArgumentNullException.ThrowIfNull(status);
         DeviceId.EnsureValid(status.Status.DeviceId);
-        SecureFiles.WriteAllBytes(options.Value.Resolve("devices", status.Status.DeviceId + ".status.json"), JsonSerializer.SerializeToUtf8Bytes(status, Json));
+        SecureFiles.WriteAllBytes(options.Value.Resolve("devices", status.Status.DeviceId + ".status.json"), JsonSerializer.SerializeToUtf8Bytes(status, Json), durable: false);
     }
 
     public IReadOnlyList<ReceivedStatus> LoadAll()

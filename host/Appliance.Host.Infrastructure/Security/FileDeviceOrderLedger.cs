@@ -23,7 +23,9 @@ public sealed class FileDeviceOrderLedger(IOptions<HostDataOptions> options) : I
             var path = options.Value.Resolve("devices", deviceId + ".counter");
             var last = File.Exists(path) && long.TryParse(File.ReadAllText(path), out var stored) ? stored : 0;
             var next = Math.Max(last + 1, (now - DateTimeOffset.UnixEpoch).Ticks / 10);
-            SecureFiles.WriteAllBytes(path, System.Text.Encoding.ASCII.GetBytes(next.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            // Not flushed: the time floor keeps counters rising after a power cut; a lost write can at worst
+            // repeat a value the appliance then refuses as a replay, and the next order goes through.
+            SecureFiles.WriteAllBytes(path, System.Text.Encoding.ASCII.GetBytes(next.ToString(System.Globalization.CultureInfo.InvariantCulture)), durable: false);
             return next;
         }
     }

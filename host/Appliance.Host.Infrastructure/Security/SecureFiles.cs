@@ -5,7 +5,12 @@ public static class SecureFiles
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
+    /// <param name="durable">
+    /// Flush to the disk before the rename (keys, counters). Without it the file is still
+    /// replaced whole, but a power cut may lose the latest version: for snapshots that the
+    /// next message rewrites anyway.
+    /// </param>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, bool durable = true)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -18,7 +23,7 @@ public static class SecureFiles
         }))
         {
             stream.Write(content);
-            stream.Flush(flushToDisk: true);
+            stream.Flush(flushToDisk: durable);
         }
 
         File.Move(temp, path, overwrite: true);
