@@ -1,0 +1,107 @@
+namespace Appliance.Calibration;
+
+/// <summary>
+/// Flat-field (vignetting) correction from a frame of a uniform white card taken under the same
+/// ring: the lens and the ring light the edges less than the centre, by a factor that a
+/// division in linear light undoes. The card is averaged over a coarse grid of cells (which
+/// also averages away the sensor's noise and the card's texture) and the gain between cell
+/// centres is interpolated bilinearly. Gains are relative to the brightest cell, per channel.
+/// </summary>
+public sealed class FlatField
+{
+    private readonly LinearRgb[,] _gain;
+    private readonly double _cellWidth;
+    private readonly double _cellHeight;
+
+    private FlatField(LinearRgb[,] gain, int width, int height)
+    {
+        _gain = gain;
+        Width = width;
+        Height = height;
+        _cellWidth = (double)width / gain.GetLength(0);
+        _cellHeight = (double)height / gain.GetLength(1);
+    }
+
+    public int Width { get; }
+
+    public int Height { get; }
+
+    /// <summary>The darkest corner's gain against the brightest cell: how much vignetting there was (1 = none).</summary>
+    public double Falloff
+    {
+        get
+        {
+            var (cx, cy) = (_gain.GetLength(0), _gain.GetLength(1));
+            return new[] { _gain[0, 0], _gain[cx - 1, 0], _gain[0, cy - 1], _gain[cx - 1, cy - 1] }.Min(g => (g.R + g.G + g.B) / 3);
+        }
+    }
+
+    /// <param name="cellsAcross">Grid cells across the frame; down follows the aspect ratio.</param>
+    public static FlatField FromWhite(LinearImage white, int cellsAcross = 16)
+    {
+        ArgumentNullException.ThrowIfNull(white);
+        var cellsDown = Math.Max(1, (int)Math.Round(cellsAcross * (double)white.Height / white.Width));
+        var gain = new LinearRgb[cellsAcross, cellsDown];
+        double maxR = 0, maxG = 0, maxB = 0;
+        for (var cx = 0; cx < cellsAcross; cx++)
+        {
+            for (var cy = 0; cy < cellsDown; cy++)
+            {
+                var mean = white.Mean(
+                    cx * white.Width / cellsAcross, cy * white.Height / cellsDown,
+                    (cx + 1) * white.Width / cellsAcross, (cy + 1) * white.Height / cellsDown);
+                gain[cx, cy] = mean;
+                (maxR, maxG, maxB) = (Math.Max(maxR, mean.R), Math.Max(maxG, mean.G), Math.Max(maxB, mean.B));
+            }
+        }
+
+        if (maxR <= 0 || maxG <= 0 || maxB <= 0)
+        {
+            throw new InvalidOperationException("the white reference is black in at least one channel: no light, or no card");
+        }
+
+        for (var cx = 0; cx < cellsAcross; cx++)
+        {
+            for (var cy = 0; cy < cellsDown; cy++)
+            {
+                var g = gain[cx, cy];
+                gain[cx, cy] = new LinearRgb(g.R / maxR, g.G / maxG, g.B / maxB);
+            }
+        }
+
+        return new FlatField(gain, white.Width, white.Height);
+    }
+
+    /// <summary>The relative gain at a pixel, interpolated between cell centres.</summary>
+    public LinearRgb GainAt(double x, double y)
+    {
+        var (cellsAcross, cellsDown) = (_gain.GetLength(0), _gain.GetLength(1));
+        var gx = Math.Clamp(((x + 0.5) / _cellWidth) - 0.5, 0, cellsAcross - 1);
+        var gy = Math.Clamp(((y + 0.5) / _cellHeight) - 0.5, 0, cellsDown - 1);
+        var (x0, y0) = ((int)Math.Floor(gx), (int)Math.Floor(gy));
+        var (x1, y1) = (Math.Min(x0 + 1, cellsAcross - 1), Math.Min(y0 + 1, cellsDown - 1));
+        var (fx, fy) = (gx - x0, gy - y0);
+        LinearRgb Lerp(LinearRgb a, LinearRgb b, double t) => new(a.R + ((b.R - a.R) * t), a.G + ((b.G - a.G) * t), a.B + ((b.B - a.B) * t));
+        return Lerp(Lerp(_gain[x0, y0], _gain[x1, y0], fx), Lerp(_gain[x0, y1], _gain[x1, y1], fx), fy);
+    }
+
+    /// <summary>Divides every pixel by its gain, in place.</summary>
+    public void Apply(LinearImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Width != Width || image.Height != Height)
+        {
+            throw new ArgumentException($"the white reference was {Width}×{Height}; this frame is {image.Width}×{image.Height}", nameof(image));
+        }
+
+        for (var y = 0; y < image.Height; y++)
+        {
+            for (var x = 0; x < image.Width; x++)
+            {
+                var g = GainAt(x, y);
+                var c = image[x, y];
+                image[x, y] = new LinearRgb(c.R / g.R, c.G / g.G, c.B / g.B);
+            }
+        }
+    }
+}
