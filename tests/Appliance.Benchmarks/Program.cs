@@ -15,6 +15,11 @@ var benchmarks = new Dictionary<string, (string Description, Func<Task> Run)>
     ["upload"] = ("50 MB through our chunked transfer against mosquitto_pub -f of the same bytes to the same broker and TLS (median of 5)", () => UploadBenchmark.RunAsync(5)),
     ["fleet-load"] = ("200 appliances over mutual TLS each finishing a two-frame series at once: filed, lost, duplicated, p50/p95 to receipt", () => FleetLoadBenchmark.RunAsync(200)),
     ["remote-wipe"] = ("admin's wipe request to the appliance's signed confirmation, online on loopback (median of 7), against the appliance's own erase time", () => RemoteWipeBenchmark.RunAsync(7)),
+    ["calibration"] = ("colour calibration on simulated target frames (known distortion, vignetting, noise): CIEDE2000 on held-out patches before and after, scale error, per ring (median of 7 seeds, 640x480)", () =>
+    {
+        CalibrationBenchmark.Run(7, 640, 480);
+        return Task.CompletedTask;
+    }),
     ["qc-accuracy"] = ("quality checks against a labelled set of 1,200 simulated 640x480 frames: precision and recall per defect", () =>
     {
         QcAccuracyBenchmark.Run(600);

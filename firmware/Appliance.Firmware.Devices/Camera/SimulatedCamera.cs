@@ -242,7 +242,8 @@ public sealed class SimulatedCamera(FrameBufferPool? pool = null) : ICamera
         return Lerp(Lerp(a, b, sx), Lerp(c, d, sx), sy);
     }
 
-    private static double Hash(int x, int y, int seed)
+    /// <summary>Deterministic noise in [0, 1] for a pixel and a seed.</summary>
+    internal static double Hash(int x, int y, int seed)
     {
         unchecked
         {

@@ -1,0 +1,124 @@
+using Appliance.Calibration;
+using Appliance.Protocol;
+
+namespace Appliance.Firmware.Devices.Camera;
+
+/// <summary>
+/// A camera and its optics as the calibration must find them, every property known: how the
+/// sensor mixes the true colours (a matrix and cross-channel terms), how much the lens and ring
+/// darken the corners, what each ring's light does to the channels, the field of view, and the
+/// sensor's noise. Everything happens in linear light, as it does in a camera, and the frame is
+/// sRGB-encoded at the end.
+/// </summary>
+public sealed record SimulatedOptics
+{
+    /// <summary>Rows: sensor R, G, B from true linear R, G, B.</summary>
+    public double[][] Mix { get; init; } =
+    [
+        [0.78, 0.17, 0.03],
+        [0.10, 0.74, 0.12],
+        [0.03, 0.22, 0.64],
+    ];
+
+    /// <summary>Cross-channel response added to sensor R, G, B: √(RG), √(GB), √(RB) of the true colour.</summary>
+    public (double R, double G, double B) CrossTalk { get; init; } = (0.10, 0.06, 0.08);
+
+    /// <summary>
+    /// Each channel's response is not quite linear in the light (an exponent near 1): a mismatch
+    /// no correction model represents exactly, so the figures are not flattered by a camera
+    /// built from the model's own terms.
+    /// </summary>
+    public (double R, double G, double B) ResponseExponent { get; init; } = (1.06, 0.96, 1.04);
+
+    /// <summary>Corner darkening: light falls by this fraction at the corners (quadratic in the radius).</summary>
+    public double Vignetting { get; init; } = 0.35;
+
+    /// <summary>The width of the field of view on the skin; with the frame's width, the truth of pixels per millimetre.</summary>
+    public double FieldOfViewMillimetres { get; init; } = 25.0;
+
+    /// <summary>Exposure: the linear level of a perfect white at the centre under the non-polarised ring.</summary>
+    public double Exposure { get; init; } = 0.85;
+
+    /// <summary>Sensor noise, in 8-bit levels either way.</summary>
+    public double Noise { get; init; } = 2.0;
+
+    public int Seed { get; init; } = 11;
+
+    /// <summary>What each ring does: the polariser halves the light and tints it; the plain ring is a little warm.</summary>
+    public (double R, double G, double B) RingGains(LightingMode ring) =>
+        ring == LightingMode.CrossPolarised ? (0.52, 0.50, 0.44) : (1.04, 1.00, 0.90);
+
+    public double PixelsPerMillimetre(int width) => width / FieldOfViewMillimetres;
+}
+
+/// <summary>Renders the calibration shots: the white reference card, and the target (patches, grey ground, scale square).</summary>
+public static class SimulatedTarget
+{
+    public static byte[] RenderWhite(SimulatedOptics optics, TargetSheet sheet, LightingMode ring, int width, int height)
+    {
+        var white = ColourSpaces.FromLab(sheet.White.Lab);
+        return Render(optics, ring, width, height, (_, _) => white);
+    }
+
+    public static byte[] RenderTarget(SimulatedOptics optics, TargetSheet sheet, LightingMode ring, int width, int height)
+    {
+        var ground = ColourSpaces.FromLab(sheet.Card.Lab);
+        var patches = sheet.Patches.Select(p => (Region: p, Colour: ColourSpaces.FromLab(p.Lab))).ToList();
+        // The square, centred in its region, at the optics' true scale; drawn by area coverage as a lens and sensor integrate it.
+        var side = sheet.ScaleSquare.SideMillimetres * optics.PixelsPerMillimetre(width);
+        var squareLeft = (((sheet.ScaleSquare.X0 + sheet.ScaleSquare.X1) / 2) * width) - (side / 2);
+        var squareTop = (((sheet.ScaleSquare.Y0 + sheet.ScaleSquare.Y1) / 2) * height) - (side / 2);
+        var ink = new LinearRgb(0.01, 0.01, 0.01);
+        return Render(optics, ring, width, height, (x, y) =>
+        {
+            var (fx, fy) = ((x + 0.5) / width, (y + 0.5) / height);
+            foreach (var (region, colour) in patches)
+            {
+                if (fx >= region.X0 && fx < region.X1 && fy >= region.Y0 && fy < region.Y1)
+                {
+                    return colour;
+                }
+            }
+
+            var cover = Overlap(x, x + 1, squareLeft, squareLeft + side) * Overlap(y, y + 1, squareTop, squareTop + side);
+            return cover <= 0 ? ground : new LinearRgb(
+                ground.R + ((ink.R - ground.R) * cover), ground.G + ((ink.G - ground.G) * cover), ground.B + ((ink.B - ground.B) * cover));
+        });
+    }
+
+    private static byte[] Render(SimulatedOptics optics, LightingMode ring, int width, int height, Func<int, int, LinearRgb> scene)
+    {
+        var pixels = new byte[width * height * 3];
+        var gains = optics.RingGains(ring);
+        var halfDiagonal = Math.Sqrt((width * width) + (height * height)) / 2;
+        var m = optics.Mix;
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var c = scene(x, y);
+                var (r, g, b) = (Math.Max(c.R, 0), Math.Max(c.G, 0), Math.Max(c.B, 0));
+                var sensorR = (m[0][0] * r) + (m[0][1] * g) + (m[0][2] * b) + (optics.CrossTalk.R * Math.Sqrt(r * g));
+                var sensorG = (m[1][0] * r) + (m[1][1] * g) + (m[1][2] * b) + (optics.CrossTalk.G * Math.Sqrt(g * b));
+                var sensorB = (m[2][0] * r) + (m[2][1] * g) + (m[2][2] * b) + (optics.CrossTalk.B * Math.Sqrt(r * b));
+                var (vx, vy) = (x + 0.5 - (width / 2.0), y + 0.5 - (height / 2.0));
+                var radius = Math.Sqrt((vx * vx) + (vy * vy)) / halfDiagonal;
+                var light = optics.Exposure * (1 - (optics.Vignetting * radius * radius));
+                var i = ((y * width) + x) * 3;
+                pixels[i] = Encode(Math.Pow(sensorR * light * gains.R, optics.ResponseExponent.R), x, y, 0, optics);
+                pixels[i + 1] = Encode(Math.Pow(sensorG * light * gains.G, optics.ResponseExponent.G), x, y, 1, optics);
+                pixels[i + 2] = Encode(Math.Pow(sensorB * light * gains.B, optics.ResponseExponent.B), x, y, 2, optics);
+            }
+        }
+
+        return pixels;
+    }
+
+    private static byte Encode(double linear, int x, int y, int channel, SimulatedOptics optics)
+    {
+        var noise = (SimulatedCamera.Hash(x, y, (optics.Seed * 3) + channel) - 0.5) * 2 * optics.Noise;
+        return (byte)Math.Clamp(Math.Round(ColourSpaces.FromLinear(Math.Max(linear, 0)) + noise), 0, 255);
+    }
+
+    private static double Overlap(double a0, double a1, double b0, double b1) => Math.Clamp(Math.Min(a1, b1) - Math.Max(a0, b0), 0, 1);
+}
