@@ -72,6 +72,48 @@ public sealed class FlatField
         return new FlatField(gain, white.Width, white.Height);
     }
 
+    public int CellsAcross => _gain.GetLength(0);
+
+    public int CellsDown => _gain.GetLength(1);
+
+    /// <summary>The gains as a profile keeps them: R, G, B per cell, row by row.</summary>
+    public double[] ToGains()
+    {
+        var gains = new double[CellsAcross * CellsDown * 3];
+        for (var cy = 0; cy < CellsDown; cy++)
+        {
+            for (var cx = 0; cx < CellsAcross; cx++)
+            {
+                var i = ((cy * CellsAcross) + cx) * 3;
+                (gains[i], gains[i + 1], gains[i + 2]) = (_gain[cx, cy].R, _gain[cx, cy].G, _gain[cx, cy].B);
+            }
+        }
+
+        return gains;
+    }
+
+    /// <summary>A flat-field from a profile's gains, for frames of <paramref name="width"/>×<paramref name="height"/> (the grid is in fractions of the frame).</summary>
+    public static FlatField FromGains(int cellsAcross, int cellsDown, IReadOnlyList<double> gains, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(gains);
+        if (gains.Count != cellsAcross * cellsDown * 3)
+        {
+            throw new ArgumentException("one R, G, B gain per cell", nameof(gains));
+        }
+
+        var grid = new LinearRgb[cellsAcross, cellsDown];
+        for (var cy = 0; cy < cellsDown; cy++)
+        {
+            for (var cx = 0; cx < cellsAcross; cx++)
+            {
+                var i = ((cy * cellsAcross) + cx) * 3;
+                grid[cx, cy] = new LinearRgb(gains[i], gains[i + 1], gains[i + 2]);
+            }
+        }
+
+        return new FlatField(grid, width, height);
+    }
+
     /// <summary>The relative gain at a pixel, interpolated between cell centres.</summary>
     public LinearRgb GainAt(double x, double y)
     {

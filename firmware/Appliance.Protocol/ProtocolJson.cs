@@ -21,6 +21,7 @@ namespace Appliance.Protocol;
 [JsonSerializable(typeof(WipeReport))]
 [JsonSerializable(typeof(HostOrder))]
 [JsonSerializable(typeof(EnrolmentPackage))]
+[JsonSerializable(typeof(CalibrationProfile))]
 [JsonSerializable(typeof(TransferOffer))]
 [JsonSerializable(typeof(TransferProgress))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -1,0 +1,57 @@
+using Appliance.Protocol;
+
+namespace Appliance.Calibration;
+
+/// <summary>Between what a calibration run computes and the signed profile that travels and is kept.</summary>
+public static class CalibrationProfiles
+{
+    public static RingProfile ToRingProfile(LightingMode ring, CalibrationResult result, double? focusBaseline = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return new RingProfile(
+            ring,
+            result.FlatField.CellsAcross,
+            result.FlatField.CellsDown,
+            result.FlatField.ToGains(),
+            [.. result.Tone.Scale],
+            [.. result.Tone.Exponent],
+            result.Correction.Model.ToString(),
+            [.. result.Correction.Weights.Select(w => w.ToArray())],
+            result.PixelsPerMillimetre,
+            result.Before.MeanDeltaE,
+            result.After.MeanDeltaE,
+            result.After.MaxDeltaE,
+            focusBaseline);
+    }
+
+    /// <summary>A profile for the rings calibrated, valid for <paramref name="validity"/>, signed with the appliance's key.</summary>
+    public static CalibrationProfile Create(
+        string deviceId,
+        TargetSheet sheet,
+        IReadOnlyList<RingProfile> rings,
+        DateTimeOffset now,
+        TimeSpan validity,
+        ReadOnlySpan<byte> signingPrivateKey)
+    {
+        ArgumentNullException.ThrowIfNull(sheet);
+        var profile = new CalibrationProfile(CalibrationProfile.NewId(deviceId, now), deviceId, now, now + validity, sheet.Name, sheet.Version, [.. rings]);
+        var invalid = profile.Validate();
+        if (invalid is not null)
+        {
+            throw new InvalidOperationException($"the calibration did not make a valid profile: {invalid}");
+        }
+
+        return profile with { Signature = SeriesSigning.SignBytes(signingPrivateKey, profile.SignedBytes()) };
+    }
+
+    /// <summary>The correction a profile describes for one ring, ready to apply to frames of the given size.</summary>
+    public static (FlatField Flat, ToneCurve Tone, ColourCorrection Correction) ToCorrection(RingProfile ring, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(ring);
+        var model = Enum.Parse<CorrectionModel>(ring.CorrectionModel);
+        return (
+            FlatField.FromGains(ring.FlatCellsAcross, ring.FlatCellsDown, ring.FlatGains, width, height),
+            new ToneCurve([.. ring.ToneScale], [.. ring.ToneExponent]),
+            new ColourCorrection(model, [.. ring.CorrectionWeights.Select(w => w.ToArray())]));
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text;
+
+namespace Appliance.Protocol;
+
+/// <summary>
+/// What one calibration run found for one ring: the flat-field gains (a grid of cells, R, G, B
+/// per cell, row by row), each channel's tone curve, the colour correction's model and weights,
+/// the scale, the focus baseline, and how well the correction did on the target's held-out
+/// patches (CIEDE2000).
+/// </summary>
+public sealed record RingProfile(
+    LightingMode Ring,
+    int FlatCellsAcross,
+    int FlatCellsDown,
+    double[] FlatGains,
+    double[] ToneScale,
+    double[] ToneExponent,
+    string CorrectionModel,
+    double[][] CorrectionWeights,
+    double PixelsPerMillimetre,
+    double DeltaEMeanBefore,
+    double DeltaEMeanAfter,
+    double DeltaEMaxAfter,
+    double? FocusBaseline = null)
+{
+    public string? Validate() =>
+        FlatCellsAcross is < 1 or > 256 || FlatCellsDown is < 1 or > 256 || FlatGains is null || FlatGains.Length != FlatCellsAcross * FlatCellsDown * 3
+            ? "flat-field grid and gains do not agree"
+        : FlatGains.Any(g => !double.IsFinite(g) || g <= 0 || g > 1.0001) ? "a flat-field gain is outside (0, 1]"
+        : ToneScale is not { Length: 3 } || ToneExponent is not { Length: 3 } || ToneExponent.Any(e => !double.IsFinite(e) || e is <= 0.2 or > 5) || ToneScale.Any(s => !double.IsFinite(s) || s <= 0)
+            ? "tone curve is not three positive scales and exponents"
+        : (CorrectionModel, CorrectionWeights?.FirstOrDefault()?.Length) is not (("Linear3x3", 3) or ("RootPolynomial2", 6)) ? "correction model is Linear3x3 (3 weights a row) or RootPolynomial2 (6)"
+        : CorrectionWeights is not { Length: 3 } || CorrectionWeights.Any(w => w is null || w.Length is not (3 or 6) || w.Any(v => !double.IsFinite(v))) || CorrectionWeights.Select(w => w.Length).Distinct().Count() != 1
+            ? "colour correction weights are not three rows of 3 or 6"
+        : !double.IsFinite(PixelsPerMillimetre) || PixelsPerMillimetre is <= 0 or > 10_000 ? "pixels per millimetre out of range"
+        : null;
+}
+
+/// <summary>
+/// A calibration profile: both rings' calibrations from one run, versioned by its id and
+/// creation time, valid until <see cref="ExpiresAt"/>, signed by the appliance's Ed25519 key.
+/// The appliance names its current profile in every series; the host keeps every profile and
+/// renders calibrated frames with the one a series names.
+/// </summary>
+public sealed record CalibrationProfile(
+    string ProfileId,
+    string DeviceId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt,
+    string TargetName,
+    string TargetVersion,
+    RingProfile[] Rings,
+    string? Signature = null)
+{
+    private static readonly byte[] Domain = Encoding.ASCII.GetBytes("appliance-calibration-profile-v1\n");
+
+    /// <summary>What the appliance's signature covers: a domain prefix and the profile's JSON without the signature.</summary>
+    public byte[] SignedBytes() => [.. Domain, .. ProtocolJson.Serialize(this with { Signature = null })];
+
+    public RingProfile? For(LightingMode ring) => Rings.FirstOrDefault(r => r.Ring == ring);
+
+    public bool IsExpired(DateTimeOffset now) => ExpiresAt <= now;
+
+    /// <summary>A profile id: the device and the moment of the run, so ids sort by version.</summary>
+    public static string NewId(string deviceId, DateTimeOffset at) => $"{deviceId}-{at.UtcDateTime:yyyyMMddTHHmmssZ}";
+
+    public string? Validate() =>
+        !Protocol.DeviceId.IsValid(DeviceId) ? "deviceId is not a valid device id"
+        : string.IsNullOrWhiteSpace(ProfileId) || ProfileId.Length > 100 || !ProfileId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-') ? "profileId is 1–100 letters, digits or hyphens"
+        : ExpiresAt <= CreatedAt ? "expiresAt is not after createdAt"
+        : Rings is not { Length: > 0 } || Rings.Select(r => r.Ring).Distinct().Count() != Rings.Length ? "one calibration per ring, at least one"
+        : Rings.Select(r => r.Validate()).FirstOrDefault(p => p is not null);
+}

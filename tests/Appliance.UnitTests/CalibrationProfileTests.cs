@@ -1,0 +1,59 @@
+using Appliance.Calibration;
+using Appliance.Firmware.Devices.Camera;
+using Appliance.Protocol;
+
+namespace Appliance.UnitTests;
+
+public sealed class CalibrationProfileTests
+{
+    private const int Width = 640, Height = 480;
+    private static readonly DateTimeOffset Now = DateTimeOffset.Parse("2026-11-24T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void AProfile_IsSignedByTheAppliance_TravelsAsJson_AndCorrectsFramesAsTheFitDid()
+    {
+        var sheet = TargetSheet.Default();
+        var optics = new SimulatedOptics();
+        var results = new[] { LightingMode.CrossPolarised, LightingMode.NonPolarised }.ToDictionary(
+            ring => ring,
+            ring => CalibrationFitter.Fit(SimulatedTarget.RenderWhite(optics, sheet, ring, Width, Height), SimulatedTarget.RenderTarget(optics, sheet, ring, Width, Height), Width, Height, sheet));
+        var (devicePrivate, devicePublic) = SeriesSigning.CreateKeyPair();
+
+        var profile = CalibrationProfiles.Create("clinic-a-01", sheet, [.. results.Select(r => CalibrationProfiles.ToRingProfile(r.Key, r.Value))], Now, TimeSpan.FromDays(30), devicePrivate);
+
+        Assert.Equal("clinic-a-01-20261124T090000Z", profile.ProfileId);
+        Assert.True(SeriesSigning.VerifyBytes(devicePublic, profile.SignedBytes(), profile.Signature));
+        Assert.True(ProtocolJson.TryDeserialize<CalibrationProfile>(ProtocolJson.Serialize(profile), out var received, out var error), error);
+        Assert.True(SeriesSigning.VerifyBytes(devicePublic, received.SignedBytes(), received.Signature));
+        Assert.Null(received.Validate());
+        Assert.False(received.IsExpired(Now.AddDays(29)));
+        Assert.True(received.IsExpired(Now.AddDays(30)));
+
+        // A changed number breaks the signature.
+        var tampered = received with { Rings = [received.Rings[0] with { PixelsPerMillimetre = 30 }, received.Rings[1]] };
+        Assert.False(SeriesSigning.VerifyBytes(devicePublic, tampered.SignedBytes(), tampered.Signature));
+
+        // Rebuilt from the profile, the correction does to a frame what the fit's own did.
+        var ring = received.For(LightingMode.CrossPolarised)!;
+        var (flat, tone, correction) = CalibrationProfiles.ToCorrection(ring, Width, Height);
+        var frame = SimulatedTarget.RenderTarget(optics, sheet, LightingMode.CrossPolarised, Width, Height);
+        var byFit = results[LightingMode.CrossPolarised].Correct(LinearImage.FromRgb24(frame, Width, Height));
+        var byProfile = new CalibrationResult(flat, tone, correction, ring.PixelsPerMillimetre, results[LightingMode.CrossPolarised].Before, results[LightingMode.CrossPolarised].After)
+            .Correct(LinearImage.FromRgb24(frame, Width, Height));
+        Assert.Equal(byFit.ToRgb24(), byProfile.ToRgb24());
+        Assert.True(ring.DeltaEMeanAfter <= 2.0);
+    }
+
+    [Fact]
+    public void AProfileWithImpossibleNumbers_IsRefusedWithAReason()
+    {
+        var ring = new RingProfile(LightingMode.CrossPolarised, 2, 1, [1, 1, 1, 0.5, 0.5, 0.5], [1, 1, 1], [1, 1, 1], "Linear3x3", [[1, 0, 0], [0, 1, 0], [0, 0, 1]], 25.6, 10, 1, 2);
+        var profile = new CalibrationProfile("clinic-a-01-x", "clinic-a-01", Now, Now.AddDays(30), "t", "1", [ring]);
+        Assert.Null(profile.Validate());
+        Assert.Contains("flat-field", (profile with { Rings = [ring with { FlatGains = [1, 1, 1] }] }).Validate());
+        Assert.Contains("gain", (profile with { Rings = [ring with { FlatGains = [1, 1, 1, 0, 0.5, 0.5] }] }).Validate());
+        Assert.Contains("correction model", (profile with { Rings = [ring with { CorrectionModel = "Neural" }] }).Validate());
+        Assert.Contains("one calibration per ring", (profile with { Rings = [ring, ring] }).Validate());
+        Assert.Contains("expiresAt", (profile with { ExpiresAt = Now }).Validate());
+    }
+}
