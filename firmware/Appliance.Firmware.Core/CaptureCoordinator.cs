@@ -38,6 +38,8 @@ public sealed partial class CaptureCoordinator(
     ISeriesStore store,
     FrameBufferPool pool,
     ISystemIntegrity integrity,
+    ICalibrationState calibration,
+    IOptions<CalibrationOptions> calibrationOptions,
     IStatusIndicator indicator,
     ApplianceIdentity identity,
     StatusFeed statusFeed,
@@ -72,10 +74,11 @@ public sealed partial class CaptureCoordinator(
                 return false;
             }
 
-            // Better to refuse the job now than to capture a series that is unsafe or cannot be kept.
+            // Better to refuse the job now than to capture a series that is unsafe, uncalibrated or cannot be kept.
+            var (calibrationRefusal, calibrationWarning) = CalibrationGate.Check(calibration.Current, calibrationOptions.Value, time.GetUtcNow());
             var refusal = integrity.Enforced && integrity.Problems.Count > 0
                 ? "appliance unsafe for patient data: " + string.Join("; ", integrity.Problems)
-                : await store.CheckRoomAsync(ExpectedSeriesBytes(), cancellationToken);
+                : calibrationRefusal ?? await store.CheckRoomAsync(ExpectedSeriesBytes(), cancellationToken);
             if (refusal is not null)
             {
                 LogArmRefused(logger, job.JobId, refusal);
@@ -89,7 +92,13 @@ public sealed partial class CaptureCoordinator(
             State = CaptureState.Armed;
             indicator.Show(IndicatorState.Armed);
             LogArmed(logger, job.JobId, job.EpisodeCode);
-            await ReportAsync("armed", job.JobId, null, cancellationToken);
+            if (calibrationWarning is not null)
+            {
+                LogArmedUncalibrated(logger, job.JobId, calibrationWarning);
+            }
+
+            // The warning rides on the armed status, so staff and the host see it with the job.
+            await ReportAsync("armed", job.JobId, calibrationWarning, cancellationToken);
             return true;
         }
         finally
@@ -290,7 +299,7 @@ public sealed partial class CaptureCoordinator(
             job.ConsentScope,
             capturedAt,
             options.Value.ToCameraSettings(),
-            options.Value.CalibrationId,
+            calibration.Current?.ProfileId ?? "uncalibrated",
             _retakes,
             quality,
             sealer.Header,
@@ -328,6 +337,9 @@ public sealed partial class CaptureCoordinator(
     }
 
     public void Dispose() => _gate.Dispose();
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Armed for job {JobId} without a valid calibration (Calibration:AllowExpired): {Warning}")]
+    private static partial void LogArmedUncalibrated(ILogger logger, string jobId, string warning);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Armed for job {JobId}, episode {EpisodeCode}")]
     private static partial void LogArmed(ILogger logger, string jobId, string episodeCode);

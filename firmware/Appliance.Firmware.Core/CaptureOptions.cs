@@ -37,10 +37,6 @@ public sealed class CaptureOptions
     [Range(0.0, 32.0)]
     public double LensPosition { get; set; } = 8.0;
 
-    /// <summary>Shown in every series until calibration lands; a calibrated profile replaces it.</summary>
-    [Required]
-    public string CalibrationId { get; set; } = "uncalibrated";
-
     public CameraSettings ToCameraSettings() =>
         new(Width, Height, Exposure, AnalogueGain, RedGain, BlueGain, LensPosition);
 }

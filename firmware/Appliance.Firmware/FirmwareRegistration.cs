@@ -54,6 +54,10 @@ public static class FirmwareRegistration
         builder.Services.AddSingleton<IHostOrderLedger>(sp => new FileHostOrderLedger(dataFolder, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddOptions<LeaseOptions>().Bind(builder.Configuration.GetSection(LeaseOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<CalibrationOptions>().Bind(builder.Configuration.GetSection(CalibrationOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp => new FileCalibrationStore(dataFolder, sp.GetRequiredService<ApplianceIdentity>()));
+        builder.Services.AddSingleton<ICalibrationState>(sp => sp.GetRequiredService<FileCalibrationStore>());
         builder.Services.AddHostedService<ApplianceWipeService>();
         builder.Services.AddHostedService<DeadManLease>();
         builder.Services.AddHostedService<ScratchSweeper>();

@@ -159,6 +159,8 @@ public sealed class EmbeddedSuite : IAsyncDisposable
 
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
         logging?.Invoke(builder.Logging);
+        // A provisioned simulated appliance is calibrated against the simulated target before it first runs.
+        SimulatedCalibration.InstallIfMissing(dataFolder, TimeSpan.FromDays(30));
         builder.AddApplianceFirmware();
         services?.Invoke(builder.Services);
         return builder.Build();

@@ -34,6 +34,8 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
         Assert.Equal(job.EpisodeCode, filed.EpisodeCode);
         Assert.Equal(ConsentScope.DirectCareAndTeaching, filed.ConsentScope);
         Assert.Equal([LightingMode.CrossPolarised, LightingMode.NonPolarised], filed.Frames.Select(f => f.Lighting));
+        // Taken under the appliance's current calibration profile, and named in the series.
+        Assert.Equal(Suite.ApplianceService<ICalibrationState>().Current!.ProfileId, filed.CalibrationId);
 
         // The archive opens to exactly what the camera saw.
         var capture = Suite.ApplianceService<IOptions<CaptureOptions>>().Value;

@@ -20,6 +20,8 @@ public sealed class CaptureCoordinatorTests : IDisposable
     private readonly FakeSeriesStore _store = new();
     private readonly FrameBufferPool _pool = new();
     private readonly SettableIntegrity _integrity = new();
+    private readonly SettableCalibration _calibration = new() { Current = SettableCalibration.Valid("unit-device-01", TimeSpan.FromDays(30)) };
+    private readonly CalibrationOptions _calibrationOptions = new();
     private readonly StatusFeed _status = new(new WorkSignal());
     private readonly byte[] _hostPrivate;
     private readonly (byte[] PrivateKey, byte[] PublicKey) _signing = SeriesSigning.CreateKeyPair();
@@ -44,6 +46,8 @@ public sealed class CaptureCoordinatorTests : IDisposable
             _store,
             _pool,
             _integrity,
+            _calibration,
+            Options.Create(_calibrationOptions),
             _indicator,
             new ApplianceIdentity("unit-device-01", "0.1.0", hostPublic, _signing.PrivateKey),
             _status,
@@ -81,6 +85,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
         var envelope = _store.EnvelopeOf(stored.SeriesId);
         var (manifest, frames) = SealedSeriesFactory.Open(envelope, _hostPrivate);
         Assert.Equal("EP-ABCDEFGHJK", manifest.EpisodeCode);
+        Assert.Equal(_calibration.Current!.ProfileId, manifest.CalibrationId); // the profile the series was taken under
         Assert.True(SeriesEnvelope.TryDecode(envelope, out var routing, out var sealedManifest, out var sealedFrames, out _));
         Assert.True(SeriesSigning.Verify(_signing.PublicKey, routing, sealedManifest.Span, sealedFrames)); // signed by this appliance
         // Sealed, the manifest shows nothing: not the episode code, not the body site.
@@ -207,6 +212,22 @@ public sealed class CaptureCoordinatorTests : IDisposable
     }
 
     [Fact]
+    public async Task WithoutAValidCalibration_ItRefusesToArm_OrArmsWithAVisibleWarningIfTheAdminAllows()
+    {
+        _calibration.Current = null;
+        Assert.False(await _coordinator.ArmAsync(Job(), CancellationToken.None));
+        Assert.Contains(Drain(), s => s.State == "refused" && s.Reason!.StartsWith("not calibrated", StringComparison.Ordinal));
+
+        _calibration.Current = SettableCalibration.Valid("unit-device-01", TimeSpan.FromMinutes(-1));
+        Assert.False(await _coordinator.ArmAsync(Job(), CancellationToken.None));
+        Assert.Contains(Drain(), s => s.State == "refused" && s.Reason!.Contains("expired", StringComparison.Ordinal));
+
+        _calibrationOptions.AllowExpired = true;
+        Assert.True(await _coordinator.ArmAsync(Job(), CancellationToken.None));
+        Assert.Contains(Drain(), s => s.State == "armed" && s.Reason!.Contains("expired", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task FailedOperatingSystemCheck_RefusesToArm_UnlessOnlyWarned()
     {
         _integrity.Problems = ["a Bluetooth controller (hci0) is present: disable it (dtoverlay=disable-bt)"];
@@ -252,6 +273,19 @@ public sealed class CaptureCoordinatorTests : IDisposable
         _coordinator.Dispose();
         _driver.Dispose();
         _folder.Dispose();
+    }
+}
+
+/// <summary>A calibration state a test sets; profiles are well formed but unsigned (the coordinator does not check signatures: the store does).</summary>
+internal sealed class SettableCalibration : ICalibrationState
+{
+    public CalibrationProfile? Current { get; set; }
+
+    public static CalibrationProfile Valid(string deviceId, TimeSpan remaining)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var ring = new RingProfile(LightingMode.CrossPolarised, 1, 1, [1, 1, 1], [1, 1, 1], [1, 1, 1], "Linear3x3", [[1, 0, 0], [0, 1, 0], [0, 0, 1]], 25.6, 12, 0.8, 1.6);
+        return new CalibrationProfile($"{deviceId}-test", deviceId, now + remaining - TimeSpan.FromDays(30), now + remaining, "test target", "1", [ring]);
     }
 }
 

@@ -1,0 +1,43 @@
+using System.ComponentModel.DataAnnotations;
+using Appliance.Protocol;
+
+namespace Appliance.Firmware.Core;
+
+/// <summary>Section <c>Calibration</c>: how long a profile is trusted and what happens after.</summary>
+public sealed class CalibrationOptions
+{
+    public const string Section = "Calibration";
+
+    /// <summary>How long a new profile is valid: colour drifts as LEDs age and optics collect dust.</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "365.00:00:00")]
+    public TimeSpan Validity { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Arm without a valid profile, with the warning in the status the host shows, instead of
+    /// refusing. An admin's choice for a clinic that must keep capturing until the target arrives.
+    /// </summary>
+    public bool AllowExpired { get; set; }
+
+    /// <summary>The target's data sheet; the built-in one when empty.</summary>
+    public string? TargetSheet { get; set; }
+}
+
+/// <summary>The appliance's current calibration profile, if it has one.</summary>
+public interface ICalibrationState
+{
+    CalibrationProfile? Current { get; }
+}
+
+/// <summary>Whether the appliance may arm as calibrated, may arm with a warning, or must refuse.</summary>
+public static class CalibrationGate
+{
+    /// <returns>A refusal (do not arm) or a warning (arm, and say so), or neither.</returns>
+    public static (string? Refusal, string? Warning) Check(CalibrationProfile? profile, CalibrationOptions options, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problem = profile is null
+            ? "not calibrated: run a calibration with the target"
+            : profile.IsExpired(now) ? $"calibration {profile.ProfileId} expired at {profile.ExpiresAt:yyyy-MM-dd HH:mm} UTC: calibrate again" : null;
+        return problem is null ? (null, null) : options.AllowExpired ? (null, problem) : (problem, null);
+    }
+}
