@@ -30,6 +30,7 @@ public sealed partial class MqttUplinkService(
     DeviceMessageHandler handler,
     SeriesUploader uploader,
     ISystemIntegrity integrity,
+    ICalibrationState calibration,
     WipeSignal wipe,
     TimeProvider time,
     IOptions<UplinkOptions> options,
@@ -79,7 +80,13 @@ public sealed partial class MqttUplinkService(
                     await store.CountAsync(stoppingToken),
                     time.GetUtcNow(),
                     Reason: problems.Count == 0 ? null : string.Join("; ", problems),
+                    CalibratedAt: calibration.Current?.CreatedAt,
                     IntegrityCheckedAt: integrity.CheckedAt));
+                // The host keeps every profile a series may name; sending it again is harmless.
+                if (calibration.Current is { } profile)
+                {
+                    _ = await UplinkPublishing.PublishAsync(client, ApplianceTopics.Calibration(credentials.DeviceId), ProtocolJson.Serialize(profile), stoppingToken);
+                }
                 await RunConnectedAsync(client, stoppingToken);
                 if (wipe.Requested.IsCompleted)
                 {

@@ -37,6 +37,9 @@ public static partial class ApplianceTopics
     /// <summary>Device → host: the signed report of a wipe the appliance carried out.</summary>
     public const string WipedKind = "wiped";
 
+    /// <summary>Device → host: the appliance's signed calibration profile, at every connection and after every calibration.</summary>
+    public const string CalibrationKind = "calibration";
+
     /// <summary>Host → device: where a transfer stands (which chunks are missing, or filed).</summary>
     public const string ProgressKind = "progress";
 
@@ -56,6 +59,7 @@ public static partial class ApplianceTopics
             $"{shared}{Root}/+/{UploadKind}",
             $"{shared}{Root}/+/{StatusKind}",
             $"{shared}{Root}/+/{WipedKind}",
+            $"{shared}{Root}/+/{CalibrationKind}",
             $"{Root}/+/{TransferKind}/{receiver}",
         ];
     }
@@ -68,6 +72,7 @@ public static partial class ApplianceTopics
     public static string Wipe(string deviceId) => Build(deviceId, WipeKind);
     public static string Lease(string deviceId) => Build(deviceId, LeaseKind);
     public static string Wiped(string deviceId) => Build(deviceId, WipedKind);
+    public static string Calibration(string deviceId) => Build(deviceId, CalibrationKind);
 
     public static string Transfer(string deviceId, string receiver)
     {
@@ -80,7 +85,7 @@ public static partial class ApplianceTopics
     }
 
     /// <summary>Topics a device may publish to.</summary>
-    public static bool IsDevicePublishable(string kind) => kind is UploadKind or TransferKind or StatusKind or WipedKind;
+    public static bool IsDevicePublishable(string kind) => kind is UploadKind or TransferKind or StatusKind or WipedKind or CalibrationKind;
 
     /// <summary>Topics a device may subscribe to.</summary>
     public static bool IsDeviceSubscribable(string kind) => kind is CommandKind or ProgressKind or ReceiptKind or WipeKind or LeaseKind;
@@ -118,7 +123,7 @@ public static partial class ApplianceTopics
 
             receiver = parts[2];
         }
-        else if (k is not (UploadKind or StatusKind or CommandKind or ProgressKind or ReceiptKind or WipeKind or LeaseKind or WipedKind))
+        else if (k is not (UploadKind or StatusKind or CommandKind or ProgressKind or ReceiptKind or WipeKind or LeaseKind or WipedKind or CalibrationKind))
         {
             return false;
         }

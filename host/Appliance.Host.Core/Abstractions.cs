@@ -69,6 +69,18 @@ public interface ISeriesArchive
     string Location { get; }
 }
 
+/// <summary>Every calibration profile an appliance sent, kept for as long as a series may name it.</summary>
+public interface ICalibrationProfiles
+{
+    /// <summary>Keeps the profile; false if one with its id is already kept (profiles never change).</summary>
+    Task<bool> AddProfileAsync(CalibrationProfile profile, CancellationToken cancellationToken);
+
+    Task<CalibrationProfile?> FindProfileAsync(string profileId, CancellationToken cancellationToken);
+
+    /// <summary>A device's profiles, newest first.</summary>
+    Task<IReadOnlyList<CalibrationProfile>> ListProfilesAsync(string deviceId, CancellationToken cancellationToken);
+}
+
 public interface ICaptureJobRepository
 {
     Task AddAsync(CaptureJobRecord job, CancellationToken cancellationToken);

@@ -30,6 +30,7 @@ public static class HostCoreRegistration
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DeviceOrderService>();
         builder.Services.AddSingleton<Users.UserService>();
+        builder.Services.AddSingleton<Calibration.CalibrationReceiver>();
         builder.Services.AddHostedService<WipeOrderDispatcher>();
         return builder;
     }

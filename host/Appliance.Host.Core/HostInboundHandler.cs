@@ -10,7 +10,12 @@ namespace Appliance.Host.Core;
 /// Routes every message the host reads by topic. Whatever arrives, malformed or forged, it logs
 /// a reason and returns: one bad message never stops the host serving the rest.
 /// </summary>
-public sealed partial class HostInboundHandler(TransferReceiver transfers, FleetState fleet, DeviceOrderService orders, ILogger<HostInboundHandler> logger)
+public sealed partial class HostInboundHandler(
+    TransferReceiver transfers,
+    FleetState fleet,
+    DeviceOrderService orders,
+    Calibration.CalibrationReceiver calibration,
+    ILogger<HostInboundHandler> logger)
 {
     public event EventHandler<string>? MessageRejected;
 
@@ -35,6 +40,13 @@ public sealed partial class HostInboundHandler(TransferReceiver transfers, Fleet
                 break;
             case ApplianceTopics.StatusKind:
                 await HandleStatusAsync(topic, deviceId, payload, cancellationToken);
+                break;
+            case ApplianceTopics.CalibrationKind:
+                if (await calibration.ReceiveAsync(deviceId, payload, cancellationToken) is { } refusedProfile)
+                {
+                    Reject(topic, refusedProfile);
+                }
+
                 break;
             case ApplianceTopics.WipedKind:
                 if (await orders.OnWipedAsync(deviceId, payload, cancellationToken) is { } refused)

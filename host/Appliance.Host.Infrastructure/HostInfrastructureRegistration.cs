@@ -41,6 +41,7 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<LiteDbHostArchive>();
         builder.Services.AddSingleton<ISeriesArchive>(sp => sp.GetRequiredService<LiteDbHostArchive>());
         builder.Services.AddSingleton<ICaptureJobRepository>(sp => sp.GetRequiredService<LiteDbHostArchive>());
+        builder.Services.AddSingleton<ICalibrationProfiles>(sp => sp.GetRequiredService<LiteDbHostArchive>());
 
         // Order matters: hosted services start in registration order, so the broker listens before the host's client dials it.
         builder.Services.AddSingleton<EmbeddedMqttBroker>();

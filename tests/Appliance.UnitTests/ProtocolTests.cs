@@ -227,10 +227,10 @@ public sealed class ApplianceTopicsTests
     public void HostSubscriptions_ShareOffersStatusAndWipeReports_ButNotTheInstancesOwnTransferTopic()
     {
         Assert.Equal(
-            ["$share/hosts/appliance/v1/+/upload", "$share/hosts/appliance/v1/+/status", "$share/hosts/appliance/v1/+/wiped", "appliance/v1/+/transfer/host-b"],
+            ["$share/hosts/appliance/v1/+/upload", "$share/hosts/appliance/v1/+/status", "$share/hosts/appliance/v1/+/wiped", "$share/hosts/appliance/v1/+/calibration", "appliance/v1/+/transfer/host-b"],
             ApplianceTopics.HostSubscriptions("host-b", "hosts"));
         Assert.Equal(
-            ["appliance/v1/+/upload", "appliance/v1/+/status", "appliance/v1/+/wiped", "appliance/v1/+/transfer/host"],
+            ["appliance/v1/+/upload", "appliance/v1/+/status", "appliance/v1/+/wiped", "appliance/v1/+/calibration", "appliance/v1/+/transfer/host"],
             ApplianceTopics.HostSubscriptions("host"));
     }
 }

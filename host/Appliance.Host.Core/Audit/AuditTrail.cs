@@ -29,6 +29,7 @@ public static class AuditKinds
     public const string WipeDelivered = "wipe-delivered";
     public const string DeviceWiped = "device-wiped";
     public const string UserAdded = "user-added";
+    public const string CalibrationReceived = "calibration-received";
     public const string SignedIn = "signed-in";
     public const string SignInFailed = "sign-in-failed";
 }

@@ -15,7 +15,7 @@ namespace Appliance.Host.Infrastructure.Archive;
 /// Frames are written and flushed first and the record last, so a crash never leaves a record
 /// pointing at missing frames. Indexed by patient identifier, episode, device and filing date.
 /// </summary>
-public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, IDisposable
+public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, ICalibrationProfiles, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ArchiveKeys _keys;
@@ -23,6 +23,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
     private readonly LiteDatabase _db;
     private readonly ILiteCollection<BsonDocument> _series;
     private readonly ILiteCollection<BsonDocument> _jobs;
+    private readonly ILiteCollection<BsonDocument> _profiles;
 
     public LiteDbHostArchive(ArchiveKeys keys, IOptions<HostDataOptions> options)
     {
@@ -45,6 +46,8 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         _series.EnsureIndex("lesionLabel");
         _jobs = _db.GetCollection("jobs");
         _jobs.EnsureIndex("episodeCode", unique: true);
+        _profiles = _db.GetCollection("calibrationProfiles");
+        _profiles.EnsureIndex("deviceId");
     }
 
     public string Location => _root;
@@ -141,6 +144,45 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         var doc = _jobs.FindOne(Query.EQ("episodeCode", episodeCode));
         return Task.FromResult(doc is null ? null : JsonSerializer.Deserialize<CaptureJobRecord>(doc["record"].AsString, Json));
     }
+
+    public Task<bool> AddProfileAsync(CalibrationProfile profile, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_profiles.FindById(profile.ProfileId) is not null)
+        {
+            return Task.FromResult(false);
+        }
+
+        // Kept as the appliance signed it, so its signature can be checked again at any time.
+        _profiles.Insert(new BsonDocument
+        {
+            ["_id"] = profile.ProfileId,
+            ["deviceId"] = profile.DeviceId,
+            ["createdAt"] = profile.CreatedAt.UtcDateTime,
+            ["profile"] = System.Text.Encoding.UTF8.GetString(ProtocolJson.Serialize(profile)),
+        });
+        return Task.FromResult(true);
+    }
+
+    public Task<CalibrationProfile?> FindProfileAsync(string profileId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var doc = _profiles.FindById(profileId);
+        return Task.FromResult(doc is null ? null : ToProfile(doc));
+    }
+
+    public Task<IReadOnlyList<CalibrationProfile>> ListProfilesAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<CalibrationProfile> profiles = [.. _profiles.Find(Query.EQ("deviceId", deviceId)).Select(ToProfile).OrderByDescending(p => p.CreatedAt)];
+        return Task.FromResult(profiles);
+    }
+
+    private static CalibrationProfile ToProfile(BsonDocument doc) =>
+        ProtocolJson.TryDeserialize<CalibrationProfile>(System.Text.Encoding.UTF8.GetBytes(doc["profile"].AsString), out var profile, out var error)
+            ? profile
+            : throw new InvalidDataException($"calibration profile {doc["_id"]} is unreadable: {error}");
 
     public void Dispose() => _db.Dispose();
 

@@ -13,7 +13,7 @@ namespace Appliance.Host.Web.Pages.Admin;
 /// actions on each appliance: wipe (the admin types the device id to confirm), revoke, rotate and
 /// re-provision (the enrolment code is shown once, with the package to download).
 /// </summary>
-public sealed class FleetModel(FleetView fleet, DeviceOrderService orders, DeviceProvisioner provisioner, IDeviceOrderLedger ledger, AdvertisedBroker broker) : PageModel
+public sealed class FleetModel(FleetView fleet, DeviceOrderService orders, DeviceProvisioner provisioner, IDeviceOrderLedger ledger, AdvertisedBroker broker, TimeProvider time) : PageModel
 {
     public IReadOnlyList<FleetEntry> Entries { get; private set; } = [];
 
@@ -28,7 +28,9 @@ public sealed class FleetModel(FleetView fleet, DeviceOrderService orders, Devic
     public void OnGet() => Entries = fleet.List();
 
     /// <summary>The same list as JSON, for the page to refresh itself without a reload.</summary>
-    public JsonResult OnGetState() => new(fleet.List().Select(FleetRow.From));
+    public JsonResult OnGetState() => new(fleet.List().Select(e => FleetRow.From(e, time.GetUtcNow())));
+
+    public DateTimeOffset Now => time.GetUtcNow();
 
     public IActionResult OnPostWipe(string deviceId, string confirmDeviceId)
     {
@@ -100,14 +102,14 @@ public sealed class FleetModel(FleetView fleet, DeviceOrderService orders, Devic
 /// <summary>One appliance as the page's script shows it.</summary>
 public sealed record FleetRow(string DeviceId, bool Online, string State, string? LastSeen, string? Firmware, int? Queue, string? Calibrated, string? Checked, string? Problems, bool Revoked, string? Wipe, string Pending)
 {
-    public static FleetRow From(FleetEntry e) => new(
+    public static FleetRow From(FleetEntry e, DateTimeOffset now) => new(
         e.DeviceId,
         e.Online,
         e.State,
         Format(e.LastSeen),
         e.FirmwareVersion,
         e.QueueDepth,
-        e.CalibratedAt is null ? "not calibrated" : Format(e.CalibratedAt),
+        e.CalibratedAt is { } calibrated ? $"{(int)(now - calibrated).TotalDays} days ago ({calibrated.UtcDateTime:yyyy-MM-dd})" : "not calibrated",
         Format(e.IntegrityCheckedAt),
         e.Problems,
         e.Revoked,

@@ -1,0 +1,41 @@
+using Appliance.Demo;
+using Appliance.Firmware.Core;
+using Appliance.Host.Core;
+using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Calibration;
+using Appliance.Host.Core.Fleet;
+using Appliance.Protocol;
+using Appliance.TestKit;
+
+namespace Appliance.IntegrationTests;
+
+public sealed class CalibrationProfileTransferTests
+{
+    [Fact]
+    public async Task TheHostKeepsTheAppliancesSignedProfile_ShowsItsAge_AndRefusesAForgedOne()
+    {
+        using var folder = new TempFolder("calibration-transfer");
+        await using var suite = await EmbeddedSuite.StartAsync(folder.Path);
+        var sent = suite.ApplianceService<ICalibrationState>().Current!;
+        var profiles = suite.HostService<ICalibrationProfiles>();
+
+        await Poll.UntilAsync(async () => await profiles.FindProfileAsync(sent.ProfileId, CancellationToken.None) is not null, "the host keeps the profile");
+        var kept = (await profiles.FindProfileAsync(sent.ProfileId, CancellationToken.None))!;
+        Assert.Equal(sent.Signature, kept.Signature);
+        Assert.All(kept.Rings, r => Assert.InRange(r.DeltaEMeanAfter, 0, 2.0));
+        Assert.Single(suite.HostService<IAuditTrail>().ReadAll(), e => e.Kind == AuditKinds.CalibrationReceived && e.Subject == sent.ProfileId);
+        var entry = Assert.Single(suite.HostService<FleetView>().List(), e => e.DeviceId == suite.DeviceId);
+        Assert.Equal(sent.CreatedAt, entry.CalibratedAt);
+
+        // The same profile signed by another key (and one with its figures changed after signing) is refused.
+        var (otherKey, _) = SeriesSigning.CreateKeyPair();
+        var receiver = suite.HostService<CalibrationReceiver>();
+        var forged = sent with { ProfileId = sent.ProfileId + "-x", Signature = null };
+        forged = forged with { Signature = SeriesSigning.SignBytes(otherKey, forged.SignedBytes()) };
+        Assert.Contains("not signed", await receiver.ReceiveAsync(suite.DeviceId, ProtocolJson.Serialize(forged), CancellationToken.None));
+        var altered = sent with { Rings = [sent.Rings[0] with { DeltaEMeanAfter = 0.01 }, .. sent.Rings[1..]] };
+        Assert.Contains("not signed", await receiver.ReceiveAsync(suite.DeviceId, ProtocolJson.Serialize(altered), CancellationToken.None));
+        Assert.Contains("another device", await receiver.ReceiveAsync("other-device-01", ProtocolJson.Serialize(sent), CancellationToken.None));
+        Assert.Null(await profiles.FindProfileAsync(forged.ProfileId, CancellationToken.None));
+    }
+}
