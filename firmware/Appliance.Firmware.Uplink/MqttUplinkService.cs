@@ -43,6 +43,9 @@ public sealed partial class MqttUplinkService(
     // Which of the bundle's brokers to dial: kept while it works, the next one after a failure.
     private int _endpoint;
 
+    // The calibration profile the broker has taken for the host: sent once, not at every reconnection.
+    private string? _profileSent;
+
     private BrokerEndpoint Endpoint => credentials.Endpoints[_endpoint % credentials.Endpoints.Count];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -82,10 +85,12 @@ public sealed partial class MqttUplinkService(
                     Reason: problems.Count == 0 ? null : string.Join("; ", problems),
                     CalibratedAt: calibration.Current?.CreatedAt,
                     IntegrityCheckedAt: integrity.CheckedAt));
-                // The host keeps every profile a series may name; sending it again is harmless.
-                if (calibration.Current is { } profile)
+                // The host keeps every profile a series may name. Sent once per run of the firmware (the
+                // host ignores one it has), not at every reconnection: it is tens of kilobytes.
+                if (calibration.Current is { } profile && profile.ProfileId != _profileSent
+                    && await UplinkPublishing.PublishAsync(client, ApplianceTopics.Calibration(credentials.DeviceId), ProtocolJson.Serialize(profile), stoppingToken))
                 {
-                    _ = await UplinkPublishing.PublishAsync(client, ApplianceTopics.Calibration(credentials.DeviceId), ProtocolJson.Serialize(profile), stoppingToken);
+                    _profileSent = profile.ProfileId;
                 }
                 await RunConnectedAsync(client, stoppingToken);
                 if (wipe.Requested.IsCompleted)
