@@ -11,6 +11,13 @@ try
     Console.WriteLine($"Starting host, broker (mutual TLS) and a simulated appliance on 127.0.0.1; data in {dataRoot}");
     await using var suite = await EmbeddedSuite.StartAsync(dataRoot, cancellationToken: timeout.Token);
     Console.WriteLine($"Appliance {suite.DeviceId} online; host pages at {suite.HostUrl}");
+    var profile = suite.ApplianceService<Appliance.Firmware.Core.ICalibrationState>().Current;
+    if (profile is not null)
+    {
+        var rings = string.Join("; ", profile.Rings.Select(r => $"{r.Ring} ΔE00 {r.DeltaEMeanBefore:F1} → {r.DeltaEMeanAfter:F2} on held-out patches, {r.PixelsPerMillimetre:F1} px/mm"));
+        Console.WriteLine($"Calibrated against the simulated target as {profile.ProfileId} (valid until {profile.ExpiresAt:yyyy-MM-dd}): {rings}");
+    }
+
 
     var job = await suite.CreateJobAndWaitArmedAsync("DEMO-PATIENT-0001", "left forearm", ConsentScope.DirectCare, timeout.Token);
     Console.WriteLine($"Capture job {job.JobId} sent as episode {job.EpisodeCode} (the patient identifier stayed on the host); appliance armed");
@@ -20,7 +27,7 @@ try
     var series = cycle.Filed;
     var archive = suite.HostService<ISeriesArchive>();
     var frames = string.Join(", ", series.Frames.Select(f => $"{f.Lighting} sha256 {f.Sha256[..12]}…"));
-    Console.WriteLine($"Series {series.SeriesId} filed: {frames}");
+    Console.WriteLine($"Series {series.SeriesId} filed under calibration {series.CalibrationId}: {frames}");
     Console.WriteLine($"Filed in the encrypted archive at {archive.Location} as {series.ArchiveReference} (frames under {Path.GetDirectoryName(Path.Combine(archive.Location, series.Frames[0].StoredAs))})");
     Console.WriteLine($"Button to filed: {cycle.ButtonToFiled.TotalMilliseconds:F0} ms; receipt verified and the appliance deleted its copy after {cycle.ButtonToDeleted.TotalMilliseconds:F0} ms");
     Console.WriteLine();
