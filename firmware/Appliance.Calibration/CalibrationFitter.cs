@@ -10,10 +10,17 @@ public sealed record CalibrationResult(
     ColourAccuracy After)
 {
     /// <summary>A camera frame in calibrated linear light: flat-fielded, linearised, then colour-corrected.</summary>
-    public LinearImage Correct(LinearImage frame)
+    public LinearImage Correct(LinearImage frame) => new FrameCorrection(FlatField, Tone, Correction).Apply(frame);
+}
+
+/// <summary>Everything that turns one ring's camera frame into calibrated linear light, in the order it is applied.</summary>
+public sealed record FrameCorrection(FlatField Flat, ToneCurve Tone, ColourCorrection Correction)
+{
+    /// <summary>Flat-field, tone curve, colour correction; in place, and returned.</summary>
+    public LinearImage Apply(LinearImage frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        FlatField.Apply(frame);
+        Flat.Apply(frame);
         for (var y = 0; y < frame.Height; y++)
         {
             for (var x = 0; x < frame.Width; x++)

@@ -46,11 +46,11 @@ public static class CalibrationProfiles
     }
 
     /// <summary>The correction a profile describes for one ring, ready to apply to frames of the given size.</summary>
-    public static (FlatField Flat, ToneCurve Tone, ColourCorrection Correction) ToCorrection(RingProfile ring, int width, int height)
+    public static FrameCorrection ToCorrection(RingProfile ring, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(ring);
         var model = Enum.Parse<CorrectionModel>(ring.CorrectionModel);
-        return (
+        return new FrameCorrection(
             FlatField.FromGains(ring.FlatCellsAcross, ring.FlatCellsDown, ring.FlatGains, width, height),
             new ToneCurve([.. ring.ToneScale], [.. ring.ToneExponent]),
             new ColourCorrection(model, [.. ring.CorrectionWeights.Select(w => w.ToArray())]));

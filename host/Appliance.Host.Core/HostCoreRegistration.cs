@@ -31,6 +31,7 @@ public static class HostCoreRegistration
         builder.Services.AddSingleton<DeviceOrderService>();
         builder.Services.AddSingleton<Users.UserService>();
         builder.Services.AddSingleton<Calibration.CalibrationReceiver>();
+        builder.Services.AddSingleton<Imaging.SeriesRenderer>();
         builder.Services.AddHostedService<WipeOrderDispatcher>();
         return builder;
     }

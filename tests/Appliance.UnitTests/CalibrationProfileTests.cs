@@ -36,11 +36,9 @@ public sealed class CalibrationProfileTests
         // Rebuilt from the profile, the correction does to a frame what the fit's own did.
         Assert.True(ProtocolJson.Serialize(profile).Length < 20_000, "a profile stays small enough to send at every start");
         var ring = received.For(LightingMode.CrossPolarised)!;
-        var (flat, tone, correction) = CalibrationProfiles.ToCorrection(ring, Width, Height);
         var frame = SimulatedTarget.RenderTarget(optics, sheet, LightingMode.CrossPolarised, Width, Height);
         var byFit = results[LightingMode.CrossPolarised].Correct(LinearImage.FromRgb24(frame, Width, Height));
-        var byProfile = new CalibrationResult(flat, tone, correction, ring.PixelsPerMillimetre, results[LightingMode.CrossPolarised].Before, results[LightingMode.CrossPolarised].After)
-            .Correct(LinearImage.FromRgb24(frame, Width, Height));
+        var byProfile = CalibrationProfiles.ToCorrection(ring, Width, Height).Apply(LinearImage.FromRgb24(frame, Width, Height));
         // The profile keeps gains to four decimals: at most one level apart anywhere.
         var (fitBytes, profileBytes) = (byFit.ToRgb24(), byProfile.ToRgb24());
         Assert.True(fitBytes.Zip(profileBytes).All(p => Math.Abs(p.First - p.Second) <= 1));
