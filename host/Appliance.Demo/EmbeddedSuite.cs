@@ -167,7 +167,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
     }
 
     /// <summary>Creates a capture job on the host and waits until the appliance reports it is armed.</summary>
-    public async Task<CaptureJobRecord> CreateJobAndWaitArmedAsync(string patientId, string bodySite, ConsentScope consent, CancellationToken cancellationToken)
+    public async Task<CaptureJobRecord> CreateJobAndWaitArmedAsync(string patientId, string bodySite, ConsentScope consent, CancellationToken cancellationToken, string? lesionLabel = null)
     {
         var fleet = HostService<FleetState>();
         var jobs = HostService<CaptureJobService>();
@@ -185,7 +185,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         fleet.StatusReceived += onStatus;
         try
         {
-            var job = await jobs.CreateAsync(DeviceId, patientId, bodySite, consent, cancellationToken);
+            var job = await jobs.CreateAsync(DeviceId, patientId, bodySite, consent, cancellationToken, lesionLabel);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
             while (!armedJobs.ContainsKey(job.JobId))

@@ -13,6 +13,9 @@ public static class HostWebApplication
     /// <summary>Only admins reach the fleet pages.</summary>
     public const string AdminPolicy = "admin";
 
+    /// <summary>Only dermatologists reach patients' series and images.</summary>
+    public const string DermatologistPolicy = "dermatologist";
+
     /// <param name="args">Command-line configuration (<c>--Section:Key=value</c>).</param>
     /// <param name="configure">Extra configuration and services, applied before the host's own.</param>
     /// <param name="contentRoot">Where <c>appsettings.json</c> is read from; the program's folder by default.</param>
@@ -29,7 +32,10 @@ public static class HostWebApplication
         builder.AddHostCore();
         builder.AddHostInfrastructure();
         AddSignIn(builder);
-        builder.Services.AddRazorPages(o => o.Conventions.AuthorizeFolder("/Admin", AdminPolicy).AllowAnonymousToPage("/Account/Login"));
+        builder.Services.AddRazorPages(o => o.Conventions
+            .AuthorizeFolder("/Admin", AdminPolicy)
+            .AuthorizeFolder("/Series", DermatologistPolicy)
+            .AllowAnonymousToPage("/Account/Login"));
         builder.Services.AddHealthChecks();
 
         var app = builder.Build();
@@ -66,6 +72,7 @@ public static class HostWebApplication
         });
         builder.Services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
-            .AddPolicy(AdminPolicy, p => p.RequireRole(UserRoles.Admin));
+            .AddPolicy(AdminPolicy, p => p.RequireRole(UserRoles.Admin))
+            .AddPolicy(DermatologistPolicy, p => p.RequireRole(UserRoles.Dermatologist));
     }
 }

@@ -19,7 +19,7 @@ public sealed class AdminPageBrowserTests
         await using var suite = await EmbeddedSuite.StartAsync(folder.Path);
         suite.HostService<UserService>().Add("it.admin", UserRoles.Admin, "admin password 123", "test");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchChromiumAsync(playwright);
+        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
         var page = await browser.NewPageAsync();
 
         // Any page sends an unknown visitor to sign in first.
@@ -67,7 +67,7 @@ public sealed class AdminPageBrowserTests
         await using var host = await EmbeddedSuite.StartHostAsync(folder.Path);
         host.Services.GetRequiredService<UserService>().Add("clinic.staff", UserRoles.Clinic, "clinic password 123", "test");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchChromiumAsync(playwright);
+        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
         var page = await browser.NewPageAsync();
         await page.GotoAsync($"{host.Urls.First()}/Account/Login");
         await page.FillAsync("input[name=UserName]", "clinic.staff");
@@ -78,9 +78,13 @@ public sealed class AdminPageBrowserTests
         await Assertions.Expect(page.Locator("#denied")).ToBeVisibleAsync();
         Assert.Equal(0, await page.Locator("#fleet").CountAsync());
     }
+}
 
+/// <summary>Launching the browser the page tests drive.</summary>
+internal static class BrowserSupport
+{
     /// <summary>Debian's chromium, headless (Playwright's own browser download is not available here).</summary>
-    private static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
         playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = "/usr/bin/chromium",

@@ -30,6 +30,9 @@ public static class AuditKinds
     public const string DeviceWiped = "device-wiped";
     public const string UserAdded = "user-added";
     public const string CalibrationReceived = "calibration-received";
+    public const string WorklistViewed = "worklist-viewed";
+    public const string SeriesViewed = "series-viewed";
+    public const string FrameViewed = "frame-viewed";
     public const string SignedIn = "signed-in";
     public const string SignInFailed = "sign-in-failed";
 }

@@ -1,0 +1,66 @@
+using Appliance.Host.Core;
+using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Imaging;
+using Appliance.Protocol;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Appliance.Host.Web.Pages.Series;
+
+/// <summary>
+/// One series for a dermatologist: both frames side by side with zoom and pan kept in step,
+/// calibrated or original at a toggle, a millimetre scale bar, the quality results, provenance
+/// and the same lesion's earlier series. The page and every frame served are audited.
+/// </summary>
+public sealed class ViewModel(ISeriesArchive archive, ICalibrationProfiles profiles, SeriesRenderer renderer, IAuditTrail audit) : PageModel
+{
+    public FiledSeries Series { get; private set; } = null!;
+
+    public CalibrationProfile? Profile { get; private set; }
+
+    public IReadOnlyList<FiledSeries> Earlier { get; private set; } = [];
+
+    private string Actor => User.Identity?.Name ?? "unknown";
+
+    public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken)
+    {
+        var series = await archive.FindAsync(id, cancellationToken);
+        if (series is null)
+        {
+            return NotFound();
+        }
+
+        Series = series;
+        Profile = await profiles.FindProfileAsync(series.CalibrationId, cancellationToken);
+        Earlier = series.LesionLabel is null
+            ? []
+            : [.. (await archive.ListForPatientAsync(series.PatientId, series.LesionLabel, cancellationToken)).Where(s => s.SeriesId != series.SeriesId)];
+        audit.Append(AuditKinds.SeriesViewed, Actor, series.SeriesId, $"episode {series.EpisodeCode}");
+        Response.Headers.CacheControl = "no-store";
+        return Page();
+    }
+
+    /// <summary>A frame as PNG, original or calibrated; never cached by the browser (patient images).</summary>
+    public async Task<IActionResult> OnGetFrameAsync(string id, int index, bool calibrated, CancellationToken cancellationToken)
+    {
+        RenderedFrame frame;
+        try
+        {
+            frame = await renderer.RenderAsync(id, index, calibrated, cancellationToken);
+        }
+        catch (KeyNotFoundException)
+        {
+            return NotFound();
+        }
+        catch (InvalidOperationException ex)
+        {
+            return new ConflictObjectResult(ex.Message);
+        }
+
+        audit.Append(AuditKinds.FrameViewed, Actor, id, $"frame {index} {(calibrated ? "calibrated" : "original")}");
+        Response.Headers.CacheControl = "no-store";
+        return File(frame.ToPng(), "image/png");
+    }
+
+    public RingProfile? RingOf(LightingMode lighting) => Profile?.For(lighting);
+}
