@@ -1,5 +1,7 @@
 using Appliance.Firmware.Core;
 using Appliance.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Appliance.Firmware.Storage;
 
@@ -8,7 +10,7 @@ namespace Appliance.Firmware.Storage;
 /// replaced whole through a flushed rename. On load it must carry this appliance's own
 /// signature: a profile copied from another appliance, or edited, is not used.
 /// </summary>
-public sealed class FileCalibrationStore : ICalibrationState
+public sealed partial class FileCalibrationStore : ICalibrationState
 {
     public const string FileName = "calibration-profile.json";
 
@@ -17,11 +19,16 @@ public sealed class FileCalibrationStore : ICalibrationState
     private readonly Lock _lock = new();
     private CalibrationProfile? _current;
 
-    public FileCalibrationStore(string dataFolder, ApplianceIdentity identity)
+    public FileCalibrationStore(string dataFolder, ApplianceIdentity identity, ILogger<FileCalibrationStore>? logger = null)
     {
         _path = Path.Combine(dataFolder, FileName);
         _identity = identity;
         _current = Load();
+        if (LoadProblem is not null)
+        {
+            // Treated as uncalibrated (jobs are refused until a new run), but staff and the admin should know why.
+            LogProfileRefused(logger ?? NullLogger<FileCalibrationStore>.Instance, _path, LoadProblem);
+        }
     }
 
     /// <summary>Why the profile on disk was not used, when one was there.</summary>
@@ -83,4 +90,7 @@ public sealed class FileCalibrationStore : ICalibrationState
         : profile.Validate() is { } invalid ? invalid
         : !SeriesSigning.VerifyBytes(_identity.SigningPublicKey, profile.SignedBytes(), profile.Signature) ? "not signed by this appliance"
         : null;
+
+    [LoggerMessage(EventId = 6501, Level = LogLevel.Error, Message = "Calibration profile at {Path} not used: {Problem}")]
+    private static partial void LogProfileRefused(ILogger logger, string path, string problem);
 }

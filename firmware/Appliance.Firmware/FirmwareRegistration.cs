@@ -56,7 +56,7 @@ public static class FirmwareRegistration
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<CalibrationOptions>().Bind(builder.Configuration.GetSection(CalibrationOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton(sp => new FileCalibrationStore(dataFolder, sp.GetRequiredService<ApplianceIdentity>()));
+        builder.Services.AddSingleton(sp => new FileCalibrationStore(dataFolder, sp.GetRequiredService<ApplianceIdentity>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<FileCalibrationStore>>()));
         builder.Services.AddSingleton<ICalibrationState>(sp => sp.GetRequiredService<FileCalibrationStore>());
         builder.Services.AddHostedService<ApplianceWipeService>();
         builder.Services.AddHostedService<DeadManLease>();

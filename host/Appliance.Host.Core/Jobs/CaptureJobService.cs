@@ -60,6 +60,6 @@ public sealed partial class CaptureJobService(
         return job;
     }
 
-    [LoggerMessage(EventId = 5201, Level = LogLevel.Information, Message = "Capture job {JobId} sent to {DeviceId} as episode {EpisodeCode}")]
+    [LoggerMessage(EventId = 5211, Level = LogLevel.Information, Message = "Capture job {JobId} sent to {DeviceId} as episode {EpisodeCode}")]
     private static partial void LogJobSent(ILogger logger, string jobId, string deviceId, string episodeCode);
 }
