@@ -84,6 +84,7 @@ public sealed partial class MqttUplinkService(
                     time.GetUtcNow(),
                     Reason: problems.Count == 0 ? null : string.Join("; ", problems),
                     CalibratedAt: calibration.Current?.CreatedAt,
+                    CalibrationDeltaE: calibration.Current?.Rings.Max(r => r.DeltaEMeanAfter),
                     IntegrityCheckedAt: integrity.CheckedAt));
                 // The host keeps every profile a series may name. Sent once per run of the firmware (the
                 // host ignores one it has), not at every reconnection: it is tens of kilobytes.

@@ -222,7 +222,8 @@ public sealed record FiledReceipt(string SeriesId, string DeviceId, DateTimeOffs
 
 /// <summary>
 /// Device → host: what the appliance is doing now. <c>OrderId</c> names the host order a
-/// <c>wiping</c> state obeys; calibration and integrity-check times feed the fleet view.
+/// <c>wiping</c> state obeys; calibration and integrity-check times and the calibration's
+/// held-out ΔE00 (the worse ring's) feed the fleet view.
 /// </summary>
 public sealed record ApplianceStatus(
     string DeviceId,
@@ -234,7 +235,8 @@ public sealed record ApplianceStatus(
     string? Reason = null,
     string? OrderId = null,
     DateTimeOffset? CalibratedAt = null,
-    DateTimeOffset? IntegrityCheckedAt = null)
+    DateTimeOffset? IntegrityCheckedAt = null,
+    double? CalibrationDeltaE = null)
 {
     public string? Validate() =>
         !Protocol.DeviceId.IsValid(DeviceId) ? "deviceId is not a valid device id"

@@ -26,6 +26,7 @@ public sealed class CalibrationProfileTransferTests
         Assert.Single(suite.HostService<IAuditTrail>().ReadAll(), e => e.Kind == AuditKinds.CalibrationReceived && e.Subject == sent.ProfileId);
         var entry = Assert.Single(suite.HostService<FleetView>().List(), e => e.DeviceId == suite.DeviceId);
         Assert.Equal(sent.CreatedAt, entry.CalibratedAt);
+        Assert.Equal(sent.Rings.Max(r => r.DeltaEMeanAfter), entry.CalibrationDeltaE);
 
         // The same profile signed by another key (and one with its figures changed after signing) is refused.
         var (otherKey, _) = SeriesSigning.CreateKeyPair();

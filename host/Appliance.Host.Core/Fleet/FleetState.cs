@@ -48,7 +48,12 @@ public sealed class FleetState
                 // The will was written at connection time: keep what the appliance last said about itself.
                 ? before with { State = "offline", At = status.At, JobId = null, Reason = null, OrderId = null }
                 // Checks and calibration are reported when they happen; a later state change does not undo them.
-                : status with { CalibratedAt = status.CalibratedAt ?? before.CalibratedAt, IntegrityCheckedAt = status.IntegrityCheckedAt ?? before.IntegrityCheckedAt };
+                : status with
+                {
+                    CalibratedAt = status.CalibratedAt ?? before.CalibratedAt,
+                    CalibrationDeltaE = status.CalibrationDeltaE ?? before.CalibrationDeltaE,
+                    IntegrityCheckedAt = status.IntegrityCheckedAt ?? before.IntegrityCheckedAt,
+                };
         }
 
         var received = new ReceivedStatus(status, _time.GetUtcNow());

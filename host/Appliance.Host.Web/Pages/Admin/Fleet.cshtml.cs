@@ -109,7 +109,9 @@ public sealed record FleetRow(string DeviceId, bool Online, string State, string
         Format(e.LastSeen),
         e.FirmwareVersion,
         e.QueueDepth,
-        e.CalibratedAt is { } calibrated ? $"{(int)(now - calibrated).TotalDays} days ago ({calibrated.UtcDateTime:yyyy-MM-dd})" : "not calibrated",
+        e.CalibratedAt is { } calibrated
+            ? $"{(int)(now - calibrated).TotalDays} days ago ({calibrated.UtcDateTime:yyyy-MM-dd}){(e.CalibrationDeltaE is { } de ? $", ΔE00 {de:F2}" : string.Empty)}"
+            : "not calibrated",
         Format(e.IntegrityCheckedAt),
         e.Problems,
         e.Revoked,
