@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # (and mosquitto-clients, whose mosquitto_pub the upload benchmark measures against). The
 # servers themselves (the host's embedded broker, mosquitto) are started by the tests on 127.0.0.1.
 # The shellcheck package checks deploy-pi.sh and these scripts; chromium is the headless browser
-# the page tests drive through Playwright.
-packages=(libgtk-3-0 mosquitto mosquitto-clients shellcheck chromium)
+# the page tests drive through Playwright; dicom3tools (dciodvfy) and dcmtk (dcmdump) check the
+# DICOM we export.
+packages=(libgtk-3-0 mosquitto mosquitto-clients shellcheck chromium dicom3tools dcmtk)
 
 missing=()
 for p in "${packages[@]}"; do
