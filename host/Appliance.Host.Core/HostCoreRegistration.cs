@@ -32,6 +32,7 @@ public static class HostCoreRegistration
         builder.Services.AddSingleton<Users.UserService>();
         builder.Services.AddSingleton<Calibration.CalibrationReceiver>();
         builder.Services.AddSingleton<Imaging.SeriesRenderer>();
+        builder.Services.AddSingleton<Exports.SeriesExporter>();
         builder.Services.AddHostedService<WipeOrderDispatcher>();
         return builder;
     }

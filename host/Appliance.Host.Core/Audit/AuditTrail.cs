@@ -33,6 +33,7 @@ public static class AuditKinds
     public const string WorklistViewed = "worklist-viewed";
     public const string SeriesViewed = "series-viewed";
     public const string FrameViewed = "frame-viewed";
+    public const string SeriesExported = "series-exported";
     public const string SignedIn = "signed-in";
     public const string SignInFailed = "sign-in-failed";
 }

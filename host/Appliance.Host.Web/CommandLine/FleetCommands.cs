@@ -101,6 +101,37 @@ public static class FleetCommands
         return new Command("user", "People who sign in to the host's pages.") { add };
     }
 
+    public static Command Export()
+    {
+        var seriesId = new Argument<string>("series-id") { Description = "The filed series to export." };
+        var format = new Option<Core.Exports.ExportFormat>("--format") { Description = "Dicom (Dermoscopic Photography, one instance per frame) or Png (original and calibrated, with a JSON sidecar).", DefaultValueFactory = _ => Core.Exports.ExportFormat.Dicom };
+        var purpose = new Option<Core.Exports.ExportPurpose>("--purpose") { Description = "DirectCare, or Teaching (needs the patient's consent to teaching; the patient identifier is left out).", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "The folder to write into.", Required = true };
+        var json = JsonOption();
+        var export = new Command("export", "Export a filed series as DICOM or PNG with a JSON sidecar; audited.") { seriesId, format, purpose, output, json };
+        export.TreatUnmatchedTokensAsErrors = false;
+        export.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
+            IReadOnlyList<string> files;
+            try
+            {
+                files = await app.Services.GetRequiredService<Core.Exports.SeriesExporter>().ExportAsync(
+                    parseResult.GetRequiredValue(seriesId), parseResult.GetValue(format), parseResult.GetRequiredValue(purpose),
+                    parseResult.GetRequiredValue(output).FullName, Environment.UserName, cancellationToken);
+            }
+            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync(ex.Message);
+                return 2;
+            }
+
+            await Console.Out.WriteLineAsync(parseResult.GetValue(json) ? JsonSerializer.Serialize(new { files }, Json) : string.Join(Environment.NewLine, files));
+            return 0;
+        });
+        return export;
+    }
+
     public static Command Fleet()
     {
         var json = JsonOption();

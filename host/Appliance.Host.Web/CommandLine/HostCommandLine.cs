@@ -186,6 +186,7 @@ public static class HostCommandLine
         root.Subcommands.Add(FleetCommands.Wipe());
         root.Subcommands.Add(FleetCommands.Fleet());
         root.Subcommands.Add(FleetCommands.Users());
+        root.Subcommands.Add(FleetCommands.Export());
         root.Subcommands.Add(serve);
         root.Subcommands.Add(brokerConfig);
         root.Subcommands.Add(FleetCommands.Provision("provision", ProvisioningKind.New, "Issue a device certificate and keys for a new appliance; write its enrolment package and show the one-time code."));

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Imaging;
+using Appliance.Protocol;
+
+namespace Appliance.Host.Core.Exports;
+
+/// <summary>Why a series is exported: direct care of this patient, or teaching (which needs the patient's consent to it).</summary>
+public enum ExportPurpose
+{
+    DirectCare,
+    Teaching,
+}
+
+public enum ExportFormat
+{
+    /// <summary>One Dermoscopic Photography Image per frame (original pixels, as DICOM expects).</summary>
+    Dicom,
+
+    /// <summary>Each frame as PNG, original and calibrated, with a JSON sidecar of everything else.</summary>
+    Png,
+}
+
+/// <summary>
+/// Writes a filed series out of the archive for another system or a person. Teaching exports
+/// are refused unless the patient consented to teaching, and carry no patient identifier;
+/// every export is audited with who made it, the purpose and the format.
+/// </summary>
+public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles profiles, SeriesRenderer renderer, IAuditTrail audit)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <returns>The files written.</returns>
+    public async Task<IReadOnlyList<string>> ExportAsync(string seriesId, ExportFormat format, ExportPurpose purpose, string folder, string actor, CancellationToken cancellationToken)
+    {
+        var series = await archive.FindAsync(seriesId, cancellationToken) ?? throw new KeyNotFoundException($"series {seriesId} is not filed");
+        if (purpose == ExportPurpose.Teaching && series.ConsentScope != ConsentScope.DirectCareAndTeaching)
+        {
+            throw new InvalidOperationException($"series {seriesId} may be used for direct care only: the patient did not consent to teaching");
+        }
+
+        Directory.CreateDirectory(folder);
+        var profile = await profiles.FindProfileAsync(series.CalibrationId, cancellationToken);
+        // Teaching material must not identify the patient: the episode code stands in.
+        var subject = purpose == ExportPurpose.Teaching ? series with { PatientId = series.EpisodeCode } : series;
+        var written = format == ExportFormat.Dicom
+            ? await WriteDicomAsync(subject, profile, folder, cancellationToken)
+            : await WritePngAsync(subject, profile, folder, cancellationToken);
+        audit.Append(AuditKinds.SeriesExported, actor, seriesId, $"{format} for {purpose}, {written.Count} files");
+        return written;
+    }
+
+    private async Task<List<string>> WriteDicomAsync(FiledSeries series, CalibrationProfile? profile, string folder, CancellationToken cancellationToken)
+    {
+        var (study, dicomSeries) = (DicomWriter.NewUid(), DicomWriter.NewUid());
+        var written = new List<string>();
+        foreach (var frame in series.Frames)
+        {
+            var pixels = await archive.ReadFrameAsync(series.SeriesId, frame.Index, cancellationToken);
+            var path = Path.Combine(folder, $"{series.SeriesId}-{frame.Index}.dcm");
+            await File.WriteAllBytesAsync(path, DermoscopyDicom.Create(series, frame, pixels, profile?.For(frame.Lighting), study, dicomSeries), cancellationToken);
+            written.Add(path);
+        }
+
+        return written;
+    }
+
+    private async Task<List<string>> WritePngAsync(FiledSeries series, CalibrationProfile? profile, string folder, CancellationToken cancellationToken)
+    {
+        var written = new List<string>();
+        foreach (var frame in series.Frames)
+        {
+            foreach (var calibrated in profile is null ? [false] : new[] { false, true })
+            {
+                var rendered = await renderer.RenderAsync(series.SeriesId, frame.Index, calibrated, cancellationToken);
+                var path = Path.Combine(folder, $"{series.SeriesId}-{frame.Index}-{(calibrated ? "calibrated" : "original")}.png");
+                await File.WriteAllBytesAsync(path, rendered.ToPng(), cancellationToken);
+                written.Add(path);
+            }
+        }
+
+        var sidecar = Path.Combine(folder, $"{series.SeriesId}.json");
+        await File.WriteAllBytesAsync(sidecar, JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            series.SeriesId,
+            series.PatientId,
+            series.EpisodeCode,
+            series.BodySite,
+            series.LesionLabel,
+            series.ConsentScope,
+            series.CapturedAt,
+            series.FiledAt,
+            Appliance = series.DeviceId,
+            series.FirmwareVersion,
+            series.Quality,
+            series.Camera,
+            Frames = series.Frames.Select(f => new
+            {
+                f.Index,
+                f.Lighting,
+                f.Width,
+                f.Height,
+                f.Sha256,
+                PixelSpacingMillimetres = profile?.For(f.Lighting) is { } r ? 1 / r.PixelsPerMillimetre : (double?)null,
+            }),
+            Calibration = profile is null ? null : new
+            {
+                profile.ProfileId,
+                profile.CreatedAt,
+                profile.ExpiresAt,
+                profile.TargetName,
+                Rings = profile.Rings.Select(r => new { r.Ring, r.DeltaEMeanBefore, r.DeltaEMeanAfter, r.DeltaEMaxAfter, r.PixelsPerMillimetre }),
+            },
+        }, Json), cancellationToken);
+        written.Add(sidecar);
+        return written;
+    }
+}

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Appliance.Demo;
+using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Exports;
+using Appliance.Protocol;
+using Appliance.TestKit;
+
+namespace Appliance.IntegrationTests;
+
+public sealed class SeriesExportTests
+{
+    [Fact]
+    public async Task ASeries_ExportsAsValidDicom_AndAsPngWithASidecar_AndTeachingNeedsConsentAndHidesThePatient()
+    {
+        using var folder = new TempFolder("export");
+        await using var suite = await EmbeddedSuite.StartAsync(folder.Path);
+        var exporter = suite.HostService<SeriesExporter>();
+        await suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-EX", "right shin", ConsentScope.DirectCare, CancellationToken.None);
+        var careOnly = (await suite.PressAndWaitFiledAsync(CancellationToken.None)).Filed;
+        await suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-EX", "right shin", ConsentScope.DirectCareAndTeaching, CancellationToken.None);
+        var teachable = (await suite.PressAndWaitFiledAsync(CancellationToken.None)).Filed;
+
+        var dicom = await exporter.ExportAsync(careOnly.SeriesId, ExportFormat.Dicom, ExportPurpose.DirectCare, folder.Combine("dicom"), "dr.lee", CancellationToken.None);
+        Assert.Equal(2, dicom.Count);
+        foreach (var file in dicom)
+        {
+            Assert.DoesNotContain("Error", await RunAsync("dciodvfy", file), StringComparison.Ordinal);
+            var dump = await RunAsync("dcmdump", "+P", "0010,0020", "+P", "0020,0060", "+P", "0016,1001", file);
+            Assert.Contains("[TEST-PATIENT-EX]", dump, StringComparison.Ordinal);
+            Assert.Contains("[R]", dump, StringComparison.Ordinal);
+        }
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => exporter.ExportAsync(careOnly.SeriesId, ExportFormat.Png, ExportPurpose.Teaching, folder.Combine("teaching-refused"), "dr.lee", CancellationToken.None));
+        Assert.Contains("did not consent to teaching", refused.Message);
+        Assert.False(Directory.Exists(folder.Combine("teaching-refused")));
+
+        var png = await exporter.ExportAsync(teachable.SeriesId, ExportFormat.Png, ExportPurpose.Teaching, folder.Combine("teaching"), "dr.lee", CancellationToken.None);
+        Assert.Equal(5, png.Count); // two frames, original and calibrated, and the sidecar
+        var sidecar = await File.ReadAllTextAsync(png.Single(p => p.EndsWith(".json", StringComparison.Ordinal)));
+        Assert.DoesNotContain("TEST-PATIENT-EX", sidecar, StringComparison.Ordinal);
+        using var document = JsonDocument.Parse(sidecar);
+        Assert.Equal(teachable.EpisodeCode, document.RootElement.GetProperty("patientId").GetString());
+        Assert.Equal(teachable.CalibrationId, document.RootElement.GetProperty("calibration").GetProperty("profileId").GetString());
+        Assert.All(png.Where(p => p.EndsWith(".png", StringComparison.Ordinal)), p => Assert.Equal([137, 80, 78, 71], File.ReadAllBytes(p)[..4]));
+
+        var exports = suite.HostService<IAuditTrail>().ReadAll().Where(e => e.Kind == AuditKinds.SeriesExported).ToList();
+        Assert.Equal(2, exports.Count); // the refused one is not an export
+        Assert.Contains(exports, e => e.Subject == teachable.SeriesId && e.Details.Contains("Teaching", StringComparison.Ordinal));
+    }
+
+    private static async Task<string> RunAsync(string file, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return await output + await error;
+    }
+}
