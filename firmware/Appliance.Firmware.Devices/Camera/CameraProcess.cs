@@ -43,7 +43,17 @@ internal static class CameraProcess
 
         if (process.ExitCode != 0)
         {
-            var message = (await stderr).Trim();
+            string message;
+            try
+            {
+                message = (await stderr).Trim();
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // It exited just as the deadline passed, which also ended the read: still a failed exit, not a cancellation.
+                message = "(its error output was not read in time)";
+            }
+
             var tail = message.Length > 300 ? message[^300..] : message;
             throw new CaptureFaultException($"{name} exited with {process.ExitCode}: {tail}");
         }
