@@ -31,6 +31,17 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
     private ProvisioningBundle _rogue = null!;
     private ProvisioningBundle _revoked = null!;
 
+    /// <summary>
+    /// An answer lost with the broker is waited for this long before the appliance asks again:
+    /// short here, so a broker restart on a loaded test machine is recovered well inside the test's patience.
+    /// </summary>
+    private static Dictionary<string, string?> ApplianceSettings => new()
+    {
+        ["Uplink:ProgressTimeout"] = "00:00:05",
+        ["Uplink:ReceiptTimeout"] = "00:00:05",
+        ["Uplink:PollInterval"] = "00:00:01",
+    };
+
     private Dictionary<string, string?> HostSettings => new()
     {
         ["Host:DataFolder"] = Path.Combine(_folder.Path, "host"),
@@ -63,7 +74,7 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
         DeviceProvisioner.WriteBundle(device, Path.Combine(applianceFolder, "bundle.json"));
         var fleet = host.Services.GetRequiredService<FleetState>();
         var online = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.DeviceId == DeviceId);
-        var appliance = EmbeddedSuite.BuildAppliance(applianceFolder, LogLevel.Information, logging: l => l.AddProvider(_logs));
+        var appliance = EmbeddedSuite.BuildAppliance(applianceFolder, LogLevel.Information, ApplianceSettings, logging: l => l.AddProvider(_logs));
         await appliance.StartAsync();
         _suite = EmbeddedSuite.Compose(_folder.Path, DeviceId, host, appliance);
         await online.WaitAsync(TimeSpan.FromSeconds(30));
@@ -168,7 +179,7 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
         await Poll.UntilAsync(() => ledger.FindWipe(DeviceId) is { Sends: > 0 }, "the wipe is sent");
 
         // Retained by mosquitto, under the generated ACL: the appliance gets it when it subscribes.
-        using var returning = EmbeddedSuite.BuildAppliance(_suite.ApplianceDataFolder, LogLevel.Information, logging: l => l.AddProvider(_logs));
+        using var returning = EmbeddedSuite.BuildAppliance(_suite.ApplianceDataFolder, LogLevel.Information, ApplianceSettings, logging: l => l.AddProvider(_logs));
         await returning.StartAsync();
         await Poll.UntilAsync(() => ledger.FindWipe(DeviceId) is { State: Appliance.Host.Core.Orders.WipeState.Confirmed }, "the wipe is confirmed through mosquitto", TimeSpan.FromSeconds(30));
 
