@@ -66,6 +66,9 @@ public sealed class RemoteWipeTests
         Assert.False(fleetEntry.Online);
         Assert.True(fleetEntry.Revoked);
         Assert.Empty(fleetEntry.PendingCommands);
+        // The same report delivered again (QoS 1 may) is taken quietly: confirmed, revoked and audited once.
+        Assert.Null(await host.Services.GetRequiredService<DeviceOrderService>().OnWipedAsync(
+            suite.DeviceId, await File.ReadAllBytesAsync(Path.Combine(suite.ApplianceDataFolder, CryptoEraser.MarkerName)), CancellationToken.None));
         var kinds = host.Services.GetRequiredService<IAuditTrail>().ReadAll().Where(e => e.Subject == suite.DeviceId).Select(e => e.Kind).ToList();
         Assert.Equal(
             [AuditKinds.WipeIssued, AuditKinds.WipeDelivered, AuditKinds.DeviceRevoked, AuditKinds.DeviceWiped],

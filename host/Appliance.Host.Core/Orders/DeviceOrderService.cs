@@ -133,8 +133,13 @@ public sealed partial class DeviceOrderService(
             return "wipe report names another device";
         }
 
-        var revoked = provisioner.Revoke(deviceId, $"wiped ({report.Trigger}{(report.OrderId is null ? string.Empty : " order " + report.OrderId)})");
         var wipe = ledger.FindWipe(deviceId);
+        if (wipe is { State: WipeState.Confirmed } && report.OrderId is not null && wipe.OrderId == report.OrderId)
+        {
+            return null; // the same report again (a QoS 1 redelivery): already confirmed, revoked and audited
+        }
+
+        var revoked = provisioner.Revoke(deviceId, $"wiped ({report.Trigger}{(report.OrderId is null ? string.Empty : " order " + report.OrderId)})");
         if (wipe is { State: not WipeState.Confirmed } && wipe.OrderId == report.OrderId)
         {
             Update(wipe with
