@@ -94,8 +94,8 @@ public static partial class BodySites
         "scalp", "forehead", "temple", "face", "cheek", "nose", "nasal", "ala", "tip", "ear", "helix", "lobe", "eyelid", "eyebrow",
         "lip", "chin", "jaw", "jawline", "neck", "nape", "vertex", "occiput", "crown", "periorbital", "perioral",
         // trunk
-        "chest", "breast", "sternum", "abdomen", "umbilicus", "back", "shoulder", "scapula", "flank", "loin", "trunk", "waist",
-        "axilla", "groin", "pubis", "genital", "genitals", "perianal", "buttock", "buttocks", "sacrum", "hip", "clavicle",
+        "chest", "breast", "breasts", "nipple", "sternum", "abdomen", "umbilicus", "back", "shoulder", "scapula", "flank", "loin", "trunk", "waist",
+        "axilla", "groin", "pubis", "genital", "genitals", "perianal", "perineum", "perineal", "anal", "buttock", "buttocks", "sacrum", "hip", "clavicle",
         // limbs
         "arm", "elbow", "forearm", "wrist", "hand", "palm", "finger", "fingers", "thumb", "knuckle", "nail", "nails", "nailbed",
         "index", "middle", "ring", "little", "leg", "thigh", "knee", "shin", "calf", "ankle", "heel", "foot", "feet", "sole",

@@ -185,7 +185,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         fleet.StatusReceived += onStatus;
         try
         {
-            var job = await jobs.CreateAsync(DeviceId, patientId, bodySite, consent, cancellationToken, lesionLabel);
+            var job = await jobs.CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, patientId, bodySite, consent, lesionLabel), "demo", cancellationToken);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
             while (!armedJobs.ContainsKey(job.JobId))

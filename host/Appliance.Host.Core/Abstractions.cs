@@ -22,9 +22,15 @@ public sealed record FiledSeries(
     QualityReport Quality,
     CameraSettings Camera,
     IReadOnlyList<FiledFrame> Frames,
-    string? LesionLabel = null)
+    string? LesionLabel = null,
+    Jobs.ConsentRecord? Consent = null,
+    bool IntimateSite = false,
+    Jobs.ConsentWithdrawal? ConsentWithdrawn = null)
 {
     public string ArchiveReference => $"archive:{SeriesId}";
+
+    /// <summary>Whether the series may be used for teaching: consented to, and not withdrawn since.</summary>
+    public bool TeachingAllowed => ConsentScope == ConsentScope.DirectCareAndTeaching && ConsentWithdrawn is null;
 }
 
 /// <summary>
@@ -41,7 +47,10 @@ public sealed record CaptureJobRecord(
     ConsentScope ConsentScope,
     DateTimeOffset IssuedAt,
     DateTimeOffset ExpiresAt,
-    string? LesionLabel = null)
+    string? LesionLabel = null,
+    Jobs.ConsentRecord? Consent = null,
+    DateOnly? DateOfBirth = null,
+    bool IntimateSite = false)
 {
     public CaptureJob ToWire() => new(JobId, EpisodeCode, BodySite, ConsentScope, IssuedAt, ExpiresAt);
 }
@@ -61,6 +70,9 @@ public interface ISeriesArchive
 
     /// <summary>A patient's series, newest capture first; only one lesion's when <paramref name="lesionLabel"/> is given (for comparison over time).</summary>
     Task<IReadOnlyList<FiledSeries>> ListForPatientAsync(string patientId, string? lesionLabel, CancellationToken cancellationToken);
+
+    /// <summary>Marks a filed series as withdrawn from consent; false if it is not filed. The first withdrawal stands.</summary>
+    Task<bool> MarkConsentWithdrawnAsync(string seriesId, Jobs.ConsentWithdrawal withdrawal, CancellationToken cancellationToken);
 
     /// <summary>Decrypts one frame and checks its digest.</summary>
     Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken);
@@ -86,6 +98,17 @@ public interface ICaptureJobRepository
     Task AddAsync(CaptureJobRecord job, CancellationToken cancellationToken);
 
     Task<CaptureJobRecord?> FindByEpisodeAsync(string episodeCode, CancellationToken cancellationToken);
+
+    Task<CaptureJobRecord?> FindJobAsync(string jobId, CancellationToken cancellationToken);
+
+    /// <summary>Jobs, newest first.</summary>
+    Task<IReadOnlyList<CaptureJobRecord>> ListRecentJobsAsync(int max, CancellationToken cancellationToken);
+
+    /// <summary>Adds to a job's timeline (sent, armed, retake, filed...); false if there is no such job.</summary>
+    Task<bool> AppendJobEventAsync(string jobId, Jobs.JobEvent jobEvent, CancellationToken cancellationToken);
+
+    /// <summary>A job's timeline, oldest first.</summary>
+    Task<IReadOnlyList<Jobs.JobEvent>> ListJobEventsAsync(string jobId, CancellationToken cancellationToken);
 }
 
 /// <summary>Publishes to devices (commands, receipts) through whatever broker the host uses.</summary>

@@ -25,6 +25,8 @@ public static class HostCoreRegistration
         builder.Services.AddSingleton<FleetView>();
         builder.Services.AddSingleton<HostInboundHandler>();
         builder.Services.AddSingleton<CaptureJobService>();
+        builder.Services.AddSingleton<JobTracker>();
+        builder.Services.AddSingleton<ConsentWithdrawalService>();
         builder.Services.AddSingleton<DeviceProvisioner>();
         builder.Services.AddOptions<OrderOptions>().Bind(builder.Configuration.GetSection(OrderOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();

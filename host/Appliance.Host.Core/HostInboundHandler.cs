@@ -15,6 +15,7 @@ public sealed partial class HostInboundHandler(
     FleetState fleet,
     DeviceOrderService orders,
     Calibration.CalibrationReceiver calibration,
+    Jobs.JobTracker jobs,
     ILogger<HostInboundHandler> logger)
 {
     public event EventHandler<string>? MessageRejected;
@@ -78,6 +79,7 @@ public sealed partial class HostInboundHandler(
 
         fleet.Record(status);
         await orders.OnStatusAsync(status, cancellationToken);
+        await jobs.OnStatusAsync(status, cancellationToken);
     }
 
     private void Reject(string topic, string reason)

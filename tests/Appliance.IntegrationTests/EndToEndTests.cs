@@ -76,8 +76,8 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
     public async Task JobWithAnIdentifyingBodySite_IsRefusedByTheHost_AndByTheApplianceIfItGetsThrough()
     {
         var jobs = Suite.HostService<CaptureJobService>();
-        var refusal = await Assert.ThrowsAsync<ArgumentException>(() =>
-            jobs.CreateAsync(Suite.DeviceId, "TEST-PATIENT-2", "left arm 943 476 5919", ConsentScope.DirectCare, CancellationToken.None));
+        var refusal = await Assert.ThrowsAsync<CaptureJobRefusedException>(() =>
+            jobs.CreateAsync(CaptureJobRequest.WithVerbalConsent(Suite.DeviceId, "TEST-PATIENT-2", "left arm 943 476 5919", ConsentScope.DirectCare), "test", CancellationToken.None));
         Assert.Contains("NHS number", refusal.Message);
 
         // A host bug or a forged command: the appliance checks again, stays unarmed and says why.

@@ -31,7 +31,7 @@ public sealed class EnrolmentAndRotationTests
         DeviceProvisioner.WritePackage(first.Package, packagePath);
         BundleEnrolment.Enrol(applianceFolder, bundlePath, packagePath, first.EnrolmentCode, "series.db", TimeProvider.System);
         var oldBundle = ProvisioningBundleLoader.Load(bundlePath);
-        var job = await host.Services.GetRequiredService<CaptureJobService>().CreateAsync("rotating-01", "TEST-PATIENT-ROT", "back", ConsentScope.DirectCare, CancellationToken.None);
+        var job = await host.Services.GetRequiredService<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent("rotating-01", "TEST-PATIENT-ROT", "back", ConsentScope.DirectCare), "test", CancellationToken.None);
         using (var offline = EmbeddedSuite.BuildAppliance(applianceFolder, LogLevel.Warning))
         {
             await offline.StartAsync();

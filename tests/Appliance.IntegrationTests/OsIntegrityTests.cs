@@ -28,7 +28,7 @@ public sealed class OsIntegrityTests
         Assert.Contains("hci0", fleet.Latest[suite.DeviceId].Reason);
 
         var refused = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == "refused");
-        var job = await suite.HostService<CaptureJobService>().CreateAsync(suite.DeviceId, "TEST-PATIENT-BT", "back", ConsentScope.DirectCare, CancellationToken.None);
+        var job = await suite.HostService<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(suite.DeviceId, "TEST-PATIENT-BT", "back", ConsentScope.DirectCare), "test", CancellationToken.None);
 
         var status = await refused.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(job.JobId, status.JobId);

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Text.Json;
 using Appliance.Demo;
 using Appliance.Host.Core.Audit;
+using Appliance.Host.Core;
 using Appliance.Host.Core.Exports;
+using Appliance.Host.Core.Jobs;
 using Appliance.Protocol;
 using Appliance.TestKit;
 
@@ -44,8 +46,19 @@ public sealed class SeriesExportTests
         Assert.Equal(teachable.CalibrationId, document.RootElement.GetProperty("calibration").GetProperty("profileId").GetString());
         Assert.All(png.Where(p => p.EndsWith(".png", StringComparison.Ordinal)), p => Assert.Equal([137, 80, 78, 71], File.ReadAllBytes(p)[..4]));
 
-        var exports = suite.HostService<IAuditTrail>().ReadAll().Where(e => e.Kind == AuditKinds.SeriesExported).ToList();
-        Assert.Equal(2, exports.Count); // the refused one is not an export
+        // The patient withdraws consent: the series stays for their care, but never again goes out for teaching.
+        var withdrawn = await suite.HostService<ConsentWithdrawalService>().WithdrawAsync(teachable.SeriesId, "nurse.jones", "patient asked by phone", CancellationToken.None);
+        Assert.NotNull(withdrawn?.ConsentWithdrawn);
+        var afterWithdrawal = await Assert.ThrowsAsync<InvalidOperationException>(() => exporter.ExportAsync(teachable.SeriesId, ExportFormat.Dicom, ExportPurpose.Teaching, folder.Combine("teaching-withdrawn"), "dr.lee", CancellationToken.None));
+        Assert.Contains("consent was withdrawn", afterWithdrawal.Message);
+        Assert.False(Directory.Exists(folder.Combine("teaching-withdrawn")));
+        Assert.NotNull((await suite.HostService<ISeriesArchive>().FindAsync(teachable.SeriesId, CancellationToken.None))!.ConsentWithdrawn);
+        Assert.Equal(2, (await exporter.ExportAsync(teachable.SeriesId, ExportFormat.Dicom, ExportPurpose.DirectCare, folder.Combine("care-after-withdrawal"), "dr.lee", CancellationToken.None)).Count);
+        var trail = suite.HostService<IAuditTrail>().ReadAll();
+        Assert.Single(trail, e => e.Kind == AuditKinds.ConsentWithdrawn && e.Subject == teachable.SeriesId && e.Actor == "nurse.jones");
+
+        var exports = trail.Where(e => e.Kind == AuditKinds.SeriesExported).ToList();
+        Assert.Equal(3, exports.Count); // the refused ones are not exports
         Assert.Contains(exports, e => e.Subject == teachable.SeriesId && e.Details.Contains("Teaching", StringComparison.Ordinal));
     }
 

@@ -82,7 +82,7 @@ public sealed class SeveralHostInstancesTests : IAsyncLifetime
         for (var i = 0; i < count; i++)
         {
             // Jobs are created on one instance; the other finds them in the shared archive.
-            var job = await jobs.CreateAsync(DeviceId, $"MULTI-PATIENT-{i}", "back", ConsentScope.DirectCare, CancellationToken.None);
+            var job = await jobs.CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, $"MULTI-PATIENT-{i}", "back", ConsentScope.DirectCare), "test", CancellationToken.None);
             var series = SealedSeriesFactory.Create(DeviceId, job.EpisodeCode, job.JobId, hostPublicKey: hostKey, signingPrivateKey: Convert.FromBase64String(_bundle.SigningPrivateKey), side: 48);
             var answer = await device.UploadAsync(TransferScript.For(DeviceId, series.Envelope(), TransferOffer.MinChunkSize));
             Assert.Equal(TransferState.Filed, answer.State);

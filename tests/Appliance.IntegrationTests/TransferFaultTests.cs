@@ -59,7 +59,7 @@ public sealed class TransferFaultTests : IAsyncLifetime
     /// <summary>A signed series for a job the host really issued to the device, its frames <paramref name="side"/> pixels square.</summary>
     private async Task<SealedSeries> IssuedSeriesAsync(int side, string? patientId = null, string? lesionLabel = null)
     {
-        var job = await Host<CaptureJobService>().CreateAsync(DeviceId, patientId ?? $"FAULT-PATIENT-{Guid.NewGuid():N}", "back", ConsentScope.DirectCare, CancellationToken.None, lesionLabel);
+        var job = await Host<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, patientId ?? $"FAULT-PATIENT-{Guid.NewGuid():N}", "back", ConsentScope.DirectCare, lesionLabel), "test", CancellationToken.None);
         return SealedSeriesFactory.Create(DeviceId, job.EpisodeCode, job.JobId, hostPublicKey: Host<IHostSealingKey>().PublicKey, signingPrivateKey: Convert.FromBase64String(_bundle.SigningPrivateKey), side: side);
     }
 

@@ -61,7 +61,7 @@ public static class CrashTrials
 
                 var connected = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.DeviceId == DeviceId);
                 await connected.WaitAsync(TimeSpan.FromSeconds(30));
-                await jobs.CreateAsync(DeviceId, $"CRASH-PATIENT-{trial}", "back", ConsentScope.DirectCare, CancellationToken.None);
+                await jobs.CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, $"CRASH-PATIENT-{trial}", "back", ConsentScope.DirectCare), "crash-trials", CancellationToken.None);
                 await Task.Delay(TimeSpan.FromMilliseconds(rng.NextDouble() * maxKillDelay.TotalMilliseconds));
                 run.Kill();
                 // A frames file left half-written shows the kill landed in the middle of a store write.

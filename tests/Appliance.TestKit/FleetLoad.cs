@@ -54,7 +54,7 @@ public static class FleetLoad
             {
                 var id = $"load-{i:D3}";
                 var bundle = provisioner.Provision(id, "127.0.0.1", port);
-                var job = await jobs.CreateAsync(id, $"LOAD-PATIENT-{i}", "back", ConsentScope.DirectCare, CancellationToken.None);
+                var job = await jobs.CreateAsync(CaptureJobRequest.WithVerbalConsent(id, $"LOAD-PATIENT-{i}", "back", ConsentScope.DirectCare), "fleet-load", CancellationToken.None);
                 var series = SealedSeriesFactory.Create(id, job.EpisodeCode, job.JobId, hostPublicKey: hostKey, signingPrivateKey: Convert.FromBase64String(bundle.SigningPrivateKey), side: frameSide);
                 var folder = Path.Combine(workRoot, "appliances", id);
                 DeviceProvisioner.WriteBundle(bundle, Path.Combine(folder, "bundle.json"));

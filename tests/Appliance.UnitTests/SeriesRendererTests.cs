@@ -88,6 +88,8 @@ public sealed class SeriesRendererTests
         public Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<IReadOnlyList<FiledSeries>> ListForPatientAsync(string patientId, string? lesionLabel, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> MarkConsentWithdrawnAsync(string seriesId, Appliance.Host.Core.Jobs.ConsentWithdrawal withdrawal, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
     private sealed class OneProfile(CalibrationProfile? profile) : ICalibrationProfiles

@@ -22,6 +22,9 @@ public static class AuditKinds
     public const string DeviceProvisioned = "device-provisioned";
     public const string DeviceRevoked = "device-revoked";
     public const string JobCreated = "job-created";
+    public const string JobRefused = "job-refused";
+    public const string ConsentWithdrawn = "consent-withdrawn";
+    public const string ThumbnailViewed = "thumbnail-viewed";
     public const string SeriesReceived = "series-received";
     public const string SeriesFiled = "series-filed";
     public const string SeriesRejected = "series-rejected";

@@ -34,9 +34,11 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
     public async Task<IReadOnlyList<string>> ExportAsync(string seriesId, ExportFormat format, ExportPurpose purpose, string folder, string actor, CancellationToken cancellationToken)
     {
         var series = await archive.FindAsync(seriesId, cancellationToken) ?? throw new KeyNotFoundException($"series {seriesId} is not filed");
-        if (purpose == ExportPurpose.Teaching && series.ConsentScope != ConsentScope.DirectCareAndTeaching)
+        if (purpose == ExportPurpose.Teaching && !series.TeachingAllowed)
         {
-            throw new InvalidOperationException($"series {seriesId} may be used for direct care only: the patient did not consent to teaching");
+            throw new InvalidOperationException(series.ConsentWithdrawn is { } withdrawn
+                ? $"series {seriesId} may not be used for teaching: consent was withdrawn on {withdrawn.WithdrawnAt:yyyy-MM-dd}"
+                : $"series {seriesId} may be used for direct care only: the patient did not consent to teaching");
         }
 
         Directory.CreateDirectory(folder);

@@ -23,6 +23,7 @@ public sealed partial class SeriesFilingService(
     IHostSigningKey hostSigningKey,
     IAuditTrail audit,
     IDeviceMessagePublisher publisher,
+    Jobs.JobTracker tracker,
     TimeProvider time,
     ILogger<SeriesFilingService> logger)
 {
@@ -104,7 +105,9 @@ public sealed partial class SeriesFilingService(
             manifest.Quality,
             manifest.Camera,
             [.. manifest.Frames.Select(f => new FiledFrame(f.Index, f.Lighting, f.Width, f.Height, f.PixelFormat, f.Sha256, string.Empty))],
-            job.LesionLabel);
+            job.LesionLabel,
+            job.Consent,
+            job.IntimateSite);
         FiledSeries filed;
         try
         {
@@ -121,6 +124,7 @@ public sealed partial class SeriesFilingService(
         LogFiled(logger, filed.SeriesId, deviceId, filed.EpisodeCode, filed.Frames.Count);
         audit.Append(AuditKinds.SeriesFiled, deviceId, filed.SeriesId, $"episode {filed.EpisodeCode}, {filed.Frames.Count} frames, {filed.ArchiveReference}");
         await SendReceiptAsync(filed, cancellationToken);
+        await tracker.OnFiledAsync(filed, cancellationToken);
         Filed?.Invoke(this, filed);
         return new FilingOutcome(filed, null);
     }

@@ -17,46 +17,70 @@ public sealed class JobOptions
     public TimeSpan Lifetime { get; set; } = TimeSpan.FromMinutes(30);
 }
 
+/// <summary>A job the body-site policy or the consent record does not allow; the message says why, for staff.</summary>
+public sealed class CaptureJobRefusedException(string message) : Exception(message);
+
 /// <summary>
 /// Creates capture jobs. The patient identifier stays here; the appliance gets a random
 /// episode code that means nothing outside the host (pseudonymisation, guidance Figure 2).
+/// No job without a consent record, and none the body-site policy refuses.
 /// </summary>
 public sealed partial class CaptureJobService(
     ICaptureJobRepository jobs,
     IDeviceMessagePublisher publisher,
+    JobTracker tracker,
     IAuditTrail audit,
     TimeProvider time,
     IOptions<JobOptions> options,
     ILogger<CaptureJobService> logger)
 {
-    public async Task<CaptureJobRecord> CreateAsync(string deviceId, string patientId, string bodySite, ConsentScope consent, CancellationToken cancellationToken, string? lesionLabel = null)
+    /// <param name="actor">The signed-in member of staff, recorded as the one who took the consent.</param>
+    public async Task<CaptureJobRecord> CreateAsync(CaptureJobRequest request, string actor, CancellationToken cancellationToken)
     {
-        DeviceId.EnsureValid(deviceId);
-        ArgumentException.ThrowIfNullOrWhiteSpace(patientId);
-        ArgumentException.ThrowIfNullOrWhiteSpace(bodySite);
-        // Checked here too, so staff hear why at once rather than from a refusing appliance.
-        if (BodySites.Check(bodySite.Trim()) is { } problem)
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        DeviceId.EnsureValid(request.DeviceId);
+        if (string.IsNullOrWhiteSpace(request.PatientId))
         {
-            throw new ArgumentException(problem, nameof(bodySite));
+            throw new CaptureJobRefusedException("enter the patient identifier");
         }
 
         var now = time.GetUtcNow();
+        var bodySite = request.BodySite?.Trim() ?? string.Empty;
+        // Checked here, so staff hear why at once rather than from a refusing appliance.
+        var decision = BodySitePolicy.Decide(bodySite, request.DateOfBirth, request.IntimateSiteConfirmed, DateOnly.FromDateTime(now.UtcDateTime));
+        if (!decision.Allowed)
+        {
+            if (decision.Intimate)
+            {
+                audit.Append(AuditKinds.JobRefused, actor, request.DeviceId, $"intimate site: {decision.Refusal}");
+            }
+
+            throw new CaptureJobRefusedException(decision.Refusal!);
+        }
+
+        var consent = request.Consent with { RecordedBy = actor, RecordedAt = now };
         var job = new CaptureJobRecord(
             Guid.NewGuid().ToString("N"),
-            deviceId,
+            request.DeviceId,
             EpisodeCodes.New(),
-            patientId.Trim(),
-            bodySite.Trim(),
-            consent,
+            request.PatientId.Trim(),
+            bodySite,
+            consent.Scope,
             now,
             now + options.Value.Lifetime,
-            string.IsNullOrWhiteSpace(lesionLabel) ? null : lesionLabel.Trim());
+            string.IsNullOrWhiteSpace(request.LesionLabel) ? null : request.LesionLabel.Trim(),
+            consent,
+            request.DateOfBirth,
+            decision.Intimate);
         await jobs.AddAsync(job, cancellationToken);
         var command = new HostCommand(HostCommand.CaptureJobKind, job.ToWire());
-        await publisher.PublishAsync(ApplianceTopics.Command(deviceId), ProtocolJson.Serialize(command), cancellationToken);
-        LogJobSent(logger, job.JobId, deviceId, job.EpisodeCode);
+        await publisher.PublishAsync(ApplianceTopics.Command(job.DeviceId), ProtocolJson.Serialize(command), cancellationToken);
+        await tracker.RecordSentAsync(job, cancellationToken);
+        LogJobSent(logger, job.JobId, job.DeviceId, job.EpisodeCode);
         // The patient stays out of the trail; the episode code leads to it through the archive.
-        audit.Append(AuditKinds.JobCreated, "host", job.JobId, $"device {deviceId}, episode {job.EpisodeCode}, {job.ConsentScope}");
+        audit.Append(AuditKinds.JobCreated, actor, job.JobId,
+            $"device {job.DeviceId}, episode {job.EpisodeCode}, {consent.Describe()}{(job.IntimateSite ? ", intimate site confirmed" : string.Empty)}");
         return job;
     }
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Appliance.Host.Core;
+using Appliance.Host.Core.Jobs;
 using Appliance.Protocol;
 using LiteDB;
 using JsonSerializer = System.Text.Json.JsonSerializer;
@@ -46,6 +47,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         _series.EnsureIndex("lesionLabel");
         _jobs = _db.GetCollection("jobs");
         _jobs.EnsureIndex("episodeCode", unique: true);
+        _jobs.EnsureIndex("issuedAt");
         _profiles = _db.GetCollection("calibrationProfiles");
         _profiles.EnsureIndex("deviceId");
     }
@@ -133,17 +135,90 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         {
             ["_id"] = job.JobId,
             ["episodeCode"] = job.EpisodeCode,
+            ["issuedAt"] = job.IssuedAt.UtcDateTime,
             ["record"] = JsonSerializer.Serialize(job, Json),
+            ["events"] = new BsonArray(),
         });
         return Task.CompletedTask;
+    }
+
+    public Task<CaptureJobRecord?> FindJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var doc = _jobs.FindById(jobId);
+        return Task.FromResult(doc is null ? null : ToJob(doc));
+    }
+
+    public Task<IReadOnlyList<CaptureJobRecord>> ListRecentJobsAsync(int max, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<CaptureJobRecord> list = [.. _jobs.Query().OrderByDescending("issuedAt").Limit(max).ToEnumerable().Select(ToJob)];
+        return Task.FromResult(list);
+    }
+
+    public Task<bool> AppendJobEventAsync(string jobId, JobEvent jobEvent, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        // Read, add and write under the archive's lock: statuses and filing run on different threads.
+        lock (_jobs)
+        {
+            var doc = _jobs.FindById(jobId);
+            if (doc is null)
+            {
+                return Task.FromResult(false);
+            }
+
+            var events = doc["events"].IsArray ? doc["events"].AsArray : [];
+            events.Add(JsonSerializer.Serialize(jobEvent, Json));
+            doc["events"] = events;
+            _jobs.Update(doc);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<IReadOnlyList<JobEvent>> ListJobEventsAsync(string jobId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var doc = _jobs.FindById(jobId);
+        IReadOnlyList<JobEvent> events = doc is null || !doc["events"].IsArray
+            ? []
+            : [.. doc["events"].AsArray.Select(e => JsonSerializer.Deserialize<JobEvent>(e.AsString, Json)!)];
+        return Task.FromResult(events);
+    }
+
+    public Task<bool> MarkConsentWithdrawnAsync(string seriesId, ConsentWithdrawal withdrawal, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_series)
+        {
+            var doc = _series.FindById(seriesId);
+            if (doc is null)
+            {
+                return Task.FromResult(false);
+            }
+
+            var series = ToSeries(doc);
+            if (series.ConsentWithdrawn is null)
+            {
+                doc["record"] = JsonSerializer.Serialize(series with { ConsentWithdrawn = withdrawal }, Json);
+                doc["consentWithdrawnAt"] = withdrawal.WithdrawnAt.UtcDateTime;
+                _series.Update(doc);
+            }
+
+            return Task.FromResult(true);
+        }
     }
 
     public Task<CaptureJobRecord?> FindByEpisodeAsync(string episodeCode, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var doc = _jobs.FindOne(Query.EQ("episodeCode", episodeCode));
-        return Task.FromResult(doc is null ? null : JsonSerializer.Deserialize<CaptureJobRecord>(doc["record"].AsString, Json));
+        return Task.FromResult(doc is null ? null : ToJob(doc));
     }
+
+    private static CaptureJobRecord ToJob(BsonDocument doc) =>
+        JsonSerializer.Deserialize<CaptureJobRecord>(doc["record"].AsString, Json)
+        ?? throw new InvalidDataException($"job record {doc["_id"]} is empty");
 
     public Task<bool> AddProfileAsync(CalibrationProfile profile, CancellationToken cancellationToken)
     {

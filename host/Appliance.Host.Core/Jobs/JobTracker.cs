@@ -1,0 +1,130 @@
+using Appliance.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Host.Core.Jobs;
+
+/// <summary>
+/// One step in a job's life as the clinic page shows it. <c>At</c> is the host's clock (appliance
+/// clocks drift); <c>ReportedAt</c> is the appliance's own time for a step it reported, which is
+/// also how a status delivered twice is recognised.
+/// </summary>
+public sealed record JobEvent(DateTimeOffset At, string State, string? Detail = null, string? SeriesId = null, DateTimeOffset? ReportedAt = null);
+
+/// <summary>A job with its timeline, for the clinic page.</summary>
+public sealed record JobProgress(CaptureJobRecord Job, IReadOnlyList<JobEvent> Events)
+{
+    public string State => Events.Count == 0 ? JobStates.Created : Events[^1].State;
+
+    /// <summary>The series the job produced, once the appliance accepted it.</summary>
+    public string? SeriesId => Events.LastOrDefault(e => e.SeriesId is not null)?.SeriesId;
+
+    public bool IsFiled => Events.Any(e => e.State == JobStates.Filed);
+}
+
+/// <summary>The states a job's timeline can hold: the host's own and those the appliance reports.</summary>
+public static class JobStates
+{
+    public const string Created = "created";
+    public const string Sent = "sent";
+    public const string Armed = "armed";
+    public const string Capturing = "capturing";
+    public const string Retake = "retake";
+    public const string Accepted = "accepted";
+    public const string Filed = "filed";
+    public const string Refused = "refused";
+    public const string Fault = "fault";
+    public const string Cancelled = "cancelled";
+    public const string Expired = "expired";
+    public const string ConsentWithdrawn = "consent-withdrawn";
+
+    /// <summary>Appliance states that belong to a job (others, like online or wiping, are the fleet's).</summary>
+    public static readonly IReadOnlySet<string> FromAppliance = new HashSet<string>(StringComparer.Ordinal)
+    {
+        Armed, Capturing, Retake, Accepted, Refused, Fault, Cancelled, "idle",
+    };
+}
+
+/// <summary>
+/// Keeps each capture job's timeline: sent by the host, then what the appliance reports about it
+/// (armed, retake and why, accepted), then filed. Statuses that name a job on another appliance
+/// are ignored and logged: a device speaks only for its own jobs.
+/// </summary>
+public sealed partial class JobTracker(ICaptureJobRepository jobs, TimeProvider time, ILogger<JobTracker> logger)
+{
+    /// <summary>Raised with the job id after its timeline grew.</summary>
+    public event EventHandler<string>? Changed;
+
+    public Task RecordSentAsync(CaptureJobRecord job, CancellationToken cancellationToken) =>
+        AppendAsync(job.JobId, new JobEvent(time.GetUtcNow(), JobStates.Sent), cancellationToken);
+
+    public async Task OnStatusAsync(ApplianceStatus status, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        if (status.JobId is null || !JobStates.FromAppliance.Contains(status.State))
+        {
+            return;
+        }
+
+        var job = await jobs.FindJobAsync(status.JobId, cancellationToken);
+        if (job is null || job.DeviceId != status.DeviceId)
+        {
+            LogForeignJob(logger, status.DeviceId, status.JobId);
+            return;
+        }
+
+        var events = await jobs.ListJobEventsAsync(job.JobId, cancellationToken);
+        if (events.Any(e => e.ReportedAt == status.At && e.State == StateOf(status)))
+        {
+            return; // QoS 1 delivered the same status again.
+        }
+
+        var jobEvent = status.State == JobStates.Accepted
+            // An accepted status carries the series id where a reason would be.
+            ? new JobEvent(time.GetUtcNow(), JobStates.Accepted, null, status.Reason, status.At)
+            : new JobEvent(time.GetUtcNow(), StateOf(status), status.Reason, null, status.At);
+        await AppendAsync(job.JobId, jobEvent, cancellationToken);
+    }
+
+    public Task OnFiledAsync(FiledSeries filed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filed);
+        return AppendAsync(filed.JobId, new JobEvent(time.GetUtcNow(), JobStates.Filed, null, filed.SeriesId), cancellationToken);
+    }
+
+    public Task OnConsentWithdrawnAsync(FiledSeries series, ConsentWithdrawal withdrawal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        ArgumentNullException.ThrowIfNull(withdrawal);
+        return AppendAsync(series.JobId, new JobEvent(withdrawal.WithdrawnAt, JobStates.ConsentWithdrawn, $"recorded by {withdrawal.RecordedBy}", series.SeriesId), cancellationToken);
+    }
+
+    public async Task<JobProgress?> FindAsync(string jobId, CancellationToken cancellationToken) =>
+        await jobs.FindJobAsync(jobId, cancellationToken) is { } job
+            ? new JobProgress(job, await jobs.ListJobEventsAsync(jobId, cancellationToken))
+            : null;
+
+    public async Task<IReadOnlyList<JobProgress>> ListRecentAsync(int max, CancellationToken cancellationToken)
+    {
+        var list = new List<JobProgress>();
+        foreach (var job in await jobs.ListRecentJobsAsync(max, cancellationToken))
+        {
+            list.Add(new JobProgress(job, await jobs.ListJobEventsAsync(job.JobId, cancellationToken)));
+        }
+
+        return list;
+    }
+
+    // The appliance says "idle" with a reason when a job lapses before capture.
+    private static string StateOf(ApplianceStatus status) => status.State == "idle" ? JobStates.Expired : status.State;
+
+    private async Task AppendAsync(string jobId, JobEvent jobEvent, CancellationToken cancellationToken)
+    {
+        if (await jobs.AppendJobEventAsync(jobId, jobEvent, cancellationToken))
+        {
+            Changed?.Invoke(this, jobId);
+        }
+    }
+
+    [LoggerMessage(EventId = 5215, Level = LogLevel.Warning, Message = "Status from {DeviceId} names job {JobId}, which is not a job of that appliance; ignored")]
+    private static partial void LogForeignJob(ILogger logger, string deviceId, string jobId);
+}
