@@ -29,6 +29,11 @@ public sealed record FiledSeries(
 {
     public string ArchiveReference => $"archive:{SeriesId}";
 
+    /// <summary>The consent as people read it: scope, how it was given, and any withdrawal.</summary>
+    public string ConsentText =>
+        (Consent?.Describe() ?? (ConsentScope == ConsentScope.DirectCareAndTeaching ? "direct care and teaching" : "direct care only"))
+        + (ConsentWithdrawn is { } w ? $"; withdrawn {w.WithdrawnAt:yyyy-MM-dd}" : string.Empty);
+
     /// <summary>Whether the series may be used for teaching: consented to, and not withdrawn since.</summary>
     public bool TeachingAllowed => ConsentScope == ConsentScope.DirectCareAndTeaching && ConsentWithdrawn is null;
 }

@@ -16,6 +16,9 @@ public static class HostWebApplication
     /// <summary>Only dermatologists reach patients' series and images.</summary>
     public const string DermatologistPolicy = "dermatologist";
 
+    /// <summary>Clinic staff (and dermatologists, who capture too) create capture jobs and follow them.</summary>
+    public const string ClinicPolicy = "clinic";
+
     /// <param name="args">Command-line configuration (<c>--Section:Key=value</c>).</param>
     /// <param name="configure">Extra configuration and services, applied before the host's own.</param>
     /// <param name="contentRoot">Where <c>appsettings.json</c> is read from; the program's folder by default.</param>
@@ -35,6 +38,7 @@ public static class HostWebApplication
         builder.Services.AddRazorPages(o => o.Conventions
             .AuthorizeFolder("/Admin", AdminPolicy)
             .AuthorizeFolder("/Series", DermatologistPolicy)
+            .AuthorizeFolder("/Clinic", ClinicPolicy)
             .AllowAnonymousToPage("/Account/Login"));
         builder.Services.AddHealthChecks();
 
@@ -73,6 +77,7 @@ public static class HostWebApplication
         builder.Services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(AdminPolicy, p => p.RequireRole(UserRoles.Admin))
-            .AddPolicy(DermatologistPolicy, p => p.RequireRole(UserRoles.Dermatologist));
+            .AddPolicy(DermatologistPolicy, p => p.RequireRole(UserRoles.Dermatologist))
+            .AddPolicy(ClinicPolicy, p => p.RequireRole(UserRoles.Clinic, UserRoles.Dermatologist));
     }
 }

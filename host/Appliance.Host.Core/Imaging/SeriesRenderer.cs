@@ -7,6 +7,45 @@ namespace Appliance.Host.Core.Imaging;
 public sealed record RenderedFrame(int Index, LightingMode Lighting, int Width, int Height, bool Calibrated, byte[] Rgb24, double? PixelsPerMillimetre)
 {
     public byte[] ToPng() => PngEncoder.Encode(Rgb24, Width, Height);
+
+    /// <summary>
+    /// A copy at most <paramref name="maxWidth"/> wide, each pixel the mean of the block it
+    /// replaces (a box filter: no aliasing of fine texture into false patterns).
+    /// </summary>
+    public RenderedFrame Thumbnail(int maxWidth)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWidth, 1);
+        var step = (Width + maxWidth - 1) / maxWidth;
+        if (step <= 1)
+        {
+            return this;
+        }
+
+        var (width, height) = (Width / step, Height / step);
+        var output = new byte[width * height * 3];
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                for (var c = 0; c < 3; c++)
+                {
+                    var sum = 0;
+                    for (var dy = 0; dy < step; dy++)
+                    {
+                        var row = ((((y * step) + dy) * Width) + (x * step)) * 3;
+                        for (var dx = 0; dx < step; dx++)
+                        {
+                            sum += Rgb24[row + (dx * 3) + c];
+                        }
+                    }
+
+                    output[(((y * width) + x) * 3) + c] = (byte)((sum + (step * step / 2)) / (step * step));
+                }
+            }
+        }
+
+        return this with { Width = width, Height = height, Rgb24 = output, PixelsPerMillimetre = PixelsPerMillimetre / step };
+    }
 }
 
 /// <summary>

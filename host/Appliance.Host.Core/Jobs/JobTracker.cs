@@ -13,7 +13,12 @@ public sealed record JobEvent(DateTimeOffset At, string State, string? Detail = 
 /// <summary>A job with its timeline, for the clinic page.</summary>
 public sealed record JobProgress(CaptureJobRecord Job, IReadOnlyList<JobEvent> Events)
 {
-    public string State => Events.Count == 0 ? JobStates.Created : Events[^1].State;
+    /// <summary>Where the job stands: filed outranks a late status, and a withdrawal outranks filed.</summary>
+    public string State =>
+        Events.Any(e => e.State == JobStates.ConsentWithdrawn) ? JobStates.ConsentWithdrawn
+        : IsFiled ? JobStates.Filed
+        : Events.Count == 0 ? JobStates.Created
+        : Events[^1].State;
 
     /// <summary>The series the job produced, once the appliance accepted it.</summary>
     public string? SeriesId => Events.LastOrDefault(e => e.SeriesId is not null)?.SeriesId;

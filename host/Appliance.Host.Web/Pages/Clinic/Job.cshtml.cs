@@ -1,0 +1,138 @@
+using Appliance.Host.Core;
+using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Imaging;
+using Appliance.Host.Core.Jobs;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Appliance.Host.Web.Pages.Clinic;
+
+/// <summary>One step of the timeline as the page shows it.</summary>
+public sealed record JobStep(string At, string State, string Text);
+
+/// <summary>What the page polls: the job's state and timeline, and the filed frames once there are some.</summary>
+public sealed record JobSnapshot(string State, string Headline, IReadOnlyList<JobStep> Steps, string? SeriesId, bool Filed, IReadOnlyList<JobFrame> Frames, string? Withdrawn);
+
+/// <summary>A filed frame's index and the ring that lit it, for the thumbnail's caption.</summary>
+public sealed record JobFrame(int Index, string Ring);
+
+/// <summary>
+/// One capture job, live: sent, armed, retake and why, accepted, filed, with thumbnails once
+/// filed, and the place to record a withdrawal of consent. The page polls <c>?handler=State</c>;
+/// thumbnails are served uncached and each view is audited.
+/// </summary>
+public sealed class JobModel(JobTracker tracker, ISeriesArchive archive, SeriesRenderer renderer, ConsentWithdrawalService consent, IAuditTrail audit) : PageModel
+{
+    private const int ThumbnailWidth = 240;
+
+    public JobProgress Progress { get; private set; } = null!;
+
+    public JobSnapshot Snapshot { get; private set; } = null!;
+
+    private string Actor => User.Identity?.Name ?? "unknown";
+
+    public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken)
+    {
+        if (await LoadAsync(id, cancellationToken) is not { } progress)
+        {
+            return NotFound();
+        }
+
+        Progress = progress;
+        Response.Headers.CacheControl = "no-store";
+        return Page();
+    }
+
+    public async Task<IActionResult> OnGetStateAsync(string id, CancellationToken cancellationToken)
+    {
+        if (await LoadAsync(id, cancellationToken) is null)
+        {
+            return NotFound();
+        }
+
+        Response.Headers.CacheControl = "no-store";
+        return new JsonResult(Snapshot);
+    }
+
+    /// <summary>A small calibrated copy of a filed frame (the original if the profile is not held), so staff see the capture worked.</summary>
+    public async Task<IActionResult> OnGetThumbnailAsync(string id, int index, CancellationToken cancellationToken)
+    {
+        if (await LoadAsync(id, cancellationToken) is not { IsFiled: true, SeriesId: { } seriesId })
+        {
+            return NotFound();
+        }
+
+        RenderedFrame frame;
+        try
+        {
+            frame = await renderer.RenderAsync(seriesId, index, calibrated: true, cancellationToken);
+        }
+        catch (InvalidOperationException)
+        {
+            frame = await renderer.RenderAsync(seriesId, index, calibrated: false, cancellationToken);
+        }
+        catch (KeyNotFoundException)
+        {
+            return NotFound();
+        }
+
+        audit.Append(AuditKinds.ThumbnailViewed, Actor, seriesId, $"frame {index} from the clinic page");
+        Response.Headers.CacheControl = "no-store";
+        return File(frame.Thumbnail(ThumbnailWidth).ToPng(), "image/png");
+    }
+
+    public async Task<IActionResult> OnPostWithdrawAsync(string id, string? note, CancellationToken cancellationToken)
+    {
+        if (await LoadAsync(id, cancellationToken) is not { SeriesId: { } seriesId, IsFiled: true })
+        {
+            return NotFound();
+        }
+
+        await consent.WithdrawAsync(seriesId, Actor, note, cancellationToken);
+        return RedirectToPage("/Clinic/Job", new { id });
+    }
+
+    private async Task<JobProgress?> LoadAsync(string id, CancellationToken cancellationToken)
+    {
+        var progress = await tracker.FindAsync(id, cancellationToken);
+        if (progress is null)
+        {
+            return null;
+        }
+
+        var series = progress is { IsFiled: true, SeriesId: { } seriesId } ? await archive.FindAsync(seriesId, cancellationToken) : null;
+        Snapshot = new JobSnapshot(
+            progress.State,
+            Headline(progress),
+            [.. progress.Events.Select(e => new JobStep(e.At.ToLocalTime().ToString("HH:mm:ss"), e.State, Describe(e)))],
+            progress.SeriesId,
+            series is not null,
+            series is null ? [] : [.. series.Frames.Select(f => new JobFrame(f.Index, f.Lighting == Protocol.LightingMode.CrossPolarised ? "cross-polarised" : "non-polarised"))],
+            series?.ConsentWithdrawn is { } w ? $"Consent withdrawn {w.WithdrawnAt.ToLocalTime():dd MMM yyyy HH:mm}, recorded by {w.RecordedBy}" : null);
+        return progress;
+    }
+
+    private static string Headline(JobProgress progress) => progress.State switch
+    {
+        JobStates.Sent => "Sent: waiting for the appliance to arm",
+        JobStates.Armed => "Armed: place the head on the skin and press capture",
+        JobStates.Capturing => "Capturing: hold still",
+        JobStates.Retake => $"Retake ({progress.Events[^1].Detail}): press capture again",
+        JobStates.Accepted => "Accepted: sending to the host",
+        JobStates.Filed => "Filed",
+        JobStates.ConsentWithdrawn => "Filed; consent withdrawn",
+        JobStates.Refused => $"Refused by the appliance: {progress.Events[^1].Detail}",
+        JobStates.Fault => $"Appliance fault: {progress.Events[^1].Detail}",
+        JobStates.Expired => "Expired before capture: create the job again",
+        JobStates.Cancelled => "Cancelled on the appliance",
+        _ => "Created: not yet sent",
+    };
+
+    private static string Describe(JobEvent e) => e.State switch
+    {
+        JobStates.Retake or JobStates.Refused or JobStates.Fault => $"{e.State}: {e.Detail}",
+        JobStates.Armed when e.Detail is not null => $"armed ({e.Detail})",
+        JobStates.ConsentWithdrawn => $"consent withdrawn, {e.Detail}",
+        _ => e.State,
+    };
+}
