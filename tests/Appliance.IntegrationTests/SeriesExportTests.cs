@@ -46,6 +46,30 @@ public sealed class SeriesExportTests
         Assert.Equal(teachable.CalibrationId, document.RootElement.GetProperty("calibration").GetProperty("profileId").GetString());
         Assert.All(png.Where(p => p.EndsWith(".png", StringComparison.Ordinal)), p => Assert.Equal([137, 80, 78, 71], File.ReadAllBytes(p)[..4]));
 
+        // FHIR: the bundle parses back with Firely's R4 model, holds the patient, a Media per frame with its PNG, and the consent.
+        var fhirFile = Assert.Single(await exporter.ExportAsync(teachable.SeriesId, ExportFormat.Fhir, ExportPurpose.DirectCare, folder.Combine("fhir"), "dr.lee", CancellationToken.None));
+        var bundle = FhirSeriesBundle.Parse(await File.ReadAllTextAsync(fhirFile));
+        var patient = Assert.Single(bundle.Entry.Select(e => e.Resource).OfType<Hl7.Fhir.Model.Patient>());
+        Assert.Equal("TEST-PATIENT-EX", Assert.Single(patient.Identifier).Value);
+        var media = bundle.Entry.Select(e => e.Resource).OfType<Hl7.Fhir.Model.Media>().ToList();
+        Assert.Equal(2, media.Count);
+        Assert.All(media, m =>
+        {
+            Assert.Equal("image/png", m.Content!.ContentType);
+            Assert.Equal([137, 80, 78, 71], m.Content.Data![..4]);
+            Assert.Equal(bundle.Entry[0].FullUrl, m.Subject!.Reference);
+            Assert.Equal("right shin", m.BodySite!.Text);
+        });
+        Assert.Contains(media, m => m.View!.Text!.StartsWith("cross-polarised", StringComparison.Ordinal));
+        var consent = Assert.Single(bundle.Entry.Select(e => e.Resource).OfType<Hl7.Fhir.Model.Consent>());
+        Assert.Equal(Hl7.Fhir.Model.Consent.ConsentState.Active, consent.Status);
+        Assert.Contains(consent.Provision!.Purpose, p => p.Code == "teaching");
+        Assert.Equal(2, consent.Provision.Data.Count);
+        // A damaged bundle does not parse: the check can fail.
+        var damaged = (await File.ReadAllTextAsync(fhirFile)).Replace("\"resourceType\": \"Media\"", "\"resourceType\": \"Medium\"", StringComparison.Ordinal);
+        Assert.NotEqual(await File.ReadAllTextAsync(fhirFile), damaged);
+        Assert.ThrowsAny<Exception>(() => FhirSeriesBundle.Parse(damaged));
+
         // The patient withdraws consent: the series stays for their care, but never again goes out for teaching.
         var withdrawn = await suite.HostService<ConsentWithdrawalService>().WithdrawAsync(teachable.SeriesId, "nurse.jones", "patient asked by phone", CancellationToken.None);
         Assert.NotNull(withdrawn?.ConsentWithdrawn);
@@ -54,11 +78,15 @@ public sealed class SeriesExportTests
         Assert.False(Directory.Exists(folder.Combine("teaching-withdrawn")));
         Assert.NotNull((await suite.HostService<ISeriesArchive>().FindAsync(teachable.SeriesId, CancellationToken.None))!.ConsentWithdrawn);
         Assert.Equal(2, (await exporter.ExportAsync(teachable.SeriesId, ExportFormat.Dicom, ExportPurpose.DirectCare, folder.Combine("care-after-withdrawal"), "dr.lee", CancellationToken.None)).Count);
+        var afterFhir = Assert.Single(await exporter.ExportAsync(teachable.SeriesId, ExportFormat.Fhir, ExportPurpose.DirectCare, folder.Combine("fhir-after-withdrawal"), "dr.lee", CancellationToken.None));
+        var withdrawnConsent = FhirSeriesBundle.Parse(await File.ReadAllTextAsync(afterFhir)).Entry.Select(e => e.Resource).OfType<Hl7.Fhir.Model.Consent>().Single();
+        Assert.Equal(Hl7.Fhir.Model.Consent.ConsentState.Inactive, withdrawnConsent.Status);
+        Assert.NotNull(withdrawnConsent.Provision!.Period?.End);
         var trail = suite.HostService<IAuditTrail>().ReadAll();
         Assert.Single(trail, e => e.Kind == AuditKinds.ConsentWithdrawn && e.Subject == teachable.SeriesId && e.Actor == "nurse.jones");
 
         var exports = trail.Where(e => e.Kind == AuditKinds.SeriesExported).ToList();
-        Assert.Equal(3, exports.Count); // the refused ones are not exports
+        Assert.Equal(5, exports.Count); // the refused ones are not exports
         Assert.Contains(exports, e => e.Subject == teachable.SeriesId && e.Details.Contains("Teaching", StringComparison.Ordinal));
     }
 

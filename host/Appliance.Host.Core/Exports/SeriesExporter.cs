@@ -19,6 +19,9 @@ public enum ExportFormat
 
     /// <summary>Each frame as PNG, original and calibrated, with a JSON sidecar of everything else.</summary>
     Png,
+
+    /// <summary>A FHIR R4 bundle: Patient, a Media per frame (PNG inside), and the Consent.</summary>
+    Fhir,
 }
 
 /// <summary>
@@ -45,9 +48,12 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
         var profile = await profiles.FindProfileAsync(series.CalibrationId, cancellationToken);
         // Teaching material must not identify the patient: the episode code stands in.
         var subject = purpose == ExportPurpose.Teaching ? series with { PatientId = series.EpisodeCode } : series;
-        var written = format == ExportFormat.Dicom
-            ? await WriteDicomAsync(subject, profile, folder, cancellationToken)
-            : await WritePngAsync(subject, profile, folder, cancellationToken);
+        var written = format switch
+        {
+            ExportFormat.Dicom => await WriteDicomAsync(subject, profile, folder, cancellationToken),
+            ExportFormat.Fhir => await WriteFhirAsync(subject, profile, folder, purpose == ExportPurpose.Teaching, cancellationToken),
+            _ => await WritePngAsync(subject, profile, folder, cancellationToken),
+        };
         audit.Append(AuditKinds.SeriesExported, actor, seriesId, $"{format} for {purpose}, {written.Count} files");
         return written;
     }
@@ -65,6 +71,19 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
         }
 
         return written;
+    }
+
+    private async Task<List<string>> WriteFhirAsync(FiledSeries series, CalibrationProfile? profile, string folder, bool pseudonymised, CancellationToken cancellationToken)
+    {
+        var pngs = new Dictionary<int, byte[]>();
+        foreach (var frame in series.Frames)
+        {
+            pngs[frame.Index] = (await renderer.RenderAsync(series.SeriesId, frame.Index, calibrated: false, cancellationToken)).ToPng();
+        }
+
+        var path = Path.Combine(folder, $"{series.SeriesId}.fhir.json");
+        await File.WriteAllTextAsync(path, FhirSeriesBundle.Serialize(FhirSeriesBundle.Create(series, pngs, profile, pseudonymised)), cancellationToken);
+        return [path];
     }
 
     private async Task<List<string>> WritePngAsync(FiledSeries series, CalibrationProfile? profile, string folder, CancellationToken cancellationToken)
@@ -90,6 +109,9 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
             series.BodySite,
             series.LesionLabel,
             series.ConsentScope,
+            series.Consent,
+            series.ConsentWithdrawn,
+            series.IntimateSite,
             series.CapturedAt,
             series.FiledAt,
             Appliance = series.DeviceId,

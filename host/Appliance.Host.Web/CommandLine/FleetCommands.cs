@@ -104,7 +104,7 @@ public static class FleetCommands
     public static Command Export()
     {
         var seriesId = new Argument<string>("series-id") { Description = "The filed series to export." };
-        var format = new Option<Core.Exports.ExportFormat>("--format") { Description = "Dicom (Dermoscopic Photography, one instance per frame) or Png (original and calibrated, with a JSON sidecar).", DefaultValueFactory = _ => Core.Exports.ExportFormat.Dicom };
+        var format = new Option<Core.Exports.ExportFormat>("--format") { Description = "Dicom (Dermoscopic Photography, one instance per frame), Png (original and calibrated, with a JSON sidecar) or Fhir (an R4 bundle: Patient, a Media per frame, Consent).", DefaultValueFactory = _ => Core.Exports.ExportFormat.Dicom };
         var purpose = new Option<Core.Exports.ExportPurpose>("--purpose") { Description = "DirectCare, or Teaching (needs the patient's consent to teaching; the patient identifier is left out).", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "The folder to write into.", Required = true };
         var json = JsonOption();

@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text.Json;
+using Appliance.Host.Core.Jobs;
+using Appliance.Protocol;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+
+namespace Appliance.Host.Core.Exports;
+
+/// <summary>
+/// A filed series as a FHIR R4 <c>collection</c> bundle: the Patient (by identifier only), one
+/// Media per frame with its PNG, the ring in <c>view</c> and the scale and calibration in a note,
+/// and the Consent the capture rested on (inactive once withdrawn), with a RelatedPerson when
+/// someone other than the patient gave it. Built with Firely's R4 model, so what is written is
+/// what the SDK can read back.
+/// </summary>
+public static class FhirSeriesBundle
+{
+    public const string NhsNumberSystem = "https://fhir.nhs.uk/Id/nhs-number";
+    public const string LocalPatientSystem = "urn:appliance-suite:patient-id";
+    public const string EpisodeSystem = "urn:appliance-suite:episode";
+    public const string FrameSystem = "urn:appliance-suite:series-frame";
+    public const string ConsentFormExtension = "urn:appliance-suite:fhir:consent-form";
+    public const string PurposeSystem = "urn:appliance-suite:consent-purpose";
+
+    private static readonly JsonSerializerOptions Json = new JsonSerializerOptions { WriteIndented = true }.ForFhir(ModelInfo.ModelInspector);
+
+    /// <param name="frames">Each frame's PNG, by frame index.</param>
+    /// <param name="pseudonymised">For teaching: the patient is named by the episode code alone.</param>
+    public static Bundle Create(FiledSeries series, IReadOnlyDictionary<int, byte[]> frames, CalibrationProfile? profile, bool pseudonymised)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        ArgumentNullException.ThrowIfNull(frames);
+        var patientUrl = Urn();
+        var patient = new Patient
+        {
+            Identifier = [pseudonymised
+                ? new Identifier(EpisodeSystem, series.EpisodeCode)
+                : new Identifier(PatientIdentifiers.IsNhsNumber(series.PatientId) ? NhsNumberSystem : LocalPatientSystem, series.PatientId)],
+        };
+        var bundle = new Bundle { Type = Bundle.BundleType.Collection, Timestamp = DateTimeOffset.UtcNow, Identifier = new Identifier("urn:appliance-suite:series", series.SeriesId) };
+        bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = patientUrl, Resource = patient });
+
+        var mediaUrls = new List<string>();
+        foreach (var frame in series.Frames)
+        {
+            var url = Urn();
+            mediaUrls.Add(url);
+            bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = url, Resource = CreateMedia(series, frame, frames[frame.Index], profile?.For(frame.Lighting), patientUrl) });
+        }
+
+        var (consent, relatedPerson) = CreateConsent(series, patientUrl, mediaUrls);
+        if (relatedPerson is not null)
+        {
+            bundle.Entry.Add(relatedPerson);
+        }
+
+        bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = Urn(), Resource = consent });
+        return bundle;
+    }
+
+    public static string Serialize(Bundle bundle) => JsonSerializer.Serialize(bundle, Json);
+
+    /// <exception cref="DeserializationFailedException">when the text is not a valid FHIR R4 bundle.</exception>
+    public static Bundle Parse(string json) => JsonSerializer.Deserialize<Bundle>(json, Json)
+        ?? throw new JsonException("the document is empty");
+
+    private static Media CreateMedia(FiledSeries series, FiledFrame frame, byte[] png, RingProfile? ring, string patientUrl)
+    {
+        var ringName = frame.Lighting == LightingMode.CrossPolarised ? "cross-polarised" : "non-polarised";
+        var media = new Media
+        {
+            Identifier = [new Identifier(FrameSystem, $"{series.SeriesId}/{frame.Index}")],
+            Status = EventStatus.Completed,
+            Type = new CodeableConcept("http://terminology.hl7.org/CodeSystem/media-type", "image", "Image"),
+            Modality = new CodeableConcept("http://dicom.nema.org/resources/ontology/DCM", "DMS", "Dermoscopy"),
+            View = new CodeableConcept { Text = $"{ringName} contact dermoscopy" },
+            Subject = new ResourceReference(patientUrl),
+            Created = new FhirDateTime(series.CapturedAt),
+            Issued = series.FiledAt,
+            BodySite = new CodeableConcept { Text = series.BodySite },
+            DeviceName = series.DeviceId,
+            Height = frame.Height,
+            Width = frame.Width,
+            Frames = 1,
+            Content = new Attachment
+            {
+                ContentType = "image/png",
+                Data = png,
+                Title = $"{series.SeriesId} frame {frame.Index} ({ringName}, original pixels)",
+#pragma warning disable CA5350 // FHIR R4 defines Attachment.hash as SHA-1: a checksum for the receiver, not a security control.
+                Hash = System.Security.Cryptography.SHA1.HashData(png),
+#pragma warning restore CA5350
+                // No Size: Firely 6.8 writes it as a JSON string (integer64, as in R5), which its own R4 parser refuses.
+            },
+        };
+        media.Note.Add(new Annotation
+        {
+            Text = ring is null
+                ? $"Calibration {series.CalibrationId} is not held by the host: no scale or colour correction."
+                : string.Create(CultureInfo.InvariantCulture, $"Calibration {series.CalibrationId}: {ring.PixelsPerMillimetre:0.###} px/mm; CIEDE2000 on held-out patches {ring.DeltaEMeanAfter:0.00} mean, {ring.DeltaEMaxAfter:0.00} worst. Pixels are as captured; the host renders the calibrated view."),
+        });
+        if (series.LesionLabel is not null)
+        {
+            media.ReasonCode.Add(new CodeableConcept { Text = $"lesion {series.LesionLabel}" });
+        }
+
+        return media;
+    }
+
+    private static (Consent Consent, Bundle.EntryComponent? RelatedPerson) CreateConsent(FiledSeries series, string patientUrl, List<string> mediaUrls)
+    {
+        var record = series.Consent;
+        var consent = new Consent
+        {
+            Status = series.ConsentWithdrawn is null ? Consent.ConsentState.Active : Consent.ConsentState.Inactive,
+            Scope = new CodeableConcept("http://terminology.hl7.org/CodeSystem/consentscope", "treatment", "Treatment"),
+            Category = [new CodeableConcept("http://loinc.org", "59284-0", "Patient Consent")],
+            Patient = new ResourceReference(patientUrl),
+            DateTime = (record?.RecordedAt ?? series.CapturedAt).ToString("yyyy-MM-ddTHH:mm:sszzz", CultureInfo.InvariantCulture),
+            PolicyRule = new CodeableConcept("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN", "opt-in"),
+            Provision = new Consent.provisionComponent
+            {
+                Type = Consent.ConsentProvisionType.Permit,
+                Period = series.ConsentWithdrawn is { } withdrawn ? new Period { End = withdrawn.WithdrawnAt.ToString("yyyy-MM-ddTHH:mm:sszzz", CultureInfo.InvariantCulture) } : null,
+                Purpose = [new Coding("http://terminology.hl7.org/CodeSystem/v3-ActReason", "TREAT", "treatment")],
+                Data = [.. mediaUrls.Select(url => new Consent.provisionDataComponent { Meaning = Consent.ConsentDataMeaning.Instance, Reference = new ResourceReference(url) })],
+            },
+        };
+        if (series.ConsentScope == ConsentScope.DirectCareAndTeaching)
+        {
+            consent.Provision.Purpose.Add(new Coding(PurposeSystem, "teaching", "teaching and education"));
+        }
+
+        if (record is null)
+        {
+            return (consent, null);
+        }
+
+        consent.Extension.Add(new Extension(ConsentFormExtension, new Code(record.Form == ConsentForm.Written ? "written" : "verbal")));
+        if (record.GivenBy == ConsentGiver.Patient)
+        {
+            consent.Performer.Add(new ResourceReference(patientUrl));
+            return (consent, null);
+        }
+
+        var personUrl = Urn();
+        consent.Performer.Add(new ResourceReference(personUrl));
+        var person = new RelatedPerson
+        {
+            Patient = new ResourceReference(patientUrl),
+            Relationship = [new CodeableConcept { Text = ConsentRecord.GiverText(record.GivenBy) }],
+        };
+        return (consent, new Bundle.EntryComponent { FullUrl = personUrl, Resource = person });
+    }
+
+    private static string Urn() => $"urn:uuid:{Guid.NewGuid()}";
+}
