@@ -70,7 +70,19 @@ public sealed class SeriesPageBrowserTests
         Assert.Contains("scale(1.25)", transforms[0]);
         Assert.Equal(transforms[0], transforms[1]);
 
+        // Export from the page: a zip of one DICOM per frame; teaching is not offered without consent.
+        Assert.True(await page.Locator("#export option[value=Teaching]").IsDisabledAsync());
+        await page.SelectOptionAsync("#export select[name=format]", "Dicom");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#export-series"));
+        var zipPath = Path.Combine(folder.Path, "export.zip");
+        await download.SaveAsAsync(zipPath);
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(zipPath))
+        {
+            Assert.Equal(2, zip.Entries.Count(e => e.Name.EndsWith(".dcm", StringComparison.Ordinal)));
+        }
+
         var trail = suite.HostService<IAuditTrail>().ReadAll();
+        Assert.Contains(trail, e => e.Kind == AuditKinds.SeriesExported && e.Subject == latest.SeriesId && e.Actor == "dr.lee");
         Assert.Contains(trail, e => e.Kind == AuditKinds.WorklistViewed && e.Actor == "dr.lee");
         Assert.Contains(trail, e => e.Kind == AuditKinds.SeriesViewed && e.Subject == latest.SeriesId && e.Actor == "dr.lee");
         Assert.Contains(trail, e => e.Kind == AuditKinds.FrameViewed && e.Subject == latest.SeriesId && e.Details.Contains("calibrated", StringComparison.Ordinal));

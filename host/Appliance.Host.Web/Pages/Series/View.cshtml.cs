@@ -1,5 +1,6 @@
 using Appliance.Host.Core;
 using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Exports;
 using Appliance.Host.Core.Imaging;
 using Appliance.Protocol;
 using Microsoft.AspNetCore.Mvc;
@@ -12,8 +13,10 @@ namespace Appliance.Host.Web.Pages.Series;
 /// calibrated or original at a toggle, a millimetre scale bar, the quality results, provenance
 /// and the same lesion's earlier series. The page and every frame served are audited.
 /// </summary>
-public sealed class ViewModel(ISeriesArchive archive, ICalibrationProfiles profiles, SeriesRenderer renderer, IAuditTrail audit) : PageModel
+public sealed class ViewModel(ISeriesArchive archive, ICalibrationProfiles profiles, SeriesRenderer renderer, SeriesExporter exporter, IAuditTrail audit) : PageModel
 {
+    public string? ExportError { get; private set; }
+
     public FiledSeries Series { get; private set; } = null!;
 
     public CalibrationProfile? Profile { get; private set; }
@@ -60,6 +63,37 @@ public sealed class ViewModel(ISeriesArchive archive, ICalibrationProfiles profi
         audit.Append(AuditKinds.FrameViewed, Actor, id, $"frame {index} {(calibrated ? "calibrated" : "original")}");
         Response.Headers.CacheControl = "no-store";
         return File(frame.ToPng(), "image/png");
+    }
+
+    /// <summary>
+    /// The series exported as a zip to download. The files are written to an owner-only folder
+    /// and deleted once zipped: patient images do not stay on the host's disk outside the archive.
+    /// </summary>
+    public async Task<IActionResult> OnPostExportAsync(string id, ExportFormat format, ExportPurpose purpose, CancellationToken cancellationToken)
+    {
+        var folder = Directory.CreateTempSubdirectory("appliance-export-");
+        try
+        {
+            await exporter.ExportAsync(id, format, purpose, folder.FullName, Actor, cancellationToken);
+            var zip = new MemoryStream();
+            await System.IO.Compression.ZipFile.CreateFromDirectoryAsync(folder.FullName, zip, System.IO.Compression.CompressionLevel.Fastest, includeBaseDirectory: false, cancellationToken);
+            zip.Position = 0;
+            Response.Headers.CacheControl = "no-store";
+            return File(zip, "application/zip", $"{id}-{format.ToString().ToLowerInvariant()}-{purpose.ToString().ToLowerInvariant()}.zip");
+        }
+        catch (KeyNotFoundException)
+        {
+            return NotFound();
+        }
+        catch (InvalidOperationException ex)
+        {
+            ExportError = ex.Message;
+            return await OnGetAsync(id, cancellationToken);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     public RingProfile? RingOf(LightingMode lighting) => Profile?.For(lighting);
