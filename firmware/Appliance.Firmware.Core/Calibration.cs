@@ -18,14 +18,29 @@ public sealed class CalibrationOptions
     /// </summary>
     public bool AllowExpired { get; set; }
 
-    /// <summary>The target's data sheet; the built-in one when empty.</summary>
+    /// <summary>The target's data sheet (an admin's own target's values); the built-in one when empty.</summary>
     public string? TargetSheet { get; set; }
+
+    /// <summary>A run whose held-out patches miss this mean CIEDE2000 is refused, and the old profile stays.</summary>
+    [Range(0.1, 50.0)]
+    public double MaxMeanDeltaE { get; set; } = 2.0;
+
+    /// <summary>A run whose worst held-out patch misses this CIEDE2000 is refused.</summary>
+    [Range(0.1, 100.0)]
+    public double MaxWorstDeltaE { get; set; } = 5.0;
 }
 
 /// <summary>The appliance's current calibration profile, if it has one.</summary>
 public interface ICalibrationState
 {
     CalibrationProfile? Current { get; }
+}
+
+/// <summary>Where a new profile goes once a run is accepted.</summary>
+public interface ICalibrationStore : ICalibrationState
+{
+    /// <summary>Keeps the profile (atomically) and makes it current.</summary>
+    void Save(CalibrationProfile profile);
 }
 
 /// <summary>Whether the appliance may arm as calibrated, may arm with a warning, or must refuse.</summary>

@@ -11,6 +11,9 @@ public enum CaptureState
     Armed,
     Capturing,
     Checking,
+
+    /// <summary>A calibration run waits for a card and a press.</summary>
+    Calibrating,
 }
 
 public enum CaptureOutcomeKind
@@ -38,7 +41,7 @@ public sealed partial class CaptureCoordinator(
     ISeriesStore store,
     FrameBufferPool pool,
     ISystemIntegrity integrity,
-    ICalibrationState calibration,
+    ICalibrationStore calibration,
     IOptions<CalibrationOptions> calibrationOptions,
     IStatusIndicator indicator,
     ApplianceIdentity identity,
@@ -51,6 +54,7 @@ public sealed partial class CaptureCoordinator(
     private readonly SemaphoreSlim _gate = new(1, 1);
     private CaptureJob? _job;
     private int _retakes;
+    private CalibrationRun? _run;
 
     public CaptureState State { get; private set; } = CaptureState.Idle;
 
@@ -71,6 +75,13 @@ public sealed partial class CaptureCoordinator(
             {
                 LogArmRefused(logger, job.JobId, "the job has expired");
                 await ReportAsync("idle", job.JobId, "job expired", cancellationToken);
+                return false;
+            }
+
+            if (State == CaptureState.Calibrating)
+            {
+                LogArmRefused(logger, job.JobId, "a calibration run is in progress");
+                await ReportAsync("refused", job.JobId, "a calibration run is in progress: finish or cancel it (hold the button) first", cancellationToken);
                 return false;
             }
 
@@ -126,6 +137,11 @@ public sealed partial class CaptureCoordinator(
 
         try
         {
+            if (State == CaptureState.Calibrating && _run is { } run)
+            {
+                return await CalibrateAsync(run, cancellationToken);
+            }
+
             var job = _job;
             if (State != CaptureState.Armed || job is null)
             {
@@ -161,6 +177,14 @@ public sealed partial class CaptureCoordinator(
 
         try
         {
+            if (State == CaptureState.Calibrating && _run is { } run)
+            {
+                EndRun();
+                indicator.Show(IndicatorState.Idle);
+                await ReportRunAsync("calibration-cancelled", run.Request.RunId, "cancelled on the appliance", cancellationToken);
+                return true;
+            }
+
             var job = _job;
             if (State != CaptureState.Armed || job is null)
             {
@@ -178,6 +202,131 @@ public sealed partial class CaptureCoordinator(
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Starts a calibration run from the host: refused while a job is armed or a capture is
+    /// under way (staff are with a patient). A newer run replaces one waiting for its cards.
+    /// </summary>
+    public async Task<bool> StartCalibrationAsync(CalibrationRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!await _gate.WaitAsync(TimeSpan.Zero, cancellationToken))
+        {
+            await ReportRunAsync("calibration-refused", request.RunId, "a capture is in progress", cancellationToken);
+            return false;
+        }
+
+        try
+        {
+            var refusal = request.ExpiresAt <= time.GetUtcNow() ? "the request has expired"
+                : State == CaptureState.Armed ? "a capture job is armed: finish or cancel it first"
+                : null;
+            if (refusal is not null)
+            {
+                LogCalibrationRefused(logger, request.RunId, refusal);
+                await ReportRunAsync("calibration-refused", request.RunId, refusal, cancellationToken);
+                return false;
+            }
+
+            EndRun();
+            _run = new CalibrationRun(request);
+            State = CaptureState.Calibrating;
+            indicator.Show(IndicatorState.Calibrating);
+            LogCalibrationStarted(logger, request.RunId);
+            await ReportRunAsync("calibrating", request.RunId, _run.Prompt, cancellationToken);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<CaptureOutcome> CalibrateAsync(CalibrationRun run, CancellationToken cancellationToken)
+    {
+        var runId = run.Request.RunId;
+        if (run.Request.ExpiresAt <= time.GetUtcNow())
+        {
+            EndRun();
+            indicator.Show(IndicatorState.Idle);
+            await ReportRunAsync("calibration-failed", runId, "the run expired before the cards were captured", cancellationToken);
+            return CaptureOutcome.Ignored;
+        }
+
+        indicator.Show(IndicatorState.Busy);
+        IReadOnlyList<CapturedFrame> frames;
+        try
+        {
+            frames = await sequencer.CaptureSeriesAsync(cancellationToken);
+        }
+        catch (CaptureFaultException ex)
+        {
+            indicator.Show(IndicatorState.Fault);
+            LogCaptureFault(logger, ex.Message);
+            await ReportRunAsync("calibrating", runId, $"camera fault ({ex.Message}); {run.Prompt}", cancellationToken);
+            return new CaptureOutcome(CaptureOutcomeKind.Fault, Reasons: [ex.Message]);
+        }
+
+        try
+        {
+            if (run.Step == CalibrationStep.WhiteCard)
+            {
+                var unusable = run.TakeWhite(frames);
+                indicator.Show(unusable is null ? IndicatorState.Calibrating : IndicatorState.Retake);
+                await ReportRunAsync("calibrating", runId, unusable is null ? run.Prompt : $"retake: {unusable}; {run.Prompt}", cancellationToken);
+                return unusable is null ? new CaptureOutcome(CaptureOutcomeKind.Accepted) : new CaptureOutcome(CaptureOutcomeKind.Retake, Reasons: [unusable]);
+            }
+
+            var (profile, refusal) = run.Finish(frames, LoadTargetSheet(), calibrationOptions.Value, identity, time.GetUtcNow());
+            EndRun();
+            if (profile is null)
+            {
+                indicator.Show(IndicatorState.Fault);
+                LogCalibrationRefused(logger, runId, refusal!);
+                await ReportRunAsync("calibration-failed", runId, refusal, cancellationToken);
+                return new CaptureOutcome(CaptureOutcomeKind.Fault, Reasons: [refusal!]);
+            }
+
+            calibration.Save(profile);
+            indicator.Show(IndicatorState.Accepted);
+            var (meanDeltaE, worstDeltaE) = (profile.Rings.Max(r => r.DeltaEMeanAfter), profile.Rings.Max(r => r.DeltaEMaxAfter));
+            LogCalibrated(logger, profile.ProfileId, meanDeltaE, worstDeltaE);
+            await ReportRunAsync("calibrated", runId, profile.ProfileId, cancellationToken);
+            return new CaptureOutcome(CaptureOutcomeKind.Accepted);
+        }
+        finally
+        {
+            foreach (var frame in frames)
+            {
+                pool.Return(frame.Pixels);
+            }
+        }
+    }
+
+    private Appliance.Calibration.TargetSheet LoadTargetSheet() =>
+        string.IsNullOrWhiteSpace(calibrationOptions.Value.TargetSheet)
+            ? Appliance.Calibration.TargetSheet.Default()
+            : Appliance.Calibration.TargetSheet.Load(calibrationOptions.Value.TargetSheet);
+
+    private void EndRun()
+    {
+        _run?.Dispose();
+        _run = null;
+        if (State == CaptureState.Calibrating)
+        {
+            State = CaptureState.Idle;
+        }
+    }
+
+    /// <summary>A calibration run's status: its id rides as the order id, and the current profile's age and ΔE go with it.</summary>
+    private async Task ReportRunAsync(string state, string runId, string? reason, CancellationToken cancellationToken)
+    {
+        var depth = await store.CountAsync(cancellationToken);
+        var current = calibration.Current;
+        statusFeed.Publish(new ApplianceStatus(
+            identity.DeviceId, state, identity.FirmwareVersion, depth, time.GetUtcNow(), Reason: reason, OrderId: runId,
+            CalibratedAt: current?.CreatedAt, CalibrationDeltaE: current?.Rings.Max(r => r.DeltaEMeanAfter)));
     }
 
     private async Task<CaptureOutcome> CaptureAsync(CaptureJob job, CancellationToken cancellationToken)
@@ -355,6 +504,15 @@ public sealed partial class CaptureCoordinator(
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Retake for job {JobId}: {Reasons} (retake {RetakeCount})")]
     private static partial void LogRetake(ILogger logger, string jobId, string reasons, int retakeCount);
+
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "Calibration run {RunId} started: waiting for the white card")]
+    private static partial void LogCalibrationStarted(ILogger logger, string runId);
+
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "Calibration run {RunId} refused: {Reason}")]
+    private static partial void LogCalibrationRefused(ILogger logger, string runId, string reason);
+
+    [LoggerMessage(EventId = 1022, Level = LogLevel.Information, Message = "Calibrated: profile {ProfileId}, held-out ΔE00 {MeanDeltaE:F2} mean, {WorstDeltaE:F2} worst")]
+    private static partial void LogCalibrated(ILogger logger, string profileId, double meanDeltaE, double worstDeltaE);
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Refused job {JobId}: {Reason}")]
     private static partial void LogJobRefused(ILogger logger, string jobId, string reason);

@@ -32,6 +32,9 @@ public enum IndicatorState
     Accepted,
     Retake,
     Fault,
+
+    /// <summary>A calibration run waits for the next card: magenta, one beep.</summary>
+    Calibrating,
 }
 
 public interface IStatusIndicator

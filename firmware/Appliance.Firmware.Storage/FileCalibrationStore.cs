@@ -10,7 +10,7 @@ namespace Appliance.Firmware.Storage;
 /// replaced whole through a flushed rename. On load it must carry this appliance's own
 /// signature: a profile copied from another appliance, or edited, is not used.
 /// </summary>
-public sealed partial class FileCalibrationStore : ICalibrationState
+public sealed partial class FileCalibrationStore : ICalibrationStore
 {
     public const string FileName = "calibration-profile.json";
 

@@ -82,6 +82,12 @@ public sealed partial class DeviceMessageHandler(
             return;
         }
 
+        if (command.Kind == HostCommand.CalibrateKind)
+        {
+            await coordinator.StartCalibrationAsync(command.Calibration!, cancellationToken);
+            return;
+        }
+
         await coordinator.ArmAsync(command.CaptureJob!, cancellationToken);
     }
 

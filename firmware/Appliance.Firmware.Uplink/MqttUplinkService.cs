@@ -86,13 +86,7 @@ public sealed partial class MqttUplinkService(
                     CalibratedAt: calibration.Current?.CreatedAt,
                     CalibrationDeltaE: calibration.Current?.Rings.Max(r => r.DeltaEMeanAfter),
                     IntegrityCheckedAt: integrity.CheckedAt));
-                // The host keeps every profile a series may name. Sent once per run of the firmware (the
-                // host ignores one it has), not at every reconnection: it is tens of kilobytes.
-                if (calibration.Current is { } profile && profile.ProfileId != _profileSent
-                    && await UplinkPublishing.PublishAsync(client, ApplianceTopics.Calibration(credentials.DeviceId), ProtocolJson.Serialize(profile), stoppingToken))
-                {
-                    _profileSent = profile.ProfileId;
-                }
+                await SendProfileIfNewAsync(client, stoppingToken);
                 await RunConnectedAsync(client, stoppingToken);
                 if (wipe.Requested.IsCompleted)
                 {
@@ -257,12 +251,27 @@ public sealed partial class MqttUplinkService(
         }
     }
 
+    /// <summary>
+    /// The host keeps every profile a series may name. Each profile is sent once per run of the
+    /// firmware (the host ignores one it has), not at every reconnection: it is about 10 KB.
+    /// </summary>
+    private async Task SendProfileIfNewAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        if (calibration.Current is { } profile && profile.ProfileId != _profileSent
+            && await UplinkPublishing.PublishAsync(client, ApplianceTopics.Calibration(credentials.DeviceId), ProtocolJson.Serialize(profile), cancellationToken))
+        {
+            _profileSent = profile.ProfileId;
+        }
+    }
+
     private async Task PumpStatusAsync(IMqttClient client, CancellationToken cancellationToken)
     {
         while (await statusFeed.Reader.WaitToReadAsync(cancellationToken))
         {
             while (statusFeed.Reader.TryPeek(out var status))
             {
+                // A run that just calibrated says so in its status: the host should hold the profile first.
+                await SendProfileIfNewAsync(client, cancellationToken);
                 _ = await UplinkPublishing.PublishAsync(client, ApplianceTopics.Status(credentials.DeviceId), ProtocolJson.Serialize(status), cancellationToken);
                 statusFeed.Reader.TryRead(out _); // taken off only once sent, so a cut link does not lose it
             }

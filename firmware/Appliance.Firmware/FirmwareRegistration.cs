@@ -58,6 +58,7 @@ public static class FirmwareRegistration
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(sp => new FileCalibrationStore(dataFolder, sp.GetRequiredService<ApplianceIdentity>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<FileCalibrationStore>>()));
         builder.Services.AddSingleton<ICalibrationState>(sp => sp.GetRequiredService<FileCalibrationStore>());
+        builder.Services.AddSingleton<ICalibrationStore>(sp => sp.GetRequiredService<FileCalibrationStore>());
         builder.Services.AddHostedService<ApplianceWipeService>();
         builder.Services.AddHostedService<DeadManLease>();
         builder.Services.AddHostedService<ScratchSweeper>();

@@ -54,15 +54,30 @@ public sealed record CaptureJob(
         jobId is { Length: > 0 and <= 64 } && jobId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
 }
 
-/// <summary>Host → device on the command topic. One kind today; wipe joins it with the fleet work.</summary>
-public sealed record HostCommand(string Kind, CaptureJob? CaptureJob)
+/// <summary>
+/// Host → device: run a calibration with the target (white card, then the chart, under both
+/// rings, staff pressing capture for each). Statuses about the run carry its id as their order id.
+/// </summary>
+public sealed record CalibrationRequest(string RunId, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt)
+{
+    public string? Validate() =>
+        !CaptureJob.IsValidJobId(RunId) ? "runId must be 1–64 letters, digits or hyphens"
+        : ExpiresAt <= IssuedAt ? "expiresAt is not after issuedAt"
+        : null;
+}
+
+/// <summary>Host → device on the command topic: arm for a capture job, or start a calibration run. (Wipe and lease are signed orders on their own topics.)</summary>
+public sealed record HostCommand(string Kind, CaptureJob? CaptureJob, CalibrationRequest? Calibration = null)
 {
     public const string CaptureJobKind = "capture-job";
+    public const string CalibrateKind = "calibrate";
 
     public string? Validate() => Kind switch
     {
         CaptureJobKind when CaptureJob is null => "capture-job command without captureJob",
         CaptureJobKind => CaptureJob.Validate(),
+        CalibrateKind when Calibration is null => "calibrate command without calibration",
+        CalibrateKind => Calibration.Validate(),
         _ => $"unknown command kind '{Kind}'",
     };
 }

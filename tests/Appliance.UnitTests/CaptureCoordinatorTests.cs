@@ -1,4 +1,5 @@
 using System.Device.Gpio;
+using Appliance.Calibration;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Gpio;
@@ -16,6 +17,8 @@ public sealed class CaptureCoordinatorTests : IDisposable
     private readonly GpioStatusIndicator _indicator;
     private Exception? _cameraFault;
     private RpicamCamera? _backend;
+    private volatile SimulatedCard _card;
+    private readonly SimulatedOptics _optics = new();
     private readonly TempFolder _folder = new("coordinator");
     private readonly FakeSeriesStore _store = new();
     private readonly FrameBufferPool _pool = new();
@@ -251,8 +254,94 @@ public sealed class CaptureCoordinatorTests : IDisposable
     /// The simulator's frame, rendered on the calling thread: a loaded test run can keep the
     /// thread pool (where <see cref="SimulatedCamera.CaptureAsync"/> renders) waiting past the ring limit.
     /// </summary>
-    private CapturedFrame RenderNow(LightingMode lighting, CameraSettings settings) =>
-        SimulatedCamera.Render(_camera.Scene, lighting, settings.Width, settings.Height, lighting == LightingMode.NonPolarised);
+    private CapturedFrame RenderNow(LightingMode lighting, CameraSettings settings) => _card switch
+    {
+        SimulatedCard.WhiteCard => new(lighting, settings.Width, settings.Height, CapturedFrame.Rgb24, SimulatedTarget.RenderWhite(_optics, TargetSheet.Default(), lighting, settings.Width, settings.Height)),
+        SimulatedCard.Target => new(lighting, settings.Width, settings.Height, CapturedFrame.Rgb24, SimulatedTarget.RenderTarget(_optics, TargetSheet.Default(), lighting, settings.Width, settings.Height)),
+        _ => SimulatedCamera.Render(_camera.Scene, lighting, settings.Width, settings.Height, lighting == LightingMode.NonPolarised),
+    };
+
+    private static CalibrationRequest Run(string id = "run-1") => new(id, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(15));
+
+    [Fact]
+    public async Task CalibrationRun_WhiteCardThenTarget_MakesASignedProfileWithinTheAims_WithAFocusBaseline_AndArmsAgain()
+    {
+        var before = _calibration.Current!;
+        Assert.True(await _coordinator.StartCalibrationAsync(Run(), CancellationToken.None));
+        Assert.Equal(CaptureState.Calibrating, _coordinator.State);
+        Assert.Equal(IndicatorState.Calibrating, _indicator.Current);
+        Assert.False(await _coordinator.ArmAsync(Job(), CancellationToken.None)); // not while calibrating
+
+        _card = SimulatedCard.WhiteCard;
+        Assert.Equal(CaptureOutcomeKind.Accepted, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
+        _card = SimulatedCard.Target;
+        Assert.Equal(CaptureOutcomeKind.Accepted, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
+
+        var profile = _calibration.Current!;
+        Assert.NotEqual(before.ProfileId, profile.ProfileId);
+        Assert.True(SeriesSigning.VerifyBytes(_signing.PublicKey, profile.SignedBytes(), profile.Signature));
+        Assert.Equal(2, profile.Rings.Length);
+        Assert.All(profile.Rings, r =>
+        {
+            Assert.InRange(r.DeltaEMeanAfter, 0, 2.0);
+            Assert.InRange(r.DeltaEMaxAfter, 0, 5.0);
+            Assert.True(r.FocusBaseline > 0);
+        });
+        Assert.Equal(CaptureState.Idle, _coordinator.State);
+        var statuses = Drain();
+        Assert.Equal(["calibrating", "refused", "calibrating", "calibrated"], statuses.Select(s => s.State));
+        Assert.Contains("white reference card", statuses[0].Reason);
+        Assert.Contains("colour target", statuses[2].Reason);
+        Assert.All(statuses.Where(s => s.State != "refused"), s => Assert.Equal("run-1", s.OrderId));
+        Assert.Equal(profile.CreatedAt, statuses[^1].CalibratedAt);
+
+        _card = SimulatedCard.None;
+        Assert.True(await _coordinator.ArmAsync(Job(), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task CalibrationRun_WithSkinWhereTheTargetShouldBe_IsRefused_AndTheOldProfileStays()
+    {
+        var before = _calibration.Current!;
+        await _coordinator.StartCalibrationAsync(Run(), CancellationToken.None);
+        _card = SimulatedCard.WhiteCard;
+        await _coordinator.HandlePressAsync(Press, CancellationToken.None);
+        _card = SimulatedCard.None; // staff pressed on skin, not on the chart
+
+        var outcome = await _coordinator.HandlePressAsync(Press, CancellationToken.None);
+
+        Assert.Equal(CaptureOutcomeKind.Fault, outcome.Kind);
+        Assert.Contains("the cross-polarised target frame could not be fitted", outcome.Reasons![0]);
+        Assert.Same(before, _calibration.Current);
+        Assert.Equal("calibration-failed", Drain()[^1].State);
+        Assert.Equal(CaptureState.Idle, _coordinator.State);
+    }
+
+    [Fact]
+    public async Task CalibrationRun_ADarkWhiteCard_AsksAgain_AndAHoldCancelsTheRun()
+    {
+        await _coordinator.StartCalibrationAsync(Run(), CancellationToken.None);
+        _camera.Scene = _camera.Scene with { Brightness = 0.2 }; // no card: dark skin-like frame
+
+        var outcome = await _coordinator.HandlePressAsync(Press, CancellationToken.None);
+
+        Assert.Equal(CaptureOutcomeKind.Retake, outcome.Kind);
+        Assert.Contains("too dark", outcome.Reasons![0]);
+        Assert.Equal(CaptureState.Calibrating, _coordinator.State);
+        Assert.True(await _coordinator.CancelAsync(CancellationToken.None));
+        Assert.Equal(CaptureState.Idle, _coordinator.State);
+        Assert.Equal("calibration-cancelled", Drain()[^1].State);
+    }
+
+    [Fact]
+    public async Task CalibrationRun_IsRefusedWhileAJobIsArmed()
+    {
+        await _coordinator.ArmAsync(Job(), CancellationToken.None);
+
+        Assert.False(await _coordinator.StartCalibrationAsync(Run(), CancellationToken.None));
+        Assert.Equal(CaptureState.Armed, _coordinator.State);
+        Assert.Equal("calibration-refused", Drain()[^1].State);
+    }
 
     private static bool PlaintextContains(byte[] haystack, string text) =>
         haystack.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(text)) >= 0;
@@ -277,9 +366,11 @@ public sealed class CaptureCoordinatorTests : IDisposable
 }
 
 /// <summary>A calibration state a test sets; profiles are well formed but unsigned (the coordinator does not check signatures: the store does).</summary>
-internal sealed class SettableCalibration : ICalibrationState
+internal sealed class SettableCalibration : ICalibrationStore
 {
     public CalibrationProfile? Current { get; set; }
+
+    public void Save(CalibrationProfile profile) => Current = profile;
 
     public static CalibrationProfile Valid(string deviceId, TimeSpan remaining)
     {

@@ -3,6 +3,14 @@ using Appliance.Protocol;
 
 namespace Appliance.Firmware.Devices.Camera;
 
+/// <summary>What is under the simulated head besides skin: the calibration cards.</summary>
+public enum SimulatedCard
+{
+    None,
+    WhiteCard,
+    Target,
+}
+
 /// <summary>
 /// A camera that renders synthetic dermoscopic frames: skin with texture and vignetting, an
 /// irregular pigmented lesion with a darker centre, and specular glare only under the
@@ -19,8 +27,33 @@ public sealed class SimulatedCamera(FrameBufferPool? pool = null) : ICamera
         set => _scene = value ?? throw new ArgumentNullException(nameof(value));
     }
 
+    /// <summary>A calibration card under the head instead of skin; none for skin.</summary>
+    public SimulatedCard Card { get; set; }
+
+    /// <summary>The camera and rings as the calibration cards see them.</summary>
+    public SimulatedOptics Optics { get; set; } = new();
+
+    /// <summary>The target the simulated chart is printed from.</summary>
+    public Appliance.Calibration.TargetSheet Sheet { get; set; } = Appliance.Calibration.TargetSheet.Default();
+
     public Task<CapturedFrame> CaptureAsync(LightingMode lighting, CameraSettings settings, CancellationToken cancellationToken)
     {
+        if (Card != SimulatedCard.None)
+        {
+            var (card, optics, sheet) = (Card, Optics, Sheet);
+            return Task.Run(
+                () =>
+                {
+                    var rendered = card == SimulatedCard.WhiteCard
+                        ? SimulatedTarget.RenderWhite(optics, sheet, lighting, settings.Width, settings.Height)
+                        : SimulatedTarget.RenderTarget(optics, sheet, lighting, settings.Width, settings.Height);
+                    var pixels = pool?.RentBytes(rendered.Length) ?? new byte[rendered.Length];
+                    rendered.CopyTo(pixels, 0);
+                    return new CapturedFrame(lighting, settings.Width, settings.Height, CapturedFrame.Rgb24, pixels);
+                },
+                cancellationToken);
+        }
+
         var scene = _scene;
         // The second frame of a series (non-polarised) is the one that sees any motion of the head.
         var moved = lighting == LightingMode.NonPolarised;

@@ -31,6 +31,7 @@ public sealed class GpioBuzzer : IDisposable
     {
         IndicatorState.Accepted => [Short],
         IndicatorState.Retake => [Short, Short],
+        IndicatorState.Calibrating => [Short],
         IndicatorState.Fault => [TimeSpan.FromMilliseconds(600)],
         _ => [],
     };

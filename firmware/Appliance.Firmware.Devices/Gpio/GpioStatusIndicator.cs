@@ -38,6 +38,7 @@ public sealed class GpioStatusIndicator : IStatusIndicator
             IndicatorState.Accepted => (false, true, false),
             IndicatorState.Retake => (true, true, false),
             IndicatorState.Fault => (true, false, false),
+            IndicatorState.Calibrating => (true, false, true),
             _ => (true, false, false),
         };
         lock (_lock)
