@@ -67,7 +67,7 @@ public sealed record CalibrationRequest(string RunId, DateTimeOffset IssuedAt, D
 }
 
 /// <summary>Host → device on the command topic: arm for a capture job, or start a calibration run. (Wipe and lease are signed orders on their own topics.)</summary>
-public sealed record HostCommand(string Kind, CaptureJob? CaptureJob, CalibrationRequest? Calibration = null)
+public sealed record HostCommand(string Kind, CaptureJob? CaptureJob = null, CalibrationRequest? Calibration = null)
 {
     public const string CaptureJobKind = "capture-job";
     public const string CalibrateKind = "calibrate";

@@ -5,6 +5,7 @@ using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Gpio;
 using Appliance.Firmware.Uplink;
 using Appliance.Host.Core;
+using Appliance.Host.Core.Calibration;
 using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Fleet;
 using Appliance.Host.Core.Jobs;
@@ -226,6 +227,65 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         }
 
         return new CaptureCycle(series, toFiled, toDeleted);
+    }
+
+    /// <summary>
+    /// A calibration run as staff do it, started from the host: the white card under the head and
+    /// a press, then the target and a press; returns the profile the host received. Throws with
+    /// the appliance's reason if the run is refused.
+    /// </summary>
+    public async Task<CalibrationProfile> CalibrateAsync(CancellationToken cancellationToken)
+    {
+        var fleet = HostService<FleetState>();
+        var runs = HostService<CalibrationRunService>();
+        var statuses = System.Threading.Channels.Channel.CreateUnbounded<ApplianceStatus>();
+        EventHandler<ApplianceStatus> onStatus = (_, s) =>
+        {
+            if (s.DeviceId == DeviceId && s.OrderId is not null)
+            {
+                statuses.Writer.TryWrite(s);
+            }
+        };
+        fleet.StatusReceived += onStatus;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        try
+        {
+            var run = await runs.RequestAsync(DeviceId, "demo", timeout.Token);
+            async Task<ApplianceStatus> NextAsync()
+            {
+                while (true)
+                {
+                    var status = await statuses.Reader.ReadAsync(timeout.Token);
+                    if (status.OrderId == run.RunId)
+                    {
+                        return status.State is "calibrating" or "calibrated" ? status
+                            : throw new InvalidOperationException($"calibration {status.State}: {status.Reason}");
+                    }
+                }
+            }
+
+            await NextAsync(); // waiting for the white card
+            Camera.Card = SimulatedCard.WhiteCard;
+            PressButton();
+            var prompt = await NextAsync();
+            if (prompt.Reason?.StartsWith("retake", StringComparison.Ordinal) == true)
+            {
+                throw new InvalidOperationException($"the white card was refused: {prompt.Reason}");
+            }
+
+            Camera.Card = SimulatedCard.Target;
+            PressButton();
+            var done = await NextAsync();
+            // The appliance sends the profile before the status that announces it.
+            return await HostService<ICalibrationProfiles>().FindProfileAsync(done.Reason!, timeout.Token)
+                ?? throw new InvalidOperationException($"the host does not hold the new profile {done.Reason}");
+        }
+        finally
+        {
+            Camera.Card = SimulatedCard.None;
+            fleet.StatusReceived -= onStatus;
+        }
     }
 
     /// <summary>A finger on the capture button: a clean press and release on the simulated GPIO line.</summary>

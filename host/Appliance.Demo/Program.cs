@@ -3,7 +3,7 @@ using Appliance.Host.Core;
 using Appliance.Protocol;
 
 // The embedded default, end to end: host, broker and a simulated appliance on 127.0.0.1.
-// One capture job, one press of the button, the series filed and confirmed, then exit 0.
+// A calibration run, one capture job, one press of the button, the series filed and confirmed, then exit 0.
 var dataRoot = args.Length > 0 ? Path.GetFullPath(args[0]) : Path.Combine(Path.GetTempPath(), $"appliance-suite-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(80));
 try
@@ -11,13 +11,10 @@ try
     Console.WriteLine($"Starting host, broker (mutual TLS) and a simulated appliance on 127.0.0.1; data in {dataRoot}");
     await using var suite = await EmbeddedSuite.StartAsync(dataRoot, cancellationToken: timeout.Token);
     Console.WriteLine($"Appliance {suite.DeviceId} online; host pages at {suite.HostUrl}");
-    var profile = suite.ApplianceService<Appliance.Firmware.Core.ICalibrationState>().Current;
-    if (profile is not null)
-    {
-        var rings = string.Join("; ", profile.Rings.Select(r => $"{r.Ring} ΔE00 {r.DeltaEMeanBefore:F1} → {r.DeltaEMeanAfter:F2} on held-out patches, {r.PixelsPerMillimetre:F1} px/mm"));
-        Console.WriteLine($"Calibrated against the simulated target as {profile.ProfileId} (valid until {profile.ExpiresAt:yyyy-MM-dd}): {rings}");
-    }
-
+    Console.WriteLine("Calibrating from the host: white card under the head, press; colour target, press…");
+    var profile = await suite.CalibrateAsync(timeout.Token);
+    var rings = string.Join("; ", profile.Rings.Select(r => $"{r.Ring} ΔE00 {r.DeltaEMeanBefore:F1} → {r.DeltaEMeanAfter:F2} on held-out patches, {r.PixelsPerMillimetre:F1} px/mm"));
+    Console.WriteLine($"Profile {profile.ProfileId} signed by the appliance and received by the host (valid until {profile.ExpiresAt:yyyy-MM-dd}): {rings}");
 
     var job = await suite.CreateJobAndWaitArmedAsync("DEMO-PATIENT-0001", "left forearm", ConsentScope.DirectCare, timeout.Token);
     Console.WriteLine($"Capture job {job.JobId} sent as episode {job.EpisodeCode} (the patient identifier stayed on the host); appliance armed");

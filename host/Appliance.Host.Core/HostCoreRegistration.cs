@@ -33,6 +33,7 @@ public static class HostCoreRegistration
         builder.Services.AddSingleton<DeviceOrderService>();
         builder.Services.AddSingleton<Users.UserService>();
         builder.Services.AddSingleton<Calibration.CalibrationReceiver>();
+        builder.Services.AddSingleton<Calibration.CalibrationRunService>();
         builder.Services.AddSingleton<Imaging.SeriesRenderer>();
         builder.Services.AddSingleton<Exports.SeriesExporter>();
         builder.Services.AddHostedService<WipeOrderDispatcher>();

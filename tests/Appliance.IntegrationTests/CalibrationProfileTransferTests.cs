@@ -39,4 +39,36 @@ public sealed class CalibrationProfileTransferTests
         Assert.Contains("another device", await receiver.ReceiveAsync("other-device-01", ProtocolJson.Serialize(sent), CancellationToken.None));
         Assert.Null(await profiles.FindProfileAsync(forged.ProfileId, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task ACalibrationRunStartedFromTheHost_MakesANewProfile_TheHostHoldsItAtOnce_AndTheNextSeriesNamesIt()
+    {
+        using var folder = new TempFolder("calibration-run");
+        await using var suite = await EmbeddedSuite.StartAsync(folder.Path);
+        var before = suite.ApplianceService<ICalibrationState>().Current!;
+
+        var profile = await suite.CalibrateAsync(CancellationToken.None);
+
+        Assert.NotEqual(before.ProfileId, profile.ProfileId);
+        Assert.Equal(profile.ProfileId, suite.ApplianceService<ICalibrationState>().Current!.ProfileId);
+        Assert.All(profile.Rings, r =>
+        {
+            Assert.InRange(r.DeltaEMeanAfter, 0, 2.0);
+            Assert.InRange(r.DeltaEMaxAfter, 0, 5.0);
+            Assert.InRange(Math.Abs(r.PixelsPerMillimetre - new Appliance.Firmware.Devices.Camera.SimulatedOptics().PixelsPerMillimetre(640)) / r.PixelsPerMillimetre, 0, 0.01);
+            Assert.NotNull(r.FocusBaseline);
+        });
+        var entry = Assert.Single(suite.HostService<FleetView>().List(), e => e.DeviceId == suite.DeviceId);
+        Assert.Equal(profile.CreatedAt, entry.CalibratedAt);
+        var trail = suite.HostService<IAuditTrail>().ReadAll();
+        Assert.Contains(trail, e => e.Kind == AuditKinds.CalibrationRequested && e.Subject == suite.DeviceId);
+        Assert.Contains(trail, e => e.Kind == AuditKinds.CalibrationReceived && e.Subject == profile.ProfileId);
+
+        await suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-CAL", "back", ConsentScope.DirectCare, CancellationToken.None);
+        var filed = (await suite.PressAndWaitFiledAsync(CancellationToken.None)).Filed;
+        Assert.Equal(profile.ProfileId, filed.CalibrationId);
+
+        // Only an enrolled appliance can be asked.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => suite.HostService<CalibrationRunService>().RequestAsync("not-enrolled-01", "test", CancellationToken.None));
+    }
 }

@@ -33,6 +33,7 @@ public static class AuditKinds
     public const string DeviceWiped = "device-wiped";
     public const string UserAdded = "user-added";
     public const string CalibrationReceived = "calibration-received";
+    public const string CalibrationRequested = "calibration-requested";
     public const string WorklistViewed = "worklist-viewed";
     public const string SeriesViewed = "series-viewed";
     public const string FrameViewed = "frame-viewed";

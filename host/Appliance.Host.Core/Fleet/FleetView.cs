@@ -53,7 +53,7 @@ public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates
                 status?.CalibratedAt,
                 status?.CalibrationDeltaE,
                 status?.IntegrityCheckedAt,
-                status?.State == "unsafe" ? status.Reason : null,
+                status?.State is "unsafe" or "calibrating" or "calibration-failed" or "calibration-refused" ? status.Reason : null,
                 revoked,
                 wipe);
         })];

@@ -13,7 +13,14 @@ namespace Appliance.Host.Web.Pages.Admin;
 /// actions on each appliance: wipe (the admin types the device id to confirm), revoke, rotate and
 /// re-provision (the enrolment code is shown once, with the package to download).
 /// </summary>
-public sealed class FleetModel(FleetView fleet, DeviceOrderService orders, DeviceProvisioner provisioner, IDeviceOrderLedger ledger, AdvertisedBroker broker, TimeProvider time) : PageModel
+public sealed class FleetModel(
+    FleetView fleet,
+    DeviceOrderService orders,
+    DeviceProvisioner provisioner,
+    IDeviceOrderLedger ledger,
+    AdvertisedBroker broker,
+    Core.Calibration.CalibrationRunService calibration,
+    TimeProvider time) : PageModel
 {
     public IReadOnlyList<FleetEntry> Entries { get; private set; } = [];
 
@@ -41,6 +48,20 @@ public sealed class FleetModel(FleetView fleet, DeviceOrderService orders, Devic
 
         var wipe = Try(() => orders.RequestWipe(deviceId, Actor));
         return wipe is null ? Page() : Done($"Wipe of {deviceId} issued (order {wipe.OrderId}). It is sent now if the appliance is online, or the moment it reconnects.");
+    }
+
+    /// <summary>Asks the appliance for a calibration run; its prompts then show in the state column.</summary>
+    public async Task<IActionResult> OnPostCalibrateAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var run = await calibration.RequestAsync(deviceId, Actor, cancellationToken);
+            return Done($"Calibration of {deviceId} requested (run {run.RunId}): at the appliance, place the white card and press capture, then the target and press again. The new profile appears here when it is accepted.");
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            return Done(ex.Message, error: true);
+        }
     }
 
     public IActionResult OnPostRevoke(string deviceId, string reason)
