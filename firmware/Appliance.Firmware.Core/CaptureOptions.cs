@@ -59,11 +59,24 @@ public sealed class QualityOptions
     public double MaxPolarisedClippedFraction { get; set; } = 0.002;
 
     /// <summary>
-    /// Variance of the Laplacian of a sharp frame at the configured resolution. Calibration
-    /// measures it for each appliance; the default suits the simulator at 640×480.
+    /// Focus score of sharp skin on the reference optics (the simulator at 640×480). An
+    /// appliance's calibration scales it to its own optics through <see cref="ReferenceTargetFocusCrossPolarised"/> and <see cref="ReferenceTargetFocusNonPolarised"/>.
     /// </summary>
     [Range(0.001, 1e9)]
     public double FocusBaseline { get; set; } = 60;
+
+    /// <summary>
+    /// The calibration target's focus score under the cross-polarised ring on the optics
+    /// <see cref="FocusBaseline"/> was measured on, at the same resolution. An appliance's
+    /// calibration measures its own target score; the ratio scales the baseline to its lens,
+    /// sensor and resolution.
+    /// </summary>
+    [Range(0.001, 1e9)]
+    public double ReferenceTargetFocusCrossPolarised { get; set; } = 96;
+
+    /// <summary>The same under the non-polarised ring (brighter light, so relatively less noise).</summary>
+    [Range(0.001, 1e9)]
+    public double ReferenceTargetFocusNonPolarised { get; set; } = 80;
 
     /// <summary>A frame whose focus score falls below this share of the baseline is blurred.</summary>
     [Range(0.0, 1.0)]

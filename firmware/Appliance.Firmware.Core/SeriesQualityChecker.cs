@@ -8,7 +8,11 @@ namespace Appliance.Firmware.Core;
 /// cross-polarised frame, focus of each frame against the calibration's baseline, and motion
 /// between the two frames. Each failed check adds its reason.
 /// </summary>
-public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, FrameBufferPool? pool = null)
+/// <param name="calibration">
+/// The current profile's focus baselines (each ring's target score) scale
+/// <see cref="QualityOptions.FocusBaseline"/> to this appliance's optics; without one, the configured baseline stands.
+/// </param>
+public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, FrameBufferPool? pool = null, ICalibrationState? calibration = null)
 {
     public const string TooDark = "too dark";
     public const string Overexposed = "overexposed";
@@ -68,7 +72,7 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, Frame
         // An overexposed frame has lost its texture: focus and motion cannot be judged, and
         // "overexposed" is the whole answer.
         var measurable = !reasons.Contains(Overexposed);
-        var focus = measured.Length == 0 ? 0 : measured.Min(m => m.FocusScore) / o.FocusBaseline;
+        var focus = measured.Length == 0 ? 0 : measured.Min(m => m.FocusScore / FocusBaseline(m.Frame.Lighting, o));
         if (measurable && focus < o.MinFocusRatio)
         {
             reasons.Add(Blurred);
@@ -92,5 +96,14 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, Frame
             Math.Round(polarisedClipped, 5),
             Math.Round(focus, 3),
             Math.Round(motion, 2));
+    }
+
+    /// <summary>Sharp skin's expected focus score under this ring on this appliance.</summary>
+    public double FocusBaseline(LightingMode ring, QualityOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        return calibration?.Current?.For(ring)?.FocusBaseline is > 0 and var measured
+            ? o.FocusBaseline * measured / (ring == LightingMode.CrossPolarised ? o.ReferenceTargetFocusCrossPolarised : o.ReferenceTargetFocusNonPolarised)
+            : o.FocusBaseline;
     }
 }

@@ -27,12 +27,19 @@ public static class SimulatedCalibration
 
         var bundle = ProvisioningBundleLoader.Load(bundlePath);
         var identity = new ApplianceIdentity(bundle.DeviceId, ApplianceIdentity.CurrentFirmwareVersion, Convert.FromBase64String(bundle.HostSealingPublicKey), Convert.FromBase64String(bundle.SigningPrivateKey));
-        var sheet = TargetSheet.Default();
-        var optics = new SimulatedOptics();
-        RingProfile Calibrate(LightingMode ring) => CalibrationProfiles.ToRingProfile(ring, CalibrationFitter.Fit(
-            SimulatedTarget.RenderWhite(optics, sheet, ring, Width, Height), SimulatedTarget.RenderTarget(optics, sheet, ring, Width, Height), Width, Height, sheet));
-        var profile = CalibrationProfiles.Create(
-            bundle.DeviceId, sheet, [Calibrate(LightingMode.CrossPolarised), Calibrate(LightingMode.NonPolarised)], DateTimeOffset.UtcNow, validity, identity.SigningPrivateKey);
+        var (sheet, optics) = (TargetSheet.Default(), new SimulatedOptics());
+        CapturedFrame[] Shots(Func<SimulatedOptics, TargetSheet, LightingMode, int, int, byte[]> render) =>
+            [.. CaptureSequencer.Order.Select(ring => new CapturedFrame(ring, Width, Height, CapturedFrame.Rgb24, render(optics, sheet, ring, Width, Height)))];
+        // The same run the appliance makes when staff press on the cards, without the presses.
+        using var run = new CalibrationRun(new CalibrationRequest("fixture", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1)));
+        var (profile, refusal) = run.TakeWhite(Shots(SimulatedTarget.RenderWhite)) is { } unusable
+            ? (null, unusable)
+            : run.Finish(Shots(SimulatedTarget.RenderTarget), sheet, new CalibrationOptions { Validity = validity }, identity, DateTimeOffset.UtcNow);
+        if (profile is null)
+        {
+            throw new InvalidOperationException($"the simulated target did not calibrate: {refusal}");
+        }
+
         new FileCalibrationStore(dataFolder, identity).Save(profile);
         return profile;
     }

@@ -225,7 +225,8 @@ public sealed class SimulatedCamera(FrameBufferPool? pool = null) : ICamera
         }
     }
 
-    private static void BoxBlur(byte[] pixels, int width, int height, int radius)
+    /// <summary>A separable box blur of the given radius, in place: a soft lens or a defocus.</summary>
+    internal static void BoxBlur(byte[] pixels, int width, int height, int radius)
     {
         var tmp = new byte[pixels.Length];
         Pass(pixels, tmp, width, height, radius, horizontal: true);

@@ -44,6 +44,15 @@ public sealed record SimulatedOptics
 
     public int Seed { get; init; } = 11;
 
+    /// <summary>
+    /// How soft the lens is (a box blur radius in pixels at 640 wide, scaled with the width): a
+    /// lens that resolves less makes every sharp frame score lower, which the calibration's focus
+    /// baseline measures.
+    /// </summary>
+    public int LensBlurRadius { get; init; }
+
+    public int BlurRadiusAt(int width) => (int)Math.Round(LensBlurRadius * width / 640.0);
+
     /// <summary>What each ring does: the polariser halves the light and tints it; the plain ring is a little warm.</summary>
     public (double R, double G, double B) RingGains(LightingMode ring) =>
         ring == LightingMode.CrossPolarised ? (0.52, 0.50, 0.44) : (1.04, 1.00, 0.90);
@@ -109,6 +118,11 @@ public static class SimulatedTarget
                 pixels[i + 1] = Encode(Math.Pow(sensorG * light * gains.G, optics.ResponseExponent.G), x, y, 1, optics);
                 pixels[i + 2] = Encode(Math.Pow(sensorB * light * gains.B, optics.ResponseExponent.B), x, y, 2, optics);
             }
+        }
+
+        if (optics.BlurRadiusAt(width) is > 0 and var blur)
+        {
+            SimulatedCamera.BoxBlur(pixels, width, height, blur);
         }
 
         return pixels;
