@@ -7,7 +7,8 @@ public sealed record CalibrationResult(
     ColourCorrection Correction,
     double PixelsPerMillimetre,
     ColourAccuracy Before,
-    ColourAccuracy After)
+    ColourAccuracy After,
+    LinearRgb RecordedWhite)
 {
     /// <summary>A camera frame in calibrated linear light: flat-fielded, linearised, then colour-corrected.</summary>
     public LinearImage Correct(LinearImage frame) => new FrameCorrection(FlatField, Tone, Correction).Apply(frame);
@@ -50,6 +51,8 @@ public static class CalibrationFitter
         ArgumentNullException.ThrowIfNull(sheet);
         var white = LinearImage.FromRgb24(whiteRgb24, width, height);
         var target = LinearImage.FromRgb24(targetRgb24, width, height);
+        // The light's colour as the camera recorded it, where the lens darkens least.
+        var recordedWhite = white.Mean((int)(width * 0.45), (int)(height * 0.45), (int)Math.Ceiling(width * 0.55), (int)Math.Ceiling(height * 0.55));
 
         // Before: what the camera's own numbers say, read as if they were true sRGB.
         var heldOut = sheet.HeldOutPatches.ToList();
@@ -71,7 +74,7 @@ public static class CalibrationFitter
             target,
             ((int)(square.X0 * width), (int)(square.Y0 * height), (int)Math.Ceiling(square.X1 * width), (int)Math.Ceiling(square.Y1 * height)),
             square.SideMillimetres);
-        return new CalibrationResult(flat, tone, correction, pixelsPerMm, before, after);
+        return new CalibrationResult(flat, tone, correction, pixelsPerMm, before, after, recordedWhite);
     }
 
     private static double Luminance(LinearRgb c) => (0.2126729 * c.R) + (0.7151522 * c.G) + (0.0721750 * c.B);

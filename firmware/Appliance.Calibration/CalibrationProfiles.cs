@@ -5,7 +5,12 @@ namespace Appliance.Calibration;
 /// <summary>Between what a calibration run computes and the signed profile that travels and is kept.</summary>
 public static class CalibrationProfiles
 {
-    public static RingProfile ToRingProfile(LightingMode ring, CalibrationResult result, double? focusBaseline = null)
+    /// <param name="cameraToSrgb">
+    /// The camera's characterisation (row-major, camera linear RGB to linear sRGB), which turns the
+    /// recorded white card into the colour of the ring's light and so its temperature; identity
+    /// when null (a camera whose output is already sRGB).
+    /// </param>
+    public static RingProfile ToRingProfile(LightingMode ring, CalibrationResult result, double? focusBaseline = null, double[]? cameraToSrgb = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         return new RingProfile(
@@ -22,7 +27,28 @@ public static class CalibrationProfiles
             result.Before.MeanDeltaE,
             result.After.MeanDeltaE,
             result.After.MaxDeltaE,
-            focusBaseline);
+            focusBaseline,
+            EmitterTemperature(result.RecordedWhite, cameraToSrgb));
+    }
+
+    /// <summary>The ring's correlated colour temperature in whole kelvin; null when the light is too far from white to have one.</summary>
+    public static double? EmitterTemperature(LinearRgb recordedWhite, double[]? cameraToSrgb)
+    {
+        var m = cameraToSrgb ?? [1, 0, 0, 0, 1, 0, 0, 0, 1];
+        if (m.Length != 9)
+        {
+            throw new ArgumentException("the camera characterisation is nine numbers, row by row", nameof(cameraToSrgb));
+        }
+
+        var (r, g, b) = (recordedWhite.R, recordedWhite.G, recordedWhite.B);
+        var light = new LinearRgb((m[0] * r) + (m[1] * g) + (m[2] * b), (m[3] * r) + (m[4] * g) + (m[5] * b), (m[6] * r) + (m[7] * g) + (m[8] * b));
+        if (light.R <= 0 || light.G <= 0 || light.B <= 0)
+        {
+            return null;
+        }
+
+        var kelvin = ColourTemperature.Correlated(light);
+        return double.IsFinite(kelvin) && kelvin is >= 1000 and <= 25_000 ? Math.Round(kelvin) : null;
     }
 
     /// <summary>A profile for the rings calibrated, valid for <paramref name="validity"/>, signed with the appliance's key.</summary>

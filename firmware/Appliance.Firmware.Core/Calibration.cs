@@ -21,6 +21,21 @@ public sealed class CalibrationOptions
     /// <summary>The target's data sheet (an admin's own target's values); the built-in one when empty.</summary>
     public string? TargetSheet { get; set; }
 
+    /// <summary>
+    /// The camera's characterisation: nine numbers, row by row, from its linear RGB to linear sRGB,
+    /// used to turn the white card into the ring's colour temperature. Empty: the camera's output
+    /// is taken as sRGB already (rpicam-still with the module's tuning and colour gains set for D65).
+    /// </summary>
+    public double[]? CameraToSrgb { get; set; }
+
+    /// <summary>
+    /// The width of the sensor's active area (the HQ camera's IMX477: 4056 pixels of 1.55 µm).
+    /// With the measured pixels per millimetre and the frame's width it gives the optical
+    /// magnification: how large the skin is on the sensor.
+    /// </summary>
+    [Range(0.1, 100.0)]
+    public double SensorWidthMillimetres { get; set; } = 6.287;
+
     /// <summary>A run whose held-out patches miss this mean CIEDE2000 is refused, and the old profile stays.</summary>
     [Range(0.1, 50.0)]
     public double MaxMeanDeltaE { get; set; } = 2.0;

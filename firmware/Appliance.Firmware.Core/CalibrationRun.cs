@@ -92,7 +92,9 @@ public sealed class CalibrationRun(CalibrationRequest request) : IDisposable
             }
 
             using var measured = FrameMeasurement.Of(frame);
-            rings.Add(CalibrationProfiles.ToRingProfile(frame.Lighting, result, Math.Round(measured.FocusScore, 3)));
+            var ring = CalibrationProfiles.ToRingProfile(frame.Lighting, result, Math.Round(measured.FocusScore, 3), options.CameraToSrgb is { Length: > 0 } m ? m : null);
+            // Image size on the sensor over size on the skin: (px/mm on the skin) × (sensor mm per frame pixel).
+            rings.Add(ring with { OpticalMagnification = Math.Round(result.PixelsPerMillimetre * options.SensorWidthMillimetres / frame.Width, 4) });
         }
 
         try

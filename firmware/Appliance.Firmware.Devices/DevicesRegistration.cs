@@ -33,6 +33,8 @@ public static class DevicesRegistration
             builder.Services.AddSingleton(sp => new GpioController(sp.GetRequiredService<SimulatedGpioDriver>()));
             builder.Services.AddSingleton<SimulatedCamera>();
             builder.Services.AddSingleton<ICamera>(sp => sp.GetRequiredService<SimulatedCamera>());
+            // The simulated camera module's characterisation is the simulator's own, unless configured.
+            builder.Services.AddOptions<CalibrationOptions>().PostConfigure<SimulatedCamera>((o, camera) => o.CameraToSrgb ??= camera.Optics.CameraToSrgb());
             builder.Services.AddSingleton<PwmChannelFactory>(sp =>
                 (_, _, frequency, pin) => new SimulatedPwmChannel(sp.GetRequiredService<SimulatedGpioDriver>(), pin, frequency));
         }

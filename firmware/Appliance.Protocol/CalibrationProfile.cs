@@ -21,7 +21,9 @@ public sealed record RingProfile(
     double DeltaEMeanBefore,
     double DeltaEMeanAfter,
     double DeltaEMaxAfter,
-    double? FocusBaseline = null)
+    double? FocusBaseline = null,
+    double? EmitterColorTemperature = null,
+    double? OpticalMagnification = null)
 {
     public string? Validate() =>
         FlatCellsAcross is < 1 or > 256 || FlatCellsDown is < 1 or > 256 || FlatGains is null || FlatGains.Length != FlatCellsAcross * FlatCellsDown * 3
@@ -33,6 +35,8 @@ public sealed record RingProfile(
         : CorrectionWeights is not { Length: 3 } || CorrectionWeights.Any(w => w is null || w.Length is not (3 or 6) || w.Any(v => !double.IsFinite(v))) || CorrectionWeights.Select(w => w.Length).Distinct().Count() != 1
             ? "colour correction weights are not three rows of 3 or 6"
         : !double.IsFinite(PixelsPerMillimetre) || PixelsPerMillimetre is <= 0 or > 10_000 ? "pixels per millimetre out of range"
+        : EmitterColorTemperature is { } k && (!double.IsFinite(k) || k is < 1000 or > 25_000) ? "emitter colour temperature out of range"
+        : OpticalMagnification is { } mag && (!double.IsFinite(mag) || mag is <= 0 or > 1000) ? "optical magnification out of range"
         : null;
 }
 

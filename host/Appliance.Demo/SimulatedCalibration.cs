@@ -34,7 +34,7 @@ public static class SimulatedCalibration
         using var run = new CalibrationRun(new CalibrationRequest("fixture", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1)));
         var (profile, refusal) = run.TakeWhite(Shots(SimulatedTarget.RenderWhite)) is { } unusable
             ? (null, unusable)
-            : run.Finish(Shots(SimulatedTarget.RenderTarget), sheet, new CalibrationOptions { Validity = validity }, identity, DateTimeOffset.UtcNow);
+            : run.Finish(Shots(SimulatedTarget.RenderTarget), sheet, new CalibrationOptions { Validity = validity, CameraToSrgb = optics.CameraToSrgb() }, identity, DateTimeOffset.UtcNow);
         if (profile is null)
         {
             throw new InvalidOperationException($"the simulated target did not calibrate: {refusal}");

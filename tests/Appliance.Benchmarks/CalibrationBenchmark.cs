@@ -10,7 +10,8 @@ namespace Appliance.Benchmarks;
 /// correction chosen and fitted, scale measured) on simulated frames of the built-in target
 /// through a camera with a known colour distortion (a channel mix and cross-channel terms),
 /// 35 % vignetting and sensor noise; CIEDE2000 on the six held-out patches before and after,
-/// and the scale against the simulator's truth. Medians over noise seeds, per ring.
+/// and the scale and the ring's colour temperature against the simulator's truth. Medians over
+/// noise seeds, per ring.
 /// </summary>
 internal static class CalibrationBenchmark
 {
@@ -24,6 +25,7 @@ internal static class CalibrationBenchmark
             var worst = new List<double>();
             var scaleError = new List<double>();
             var fitMs = new List<double>();
+            var temperatureError = new List<double>();
             for (var seed = 1; seed <= seeds; seed++)
             {
                 var optics = new SimulatedOptics { Seed = seed };
@@ -37,6 +39,9 @@ internal static class CalibrationBenchmark
                 worst.Add(result.After.MaxDeltaE);
                 var truth = optics.PixelsPerMillimetre(width);
                 scaleError.Add(Math.Abs(result.PixelsPerMillimetre - truth) / truth * 100);
+                var kelvin = CalibrationProfiles.EmitterTemperature(result.RecordedWhite, optics.CameraToSrgb()) ?? double.NaN;
+                var trueKelvin = ring == LightingMode.CrossPolarised ? optics.RingColourTemperature.CrossPolarised : optics.RingColourTemperature.NonPolarised;
+                temperatureError.Add(Math.Abs(kelvin - trueKelvin) / trueKelvin * 100);
             }
 
             // The cross-polarised ring is the one dermatologists read colour from: its figures carry the plain names.
@@ -45,6 +50,7 @@ internal static class CalibrationBenchmark
             DemoCycleBenchmark.Bench($"de2000_mean_after{suffix}", DemoCycleBenchmark.Median(after), "dE00");
             DemoCycleBenchmark.Bench($"de2000_max_after{suffix}", DemoCycleBenchmark.Median(worst), "dE00");
             DemoCycleBenchmark.Bench($"px_per_mm_error_pct{suffix}", DemoCycleBenchmark.Median(scaleError), "%");
+            DemoCycleBenchmark.Bench($"emitter_cct_error_pct{suffix}", DemoCycleBenchmark.Median(temperatureError), "%");
             DemoCycleBenchmark.Bench($"calibration_fit_ms{suffix}", DemoCycleBenchmark.Median(fitMs), "ms");
         }
     }

@@ -49,3 +49,28 @@ public sealed class CalibratedFocusBaselineTests
         Assert.Contains(SeriesQualityChecker.Blurred, Check(calibrated, blur: 3).Reasons); // defocus on top of the soft lens
     }
 }
+
+/// <summary>What a calibration run measures of the light and the lens, against the simulator's truth.</summary>
+public sealed class CalibrationMeasuresTheOpticsTests
+{
+    [Fact]
+    public void EachRingsColourTemperature_AndTheMagnification_MatchTheSimulatorsTruth()
+    {
+        var optics = new SimulatedOptics { RingColourTemperature = (3800, 5600) };
+        var identity = new ApplianceIdentity("optics-device-01", "0.1.0", new byte[32], SeriesSigning.CreateKeyPair().PrivateKey);
+        using var run = new CalibrationRun(new CalibrationRequest("run-1", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5)));
+        CapturedFrame[] Shots(Func<SimulatedOptics, TargetSheet, LightingMode, int, int, byte[]> render) =>
+            [.. CaptureSequencer.Order.Select(l => new CapturedFrame(l, 640, 480, CapturedFrame.Rgb24, render(optics, TargetSheet.Default(), l, 640, 480)))];
+        Assert.Null(run.TakeWhite(Shots(SimulatedTarget.RenderWhite)));
+        var options = new CalibrationOptions { CameraToSrgb = optics.CameraToSrgb(), SensorWidthMillimetres = 6.287 };
+
+        var (profile, refusal) = run.Finish(Shots(SimulatedTarget.RenderTarget), TargetSheet.Default(), options, identity, DateTimeOffset.UtcNow);
+
+        Assert.Null(refusal);
+        // Within 5%: the characterisation leaves out the sensor's cross-talk and bent response, as a real one would.
+        Assert.InRange(profile!.For(LightingMode.CrossPolarised)!.EmitterColorTemperature!.Value, 3800 * 0.95, 3800 * 1.05);
+        Assert.InRange(profile.For(LightingMode.NonPolarised)!.EmitterColorTemperature!.Value, 5600 * 0.95, 5600 * 1.05);
+        // 25.6 px/mm on the skin, 6.287 mm of sensor over 640 pixels.
+        Assert.All(profile.Rings, r => Assert.InRange(r.OpticalMagnification!.Value, 0.2515 * 0.99, 0.2515 * 1.01));
+    }
+}

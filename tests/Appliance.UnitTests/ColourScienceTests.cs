@@ -117,3 +117,23 @@ public sealed class ColourScienceTests
         return ([.. all.Where((_, i) => i % 4 != 1)], [.. all.Where((_, i) => i % 4 == 1)]);
     }
 }
+
+public sealed class ColourTemperatureTests
+{
+    [Theory]
+    [InlineData(2700)]
+    [InlineData(3500)]
+    [InlineData(4300)]
+    [InlineData(5200)]
+    [InlineData(6500)]
+    [InlineData(8000)]
+    public void ABlackBodysColour_GivesBackItsTemperature(double kelvin) =>
+        Assert.InRange(ColourTemperature.Correlated(ColourTemperature.PlanckianWhite(kelvin)), kelvin * 0.99, kelvin * 1.01);
+
+    [Fact]
+    public void TheSrgbWhite_IsD65() => Assert.InRange(ColourTemperature.Correlated(new LinearRgb(1, 1, 1)), 6450, 6560);
+
+    [Fact]
+    public void AWarmerLight_IsLowerInKelvin() =>
+        Assert.True(ColourTemperature.Correlated(new LinearRgb(1, 0.8, 0.6)) < ColourTemperature.Correlated(new LinearRgb(0.9, 0.95, 1)));
+}

@@ -15,7 +15,7 @@ public sealed class DermoscopyDicomTests
         var series = new FiledSeries("s-1", "clinic-a-01", "job-1", "EP-ABCDEFGHJK", "TEST-PATIENT-9", "left forearm", ConsentScope.DirectCare, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, "0.1.0",
             "clinic-a-01-x", 0, new QualityReport(true, [], 0.5, 0, 1, 0), new CameraSettings(64, 48, TimeSpan.FromMilliseconds(8), 1, 1, 1, 2),
             [new FiledFrame(0, lighting, 64, 48, "rgb24", "sha", "f0")]);
-        var ring = new RingProfile(lighting, 1, 1, [1, 1, 1], [1, 1, 1], [1, 1, 1], "Linear3x3", [[1, 0, 0], [0, 1, 0], [0, 0, 1]], 25.6, 12, 0.4, 0.8);
+        var ring = new RingProfile(lighting, 1, 1, [1, 1, 1], [1, 1, 1], [1, 1, 1], "Linear3x3", [[1, 0, 0], [0, 1, 0], [0, 0, 1]], 25.6, 12, 0.4, 0.8, 96, 4312, 0.2515);
         var pixels = new byte[64 * 48 * 3];
         new Random(3).NextBytes(pixels);
         var bytes = DermoscopyDicom.Create(series, series.Frames[0], pixels, ring, DicomWriter.NewUid(), DicomWriter.NewUid());
@@ -35,7 +35,7 @@ public sealed class DermoscopyDicomTests
             await File.WriteAllBytesAsync(path, bytes);
 
             // And dcmtk reads back what the appliance knew.
-            var (exit, dump) = await RunAsync("dcmdump", "+P", "0008,0016", "+P", "0008,0060", "+P", "0016,1001", "+P", "0028,0030", "+P", "0020,0060", "+P", "0010,0020", "+P", "0028,0011", path);
+            var (exit, dump) = await RunAsync("dcmdump", "+P", "0008,0016", "+P", "0008,0060", "+P", "0016,1001", "+P", "0028,0030", "+P", "0020,0060", "+P", "0010,0020", "+P", "0028,0011", "+P", "0016,1002", "+P", "0016,1005", path);
             Assert.Equal(0, exit);
             Assert.Contains("=DermoscopicPhotographyImageStorage", dump, StringComparison.Ordinal);
             Assert.Contains("[DMS]", dump, StringComparison.Ordinal);
@@ -44,6 +44,8 @@ public sealed class DermoscopyDicomTests
             Assert.Contains("[L]", dump, StringComparison.Ordinal); // left forearm
             Assert.Contains("[TEST-PATIENT-9]", dump, StringComparison.Ordinal);
             Assert.Contains("US 64", dump, StringComparison.Ordinal);
+            Assert.Contains("[4312]", dump, StringComparison.Ordinal); // emitter colour temperature, from the calibration
+            Assert.Contains("[0.2515]", dump, StringComparison.Ordinal); // optical magnification, from the calibration
         }
         finally
         {

@@ -53,9 +53,36 @@ public sealed record SimulatedOptics
 
     public int BlurRadiusAt(int width) => (int)Math.Round(LensBlurRadius * width / 640.0);
 
-    /// <summary>What each ring does: the polariser halves the light and tints it; the plain ring is a little warm.</summary>
-    public (double R, double G, double B) RingGains(LightingMode ring) =>
-        ring == LightingMode.CrossPolarised ? (0.52, 0.50, 0.44) : (1.04, 1.00, 0.90);
+    /// <summary>Each ring's LEDs as a black body of this temperature: the truth the calibration's emitter colour temperature is checked against.</summary>
+    public (double CrossPolarised, double NonPolarised) RingColourTemperature { get; init; } = (4300, 5200);
+
+    /// <summary>What each ring does to the light falling on the skin: its LEDs' colour at unit luminance, halved by the polariser.</summary>
+    public LinearRgb RingLight(LightingMode ring)
+    {
+        var polarised = ring == LightingMode.CrossPolarised;
+        var white = ColourTemperature.PlanckianWhite(polarised ? RingColourTemperature.CrossPolarised : RingColourTemperature.NonPolarised);
+        var luminance = (0.2126729 * white.R) + (0.7151522 * white.G) + (0.0721750 * white.B);
+        return white * ((polarised ? 0.5 : 1.0) / luminance);
+    }
+
+    /// <summary>
+    /// The camera's characterisation, as its maker would give it: the inverse of the sensor's
+    /// channel mix (row-major, camera linear RGB to linear sRGB). It leaves out the cross-talk and
+    /// the response's bend, as a real characterisation is never exact.
+    /// </summary>
+    public double[] CameraToSrgb()
+    {
+        var m = Mix;
+        var det = (m[0][0] * ((m[1][1] * m[2][2]) - (m[1][2] * m[2][1])))
+            - (m[0][1] * ((m[1][0] * m[2][2]) - (m[1][2] * m[2][0])))
+            + (m[0][2] * ((m[1][0] * m[2][1]) - (m[1][1] * m[2][0])));
+        return
+        [
+            ((m[1][1] * m[2][2]) - (m[1][2] * m[2][1])) / det, ((m[0][2] * m[2][1]) - (m[0][1] * m[2][2])) / det, ((m[0][1] * m[1][2]) - (m[0][2] * m[1][1])) / det,
+            ((m[1][2] * m[2][0]) - (m[1][0] * m[2][2])) / det, ((m[0][0] * m[2][2]) - (m[0][2] * m[2][0])) / det, ((m[0][2] * m[1][0]) - (m[0][0] * m[1][2])) / det,
+            ((m[1][0] * m[2][1]) - (m[1][1] * m[2][0])) / det, ((m[0][1] * m[2][0]) - (m[0][0] * m[2][1])) / det, ((m[0][0] * m[1][1]) - (m[0][1] * m[1][0])) / det,
+        ];
+    }
 
     public double PixelsPerMillimetre(int width) => width / FieldOfViewMillimetres;
 }
@@ -98,25 +125,26 @@ public static class SimulatedTarget
     private static byte[] Render(SimulatedOptics optics, LightingMode ring, int width, int height, Func<int, int, LinearRgb> scene)
     {
         var pixels = new byte[width * height * 3];
-        var gains = optics.RingGains(ring);
+        var light = optics.RingLight(ring);
         var halfDiagonal = Math.Sqrt((width * width) + (height * height)) / 2;
         var m = optics.Mix;
         for (var y = 0; y < height; y++)
         {
             for (var x = 0; x < width; x++)
             {
+                // The ring's light falls on the surface; the sensor sees what it reflects.
                 var c = scene(x, y);
-                var (r, g, b) = (Math.Max(c.R, 0), Math.Max(c.G, 0), Math.Max(c.B, 0));
+                var (r, g, b) = (Math.Max(c.R, 0) * light.R, Math.Max(c.G, 0) * light.G, Math.Max(c.B, 0) * light.B);
                 var sensorR = (m[0][0] * r) + (m[0][1] * g) + (m[0][2] * b) + (optics.CrossTalk.R * Math.Sqrt(r * g));
                 var sensorG = (m[1][0] * r) + (m[1][1] * g) + (m[1][2] * b) + (optics.CrossTalk.G * Math.Sqrt(g * b));
                 var sensorB = (m[2][0] * r) + (m[2][1] * g) + (m[2][2] * b) + (optics.CrossTalk.B * Math.Sqrt(r * b));
                 var (vx, vy) = (x + 0.5 - (width / 2.0), y + 0.5 - (height / 2.0));
                 var radius = Math.Sqrt((vx * vx) + (vy * vy)) / halfDiagonal;
-                var light = optics.Exposure * (1 - (optics.Vignetting * radius * radius));
+                var level = optics.Exposure * (1 - (optics.Vignetting * radius * radius));
                 var i = ((y * width) + x) * 3;
-                pixels[i] = Encode(Math.Pow(sensorR * light * gains.R, optics.ResponseExponent.R), x, y, 0, optics);
-                pixels[i + 1] = Encode(Math.Pow(sensorG * light * gains.G, optics.ResponseExponent.G), x, y, 1, optics);
-                pixels[i + 2] = Encode(Math.Pow(sensorB * light * gains.B, optics.ResponseExponent.B), x, y, 2, optics);
+                pixels[i] = Encode(Math.Pow(sensorR * level, optics.ResponseExponent.R), x, y, 0, optics);
+                pixels[i + 1] = Encode(Math.Pow(sensorG * level, optics.ResponseExponent.G), x, y, 1, optics);
+                pixels[i + 2] = Encode(Math.Pow(sensorB * level, optics.ResponseExponent.B), x, y, 2, optics);
             }
         }
 

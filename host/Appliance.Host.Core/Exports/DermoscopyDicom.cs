@@ -58,11 +58,12 @@ public static class DermoscopyDicom
             .Add(0x0028, 0x0302, "CS", "YES")
             .Add(0x0028, 0x2110, "CS", "00")
             .Add(0x0016, 0x1001, "CS", frame.Lighting == LightingMode.CrossPolarised ? "POLARIZED" : "NON_POLARIZED")
-            // Not yet measured by the calibration (type 2: present, empty until it is).
-            .Add(0x0016, 0x1002, "DS", string.Empty)
+            // From the calibration when it measured them (type 2: present, empty when not known).
+            .Add(0x0016, 0x1002, "DS", Decimal(ring?.EmitterColorTemperature, "0"))
             .Add(0x0016, 0x1003, "CS", "CONTACT")
+            // Immersion medium: none is used with a cross-polarised contact head; staff do not record it.
             .Add(0x0016, 0x1004, "CS", string.Empty)
-            .Add(0x0016, 0x1005, "DS", string.Empty)
+            .Add(0x0016, 0x1005, "DS", Decimal(ring?.OpticalMagnification, "0.####"))
             .Add(0x0008, 0x1090, "LO", "ApplianceSuite dermoscopy appliance")
             .Add(0x0020, 0x0052, "UI", DicomWriter.NewUid())
             .Add(0x0020, 0x1040, "LO", string.Empty)
@@ -79,6 +80,9 @@ public static class DermoscopyDicom
     }
 
     /// <summary>L or R when the body site says so; empty (unknown, or midline) otherwise.</summary>
+    private static string Decimal(double? value, string format) =>
+        value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : string.Empty;
+
     private static string Laterality(string bodySite) =>
         bodySite.Contains("left", StringComparison.OrdinalIgnoreCase) ? "L"
         : bodySite.Contains("right", StringComparison.OrdinalIgnoreCase) ? "R"
