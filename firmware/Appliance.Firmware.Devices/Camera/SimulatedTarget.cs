@@ -85,6 +85,37 @@ public sealed record SimulatedOptics
     }
 
     public double PixelsPerMillimetre(int width) => width / FieldOfViewMillimetres;
+
+    /// <summary>
+    /// One pixel as the sensor records it: the surface's reflectance (linear) under the ring's
+    /// <paramref name="light"/>, through the channel mix and cross-talk, the vignetting and
+    /// exposure (times <paramref name="exposureScale"/> and any extra per-channel
+    /// <paramref name="gains"/>), the bent response, noise and sRGB encoding, into the frame.
+    /// </summary>
+    public void Expose(byte[] pixels, LinearRgb reflectance, LinearRgb light, int x, int y, int width, int height, double exposureScale = 1, (double R, double G, double B)? gains = null)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        var (r, g, b) = (Math.Max(reflectance.R, 0) * light.R, Math.Max(reflectance.G, 0) * light.G, Math.Max(reflectance.B, 0) * light.B);
+        var m = Mix;
+        var sensorR = (m[0][0] * r) + (m[0][1] * g) + (m[0][2] * b) + (CrossTalk.R * Math.Sqrt(r * g));
+        var sensorG = (m[1][0] * r) + (m[1][1] * g) + (m[1][2] * b) + (CrossTalk.G * Math.Sqrt(g * b));
+        var sensorB = (m[2][0] * r) + (m[2][1] * g) + (m[2][2] * b) + (CrossTalk.B * Math.Sqrt(r * b));
+        var (vx, vy) = (x + 0.5 - (width / 2.0), y + 0.5 - (height / 2.0));
+        var radius = Math.Sqrt((vx * vx) + (vy * vy)) / (Math.Sqrt((width * width) + (height * height)) / 2);
+        var level = Exposure * exposureScale * (1 - (Vignetting * radius * radius));
+        var (gr, gg, gb) = gains ?? (1, 1, 1);
+        var i = ((y * width) + x) * 3;
+        pixels[i] = Encode(Math.Pow(sensorR * level * gr, ResponseExponent.R), x, y, 0);
+        pixels[i + 1] = Encode(Math.Pow(sensorG * level * gg, ResponseExponent.G), x, y, 1);
+        pixels[i + 2] = Encode(Math.Pow(sensorB * level * gb, ResponseExponent.B), x, y, 2);
+    }
+
+    private byte Encode(double linear, int x, int y, int channel)
+    {
+        // Deterministic noise per pixel and channel, so a frame renders the same every time.
+        var noise = (SimulatedCamera.Hash(x, y, (Seed * 3) + channel) - 0.5) * 2 * Noise;
+        return (byte)Math.Clamp(Math.Round(ColourSpaces.FromLinear(Math.Max(linear, 0)) + noise), 0, 255);
+    }
 }
 
 /// <summary>Renders the calibration shots: the white reference card, and the target (patches, grey ground, scale square).</summary>
@@ -126,25 +157,11 @@ public static class SimulatedTarget
     {
         var pixels = new byte[width * height * 3];
         var light = optics.RingLight(ring);
-        var halfDiagonal = Math.Sqrt((width * width) + (height * height)) / 2;
-        var m = optics.Mix;
         for (var y = 0; y < height; y++)
         {
             for (var x = 0; x < width; x++)
             {
-                // The ring's light falls on the surface; the sensor sees what it reflects.
-                var c = scene(x, y);
-                var (r, g, b) = (Math.Max(c.R, 0) * light.R, Math.Max(c.G, 0) * light.G, Math.Max(c.B, 0) * light.B);
-                var sensorR = (m[0][0] * r) + (m[0][1] * g) + (m[0][2] * b) + (optics.CrossTalk.R * Math.Sqrt(r * g));
-                var sensorG = (m[1][0] * r) + (m[1][1] * g) + (m[1][2] * b) + (optics.CrossTalk.G * Math.Sqrt(g * b));
-                var sensorB = (m[2][0] * r) + (m[2][1] * g) + (m[2][2] * b) + (optics.CrossTalk.B * Math.Sqrt(r * b));
-                var (vx, vy) = (x + 0.5 - (width / 2.0), y + 0.5 - (height / 2.0));
-                var radius = Math.Sqrt((vx * vx) + (vy * vy)) / halfDiagonal;
-                var level = optics.Exposure * (1 - (optics.Vignetting * radius * radius));
-                var i = ((y * width) + x) * 3;
-                pixels[i] = Encode(Math.Pow(sensorR * level, optics.ResponseExponent.R), x, y, 0, optics);
-                pixels[i + 1] = Encode(Math.Pow(sensorG * level, optics.ResponseExponent.G), x, y, 1, optics);
-                pixels[i + 2] = Encode(Math.Pow(sensorB * level, optics.ResponseExponent.B), x, y, 2, optics);
+                optics.Expose(pixels, scene(x, y), light, x, y, width, height);
             }
         }
 
@@ -154,12 +171,6 @@ public static class SimulatedTarget
         }
 
         return pixels;
-    }
-
-    private static byte Encode(double linear, int x, int y, int channel, SimulatedOptics optics)
-    {
-        var noise = (SimulatedCamera.Hash(x, y, (optics.Seed * 3) + channel) - 0.5) * 2 * optics.Noise;
-        return (byte)Math.Clamp(Math.Round(ColourSpaces.FromLinear(Math.Max(linear, 0)) + noise), 0, 255);
     }
 
     private static double Overlap(double a0, double a1, double b0, double b1) => Math.Clamp(Math.Min(a1, b1) - Math.Max(a0, b0), 0, 1);
