@@ -54,6 +54,10 @@ public sealed class QualityOptions
     [Range(0.0, 255.0)]
     public double MaxMeanLevel { get; set; } = 225;
 
+    /// <summary>Share of clipped pixels in any frame above which it is overexposed rather than glaring.</summary>
+    [Range(0.0, 1.0)]
+    public double MaxClippedFraction { get; set; } = 0.2;
+
     /// <summary>Share of clipped pixels in the cross-polarised frame above which we call glare (a polariser or contact fault).</summary>
     [Range(0.0, 1.0)]
     public double MaxPolarisedClippedFraction { get; set; } = 0.002;
@@ -72,15 +76,15 @@ public sealed class QualityOptions
     /// sensor and resolution.
     /// </summary>
     [Range(0.001, 1e9)]
-    public double ReferenceTargetFocusCrossPolarised { get; set; } = 96;
+    public double ReferenceTargetFocusCrossPolarised { get; set; } = 101;
 
     /// <summary>The same under the non-polarised ring (brighter light, so relatively less noise).</summary>
     [Range(0.001, 1e9)]
-    public double ReferenceTargetFocusNonPolarised { get; set; } = 80;
+    public double ReferenceTargetFocusNonPolarised { get; set; } = 82;
 
     /// <summary>A frame whose focus score falls below this share of the baseline is blurred.</summary>
     [Range(0.0, 1.0)]
-    public double MinFocusRatio { get; set; } = 0.5;
+    public double MinFocusRatio { get; set; } = 0.57;
 
     /// <summary>Largest shift between the two frames (pixels) still accepted; more means the head moved.</summary>
     [Range(0.0, 1000.0)]

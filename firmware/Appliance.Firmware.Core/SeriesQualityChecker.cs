@@ -52,7 +52,8 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, Frame
                 reasons.Add(TooDark);
             }
 
-            if (m.Mean > o.MaxMeanLevel && !reasons.Contains(Overexposed))
+            // Bright on average, or clipped over a large share of the frame: either way the exposure is wrong.
+            if ((m.Mean > o.MaxMeanLevel || m.ClippedFraction > o.MaxClippedFraction) && !reasons.Contains(Overexposed))
             {
                 reasons.Add(Overexposed);
             }
@@ -61,17 +62,18 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, Frame
             {
                 polarisedMean = m.Mean;
                 polarisedClipped = m.ClippedFraction;
-                // An overexposed frame clips everywhere; that is its own reason, not glare.
-                if (m.ClippedFraction > o.MaxPolarisedClippedFraction && m.Mean <= o.MaxMeanLevel)
-                {
-                    reasons.Add(Glare);
-                }
             }
         }
 
-        // An overexposed frame has lost its texture: focus and motion cannot be judged, and
-        // "overexposed" is the whole answer.
-        var measurable = !reasons.Contains(Overexposed);
+        // An overexposed series clips everywhere; that is its own reason, not glare.
+        if (!reasons.Contains(Overexposed) && polarisedClipped > o.MaxPolarisedClippedFraction)
+        {
+            reasons.Add(Glare);
+        }
+
+        // A frame with lost highlights has lost its texture, and a dark one is mostly sensor noise:
+        // focus and motion cannot be judged, and the exposure is the whole answer.
+        var measurable = !reasons.Contains(Overexposed) && !reasons.Contains(TooDark);
         var focus = measured.Length == 0 ? 0 : measured.Min(m => m.FocusScore / FocusBaseline(m.Frame.Lighting, o));
         if (measurable && focus < o.MinFocusRatio)
         {

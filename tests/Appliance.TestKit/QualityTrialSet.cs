@@ -34,15 +34,16 @@ public static class QualityTrialSet
             var defects = new HashSet<string>();
             var exposure = rng.NextDouble();
             // Normal exposure keeps every channel below clipping; the defects are well past their thresholds.
-            var brightness = 0.85 + (0.15 * rng.NextDouble());
+            // Exposure is linear light: the sRGB levels move by about its 2.4th root.
+            var brightness = 0.7 + (0.3 * rng.NextDouble());
             if (exposure < 0.15)
             {
-                brightness = 0.12 + (0.08 * rng.NextDouble());
+                brightness = 0.006 + (0.014 * rng.NextDouble());
                 defects.Add(SeriesQualityChecker.TooDark);
             }
             else if (exposure < 0.27)
             {
-                brightness = 1.8 + (0.4 * rng.NextDouble());
+                brightness = 4 + (2.5 * rng.NextDouble());
                 defects.Add(SeriesQualityChecker.Overexposed);
             }
 
@@ -52,8 +53,8 @@ public static class QualityTrialSet
                 defects.Add(SeriesQualityChecker.Glare);
             }
 
-            // In an overexposed series focus and motion cannot be judged: "overexposed" is the whole truth.
-            var judgeable = !defects.Contains(SeriesQualityChecker.Overexposed);
+            // In an overexposed or dark series focus and motion cannot be judged: the exposure is the whole truth.
+            var judgeable = !defects.Contains(SeriesQualityChecker.Overexposed) && !defects.Contains(SeriesQualityChecker.TooDark);
             var blur = judgeable && rng.NextDouble() < 0.25 ? rng.Next(1, 4) : 0;
             if (blur > 0)
             {

@@ -68,7 +68,7 @@ public sealed class SeriesQualityCheckerTests
     }
 
     [Fact]
-    public void DarkScene_IsRetakeTooDark() => Assert.Equal([SeriesQualityChecker.TooDark], Check(new SimulatedScene { Brightness = 0.2 }).Reasons);
+    public void DarkScene_IsRetakeTooDark() => Assert.Equal([SeriesQualityChecker.TooDark], Check(new SimulatedScene { Brightness = 0.02 }).Reasons);
 
     [Theory]
     [InlineData(1)]
@@ -93,9 +93,17 @@ public sealed class SeriesQualityCheckerTests
     [Fact]
     public void SeveralDefects_AreAllNamed()
     {
-        var report = Check(new SimulatedScene { Brightness = 0.2, MotionDx = 12, GlareInCrossPolarised = false, BlurRadius = 2 });
+        var report = Check(new SimulatedScene { GlareInCrossPolarised = true, MotionDx = 12, BlurRadius = 2 });
 
-        Assert.Equal([SeriesQualityChecker.TooDark, SeriesQualityChecker.Blurred, SeriesQualityChecker.Moved], report.Reasons);
+        Assert.Equal([SeriesQualityChecker.Glare, SeriesQualityChecker.Blurred, SeriesQualityChecker.Moved], report.Reasons);
+    }
+
+    [Fact]
+    public void ADarkSeries_IsOnlyTooDark_ForFocusAndMotionCannotBeJudgedInSensorNoise()
+    {
+        var report = Check(new SimulatedScene { Brightness = 0.02, MotionDx = 12, BlurRadius = 2 });
+
+        Assert.Equal([SeriesQualityChecker.TooDark], report.Reasons);
     }
 
     [Theory]

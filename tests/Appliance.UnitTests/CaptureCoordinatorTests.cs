@@ -321,7 +321,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
     public async Task CalibrationRun_ADarkWhiteCard_AsksAgain_AndAHoldCancelsTheRun()
     {
         await _coordinator.StartCalibrationAsync(Run(), CancellationToken.None);
-        _camera.Scene = _camera.Scene with { Brightness = 0.2 }; // no card: dark skin-like frame
+        _camera.Scene = _camera.Scene with { Brightness = 0.02 }; // no card: dark skin-like frame
 
         var outcome = await _coordinator.HandlePressAsync(Press, CancellationToken.None);
 

@@ -18,7 +18,7 @@ public sealed class OpenCvAgreementTests(ITestOutputHelper output)
         var seed = 1;
         foreach (var blur in new[] { 0, 1, 2, 3, 5 })
         {
-            foreach (var brightness in new[] { 0.35, 0.6, 0.85, 1.0, 1.15 })
+            foreach (var brightness in new[] { 0.08, 0.3, 0.7, 1.0, 1.4 })
             {
                 foreach (var lighting in CaptureSequencer.Order)
                 {

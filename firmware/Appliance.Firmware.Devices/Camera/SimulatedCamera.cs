@@ -1,3 +1,4 @@
+using Appliance.Calibration;
 using Appliance.Firmware.Core;
 using Appliance.Protocol;
 
@@ -54,20 +55,23 @@ public sealed class SimulatedCamera(FrameBufferPool? pool = null) : ICamera
                 cancellationToken);
         }
 
-        var scene = _scene;
+        var (scene, skinOptics) = (_scene, Optics);
         // The second frame of a series (non-polarised) is the one that sees any motion of the head.
         var moved = lighting == LightingMode.NonPolarised;
         return Task.Run(
-            () => Render(scene, lighting, settings.Width, settings.Height, moved, pool?.RentBytes(settings.Width * settings.Height * 3)),
+            () => Render(scene, lighting, settings.Width, settings.Height, moved, pool?.RentBytes(settings.Width * settings.Height * 3), skinOptics),
             cancellationToken);
     }
 
     /// <summary>
     /// Renders one frame into <paramref name="target"/> (a new buffer when null); public so tests
-    /// can compute the truth independently of a capture.
+    /// can compute the truth independently of a capture. Skin goes through the same
+    /// <paramref name="optics"/> as the calibration cards (the default optics when null), so a
+    /// calibration made on the cards corrects the skin.
     /// </summary>
-    public static CapturedFrame Render(SimulatedScene scene, LightingMode lighting, int width, int height, bool applyMotion, byte[]? target = null)
+    public static CapturedFrame Render(SimulatedScene scene, LightingMode lighting, int width, int height, bool applyMotion, byte[]? target = null, SimulatedOptics? optics = null)
     {
+        optics ??= new SimulatedOptics();
         var pixels = target ?? new byte[width * height * 3];
         if (pixels.Length != width * height * 3)
         {
@@ -89,8 +93,22 @@ public sealed class SimulatedCamera(FrameBufferPool? pool = null) : ICamera
         var saturation = polarised ? 1.08 : 0.96;
         var halfDiagonal = Math.Sqrt((width * width) + (height * height)) / 2;
 
-        // The optical path, the same for skin and chart: the ring's saturation and sheen, then
-        // vignetting, exposure and the sensor's per-channel gains.
+        var light = optics.RingLight(lighting);
+
+        // The skin as it looks under the ring (sRGB levels of its colour under daylight), then
+        // through the camera: the ring's light, the sensor, the lens, exposure and noise.
+        void Expose(double r, double g, double b, int x, int y)
+        {
+            var mean = (r + g + b) / 3;
+            var reflectance = new LinearRgb(
+                ColourSpaces.ToLinear(Math.Clamp(mean + ((r - mean) * saturation) + surfaceSheen, 0, 255)),
+                ColourSpaces.ToLinear(Math.Clamp(mean + ((g - mean) * saturation) + surfaceSheen, 0, 255)),
+                ColourSpaces.ToLinear(Math.Clamp(mean + ((b - mean) * saturation) + surfaceSheen, 0, 255)));
+            optics.Expose(pixels, reflectance, light, x, y, width, height, scene.Brightness, scene.SensorGains);
+        }
+
+        // The older printed chart's path (CalibrationChart): the ring's saturation and sheen, then
+        // vignetting, exposure and the sensor's per-channel gains, straight to levels.
         (double R, double G, double B) Lit(double r, double g, double b, int x, int y)
         {
             var mean = (r + g + b) / 3;
@@ -172,8 +190,7 @@ public sealed class SimulatedCamera(FrameBufferPool? pool = null) : ICamera
                     }
                 }
 
-                (r, g, b) = Lit(r, g, b, x, y);
-                Store(r, g, b, x, y);
+                Expose(r, g, b, x, y);
             }
         }
 

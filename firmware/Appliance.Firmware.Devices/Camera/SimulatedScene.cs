@@ -24,7 +24,11 @@ public sealed record SimulatedScene
     /// <summary>How far the outline departs from a circle (0 = circle).</summary>
     public double LesionIrregularity { get; init; } = 0.15;
 
-    /// <summary>Exposure scale: 1 is the calibrated level; 0.2 is a dark frame.</summary>
+    /// <summary>
+    /// Exposure scale in linear light, as shutter time or gain would change it: 1 is the
+    /// calibrated level; 0.02 is a dark frame (about a fifth of the levels, sRGB-encoded), 5 an
+    /// overexposed one.
+    /// </summary>
     public double Brightness { get; init; } = 1.0;
 
     /// <summary>Specular highlights under the non-polarised ring (cross-polarisation removes them).</summary>
