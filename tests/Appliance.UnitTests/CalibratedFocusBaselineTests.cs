@@ -74,3 +74,38 @@ public sealed class CalibrationMeasuresTheOpticsTests
         Assert.All(profile.Rings, r => Assert.InRange(r.OpticalMagnification!.Value, 0.2515 * 0.99, 0.2515 * 1.01));
     }
 }
+
+/// <summary>Skin goes through the same simulated camera as the cards, so the cards' calibration corrects it.</summary>
+public sealed class CalibratedSkinTests
+{
+    [Theory]
+    [InlineData(LightingMode.CrossPolarised, 1.08, 0.0)]
+    [InlineData(LightingMode.NonPolarised, 0.96, 14.0)]
+    public void CalibratedSkin_ComesBackAsTheSkinsOwnColour_WhereTheOriginalIsFarOff(LightingMode ring, double saturation, double sheen)
+    {
+        const int width = 640, height = 480;
+        var optics = new SimulatedOptics();
+        var identity = new ApplianceIdentity("skin-device-01", "0.1.0", new byte[32], SeriesSigning.CreateKeyPair().PrivateKey);
+        using var run = new CalibrationRun(new CalibrationRequest("run-1", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5)));
+        CapturedFrame[] Shots(Func<SimulatedOptics, TargetSheet, LightingMode, int, int, byte[]> render) =>
+            [.. CaptureSequencer.Order.Select(l => new CapturedFrame(l, width, height, CapturedFrame.Rgb24, render(optics, TargetSheet.Default(), l, width, height)))];
+        Assert.Null(run.TakeWhite(Shots(SimulatedTarget.RenderWhite)));
+        var profile = run.Finish(Shots(SimulatedTarget.RenderTarget), TargetSheet.Default(), new CalibrationOptions(), identity, DateTimeOffset.UtcNow).Profile!;
+
+        // Plain skin away from the lesion, no hair or glare; the truth is its colour as the ring shows it.
+        var scene = new SimulatedScene { HairCount = 0, GlareSpots = 0, LesionCentreX = 0.85, LesionCentreY = 0.85, LesionRadius = 0.05 };
+        var frame = SimulatedCamera.Render(scene, ring, width, height, false, optics: optics);
+        var (r, g, b) = (scene.SkinTone.R, scene.SkinTone.G, scene.SkinTone.B);
+        var mean = (r + g + b) / 3.0;
+        var truth = ColourSpaces.SrgbToLab(mean + ((r - mean) * saturation) + sheen, mean + ((g - mean) * saturation) + sheen, mean + ((b - mean) * saturation) + sheen);
+        // A corner region, where the lens darkens most.
+        var region = (X0: 40, Y0: 40, X1: 140, Y1: 120);
+
+        var original = LinearImage.FromRgb24(frame.Pixels, width, height).Mean(region.X0, region.Y0, region.X1, region.Y1);
+        var calibrated = CalibrationProfiles.ToCorrection(profile.For(ring)!, width, height).Apply(LinearImage.FromRgb24(frame.Pixels, width, height)).Mean(region.X0, region.Y0, region.X1, region.Y1);
+
+        var (before, after) = (DeltaE2000.Between(ColourSpaces.ToLab(original), truth), DeltaE2000.Between(ColourSpaces.ToLab(calibrated), truth));
+        Assert.True(before > 5 && after < 2.0, $"ΔE00 against the skin's colour: original {before:F1}, calibrated {after:F1}");
+    }
+}
+
