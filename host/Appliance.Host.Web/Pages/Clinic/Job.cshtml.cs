@@ -115,6 +115,7 @@ public sealed class JobModel(JobTracker tracker, ISeriesArchive archive, SeriesR
     private static string Headline(JobProgress progress) => progress.State switch
     {
         JobStates.Sent => "Sent: waiting for the appliance to arm",
+        JobStates.Armed when progress.Events[^1].Detail is { } warning => $"Armed, with a warning ({warning}): place the head on the skin and press capture",
         JobStates.Armed => "Armed: place the head on the skin and press capture",
         JobStates.Capturing => "Capturing: hold still",
         JobStates.Retake => $"Retake ({progress.Events[^1].Detail}): press capture again",
