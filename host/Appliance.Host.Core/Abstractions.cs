@@ -73,6 +73,9 @@ public interface ISeriesArchive
 
     Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken);
 
+    /// <summary>The series a capture job produced, if it is filed.</summary>
+    Task<FiledSeries?> FindByJobAsync(string jobId, CancellationToken cancellationToken);
+
     /// <summary>A patient's series, newest capture first; only one lesion's when <paramref name="lesionLabel"/> is given (for comparison over time).</summary>
     Task<IReadOnlyList<FiledSeries>> ListForPatientAsync(string patientId, string? lesionLabel, CancellationToken cancellationToken);
 
@@ -109,8 +112,13 @@ public interface ICaptureJobRepository
     /// <summary>Jobs, newest first.</summary>
     Task<IReadOnlyList<CaptureJobRecord>> ListRecentJobsAsync(int max, CancellationToken cancellationToken);
 
-    /// <summary>Adds to a job's timeline (sent, armed, retake, filed...); false if there is no such job.</summary>
-    Task<bool> AppendJobEventAsync(string jobId, Jobs.JobEvent jobEvent, CancellationToken cancellationToken);
+    /// <summary>
+    /// Adds to a job's timeline (sent, armed, retake, filed...) in one read and one write: not if
+    /// there is no such job, if <paramref name="deviceId"/> is given and the job is another
+    /// device's, or if an event of the same state reported at the same time is already there
+    /// (a status delivered twice).
+    /// </summary>
+    Task<Jobs.JobEventOutcome> AppendJobEventAsync(string jobId, Jobs.JobEvent jobEvent, CancellationToken cancellationToken, string? deviceId = null);
 
     /// <summary>A job's timeline, oldest first.</summary>
     Task<IReadOnlyList<Jobs.JobEvent>> ListJobEventsAsync(string jobId, CancellationToken cancellationToken);

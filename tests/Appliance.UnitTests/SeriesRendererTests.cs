@@ -89,6 +89,8 @@ public sealed class SeriesRendererTests
 
         public Task<IReadOnlyList<FiledSeries>> ListForPatientAsync(string patientId, string? lesionLabel, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+        public Task<FiledSeries?> FindByJobAsync(string jobId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
         public Task<bool> MarkConsentWithdrawnAsync(string seriesId, Appliance.Host.Core.Jobs.ConsentWithdrawal withdrawal, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 

@@ -23,7 +23,6 @@ public sealed partial class SeriesFilingService(
     IHostSigningKey hostSigningKey,
     IAuditTrail audit,
     IDeviceMessagePublisher publisher,
-    Jobs.JobTracker tracker,
     TimeProvider time,
     ILogger<SeriesFilingService> logger)
 {
@@ -124,7 +123,6 @@ public sealed partial class SeriesFilingService(
         LogFiled(logger, filed.SeriesId, deviceId, filed.EpisodeCode, filed.Frames.Count);
         audit.Append(AuditKinds.SeriesFiled, deviceId, filed.SeriesId, $"episode {filed.EpisodeCode}, {filed.Frames.Count} frames, {filed.ArchiveReference}");
         await SendReceiptAsync(filed, cancellationToken);
-        await tracker.OnFiledAsync(filed, cancellationToken);
         Filed?.Invoke(this, filed);
         return new FilingOutcome(filed, null);
     }

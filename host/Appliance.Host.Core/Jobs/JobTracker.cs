@@ -10,6 +10,15 @@ namespace Appliance.Host.Core.Jobs;
 /// </summary>
 public sealed record JobEvent(DateTimeOffset At, string State, string? Detail = null, string? SeriesId = null, DateTimeOffset? ReportedAt = null);
 
+/// <summary>What became of an event offered to a job's timeline.</summary>
+public enum JobEventOutcome
+{
+    Appended,
+    Duplicate,
+    NoSuchJob,
+    OtherDevicesJob,
+}
+
 /// <summary>A job with its timeline, for the clinic page.</summary>
 public sealed record JobProgress(CaptureJobRecord Job, IReadOnlyList<JobEvent> Events)
 {
@@ -51,10 +60,10 @@ public static class JobStates
 
 /// <summary>
 /// Keeps each capture job's timeline: sent by the host, then what the appliance reports about it
-/// (armed, retake and why, accepted), then filed. Statuses that name a job on another appliance
+/// (armed, retake and why, accepted), then filed (from the archive). Statuses that name a job on another appliance
 /// are ignored and logged: a device speaks only for its own jobs.
 /// </summary>
-public sealed partial class JobTracker(ICaptureJobRepository jobs, TimeProvider time, ILogger<JobTracker> logger)
+public sealed partial class JobTracker(ICaptureJobRepository jobs, ISeriesArchive archive, TimeProvider time, ILogger<JobTracker> logger)
 {
     /// <summary>Raised with the job id after its timeline grew.</summary>
     public event EventHandler<string>? Changed;
@@ -70,30 +79,20 @@ public sealed partial class JobTracker(ICaptureJobRepository jobs, TimeProvider 
             return;
         }
 
-        var job = await jobs.FindJobAsync(status.JobId, cancellationToken);
-        if (job is null || job.DeviceId != status.DeviceId)
-        {
-            LogForeignJob(logger, status.DeviceId, status.JobId);
-            return;
-        }
-
-        var events = await jobs.ListJobEventsAsync(job.JobId, cancellationToken);
-        if (events.Any(e => e.ReportedAt == status.At && e.State == StateOf(status)))
-        {
-            return; // QoS 1 delivered the same status again.
-        }
-
         var jobEvent = status.State == JobStates.Accepted
             // An accepted status carries the series id where a reason would be.
             ? new JobEvent(time.GetUtcNow(), JobStates.Accepted, null, status.Reason, status.At)
             : new JobEvent(time.GetUtcNow(), StateOf(status), status.Reason, null, status.At);
-        await AppendAsync(job.JobId, jobEvent, cancellationToken);
-    }
-
-    public Task OnFiledAsync(FiledSeries filed, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(filed);
-        return AppendAsync(filed.JobId, new JobEvent(time.GetUtcNow(), JobStates.Filed, null, filed.SeriesId), cancellationToken);
+        // One read and one write: this runs on the host's receive loop, for every status.
+        var outcome = await jobs.AppendJobEventAsync(status.JobId, jobEvent, cancellationToken, status.DeviceId);
+        if (outcome is JobEventOutcome.NoSuchJob or JobEventOutcome.OtherDevicesJob)
+        {
+            LogForeignJob(logger, status.DeviceId, status.JobId);
+        }
+        else if (outcome == JobEventOutcome.Appended)
+        {
+            Changed?.Invoke(this, status.JobId);
+        }
     }
 
     public Task OnConsentWithdrawnAsync(FiledSeries series, ConsentWithdrawal withdrawal, CancellationToken cancellationToken)
@@ -104,19 +103,33 @@ public sealed partial class JobTracker(ICaptureJobRepository jobs, TimeProvider 
     }
 
     public async Task<JobProgress?> FindAsync(string jobId, CancellationToken cancellationToken) =>
-        await jobs.FindJobAsync(jobId, cancellationToken) is { } job
-            ? new JobProgress(job, await jobs.ListJobEventsAsync(jobId, cancellationToken))
-            : null;
+        await jobs.FindJobAsync(jobId, cancellationToken) is { } job ? await ProgressOfAsync(job, cancellationToken) : null;
 
     public async Task<IReadOnlyList<JobProgress>> ListRecentAsync(int max, CancellationToken cancellationToken)
     {
         var list = new List<JobProgress>();
         foreach (var job in await jobs.ListRecentJobsAsync(max, cancellationToken))
         {
-            list.Add(new JobProgress(job, await jobs.ListJobEventsAsync(job.JobId, cancellationToken)));
+            list.Add(await ProgressOfAsync(job, cancellationToken));
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// The timeline as kept, with "filed" taken from the archive itself: the archive is the
+    /// truth of filing, and nothing more is written on the filing path, which every appliance's
+    /// uploads go through one at a time.
+    /// </summary>
+    private async Task<JobProgress> ProgressOfAsync(CaptureJobRecord job, CancellationToken cancellationToken)
+    {
+        var events = (await jobs.ListJobEventsAsync(job.JobId, cancellationToken)).ToList();
+        if (await archive.FindByJobAsync(job.JobId, cancellationToken) is { } filed)
+        {
+            events.Add(new JobEvent(filed.FiledAt, JobStates.Filed, null, filed.SeriesId));
+        }
+
+        return new JobProgress(job, [.. events.OrderBy(e => e.At)]);
     }
 
     // The appliance says "idle" with a reason when a job lapses before capture.
@@ -124,7 +137,7 @@ public sealed partial class JobTracker(ICaptureJobRepository jobs, TimeProvider 
 
     private async Task AppendAsync(string jobId, JobEvent jobEvent, CancellationToken cancellationToken)
     {
-        if (await jobs.AppendJobEventAsync(jobId, jobEvent, cancellationToken))
+        if (await jobs.AppendJobEventAsync(jobId, jobEvent, cancellationToken) == JobEventOutcome.Appended)
         {
             Changed?.Invoke(this, jobId);
         }

@@ -45,6 +45,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         _series.EnsureIndex("capturedAt");
         _series.EnsureIndex("bodySite");
         _series.EnsureIndex("lesionLabel");
+        _series.EnsureIndex("jobId");
         _jobs = _db.GetCollection("jobs");
         _jobs.EnsureIndex("episodeCode", unique: true);
         _jobs.EnsureIndex("issuedAt");
@@ -83,6 +84,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
                 ["_id"] = series.SeriesId,
                 ["patientId"] = series.PatientId,
                 ["episodeCode"] = series.EpisodeCode,
+                ["jobId"] = series.JobId,
                 ["deviceId"] = series.DeviceId,
                 ["filedAt"] = series.FiledAt.UtcDateTime,
                 ["capturedAt"] = series.CapturedAt.UtcDateTime,
@@ -102,6 +104,13 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         cancellationToken.ThrowIfCancellationRequested();
         IReadOnlyList<FiledSeries> list = [.. _series.Query().OrderByDescending("filedAt").Limit(max).ToEnumerable().Select(ToSeries)];
         return Task.FromResult(list);
+    }
+
+    public Task<FiledSeries?> FindByJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var doc = _series.FindOne(Query.EQ("jobId", jobId));
+        return Task.FromResult(doc is null ? null : ToSeries(doc));
     }
 
     public Task<IReadOnlyList<FiledSeries>> ListForPatientAsync(string patientId, string? lesionLabel, CancellationToken cancellationToken)
@@ -156,7 +165,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         return Task.FromResult(list);
     }
 
-    public Task<bool> AppendJobEventAsync(string jobId, JobEvent jobEvent, CancellationToken cancellationToken)
+    public Task<JobEventOutcome> AppendJobEventAsync(string jobId, JobEvent jobEvent, CancellationToken cancellationToken, string? deviceId = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         // Read, add and write under the archive's lock: statuses and filing run on different threads.
@@ -165,14 +174,25 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
             var doc = _jobs.FindById(jobId);
             if (doc is null)
             {
-                return Task.FromResult(false);
+                return Task.FromResult(JobEventOutcome.NoSuchJob);
+            }
+
+            if (deviceId is not null && ToJob(doc).DeviceId != deviceId)
+            {
+                return Task.FromResult(JobEventOutcome.OtherDevicesJob);
             }
 
             var events = doc["events"].IsArray ? doc["events"].AsArray : [];
+            if (jobEvent.ReportedAt is not null
+                && events.Select(e => JsonSerializer.Deserialize<JobEvent>(e.AsString, Json)!).Any(e => e.State == jobEvent.State && e.ReportedAt == jobEvent.ReportedAt))
+            {
+                return Task.FromResult(JobEventOutcome.Duplicate);
+            }
+
             events.Add(JsonSerializer.Serialize(jobEvent, Json));
             doc["events"] = events;
             _jobs.Update(doc);
-            return Task.FromResult(true);
+            return Task.FromResult(JobEventOutcome.Appended);
         }
     }
 
