@@ -27,14 +27,8 @@ public static class SimulatedCalibration
 
         var bundle = ProvisioningBundleLoader.Load(bundlePath);
         var identity = new ApplianceIdentity(bundle.DeviceId, ApplianceIdentity.CurrentFirmwareVersion, Convert.FromBase64String(bundle.HostSealingPublicKey), Convert.FromBase64String(bundle.SigningPrivateKey));
-        var (sheet, optics) = (TargetSheet.Default(), new SimulatedOptics());
-        CapturedFrame[] Shots(Func<SimulatedOptics, TargetSheet, LightingMode, int, int, byte[]> render) =>
-            [.. CaptureSequencer.Order.Select(ring => new CapturedFrame(ring, Width, Height, CapturedFrame.Rgb24, render(optics, sheet, ring, Width, Height)))];
-        // The same run the appliance makes when staff press on the cards, without the presses.
-        using var run = new CalibrationRun(new CalibrationRequest("fixture", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1)));
-        var (profile, refusal) = run.TakeWhite(Shots(SimulatedTarget.RenderWhite)) is { } unusable
-            ? (null, unusable)
-            : run.Finish(Shots(SimulatedTarget.RenderTarget), sheet, new CalibrationOptions { Validity = validity, CameraToSrgb = optics.CameraToSrgb() }, identity, DateTimeOffset.UtcNow);
+        var optics = new SimulatedOptics();
+        var (profile, refusal) = Run(optics, identity, new CalibrationOptions { Validity = validity, CameraToSrgb = optics.CameraToSrgb() });
         if (profile is null)
         {
             throw new InvalidOperationException($"the simulated target did not calibrate: {refusal}");
@@ -42,5 +36,21 @@ public static class SimulatedCalibration
 
         new FileCalibrationStore(dataFolder, identity).Save(profile);
         return profile;
+    }
+
+    /// <summary>
+    /// The run the appliance makes when staff press on the cards, without the presses: the white
+    /// card and then the built-in target, both rings, rendered through <paramref name="optics"/>.
+    /// </summary>
+    public static (CalibrationProfile? Profile, string? Refusal) Run(SimulatedOptics optics, ApplianceIdentity identity, CalibrationOptions options, int width = Width, int height = Height)
+    {
+        ArgumentNullException.ThrowIfNull(optics);
+        var sheet = TargetSheet.Default();
+        CapturedFrame[] Shots(Func<SimulatedOptics, TargetSheet, LightingMode, int, int, byte[]> render) =>
+            [.. CaptureSequencer.Order.Select(ring => new CapturedFrame(ring, width, height, CapturedFrame.Rgb24, render(optics, sheet, ring, width, height)))];
+        using var run = new CalibrationRun(new CalibrationRequest("simulated", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1)));
+        return run.TakeWhite(Shots(SimulatedTarget.RenderWhite)) is { } unusable
+            ? (null, unusable)
+            : run.Finish(Shots(SimulatedTarget.RenderTarget), sheet, options, identity, DateTimeOffset.UtcNow);
     }
 }

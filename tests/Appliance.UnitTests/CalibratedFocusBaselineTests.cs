@@ -1,4 +1,5 @@
 using Appliance.Calibration;
+using Appliance.Demo;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Protocol;
@@ -13,15 +14,12 @@ public sealed class CalibratedFocusBaselineTests
 
     private static SettableCalibration CalibratedThrough(SimulatedOptics optics)
     {
-        var identity = new ApplianceIdentity("focus-device-01", "0.1.0", new byte[32], SeriesSigning.CreateKeyPair().PrivateKey);
-        using var run = new CalibrationRun(new CalibrationRequest("run-1", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5)));
-        CapturedFrame[] Shots(Func<SimulatedOptics, TargetSheet, LightingMode, int, int, byte[]> render) =>
-            [.. CaptureSequencer.Order.Select(l => new CapturedFrame(l, Width, Height, CapturedFrame.Rgb24, render(optics, TargetSheet.Default(), l, Width, Height)))];
-        Assert.Null(run.TakeWhite(Shots(SimulatedTarget.RenderWhite)));
-        var (profile, refusal) = run.Finish(Shots(SimulatedTarget.RenderTarget), TargetSheet.Default(), new CalibrationOptions(), identity, DateTimeOffset.UtcNow);
+        var (profile, refusal) = SimulatedCalibration.Run(optics, Identity(), new CalibrationOptions(), Width, Height);
         Assert.Null(refusal);
         return new SettableCalibration { Current = profile };
     }
+
+    internal static ApplianceIdentity Identity() => new("test-device-01", "0.1.0", new byte[32], SeriesSigning.CreateKeyPair().PrivateKey);
 
     private static QualityReport Check(SeriesQualityChecker checker, int blur) =>
         checker.Check([.. CaptureSequencer.Order.Select(l => SimulatedCamera.Render(new SimulatedScene { BlurRadius = blur }, l, Width, Height, l == LightingMode.NonPolarised))]);
@@ -57,14 +55,9 @@ public sealed class CalibrationMeasuresTheOpticsTests
     public void EachRingsColourTemperature_AndTheMagnification_MatchTheSimulatorsTruth()
     {
         var optics = new SimulatedOptics { RingColourTemperature = (3800, 5600) };
-        var identity = new ApplianceIdentity("optics-device-01", "0.1.0", new byte[32], SeriesSigning.CreateKeyPair().PrivateKey);
-        using var run = new CalibrationRun(new CalibrationRequest("run-1", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5)));
-        CapturedFrame[] Shots(Func<SimulatedOptics, TargetSheet, LightingMode, int, int, byte[]> render) =>
-            [.. CaptureSequencer.Order.Select(l => new CapturedFrame(l, 640, 480, CapturedFrame.Rgb24, render(optics, TargetSheet.Default(), l, 640, 480)))];
-        Assert.Null(run.TakeWhite(Shots(SimulatedTarget.RenderWhite)));
         var options = new CalibrationOptions { CameraToSrgb = optics.CameraToSrgb(), SensorWidthMillimetres = 6.287 };
 
-        var (profile, refusal) = run.Finish(Shots(SimulatedTarget.RenderTarget), TargetSheet.Default(), options, identity, DateTimeOffset.UtcNow);
+        var (profile, refusal) = SimulatedCalibration.Run(optics, CalibratedFocusBaselineTests.Identity(), options);
 
         Assert.Null(refusal);
         // Within 5%: the characterisation leaves out the sensor's cross-talk and bent response, as a real one would.
@@ -85,12 +78,7 @@ public sealed class CalibratedSkinTests
     {
         const int width = 640, height = 480;
         var optics = new SimulatedOptics();
-        var identity = new ApplianceIdentity("skin-device-01", "0.1.0", new byte[32], SeriesSigning.CreateKeyPair().PrivateKey);
-        using var run = new CalibrationRun(new CalibrationRequest("run-1", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5)));
-        CapturedFrame[] Shots(Func<SimulatedOptics, TargetSheet, LightingMode, int, int, byte[]> render) =>
-            [.. CaptureSequencer.Order.Select(l => new CapturedFrame(l, width, height, CapturedFrame.Rgb24, render(optics, TargetSheet.Default(), l, width, height)))];
-        Assert.Null(run.TakeWhite(Shots(SimulatedTarget.RenderWhite)));
-        var profile = run.Finish(Shots(SimulatedTarget.RenderTarget), TargetSheet.Default(), new CalibrationOptions(), identity, DateTimeOffset.UtcNow).Profile!;
+        var profile = SimulatedCalibration.Run(optics, CalibratedFocusBaselineTests.Identity(), new CalibrationOptions(), width, height).Profile!;
 
         // Plain skin away from the lesion, no hair or glare; the truth is its colour as the ring shows it.
         var scene = new SimulatedScene { HairCount = 0, GlareSpots = 0, LesionCentreX = 0.85, LesionCentreY = 0.85, LesionRadius = 0.05 };
