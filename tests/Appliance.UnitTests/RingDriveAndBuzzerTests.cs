@@ -134,6 +134,7 @@ public sealed class BuzzerTests : IDisposable
     [InlineData(IndicatorState.Retake, new[] { 80.0, 80.0 })]
     [InlineData(IndicatorState.Fault, new[] { 600.0 })]
     [InlineData(IndicatorState.Armed, new double[0])]
+    [InlineData(IndicatorState.Calibrating, new[] { 80.0 })]
     public void EachStateHasItsPattern_AndTheBuzzerEndsSilent(IndicatorState state, double[] expected)
     {
         var done = _buzzer.Signal(state);
@@ -171,5 +172,26 @@ public sealed class BuzzerTests : IDisposable
     {
         _buzzer.Dispose();
         _driver.Dispose();
+    }
+}
+
+public sealed class StatusColourTests
+{
+    [Theory]
+    [InlineData(IndicatorState.Armed, false, false, true)]
+    [InlineData(IndicatorState.Retake, true, true, false)]
+    [InlineData(IndicatorState.Calibrating, true, false, true)]
+    public void EachStateLightsItsColour(IndicatorState state, bool red, bool green, bool blue)
+    {
+        using var driver = new SimulatedGpioDriver(TimeProvider.System);
+        using var gpio = new GpioController(driver);
+        var pins = new PinMapOptions();
+        var indicator = new GpioStatusIndicator(gpio, Options.Create(pins));
+
+        indicator.Show(state);
+
+        Assert.Equal(
+            (red, green, blue),
+            (driver.ValueOf(pins.StatusRedPin) == PinValue.High, driver.ValueOf(pins.StatusGreenPin) == PinValue.High, driver.ValueOf(pins.StatusBluePin) == PinValue.High));
     }
 }
