@@ -1,4 +1,5 @@
 using Appliance.Demo;
+using Appliance.Firmware.Devices.Camera;
 using Appliance.Host.Core.Orders;
 using Appliance.Host.Core.Users;
 using Appliance.Protocol;
@@ -58,6 +59,42 @@ public sealed class AdminPageBrowserTests
         Assert.Equal(WipeState.Confirmed, suite.HostService<IDeviceOrderLedger>().FindWipe(suite.DeviceId)!.State);
         Assert.Equal("it.admin", suite.HostService<IDeviceOrderLedger>().FindWipe(suite.DeviceId)!.RequestedBy);
         Assert.True(suite.Appliance.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task Admin_StartsACalibrationFromTheFleetPage_SeesThePrompts_AndTheNewCalibration()
+    {
+        using var folder = new TempFolder("admin-page-calibrate");
+        await using var suite = await EmbeddedSuite.StartAsync(folder.Path);
+        suite.HostService<UserService>().Add("it.admin", UserRoles.Admin, "admin password 123", "test");
+        var before = suite.ApplianceService<Appliance.Firmware.Core.ICalibrationState>().Current!;
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync($"{suite.HostUrl}/Admin/Fleet");
+        await page.FillAsync("input[name=UserName]", "it.admin");
+        await page.FillAsync("input[name=Password]", "admin password 123");
+        await page.ClickAsync("#sign-in");
+
+        var row = page.Locator($"tr[data-device=\"{suite.DeviceId}\"]");
+        await row.Locator("summary").ClickAsync();
+        await row.Locator("button[name=calibrate]").ClickAsync();
+        await Assertions.Expect(page.Locator("#message")).ToContainTextAsync("Calibration of");
+        row = page.Locator($"tr[data-device=\"{suite.DeviceId}\"]");
+        var state = row.Locator("[data-field=state]");
+        await Assertions.Expect(state).ToContainTextAsync("white reference card", new() { Timeout = 15_000 });
+
+        suite.Camera.Card = SimulatedCard.WhiteCard;
+        suite.PressButton();
+        await Assertions.Expect(state).ToContainTextAsync("colour target", new() { Timeout = 15_000 });
+        suite.Camera.Card = SimulatedCard.Target;
+        suite.PressButton();
+        await Assertions.Expect(state).ToHaveTextAsync("calibrated", new() { Timeout = 15_000 });
+        suite.Camera.Card = SimulatedCard.None;
+
+        var after = suite.ApplianceService<Appliance.Firmware.Core.ICalibrationState>().Current!;
+        Assert.NotEqual(before.ProfileId, after.ProfileId);
+        await Assertions.Expect(row.Locator("[data-field=calibrated]")).ToContainTextAsync($"0 days ago ({after.CreatedAt.UtcDateTime:yyyy-MM-dd}), ΔE00 {after.Rings.Max(r => r.DeltaEMeanAfter):F2}");
     }
 
     [Fact]
