@@ -31,7 +31,7 @@ public sealed record FiledSeries(
 
     /// <summary>The consent as people read it: scope, how it was given, and any withdrawal.</summary>
     public string ConsentText =>
-        (Consent?.Describe() ?? (ConsentScope == ConsentScope.DirectCareAndTeaching ? "direct care and teaching" : "direct care only"))
+        (Consent?.Describe() ?? Jobs.ConsentRecord.ScopeText(ConsentScope))
         + (ConsentWithdrawn is { } w ? $"; withdrawn {w.WithdrawnAt:yyyy-MM-dd}" : string.Empty);
 
     /// <summary>Whether the series may be used for teaching: consented to, and not withdrawn since.</summary>

@@ -3,7 +3,10 @@ using Appliance.Host.Core.Provisioning;
 
 namespace Appliance.Host.Core.Fleet;
 
-/// <summary>One appliance as the admin sees it.</summary>
+/// <summary>
+/// One appliance as the admin sees it. <c>StateDetail</c> goes with the state where it says
+/// more: the failing checks of an <c>unsafe</c> one, the prompt or reason of a calibration run.
+/// </summary>
 public sealed record FleetEntry(
     string DeviceId,
     bool Online,
@@ -14,7 +17,7 @@ public sealed record FleetEntry(
     DateTimeOffset? CalibratedAt,
     double? CalibrationDeltaE,
     DateTimeOffset? IntegrityCheckedAt,
-    string? Problems,
+    string? StateDetail,
     bool Revoked,
     WipeRecord? Wipe)
 {

@@ -32,7 +32,10 @@ public sealed record ConsentRecord(
     DateTimeOffset RecordedAt = default)
 {
     public string Describe() =>
-        $"{Form.ToString().ToLowerInvariant()} consent from {GiverText(GivenBy)} for {(Scope == ConsentScope.DirectCareAndTeaching ? "direct care and teaching" : "direct care only")}";
+        $"{Form.ToString().ToLowerInvariant()} consent from {GiverText(GivenBy)} for {ScopeText(Scope)}";
+
+    public static string ScopeText(ConsentScope scope) =>
+        scope == ConsentScope.DirectCareAndTeaching ? "direct care and teaching" : "direct care only";
 
     public static string GiverText(ConsentGiver giver) => giver switch
     {

@@ -121,7 +121,7 @@ public sealed class FleetModel(
 }
 
 /// <summary>One appliance as the page's script shows it.</summary>
-public sealed record FleetRow(string DeviceId, bool Online, string State, string? LastSeen, string? Firmware, int? Queue, string? Calibrated, string? Checked, string? Problems, bool Revoked, string? Wipe, string Pending)
+public sealed record FleetRow(string DeviceId, bool Online, string State, string? LastSeen, string? Firmware, int? Queue, string? Calibrated, string? Checked, string? StateDetail, bool Revoked, string? Wipe, string Pending)
 {
     public static FleetRow From(FleetEntry e, DateTimeOffset now) => new(
         e.DeviceId,
@@ -134,7 +134,7 @@ public sealed record FleetRow(string DeviceId, bool Online, string State, string
             ? $"{(int)(now - calibrated).TotalDays} days ago ({calibrated.UtcDateTime:yyyy-MM-dd}){(e.CalibrationDeltaE is { } de ? $", ΔE00 {de:F2}" : string.Empty)}"
             : "not calibrated",
         Format(e.IntegrityCheckedAt),
-        e.Problems,
+        e.StateDetail,
         e.Revoked,
         e.Wipe is null ? null : e.Wipe.State.ToString().ToLowerInvariant(),
         string.Join(", ", e.PendingCommands));
