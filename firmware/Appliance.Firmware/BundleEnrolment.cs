@@ -60,9 +60,10 @@ public static class BundleEnrolment
             }
         }
 
-        Directory.CreateDirectory(dataFolder);
+        // Owner-only whatever umask the admin's shell has: enrolment runs before the service does.
+        OwnerOnlyFiles.CreateFolder(dataFolder);
         WriteOwnerOnly(bundlePath, ProtocolJson.Serialize(bundle));
-        File.AppendAllText(ledgerPath, $"{package.EnrolmentId} {time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)} {bundle.DeviceId}\n");
+        AppendOwnerOnly(ledgerPath, $"{package.EnrolmentId} {time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)} {bundle.DeviceId}\n");
         File.Delete(Path.Combine(dataFolder, CryptoEraser.MarkerName)); // back in service
         Destroy(packagePath);
         return new EnrolmentResult(bundle.DeviceId, package.EnrolmentId, keptStore);
@@ -84,6 +85,18 @@ public static class BundleEnrolment
 
         File.Move(temporary, path, overwrite: true);
         CryptographicOperations.ZeroMemory(content);
+    }
+
+    private static void AppendOwnerOnly(string path, string line)
+    {
+        using var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Append,
+            Access = FileAccess.Write,
+            UnixCreateMode = OwnerOnlyFiles.FileMode,
+        });
+        file.Write(System.Text.Encoding.UTF8.GetBytes(line));
+        file.Flush(flushToDisk: true);
     }
 
     /// <summary>The package is spent: overwritten and deleted (a read-only copy elsewhere is still refused by the ledger).</summary>

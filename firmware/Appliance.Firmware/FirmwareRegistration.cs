@@ -20,6 +20,9 @@ public static class FirmwareRegistration
     public static IHostApplicationBuilder AddApplianceFirmware(this IHostApplicationBuilder builder)
     {
         var (dataFolder, bundlePath, _) = FirmwarePaths.From(builder.Configuration);
+        // Owner-only from birth, and whatever an older version or a restore left looser is tightened.
+        OwnerOnlyFiles.RestrictNewFiles();
+        OwnerOnlyFiles.Tighten(dataFolder);
         // The admin's settings from the bundle (pin map, camera, lease…) sit below everything
         // configured on the appliance itself, so a local file can still correct one.
         var fromBundle = ProvisioningBundleLoader.Settings(bundlePath);

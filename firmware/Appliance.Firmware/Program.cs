@@ -7,6 +7,8 @@ using Microsoft.Extensions.Hosting;
 // `enrol --package FILE`: install the bundle the host provisioned (code from APPLIANCE_ENROLMENT_CODE or stdin).
 // `wipe --yes`: crypto-erase this appliance locally (stop the service first).
 // Anything else runs the firmware; a wiped appliance says so and exits 3 (the unit does not restart it).
+// Whatever this process writes is for the service user alone, whoever started it and with what umask.
+OwnerOnlyFiles.RestrictNewFiles();
 if (args.Length > 0 && args[0] == "enrol")
 {
     return Enrol(args[1..]);

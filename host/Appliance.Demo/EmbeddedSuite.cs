@@ -70,6 +70,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         LogLevel logLevel = LogLevel.Warning,
         IReadOnlyDictionary<string, string?>? applianceSettings = null,
         Action<ILoggingBuilder>? logging = null,
+        Action<IServiceCollection>? applianceServices = null,
         CancellationToken cancellationToken = default)
     {
         var host = await StartHostAsync(dataRoot, logLevel, logging, cancellationToken: cancellationToken);
@@ -82,7 +83,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         var fleet = host.Services.GetRequiredService<FleetState>();
         var online = WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.DeviceId == deviceId);
 
-        var appliance = BuildAppliance(applianceFolder, logLevel, applianceSettings, logging);
+        var appliance = BuildAppliance(applianceFolder, logLevel, applianceSettings, logging, applianceServices);
         await appliance.StartAsync(cancellationToken);
         var suite = new EmbeddedSuite(dataRoot, deviceId, host, appliance);
         try
@@ -106,7 +107,8 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         IReadOnlyDictionary<string, string?>? hostSettings = null,
         CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(dataRoot);
+        // Patient data and keys go in here: owner-only, like everything the host and appliance write.
+        OwnerOnlyFiles.CreateFolder(dataRoot);
         var host = HostWebApplication.Create(
             [],
             builder =>
@@ -119,8 +121,6 @@ public sealed class EmbeddedSuite : IAsyncDisposable
                     ["Broker:Port"] = "0",
                     ["Broker:AdvertisedHost"] = "127.0.0.1",
                     ["Logging:LogLevel:Default"] = logLevel.ToString(),
-                    // Data protection warns that its keys are unencrypted; the demo has no cookies to protect.
-                    ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
                 });
                 if (hostSettings is not null)
                 {

@@ -31,6 +31,13 @@ public static class HostCoreRegistration
         builder.Services.AddOptions<OrderOptions>().Bind(builder.Configuration.GetSection(OrderOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DeviceOrderService>();
+        builder.Services.AddOptions<Users.SessionLifetimeOptions>().Bind(builder.Configuration.GetSection(Users.SessionLifetimeOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Users.SignInOptions>().Bind(builder.Configuration.GetSection(Users.SignInOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton<Users.IPasswordHasher, Users.Argon2idPasswordHasher>();
+        builder.Services.AddSingleton<Users.SignInThrottle>();
+        builder.Services.AddSingleton<Users.HostSessions>();
         builder.Services.AddSingleton<Users.UserService>();
         builder.Services.AddSingleton<Calibration.CalibrationReceiver>();
         builder.Services.AddSingleton<Calibration.CalibrationRunService>();

@@ -35,6 +35,7 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<IDeviceSettingsStore, FileDeviceSettingsStore>();
         builder.Services.AddSingleton<IApplianceStatusStore, FileApplianceStatusStore>();
         builder.Services.AddSingleton<Core.Users.IUserStore, FileUserStore>();
+        builder.Services.AddSingleton<Core.Users.ISessionStore, FileSessionStore>();
         builder.Services.AddSingleton<IAuditTrail, FileAuditTrail>();
         builder.Services.AddSingleton<ITransferStore, FileTransferStore>();
         builder.Services.AddSingleton<ArchiveKeys>();

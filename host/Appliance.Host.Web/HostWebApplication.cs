@@ -1,6 +1,7 @@
 using Appliance.Host.Core;
 using Appliance.Host.Core.Users;
 using Appliance.Host.Infrastructure;
+using Appliance.Protocol;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
@@ -8,7 +9,7 @@ using Microsoft.AspNetCore.DataProtection;
 namespace Appliance.Host.Web;
 
 /// <summary>Builds the host: pages, core services and infrastructure. Used by <c>serve</c>, the demo and the tests alike.</summary>
-public static class HostWebApplication
+public static partial class HostWebApplication
 {
     /// <summary>Only admins reach the fleet pages.</summary>
     public const string AdminPolicy = "admin";
@@ -24,6 +25,8 @@ public static class HostWebApplication
     /// <param name="contentRoot">Where <c>appsettings.json</c> is read from; the program's folder by default.</param>
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, string? contentRoot = null)
     {
+        // Before anything is written: the archive, key ring and files made by libraries are owner-only from birth.
+        OwnerOnlyFiles.RestrictNewFiles();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = args,
@@ -43,6 +46,8 @@ public static class HostWebApplication
         builder.Services.AddHealthChecks();
 
         var app = builder.Build();
+        TightenDataFolder(app);
+        app.UseSecurityHeaders();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapRazorPages();
@@ -50,29 +55,44 @@ public static class HostWebApplication
         return app;
     }
 
+    /// <summary>Data an older version (or a restore that kept no modes) left readable by others is made owner-only.</summary>
+    private static void TightenDataFolder(WebApplication app)
+    {
+        var folder = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HostDataOptions>>().Value.Resolve();
+        var tightened = OwnerOnlyFiles.Tighten(folder);
+        if (tightened > 0)
+        {
+            LogTightened(app.Logger, tightened, folder);
+        }
+    }
+
     /// <summary>
-    /// Every page behind a signed-in user (the fallback policy), sessions in an HTTP-only,
-    /// same-site cookie that lapses after <c>Session:IdleTimeout</c> without use, and the cookie
-    /// keys kept in the data folder so a restart does not sign everyone out.
+    /// Every page behind a signed-in user (the fallback policy). The session lives on the server
+    /// (<see cref="SessionCookie"/>); the HTTP-only, same-site cookie only names it, and lapses
+    /// anyway at the session's absolute lifetime. The cookie keys are kept in the data folder so
+    /// a restart does not sign everyone out.
     /// </summary>
     private static void AddSignIn(WebApplicationBuilder builder)
     {
-        var idle = builder.Configuration.GetValue("Session:IdleTimeout", TimeSpan.FromMinutes(30));
+        var lifetime = builder.Configuration.GetSection(SessionLifetimeOptions.Section).GetValue(nameof(SessionLifetimeOptions.AbsoluteLifetime), new SessionLifetimeOptions().AbsoluteLifetime);
         var dataFolder = Path.GetFullPath(builder.Configuration.GetValue("Host:DataFolder", new HostDataOptions().DataFolder)!);
         builder.Services.AddDataProtection()
             .SetApplicationName("appliance-host")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataFolder, "keys", "sessions")));
+            .PersistKeysToFileSystem(new DirectoryInfo(OwnerOnlyFiles.CreateFolder(Path.Combine(dataFolder, "keys", "sessions"))));
+        SessionKeyProtection.AddTo(builder.Services);
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
         {
             o.LoginPath = "/Account/Login";
             o.LogoutPath = "/Account/Logout";
             o.AccessDeniedPath = "/Account/Denied";
-            o.ExpireTimeSpan = idle;
-            o.SlidingExpiration = true;
-            o.Cookie.Name = "appliance-host";
+            // Idle time is the server's to judge (it sees every request); the cookie only carries the outer limit.
+            o.ExpireTimeSpan = lifetime;
+            o.SlidingExpiration = false;
+            o.Cookie.Name = SessionCookie.Name;
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Events.OnValidatePrincipal = SessionCookie.ValidateAsync;
         });
         builder.Services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
@@ -80,4 +100,7 @@ public static class HostWebApplication
             .AddPolicy(DermatologistPolicy, p => p.RequireRole(UserRoles.Dermatologist))
             .AddPolicy(ClinicPolicy, p => p.RequireRole(UserRoles.Clinic, UserRoles.Dermatologist));
     }
+
+    [LoggerMessage(EventId = 5701, Level = LogLevel.Warning, Message = "Made {Count} files and folders under {Folder} owner-only (they were readable by others)")]
+    private static partial void LogTightened(ILogger logger, int count, string folder);
 }

@@ -46,6 +46,44 @@ public sealed class AdminCommandLineTests
         Assert.True(audit.GetProperty("entries").GetInt32() >= 4); // user, provisioning, wipe issued, revocation
     }
 
+    [Fact]
+    public async Task UserCommands_ListDisableEnableRoleResetSignOutAndRemove_AreScriptable_AndAudited()
+    {
+        using var folder = new TempFolder("admin-cli-users");
+        var data = $"--Host:DataFolder={folder.Combine("host")}";
+        var passwordFile = folder.Combine("pass");
+        await File.WriteAllTextAsync(passwordFile, "a long admin password\n");
+        await RunJsonAsync("user", "add", "it.admin", "--role", "admin", "--password-file", passwordFile, "--json", data);
+        await RunJsonAsync("user", "add", "nurse.cli", "--role", "clinic", "--password-file", passwordFile, "--json", data);
+
+        var disabled = await RunJsonAsync("user", "disable", "nurse.cli", "--json", data);
+        Assert.True(disabled.GetProperty("disabled").GetBoolean());
+        var listed = (await RunJsonAsync("user", "list", "--json", data)).EnumerateArray().ToDictionary(u => u.GetProperty("name").GetString()!);
+        Assert.True(listed["nurse.cli"].GetProperty("disabled").GetBoolean());
+        Assert.False(listed["it.admin"].GetProperty("disabled").GetBoolean());
+        Assert.Equal("clinic", listed["nurse.cli"].GetProperty("role").GetString());
+
+        Assert.False((await RunJsonAsync("user", "enable", "nurse.cli", "--json", data)).GetProperty("disabled").GetBoolean());
+        Assert.Equal("dermatologist", (await RunJsonAsync("user", "role", "nurse.cli", "--role", "dermatologist", "--json", data)).GetProperty("role").GetString());
+        await File.WriteAllTextAsync(passwordFile, "another long password\n");
+        Assert.True((await RunJsonAsync("user", "reset-password", "nurse.cli", "--password-file", passwordFile, "--json", data)).GetProperty("passwordReset").GetBoolean());
+        Assert.True((await RunJsonAsync("user", "sign-out", "nurse.cli", "--json", data)).GetProperty("sessionsEnded").GetBoolean());
+
+        // The last admin stays: refused with the reason, exit 2.
+        var (refused, why) = await RunAsync("user", "disable", "it.admin", data);
+        Assert.Equal(2, refused);
+        Assert.Contains("only admin", why, StringComparison.Ordinal);
+
+        Assert.True((await RunJsonAsync("user", "remove", "nurse.cli", "--json", data)).GetProperty("removed").GetBoolean());
+        Assert.Single((await RunJsonAsync("user", "list", "--json", data)).EnumerateArray());
+        var (unknown, _) = await RunAsync("user", "enable", "nurse.cli", data);
+        Assert.Equal(2, unknown);
+
+        var audit = await RunJsonAsync("audit", "verify", "--json", data);
+        Assert.True(audit.GetProperty("intact").GetBoolean());
+        Assert.True(audit.GetProperty("entries").GetInt32() >= 8); // two added, disabled, enabled, role, reset, signed out everywhere, removed
+    }
+
     private static async Task<JsonElement> RunJsonAsync(params string[] arguments)
     {
         var (exit, output) = await RunAsync(arguments);

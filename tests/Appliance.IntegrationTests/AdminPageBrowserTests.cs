@@ -22,6 +22,7 @@ public sealed class AdminPageBrowserTests
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
         var page = await browser.NewPageAsync();
+        var problems = PageProblems.Watch(page);
 
         // Any page sends an unknown visitor to sign in first.
         await page.GotoAsync($"{suite.HostUrl}/Admin/Fleet");
@@ -59,6 +60,7 @@ public sealed class AdminPageBrowserTests
         Assert.Equal(WipeState.Confirmed, suite.HostService<IDeviceOrderLedger>().FindWipe(suite.DeviceId)!.State);
         Assert.Equal("it.admin", suite.HostService<IDeviceOrderLedger>().FindWipe(suite.DeviceId)!.RequestedBy);
         Assert.True(suite.Appliance.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested);
+        problems.AssertNone();
     }
 
     [Fact]
@@ -71,6 +73,7 @@ public sealed class AdminPageBrowserTests
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
         var page = await browser.NewPageAsync();
+        var problems = PageProblems.Watch(page);
         await page.GotoAsync($"{suite.HostUrl}/Admin/Fleet");
         await page.FillAsync("input[name=UserName]", "it.admin");
         await page.FillAsync("input[name=Password]", "admin password 123");
@@ -95,6 +98,7 @@ public sealed class AdminPageBrowserTests
         var after = suite.ApplianceService<Appliance.Firmware.Core.ICalibrationState>().Current!;
         Assert.NotEqual(before.ProfileId, after.ProfileId);
         await Assertions.Expect(row.Locator("[data-field=calibrated]")).ToContainTextAsync($"0 days ago ({after.CreatedAt.UtcDateTime:yyyy-MM-dd}), ΔE00 {after.Rings.Max(r => r.DeltaEMeanAfter):F2}");
+        problems.AssertNone();
     }
 
     [Fact]
@@ -106,6 +110,7 @@ public sealed class AdminPageBrowserTests
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
         var page = await browser.NewPageAsync();
+        var problems = PageProblems.Watch(page);
         await page.GotoAsync($"{host.Urls.First()}/Account/Login");
         await page.FillAsync("input[name=UserName]", "clinic.staff");
         await page.FillAsync("input[name=Password]", "clinic password 123");
@@ -114,19 +119,6 @@ public sealed class AdminPageBrowserTests
         await page.GotoAsync($"{host.Urls.First()}/Admin/Fleet");
         await Assertions.Expect(page.Locator("#denied")).ToBeVisibleAsync();
         Assert.Equal(0, await page.Locator("#fleet").CountAsync());
+        problems.AssertNone();
     }
-}
-
-/// <summary>Launching the browser the page tests drive.</summary>
-internal static class BrowserSupport
-{
-    /// <summary>Debian's chromium, headless (Playwright's own browser download is not available here).</summary>
-    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
-        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            // Root in a container has no user namespaces for Chromium's sandbox.
-            Args = Environment.UserName == "root" ? ["--no-sandbox"] : [],
-        });
 }

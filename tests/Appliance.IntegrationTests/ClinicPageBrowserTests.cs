@@ -28,6 +28,7 @@ public sealed class ClinicPageBrowserTests
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 1000 } });
+        var problems = PageProblems.Watch(page);
         await page.GotoAsync($"{suite.HostUrl}/Clinic");
         await page.FillAsync("input[name=UserName]", "nurse.jones");
         await page.FillAsync("input[name=Password]", "clinic password 123");
@@ -106,6 +107,7 @@ public sealed class ClinicPageBrowserTests
         using var image = await stranger.GetAsync($"/Clinic/Job/{jobId}?handler=Thumbnail&index=0");
         Assert.Equal("/Account/Login", image.RequestMessage!.RequestUri!.AbsolutePath);
         Assert.NotEqual("image/png", image.Content.Headers.ContentType?.MediaType);
+        problems.AssertNone();
     }
 
     private static async Task FillJobPageAsync(IPage page, string hostUrl, string deviceId, string patient, string side, string region)

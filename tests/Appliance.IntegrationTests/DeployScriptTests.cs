@@ -7,7 +7,7 @@ namespace Appliance.IntegrationTests;
 /// <summary>Runs deploy-pi.sh against a local folder (<c>--target-root</c>) with the firmware as built, and checks what it wrote.</summary>
 public sealed class DeployScriptTests
 {
-    private static readonly string RepositoryRoot = FindRepositoryRoot();
+    private static readonly string RepositoryRoot = Builds.RepositoryRoot;
     private static readonly string[] OurScripts = ["deploy-pi.sh", "tests/run.sh", ".ci/run"];
 
     [Fact]
@@ -18,7 +18,7 @@ public sealed class DeployScriptTests
         var root = folder.Combine("pi");
         Directory.CreateDirectory(Path.Combine(root, "boot", "firmware"));
         await File.WriteAllTextAsync(Path.Combine(root, "boot", "firmware", "config.txt"), "[all]\ncamera_auto_detect=1\n");
-        string[] arguments = ["--target-root", root, "--package", packagePath, "--broker-host", "192.168.10.5", "--broker-port", "8883", "--firmware-dir", FirmwareBuild(),
+        string[] arguments = ["--target-root", root, "--package", packagePath, "--broker-host", "192.168.10.5", "--broker-port", "8883", "--firmware-dir", Builds.Firmware(),
             "--boot-config", "/boot/firmware/config.txt"];
 
         var (exit, output) = await RunAsync(arguments, code);
@@ -78,7 +78,7 @@ public sealed class DeployScriptTests
         var root = folder.Combine("pi");
         var pskFile = folder.Combine("psk");
         await File.WriteAllTextAsync(pskFile, "correct horse battery staple\n");
-        string[] arguments = ["--target-root", root, "--package", packagePath, "--broker-host", "host.clinic.example", "--firmware-dir", FirmwareBuild(),
+        string[] arguments = ["--target-root", root, "--package", packagePath, "--broker-host", "host.clinic.example", "--firmware-dir", Builds.Firmware(),
             "--wifi-ssid", "Clinic Devices", "--wifi-psk-file", pskFile];
 
         var (exit, output) = await RunAsync([.. arguments, "--dry-run"], code);
@@ -164,24 +164,4 @@ public sealed class DeployScriptTests
             var what = Directory.Exists(path) ? "dir" : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
             return $"{Path.GetRelativePath(root, path)} {what} {File.GetUnixFileMode(path)}";
         })];
-
-    private static string FirmwareBuild()
-    {
-        // The firmware as this test run built it (same configuration), with its native apphost.
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var build = Path.Combine(RepositoryRoot, "firmware", "Appliance.Firmware", "bin", configuration, "net10.0");
-        Assert.True(File.Exists(Path.Combine(build, "Appliance.Firmware")), $"no firmware build at {build}");
-        return build;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "ApplianceSuite.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException("not inside the repository");
-    }
 }

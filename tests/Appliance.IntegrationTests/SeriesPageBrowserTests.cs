@@ -33,6 +33,7 @@ public sealed class SeriesPageBrowserTests
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
+        var problems = PageProblems.Watch(page);
         await page.GotoAsync($"{suite.HostUrl}/Series");
         await page.FillAsync("input[name=UserName]", "dr.lee");
         await page.FillAsync("input[name=Password]", "dermatology 12345");
@@ -88,6 +89,7 @@ public sealed class SeriesPageBrowserTests
         Assert.Contains(trail, e => e.Kind == AuditKinds.FrameViewed && e.Subject == latest.SeriesId && e.Details.Contains("calibrated", StringComparison.Ordinal));
         Assert.Contains(trail, e => e.Kind == AuditKinds.FrameViewed && e.Subject == latest.SeriesId && e.Details.Contains("original", StringComparison.Ordinal));
         Assert.NotEqual(earlier.SeriesId, latest.SeriesId);
+        problems.AssertNone();
     }
 
     [Fact]

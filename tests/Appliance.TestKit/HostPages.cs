@@ -9,19 +9,19 @@ public static partial class HostPages
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryToken();
 
+    [GeneratedRegex("<form[^>]*action=\"([^\"]*)\"[^>]*>((?:(?!</form>).)*id=\"sign-out\"(?:(?!</form>).)*)</form>", RegexOptions.Singleline)]
+    private static partial Regex SignOutForm();
+
     /// <summary>A client holding the session cookie of <paramref name="name"/>; throws if sign-in fails.</summary>
-    public static async Task<HttpClient> SignInAsync(string baseUrl, string name, string password)
+    /// <param name="cookies">Where the session cookie is kept, for a test that copies it.</param>
+    public static async Task<HttpClient> SignInAsync(string baseUrl, string name, string password, CookieContainer? cookies = null)
     {
-        var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = new Uri(baseUrl) };
-        var form = await client.GetStringAsync("/Account/Login");
-        var token = AntiforgeryToken().Match(form).Groups[1].Value;
-        using var content = new FormUrlEncodedContent(new Dictionary<string, string>
+        var client = NewClient(baseUrl, cookies);
+        using var response = await PostFormAsync(client, "/Account/Login", "/Account/Login", new Dictionary<string, string>
         {
             ["UserName"] = name,
             ["Password"] = password,
-            ["__RequestVerificationToken"] = token,
         });
-        using var response = await client.PostAsync("/Account/Login", content);
         if (response.RequestMessage?.RequestUri?.AbsolutePath.StartsWith("/Account/Login", StringComparison.OrdinalIgnoreCase) != false)
         {
             client.Dispose();
@@ -29,5 +29,50 @@ public static partial class HostPages
         }
 
         return client;
+    }
+
+    /// <summary>A client without a session that follows redirects and keeps cookies in <paramref name="cookies"/>.</summary>
+    public static HttpClient NewClient(string baseUrl, CookieContainer? cookies = null) =>
+        new(new HttpClientHandler { CookieContainer = cookies ?? new CookieContainer(), UseCookies = true }) { BaseAddress = new Uri(baseUrl) };
+
+    /// <summary>
+    /// Posts a form as a browser does: loads <paramref name="formPage"/>, takes its antiforgery
+    /// token, and posts <paramref name="fields"/> with it to <paramref name="action"/>.
+    /// </summary>
+    public static async Task<HttpResponseMessage> PostFormAsync(HttpClient client, string formPage, string action, IEnumerable<KeyValuePair<string, string>> fields)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var form = await client.GetStringAsync(formPage);
+        var token = AntiforgeryToken().Match(form).Groups[1].Value;
+        using var content = new FormUrlEncodedContent(fields.Append(new("__RequestVerificationToken", token)));
+        return await client.PostAsync(action, content);
+    }
+
+    /// <summary>
+    /// Presses the layout's "Sign out" button as a browser would: the form's own action and
+    /// whatever hidden fields it carries, nothing more.
+    /// </summary>
+    public static async Task<HttpResponseMessage> SignOutAsync(HttpClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var page = await client.GetStringAsync("/");
+        var form = SignOutForm().Match(page);
+        if (!form.Success)
+        {
+            throw new InvalidOperationException("no sign-out form on the page");
+        }
+
+        var fields = Regex.Matches(form.Groups[2].Value, "<input[^>]*name=\"([^\"]+)\"[^>]*value=\"([^\"]*)\"", RegexOptions.None, TimeSpan.FromSeconds(1))
+            .Select(m => new KeyValuePair<string, string>(m.Groups[1].Value, WebUtility.HtmlDecode(m.Groups[2].Value)));
+        using var content = new FormUrlEncodedContent(fields);
+        return await client.PostAsync(WebUtility.HtmlDecode(form.Groups[1].Value), content);
+    }
+
+    /// <summary>The session cookie's value, to copy into another client as a thief would.</summary>
+    public static string SessionCookie(HttpClient client, CookieContainer cookies)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(cookies);
+        return cookies.GetCookies(client.BaseAddress!)["appliance-host"]?.Value ?? throw new InvalidOperationException("no session cookie");
     }
 }

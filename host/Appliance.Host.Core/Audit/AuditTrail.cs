@@ -40,6 +40,15 @@ public static class AuditKinds
     public const string SeriesExported = "series-exported";
     public const string SignedIn = "signed-in";
     public const string SignInFailed = "sign-in-failed";
+    public const string SignedOut = "signed-out";
+    public const string SessionsEnded = "sessions-ended";
+    public const string RoleChanged = "role-changed";
+    public const string UserDisabled = "user-disabled";
+    public const string UserEnabled = "user-enabled";
+    public const string UserRemoved = "user-removed";
+    public const string PasswordReset = "password-reset";
+    public const string PasswordChanged = "password-changed";
+    public const string PasswordChangeFailed = "password-change-failed";
 }
 
 /// <summary>

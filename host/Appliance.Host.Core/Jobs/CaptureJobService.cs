@@ -34,6 +34,12 @@ public sealed partial class CaptureJobService(
     IOptions<JobOptions> options,
     ILogger<CaptureJobService> logger)
 {
+    /// <summary>
+    /// Longer than any record system's identifier (an NHS number is 10 digits, hospital numbers
+    /// are shorter still): a longer one is a mistake or an attack, not a patient.
+    /// </summary>
+    public const int MaxPatientIdLength = 64;
+
     /// <param name="actor">The signed-in member of staff, recorded as the one who took the consent.</param>
     public async Task<CaptureJobRecord> CreateAsync(CaptureJobRequest request, string actor, CancellationToken cancellationToken)
     {
@@ -43,6 +49,18 @@ public sealed partial class CaptureJobService(
         if (string.IsNullOrWhiteSpace(request.PatientId))
         {
             throw new CaptureJobRefusedException("enter the patient identifier");
+        }
+
+        if (request.PatientId.Trim().Length > MaxPatientIdLength || request.PatientId.Any(char.IsControl))
+        {
+            throw new CaptureJobRefusedException($"a patient identifier is at most {MaxPatientIdLength} printable characters");
+        }
+
+        ArgumentNullException.ThrowIfNull(request.Consent);
+        if (!Enum.IsDefined(request.Consent.GivenBy) || !Enum.IsDefined(request.Consent.Form) || !Enum.IsDefined(request.Consent.Scope))
+        {
+            // Only a caller that skipped the form can get here; never record a consent nobody chose.
+            throw new CaptureJobRefusedException("the consent record names a giver, form or scope that does not exist");
         }
 
         var now = time.GetUtcNow();

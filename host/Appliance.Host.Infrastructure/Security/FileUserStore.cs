@@ -25,8 +25,22 @@ public sealed class FileUserStore(IOptions<HostDataOptions> options) : IUserStor
         ArgumentNullException.ThrowIfNull(user);
         lock (_lock)
         {
-            var all = Load().Where(u => u.Name != user.Name).Append(user).OrderBy(u => u.Name, StringComparer.Ordinal).ToList();
-            SecureFiles.WriteAllBytes(PathOfStore, JsonSerializer.SerializeToUtf8Bytes(all, Json));
+            Write(Load().Where(u => u.Name != user.Name).Append(user));
+        }
+    }
+
+    public bool Remove(string name)
+    {
+        lock (_lock)
+        {
+            var all = Load();
+            var removed = all.RemoveAll(u => u.Name == name) > 0;
+            if (removed)
+            {
+                Write(all);
+            }
+
+            return removed;
         }
     }
 
@@ -37,6 +51,9 @@ public sealed class FileUserStore(IOptions<HostDataOptions> options) : IUserStor
             return Load();
         }
     }
+
+    private void Write(IEnumerable<HostUser> all) =>
+        SecureFiles.WriteAllBytes(PathOfStore, JsonSerializer.SerializeToUtf8Bytes(all.OrderBy(u => u.Name, StringComparer.Ordinal).ToList(), Json));
 
     private List<HostUser> Load() =>
         File.Exists(PathOfStore) ? JsonSerializer.Deserialize<List<HostUser>>(File.ReadAllBytes(PathOfStore), Json) ?? [] : [];

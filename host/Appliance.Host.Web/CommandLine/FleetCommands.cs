@@ -72,35 +72,6 @@ public static class FleetCommands
         return command;
     }
 
-    public static Command Users()
-    {
-        var name = new Argument<string>("name") { Description = "The sign-in name: lower-case letters, digits, '.', '_' or '-'." };
-        var role = new Option<string>("--role") { Description = "admin, dermatologist or clinic.", Required = true };
-        var passwordFile = new Option<FileInfo>("--password-file") { Description = "A file holding the password (at least 12 characters), so it is never on a command line.", Required = true };
-        var json = JsonOption();
-        var add = new Command("add", "Add a person who signs in to the host's pages (or replace their password and role).") { name, role, passwordFile, json };
-        add.TreatUnmatchedTokensAsErrors = false;
-        add.SetAction(async (parseResult, cancellationToken) =>
-        {
-            await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
-            var password = (await File.ReadAllTextAsync(parseResult.GetRequiredValue(passwordFile).FullName, cancellationToken)).TrimEnd('\r', '\n');
-            try
-            {
-                var user = app.Services.GetRequiredService<Core.Users.UserService>().Add(parseResult.GetRequiredValue(name), parseResult.GetRequiredValue(role), password, Environment.UserName);
-                await Console.Out.WriteLineAsync(parseResult.GetValue(json)
-                    ? JsonSerializer.Serialize(new { name = user.Name, role = user.Role }, Json)
-                    : $"User {user.Name} ({user.Role}) can sign in.");
-                return 0;
-            }
-            catch (ArgumentException ex)
-            {
-                await Console.Error.WriteLineAsync(ex.Message);
-                return 2;
-            }
-        });
-        return new Command("user", "People who sign in to the host's pages.") { add };
-    }
-
     public static Command Export()
     {
         var seriesId = new Argument<string>("series-id") { Description = "The filed series to export." };

@@ -185,7 +185,7 @@ public static class HostCommandLine
 
         root.Subcommands.Add(FleetCommands.Wipe());
         root.Subcommands.Add(FleetCommands.Fleet());
-        root.Subcommands.Add(FleetCommands.Users());
+        root.Subcommands.Add(UserCommands.User());
         root.Subcommands.Add(FleetCommands.Export());
         root.Subcommands.Add(serve);
         root.Subcommands.Add(brokerConfig);

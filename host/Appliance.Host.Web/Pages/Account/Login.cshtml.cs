@@ -1,13 +1,10 @@
-using System.Security.Claims;
 using Appliance.Host.Core.Users;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Appliance.Host.Web.Pages.Account;
 
-/// <summary>Sign-in: a name and password checked against the host's users (Argon2id), then a session cookie.</summary>
+/// <summary>Sign-in: a name and password checked against the host's users (Argon2id), then a server-side session.</summary>
 public sealed class LoginModel(UserService users) : PageModel
 {
     [BindProperty]
@@ -27,17 +24,14 @@ public sealed class LoginModel(UserService users) : PageModel
 
     public async Task<IActionResult> OnPostAsync()
     {
-        var user = users.SignIn(UserName.Trim(), Password);
+        var user = users.SignIn((UserName ?? string.Empty).Trim(), Password ?? string.Empty, SessionCookie.ClientAddress(HttpContext));
         if (user is null)
         {
-            Error = "That name and password do not match an account (or it is locked for a few minutes after repeated failures).";
+            Error = "That name and password do not match an account that can sign in here now (after repeated failures, wait a few minutes or ask an admin).";
             return Page();
         }
 
-        var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, user.Role)],
-            CookieAuthenticationDefaults.AuthenticationScheme);
-        await HttpContext.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+        await SessionCookie.SignInAsync(HttpContext, user);
         if (!string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl))
         {
             return LocalRedirect(ReturnUrl);

@@ -21,11 +21,12 @@ public sealed class NewJobInput
 
     public string? LesionLabel { get; set; }
 
-    public ConsentGiver GivenBy { get; set; } = ConsentGiver.Patient;
+    // Nullable, with no default: a consent nobody chose must not be recorded as if someone had.
+    public ConsentGiver? GivenBy { get; set; }
 
-    public ConsentForm Form { get; set; } = ConsentForm.Verbal;
+    public ConsentForm? Form { get; set; }
 
-    public ConsentScope Scope { get; set; } = ConsentScope.DirectCare;
+    public ConsentScope? Scope { get; set; }
 
     /// <summary>Must be ticked for a site the record shows as intimate.</summary>
     public bool IntimateSiteConfirmed { get; set; }
@@ -49,18 +50,26 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, Fleet
 
     public string? Error { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        // The form starts on the common case; staff change it where the record differs.
+        Input = new NewJobInput { GivenBy = ConsentGiver.Patient, Form = ConsentForm.Verbal, Scope = ConsentScope.DirectCare };
+        await LoadAsync(cancellationToken);
+    }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        Error = Check(Input);
+        Error = UnreadableField() ?? Check(Input);
+        // The form is shown again from the values understood, never from text that did not parse
+        // (a checkbox given "maybe" cannot be drawn).
+        ModelState.Clear();
         if (Error is null)
         {
             var request = new CaptureJobRequest(
                 Input.DeviceId,
                 Input.PatientId,
                 BodySiteChoices.Compose(Input.Side, Input.Region),
-                new ConsentRecord(Input.GivenBy, Input.Form, Input.Scope),
+                new ConsentRecord(Input.GivenBy!.Value, Input.Form!.Value, Input.Scope!.Value),
                 Input.LesionLabel,
                 Input.DateOfBirth,
                 Input.IntimateSiteConfirmed);
@@ -83,10 +92,39 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, Fleet
         return Page();
     }
 
+    /// <summary>The first field whose posted text is not a value the form offers, said for staff.</summary>
+    private string? UnreadableField()
+    {
+        foreach (var (key, entry) in ModelState)
+        {
+            if (entry.Errors.Count == 0)
+            {
+                continue;
+            }
+
+            return key switch
+            {
+                "Input.ConsentTaken" => "tick whether consent was taken",
+                "Input.IntimateSiteConfirmed" => "tick whether the intimate site was confirmed",
+                "Input.GivenBy" => "choose who gave consent from the list",
+                "Input.Form" => "choose how consent was given from the list",
+                "Input.Scope" => "choose the consent's scope from the list",
+                "Input.DateOfBirth" => "enter the date of birth as a date",
+                _ => $"the form's {key.Replace("Input.", string.Empty, StringComparison.Ordinal)} could not be read",
+            };
+        }
+
+        return null;
+    }
+
     private string? Check(NewJobInput input) =>
         !SelectableDevices().Contains(input.DeviceId, StringComparer.Ordinal) ? "choose an appliance"
         : string.IsNullOrWhiteSpace(input.PatientId) ? "enter the patient identifier"
+        : input.PatientId.Trim().Length > CaptureJobService.MaxPatientIdLength ? $"the patient identifier is longer than {CaptureJobService.MaxPatientIdLength} characters"
         : !BodySiteChoices.IsOffered(input.Side, input.Region) ? "choose the body site from the lists"
+        : input.GivenBy is not { } giver || !Enum.IsDefined(giver) ? "choose who gave consent from the list"
+        : input.Form is not { } form || !Enum.IsDefined(form) ? "choose how consent was given from the list"
+        : input.Scope is not { } scope || !Enum.IsDefined(scope) ? "choose the consent's scope from the list"
         : !input.ConsentTaken ? "record consent before capture: tick that consent was taken"
         : input.LesionLabel is { Length: > 64 } ? "the lesion label is longer than 64 characters"
         : null;

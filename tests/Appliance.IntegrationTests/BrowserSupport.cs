@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using Microsoft.Playwright;
+
+namespace Appliance.IntegrationTests;
+
+/// <summary>Launching the browser the page tests drive.</summary>
+internal static class BrowserSupport
+{
+    /// <summary>Debian's chromium, headless (Playwright's own browser download is not available here).</summary>
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            // Root in a container has no user namespaces for Chromium's sandbox.
+            Args = Environment.UserName == "root" ? ["--no-sandbox"] : [],
+        });
+}
+
+/// <summary>
+/// What the browser refused or failed to run on a page: content security policy violations
+/// (a script or style without the response's nonce) and uncaught script errors. A page that
+/// works only because a test does not look at its console is broken for staff.
+/// </summary>
+internal sealed class PageProblems
+{
+    private readonly ConcurrentQueue<string> _seen = new();
+
+    private PageProblems()
+    {
+    }
+
+    public static PageProblems Watch(IPage page)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        var problems = new PageProblems();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+            {
+                problems._seen.Enqueue(message.Text);
+            }
+        };
+        page.PageError += (_, error) => problems._seen.Enqueue(error);
+        return problems;
+    }
+
+    public void AssertNone() => Assert.Empty(_seen);
+}
