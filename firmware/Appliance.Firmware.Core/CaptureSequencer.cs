@@ -21,6 +21,8 @@ public sealed class CaptureSequencer(ICamera camera, IIlluminator illuminator, F
         {
             foreach (var lighting in Order)
             {
+                // A stop that has begun lights nothing more.
+                cancellationToken.ThrowIfCancellationRequested();
                 illuminator.Light(lighting);
                 await Task.Delay(o.RingSettleTime, time, cancellationToken);
                 var remaining = o.MaxRingOnTime - o.RingSettleTime;

@@ -3,6 +3,7 @@ using Appliance.Demo;
 using Appliance.Firmware.Devices.Gpio;
 using Appliance.Protocol;
 using Appliance.TestKit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Appliance.IntegrationTests;
@@ -22,7 +23,10 @@ public sealed class RingSafetyTests
                 ["Capture:Width"] = "4056",
                 ["Capture:Height"] = "3040",
                 ["Capture:MaxRingOnTime"] = "00:00:10",
-            });
+            },
+            // Hosted services stop in reverse order: this one stops before the capture worker and
+            // takes its time, as the uplink does when the broker is slow to answer on a loaded machine.
+            applianceServices: services => services.AddHostedService<SlowToStop>());
         await suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-9", "shin", ConsentScope.DirectCare, CancellationToken.None);
         var driver = suite.ApplianceService<SimulatedGpioDriver>();
         var pins = suite.ApplianceService<IOptions<PinMapOptions>>().Value;
@@ -39,5 +43,12 @@ public sealed class RingSafetyTests
         Assert.True(off.At - stopAt < TimeSpan.FromMilliseconds(50), $"ring went off {(off.At - stopAt).TotalMilliseconds:F1} ms after stop");
         Assert.Equal(PinValue.Low, driver.ValueOf(pins.CrossPolarisedRingPin));
         Assert.Equal(PinValue.Low, driver.ValueOf(pins.NonPolarisedRingPin));
+    }
+
+    private sealed class SlowToStop : Microsoft.Extensions.Hosting.IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
     }
 }
