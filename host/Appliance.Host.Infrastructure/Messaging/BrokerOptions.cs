@@ -37,13 +37,33 @@ public sealed class BrokerOptions : IValidatableObject
     public string? SharedSubscriptionGroup { get; set; }
 
     /// <summary>
-    /// Largest MQTT packet a client may send. A transfer chunk (Transfers:MaxChunkSize plus a
-    /// 25-byte header) must fit; anything larger is refused and the connection closed.
+    /// Largest MQTT packet a client may send, announced in CONNACK and enforced while reading: a
+    /// larger one is refused as soon as its length is read, before any of it is buffered, and the
+    /// connection closed. A transfer chunk (Transfers:MaxChunkSize plus a 25-byte header) must fit.
     /// </summary>
     [Range(64 * 1024, 256 * 1024 * 1024)]
     public int MaxPacketSize { get; set; } = 2 * 1024 * 1024;
 
-    /// <summary>Address to listen on. Loopback by default; a clinic deployment sets the host's LAN address.</summary>
+    /// <summary>Embedded broker: a TLS handshake not finished in this time ends (a socket that never starts TLS, slowloris).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan TlsHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Embedded broker: a connection without a successful CONNECT this long after it was accepted ends.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Embedded broker: connections accepted but not yet authenticated (handshake and CONNECT), in all.</summary>
+    [Range(1, 100_000)]
+    public int MaxUnauthenticatedConnections { get; set; } = 64;
+
+    /// <summary>Embedded broker: connections not yet authenticated from one client address.</summary>
+    [Range(1, 100_000)]
+    public int MaxUnauthenticatedConnectionsPerAddress { get; set; } = 16;
+
+    /// <summary>
+    /// Address to listen on (that address only, IPv4 or IPv6). Loopback by default; a clinic
+    /// deployment sets the host's LAN address.
+    /// </summary>
     [Required]
     public string ListenAddress { get; set; } = "127.0.0.1";
 

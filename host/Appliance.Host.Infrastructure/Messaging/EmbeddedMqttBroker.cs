@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Appliance.Host.Core.Provisioning;
@@ -18,7 +17,10 @@ namespace Appliance.Host.Infrastructure.Messaging;
 /// The host's own MQTT broker (the embedded default): TLS 1.2+ only, a client certificate from
 /// the host CA required and not revoked, the certificate CN must equal the client id, and per-device access
 /// control (a device publishes only its own offers, chunks and status, and subscribes only to its
-/// own commands, progress and receipts), and a limit on packet size. The host's own client is the only one that reads everything.
+/// own commands, progress and receipts). Before any of that, its listener
+/// (<see cref="GuardedMqttServerAdapter"/>) bounds what an unauthenticated connection can cost:
+/// one address, a handshake and connect deadline, a cap on such connections, and a packet size
+/// limit enforced while reading. The host's own client is the only one that reads everything.
 /// </summary>
 public sealed partial class EmbeddedMqttBroker(
     FileCertificateAuthority ca,
@@ -29,6 +31,7 @@ public sealed partial class EmbeddedMqttBroker(
     ILogger<EmbeddedMqttBroker> logger) : IHostedService, IAsyncDisposable
 {
     private MqttServer? _server;
+    private GuardedMqttServerAdapter? _listener;
     private readonly ConnectionRate _connectionRate = new(TimeSpan.FromMinutes(1));
 
     /// <summary>The port actually listened on (differs from the option when that is 0).</summary>
@@ -36,29 +39,39 @@ public sealed partial class EmbeddedMqttBroker(
 
     public IPAddress ListenAddress => IPAddress.Parse(options.Value.ListenAddress);
 
+    /// <summary>Connections accepted that have not yet authenticated (TLS and CONNECT).</summary>
+    public int Unauthenticated => _listener?.Unauthenticated ?? 0;
+
     /// <summary>Raised with the client id and reason whenever a connection, publish or subscription is refused.</summary>
     public event EventHandler<(string ClientId, string Reason)>? Refused;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        // A restart keeps the port it had: appliances' bundles name it.
-        BoundPort = BoundPort != 0 ? BoundPort : o.Port != 0 ? o.Port : FreePort(ListenAddress);
+        var listener = _listener = new GuardedMqttServerAdapter(
+            new BrokerListenerLimits(
+                ListenAddress,
+                // A restart keeps the port it had: appliances' bundles name it.
+                BoundPort != 0 ? BoundPort : o.Port,
+                o.MaxPacketSize,
+                o.TlsHandshakeTimeout,
+                o.ConnectTimeout,
+                o.MaxUnauthenticatedConnections,
+                o.MaxUnauthenticatedConnectionsPerAddress),
+            ca.ServerCertificate,
+            ValidateClientCertificate,
+            logger);
+        // No endpoint of MQTTnet's own: the guarded listener is the only way in.
         var serverOptions = new MqttServerOptionsBuilder()
             .WithoutDefaultEndpoint()
-            .WithEncryptedEndpoint()
-            .WithEncryptedEndpointBoundIPAddress(ListenAddress)
-            .WithEncryptedEndpointPort(BoundPort)
-            .WithEncryptionCertificate(ca.ServerCertificate)
-            .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13)
-            .WithClientCertificate(ValidateClientCertificate, false)
             .WithPersistentSessions()
             .Build();
-        _server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        _server = new MqttServerFactory().CreateMqttServer(serverOptions, [listener]);
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
         _server.InterceptingPublishAsync += InterceptPublishAsync;
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
         await _server.StartAsync();
+        BoundPort = listener.BoundPort;
         LogStarted(logger, o.ListenAddress, BoundPort);
     }
 
@@ -168,8 +181,8 @@ public sealed partial class EmbeddedMqttBroker(
 
     private Task InterceptPublishAsync(InterceptingPublishEventArgs e)
     {
-        // MQTTnet has read the packet by now (it has no limit while reading, unlike mosquitto's
-        // max_packet_size); refusing it and closing the connection still keeps it from going further.
+        // The listener has refused anything announced over the limit before reading it; this is the
+        // same rule again on what MQTTnet decoded, in case the two ever count differently.
         var size = e.ApplicationMessage.Payload.Length + e.ApplicationMessage.Topic.Length;
         if (size > options.Value.MaxPacketSize)
         {
@@ -229,13 +242,6 @@ public sealed partial class EmbeddedMqttBroker(
     {
         LogRefused(logger, clientId, reason);
         Refused?.Invoke(this, (clientId, reason));
-    }
-
-    private static int FreePort(IPAddress address)
-    {
-        using var listener = new TcpListener(address, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "MQTT broker listening on {Address}:{Port} (TLS, client certificates required)")]
