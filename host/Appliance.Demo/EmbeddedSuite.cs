@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
 using Appliance.Firmware;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
@@ -56,6 +57,9 @@ public sealed class EmbeddedSuite : IAsyncDisposable
     public IHost Appliance { get; }
 
     public string HostUrl => Host.Urls.First();
+
+    /// <summary>The certificate the host's pages are served with (from the host's CA, for loopback here).</summary>
+    public X509Certificate2 WebCertificate => HostService<WebCertificate>().Certificate;
 
     public string ApplianceDataFolder => Path.Combine(DataRoot, "appliance");
 
@@ -115,7 +119,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
             {
                 builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
                 {
-                    ["Urls"] = "http://127.0.0.1:0",
+                    ["Urls"] = "https://127.0.0.1:0",
                     ["Host:DataFolder"] = Path.Combine(dataRoot, "host"),
                     ["Broker:ListenAddress"] = "127.0.0.1",
                     ["Broker:Port"] = "0",

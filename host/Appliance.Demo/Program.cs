@@ -28,7 +28,8 @@ try
     Console.WriteLine($"Filed in the encrypted archive at {archive.Location} as {series.ArchiveReference} (frames under {Path.GetDirectoryName(Path.Combine(archive.Location, series.Frames[0].StoredAs))})");
     Console.WriteLine($"Button to filed: {cycle.ButtonToFiled.TotalMilliseconds:F0} ms; receipt verified and the appliance deleted its copy after {cycle.ButtonToDeleted.TotalMilliseconds:F0} ms");
     Console.WriteLine();
-    Console.WriteLine("To run the host for real: dotnet run --project host/Appliance.Host.Web -- serve --Broker:ListenAddress=<LAN address> --Broker:ServerNames:0=<host name>");
+    Console.WriteLine("To run the host for real: dotnet run --project host/Appliance.Host.Web -- serve --Urls=https://<LAN address>:5443 --Web:ServerNames:0=<host name> --Broker:ListenAddress=<LAN address> --Broker:ServerNames:0=<host name>");
+    Console.WriteLine("(pages over HTTPS with a certificate from the host's CA: install <data folder>/ca/ca.pem on the clinic's workstations)");
     Console.WriteLine("add an admin:  dotnet run --project host/Appliance.Host.Web -- user add <name> --role admin --password-file <file>");
     Console.WriteLine("provision an appliance:  dotnet run --project host/Appliance.Host.Web -- provision <device-id> --out <device-id>.enrol.json --Broker:AdvertisedHost=<host name>");
     Console.WriteLine("and install it on the Pi with ./deploy-pi.sh --host <pi> --package <device-id>.enrol.json --broker-host <host> (see docs/operations.md).");

@@ -5,6 +5,7 @@ using Appliance.Protocol;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
 
 namespace Appliance.Host.Web;
 
@@ -37,6 +38,7 @@ public static partial class HostWebApplication
         configure?.Invoke(builder);
         builder.AddHostCore();
         builder.AddHostInfrastructure();
+        var web = AddHttps(builder);
         AddSignIn(builder);
         builder.Services.AddRazorPages(o => o.Conventions
             .AuthorizeFolder("/Admin", AdminPolicy)
@@ -47,12 +49,49 @@ public static partial class HostWebApplication
 
         var app = builder.Build();
         TightenDataFolder(app);
+        if (web.AllowPlainHttp)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        app.UseHsts();
         app.UseSecurityHeaders();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapRazorPages();
         app.MapHealthChecks("/healthz").AllowAnonymous();
         return app;
+    }
+
+    /// <summary>
+    /// The pages over HTTPS with a certificate from the host's CA for <c>Web:ServerNames</c> (or
+    /// the operator's), TLS 1.2 and 1.3 only, with HSTS; plain HTTP only when set for a reverse
+    /// proxy on loopback, whose forwarded headers are then honoured from loopback alone.
+    /// </summary>
+    private static WebOptions AddHttps(WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(WebOptions.Section);
+        builder.Services.AddOptions<WebOptions>().Bind(section)
+            .PostConfigure(o => o.Urls = builder.Configuration["urls"] ?? string.Empty)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<WebCertificate>();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
+        {
+            https.ServerCertificate = kestrel.ApplicationServices.GetRequiredService<WebCertificate>().Certificate;
+            https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+        }));
+        var web = section.Get<WebOptions>() ?? new WebOptions();
+        builder.Services.AddHsts(o => o.MaxAge = web.HstsMaxAge);
+        builder.Services.AddAntiforgery(o => o.Cookie.SecurePolicy = CookieSecurePolicy.Always);
+        builder.Services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            o.KnownIPNetworks.Clear();
+            o.KnownProxies.Clear();
+            o.KnownProxies.Add(System.Net.IPAddress.Loopback);
+            o.KnownProxies.Add(System.Net.IPAddress.IPv6Loopback);
+        });
+        return web;
     }
 
     /// <summary>Data an older version (or a restore that kept no modes) left readable by others is made owner-only.</summary>
@@ -91,7 +130,7 @@ public static partial class HostWebApplication
             o.Cookie.Name = SessionCookie.Name;
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
-            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.Always;
             o.Events.OnValidatePrincipal = SessionCookie.ValidateAsync;
         });
         builder.Services.AddAuthorizationBuilder()

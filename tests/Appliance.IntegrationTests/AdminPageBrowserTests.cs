@@ -2,6 +2,7 @@ using Appliance.Demo;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Host.Core.Orders;
 using Appliance.Host.Core.Users;
+using Appliance.Host.Web;
 using Appliance.Protocol;
 using Appliance.TestKit;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,7 +21,7 @@ public sealed class AdminPageBrowserTests
         await using var suite = await EmbeddedSuite.StartAsync(folder.Path);
         suite.HostService<UserService>().Add("it.admin", UserRoles.Admin, "admin password 123", "test");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
+        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright, suite.WebCertificate);
         var page = await browser.NewPageAsync();
         var problems = PageProblems.Watch(page);
 
@@ -71,7 +72,7 @@ public sealed class AdminPageBrowserTests
         suite.HostService<UserService>().Add("it.admin", UserRoles.Admin, "admin password 123", "test");
         var before = suite.ApplianceService<Appliance.Firmware.Core.ICalibrationState>().Current!;
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
+        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright, suite.WebCertificate);
         var page = await browser.NewPageAsync();
         var problems = PageProblems.Watch(page);
         await page.GotoAsync($"{suite.HostUrl}/Admin/Fleet");
@@ -108,7 +109,7 @@ public sealed class AdminPageBrowserTests
         await using var host = await EmbeddedSuite.StartHostAsync(folder.Path);
         host.Services.GetRequiredService<UserService>().Add("clinic.staff", UserRoles.Clinic, "clinic password 123", "test");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
+        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright, host.Services.GetRequiredService<WebCertificate>().Certificate);
         var page = await browser.NewPageAsync();
         var problems = PageProblems.Watch(page);
         await page.GotoAsync($"{host.Urls.First()}/Account/Login");

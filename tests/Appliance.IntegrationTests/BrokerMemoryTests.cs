@@ -119,10 +119,10 @@ internal sealed class HostProcess : IAsyncDisposable
         return await stdout;
     }
 
-    /// <summary><c>serve</c> with its pages on a free loopback port (plain HTTP is not what this measures).</summary>
+    /// <summary><c>serve</c> with its pages on a free loopback port.</summary>
     public static Task<HostProcess> ServeAsync(string contentRoot, params string[] arguments)
     {
-        var start = Start(["serve", $"--Urls=http://127.0.0.1:{MosquittoBroker.FreePort()}", .. arguments]);
+        var start = Start(["serve", $"--Urls=https://127.0.0.1:{MosquittoBroker.FreePort()}", .. arguments]);
         start.WorkingDirectory = contentRoot;
         var process = Process.Start(start)!;
         // Drained, so a chatty log cannot fill the pipe and stall the host.

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Playwright;
 
 namespace Appliance.IntegrationTests;
@@ -6,14 +8,24 @@ namespace Appliance.IntegrationTests;
 /// <summary>Launching the browser the page tests drive.</summary>
 internal static class BrowserSupport
 {
-    /// <summary>Debian's chromium, headless (Playwright's own browser download is not available here).</summary>
-    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
+    private static readonly string[] NoSandbox = ["--no-sandbox"];
+
+    /// <summary>
+    /// Debian's chromium, headless (Playwright's own browser download is not available here),
+    /// trusting the host's page certificate by its public key alone, as a workstation with the
+    /// host's CA installed would trust it: every other certificate error still fails.
+    /// </summary>
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright, X509Certificate2 pagesCertificate) =>
         playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = "/usr/bin/chromium",
             Headless = true,
-            // Root in a container has no user namespaces for Chromium's sandbox.
-            Args = Environment.UserName == "root" ? ["--no-sandbox"] : [],
+            Args =
+            [
+                $"--ignore-certificate-errors-spki-list={Convert.ToBase64String(SHA256.HashData(pagesCertificate.PublicKey.ExportSubjectPublicKeyInfo()))}",
+                // Root in a container has no user namespaces for Chromium's sandbox.
+                .. Environment.UserName == "root" ? NoSandbox : [],
+            ],
         });
 }
 

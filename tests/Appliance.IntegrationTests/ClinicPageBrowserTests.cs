@@ -19,14 +19,14 @@ public sealed class ClinicPageBrowserTests
         suite.HostService<UserService>().Add("nurse.jones", UserRoles.Clinic, "clinic password 123", "test");
 
         // Not signed in: the clinic page gives the sign-in page.
-        using (var anonymous = new HttpClient { BaseAddress = new Uri(suite.HostUrl) })
+        using (var anonymous = HostPages.NewClient(suite.Host))
         {
             using var refused = await anonymous.GetAsync("/Clinic");
             Assert.Equal("/Account/Login", refused.RequestMessage!.RequestUri!.AbsolutePath);
         }
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
+        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright, suite.WebCertificate);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 1000 } });
         var problems = PageProblems.Watch(page);
         await page.GotoAsync($"{suite.HostUrl}/Clinic");
@@ -103,7 +103,7 @@ public sealed class ClinicPageBrowserTests
         Assert.DoesNotContain(trail, e => e.Details.Contains("TEST-PATIENT", StringComparison.Ordinal));
 
         // The thumbnail address without a session gives the sign-in page, not the image.
-        using var stranger = new HttpClient { BaseAddress = new Uri(suite.HostUrl) };
+        using var stranger = HostPages.NewClient(suite.Host);
         using var image = await stranger.GetAsync($"/Clinic/Job/{jobId}?handler=Thumbnail&index=0");
         Assert.Equal("/Account/Login", image.RequestMessage!.RequestUri!.AbsolutePath);
         Assert.NotEqual("image/png", image.Content.Headers.ContentType?.MediaType);

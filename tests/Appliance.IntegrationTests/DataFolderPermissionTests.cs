@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Appliance.Protocol;
 using Appliance.TestKit;
@@ -33,14 +34,14 @@ public sealed class DataFolderPermissionTests
         var passwordFile = folder.Combine("pass");
         await File.WriteAllTextAsync(passwordFile, "a long admin password\n");
         await RunAsync("appliance-host", [], "user", "add", "it.owner", "--role", "admin", "--password-file", passwordFile, $"--Host:DataFolder={Path.Combine(demo, "host")}");
-        using (var serve = Start("appliance-host", [], "serve", $"--Host:DataFolder={Path.Combine(demo, "host")}", $"--Urls=http://127.0.0.1:{port}", "--Broker:Port=0"))
+        using (var serve = Start("appliance-host", [], "serve", $"--Host:DataFolder={Path.Combine(demo, "host")}", $"--Urls=https://127.0.0.1:{port}", "--Broker:Port=0"))
         {
             // Drained, so a chatty log cannot fill the pipe and stall the host.
             _ = serve.StandardOutput.ReadToEndAsync();
             _ = serve.StandardError.ReadToEndAsync();
             try
             {
-                using var signedIn = await WhenServingAsync(() => HostPages.SignInAsync($"http://127.0.0.1:{port}", "it.owner", "a long admin password"));
+                using var signedIn = await WhenServingAsync(() => HostPages.SignInAsync($"https://127.0.0.1:{port}", CaOf(demo), "it.owner", "a long admin password"));
             }
             finally
             {
@@ -64,6 +65,8 @@ public sealed class DataFolderPermissionTests
             Assert.DoesNotContain("<masterKey", xml, StringComparison.Ordinal);
         });
     }
+
+    private static X509Certificate2 CaOf(string demo) => X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(demo, "host", "ca", "ca.pem")));
 
     /// <summary>Runs one of the suite's programs as an admin's shell would, under umask 022; returns its standard output.</summary>
     private static async Task<string> RunAsync(string program, Dictionary<string, string> environment, params string[] arguments)

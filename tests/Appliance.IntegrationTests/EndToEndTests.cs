@@ -116,7 +116,7 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
         var cycle = await Suite.PressAndWaitFiledAsync(CancellationToken.None);
 
         // Not signed in: sent to the sign-in page, and nothing of the series is shown.
-        using (var anonymous = new HttpClient { BaseAddress = new Uri(Suite.HostUrl) })
+        using (var anonymous = HostPages.NewClient(Suite.Host))
         {
             using var refused = await anonymous.GetAsync("/");
             Assert.Equal("/Account/Login", refused.RequestMessage!.RequestUri!.AbsolutePath);
@@ -124,7 +124,7 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
         }
 
         Suite.HostService<UserService>().Add("derm.e2e", UserRoles.Dermatologist, "a long enough password", "test");
-        using var http = await HostPages.SignInAsync(Suite.HostUrl, "derm.e2e", "a long enough password");
+        using var http = await HostPages.SignInAsync(Suite.Host, "derm.e2e", "a long enough password");
         var page = await http.GetStringAsync("/");
 
         Assert.Contains(cycle.Filed.SeriesId, page, StringComparison.Ordinal);
@@ -143,11 +143,11 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
         users.Add("clinic.lock", UserRoles.Clinic, "the right password 1", "test");
         for (var i = 0; i < 5; i++)
         {
-            await Assert.ThrowsAsync<InvalidOperationException>(() => HostPages.SignInAsync(Suite.HostUrl, "clinic.lock", "a wrong password 1"));
+            await Assert.ThrowsAsync<InvalidOperationException>(() => HostPages.SignInAsync(Suite.Host, "clinic.lock", "a wrong password 1"));
         }
 
         // Locked now, even with the right password.
-        await Assert.ThrowsAsync<InvalidOperationException>(() => HostPages.SignInAsync(Suite.HostUrl, "clinic.lock", "the right password 1"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => HostPages.SignInAsync(Suite.Host, "clinic.lock", "the right password 1"));
         Assert.Equal(6, Suite.HostService<IAuditTrail>().ReadAll().Count(e => e.Kind == AuditKinds.SignInFailed && e.Subject == "clinic.lock"));
     }
 }

@@ -44,7 +44,7 @@ public sealed class HostEdgeTests : IAsyncLifetime
     [Fact]
     public async Task SignOut_FromTheLayoutsButton_EndsTheSession()
     {
-        using var client = await HostPages.SignInAsync(Url, Nurse, NursePassword);
+        using var client = await HostPages.SignInAsync(_host, Nurse, NursePassword);
         using var signedOut = await HostPages.SignOutAsync(client);
 
         Assert.Equal(HttpStatusCode.OK, signedOut.StatusCode);
@@ -62,8 +62,8 @@ public sealed class HostEdgeTests : IAsyncLifetime
     public async Task ACopiedSessionCookie_StopsWorking_At(string ending)
     {
         var cookies = new CookieContainer();
-        using var nurse = await HostPages.SignInAsync(Url, Nurse, NursePassword, cookies);
-        using var thief = HostPages.NewClient(Url, Copied(HostPages.SessionCookie(nurse, cookies)));
+        using var nurse = await HostPages.SignInAsync(_host, Nurse, NursePassword, cookies);
+        using var thief = HostPages.NewClient(_host, Copied(HostPages.SessionCookie(nurse, cookies)));
         Assert.Equal("/Clinic", await LandsOnAsync(thief, "/Clinic")); // the copy works until then
 
         switch (ending)
@@ -86,7 +86,7 @@ public sealed class HostEdgeTests : IAsyncLifetime
                 Assert.Equal("/Clinic", await LandsOnAsync(nurse, "/Clinic"));
                 break;
             default:
-                using (var admin = await HostPages.SignInAsync(Url, Admin, AdminPassword))
+                using (var admin = await HostPages.SignInAsync(_host, Admin, AdminPassword))
                 {
                     var (handler, extra) = ending switch
                     {
@@ -115,9 +115,9 @@ public sealed class HostEdgeTests : IAsyncLifetime
     {
         var users = _host.Services.GetRequiredService<UserService>();
         users.Disable(Nurse, Admin);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => HostPages.SignInAsync(Url, Nurse, NursePassword));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => HostPages.SignInAsync(_host, Nurse, NursePassword));
         users.Enable(Nurse, Admin);
-        using var client = await HostPages.SignInAsync(Url, Nurse, NursePassword);
+        using var client = await HostPages.SignInAsync(_host, Nurse, NursePassword);
         Assert.Equal("/Clinic", await LandsOnAsync(client, "/Clinic"));
     }
 
@@ -129,7 +129,7 @@ public sealed class HostEdgeTests : IAsyncLifetime
     [InlineData("/no-such-page", true)]
     public async Task EveryResponse_CarriesTheSecurityHeaders(string path, bool signedIn)
     {
-        using var client = signedIn ? await HostPages.SignInAsync(Url, Nurse, NursePassword) : HostPages.NewClient(Url);
+        using var client = signedIn ? await HostPages.SignInAsync(_host, Nurse, NursePassword) : HostPages.NewClient(_host);
         using var response = await client.GetAsync(path);
 
         Assert.Equal("nosniff", Single(response, "X-Content-Type-Options"));
@@ -148,7 +148,7 @@ public sealed class HostEdgeTests : IAsyncLifetime
     [Fact]
     public async Task ScriptsOnAPage_CarryTheNonceItsPolicyNames()
     {
-        using var client = await HostPages.SignInAsync(Url, Nurse, NursePassword);
+        using var client = await HostPages.SignInAsync(_host, Nurse, NursePassword);
         using var response = await client.GetAsync("/Clinic/Job/" + new string('0', 32));
         var csp = Single(response, "Content-Security-Policy");
         var nonce = System.Text.RegularExpressions.Regex.Match(csp, "script-src 'nonce-([A-Za-z0-9+/=]+)'").Groups[1].Value;
@@ -168,7 +168,7 @@ public sealed class HostEdgeTests : IAsyncLifetime
     [InlineData("Input.DateOfBirth", "yesterday", "date of birth")]
     public async Task ClinicForm_GivenAValueNoPageOffers_SaysWhatIsWrong_AndCreatesNothing(string field, string? value, string message)
     {
-        using var client = await HostPages.SignInAsync(Url, Nurse, NursePassword);
+        using var client = await HostPages.SignInAsync(_host, Nurse, NursePassword);
         var fields = ValidJob();
         if (value is null)
         {
@@ -191,7 +191,7 @@ public sealed class HostEdgeTests : IAsyncLifetime
     public async Task ClinicForm_AValidJob_IsCreated_WithTheConsentEntered()
     {
         // The control for the test above: the same form, untouched, does create a job.
-        using var client = await HostPages.SignInAsync(Url, Nurse, NursePassword);
+        using var client = await HostPages.SignInAsync(_host, Nurse, NursePassword);
         using var response = await HostPages.PostFormAsync(client, "/Clinic", "/Clinic", ValidJob());
 
         Assert.StartsWith("/Clinic/Job/", response.RequestMessage!.RequestUri!.AbsolutePath, StringComparison.Ordinal);
@@ -205,7 +205,7 @@ public sealed class HostEdgeTests : IAsyncLifetime
     [InlineData(300_000)]
     public async Task ClinicForm_APatientIdentifierLongerThanAnyRecordsIs_IsRefused(int length)
     {
-        using var client = await HostPages.SignInAsync(Url, Nurse, NursePassword);
+        using var client = await HostPages.SignInAsync(_host, Nurse, NursePassword);
         var fields = ValidJob();
         fields["Input.PatientId"] = new string('9', length);
 

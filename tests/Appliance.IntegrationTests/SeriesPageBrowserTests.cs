@@ -23,7 +23,7 @@ public sealed class SeriesPageBrowserTests
         var latest = (await suite.PressAndWaitFiledAsync(CancellationToken.None)).Filed;
 
         // Not signed in: a frame's address gives the sign-in page, not the image.
-        using (var anonymous = new HttpClient { BaseAddress = new Uri(suite.HostUrl) })
+        using (var anonymous = HostPages.NewClient(suite.Host))
         {
             using var refused = await anonymous.GetAsync($"/Series/View/{latest.SeriesId}?handler=Frame&index=0&calibrated=false");
             Assert.Equal("/Account/Login", refused.RequestMessage!.RequestUri!.AbsolutePath);
@@ -31,7 +31,7 @@ public sealed class SeriesPageBrowserTests
         }
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
+        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright, suite.WebCertificate);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
         var problems = PageProblems.Watch(page);
         await page.GotoAsync($"{suite.HostUrl}/Series");
@@ -98,7 +98,7 @@ public sealed class SeriesPageBrowserTests
         using var folder = new TempFolder("series-page-clinic");
         await using var host = await EmbeddedSuite.StartHostAsync(folder.Path);
         host.Services.GetRequiredService<UserService>().Add("clinic.nurse", UserRoles.Clinic, "clinic password 1", "test");
-        using var http = await HostPages.SignInAsync(host.Urls.First(), "clinic.nurse", "clinic password 1");
+        using var http = await HostPages.SignInAsync(host, "clinic.nurse", "clinic password 1");
         using var worklist = await http.GetAsync("/Series");
         Assert.Equal("/Account/Denied", worklist.RequestMessage!.RequestUri!.AbsolutePath);
     }

@@ -1,5 +1,6 @@
 using Appliance.Demo;
 using Appliance.Host.Core.Users;
+using Appliance.Host.Web;
 using Appliance.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -26,7 +27,7 @@ public sealed class SessionBrowserTests
         users.Add(Nurse, UserRoles.Clinic, "clinic password 123", "test");
         users.Add(Admin, UserRoles.Admin, "admin password 123", "test");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright);
+        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright, host.Services.GetRequiredService<WebCertificate>().Certificate);
         var nurseContext = await browser.NewContextAsync();
         var nurse = await nurseContext.NewPageAsync();
         var adminPage = await (await browser.NewContextAsync()).NewPageAsync();

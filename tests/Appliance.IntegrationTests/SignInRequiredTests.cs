@@ -24,7 +24,7 @@ public sealed class SignInRequiredTests
         Assert.Contains("/Series/View/x", pages);
         Assert.Contains("/Admin/Fleet", pages);
 
-        using var stranger = new HttpClient { BaseAddress = new Uri(host.Urls.First()) };
+        using var stranger = HostPages.NewClient(host);
         foreach (var page in pages.Where(p => !p.StartsWith("/Account/", StringComparison.Ordinal)))
         {
             foreach (var query in new[] { string.Empty, "?handler=Frame&index=0&calibrated=true", "?handler=Thumbnail&index=0", "?handler=State" })

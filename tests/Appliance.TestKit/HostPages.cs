@@ -1,9 +1,19 @@
 using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
+using Appliance.Host.Infrastructure.Security;
+using Appliance.Protocol;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.TestKit;
 
-/// <summary>Signs in to the host's pages the way a browser does (form, antiforgery token, cookie), for HTTP-level tests.</summary>
+/// <summary>
+/// Signs in to the host's pages the way a browser does (form, antiforgery token, cookie), for
+/// HTTP-level tests, over HTTPS that trusts the host's own CA, as a clinic workstation does once
+/// IT has installed it (and checks the name, as a browser does).
+/// </summary>
 public static partial class HostPages
 {
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
@@ -12,11 +22,15 @@ public static partial class HostPages
     [GeneratedRegex("<form[^>]*action=\"([^\"]*)\"[^>]*>((?:(?!</form>).)*id=\"sign-out\"(?:(?!</form>).)*)</form>", RegexOptions.Singleline)]
     private static partial Regex SignOutForm();
 
-    /// <summary>A client holding the session cookie of <paramref name="name"/>; throws if sign-in fails.</summary>
+    /// <summary>A client holding the session cookie of <paramref name="name"/> on <paramref name="host"/>; throws if sign-in fails.</summary>
     /// <param name="cookies">Where the session cookie is kept, for a test that copies it.</param>
-    public static async Task<HttpClient> SignInAsync(string baseUrl, string name, string password, CookieContainer? cookies = null)
+    public static Task<HttpClient> SignInAsync(WebApplication host, string name, string password, CookieContainer? cookies = null) =>
+        SignInAsync(host.Urls.First(), CaOf(host), name, password, cookies);
+
+    /// <summary>A client holding the session cookie of <paramref name="name"/>; throws if sign-in fails.</summary>
+    public static async Task<HttpClient> SignInAsync(string baseUrl, X509Certificate2 trustedCa, string name, string password, CookieContainer? cookies = null)
     {
-        var client = NewClient(baseUrl, cookies);
+        var client = NewClient(baseUrl, trustedCa, cookies);
         using var response = await PostFormAsync(client, "/Account/Login", "/Account/Login", new Dictionary<string, string>
         {
             ["UserName"] = name,
@@ -31,9 +45,25 @@ public static partial class HostPages
         return client;
     }
 
-    /// <summary>A client without a session that follows redirects and keeps cookies in <paramref name="cookies"/>.</summary>
-    public static HttpClient NewClient(string baseUrl, CookieContainer? cookies = null) =>
-        new(new HttpClientHandler { CookieContainer = cookies ?? new CookieContainer(), UseCookies = true }) { BaseAddress = new Uri(baseUrl) };
+    /// <summary>A client of <paramref name="host"/> without a session that follows redirects and keeps cookies in <paramref name="cookies"/>.</summary>
+    public static HttpClient NewClient(WebApplication host, CookieContainer? cookies = null) => NewClient(host.Urls.First(), CaOf(host), cookies);
+
+    public static HttpClient NewClient(string baseUrl, X509Certificate2 trustedCa, CookieContainer? cookies = null) =>
+        new(new HttpClientHandler
+        {
+            CookieContainer = cookies ?? new CookieContainer(),
+            UseCookies = true,
+            ServerCertificateCustomValidationCallback = (_, certificate, _, errors) =>
+                certificate is not null
+                && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None
+                && MutualTls.ChainsTo(certificate, trustedCa, MutualTls.ServerAuthOid, DateTimeOffset.UtcNow, out _),
+        })
+        {
+            BaseAddress = new Uri(baseUrl),
+        };
+
+    /// <summary>The CA a host's pages chain to.</summary>
+    public static X509Certificate2 CaOf(WebApplication host) => host.Services.GetRequiredService<FileCertificateAuthority>().Ca;
 
     /// <summary>
     /// Posts a form as a browser does: loads <paramref name="formPage"/>, takes its antiforgery

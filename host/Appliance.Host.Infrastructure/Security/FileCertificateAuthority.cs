@@ -30,6 +30,12 @@ public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposabl
         ServerCertificate = LoadOrCreate(Path.Combine(folder, "server.pfx"), () => IssueServer(broker.Value.ServerNames));
         HostClientCertificate = LoadOrCreate(Path.Combine(folder, "host-client.pfx"), () => IssueClient(HostClientId));
         CaCertificatePem = Ca.ExportCertificatePem();
+        // The public half, for IT to install on clinic workstations (so browsers trust the pages) and on appliances.
+        var caPem = Path.Combine(folder, "ca.pem");
+        if (!File.Exists(caPem))
+        {
+            SecureFiles.WriteAllBytes(caPem, System.Text.Encoding.ASCII.GetBytes(CaCertificatePem));
+        }
     }
 
     public X509Certificate2 Ca { get; }
@@ -83,7 +89,17 @@ public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposabl
         return request.CreateSelfSigned(now.AddMinutes(-5), now + CaLifetime);
     }
 
-    private X509Certificate2 IssueServer(IEnumerable<string> names)
+    /// <summary>
+    /// A TLS server certificate for the host's pages, for <paramref name="names"/> (and loopback),
+    /// with its private key; valid for <paramref name="lifetime"/>.
+    /// </summary>
+    public X509Certificate2 IssueWebServerCertificate(IEnumerable<string> names, TimeSpan lifetime) =>
+        Issue("appliance-host", MutualTls.ServerAuthOid, SubjectAlternativeNames(names), lifetime);
+
+    private X509Certificate2 IssueServer(IEnumerable<string> names) =>
+        Issue("appliance-broker", MutualTls.ServerAuthOid, SubjectAlternativeNames(names), LeafLifetime);
+
+    private static X509Extension SubjectAlternativeNames(IEnumerable<string> names)
     {
         var san = new SubjectAlternativeNameBuilder();
         san.AddIpAddress(IPAddress.Loopback);
@@ -100,12 +116,12 @@ public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposabl
             }
         }
 
-        return Issue("appliance-broker", MutualTls.ServerAuthOid, san.Build());
+        return san.Build();
     }
 
-    private X509Certificate2 IssueClient(string commonName) => Issue(commonName, MutualTls.ClientAuthOid, null);
+    private X509Certificate2 IssueClient(string commonName) => Issue(commonName, MutualTls.ClientAuthOid, null, LeafLifetime);
 
-    private X509Certificate2 Issue(string commonName, string usageOid, X509Extension? san)
+    private X509Certificate2 Issue(string commonName, string usageOid, X509Extension? san, TimeSpan lifetime)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var subject = new X500DistinguishedNameBuilder();
@@ -125,7 +141,7 @@ public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposabl
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
         var now = _time.GetUtcNow();
-        using var issued = request.Create(Ca, now.AddMinutes(-5), now + LeafLifetime, serial);
+        using var issued = request.Create(Ca, now.AddMinutes(-5), now + lifetime, serial);
         using var withKey = issued.CopyWithPrivateKey(key);
         // Through PKCS#12 so the key is usable by SslStream on Linux.
         return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);

@@ -28,7 +28,21 @@ public static class HostCommandLine
         serve.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var app = HostWebApplication.Create([.. parseResult.UnmatchedTokens]);
-            await app.RunAsync(cancellationToken);
+            try
+            {
+                await app.RunAsync(cancellationToken);
+            }
+            catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+            {
+                // A setting the host refuses to run with (plain HTTP pages, say): the reason, not a stack trace.
+                foreach (var failure in ex.Failures)
+                {
+                    await Console.Error.WriteLineAsync(failure);
+                }
+
+                return 2;
+            }
+
             return 0;
         });
 
