@@ -22,6 +22,7 @@ public static class HostCoreRegistration
         builder.Services.AddSingleton<SeriesFilingService>();
         builder.Services.AddSingleton<TransferReceiver>();
         builder.Services.AddSingleton<FleetState>();
+        builder.Services.AddSingleton<Support.ReleaseSupport>();
         builder.Services.AddSingleton<FleetView>();
         builder.Services.AddSingleton<HostInboundHandler>();
         builder.Services.AddSingleton<CaptureJobService>();

@@ -40,6 +40,7 @@ public static partial class HostWebApplication
         builder.AddHostInfrastructure();
         var web = AddHttps(builder);
         AddSignIn(builder);
+        builder.AddDisclosure();
         builder.Services.AddRazorPages(o => o.Conventions
             .AuthorizeFolder("/Admin", AdminPolicy)
             .AuthorizeFolder("/Series", DermatologistPolicy)
@@ -60,6 +61,7 @@ public static partial class HostWebApplication
         app.UseAuthorization();
         app.MapRazorPages();
         app.MapHealthChecks("/healthz").AllowAnonymous();
+        app.MapDisclosure();
         return app;
     }
 

@@ -19,7 +19,8 @@ public sealed record FleetEntry(
     DateTimeOffset? IntegrityCheckedAt,
     string? StateDetail,
     bool Revoked,
-    WipeRecord? Wipe)
+    WipeRecord? Wipe,
+    Support.SupportStanding? Support = null)
 {
     /// <summary>Commands the host holds for the appliance that it has not confirmed.</summary>
     public IReadOnlyList<string> PendingCommands => Wipe is { State: not WipeState.Confirmed } w ? [$"wipe ({w.State.ToString().ToLowerInvariant()})"] : [];
@@ -27,9 +28,10 @@ public sealed record FleetEntry(
 
 /// <summary>
 /// The whole fleet at a glance: every appliance provisioned here, with what it last reported,
-/// whether its certificates are revoked and any wipe held for it.
+/// whether its certificates are revoked, any wipe held for it, and whether its firmware is still
+/// within its published support period.
 /// </summary>
-public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates, IDeviceOrderLedger orders)
+public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates, IDeviceOrderLedger orders, Support.ReleaseSupport support, TimeProvider time)
 {
     /// <summary>States in which an appliance's connection is known to be gone.</summary>
     private static readonly HashSet<string> GoneStates = ["offline", "wiping"];
@@ -38,6 +40,7 @@ public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates
     {
         var active = certificates.ActiveDevices().ToHashSet(StringComparer.Ordinal);
         var wipes = orders.Wipes().ToDictionary(w => w.DeviceId, StringComparer.Ordinal);
+        var now = time.GetUtcNow();
         var ids = certificates.KnownDevices().Union(fleet.Received.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal);
         return [.. ids.Select(id =>
         {
@@ -58,7 +61,8 @@ public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates
                 status?.IntegrityCheckedAt,
                 status?.State is "unsafe" or "calibrating" or "calibration-failed" or "calibration-refused" ? status.Reason : null,
                 revoked,
-                wipe);
+                wipe,
+                status?.FirmwareVersion is { } firmware ? support.For(firmware, now) : null);
         })];
     }
 }

@@ -118,13 +118,13 @@ public static class FleetCommands
                 return 0;
             }
 
-            await Console.Out.WriteLineAsync($"{"APPLIANCE",-24} {"ONLINE",-6} {"STATE",-12} {"LAST SEEN (UTC)",-20} {"FIRMWARE",-10} {"QUEUE",5}  PENDING");
+            await Console.Out.WriteLineAsync($"{"APPLIANCE",-24} {"ONLINE",-6} {"STATE",-12} {"LAST SEEN (UTC)",-20} {"FIRMWARE",-10} {"SUPPORT",-28} {"QUEUE",5}  PENDING");
             foreach (var e in entries)
             {
                 var seen = e.LastSeen?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "-";
                 var state = e.Revoked && e.State != "wiped" ? "revoked" : e.State;
                 await Console.Out.WriteLineAsync(
-                    $"{e.DeviceId,-24} {(e.Online ? "yes" : "no"),-6} {state,-12} {seen,-20} {e.FirmwareVersion ?? "-",-10} {e.QueueDepth?.ToString(CultureInfo.InvariantCulture) ?? "-",5}  {string.Join(", ", e.PendingCommands)}");
+                    $"{e.DeviceId,-24} {(e.Online ? "yes" : "no"),-6} {state,-12} {seen,-20} {e.FirmwareVersion ?? "-",-10} {e.Support?.Describe() ?? "-",-28} {e.QueueDepth?.ToString(CultureInfo.InvariantCulture) ?? "-",5}  {string.Join(", ", e.PendingCommands)}");
             }
 
             return 0;

@@ -121,7 +121,7 @@ public sealed class FleetModel(
 }
 
 /// <summary>One appliance as the page's script shows it.</summary>
-public sealed record FleetRow(string DeviceId, bool Online, string State, string? LastSeen, string? Firmware, int? Queue, string? Calibrated, string? Checked, string? StateDetail, bool Revoked, string? Wipe, string Pending)
+public sealed record FleetRow(string DeviceId, bool Online, string State, string? LastSeen, string? Firmware, int? Queue, string? Calibrated, string? Checked, string? StateDetail, bool Revoked, string? Wipe, string Pending, string Support, bool Unsupported)
 {
     public static FleetRow From(FleetEntry e, DateTimeOffset now) => new(
         e.DeviceId,
@@ -137,7 +137,9 @@ public sealed record FleetRow(string DeviceId, bool Online, string State, string
         e.StateDetail,
         e.Revoked,
         e.Wipe is null ? null : e.Wipe.State.ToString().ToLowerInvariant(),
-        string.Join(", ", e.PendingCommands));
+        string.Join(", ", e.PendingCommands),
+        e.Support?.Describe() ?? "-",
+        e.Support is { } s && (s.Ended || !s.Known));
 
     public static string? Format(DateTimeOffset? at) =>
         at is { } value ? value.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture) : null;
