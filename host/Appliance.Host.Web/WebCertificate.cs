@@ -26,9 +26,17 @@ public sealed class WebCertificate : IDisposable
         var o = web.Value;
         if (!string.IsNullOrEmpty(o.CertificatePath))
         {
-            Certificate = string.IsNullOrEmpty(o.CertificateKeyPath)
-                ? X509CertificateLoader.LoadPkcs12FromFile(o.CertificatePath, null)
-                : X509CertificateLoader.LoadPkcs12(X509Certificate2.CreateFromPemFile(o.CertificatePath, o.CertificateKeyPath).Export(X509ContentType.Pkcs12), null);
+            if (string.IsNullOrEmpty(o.CertificateKeyPath))
+            {
+                Certificate = X509CertificateLoader.LoadPkcs12FromFile(o.CertificatePath, null);
+            }
+            else
+            {
+                // Through PKCS#12, so SslStream on Linux can use the key.
+                using var pem = X509Certificate2.CreateFromPemFile(o.CertificatePath, o.CertificateKeyPath);
+                Certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+            }
+
             IssuedByHost = false;
             return;
         }

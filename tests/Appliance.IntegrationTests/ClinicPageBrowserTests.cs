@@ -122,5 +122,9 @@ public sealed class ClinicPageBrowserTests
         await page.FillAsync("input[name='Input.PatientId']", patient);
         await page.SelectOptionAsync("select[name='Input.Side']", side);
         await page.SelectOptionAsync("select[name='Input.Region']", region);
+        // Nothing of the consent is chosen in advance; the form will not send without it.
+        await page.SelectOptionAsync("select[name='Input.GivenBy']", "Patient");
+        await page.SelectOptionAsync("select[name='Input.Form']", "Verbal");
+        await page.SelectOptionAsync("select[name='Input.Scope']", "DirectCare");
     }
 }

@@ -111,6 +111,30 @@ public sealed class HostEdgeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheUsersPage_AddsSomeone_ButNeverOverwritesAnExistingUser()
+    {
+        using var admin = await HostPages.SignInAsync(_host, Admin, AdminPassword);
+        using var added = await HostPages.PostFormAsync(admin, "/Admin/Users", "/Admin/Users?handler=Add", new Dictionary<string, string>
+        {
+            ["name"] = "derm.new",
+            ["role"] = UserRoles.Dermatologist,
+            ["password"] = "a new dermatologist",
+        });
+        Assert.Contains("derm.new (dermatologist) can sign in", await added.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        (await HostPages.SignInAsync(_host, "derm.new", "a new dermatologist")).Dispose();
+
+        using var again = await HostPages.PostFormAsync(admin, "/Admin/Users", "/Admin/Users?handler=Add", new Dictionary<string, string>
+        {
+            ["name"] = Nurse,
+            ["role"] = UserRoles.Admin,
+            ["password"] = "someone else's password",
+        });
+        Assert.Contains($"There is already a user &#x27;{Nurse}&#x27;", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var nurse = await HostPages.SignInAsync(_host, Nurse, NursePassword); // unchanged
+        Assert.Equal(UserRoles.Clinic, _host.Services.GetRequiredService<IUserStore>().Find(Nurse)!.Role);
+    }
+
+    [Fact]
     public async Task ADisabledUser_CannotSignIn_UntilEnabled()
     {
         var users = _host.Services.GetRequiredService<UserService>();

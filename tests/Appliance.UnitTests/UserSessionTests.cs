@@ -91,6 +91,21 @@ public sealed class UserSessionTests
     }
 
     [Fact]
+    public void AnAccountLock_LiftsAfterItsWindow_AndTheCountStartsAgain()
+    {
+        _signIn.FailuresPerAccount = 3;
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Null(_service.SignIn("nurse.a", "a wrong password!", $"10.3.0.{i}"));
+        }
+
+        Assert.Null(_service.SignIn("nurse.a", Password, "10.3.1.1"));
+        _time.Advance(_signIn.Window);
+        Assert.Null(_service.SignIn("nurse.a", "a wrong password!", "10.3.1.2")); // one failure after the lock: not locked again
+        Assert.NotNull(_service.SignIn("nurse.a", Password, "10.3.1.3"));
+    }
+
+    [Fact]
     public void ASession_EndsWhenIdle()
     {
         var secret = SignedIn("nurse.a");

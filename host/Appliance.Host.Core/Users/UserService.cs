@@ -184,9 +184,11 @@ public sealed partial class UserService(
             {
                 if (users.Find(name) is { } current)
                 {
-                    var failed = current.FailedAttempts + 1;
+                    // A lock that has run out starts the count again.
+                    var lapsed = current.LockedUntil is { } until && until <= now;
+                    var failed = (lapsed ? 0 : current.FailedAttempts) + 1;
                     locked = failed >= options.FailuresPerAccount;
-                    users.Save(current with { FailedAttempts = failed, LockedUntil = locked ? now + options.Window : current.LockedUntil });
+                    users.Save(current with { FailedAttempts = failed, LockedUntil = locked ? now + options.Window : lapsed ? null : current.LockedUntil });
                 }
             }
 

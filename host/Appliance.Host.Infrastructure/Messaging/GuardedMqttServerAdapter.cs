@@ -236,6 +236,11 @@ public sealed partial class GuardedMqttServerAdapter(
         {
             // The client went away, or was sent away above; nothing is held for it.
         }
+        catch (Exception ex)
+        {
+            // One connection's fault must not go unseen, nor take the listener down.
+            LogConnectionFailed(logger, address, ex);
+        }
         finally
         {
             ReleaseOnce();
@@ -245,6 +250,9 @@ public sealed partial class GuardedMqttServerAdapter(
 
     [LoggerMessage(EventId = 4010, Level = LogLevel.Warning, Message = "Broker refused a connection from {Address}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string address, string reason);
+
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Error, Message = "Broker connection from {Address} failed")]
+    private static partial void LogConnectionFailed(ILogger logger, string address, Exception exception);
 
     [LoggerMessage(EventId = 4011, Level = LogLevel.Debug, Message = "Broker could not accept a connection: {Error}")]
     private static partial void LogAcceptFailed(ILogger logger, SocketError error);

@@ -21,8 +21,17 @@ public sealed class UsersModel(UserService users) : PageModel
 
     public void OnGet() => Users = users.List();
 
-    public IActionResult OnPostAdd(string name, string role, string password) =>
-        Act(() => users.Add(name?.Trim() ?? string.Empty, role, password, Actor), u => $"{u.Name} ({u.Role}) can sign in.");
+    public IActionResult OnPostAdd(string name, string role, string password)
+    {
+        name = name?.Trim() ?? string.Empty;
+        // On the page, "add" never overwrites someone: their password and role have their own actions.
+        if (users.List().Any(u => u.Name == name))
+        {
+            return Done($"There is already a user '{name}': change their role or reset their password in their row.", error: true);
+        }
+
+        return Act(() => users.Add(name, role, password, Actor), u => $"{u.Name} ({u.Role}) can sign in.");
+    }
 
     public IActionResult OnPostRole(string name, string role) =>
         Act(() => users.SetRole(name, role, Actor), u => $"{u.Name} is now {u.Role}; their sessions ended.");

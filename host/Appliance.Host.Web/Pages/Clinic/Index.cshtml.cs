@@ -50,12 +50,8 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, Fleet
 
     public string? Error { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken cancellationToken)
-    {
-        // The form starts on the common case; staff change it where the record differs.
-        Input = new NewJobInput { GivenBy = ConsentGiver.Patient, Form = ConsentForm.Verbal, Scope = ConsentScope.DirectCare };
-        await LoadAsync(cancellationToken);
-    }
+    // Nothing of the consent is chosen in advance: staff record what was said, not what the form assumed.
+    public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
