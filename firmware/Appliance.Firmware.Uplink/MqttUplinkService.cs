@@ -85,7 +85,10 @@ public sealed partial class MqttUplinkService(
                     Reason: problems.Count == 0 ? null : string.Join("; ", problems),
                     CalibratedAt: calibration.Current?.CreatedAt,
                     CalibrationDeltaE: calibration.Current?.Rings.Max(r => r.DeltaEMeanAfter),
-                    IntegrityCheckedAt: integrity.CheckedAt));
+                    IntegrityCheckedAt: integrity.CheckedAt,
+                    // Which key this appliance holds, so the host binds its orders to that key
+                    // (after a rotation: from the moment the new package is enrolled, not before).
+                    SigningKey: Convert.ToBase64String(identity.SigningPublicKey)));
                 await SendProfileIfNewAsync(client, stoppingToken);
                 await RunConnectedAsync(client, stoppingToken);
                 if (wipe.Requested.IsCompleted)

@@ -251,7 +251,8 @@ public sealed record ApplianceStatus(
     string? OrderId = null,
     DateTimeOffset? CalibratedAt = null,
     DateTimeOffset? IntegrityCheckedAt = null,
-    double? CalibrationDeltaE = null)
+    double? CalibrationDeltaE = null,
+    string? SigningKey = null)
 {
     public string? Validate() =>
         !Protocol.DeviceId.IsValid(DeviceId) ? "deviceId is not a valid device id"

@@ -133,20 +133,16 @@ public interface IDeviceMessagePublisher
     Task PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken);
 }
 
-/// <summary>The host's own key for opening sealed series; never leaves the host.</summary>
-/// <summary>The Ed25519 public key each provisioned device signs its series with.</summary>
+/// <summary>
+/// The Ed25519 public keys each provisioned device signs its series, profiles and wipe reports
+/// with, over their life (<see cref="Provisioning.DeviceSigningKeyRing"/>).
+/// </summary>
 public interface IDeviceSigningKeys
 {
-    void Register(string deviceId, byte[] publicKey);
+    Provisioning.DeviceSigningKeyRing Ring(string deviceId);
 
-    /// <summary>The current key; null for a device never provisioned here (or provisioned before signing existed).</summary>
-    byte[]? Find(string deviceId);
-
-    /// <summary>
-    /// The current key, then the keys it replaced, newest first: series queued on the appliance
-    /// before a rotation or re-provisioning were signed with an earlier one and must still file.
-    /// </summary>
-    IReadOnlyList<byte[]> History(string deviceId);
+    /// <summary>Changes a device's ring in one step (read, change, write, under a lock); <paramref name="change"/> returns null for no change.</summary>
+    Provisioning.DeviceSigningKeyRing Update(string deviceId, Func<Provisioning.DeviceSigningKeyRing, Provisioning.DeviceSigningKeyRing?> change);
 }
 
 /// <summary>The host's Ed25519 key: it signs receipts (and, with the fleet work, commands); appliances hold the public half.</summary>
@@ -157,6 +153,7 @@ public interface IHostSigningKey
     string Sign(ReadOnlySpan<byte> statement);
 }
 
+/// <summary>The host's own key for opening sealed series; never leaves the host.</summary>
 public interface IHostSealingKey
 {
     byte[] PublicKey { get; }

@@ -28,6 +28,8 @@ public static class HostCoreRegistration
         builder.Services.AddSingleton<CaptureJobService>();
         builder.Services.AddSingleton<JobTracker>();
         builder.Services.AddSingleton<ConsentWithdrawalService>();
+        builder.Services.AddOptions<ProvisioningOptions>().Bind(builder.Configuration.GetSection(ProvisioningOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DeviceProvisioner>();
         builder.Services.AddOptions<OrderOptions>().Bind(builder.Configuration.GetSection(OrderOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();

@@ -40,7 +40,7 @@ public sealed class CryptoEraseTests
 
         Assert.Equal(1, report.UnsentSeriesLost);
         // Signed by the appliance: the host can check it with the key it registered at provisioning.
-        var devicePublic = suite.HostService<Appliance.Host.Core.IDeviceSigningKeys>().Find(suite.DeviceId)!;
+        var devicePublic = suite.HostService<Appliance.Host.Core.IDeviceSigningKeys>().Ring(suite.DeviceId).OrderKey!.Bytes;
         Assert.True(SeriesSigning.VerifyBytes(devicePublic, report.SignedBytes(), report.Signature));
         Assert.False(SeriesSigning.VerifyBytes(devicePublic, (report with { UnsentSeriesLost = 0 }).SignedBytes(), report.Signature));
         Assert.Equal(suite.DeviceId, report.DeviceId);

@@ -67,6 +67,26 @@ public sealed class EnrolmentAndRotationTests
     }
 
     [Fact]
+    public async Task AnApplianceStolenBetweenRotateAndEnrol_IsStillWiped_AndTheWipeConfirmed()
+    {
+        using var folder = new TempFolder("rotate-then-wipe");
+        await using var suite = await EmbeddedSuite.StartAsync(folder.Path);
+        var provisioner = suite.HostService<DeviceProvisioner>();
+        var broker = suite.HostService<EmbeddedMqttBroker>();
+
+        // The admin rotates its credentials; the package is made but never reaches the appliance,
+        // which goes missing with its old bundle.
+        var rotated = provisioner.ProvisionForEnrolment(suite.DeviceId, ProvisioningKind.Rotate, "127.0.0.1", broker.BoundPort);
+        Assert.NotNull(rotated.Package);
+
+        suite.HostService<Appliance.Host.Core.Orders.DeviceOrderService>().RequestWipe(suite.DeviceId, "it.admin");
+
+        var ledger = suite.HostService<Appliance.Host.Core.Orders.IDeviceOrderLedger>();
+        await Poll.UntilAsync(() => ledger.FindWipe(suite.DeviceId) is { State: Appliance.Host.Core.Orders.WipeState.Confirmed }, "the wipe is confirmed", TimeSpan.FromSeconds(30));
+        Assert.NotNull(CryptoEraser.ReadMarker(suite.ApplianceDataFolder));
+    }
+
+    [Fact]
     public async Task BundleSettingsAndAlternateBrokers_ReachTheFirmware_AndARotationKeepsTheSettings()
     {
         using var folder = new TempFolder("bundle-settings");

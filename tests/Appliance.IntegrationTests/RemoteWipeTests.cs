@@ -142,12 +142,15 @@ public sealed class RemoteWipeTests
         var hostKey = suite.HostService<IHostSigningKey>();
         var ledger = suite.HostService<IDeviceOrderLedger>();
         var publisher = suite.HostService<IDeviceMessagePublisher>();
-        var deviceKey = suite.HostService<IDeviceSigningKeys>().Find(suite.DeviceId)!;
+        var deviceKey = suite.HostService<IDeviceSigningKeys>().Ring(suite.DeviceId).OrderKey!.Bytes;
         var now = DateTimeOffset.UtcNow;
 
         HostOrder Order(string kind, string device, byte[] key, long counter, DateTimeOffset expires) =>
             new(kind, Guid.NewGuid().ToString("N"), device, Convert.ToBase64String(key), counter, now, expires);
         HostOrder SignedByHost(HostOrder o) => o with { Signature = hostKey.Sign(o.SignedBytes()) };
+
+        // The host's own lease for the appliance's arrival first, so it cannot land after the test's.
+        await Poll.UntilAsync(() => suite.ApplianceService<IHostOrderLedger>().Current.LastCounter > 0, "the host's first lease is accepted");
 
         // A lease the appliance accepts sets the bar for what counts as a replay.
         var lease = SignedByHost(Order(HostOrder.LeaseKind, suite.DeviceId, deviceKey, ledger.NextCounter(suite.DeviceId, now), now.AddMinutes(5)));

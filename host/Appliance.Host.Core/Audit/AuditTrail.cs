@@ -21,6 +21,7 @@ public static class AuditKinds
 {
     public const string DeviceProvisioned = "device-provisioned";
     public const string DeviceRevoked = "device-revoked";
+    public const string SigningKeyConfirmed = "signing-key-confirmed";
     public const string JobCreated = "job-created";
     public const string JobRefused = "job-refused";
     public const string ConsentWithdrawn = "consent-withdrawn";

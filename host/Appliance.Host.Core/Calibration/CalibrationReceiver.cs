@@ -9,7 +9,7 @@ namespace Appliance.Host.Core.Calibration;
 /// whose topic it came on, and carry that device's signature (any key the host registered for
 /// it, as series do); a new one is kept and audited with its held-out ΔE00, a known one ignored.
 /// </summary>
-public sealed partial class CalibrationReceiver(ICalibrationProfiles profiles, IDeviceSigningKeys keys, IAuditTrail audit, ILogger<CalibrationReceiver> logger)
+public sealed partial class CalibrationReceiver(ICalibrationProfiles profiles, IDeviceSigningKeys keys, IAuditTrail audit, TimeProvider time, ILogger<CalibrationReceiver> logger)
 {
     public event EventHandler<CalibrationProfile>? ProfileReceived;
 
@@ -27,7 +27,7 @@ public sealed partial class CalibrationReceiver(ICalibrationProfiles profiles, I
             return invalid;
         }
 
-        if (!keys.History(deviceId).Any(key => SeriesSigning.VerifyBytes(key, profile.SignedBytes(), profile.Signature)))
+        if (!keys.Ring(deviceId).Accepted(time.GetUtcNow()).Any(key => SeriesSigning.VerifyBytes(key.Bytes, profile.SignedBytes(), profile.Signature)))
         {
             return "calibration profile not signed by the device's key";
         }

@@ -44,7 +44,7 @@ public sealed partial class SeriesFilingService(
         }
 
         // Signed by the device that captured it, before anything is opened.
-        var keys = signingKeys.History(deviceId);
+        var keys = signingKeys.Ring(deviceId).Accepted(time.GetUtcNow()).Select(k => k.Bytes).ToList();
         if (keys.Count == 0)
         {
             return Reject(deviceId, routing.SeriesId, "no signing key is registered for this device (provision it again)");

@@ -24,6 +24,7 @@ public sealed partial class DeviceOrderService(
     DeviceProvisioner provisioner,
     IAuditTrail audit,
     IOptions<OrderOptions> options,
+    IOptions<ProvisioningOptions> provisioning,
     TimeProvider time,
     ILogger<DeviceOrderService> logger)
 {
@@ -41,7 +42,7 @@ public sealed partial class DeviceOrderService(
     {
         DeviceId.EnsureValid(deviceId);
         ArgumentException.ThrowIfNullOrWhiteSpace(requestedBy);
-        if (deviceKeys.Find(deviceId) is null)
+        if (deviceKeys.Ring(deviceId).OrderKey is null)
         {
             throw new InvalidOperationException($"{deviceId} was never provisioned by this host: there is nothing to wipe.");
         }
@@ -78,6 +79,7 @@ public sealed partial class DeviceOrderService(
     {
         ArgumentNullException.ThrowIfNull(status);
         var now = time.GetUtcNow();
+        ConfirmSigningKey(status, now);
         var wipe = ledger.FindWipe(status.DeviceId);
         if (wipe is { State: not WipeState.Confirmed })
         {
@@ -122,8 +124,10 @@ public sealed partial class DeviceOrderService(
             return error;
         }
 
-        var key = deviceKeys.Find(deviceId);
-        if (key is null || !SeriesSigning.VerifyBytes(key, report.SignedBytes(), report.Signature))
+        // Whichever key the appliance held when it erased: the one it showed, or one issued to it
+        // that it enrolled without reporting since (a rotation's package).
+        var keys = deviceKeys.Ring(deviceId).Keys.Where(k => k.State is SigningKeyState.Current or SigningKeyState.Pending);
+        if (!keys.Any(key => SeriesSigning.VerifyBytes(key.Bytes, report.SignedBytes(), report.Signature)))
         {
             return "wipe report not signed by the device's key";
         }
@@ -162,7 +166,7 @@ public sealed partial class DeviceOrderService(
 
     private async Task SendWipeAsync(WipeRecord wipe, CancellationToken cancellationToken)
     {
-        var key = deviceKeys.Find(wipe.DeviceId) ?? throw new InvalidOperationException($"{wipe.DeviceId} has no signing key registered");
+        var key = deviceKeys.Ring(wipe.DeviceId).OrderKey?.Bytes ?? throw new InvalidOperationException($"{wipe.DeviceId} has no signing key registered");
         var order = Sign(HostOrder.WipeKind, wipe.OrderId, wipe.DeviceId, key, options.Value.WipeOrderLifetime);
         // Recorded before it is published, so the counter is never reused even if the host dies here.
         var sent = Update(wipe with { Counter = order.Counter, ExpiresAt = order.ExpiresAt, Sends = wipe.Sends + 1 });
@@ -172,8 +176,7 @@ public sealed partial class DeviceOrderService(
 
     private async Task SendLeaseAsync(string deviceId, CancellationToken cancellationToken)
     {
-        var key = deviceKeys.Find(deviceId);
-        if (key is null)
+        if (deviceKeys.Ring(deviceId).OrderKey?.Bytes is not { } key)
         {
             return;
         }
@@ -181,6 +184,41 @@ public sealed partial class DeviceOrderService(
         var order = Sign(HostOrder.LeaseKind, Guid.NewGuid().ToString("N"), deviceId, key, options.Value.LeaseOrderLifetime);
         _leaseSentAt[deviceId] = order.IssuedAt;
         await publisher.PublishAsync(ApplianceTopics.Lease(deviceId), ProtocolJson.Serialize(order), cancellationToken);
+    }
+
+    /// <summary>
+    /// The appliance's status names the signing key it holds: once that is a newly issued one,
+    /// orders are bound to it and the key it replaced is kept only for series queued under it.
+    /// </summary>
+    private void ConfirmSigningKey(ApplianceStatus status, DateTimeOffset now)
+    {
+        if (status.SigningKey is not { } shown || !DeviceId.IsValid(status.DeviceId))
+        {
+            return;
+        }
+
+        byte[] key;
+        try
+        {
+            key = Convert.FromBase64String(shown);
+        }
+        catch (FormatException)
+        {
+            return;
+        }
+
+        var confirmed = false;
+        deviceKeys.Update(status.DeviceId, ring =>
+        {
+            var changed = ring.Confirm(key, now, provisioning.Value.PreviousKeyGrace);
+            confirmed = changed is not null;
+            return changed;
+        });
+        if (confirmed)
+        {
+            audit.Append(AuditKinds.SigningKeyConfirmed, status.DeviceId, status.DeviceId, $"orders now bound to key {shown[..12]}…");
+            LogSigningKeyConfirmed(logger, status.DeviceId);
+        }
     }
 
     private HostOrder Sign(string kind, string orderId, string deviceId, byte[] deviceKey, TimeSpan lifetime)
@@ -196,6 +234,9 @@ public sealed partial class DeviceOrderService(
         WipeChanged?.Invoke(this, record);
         return record;
     }
+
+    [LoggerMessage(EventId = 5404, Level = LogLevel.Information, Message = "{DeviceId} holds its newly issued signing key: orders are bound to it from now on")]
+    private static partial void LogSigningKeyConfirmed(ILogger logger, string deviceId);
 
     [LoggerMessage(EventId = 5401, Level = LogLevel.Warning, Message = "Remote wipe of {DeviceId} requested by {RequestedBy} (order {OrderId})")]
     private static partial void LogWipeRequested(ILogger logger, string deviceId, string orderId, string requestedBy);

@@ -70,8 +70,8 @@ public sealed record ProvisioningResult(string DeviceId, ProvisioningKind Kind, 
 /// <summary>
 /// Builds a provisioning bundle: device certificate and key, the CA, the host's sealing key and
 /// receipt/order signing key, the broker address, a fresh store secret and a fresh signing key
-/// (whose public half the host registers, keeping the ones it replaces so queued series still
-/// file), and seals it for enrolment under a one-time code.
+/// (whose public half the host registers as pending: see <see cref="DeviceSigningKeyRing"/>),
+/// and seals it for enrolment under a one-time code.
 /// </summary>
 public sealed partial class DeviceProvisioner(
     ICertificateAuthority ca,
@@ -81,6 +81,7 @@ public sealed partial class DeviceProvisioner(
     IDeviceCertificates certificates,
     IDeviceSettingsStore deviceSettings,
     IAuditTrail audit,
+    TimeProvider time,
     ILogger<DeviceProvisioner> logger)
 {
     /// <summary>Checks the fleet for <paramref name="kind"/>, issues credentials and seals them for enrolment.</summary>
@@ -136,9 +137,10 @@ public sealed partial class DeviceProvisioner(
         DeviceId.EnsureValid(deviceId);
         var credential = ca.IssueDeviceCertificate(deviceId);
         certificates.RecordIssued(deviceId, credential.Thumbprint, credential.SerialNumber);
-        // The device signs its series; the host keeps only the public half, to check them.
+        // The device signs its series; the host keeps only the public half, to check them. The
+        // key is pending until the appliance shows it holds it: orders stay bound to the key it has.
         var (signingPrivate, signingPublic) = SeriesSigning.CreateKeyPair();
-        signingKeys.Register(deviceId, signingPublic);
+        signingKeys.Update(deviceId, ring => ring.Issue(signingPublic, kind, time.GetUtcNow()));
         var bundle = new ProvisioningBundle(
             ProvisioningBundle.CurrentVersion,
             deviceId,
