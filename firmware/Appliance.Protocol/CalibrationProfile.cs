@@ -65,8 +65,12 @@ public sealed record CalibrationProfile(
 
     public bool IsExpired(DateTimeOffset now) => ExpiresAt <= now;
 
-    /// <summary>A profile id: the device and the moment of the run, so ids sort by version.</summary>
-    public static string NewId(string deviceId, DateTimeOffset at) => $"{deviceId}-{at.UtcDateTime:yyyyMMddTHHmmssZ}";
+    /// <summary>
+    /// A profile id: the device and the moment of the run (so ids sort by version), and 64 random
+    /// bits, so that two runs in one second differ and nobody can name a profile before it exists.
+    /// </summary>
+    public static string NewId(string deviceId, DateTimeOffset at) =>
+        $"{deviceId}-{at.UtcDateTime:yyyyMMddTHHmmssZ}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}";
 
     public string? Validate() =>
         !Protocol.DeviceId.IsValid(DeviceId) ? "deviceId is not a valid device id"

@@ -282,7 +282,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
             PressButton();
             var done = await NextAsync();
             // The appliance sends the profile before the status that announces it.
-            return await HostService<ICalibrationProfiles>().FindProfileAsync(done.Reason!, timeout.Token)
+            return await HostService<ICalibrationProfiles>().FindProfileAsync(DeviceId, done.Reason!, timeout.Token)
                 ?? throw new InvalidOperationException($"the host does not hold the new profile {done.Reason}");
         }
         finally

@@ -89,13 +89,28 @@ public interface ISeriesArchive
     string Location { get; }
 }
 
+/// <summary>What became of a profile offered to the archive.</summary>
+public enum ProfileAdded
+{
+    Added,
+
+    /// <summary>This device's profile with this id is already kept (profiles never change).</summary>
+    AlreadyKept,
+
+    /// <summary>Another device's profile already has this id: refused, never mixed up.</summary>
+    IdTakenByAnotherDevice,
+}
+
 /// <summary>Every calibration profile an appliance sent, kept for as long as a series may name it.</summary>
 public interface ICalibrationProfiles
 {
-    /// <summary>Keeps the profile; false if one with its id is already kept (profiles never change).</summary>
-    Task<bool> AddProfileAsync(CalibrationProfile profile, CancellationToken cancellationToken);
+    Task<ProfileAdded> AddProfileAsync(CalibrationProfile profile, CancellationToken cancellationToken);
 
-    Task<CalibrationProfile?> FindProfileAsync(string profileId, CancellationToken cancellationToken);
+    /// <summary>
+    /// <paramref name="deviceId"/>'s profile <paramref name="profileId"/>; null if there is none,
+    /// or if the id belongs to another device (a series is only ever corrected by its own appliance's calibration).
+    /// </summary>
+    Task<CalibrationProfile?> FindProfileAsync(string deviceId, string profileId, CancellationToken cancellationToken);
 
     /// <summary>A device's profiles, newest first.</summary>
     Task<IReadOnlyList<CalibrationProfile>> ListProfilesAsync(string deviceId, CancellationToken cancellationToken);

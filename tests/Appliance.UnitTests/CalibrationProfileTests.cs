@@ -21,7 +21,7 @@ public sealed class CalibrationProfileTests
 
         var profile = CalibrationProfiles.Create("clinic-a-01", sheet, [.. results.Select(r => CalibrationProfiles.ToRingProfile(r.Key, r.Value))], Now, TimeSpan.FromDays(30), devicePrivate);
 
-        Assert.Equal("clinic-a-01-20261124T090000Z", profile.ProfileId);
+        Assert.Matches("^clinic-a-01-20261124T090000Z-[0-9a-f]{16}$", profile.ProfileId);
         Assert.True(SeriesSigning.VerifyBytes(devicePublic, profile.SignedBytes(), profile.Signature));
         Assert.True(ProtocolJson.TryDeserialize<CalibrationProfile>(ProtocolJson.Serialize(profile), out var received, out var error), error);
         Assert.True(SeriesSigning.VerifyBytes(devicePublic, received.SignedBytes(), received.Signature));

@@ -96,9 +96,10 @@ public sealed class SeriesRendererTests
 
     private sealed class OneProfile(CalibrationProfile? profile) : ICalibrationProfiles
     {
-        public Task<bool> AddProfileAsync(CalibrationProfile profile, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<ProfileAdded> AddProfileAsync(CalibrationProfile profile, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task<CalibrationProfile?> FindProfileAsync(string profileId, CancellationToken cancellationToken) => Task.FromResult(profile?.ProfileId == profileId ? profile : null);
+        public Task<CalibrationProfile?> FindProfileAsync(string deviceId, string profileId, CancellationToken cancellationToken) =>
+            Task.FromResult(profile?.ProfileId == profileId && profile.DeviceId == deviceId ? profile : null);
 
         public Task<IReadOnlyList<CalibrationProfile>> ListProfilesAsync(string deviceId, CancellationToken cancellationToken) => throw new NotSupportedException();
     }

@@ -35,6 +35,7 @@ public static class AuditKinds
     public const string UserAdded = "user-added";
     public const string CalibrationReceived = "calibration-received";
     public const string CalibrationRequested = "calibration-requested";
+    public const string CalibrationRefused = "calibration-refused";
     public const string WorklistViewed = "worklist-viewed";
     public const string SeriesViewed = "series-viewed";
     public const string FrameViewed = "frame-viewed";

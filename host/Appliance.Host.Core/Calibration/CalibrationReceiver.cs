@@ -32,7 +32,14 @@ public sealed partial class CalibrationReceiver(ICalibrationProfiles profiles, I
             return "calibration profile not signed by the device's key";
         }
 
-        if (await profiles.AddProfileAsync(profile, cancellationToken))
+        var added = await profiles.AddProfileAsync(profile, cancellationToken);
+        if (added == ProfileAdded.IdTakenByAnotherDevice)
+        {
+            audit.Append(AuditKinds.CalibrationRefused, deviceId, profile.ProfileId, "profile id already held by another appliance");
+            return "profile id already held by another appliance";
+        }
+
+        if (added == ProfileAdded.Added)
         {
             var figures = string.Join(", ", profile.Rings.Select(r => $"{r.Ring} ΔE00 {r.DeltaEMeanAfter:F2} (worst {r.DeltaEMaxAfter:F2}), {r.PixelsPerMillimetre:F2} px/mm"));
             audit.Append(AuditKinds.CalibrationReceived, deviceId, profile.ProfileId, $"valid until {profile.ExpiresAt:O}; {figures}");

@@ -45,7 +45,7 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
         }
 
         Directory.CreateDirectory(folder);
-        var profile = await profiles.FindProfileAsync(series.CalibrationId, cancellationToken);
+        var profile = await profiles.FindProfileAsync(series.DeviceId, series.CalibrationId, cancellationToken);
         // Teaching material must not identify the patient: the episode code stands in.
         var subject = purpose == ExportPurpose.Teaching ? series with { PatientId = series.EpisodeCode } : series;
         var written = format switch

@@ -62,7 +62,7 @@ public sealed class SeriesRenderer(ISeriesArchive archive, ICalibrationProfiles 
         var series = await archive.FindAsync(seriesId, cancellationToken) ?? throw new KeyNotFoundException($"series {seriesId} is not filed");
         var frame = series.Frames.SingleOrDefault(f => f.Index == index) ?? throw new KeyNotFoundException($"series {seriesId} has no frame {index}");
         var pixels = await archive.ReadFrameAsync(seriesId, index, cancellationToken);
-        var ring = (await profiles.FindProfileAsync(series.CalibrationId, cancellationToken))?.For(frame.Lighting);
+        var ring = (await profiles.FindProfileAsync(series.DeviceId, series.CalibrationId, cancellationToken))?.For(frame.Lighting);
         if (!calibrated)
         {
             return new RenderedFrame(index, frame.Lighting, frame.Width, frame.Height, false, pixels, ring?.PixelsPerMillimetre);

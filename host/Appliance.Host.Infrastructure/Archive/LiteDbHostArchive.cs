@@ -240,13 +240,13 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         JsonSerializer.Deserialize<CaptureJobRecord>(doc["record"].AsString, Json)
         ?? throw new InvalidDataException($"job record {doc["_id"]} is empty");
 
-    public Task<bool> AddProfileAsync(CalibrationProfile profile, CancellationToken cancellationToken)
+    public Task<ProfileAdded> AddProfileAsync(CalibrationProfile profile, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(profile);
         cancellationToken.ThrowIfCancellationRequested();
-        if (_profiles.FindById(profile.ProfileId) is not null)
+        if (_profiles.FindById(profile.ProfileId) is { } kept)
         {
-            return Task.FromResult(false);
+            return Task.FromResult(kept["deviceId"].AsString == profile.DeviceId ? ProfileAdded.AlreadyKept : ProfileAdded.IdTakenByAnotherDevice);
         }
 
         // Kept as the appliance signed it, so its signature can be checked again at any time.
@@ -257,14 +257,15 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
             ["createdAt"] = profile.CreatedAt.UtcDateTime,
             ["profile"] = System.Text.Encoding.UTF8.GetString(ProtocolJson.Serialize(profile)),
         });
-        return Task.FromResult(true);
+        return Task.FromResult(ProfileAdded.Added);
     }
 
-    public Task<CalibrationProfile?> FindProfileAsync(string profileId, CancellationToken cancellationToken)
+    public Task<CalibrationProfile?> FindProfileAsync(string deviceId, string profileId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var doc = _profiles.FindById(profileId);
-        return Task.FromResult(doc is null ? null : ToProfile(doc));
+        // The stored profile is checked, not just the index field: it is what the appliance signed.
+        return Task.FromResult(doc is not null && ToProfile(doc) is { } profile && profile.DeviceId == deviceId ? profile : null);
     }
 
     public Task<IReadOnlyList<CalibrationProfile>> ListProfilesAsync(string deviceId, CancellationToken cancellationToken)

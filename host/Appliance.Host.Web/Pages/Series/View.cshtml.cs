@@ -34,7 +34,7 @@ public sealed class ViewModel(ISeriesArchive archive, ICalibrationProfiles profi
         }
 
         Series = series;
-        Profile = await profiles.FindProfileAsync(series.CalibrationId, cancellationToken);
+        Profile = await profiles.FindProfileAsync(series.DeviceId, series.CalibrationId, cancellationToken);
         Earlier = series.LesionLabel is null
             ? []
             : [.. (await archive.ListForPatientAsync(series.PatientId, series.LesionLabel, cancellationToken)).Where(s => s.SeriesId != series.SeriesId)];
