@@ -2,8 +2,12 @@ using Appliance.Protocol;
 
 namespace Appliance.Firmware.Core;
 
-/// <summary>The highest host-order counter this appliance has accepted, and when it last heard from its host.</summary>
-public sealed record HostContact(long LastCounter, DateTimeOffset LastContactAt);
+/// <summary>
+/// The highest host-order counter this appliance has accepted, when it last heard from its host
+/// (a lease or wipe order), and the highest command counter (capture jobs, calibration runs),
+/// kept apart so a command and an order in flight at once cannot make either look replayed.
+/// </summary>
+public sealed record HostContact(long LastCounter, DateTimeOffset LastContactAt, long LastCommandCounter = 0);
 
 /// <summary>
 /// What survives a reboot about the host's orders: the counter (so a recorded order cannot be
@@ -16,6 +20,9 @@ public interface IHostOrderLedger
 
     /// <summary>Records an accepted order; refuses a counter that does not rise.</summary>
     void Accept(long counter, DateTimeOffset at);
+
+    /// <summary>Records an accepted command (a capture job, a calibration run); refuses a counter that does not rise.</summary>
+    void AcceptCommand(long counter);
 }
 
 /// <summary>Destroys the appliance's keys and store and returns the signed report.</summary>

@@ -47,7 +47,22 @@ public sealed class FileHostOrderLedger : IHostOrderLedger
                 throw new InvalidOperationException($"counter {counter} is not above {_current.LastCounter}");
             }
 
-            var next = new HostContact(counter, at > _current.LastContactAt ? at : _current.LastContactAt);
+            var next = _current with { LastCounter = counter, LastContactAt = at > _current.LastContactAt ? at : _current.LastContactAt };
+            Write(next);
+            _current = next;
+        }
+    }
+
+    public void AcceptCommand(long counter)
+    {
+        lock (_lock)
+        {
+            if (counter <= _current.LastCommandCounter)
+            {
+                throw new InvalidOperationException($"command counter {counter} is not above {_current.LastCommandCounter}");
+            }
+
+            var next = _current with { LastCommandCounter = counter };
             Write(next);
             _current = next;
         }
@@ -64,7 +79,7 @@ public sealed class FileHostOrderLedger : IHostOrderLedger
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         }))
         {
-            JsonSerializer.Serialize(file, new Stored(contact.LastCounter, contact.LastContactAt));
+            JsonSerializer.Serialize(file, new Stored(contact.LastCounter, contact.LastContactAt, contact.LastCommandCounter));
             file.Flush(flushToDisk: true);
         }
 
@@ -81,8 +96,8 @@ public sealed class FileHostOrderLedger : IHostOrderLedger
         // A damaged ledger must not reset the counter to zero (that would reopen replay): refuse to start.
         var stored = JsonSerializer.Deserialize<Stored>(File.ReadAllBytes(path))
             ?? throw new InvalidDataException($"{path} is empty");
-        return new HostContact(stored.LastCounter, stored.LastContactAt);
+        return new HostContact(stored.LastCounter, stored.LastContactAt, stored.LastCommandCounter);
     }
 
-    private sealed record Stored(long LastCounter, DateTimeOffset LastContactAt);
+    private sealed record Stored(long LastCounter, DateTimeOffset LastContactAt, long LastCommandCounter = 0);
 }

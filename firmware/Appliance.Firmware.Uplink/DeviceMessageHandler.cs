@@ -69,6 +69,21 @@ public sealed partial class DeviceMessageHandler(
             return;
         }
 
+        // A forger fails first: unsigned, for another appliance, replayed or stale, it is not even read further.
+        var refused = command.Check(credentials.HostSigningPublicKey, credentials.DeviceId, identity.SigningPublicKey, orders.Current.LastCommandCounter, time.GetUtcNow(), ClockSkew);
+        if (refused is not null)
+        {
+            LogRejected(logger, topic, refused);
+            if (command.CaptureJob is { } forged && CaptureJob.IsValidJobId(forged.JobId))
+            {
+                await coordinator.RefuseJobAsync(forged.JobId, $"command refused: {refused}", cancellationToken);
+            }
+
+            return;
+        }
+
+        // Recorded before acting, like an order: the same command cannot arm the appliance twice.
+        orders.AcceptCommand(command.Counter);
         var invalid = command.Validate();
         if (invalid is not null)
         {

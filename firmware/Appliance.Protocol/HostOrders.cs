@@ -53,27 +53,7 @@ public sealed record HostOrder(
             return "not signed by this appliance's host";
         }
 
-        if (DeviceId != deviceId)
-        {
-            return "addressed to another device";
-        }
-
-        if (DeviceKey != Convert.ToBase64String(deviceSigningPublicKey))
-        {
-            return "bound to another device key (issued before this appliance was provisioned again)";
-        }
-
-        if (Counter <= lastCounter)
-        {
-            return $"replayed: counter {Counter} is not above {lastCounter}";
-        }
-
-        if (ExpiresAt <= now)
-        {
-            return $"expired at {ExpiresAt:O}";
-        }
-
-        return IssuedAt > now + clockSkew ? "issued in the future" : null;
+        return HostInstructions.CheckBinding(DeviceId, DeviceKey, Counter, IssuedAt, ExpiresAt, deviceId, deviceSigningPublicKey, lastCounter, now, clockSkew);
     }
 }
 

@@ -66,11 +66,30 @@ public sealed record CalibrationRequest(string RunId, DateTimeOffset IssuedAt, D
         : null;
 }
 
-/// <summary>Host → device on the command topic: arm for a capture job, or start a calibration run. (Wipe and lease are signed orders on their own topics.)</summary>
-public sealed record HostCommand(string Kind, CaptureJob? CaptureJob = null, CalibrationRequest? Calibration = null)
+/// <summary>
+/// Host → device on the command topic: arm for a capture job, or start a calibration run. Signed
+/// by the host like its orders (bound to the device id and its signing key, a counter that must
+/// rise, an expiry), under its own domain prefix and with its own counter, so a broker that sees
+/// commands in clear can neither forge one nor play one again.
+/// </summary>
+public sealed record HostCommand(
+    string Kind,
+    CaptureJob? CaptureJob = null,
+    CalibrationRequest? Calibration = null,
+    string? DeviceId = null,
+    string? DeviceKey = null,
+    long Counter = 0,
+    DateTimeOffset IssuedAt = default,
+    DateTimeOffset ExpiresAt = default,
+    string? Signature = null)
 {
     public const string CaptureJobKind = "capture-job";
     public const string CalibrateKind = "calibrate";
+
+    private static readonly byte[] Domain = System.Text.Encoding.ASCII.GetBytes("appliance-host-command-v1\n");
+
+    /// <summary>What the host's signature covers: a domain prefix and the command's JSON without the signature.</summary>
+    public byte[] SignedBytes() => [.. Domain, .. ProtocolJson.Serialize(this with { Signature = null })];
 
     public string? Validate() => Kind switch
     {
@@ -80,6 +99,33 @@ public sealed record HostCommand(string Kind, CaptureJob? CaptureJob = null, Cal
         CalibrateKind => Calibration.Validate(),
         _ => $"unknown command kind '{Kind}'",
     };
+
+    /// <summary>Null if this appliance must act on the command; otherwise why not (signature first, then binding, then freshness).</summary>
+    public string? Check(byte[] hostSigningPublicKey, string deviceId, byte[] deviceSigningPublicKey, long lastCounter, DateTimeOffset now, TimeSpan clockSkew) =>
+        !SeriesSigning.VerifyBytes(hostSigningPublicKey, SignedBytes(), Signature) ? "not signed by this appliance's host"
+        : HostInstructions.CheckBinding(DeviceId, DeviceKey, Counter, IssuedAt, ExpiresAt, deviceId, deviceSigningPublicKey, lastCounter, now, clockSkew);
+}
+
+/// <summary>The checks every signed instruction from the host passes after its signature: for this device and key, new, in date.</summary>
+public static class HostInstructions
+{
+    public static string? CheckBinding(
+        string? deviceIdNamed,
+        string? deviceKeyNamed,
+        long counter,
+        DateTimeOffset issuedAt,
+        DateTimeOffset expiresAt,
+        string deviceId,
+        byte[] deviceSigningPublicKey,
+        long lastCounter,
+        DateTimeOffset now,
+        TimeSpan clockSkew) =>
+        deviceIdNamed != deviceId ? "addressed to another device"
+        : deviceKeyNamed != Convert.ToBase64String(deviceSigningPublicKey) ? "bound to another device key (issued before this appliance was provisioned again)"
+        : counter <= lastCounter ? $"replayed: counter {counter} is not above {lastCounter}"
+        : expiresAt <= now ? $"expired at {expiresAt:O}"
+        : issuedAt > now + clockSkew ? "issued in the future"
+        : null;
 }
 
 /// <summary>The fixed settings a frame was taken with (no auto anything).</summary>

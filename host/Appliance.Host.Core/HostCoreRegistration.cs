@@ -34,6 +34,7 @@ public static class HostCoreRegistration
         builder.Services.AddOptions<OrderOptions>().Bind(builder.Configuration.GetSection(OrderOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DeviceOrderService>();
+        builder.Services.AddSingleton<HostCommandSigner>();
         builder.Services.AddOptions<Users.SessionLifetimeOptions>().Bind(builder.Configuration.GetSection(Users.SessionLifetimeOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<Users.SignInOptions>().Bind(builder.Configuration.GetSection(Users.SignInOptions.Section))

@@ -80,17 +80,62 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
             jobs.CreateAsync(CaptureJobRequest.WithVerbalConsent(Suite.DeviceId, "TEST-PATIENT-2", "left arm 943 476 5919", ConsentScope.DirectCare), "test", CancellationToken.None));
         Assert.Contains("NHS number", refusal.Message);
 
-        // A host bug or a forged command: the appliance checks again, stays unarmed and says why.
+        // A host bug: a signed command the host should not have sent. The appliance checks again, stays unarmed and says why.
         var fleet = Suite.HostService<FleetState>();
-        var refused = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == "refused" && s.JobId == "forged-job-1");
-        var job = new CaptureJob("forged-job-1", EpisodeCodes.New(), "back Jane Doe", ConsentScope.DirectCare, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
-        await Suite.HostService<IDeviceMessagePublisher>().PublishAsync(
-            ApplianceTopics.Command(Suite.DeviceId), ProtocolJson.Serialize(new HostCommand(HostCommand.CaptureJobKind, job)), CancellationToken.None);
+        var publisher = Suite.HostService<IDeviceMessagePublisher>();
+        var signer = Suite.HostService<Appliance.Host.Core.Orders.HostCommandSigner>();
+        var refused = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == "refused" && s.JobId == "buggy-job-1");
+        var job = new CaptureJob("buggy-job-1", EpisodeCodes.New(), "back Jane Doe", ConsentScope.DirectCare, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
+        await publisher.PublishAsync(ApplianceTopics.Command(Suite.DeviceId), ProtocolJson.Serialize(signer.Sign(new HostCommand(HostCommand.CaptureJobKind, job), Suite.DeviceId, job.ExpiresAt)), CancellationToken.None);
 
         var status = await refused.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Contains("not an anatomical term", status.Reason);
         Assert.DoesNotContain("Jane", status.Reason, StringComparison.Ordinal);
         Assert.NotEqual(CaptureState.Armed, Suite.ApplianceService<CaptureCoordinator>().State);
+    }
+
+    [Fact]
+    public async Task ForgedReplayedAndExpiredCommands_ArmNothing_AndStartNoCalibration()
+    {
+        var fleet = Suite.HostService<FleetState>();
+        var publisher = Suite.HostService<IDeviceMessagePublisher>();
+        var signer = Suite.HostService<Appliance.Host.Core.Orders.HostCommandSigner>();
+        var coordinator = Suite.ApplianceService<CaptureCoordinator>();
+        var now = DateTimeOffset.UtcNow;
+        async Task<string?> RefusalOfAsync(string jobId, HostCommand command)
+        {
+            var refused = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == "refused" && s.JobId == jobId);
+            await publisher.PublishAsync(ApplianceTopics.Command(Suite.DeviceId), ProtocolJson.Serialize(command), CancellationToken.None);
+            return (await refused.WaitAsync(TimeSpan.FromSeconds(10))).Reason;
+        }
+
+        CaptureJob Job(string id) => new(id, EpisodeCodes.New(), "back", ConsentScope.DirectCareAndTeaching, now, now.AddMinutes(5));
+
+        // What a broker that sees jobs in clear could send: unsigned, or signed by a key that is not the host's.
+        Assert.Contains("not signed by this appliance's host", await RefusalOfAsync("forged-job-1", new HostCommand(HostCommand.CaptureJobKind, Job("forged-job-1"))));
+        var (otherKey, _) = SeriesSigning.CreateKeyPair();
+        var reSigned = signer.Sign(new HostCommand(HostCommand.CaptureJobKind, Job("forged-job-2")), Suite.DeviceId, now.AddMinutes(5));
+        reSigned = reSigned with { Signature = SeriesSigning.SignBytes(otherKey, (reSigned with { Signature = null }).SignedBytes()) };
+        Assert.Contains("not signed by this appliance's host", await RefusalOfAsync("forged-job-2", reSigned));
+
+        // A genuine command played again, and one held back past its expiry.
+        var genuine = signer.Sign(new HostCommand(HostCommand.CaptureJobKind, Job("replayed-job-1")), Suite.DeviceId, now.AddMinutes(5));
+        var armed = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == "armed" && s.JobId == "replayed-job-1");
+        await publisher.PublishAsync(ApplianceTopics.Command(Suite.DeviceId), ProtocolJson.Serialize(genuine), CancellationToken.None);
+        await armed.WaitAsync(TimeSpan.FromSeconds(10));
+        await coordinator.CancelAsync(CancellationToken.None);
+        Assert.Contains("replayed", await RefusalOfAsync("replayed-job-1", genuine));
+        var stale = signer.Sign(new HostCommand(HostCommand.CaptureJobKind, Job("stale-job-1")), Suite.DeviceId, now.AddSeconds(-1));
+        Assert.Contains("expired", await RefusalOfAsync("stale-job-1", stale));
+
+        // A forged calibration request starts no run: refused (and logged) before it is read.
+        int Unsigned() => fixture.Logs.Entries.Count(e => e.Category.StartsWith("Appliance.Firmware", StringComparison.Ordinal) && e.Message.Contains("not signed by this appliance's host", StringComparison.Ordinal));
+        var before = Unsigned();
+        var forgedRun = new HostCommand(HostCommand.CalibrateKind, null, new CalibrationRequest(Guid.NewGuid().ToString("N"), now, now.AddMinutes(5)));
+        await publisher.PublishAsync(ApplianceTopics.Command(Suite.DeviceId), ProtocolJson.Serialize(forgedRun), CancellationToken.None);
+        await Poll.UntilAsync(() => Unsigned() > before, "the forged calibration request refused");
+        Assert.NotEqual(CaptureState.Calibrating, coordinator.State);
+        Assert.NotEqual(CaptureState.Armed, coordinator.State);
     }
 
     [Fact]

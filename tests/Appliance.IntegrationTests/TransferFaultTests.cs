@@ -160,6 +160,27 @@ public sealed class TransferFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AManifestClaimingTeachingConsentAndAnotherSite_IsFiledAsTheHostsJobSays()
+    {
+        // Staff recorded consent for direct care only, on the back; a compromised appliance (or a
+        // broker that rewrote the job it carried) says teaching, and a forearm.
+        var job = await Host<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, "FAULT-PATIENT-CONSENT", "back", ConsentScope.DirectCare), "test", CancellationToken.None);
+        var series = SealedSeriesFactory.Create(DeviceId, job.EpisodeCode, job.JobId, hostPublicKey: Host<IHostSealingKey>().PublicKey,
+            signingPrivateKey: Convert.FromBase64String(_bundle.SigningPrivateKey), bodySite: "left forearm", consentScope: ConsentScope.DirectCareAndTeaching);
+
+        await using (var device = await ConnectRawAsync())
+        {
+            Assert.Equal(TransferState.Filed, (await device.UploadAsync(TransferScript.For(DeviceId, series.Envelope()))).State);
+        }
+
+        var filed = (await Host<ISeriesArchive>().FindAsync(series.Manifest.SeriesId, CancellationToken.None))!;
+        Assert.Equal(ConsentScope.DirectCare, filed.ConsentScope);
+        Assert.Equal("back", filed.BodySite);
+        Assert.False(filed.TeachingAllowed);
+        Assert.Contains(Host<IAuditTrail>().ReadAll(), e => e.Kind == AuditKinds.SeriesManifestOverruled && e.Subject == series.Manifest.SeriesId);
+    }
+
+    [Fact]
     public async Task HostRestartMidTransfer_ResumesFromTheChunksOnDisk_AndFilesOnce()
     {
         var series = await IssuedSeriesAsync(side: 64);

@@ -22,7 +22,8 @@ public static class SealedSeriesFactory
 {
     /// <summary>Sealed to a fresh host key, or to <paramref name="hostPublicKey"/> (then <see cref="SealedSeries.HostPrivateKey"/> is empty).</summary>
     /// <summary>Signed with a fresh device key, or with <paramref name="signingPrivateKey"/>.</summary>
-    public static SealedSeries Create(string deviceId = "unit-device-01", string episodeCode = "EP-ABCDEFGHJK", string jobId = "job-1", string? seriesId = null, byte[]? hostPublicKey = null, byte[]? signingPrivateKey = null, int side = 4)
+    /// <summary>The manifest says <paramref name="bodySite"/> and <paramref name="consentScope"/> (a test of a lying appliance may set others than its job's).</summary>
+    public static SealedSeries Create(string deviceId = "unit-device-01", string episodeCode = "EP-ABCDEFGHJK", string jobId = "job-1", string? seriesId = null, byte[]? hostPublicKey = null, byte[]? signingPrivateKey = null, int side = 4, string bodySite = "left forearm", ConsentScope consentScope = ConsentScope.DirectCare)
     {
         var (hostPrivate, hostPublic) = hostPublicKey is null ? SeriesSealing.CreateHostKeyPair() : ([], hostPublicKey);
         seriesId ??= Guid.NewGuid().ToString();
@@ -38,7 +39,7 @@ public static class SealedSeriesFactory
         }
 
         var manifest = new SeriesManifest(
-            seriesId, deviceId, "0.1.0", jobId, episodeCode, "left forearm", ConsentScope.DirectCare, DateTimeOffset.UtcNow,
+            seriesId, deviceId, "0.1.0", jobId, episodeCode, bodySite, consentScope, DateTimeOffset.UtcNow,
             new CameraSettings(side, side, TimeSpan.FromMilliseconds(8), 1, 1.8, 1.5, 8), "uncalibrated", 0,
             new QualityReport(true, [], 120, 0, 1, 0), sealer.Header, descriptors);
         var sealedManifest = sealer.SealManifest(manifest);

@@ -29,6 +29,7 @@ public static class AuditKinds
     public const string SeriesReceived = "series-received";
     public const string SeriesFiled = "series-filed";
     public const string SeriesRejected = "series-rejected";
+    public const string SeriesManifestOverruled = "series-manifest-overruled";
     public const string WipeIssued = "wipe-issued";
     public const string WipeDelivered = "wipe-delivered";
     public const string DeviceWiped = "device-wiped";

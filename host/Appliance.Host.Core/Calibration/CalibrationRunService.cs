@@ -13,6 +13,7 @@ namespace Appliance.Host.Core.Calibration;
 /// </summary>
 public sealed partial class CalibrationRunService(
     IDeviceMessagePublisher publisher,
+    Orders.HostCommandSigner signer,
     IDeviceCertificates certificates,
     IAuditTrail audit,
     TimeProvider time,
@@ -30,7 +31,8 @@ public sealed partial class CalibrationRunService(
 
         var now = time.GetUtcNow();
         var request = new CalibrationRequest(Guid.NewGuid().ToString("N"), now, now + Lifetime);
-        await publisher.PublishAsync(ApplianceTopics.Command(deviceId), ProtocolJson.Serialize(new HostCommand(HostCommand.CalibrateKind, null, request)), cancellationToken);
+        var command = signer.Sign(new HostCommand(HostCommand.CalibrateKind, null, request), deviceId, request.ExpiresAt);
+        await publisher.PublishAsync(ApplianceTopics.Command(deviceId), ProtocolJson.Serialize(command), cancellationToken);
         audit.Append(AuditKinds.CalibrationRequested, actor, deviceId, $"run {request.RunId}");
         LogRequested(logger, request.RunId, deviceId);
         return request;

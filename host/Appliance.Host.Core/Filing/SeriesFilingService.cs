@@ -81,6 +81,15 @@ public sealed partial class SeriesFilingService(
             return Reject(deviceId, manifest.SeriesId, "no capture job for this episode on this device");
         }
 
+        // What the series is for (consent) and of (body site) is what the host's own job says:
+        // the appliance, or a broker that saw the job in clear, cannot widen either.
+        if (manifest.ConsentScope != job.ConsentScope || manifest.BodySite != job.BodySite)
+        {
+            audit.Append(AuditKinds.SeriesManifestOverruled, deviceId, manifest.SeriesId,
+                $"the manifest's consent scope or body site differs from job {job.JobId}'s; filed as the job says");
+            LogManifestOverruled(logger, manifest.SeriesId, deviceId, job.JobId);
+        }
+
         var frames = unsealer.TryOpen(manifest, sealedFrames, out error);
 
         if (frames is null)
@@ -94,8 +103,8 @@ public sealed partial class SeriesFilingService(
             job.JobId,
             job.EpisodeCode,
             job.PatientId,
-            manifest.BodySite,
-            manifest.ConsentScope,
+            job.BodySite,
+            job.ConsentScope,
             manifest.CapturedAt,
             time.GetUtcNow(),
             manifest.FirmwareVersion,
@@ -150,6 +159,9 @@ public sealed partial class SeriesFilingService(
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Rejected series {SeriesId} from {DeviceId}: {Reason}")]
     private static partial void LogRejected(ILogger logger, string deviceId, string seriesId, string reason);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Series {SeriesId} from {DeviceId}: its manifest's consent scope or body site differs from job {JobId}'s; filed as the job says")]
+    private static partial void LogManifestOverruled(ILogger logger, string seriesId, string deviceId, string jobId);
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Series {SeriesId} from {DeviceId} was already filed; receipt sent again")]
     private static partial void LogAlreadyFiled(ILogger logger, string seriesId, string deviceId);

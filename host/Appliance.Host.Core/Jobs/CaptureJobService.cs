@@ -28,6 +28,7 @@ public sealed class CaptureJobRefusedException(string message) : Exception(messa
 public sealed partial class CaptureJobService(
     ICaptureJobRepository jobs,
     IDeviceMessagePublisher publisher,
+    Orders.HostCommandSigner signer,
     JobTracker tracker,
     IAuditTrail audit,
     TimeProvider time,
@@ -92,7 +93,7 @@ public sealed partial class CaptureJobService(
             request.DateOfBirth,
             decision.Intimate);
         await jobs.AddAsync(job, cancellationToken);
-        var command = new HostCommand(HostCommand.CaptureJobKind, job.ToWire());
+        var command = signer.Sign(new HostCommand(HostCommand.CaptureJobKind, job.ToWire()), job.DeviceId, job.ExpiresAt);
         await publisher.PublishAsync(ApplianceTopics.Command(job.DeviceId), ProtocolJson.Serialize(command), cancellationToken);
         await tracker.RecordSentAsync(job, cancellationToken);
         LogJobSent(logger, job.JobId, job.DeviceId, job.EpisodeCode);
