@@ -62,29 +62,14 @@ public static class BundleEnrolment
 
         // Owner-only whatever umask the admin's shell has: enrolment runs before the service does.
         OwnerOnlyFiles.CreateFolder(dataFolder);
-        WriteOwnerOnly(bundlePath, ProtocolJson.Serialize(bundle));
+        // The bundle it replaces (a rotation) is overwritten where it lay: its keys must not stay in freed blocks.
+        var written = ProtocolJson.Serialize(bundle);
+        SecretFiles.Replace(bundlePath, written);
+        CryptographicOperations.ZeroMemory(written);
         AppendOwnerOnly(ledgerPath, $"{package.EnrolmentId} {time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)} {bundle.DeviceId}\n");
         File.Delete(Path.Combine(dataFolder, CryptoEraser.MarkerName)); // back in service
         Destroy(packagePath);
         return new EnrolmentResult(bundle.DeviceId, package.EnrolmentId, keptStore);
-    }
-
-    private static void WriteOwnerOnly(string path, byte[] content)
-    {
-        var temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, new FileStreamOptions
-        {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            file.Write(content);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
-        CryptographicOperations.ZeroMemory(content);
     }
 
     private static void AppendOwnerOnly(string path, string line)
@@ -104,13 +89,7 @@ public static class BundleEnrolment
     {
         try
         {
-            using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None))
-            {
-                file.Write(RandomNumberGenerator.GetBytes((int)Math.Max(file.Length, 1)));
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Delete(path);
+            SecretFiles.Destroy(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Storage;
 using Appliance.Protocol;
@@ -45,7 +44,7 @@ public sealed partial class CryptoEraser(
 
         store.Dispose();
         var destroyed = new List<string>();
-        if (DestroyFile(paths.BundlePath))
+        if (SecretFiles.Destroy(paths.BundlePath))
         {
             destroyed.AddRange(["TLS private key", "signing key", "store secret", "provisioning bundle"]);
         }
@@ -94,29 +93,6 @@ public sealed partial class CryptoEraser(
 
     /// <summary>The background deletion of what the wipe moved aside; done when it completes.</summary>
     public Task TrashDeletion { get; private set; } = Task.CompletedTask;
-
-    /// <summary>
-    /// Overwrites a key file with random bytes and flushes it before deleting it, so the key is
-    /// not left whole in the file's blocks. (On flash, wear levelling can still keep an old
-    /// copy; see docs/threat-model.md.)
-    /// </summary>
-    private static bool DestroyFile(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return false;
-        }
-
-        using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None))
-        {
-            var noise = RandomNumberGenerator.GetBytes((int)Math.Max(file.Length, 1));
-            file.Write(noise);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Delete(path);
-        return true;
-    }
 
     private static void DeleteTrash(string dataFolder)
     {
