@@ -7,7 +7,7 @@
 #
 # It publishes the firmware (linux-arm64, self-contained), installs it with a hardened systemd
 # unit, enrols the provisioning package (the one-time code from APPLIANCE_ENROLMENT_CODE, or
-# asked for), and hardens the OS: Bluetooth off, Wi-Fi off unless configured for WPA2/3, a
+# asked for), and hardens the OS: Bluetooth off, swap off, Wi-Fi off unless configured for WPA2/3, a
 # firewall that lets out only the broker (plus DNS, NTP and the package mirror for security
 # updates), no cloud, sync or remote-access services, automatic security updates.
 # Safe to run again: every step converges.
@@ -251,6 +251,14 @@ for unit in rpi-connect.service rpi-connect-wayvnc.service wayvnc.service vncser
   dropbox.service teamviewerd.service anydesk.service cups-browsed.service; do
   mask_unit "$unit"
 done
+
+# --- 4b. No swap: nothing in memory (frames before sealing, keys) is ever paged to the card --
+
+# Raspberry Pi OS swaps to /var/swap (dphys-swapfile) or, on newer releases, through swap
+# units; masking swap.target keeps every one of them from starting. The firmware's unit also
+# says MemorySwapMax=0, so its memory stays in RAM even if swap is turned on again.
+for unit in dphys-swapfile.service swap.target; do mask_unit "$unit"; done
+on_pi "swap off" "swapoff -a; if command -v dphys-swapfile >/dev/null; then dphys-swapfile swapoff; dphys-swapfile uninstall; fi; rm -f /var/swap"
 
 # --- 5. Firewall: in, SSH from the admin networks; out, the broker and what updates need --
 

@@ -102,7 +102,7 @@ public sealed partial class CaptureCoordinator(
             _retakes = 0;
             State = CaptureState.Armed;
             indicator.Show(IndicatorState.Armed);
-            LogArmed(logger, job.JobId, job.EpisodeCode);
+            LogArmed(logger, job.JobId);
             if (calibrationWarning is not null)
             {
                 LogArmedUncalibrated(logger, job.JobId, calibrationWarning);
@@ -399,7 +399,7 @@ public sealed partial class CaptureCoordinator(
             var storedAt = time.GetTimestamp();
             var (captureMs, checkMs, sealMs, storeMs) =
                 (Milliseconds(started, captured), Milliseconds(captured, checkedAt), Milliseconds(checkedAt, sealedAt), Milliseconds(sealedAt, storedAt));
-            LogAccepted(logger, stored.SeriesId, job.JobId, job.EpisodeCode, captureMs, checkMs, sealMs, storeMs);
+            LogAccepted(logger, stored.SeriesId, job.JobId, captureMs, checkMs, sealMs, storeMs);
             await ReportAsync("accepted", job.JobId, null, cancellationToken, stored.SeriesId);
             uploadSignal.Notify();
             return new CaptureOutcome(CaptureOutcomeKind.Accepted, stored.SeriesId);
@@ -490,8 +490,9 @@ public sealed partial class CaptureCoordinator(
     [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Armed for job {JobId} without a valid calibration (Calibration:AllowExpired): {Warning}")]
     private static partial void LogArmedUncalibrated(ILogger logger, string jobId, string warning);
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Armed for job {JobId}, episode {EpisodeCode}")]
-    private static partial void LogArmed(ILogger logger, string jobId, string episodeCode);
+    // No episode code in the appliance's logs: they go to a journal on the card that a wipe does not erase.
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Armed for job {JobId}")]
+    private static partial void LogArmed(ILogger logger, string jobId);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Refused to arm for job {JobId}: {Reason}")]
     private static partial void LogArmRefused(ILogger logger, string jobId, string reason);
@@ -499,8 +500,8 @@ public sealed partial class CaptureCoordinator(
     [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Button press ignored in state {State}")]
     private static partial void LogPressIgnored(ILogger logger, CaptureState state);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Series {SeriesId} accepted for job {JobId}, episode {EpisodeCode}: capture {CaptureMs} ms, checks {CheckMs} ms, sealing {SealMs} ms, store {StoreMs} ms")]
-    private static partial void LogAccepted(ILogger logger, string seriesId, string jobId, string episodeCode, long captureMs, long checkMs, long sealMs, long storeMs);
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Series {SeriesId} accepted for job {JobId}: capture {CaptureMs} ms, checks {CheckMs} ms, sealing {SealMs} ms, store {StoreMs} ms")]
+    private static partial void LogAccepted(ILogger logger, string seriesId, string jobId, long captureMs, long checkMs, long sealMs, long storeMs);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Retake for job {JobId}: {Reasons} (retake {RetakeCount})")]
     private static partial void LogRetake(ILogger logger, string jobId, string reasons, int retakeCount);

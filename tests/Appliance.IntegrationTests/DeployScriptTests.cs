@@ -30,6 +30,7 @@ public sealed class DeployScriptTests
         {
             "User=appliance", "NoNewPrivileges=true", "ProtectSystem=strict", "DevicePolicy=closed", "DeviceAllow=char-gpiochip rw", "DeviceAllow=char-video4linux rw",
             "WatchdogSec=30", "Type=notify", "CapabilityBoundingSet=", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "RestartPreventExitStatus=3",
+            "MemorySwapMax=0", "UMask=0077",
         })
         {
             Assert.Contains(setting + "\n", unit);
@@ -39,7 +40,7 @@ public sealed class DeployScriptTests
         Assert.Contains("dtoverlay=disable-wifi\n", Read("/boot/firmware/config.txt"));
         Assert.StartsWith("[all]\ncamera_auto_detect=1\n", Read("/boot/firmware/config.txt"));
         Assert.Contains("blacklist btusb", Read("/etc/modprobe.d/appliance-no-bluetooth.conf"));
-        foreach (var masked in new[] { "bluetooth.service", "hciuart.service", "wpa_supplicant.service", "rpi-connect.service", "syncthing.service", "dropbox.service" })
+        foreach (var masked in new[] { "bluetooth.service", "hciuart.service", "wpa_supplicant.service", "rpi-connect.service", "syncthing.service", "dropbox.service", "dphys-swapfile.service", "swap.target" })
         {
             Assert.Equal("/dev/null", new FileInfo(Path.Combine(root, "etc", "systemd", "system", masked)).LinkTarget);
         }
@@ -88,6 +89,7 @@ public sealed class DeployScriptTests
             "would install /etc/systemd/system/appliance-firmware.service", "would ensure 'dtoverlay=disable-bt'", "would mask bluetooth.service",
             "would install /etc/NetworkManager/system-connections/appliance-wifi.nmconnection (mode 600", "would install /etc/nftables.conf",
             "would install /etc/apt/apt.conf.d/20auto-upgrades", "would enrol", "would run on the Pi (start the firmware)",
+            "would mask swap.target", "would run on the Pi (swap off)",
         })
         {
             Assert.Contains(action, output);

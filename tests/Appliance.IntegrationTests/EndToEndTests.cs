@@ -57,8 +57,11 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
         Assert.True(AuditVerifier.Verify(entries, trail.ReadHead()).Intact);
         Assert.DoesNotContain(entries, e => $"{e.Subject} {e.Details}".Contains("TEST-PATIENT-1", StringComparison.Ordinal));
 
-        // Logs on either side hold the pseudonymous episode code at most: never the patient, the body site or pixels.
-        Assert.Contains(fixture.Logs.Entries, e => e.Message.Contains(job.EpisodeCode, StringComparison.Ordinal));
+        // The host's logs hold the pseudonymous episode code at most; the appliance's, which stay in a
+        // journal on its card after a wipe, not even that: never the patient, the body site or pixels.
+        Assert.Contains(fixture.Logs.Entries, e => e.Category.StartsWith("Appliance.Host", StringComparison.Ordinal) && e.Message.Contains(job.EpisodeCode, StringComparison.Ordinal));
+        Assert.Contains(fixture.Logs.Entries, e => e.Category.StartsWith("Appliance.Firmware", StringComparison.Ordinal) && e.Message.Contains(job.JobId, StringComparison.Ordinal));
+        Assert.DoesNotContain(fixture.Logs.Entries, e => e.Category.StartsWith("Appliance.Firmware", StringComparison.Ordinal) && e.Message.Contains(job.EpisodeCode, StringComparison.Ordinal));
         Assert.DoesNotContain(fixture.Logs.Entries, e => e.Message.Contains("TEST-PATIENT-1", StringComparison.Ordinal));
         Assert.DoesNotContain(fixture.Logs.Entries, e => e.Category.StartsWith("Appliance.Firmware", StringComparison.Ordinal) && e.Message.Contains("left forearm", StringComparison.Ordinal));
         Assert.DoesNotContain(fixture.Logs.Entries, e => e.Message.Length > 2000); // nothing the size of image data
