@@ -85,6 +85,9 @@ public interface ISeriesArchive
     /// <summary>Decrypts one frame and checks its digest.</summary>
     Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken);
 
+    /// <summary>Every series id held, without reading the records (so a verification can read each on its own).</summary>
+    Task<IReadOnlyList<string>> ListSeriesIdsAsync(CancellationToken cancellationToken);
+
     /// <summary>Where the archive lives on disk, for operators.</summary>
     string Location { get; }
 }

@@ -9,8 +9,9 @@ public sealed record ArchiveCheck(int Series, int Frames, IReadOnlyList<string> 
 }
 
 /// <summary>
-/// Reads every filed frame back (decrypting it) and compares it with the digest the appliance
-/// sealed with it: the verification step after a restore.
+/// Opens every series record (its seal and index fields) and reads every filed frame back
+/// (decrypting it) against the digest the appliance sealed with it: the verification step after
+/// a restore, and what an operator runs when the archive's disk may have been tampered with.
 /// </summary>
 public static class ArchiveVerifier
 {
@@ -18,28 +19,40 @@ public static class ArchiveVerifier
     {
         ArgumentNullException.ThrowIfNull(archive);
         var problems = new List<string>();
-        var series = await archive.ListRecentAsync(int.MaxValue, cancellationToken);
+        var ids = await archive.ListSeriesIdsAsync(cancellationToken);
         var frames = 0;
-        foreach (var filed in series)
+        foreach (var id in ids)
         {
-            foreach (var frame in filed.Frames)
+            FiledSeries? filed;
+            try
+            {
+                // Opening the record checks its seal and that the fields it is found by say the same.
+                filed = await archive.FindAsync(id, cancellationToken);
+            }
+            catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or InvalidDataException or System.Text.Json.JsonException)
+            {
+                problems.Add($"series {id}: {ex.Message}");
+                continue;
+            }
+
+            foreach (var frame in filed?.Frames ?? [])
             {
                 frames++;
                 try
                 {
-                    var pixels = await archive.ReadFrameAsync(filed.SeriesId, frame.Index, cancellationToken);
+                    var pixels = await archive.ReadFrameAsync(id, frame.Index, cancellationToken);
                     if (SeriesSealing.Sha256Hex(pixels) != frame.Sha256)
                     {
-                        problems.Add($"series {filed.SeriesId} frame {frame.Index}: digest does not match");
+                        problems.Add($"series {id} frame {frame.Index}: digest does not match");
                     }
                 }
                 catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException or InvalidDataException)
                 {
-                    problems.Add($"series {filed.SeriesId} frame {frame.Index}: {ex.Message}");
+                    problems.Add($"series {id} frame {frame.Index}: {ex.Message}");
                 }
             }
         }
 
-        return new ArchiveCheck(series.Count, frames, problems);
+        return new ArchiveCheck(ids.Count, frames, problems);
     }
 }

@@ -72,6 +72,8 @@ public sealed class SeriesRendererTests
 
     private sealed class OneSeriesArchive(byte[] frame, string calibrationId) : ISeriesArchive
     {
+        public Task<IReadOnlyList<string>> ListSeriesIdsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
         private readonly FiledSeries _series = new(
             "s-1", "clinic-a-01", "job-1", "EP-ABCDEFGHJK", "P-1", "back", ConsentScope.DirectCare, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, "0.1.0",
             calibrationId, 0, new QualityReport(true, [], 0.5, 0, 1, 0), new CameraSettings(Width, Height, TimeSpan.FromMilliseconds(8), 1.0, 1.0, 1.0, 2.0),

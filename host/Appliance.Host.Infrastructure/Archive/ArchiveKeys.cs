@@ -8,13 +8,17 @@ namespace Appliance.Host.Infrastructure.Archive;
 
 /// <summary>
 /// The archive key (<c>keys/archive.key</c>, made on first start) and what is derived from it:
-/// the LiteDB password and the key that wraps each series' own key. Frames are encrypted under
-/// a per-series key, so one series can later be re-keyed or crypto-erased on its own.
+/// the LiteDB password, the key that wraps each series' own key, and the key that seals every
+/// record (a series' patient, consent, body site and frame digests; a job's patient and consent)
+/// with its id bound in. LiteDB's own encryption (AES-ECB, no integrity) is only a second layer:
+/// an edited, moved or swapped record fails to open. Frames are encrypted under a per-series key,
+/// so one series can later be re-keyed or crypto-erased on its own.
 /// </summary>
 public sealed class ArchiveKeys : IDisposable
 {
     private static readonly AeadAlgorithm Aead = AeadAlgorithm.XChaCha20Poly1305;
     private readonly Key _wrapKey;
+    private readonly Key _recordKey;
 
     public ArchiveKeys(IOptions<HostDataOptions> options)
     {
@@ -22,8 +26,11 @@ public sealed class ArchiveKeys : IDisposable
         DatabasePassword = Convert.ToBase64String(HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: Encoding.ASCII.GetBytes("archive/litedb-password/v1")));
         var wrap = HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: Encoding.ASCII.GetBytes("archive/series-key-wrap/v1"));
         _wrapKey = Key.Import(Aead, wrap, KeyBlobFormat.RawSymmetricKey);
+        var records = HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: Encoding.ASCII.GetBytes("archive/record-seal/v1"));
+        _recordKey = Key.Import(Aead, records, KeyBlobFormat.RawSymmetricKey);
         CryptographicOperations.ZeroMemory(master);
         CryptographicOperations.ZeroMemory(wrap);
+        CryptographicOperations.ZeroMemory(records);
     }
 
     public string DatabasePassword { get; }
@@ -56,6 +63,17 @@ public sealed class ArchiveKeys : IDisposable
         }
     }
 
+    /// <summary>A record sealed under the record key, bound to what it is (<paramref name="kind"/>) and which one (<paramref name="id"/>).</summary>
+    public byte[] SealRecord(string kind, string id, ReadOnlySpan<byte> record) => Seal(_recordKey, record, RecordAssociatedData(kind, id));
+
+    /// <summary>The record, or an exception saying that it was altered or moved.</summary>
+    public byte[] OpenRecord(string kind, string id, byte[] sealedRecord) =>
+        Open(_recordKey, sealedRecord, RecordAssociatedData(kind, id))
+        ?? throw new CryptographicException($"the {kind} record {id} fails authentication: it was altered, or moved from another record");
+
+    // Length-prefixed, so no id can be read as another kind's.
+    private static byte[] RecordAssociatedData(string kind, string id) => Encoding.UTF8.GetBytes($"archive-record/v1\n{kind.Length}:{kind}\n{id.Length}:{id}");
+
     /// <summary><c>nonce ‖ ciphertext ‖ tag</c>.</summary>
     public static byte[] Seal(Key key, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
@@ -76,5 +94,9 @@ public sealed class ArchiveKeys : IDisposable
         return Aead.Decrypt(key, sealedData[..Aead.NonceSize], associatedData, sealedData[Aead.NonceSize..], plaintext) ? plaintext : null;
     }
 
-    public void Dispose() => _wrapKey.Dispose();
+    public void Dispose()
+    {
+        _wrapKey.Dispose();
+        _recordKey.Dispose();
+    }
 }

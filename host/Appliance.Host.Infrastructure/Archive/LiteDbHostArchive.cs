@@ -15,9 +15,15 @@ namespace Appliance.Host.Infrastructure.Archive;
 /// encrypted under per-series keys (<c>archive/frames/yyyy/MM/{series}/{index}.frame</c>).
 /// Frames are written and flushed first and the record last, so a crash never leaves a record
 /// pointing at missing frames. Indexed by patient identifier, episode, device and filing date.
+/// Every series and job record is sealed with our own AEAD under the archive key with its id
+/// bound in (<see cref="ArchiveKeys.SealRecord"/>), and the fields a query finds it by must say
+/// what the sealed record says: an edit, a swap or a block moved on disk is detected when read.
 /// </summary>
 public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, ICalibrationProfiles, IDisposable
 {
+    private const string SeriesKind = "series";
+    private const string JobKind = "job";
+    private const string FormatMark = "sealed-records";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ArchiveKeys _keys;
     private readonly string _root;
@@ -51,6 +57,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         _jobs.EnsureIndex("issuedAt");
         _profiles = _db.GetCollection("calibrationProfiles");
         _profiles.EnsureIndex("deviceId");
+        SealPlainRecords();
     }
 
     public string Location => _root;
@@ -92,7 +99,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
                 ["lesionLabel"] = series.LesionLabel is null ? BsonValue.Null : new BsonValue(series.LesionLabel),
                 ["consentScope"] = series.ConsentScope.ToString(),
                 ["wrappedKey"] = wrapped,
-                ["record"] = JsonSerializer.Serialize(record, Json),
+                ["sealedRecord"] = _keys.SealRecord(SeriesKind, series.SeriesId, JsonSerializer.SerializeToUtf8Bytes(record, Json)),
             };
             _series.Upsert(doc);
             return record;
@@ -145,7 +152,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
             ["_id"] = job.JobId,
             ["episodeCode"] = job.EpisodeCode,
             ["issuedAt"] = job.IssuedAt.UtcDateTime,
-            ["record"] = JsonSerializer.Serialize(job, Json),
+            ["sealedRecord"] = _keys.SealRecord(JobKind, job.JobId, JsonSerializer.SerializeToUtf8Bytes(job, Json)),
             ["events"] = new BsonArray(),
         });
         return Task.CompletedTask;
@@ -220,7 +227,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
             var series = ToSeries(doc);
             if (series.ConsentWithdrawn is null)
             {
-                doc["record"] = JsonSerializer.Serialize(series with { ConsentWithdrawn = withdrawal }, Json);
+                doc["sealedRecord"] = _keys.SealRecord(SeriesKind, seriesId, JsonSerializer.SerializeToUtf8Bytes(series with { ConsentWithdrawn = withdrawal }, Json));
                 doc["consentWithdrawnAt"] = withdrawal.WithdrawnAt.UtcDateTime;
                 _series.Update(doc);
             }
@@ -236,9 +243,18 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         return Task.FromResult(doc is null ? null : ToJob(doc));
     }
 
-    private static CaptureJobRecord ToJob(BsonDocument doc) =>
-        JsonSerializer.Deserialize<CaptureJobRecord>(doc["record"].AsString, Json)
-        ?? throw new InvalidDataException($"job record {doc["_id"]} is empty");
+    private CaptureJobRecord ToJob(BsonDocument doc)
+    {
+        var id = doc["_id"].AsString;
+        var job = JsonSerializer.Deserialize<CaptureJobRecord>(OpenSealed(JobKind, doc), Json)
+            ?? throw new InvalidDataException($"job record {id} is empty");
+        if (job.JobId != id || doc["episodeCode"].AsString != job.EpisodeCode)
+        {
+            throw new CryptographicException($"job record {id}: the fields it is found by were altered");
+        }
+
+        return job;
+    }
 
     public Task<ProfileAdded> AddProfileAsync(CalibrationProfile profile, CancellationToken cancellationToken)
     {
@@ -282,9 +298,67 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
 
     public void Dispose() => _db.Dispose();
 
-    private static FiledSeries ToSeries(BsonDocument doc) =>
-        JsonSerializer.Deserialize<FiledSeries>(doc["record"].AsString, Json)
-        ?? throw new InvalidDataException($"series record {doc["_id"]} is empty");
+    private FiledSeries ToSeries(BsonDocument doc)
+    {
+        var id = doc["_id"].AsString;
+        var series = JsonSerializer.Deserialize<FiledSeries>(OpenSealed(SeriesKind, doc), Json)
+            ?? throw new InvalidDataException($"series record {id} is empty");
+        // What queries find a series by (the patient above all) must be what its sealed record says.
+        if (series.SeriesId != id
+            || doc["patientId"].AsString != series.PatientId
+            || doc["episodeCode"].AsString != series.EpisodeCode
+            || doc["jobId"].AsString != series.JobId
+            || doc["deviceId"].AsString != series.DeviceId
+            || doc["bodySite"].AsString != series.BodySite
+            || doc["consentScope"].AsString != series.ConsentScope.ToString()
+            || (doc["lesionLabel"].IsNull ? null : doc["lesionLabel"].AsString) != series.LesionLabel)
+        {
+            throw new CryptographicException($"series record {id}: the fields it is found by were altered (they no longer match its sealed record)");
+        }
+
+        return series;
+    }
+
+    private byte[] OpenSealed(string kind, BsonDocument doc)
+    {
+        var id = doc["_id"].AsString;
+        return doc["sealedRecord"].IsBinary
+            ? _keys.OpenRecord(kind, id, doc["sealedRecord"].AsBinary)
+            : throw new CryptographicException($"the {kind} record {id} is not sealed: it was altered");
+    }
+
+    /// <summary>
+    /// An archive written before records were sealed is sealed once, at the first start of this
+    /// version, and marked so (the mark itself sealed); after that a plain record is an alteration.
+    /// </summary>
+    private void SealPlainRecords()
+    {
+        var meta = _db.GetCollection("meta");
+        if (meta.FindById(FormatMark) is { } mark)
+        {
+            _keys.OpenRecord(FormatMark, FormatMark, mark["sealed"].AsBinary); // throws if the mark was forged or moved
+            return;
+        }
+
+        foreach (var (collection, kind) in new[] { (_series, SeriesKind), (_jobs, JobKind) })
+        {
+            foreach (var doc in collection.FindAll().Where(d => d["record"].IsString && !d["sealedRecord"].IsBinary).ToList())
+            {
+                doc["sealedRecord"] = _keys.SealRecord(kind, doc["_id"].AsString, Encoding.UTF8.GetBytes(doc["record"].AsString));
+                doc.Remove("record");
+                collection.Update(doc);
+            }
+        }
+
+        meta.Upsert(new BsonDocument { ["_id"] = FormatMark, ["sealed"] = _keys.SealRecord(FormatMark, FormatMark, "v1"u8) });
+    }
+
+    public Task<IReadOnlyList<string>> ListSeriesIdsAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<string> ids = [.. _series.FindAll().Select(d => d["_id"].AsString)];
+        return Task.FromResult(ids);
+    }
 
     private static byte[] FrameAssociatedData(string seriesId, FiledFrame frame) =>
         Encoding.UTF8.GetBytes($"archive-frame\n{seriesId}\n{frame.Index}\n{frame.Sha256}");
