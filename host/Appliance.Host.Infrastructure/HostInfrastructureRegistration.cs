@@ -53,6 +53,11 @@ public static class HostInfrastructureRegistration
         {
             builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedMqttBroker>());
         }
+        else if (!string.IsNullOrEmpty(builder.Configuration.GetSection(BrokerOptions.Section)[nameof(BrokerOptions.MosquittoConfigFolder)]))
+        {
+            builder.Services.AddSingleton<MosquittoAccessKeeper>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<MosquittoAccessKeeper>());
+        }
 
         builder.Services.AddSingleton<HostMqttClient>();
         builder.Services.AddSingleton<IDeviceMessagePublisher>(sp => sp.GetRequiredService<HostMqttClient>());

@@ -30,6 +30,7 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
     private EmbeddedSuite _suite = null!;
     private ProvisioningBundle _rogue = null!;
     private ProvisioningBundle _revoked = null!;
+    private ProvisioningBundle _bundle = null!;
 
     /// <summary>
     /// An answer lost with the broker is waited for this long before the appliance asks again:
@@ -51,6 +52,9 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
         ["Broker:ListenAddress"] = "127.0.0.1",
         ["Broker:AdvertisedHost"] = "127.0.0.1",
         ["Broker:SharedSubscriptionGroup"] = "appliance-hosts",
+        // The host keeps mosquitto's revocation list and ACL current, and reloads it, by itself.
+        ["Broker:MosquittoConfigFolder"] = Path.Combine(_folder.Path, "mosquitto"),
+        ["Broker:MosquittoReloadCommand"] = MosquittoBroker.ReloadCommandFor(Path.Combine(_folder.Path, "mosquitto", MosquittoConfiguration.ConfigFileName)),
     };
 
     public async Task InitializeAsync()
@@ -72,6 +76,7 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
         var host = await EmbeddedSuite.StartHostAsync(_folder.Path, LogLevel.Information, l => l.AddProvider(_logs), HostSettings);
         var applianceFolder = Path.Combine(_folder.Path, "appliance");
         DeviceProvisioner.WriteBundle(device, Path.Combine(applianceFolder, "bundle.json"));
+        _bundle = device;
         var fleet = host.Services.GetRequiredService<FleetState>();
         var online = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.DeviceId == DeviceId);
         var appliance = EmbeddedSuite.BuildAppliance(applianceFolder, LogLevel.Information, ApplianceSettings, logging: l => l.AddProvider(_logs));
@@ -185,5 +190,30 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
 
         Assert.Equal(wipe.OrderId, Appliance.Firmware.CryptoEraser.ReadMarker(_suite.ApplianceDataFolder)!.OrderId);
         Assert.DoesNotContain(DeviceId, _suite.HostService<IDeviceCertificates>().ActiveDevices());
+
+        // With no admin step, mosquitto refuses the wiped appliance's certificate (a thief who copied the card's keys first).
+        using var certificate = MutualTls.LoadWithKey(_bundle.CertificatePem, _bundle.PrivateKeyPem);
+        await Poll.UntilAsync(async () =>
+        {
+            using var client = await MqttTestClient.TryConnectAsync(_port, DeviceId, certificate);
+            return client is null;
+        }, "mosquitto refuses the wiped appliance");
+        Assert.Contains(_logs.Entries, e => e.Message.Contains("Broker revocation list and ACL written", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ADeviceClaimingAnothersClientId_DoesNotTakeOverItsSession()
+    {
+        int Connections() => _logs.Entries.Count(e => e.Category.StartsWith("Appliance.Firmware", StringComparison.Ordinal) && e.EventId.Id == 2001);
+        var before = Connections();
+        using var rogueCertificate = MutualTls.LoadWithKey(_rogue.CertificatePem, _rogue.PrivateKeyPem);
+
+        // The rogue asks for the appliance's client id; mosquitto gives it its certificate's CN instead.
+        using var rogue = await MqttTestClient.ConnectAsync(_port, DeviceId, rogueCertificate);
+
+        // A round trip through the appliance after the rogue is in: the appliance was never knocked off to reconnect.
+        await _suite.CreateJobAndWaitArmedAsync("MOSQ-PATIENT-4", "back", ConsentScope.DirectCare, CancellationToken.None);
+        Assert.Equal(before, Connections());
+        Assert.DoesNotContain(_suite.HostService<FleetState>().Received.Values, s => s.Status.DeviceId == DeviceId && s.Status.State == "offline");
     }
 }

@@ -18,6 +18,12 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>Where the running broker's process id is kept (written at every start).</summary>
+    public static string PidFileFor(string config) => Path.Combine(Path.GetDirectoryName(config)!, "test-broker.pid");
+
+    /// <summary>What reloads the broker as <c>systemctl reload mosquitto</c> would: a SIGHUP to the process running now.</summary>
+    public static string ReloadCommandFor(string config) => $"kill -HUP \"$(cat '{PidFileFor(config)}')\"";
+
     private static readonly string[] Candidates = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"];
 
     /// <summary>Where the mosquitto binary is: Debian puts it in /usr/sbin, which a user's PATH may lack.</summary>
@@ -52,6 +58,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
         _process.OutputDataReceived += (_, e) => output.Enqueue(e.Data ?? string.Empty);
         _process.BeginErrorReadLine();
         _process.BeginOutputReadLine();
+        await File.WriteAllTextAsync(PidFileFor(_config), _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         for (var i = 0; i < 100; i++)
         {
             if (_process.HasExited)

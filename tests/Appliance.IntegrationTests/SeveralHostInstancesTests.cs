@@ -38,6 +38,9 @@ public sealed class SeveralHostInstancesTests : IAsyncLifetime
         ["Broker:ExternalPort"] = _port.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Broker:SharedSubscriptionGroup"] = "appliance-hosts",
         ["Transfers:InstanceId"] = instance,
+        // Each instance has a client certificate of its own; the ACL must know it before it connects.
+        ["Broker:MosquittoConfigFolder"] = Path.Combine(_folder.Path, "mosquitto"),
+        ["Broker:MosquittoReloadCommand"] = MosquittoBroker.ReloadCommandFor(Path.Combine(_folder.Path, "mosquitto", MosquittoConfiguration.ConfigFileName)),
     };
 
     public async Task InitializeAsync()

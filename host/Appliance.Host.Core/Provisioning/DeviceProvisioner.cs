@@ -84,6 +84,9 @@ public sealed partial class DeviceProvisioner(
     TimeProvider time,
     ILogger<DeviceProvisioner> logger)
 {
+    /// <summary>Raised with the device id whenever who may reach the broker changes: a certificate issued or revoked.</summary>
+    public event EventHandler<string>? AccessChanged;
+
     /// <summary>Checks the fleet for <paramref name="kind"/>, issues credentials and seals them for enrolment.</summary>
     /// <param name="alternateBrokers">Further brokers (<c>host:port</c>) the appliance tries in turn.</param>
     /// <param name="settings">Configuration for this appliance (its pin map, camera, lease…); only keys a bundle may set.</param>
@@ -155,6 +158,7 @@ public sealed partial class DeviceProvisioner(
             Convert.ToBase64String(hostSigningKey.PublicKey));
         LogProvisioned(logger, deviceId, kind, credential.Thumbprint);
         audit.Append(AuditKinds.DeviceProvisioned, "host", deviceId, $"{kind.ToString().ToLowerInvariant()}: certificate {credential.Thumbprint}");
+        AccessChanged?.Invoke(this, deviceId);
         return bundle;
     }
 
@@ -169,6 +173,7 @@ public sealed partial class DeviceProvisioner(
         var revoked = certificates.Revoke(deviceId, reason);
         LogRevoked(logger, deviceId, revoked, reason);
         audit.Append(AuditKinds.DeviceRevoked, "host", deviceId, $"{revoked} certificates: {reason}");
+        AccessChanged?.Invoke(this, deviceId);
         return revoked;
     }
 

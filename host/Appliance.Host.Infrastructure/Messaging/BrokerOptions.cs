@@ -91,6 +91,19 @@ public sealed class BrokerOptions : IValidatableObject
     [Range(1, 100_000)]
     public int MaxConnectionsPerMinute { get; set; } = 30;
 
+    /// <summary>
+    /// External mode: the folder <c>broker-config</c> wrote mosquitto's files to. When set, the
+    /// running host keeps its revocation list and ACL current (<see cref="MosquittoAccessKeeper"/>).
+    /// </summary>
+    public string? MosquittoConfigFolder { get; set; }
+
+    /// <summary>External mode: run after the access files change, so mosquitto reads them (e.g. <c>systemctl reload mosquitto</c>).</summary>
+    public string? MosquittoReloadCommand { get; set; }
+
+    /// <summary>External mode: how often the keeper looks for a change made by another process (an admin's command).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan MosquittoRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The port written into provisioning bundles: the embedded listener's, or the external broker's.</summary>
     public int AdvertisedPort => Mode == BrokerMode.External ? ExternalPort : Port;
 

@@ -151,7 +151,7 @@ public sealed partial class HostMqttClient(
                 .UseTls()
                 .WithSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
                 .WithTargetHost(tlsName)
-                .WithClientCertificates([ca.HostClientCertificate])
+                .WithClientCertificates([ca.HostClientCertificateFor(ClientId)])
                 .WithCertificateValidationHandler(ValidateBroker))
             .Build();
         var result = await _client.ConnectAsync(options, cancellationToken);
@@ -178,6 +178,13 @@ public sealed partial class HostMqttClient(
     private bool ValidateBroker(MqttClientCertificateValidationEventArgs e)
     {
         if (e.Certificate is null)
+        {
+            return false;
+        }
+
+        // The broker's name is checked as well as its chain: a certificate the host CA issued to
+        // something else (an appliance cannot hold a server certificate, but a second broker can) is not this broker.
+        if ((e.SslPolicyErrors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
         {
             return false;
         }

@@ -13,10 +13,12 @@ namespace Appliance.Host.Infrastructure.Messaging;
 /// CA, the broker's server certificate and key, a revocation list signed by the CA, an ACL file
 /// generated from the fleet (each device only its own topics; the host reads everything) and a
 /// <c>mosquitto.conf</c> that ties them together with TLS, client certificates and the
-/// certificate CN as the user name. Run again after every provisioning or revocation, then
-/// reload mosquitto (SIGHUP re-reads the ACL; restart it for a new revocation list).
+/// certificate CN as both the user name and the client id (so no device can take another's
+/// session). A running host with <c>Broker:MosquittoConfigFolder</c> set keeps the revocation
+/// list and the ACL current by itself (<see cref="MosquittoAccessKeeper"/>); otherwise run
+/// <c>broker-config</c> again after every provisioning or revocation and reload mosquitto.
 /// </summary>
-public sealed class MosquittoConfiguration(FileCertificateAuthority ca, IDeviceCertificates certificates, IOptions<BrokerOptions> options)
+public sealed class MosquittoConfiguration(FileCertificateAuthority ca, IDeviceCertificates certificates, IOptions<BrokerOptions> options, TimeProvider time)
 {
     public const string ConfigFileName = "mosquitto.conf";
 
@@ -28,37 +30,71 @@ public sealed class MosquittoConfiguration(FileCertificateAuthority ca, IDeviceC
     public string Write(string folder, int? port = null, string brokerUser = "mosquitto")
     {
         folder = Path.GetFullPath(folder);
-        Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        OwnerOnlyFiles.CreateFolder(folder);
         var (serverPem, serverKeyPem) = ca.ServerCredentialPem();
-        SecureFiles.WriteAllBytes(Path.Combine(folder, "ca.crt"), Encoding.ASCII.GetBytes(ca.CaCertificatePem));
-        SecureFiles.WriteAllBytes(Path.Combine(folder, "server.crt"), Encoding.ASCII.GetBytes(serverPem));
+        WritePublic(Path.Combine(folder, "ca.crt"), Encoding.ASCII.GetBytes(ca.CaCertificatePem));
+        WritePublic(Path.Combine(folder, "server.crt"), Encoding.ASCII.GetBytes(serverPem));
+        // The broker's own key: readable by its owner only (chown it to the broker's user).
         SecureFiles.WriteAllBytes(Path.Combine(folder, "server.key"), Encoding.ASCII.GetBytes(serverKeyPem));
-        var revoked = certificates.RevokedSerials();
-        // The CRL number only has to grow: the time of writing does.
-        var crlNumber = new BigInteger(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-        SecureFiles.WriteAllBytes(Path.Combine(folder, "crl.pem"), Encoding.ASCII.GetBytes(ca.CreateRevocationListPem(revoked, crlNumber)));
-        SecureFiles.WriteAllBytes(Path.Combine(folder, "acl"), Encoding.UTF8.GetBytes(Acl(certificates.ActiveDevices())));
+        WriteAccess(folder);
         var configPath = Path.Combine(folder, ConfigFileName);
-        SecureFiles.WriteAllBytes(configPath, Encoding.UTF8.GetBytes(Config(folder, port ?? options.Value.ExternalPort, brokerUser)));
+        WritePublic(configPath, Encoding.UTF8.GetBytes(Config(folder, port ?? options.Value.ExternalPort, brokerUser)));
+        // The folder must be entered by the broker's user to read the public files.
+        File.SetUnixFileMode(folder, OwnerOnlyFiles.FolderMode | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         return configPath;
     }
 
+    /// <summary>
+    /// The revocation list (valid for <see cref="RevocationListLifetime"/>) and the ACL, from the
+    /// fleet as it is now: what must follow every provisioning and revocation. Both are public
+    /// (they hold no secret), so the host can write them and the broker's own user read them.
+    /// </summary>
+    public void WriteAccess(string folder)
+    {
+        var revoked = certificates.RevokedSerials();
+        // The CRL number only has to grow: the time of writing does (in milliseconds, as it may be written often).
+        var crlNumber = new BigInteger(time.GetUtcNow().ToUnixTimeMilliseconds());
+        WritePublic(Path.Combine(folder, "crl.pem"), Encoding.ASCII.GetBytes(ca.CreateRevocationListPem(revoked, crlNumber, RevocationListLifetime)));
+        WritePublic(Path.Combine(folder, "acl"), Encoding.UTF8.GetBytes(Acl(certificates.ActiveDevices(), ca.HostClientIds())));
+    }
+
+    /// <summary>What the broker's access files are made from: when it changes, they must be written again.</summary>
+    public string AccessFingerprint() =>
+        string.Join('\n', certificates.ActiveDevices().Order(StringComparer.Ordinal))
+        + "\n--\n" + string.Join('\n', certificates.RevokedSerials().Select(r => r.SerialNumber).Order(StringComparer.Ordinal))
+        + "\n--\n" + string.Join('\n', ca.HostClientIds());
+
+    /// <summary>How long a revocation list written here is valid; the keeper writes a new one long before.</summary>
+    public static readonly TimeSpan RevocationListLifetime = TimeSpan.FromDays(7);
+
+    private static void WritePublic(string path, byte[] content)
+    {
+        SecureFiles.WriteAllBytes(path, content);
+        File.SetUnixFileMode(path, OwnerOnlyFiles.FileMode | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+    }
+
     /// <summary>The ACL: the host's client reads devices' topics and writes theirs back; each device only its own.</summary>
-    public static string Acl(IEnumerable<string> devices)
+    public static string Acl(IEnumerable<string> devices, IEnumerable<string> hostClients)
     {
         var acl = new StringBuilder();
         acl.AppendLine("# Generated by appliance-host broker-config from the host's fleet; do not edit, run it again.");
         acl.AppendLine("# User names are certificate CNs (use_identity_as_username).");
-        acl.AppendLine(CultureInfo.InvariantCulture, $"user {FileCertificateAuthority.HostClientId}");
-        foreach (var kind in new[] { ApplianceTopics.UploadKind, ApplianceTopics.StatusKind, ApplianceTopics.WipedKind, ApplianceTopics.CalibrationKind })
+        // Each host instance has a certificate (and so a user name and client id) of its own.
+        foreach (var host in hostClients)
         {
-            acl.AppendLine(CultureInfo.InvariantCulture, $"topic read {ApplianceTopics.Root}/+/{kind}");
-        }
+            acl.AppendLine(CultureInfo.InvariantCulture, $"user {host}");
+            foreach (var kind in new[] { ApplianceTopics.UploadKind, ApplianceTopics.StatusKind, ApplianceTopics.WipedKind, ApplianceTopics.CalibrationKind })
+            {
+                acl.AppendLine(CultureInfo.InvariantCulture, $"topic read {ApplianceTopics.Root}/+/{kind}");
+            }
 
-        acl.AppendLine(CultureInfo.InvariantCulture, $"topic read {ApplianceTopics.Root}/+/{ApplianceTopics.TransferKind}/+");
-        foreach (var kind in new[] { ApplianceTopics.CommandKind, ApplianceTopics.ProgressKind, ApplianceTopics.ReceiptKind, ApplianceTopics.WipeKind, ApplianceTopics.LeaseKind })
-        {
-            acl.AppendLine(CultureInfo.InvariantCulture, $"topic write {ApplianceTopics.Root}/+/{kind}");
+            acl.AppendLine(CultureInfo.InvariantCulture, $"topic read {ApplianceTopics.Root}/+/{ApplianceTopics.TransferKind}/+");
+            foreach (var kind in new[] { ApplianceTopics.CommandKind, ApplianceTopics.ProgressKind, ApplianceTopics.ReceiptKind, ApplianceTopics.WipeKind, ApplianceTopics.LeaseKind })
+            {
+                acl.AppendLine(CultureInfo.InvariantCulture, $"topic write {ApplianceTopics.Root}/+/{kind}");
+            }
+
+            acl.AppendLine();
         }
 
         foreach (var device in devices)
@@ -85,7 +121,7 @@ public sealed class MosquittoConfiguration(FileCertificateAuthority ca, IDeviceC
     {
         var o = options.Value;
         var data = Path.Combine(folder, "data") + "/";
-        Directory.CreateDirectory(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        OwnerOnlyFiles.CreateFolder(data);
         return string.Join('\n',
             "# Generated by appliance-host broker-config. The appliances' broker: mutual TLS with the host CA.",
             "per_listener_settings false",
@@ -104,6 +140,9 @@ public sealed class MosquittoConfiguration(FileCertificateAuthority ca, IDeviceC
             $"crlfile {Path.Combine(folder, "crl.pem")}",
             "require_certificate true",
             "use_identity_as_username true",
+            // The client id is the certificate's CN too: no device can take over (and knock
+            // offline, firing its will) another's session by claiming its client id.
+            "use_username_as_clientid true",
             "tls_version tlsv1.2",
             string.Empty);
     }

@@ -21,11 +21,13 @@ public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposabl
     private static readonly TimeSpan CaLifetime = TimeSpan.FromDays(3650);
     private static readonly TimeSpan LeafLifetime = TimeSpan.FromDays(730);
     private readonly TimeProvider _time;
+    private readonly string _folder;
+    private readonly Lock _instances = new();
 
     public FileCertificateAuthority(IOptions<HostDataOptions> data, IOptions<Messaging.BrokerOptions> broker, TimeProvider time)
     {
         _time = time;
-        var folder = data.Value.Resolve("ca");
+        var folder = _folder = data.Value.Resolve("ca");
         Ca = LoadOrCreate(Path.Combine(folder, "ca.pfx"), CreateCa);
         ServerCertificate = LoadOrCreate(Path.Combine(folder, "server.pfx"), () => IssueServer(broker.Value.ServerNames));
         HostClientCertificate = LoadOrCreate(Path.Combine(folder, "host-client.pfx"), () => IssueClient(HostClientId));
@@ -46,6 +48,37 @@ public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposabl
 
     public string CaCertificatePem { get; }
 
+    /// <summary>
+    /// The host client certificate for <paramref name="clientId"/>: the default instance's, or one
+    /// of its own for each further host instance (CN = its client id), so that a broker that takes
+    /// the client id from the certificate (mosquitto's <c>use_username_as_clientid</c>) tells them apart.
+    /// </summary>
+    public X509Certificate2 HostClientCertificateFor(string clientId)
+    {
+        if (clientId == HostClientId)
+        {
+            return HostClientCertificate;
+        }
+
+        if (!clientId.StartsWith(HostClientId + ".", StringComparison.Ordinal) || !DeviceId.IsValid(clientId[(HostClientId.Length + 1)..]))
+        {
+            throw new ArgumentException($"'{clientId}' is not a host instance's client id", nameof(clientId));
+        }
+
+        lock (_instances)
+        {
+            return LoadOrCreate(Path.Combine(_folder, $"host-client.{clientId[(HostClientId.Length + 1)..]}.pfx"), () => IssueClient(clientId));
+        }
+    }
+
+    /// <summary>The client ids of every host instance given a certificate here (for an external broker's ACL).</summary>
+    public IReadOnlyList<string> HostClientIds() =>
+        [HostClientId, .. Directory.EnumerateFiles(_folder, "host-client.*.pfx")
+            .Select(p => Path.GetFileName(p)["host-client.".Length..^".pfx".Length])
+            .Where(DeviceId.IsValid)
+            .Order(StringComparer.Ordinal)
+            .Select(instance => $"{HostClientId}.{instance}")];
+
     public IssuedCredential IssueDeviceCertificate(string deviceId)
     {
         DeviceId.EnsureValid(deviceId);
@@ -58,7 +91,7 @@ public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposabl
     /// A certificate revocation list signed by the CA, for an external broker (mosquitto's
     /// <c>crlfile</c>); the embedded broker reads the revocation list directly instead.
     /// </summary>
-    public string CreateRevocationListPem(IEnumerable<(string SerialNumber, DateTimeOffset RevokedAt)> revoked, BigInteger crlNumber)
+    public string CreateRevocationListPem(IEnumerable<(string SerialNumber, DateTimeOffset RevokedAt)> revoked, BigInteger crlNumber, TimeSpan lifetime)
     {
         var builder = new CertificateRevocationListBuilder();
         foreach (var (serial, at) in revoked)
@@ -67,7 +100,7 @@ public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposabl
         }
 
         var now = _time.GetUtcNow();
-        var crl = builder.Build(Ca, crlNumber, now.AddDays(30), HashAlgorithmName.SHA256, thisUpdate: now.AddMinutes(-5));
+        var crl = builder.Build(Ca, crlNumber, now + lifetime, HashAlgorithmName.SHA256, thisUpdate: now.AddMinutes(-5));
         return PemEncoding.WriteString("X509 CRL", crl);
     }
 

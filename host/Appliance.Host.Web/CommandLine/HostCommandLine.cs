@@ -193,7 +193,8 @@ public static class HostCommandLine
             }
 
             await Console.Out.WriteLineAsync($"Wrote {path} and its ACL, certificates and revocation list (owner-only).");
-            await Console.Out.WriteLineAsync($"Then: chown -R {user}: {folder} && mosquitto -c {path}   (after a later provision or revoke: run this again, then restart mosquitto)");
+            await Console.Out.WriteLineAsync($"Then: chown {user}: {Path.Combine(folder, "server.key")} && chown -R {user}: {Path.Combine(folder, "data")} && mosquitto -c {path}");
+            await Console.Out.WriteLineAsync($"and serve with --Broker:MosquittoConfigFolder={folder} --Broker:MosquittoReloadCommand=\"systemctl reload mosquitto\": the host then keeps the revocation list and ACL current itself.");
             return 0;
         });
 
