@@ -143,7 +143,7 @@ public static partial class ApplianceTopics
 /// <summary>Device identifiers: also the certificate CN and the MQTT client id.</summary>
 public static partial class DeviceId
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{2,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{2,62}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 
     public static bool IsValid(string? value) => value is not null && Pattern().IsMatch(value);

@@ -277,8 +277,11 @@ public sealed record SeriesManifest(
 /// <summary>Host → device: the series is filed and verified; the appliance may delete its copy.</summary>
 public sealed record FiledReceipt(string SeriesId, string DeviceId, DateTimeOffset FiledAt, string[] FrameSha256, string ArchiveReference, string? Signature = null)
 {
-    /// <summary>What the host's signature covers: the receipt's JSON without the signature.</summary>
-    public byte[] SignedBytes() => ProtocolJson.Serialize(this with { Signature = null });
+    // Receipts, orders and commands are signed by the same host key: a prefix of its own each keeps one from passing for another.
+    private static readonly byte[] Domain = System.Text.Encoding.ASCII.GetBytes("appliance-host-receipt-v1\n");
+
+    /// <summary>What the host's signature covers: a domain prefix and the receipt's JSON without the signature.</summary>
+    public byte[] SignedBytes() => [.. Domain, .. ProtocolJson.Serialize(this with { Signature = null })];
 }
 
 /// <summary>
@@ -323,6 +326,9 @@ public sealed record WipeReport(
     string? OrderId = null,
     string? Signature = null)
 {
-    /// <summary>What the signature covers: the report's JSON without the signature.</summary>
-    public byte[] SignedBytes() => ProtocolJson.Serialize(this with { Signature = null });
+    // The device key also signs series and calibration profiles: a prefix of its own keeps a report from passing for either.
+    private static readonly byte[] Domain = System.Text.Encoding.ASCII.GetBytes("appliance-wipe-report-v1\n");
+
+    /// <summary>What the signature covers: a domain prefix and the report's JSON without the signature.</summary>
+    public byte[] SignedBytes() => [.. Domain, .. ProtocolJson.Serialize(this with { Signature = null })];
 }

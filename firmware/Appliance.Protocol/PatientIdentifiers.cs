@@ -17,7 +17,7 @@ public static partial class EpisodeCodes
 
     public static bool IsValid(string? code) => code is not null && Pattern().IsMatch(code);
 
-    [GeneratedRegex("^EP-[ABCDEFGHJKMNPQRSTVWXYZ23456789]{10}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^EP-[ABCDEFGHJKMNPQRSTVWXYZ23456789]{10}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }
 

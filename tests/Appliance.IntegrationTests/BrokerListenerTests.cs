@@ -124,6 +124,30 @@ public sealed class BrokerListenerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACertificateRevokedBetweenHandshakeAndConnect_GetsNoSession()
+    {
+        await using var tls = await TlsAsync("late-revoked-01");
+        _host.Services.GetRequiredService<DeviceProvisioner>().Revoke("late-revoked-01", "stolen");
+
+        await tls.WriteAsync(ConnectPacket("late-revoked-01"));
+        var connAck = new byte[5];
+        await tls.ReadExactlyAsync(connAck);
+
+        Assert.Equal(0x20, connAck[0]); // CONNACK
+        Assert.Equal(0x87, connAck[3]); // Not authorized
+        await WaitLoggedAsync("Broker refused late-revoked-01: certificate revoked");
+    }
+
+    /// <summary>An MQTT 5 CONNECT with a clean start, a 60 s keep-alive, no properties and <paramref name="clientId"/>.</summary>
+    private static byte[] ConnectPacket(string clientId)
+    {
+        var id = System.Text.Encoding.UTF8.GetBytes(clientId);
+        byte[] variable = [0, 4, (byte)'M', (byte)'Q', (byte)'T', (byte)'T', 5, 0x02, 0, 60, 0];
+        byte[] payload = [(byte)(id.Length >> 8), (byte)id.Length, .. id];
+        return [0x10, (byte)(variable.Length + payload.Length), .. variable, .. payload];
+    }
+
+    [Fact]
     public async Task ConnAck_AnnouncesTheMaximumPacketSize()
     {
         using var client = new MqttClientFactory().CreateMqttClient();

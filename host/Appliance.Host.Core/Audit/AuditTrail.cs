@@ -3,15 +3,28 @@ using System.Text;
 
 namespace Appliance.Host.Core.Audit;
 
-/// <summary>What happened, to what, by whom. Details hold no patient identifier: the episode code stands for it.</summary>
-public sealed record AuditEntry(long Sequence, DateTimeOffset At, string Kind, string Actor, string Subject, string Details, string PreviousHash, string Hash)
+/// <summary>
+/// What happened, to what, by whom. Details hold no patient identifier: the episode code stands
+/// for it. <see cref="Format"/> 2 hashes every field with its length before it (1, the first
+/// trails' form, joined them with newlines, so text could move between fields unseen).
+/// </summary>
+public sealed record AuditEntry(long Sequence, DateTimeOffset At, string Kind, string Actor, string Subject, string Details, string PreviousHash, string Hash, int Format = 1)
 {
     public const string GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
 
-    /// <summary>SHA-256 over the previous hash and every field of this entry, in a fixed text form.</summary>
-    public static string HashOf(long sequence, DateTimeOffset at, string kind, string actor, string subject, string details, string previousHash)
+    /// <summary>The format new entries are written in.</summary>
+    public const int CurrentFormat = 2;
+
+    /// <summary>SHA-256 over the format, the previous hash and every field of this entry, each prefixed by its length.</summary>
+    public static string HashOf(long sequence, DateTimeOffset at, string kind, string actor, string subject, string details, string previousHash, int format = CurrentFormat)
     {
-        var text = string.Join('\n', sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), at.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), kind, actor, subject, details, previousHash);
+        string[] fields = [sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), at.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), kind, actor, subject, details, previousHash];
+        var text = format switch
+        {
+            1 => string.Join('\n', fields),
+            2 => "audit-v2\n" + string.Concat(fields.Select(f => $"{Encoding.UTF8.GetByteCount(f)}:{f}\n")),
+            _ => throw new InvalidDataException($"unknown audit entry format {format}"),
+        };
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 }
@@ -93,7 +106,7 @@ public static class AuditVerifier
                 return new(false, entries.Count, e.Sequence, $"entry {e.Sequence} does not follow the entry before it");
             }
 
-            if (AuditEntry.HashOf(e.Sequence, e.At, e.Kind, e.Actor, e.Subject, e.Details, e.PreviousHash) != e.Hash)
+            if (e.Format is not (1 or AuditEntry.CurrentFormat) || AuditEntry.HashOf(e.Sequence, e.At, e.Kind, e.Actor, e.Subject, e.Details, e.PreviousHash, e.Format) != e.Hash)
             {
                 return new(false, entries.Count, e.Sequence, $"entry {e.Sequence} was changed after it was written");
             }

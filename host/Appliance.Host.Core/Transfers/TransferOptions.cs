@@ -12,7 +12,7 @@ public sealed class TransferOptions
     /// it has answered their offer. Distinct per instance when several share the load.
     /// </summary>
     [Required]
-    [RegularExpression("^[a-z0-9][a-z0-9-]{2,62}$")]
+    [RegularExpression("^[a-z0-9][a-z0-9-]{2,62}\\z")]
     public string InstanceId { get; set; } = "host";
 
     /// <summary>Largest sealed series accepted (a 12 MP series of four frames is about 150 MB).</summary>

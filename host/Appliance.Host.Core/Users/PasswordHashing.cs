@@ -28,7 +28,7 @@ public sealed partial class Argon2idPasswordHasher(int memoryKiB = 64 * 1024, in
     {
     }
 
-    [GeneratedRegex("^m=([0-9]{1,7}),t=([0-9]{1,2}),p=1$", RegexOptions.CultureInvariant, 1000)]
+    [GeneratedRegex("^m=([0-9]{1,7}),t=([0-9]{1,2}),p=1\\z", RegexOptions.CultureInvariant, 1000)]
     private static partial Regex Parameters();
 
     public string Hash(string password)

@@ -36,7 +36,7 @@ public sealed partial class UserService(
     // disabled account), so every refusal takes as long as a wrong password.
     private readonly Lazy<string> _decoy = new(() => hasher.Hash(Guid.NewGuid().ToString("N")));
 
-    public static bool IsValidName(string? name) => name is not null && Regex.IsMatch(name, "^[a-z][a-z0-9._-]{1,63}$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+    public static bool IsValidName(string? name) => name is not null && Regex.IsMatch(name, "^[a-z][a-z0-9._-]{1,63}\\z", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 
     /// <summary>Adds a user, or replaces an existing one's password and role (ending their sessions).</summary>
     public HostUser Add(string name, string role, string password, string actor)

@@ -40,7 +40,7 @@ public sealed class FileAuditTrail : IAuditTrail
             var sequence = (head?.Sequence ?? 0) + 1;
             var previous = head?.Hash ?? AuditEntry.GenesisHash;
             var at = DateTimeOffset.FromUnixTimeMilliseconds(_time.GetUtcNow().ToUnixTimeMilliseconds());
-            var entry = new AuditEntry(sequence, at, kind, actor, subject, details, previous, AuditEntry.HashOf(sequence, at, kind, actor, subject, details, previous));
+            var entry = new AuditEntry(sequence, at, kind, actor, subject, details, previous, AuditEntry.HashOf(sequence, at, kind, actor, subject, details, previous), AuditEntry.CurrentFormat);
             using (var log = new FileStream(_logPath, new FileStreamOptions
             {
                 Mode = FileMode.Append,

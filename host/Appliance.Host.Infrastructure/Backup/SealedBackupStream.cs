@@ -18,6 +18,14 @@ public static class SealedBackup
     internal static AeadAlgorithm Aead => AeadAlgorithm.XChaCha20Poly1305;
     internal const int HeaderSize = 4 + 16 + 4 + 4 + 24;
 
+    // The header is read, and its cost settings used, before anything in it can be authenticated:
+    // a crafted file must not make the host spend gigabytes and minutes before the first check.
+    internal const uint MinMemoryKiB = 8 * 1024;
+    internal const uint MaxMemoryKiB = 1024 * 1024;
+    internal const uint MaxPasses = 10;
+
+    internal static bool AreSaneCosts(uint memoryKiB, uint passes) => memoryKiB is >= MinMemoryKiB and <= MaxMemoryKiB && passes is >= 1 and <= MaxPasses;
+
     internal static Key DeriveKey(string passphrase, ReadOnlySpan<byte> salt, uint memoryKiB, uint passes)
     {
         if (string.IsNullOrEmpty(passphrase) || passphrase.Length < 12)
@@ -60,6 +68,11 @@ public sealed class SealedBackupWriteStream : Stream
 
     public SealedBackupWriteStream(Stream output, string passphrase, uint memoryKiB = 64 * 1024, uint passes = 3)
     {
+        if (!SealedBackup.AreSaneCosts(memoryKiB, passes))
+        {
+            throw new ArgumentOutOfRangeException(nameof(memoryKiB), "key-derivation settings a reader would refuse");
+        }
+
         _output = output;
         SealedBackup.Magic.CopyTo(_header);
         RandomNumberGenerator.Fill(_header.AsSpan(4, 16));
@@ -164,9 +177,9 @@ public sealed class SealedBackupReadStream : Stream
 
         var memory = BinaryPrimitives.ReadUInt32BigEndian(_header.AsSpan(20));
         var passes = BinaryPrimitives.ReadUInt32BigEndian(_header.AsSpan(24));
-        if (memory is < 8 * 1024 or > 4 * 1024 * 1024 || passes is < 1 or > 20)
+        if (!SealedBackup.AreSaneCosts(memory, passes))
         {
-            throw new InvalidDataException("backup header has impossible key-derivation settings");
+            throw new InvalidDataException($"backup header asks for key-derivation settings no backup of ours uses ({memory} KiB, {passes} passes): refused before deriving anything");
         }
 
         _key = SealedBackup.DeriveKey(passphrase, _header.AsSpan(4, 16), memory, passes);
@@ -231,6 +244,11 @@ public sealed class SealedBackupReadStream : Stream
         _position = 0;
         _index++;
         _ended = last;
+        if (last && _input.ReadByte() != -1)
+        {
+            // Nothing follows the last chunk in a backup we wrote; bytes there were added to it.
+            throw new InvalidDataException("backup has bytes after its last chunk: the file was changed");
+        }
     }
 
     protected override void Dispose(bool disposing)

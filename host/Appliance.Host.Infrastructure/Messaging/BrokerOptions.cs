@@ -33,7 +33,7 @@ public sealed class BrokerOptions : IValidatableObject
     /// External mode with several host instances: the MQTT 5 shared-subscription group the
     /// instances join, so each offer (and status message) goes to one of them. Empty for one instance.
     /// </summary>
-    [RegularExpression("^[a-z0-9-]{1,32}$")]
+    [RegularExpression("^[a-z0-9-]{1,32}\\z")]
     public string? SharedSubscriptionGroup { get; set; }
 
     /// <summary>

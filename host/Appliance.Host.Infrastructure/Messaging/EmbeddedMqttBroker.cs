@@ -142,6 +142,15 @@ public sealed partial class EmbeddedMqttBroker(
             return Task.CompletedTask;
         }
 
+        // Checked again here, not only in the handshake: a certificate revoked between the two
+        // (a wipe confirmed, an admin's revoke) must not get a session.
+        if (certificates.IsRevoked(certificate.Thumbprint))
+        {
+            e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
+            Refuse(e.ClientId, "certificate revoked");
+            return Task.CompletedTask;
+        }
+
         var commonName = MutualTls.CommonName(certificate);
         if (commonName != e.ClientId && !(commonName == FileCertificateAuthority.HostClientId && IsHostClient(e.ClientId)))
         {
