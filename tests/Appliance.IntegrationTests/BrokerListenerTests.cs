@@ -126,7 +126,7 @@ public sealed class BrokerListenerTests : IAsyncLifetime
     [Fact]
     public async Task ACertificateRevokedBetweenHandshakeAndConnect_GetsNoSession()
     {
-        await using var tls = await TlsAsync("late-revoked-01");
+        await using var tls = await TlsAsync("late-revoked-01", System.Security.Authentication.SslProtocols.Tls12);
         _host.Services.GetRequiredService<DeviceProvisioner>().Revoke("late-revoked-01", "stolen");
 
         await tls.WriteAsync(ConnectPacket("late-revoked-01"));
@@ -180,7 +180,11 @@ public sealed class BrokerListenerTests : IAsyncLifetime
     }
 
     /// <summary>A TLS session with a valid device certificate, and nothing sent over it yet.</summary>
-    private async Task<SslStream> TlsAsync(string deviceId)
+    /// <param name="protocols">
+    /// TLS 1.2 when the test must know the broker has already accepted the certificate: in 1.3
+    /// the client finishes its handshake before the server has checked the client's certificate.
+    /// </param>
+    private async Task<SslStream> TlsAsync(string deviceId, System.Security.Authentication.SslProtocols protocols = System.Security.Authentication.SslProtocols.None)
     {
         var certificate = Device(deviceId);
         var tcp = new TcpClient();
@@ -188,7 +192,7 @@ public sealed class BrokerListenerTests : IAsyncLifetime
         var ca = _host.Services.GetRequiredService<Appliance.Host.Infrastructure.Security.FileCertificateAuthority>().Ca;
         var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, server, _, _) =>
             server is not null && MutualTls.ChainsTo(new X509Certificate2(server), ca, MutualTls.ServerAuthOid, DateTimeOffset.UtcNow, out _));
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", ClientCertificates = [certificate] });
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", ClientCertificates = [certificate], EnabledSslProtocols = protocols });
         return tls;
     }
 
