@@ -17,8 +17,8 @@ namespace Appliance.Benchmarks;
 
 /// <summary>
 /// <c>capture-series</c>: button release (a capture starts on release) to series stored for a 12 MP (4056×3040) two-frame
-/// series, on the firmware's own composition (core, devices, encrypted store) with the
-/// simulator's frames. The frames are rendered before timing starts and handed out by a camera
+/// series, on the firmware's own composition (core, devices, encrypted store, and the calibration
+/// a calibration run made at the same resolution, as on an appliance) with the simulator's frames. The frames are rendered before timing starts and handed out by a camera
 /// that decodes them from BMP files, as the rpicam backend does, so the simulated exposure and
 /// the ring settle time are not in the figure. Also times the quality checks alone per frame,
 /// and the peak resident set of the firmware process during the captures (VmHWM, reset before
@@ -28,20 +28,24 @@ namespace Appliance.Benchmarks;
 internal static class CaptureSeriesBenchmark
 {
     public const string WorkerName = "capture-series-worker";
-    private const int Width = 4056;
-    private const int Height = 3040;
 
-    public static async Task RunAsync(int captures)
+    /// <param name="captures">Series timed (after one warm-up).</param>
+    /// <param name="width">Frame width: 4056 (12 MP) for the figures; 640 for the quick run the tests make.</param>
+    /// <param name="height">Frame height: 3040, or 480.</param>
+    public static async Task RunAsync(int captures, int width = 4056, int height = 3040)
     {
         var root = Path.Combine(Path.GetTempPath(), $"appliance-capture-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);
         try
         {
-            RenderFrames(root);
+            RenderFrames(root, width, height);
+            Calibrate(root, width, height);
             var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
             start.ArgumentList.Add(WorkerName);
             start.ArgumentList.Add(root);
             start.ArgumentList.Add(captures.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            start.ArgumentList.Add(width.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            start.ArgumentList.Add(height.ToString(System.Globalization.CultureInfo.InvariantCulture));
             using var worker = Process.Start(start)!;
             while (await worker.StandardOutput.ReadLineAsync() is { } line)
             {
@@ -61,11 +65,11 @@ internal static class CaptureSeriesBenchmark
     }
 
     /// <summary>The firmware side: its own process, reading the frames <see cref="RunAsync"/> rendered.</summary>
-    public static async Task RunWorkerAsync(string root, int captures)
+    public static async Task RunWorkerAsync(string root, int captures, int width, int height)
     {
         {
             var files = CaptureSequencer.Order.ToDictionary(l => l, l => FramePath(root, l));
-            using var host = BuildFirmware(root, files);
+            using var host = BuildFirmware(root, files, width, height);
             await host.StartAsync();
             var coordinator = host.Services.GetRequiredService<CaptureCoordinator>();
             var driver = host.Services.GetRequiredService<SimulatedGpioDriver>();
@@ -78,11 +82,19 @@ internal static class CaptureSeriesBenchmark
             long idleBytes = 0;
             for (var i = 0; i <= captures; i++)
             {
-                // "accepted" is reported just before the state machine lets go of the series; arm once it has.
-                while (!await coordinator.ArmAsync(Job(i), CancellationToken.None))
+                // "accepted" is reported just before the state machine lets go of the series; arm once it has
+                // (a few tries, not for ever: an appliance that refuses to arm is a broken benchmark).
+                var armed = false;
+                for (var attempt = 0; attempt < 400 && !armed; attempt++)
                 {
-                    await Task.Delay(5);
+                    armed = await coordinator.ArmAsync(Job(i), CancellationToken.None);
+                    if (!armed)
+                    {
+                        await Task.Delay(5);
+                    }
                 }
+
+                Assert(armed, $"the appliance armed for capture {i} (state {coordinator.State})");
 
                 await Drain(status);
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, true, true);
@@ -114,26 +126,26 @@ internal static class CaptureSeriesBenchmark
                 idleBytes = Math.Max(idleBytes, idle);
             }
 
-            var qcTimes = TimeQualityChecks(host.Services.GetRequiredService<ICamera>(), host.Services.GetRequiredService<SeriesQualityChecker>(), captures);
+            var qcTimes = TimeQualityChecks(host.Services.GetRequiredService<ICamera>(), host.Services.GetRequiredService<SeriesQualityChecker>(), captures, width, height);
             await host.StopAsync();
 
-            var aead = TimeRawAead(captures);
+            var aead = TimeRawAead(captures, width, height);
             var median = DemoCycleBenchmark.Median(times);
             DemoCycleBenchmark.Bench("capture_series_ms", median, "ms");
             DemoCycleBenchmark.Bench("capture_series_max_ms", times.Max(), "ms");
             DemoCycleBenchmark.Bench("qc_frame_ms", DemoCycleBenchmark.Median(qcTimes), "ms");
             DemoCycleBenchmark.Bench("capture_peak_ws_mb", peakBytes / (1024.0 * 1024.0), "MB");
             DemoCycleBenchmark.Bench("capture_idle_ws_mb", idleBytes / (1024.0 * 1024.0), "MB");
-            DemoCycleBenchmark.Bench("capture_frame_mp", Width * Height / 1e6, "MP");
+            DemoCycleBenchmark.Bench("capture_frame_mp", width * height / 1e6, "MP");
             DemoCycleBenchmark.Bench("capture_count", times.Count, "series");
             DemoCycleBenchmark.Bench("reference_raw_aead_ms", DemoCycleBenchmark.Median(aead), "ms");
             DemoCycleBenchmark.Bench("capture_series_vs_aead_ratio", median / DemoCycleBenchmark.Median(aead), "x");
         }
     }
 
-    private static List<double> TimeQualityChecks(ICamera camera, SeriesQualityChecker checker, int runs)
+    private static List<double> TimeQualityChecks(ICamera camera, SeriesQualityChecker checker, int runs, int width, int height)
     {
-        var settings = new CameraSettings(Width, Height, TimeSpan.Zero, 1, 1, 1, 0);
+        var settings = new CameraSettings(width, height, TimeSpan.Zero, 1, 1, 1, 0);
         var frames = CaptureSequencer.Order.Select(l => camera.CaptureAsync(l, settings, CancellationToken.None).Result).ToList();
         var times = new List<double>();
         for (var i = 0; i <= runs; i++)
@@ -159,11 +171,11 @@ internal static class CaptureSeriesBenchmark
     /// The reference: XChaCha20-Poly1305 over the same bytes as a series (two 12 MP frames),
     /// one after the other, with nothing else: the floor under sealing them.
     /// </summary>
-    private static List<double> TimeRawAead(int runs)
+    private static List<double> TimeRawAead(int runs, int width, int height)
     {
         var algorithm = NSec.Cryptography.AeadAlgorithm.XChaCha20Poly1305;
         using var key = NSec.Cryptography.Key.Create(algorithm);
-        var plaintext = new byte[Width * Height * 3];
+        var plaintext = new byte[width * height * 3];
         new Random(3).NextBytes(plaintext);
         var ciphertext = new byte[plaintext.Length + algorithm.TagSize];
         var nonce = new byte[algorithm.NonceSize];
@@ -186,26 +198,26 @@ internal static class CaptureSeriesBenchmark
         return times;
     }
 
-    private static void RenderFrames(string root)
+    private static void RenderFrames(string root, int width, int height)
     {
         var scene = new SimulatedScene();
         foreach (var lighting in CaptureSequencer.Order)
         {
-            var frame = SimulatedCamera.Render(scene, lighting, Width, Height, lighting == LightingMode.NonPolarised);
-            File.WriteAllBytes(FramePath(root, lighting), Bmp24.Encode(Width, Height, frame.Pixels));
+            var frame = SimulatedCamera.Render(scene, lighting, width, height, lighting == LightingMode.NonPolarised);
+            File.WriteAllBytes(FramePath(root, lighting), Bmp24.Encode(width, height, frame.Pixels));
         }
     }
 
     private static string FramePath(string root, LightingMode lighting) => Path.Combine(root, $"{lighting}.bmp");
 
-    private static IHost BuildFirmware(string root, Dictionary<LightingMode, string> files)
+    private static IHost BuildFirmware(string root, Dictionary<LightingMode, string> files, int width, int height)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = root });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Devices:Mode"] = "Simulated",
-            ["Capture:Width"] = Width.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Capture:Height"] = Height.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Capture:Width"] = width.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Capture:Height"] = height.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Capture:RingSettleTime"] = "00:00:00",
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole();
@@ -214,13 +226,47 @@ internal static class CaptureSeriesBenchmark
             builder.Logging.AddFilter("Appliance.Firmware.Core.CaptureCoordinator", LogLevel.Information);
         }
 
-        var (_, hostPublic) = SeriesSealing.CreateHostKeyPair();
-        builder.Services.AddSingleton(new ApplianceIdentity("bench-appliance-01", ApplianceIdentity.CurrentFirmwareVersion, hostPublic, SeriesSigning.CreateKeyPair().PrivateKey));
+        var identity = Identity(root);
+        builder.Services.AddSingleton(identity);
+        // The profile the calibration run left (see Calibrate), loaded and checked as at a start.
+        var calibrationStore = new FileCalibrationStore(root, identity);
+        Assert(calibrationStore.Current is not null, "the calibration profile loads");
+        var calibration = new CalibrationOptions { CameraToSrgb = new SimulatedOptics().CameraToSrgb() };
+        builder.Services.AddSingleton<ICalibrationState>(calibrationStore);
+        builder.Services.AddSingleton<ICalibrationStore>(calibrationStore);
+        builder.Services.AddSingleton(Options.Create(calibration));
         builder.AddApplianceCore();
         builder.AddApplianceDevices();
         builder.AddApplianceStorage(root, _ => "bench-store-secret");
         builder.Services.AddSingleton<ICamera>(sp => new BmpFileCamera(files, sp.GetRequiredService<FrameBufferPool>()));
         return builder.Build();
+    }
+
+    /// <summary>
+    /// Calibrated as an appliance is before it may arm: a calibration run on the white card and the
+    /// target through the same simulated optics, at the capture's own resolution, whose signed
+    /// profile the firmware then loads. Run here, not in the firmware's process: the simulator's
+    /// rendering of the cards is not on an appliance, and its buffers would sit in the figure.
+    /// </summary>
+    private static void Calibrate(string root, int width, int height)
+    {
+        var identity = Identity(root);
+        var optics = new SimulatedOptics();
+        var (profile, refusal) = Appliance.Demo.SimulatedCalibration.Run(optics, identity, new CalibrationOptions { CameraToSrgb = optics.CameraToSrgb() }, width, height);
+        new FileCalibrationStore(root, identity).Save(profile ?? throw new InvalidOperationException($"the simulated target did not calibrate: {refusal}"));
+    }
+
+    /// <summary>The benchmark appliance's identity, the same in both processes: its signing key kept in the work folder.</summary>
+    private static ApplianceIdentity Identity(string root)
+    {
+        var keyPath = Path.Combine(root, "signing.key");
+        if (!File.Exists(keyPath))
+        {
+            File.WriteAllBytes(keyPath, SeriesSigning.CreateKeyPair().PrivateKey);
+            File.WriteAllBytes(Path.Combine(root, "sealing.pub"), SeriesSealing.CreateHostKeyPair().PublicKey);
+        }
+
+        return new ApplianceIdentity("bench-appliance-01", ApplianceIdentity.CurrentFirmwareVersion, File.ReadAllBytes(Path.Combine(root, "sealing.pub")), File.ReadAllBytes(keyPath));
     }
 
     private static CaptureJob Job(int i) => new(

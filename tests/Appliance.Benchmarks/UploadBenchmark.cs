@@ -25,10 +25,11 @@ namespace Appliance.Benchmarks;
 /// </summary>
 internal static class UploadBenchmark
 {
-    private const int PayloadBytes = 50 * 1000 * 1000;
+    private const int FullPayloadBytes = 50 * 1000 * 1000;
     private static readonly string[] MosquittoPubPaths = ["/usr/bin/mosquitto_pub", "/usr/local/bin/mosquitto_pub"];
 
-    public static async Task RunAsync(int runs)
+    /// <param name="payloadBytes">50 MB for the figures; a few MB for the quick run.</param>
+    public static async Task RunAsync(int runs, int payloadBytes = FullPayloadBytes)
     {
         var mosquittoPub = MosquittoPubPaths.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("mosquitto_pub is missing: apt-get install mosquitto-clients (tests/run.sh does).");
@@ -44,7 +45,7 @@ internal static class UploadBenchmark
             var port = host.Services.GetRequiredService<EmbeddedMqttBroker>().BoundPort;
             var bundle = host.Services.GetRequiredService<DeviceProvisioner>().Provision("upload-bench-01", "127.0.0.1", port);
             var pem = WritePem(work.Path, bundle);
-            var payload = RandomNumberGenerator.GetBytes(PayloadBytes);
+            var payload = RandomNumberGenerator.GetBytes(payloadBytes);
             var payloadFile = Path.Combine(work.Path, "payload.bin");
             await File.WriteAllBytesAsync(payloadFile, payload);
 
@@ -71,7 +72,7 @@ internal static class UploadBenchmark
             var referenceMedian = DemoCycleBenchmark.Median(reference);
             DemoCycleBenchmark.Bench("upload_ms", oursMedian, "ms");
             DemoCycleBenchmark.Bench("reference_mosquitto_pub_ms", referenceMedian, "ms");
-            DemoCycleBenchmark.Bench("upload_mb_per_s", PayloadBytes / 1e6 / (oursMedian / 1000), "MB/s");
+            DemoCycleBenchmark.Bench("upload_mb_per_s", payloadBytes / 1e6 / (oursMedian / 1000), "MB/s");
             DemoCycleBenchmark.Bench("upload_vs_mosquitto_ratio", referenceMedian / oursMedian, "x");
         }
         finally

@@ -17,20 +17,21 @@ internal static class WipeBenchmark
     private const int SmallFrameBytes = 640 * 480 * 3;
     private const int LargeFrameBytes = 4056 * 3040 * 3;
 
-    public static async Task RunAsync()
+    /// <param name="many">The full store's size: 500 for the figures, fewer for the quick run.</param>
+    public static async Task RunAsync(int many)
     {
         await WipeWithAsync(1, []); // warm-up: JIT and the first LiteDB file
         var small = new List<double>();
         var wipe1 = await WipeWithAsync(1, small);
-        var wipe500 = await WipeWithAsync(500, small);
+        var wipeMany = await WipeWithAsync(many, small);
         var large = new List<double>();
-        await WipeWithAsync(5, large, LargeFrameBytes);
+        await WipeWithAsync(many >= 500 ? 5 : 1, large, LargeFrameBytes);
 
         DemoCycleBenchmark.Bench("wipe_ms_1", wipe1, "ms");
-        DemoCycleBenchmark.Bench("wipe_ms_500", wipe500, "ms");
+        DemoCycleBenchmark.Bench($"wipe_ms_{many}", wipeMany, "ms");
         DemoCycleBenchmark.Bench("store_write_ms", DemoCycleBenchmark.Median(small), "ms");
         DemoCycleBenchmark.Bench("store_write_12mp_ms", DemoCycleBenchmark.Median(large), "ms");
-        var reference = PlainWrites(SmallFrameBytes, 50);
+        var reference = PlainWrites(SmallFrameBytes, many >= 500 ? 50 : 5);
         DemoCycleBenchmark.Bench("reference_file_write_fsync_ms", DemoCycleBenchmark.Median(reference), "ms");
         DemoCycleBenchmark.Bench("store_write_vs_file_ratio", DemoCycleBenchmark.Median(small) / DemoCycleBenchmark.Median(reference), "x");
     }

@@ -14,6 +14,17 @@ internal static class Builds
         return build;
     }
 
+    /// <summary>The benchmarks as this test run built them.</summary>
+    public static string Benchmarks()
+    {
+        var build = Path.Combine(RepositoryRoot, "tests", "Appliance.Benchmarks", "bin", Configuration, "net10.0");
+        Assert.True(File.Exists(Path.Combine(build, "Appliance.Benchmarks")), $"no benchmarks build at {build}");
+        return Path.Combine(build, "Appliance.Benchmarks");
+    }
+
+    private static string Configuration =>
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
     private static string FindRepositoryRoot()
     {
         var folder = new DirectoryInfo(AppContext.BaseDirectory);
