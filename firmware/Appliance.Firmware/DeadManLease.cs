@@ -35,6 +35,9 @@ public sealed partial class DeadManLease(
     TimeProvider time,
     ILogger<DeadManLease> logger) : BackgroundService
 {
+    /// <summary>Raised after each look at the lease that did not end it, with the time left.</summary>
+    public event EventHandler<TimeSpan>? Checked;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var o = options.Value;
@@ -49,6 +52,7 @@ public sealed partial class DeadManLease(
                 return;
             }
 
+            Checked?.Invoke(this, remaining);
             var wait = remaining < o.CheckInterval ? remaining : o.CheckInterval;
             _ = await Task.WhenAny(Task.Delay(wait, time, stoppingToken), wipe.Requested); // WhenAny does not throw
         }

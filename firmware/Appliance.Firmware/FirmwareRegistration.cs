@@ -63,7 +63,8 @@ public static class FirmwareRegistration
         builder.Services.AddSingleton<ICalibrationState>(sp => sp.GetRequiredService<FileCalibrationStore>());
         builder.Services.AddSingleton<ICalibrationStore>(sp => sp.GetRequiredService<FileCalibrationStore>());
         builder.Services.AddHostedService<ApplianceWipeService>();
-        builder.Services.AddHostedService<DeadManLease>();
+        builder.Services.AddSingleton<DeadManLease>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DeadManLease>());
         builder.Services.AddHostedService<ScratchSweeper>();
         // First among the hosted services, so the checks have run before anything can arm.
         builder.Services.AddOptions<IntegrityOptions>().Bind(builder.Configuration.GetSection(IntegrityOptions.Section))

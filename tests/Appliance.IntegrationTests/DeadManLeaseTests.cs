@@ -35,8 +35,11 @@ public sealed class DeadManLeaseTests
         // Then the host is gone for good (the appliance was taken from the clinic).
         await host.DisposeAsync();
 
+        // A day short of the lease: the watch looks again (an event, not a pause) and does nothing.
+        var lease = appliance.Services.GetRequiredService<DeadManLease>();
+        var looked = EmbeddedSuite.WaitFor<TimeSpan>(h => lease.Checked += h, h => lease.Checked -= h, left => left <= TimeSpan.FromHours(1));
         clock.Advance(TimeSpan.FromDays(13) + TimeSpan.FromHours(23));
-        await Task.Delay(300);
+        Assert.InRange(await looked.WaitAsync(TimeSpan.FromSeconds(10)), TimeSpan.FromMinutes(59), TimeSpan.FromHours(1));
         Assert.False(wipe.Requested.IsCompleted);
         Assert.True(File.Exists(Path.Combine(applianceFolder, "bundle.json")));
 

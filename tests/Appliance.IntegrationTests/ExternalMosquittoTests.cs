@@ -134,7 +134,10 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
             .WithTopicFilter(f => f.WithTopic("appliance/v1/#").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
             .Build());
         await _suite.CreateJobAndWaitArmedAsync("MOSQ-PATIENT-3", "scalp", ConsentScope.DirectCare, CancellationToken.None);
-        await Task.Delay(500);
+        // A barrier, not a pause: the host then writes to the rogue's own command topic, which
+        // mosquitto delivers after anything the host published before it.
+        await _suite.HostService<Appliance.Host.Core.IDeviceMessagePublisher>().PublishAsync(ApplianceTopics.Command(RogueId), "{}"u8.ToArray(), CancellationToken.None);
+        await Poll.UntilAsync(() => overheard.Contains(ApplianceTopics.Command(RogueId)), "the barrier reaches the rogue");
         Assert.DoesNotContain(overheard, t => !t.StartsWith($"{ApplianceTopics.Root}/{RogueId}/", StringComparison.Ordinal));
     }
 

@@ -15,6 +15,7 @@ public sealed class FleetLoadTests
         Assert.Equal(30, report.Filed);
         Assert.Equal(0, report.Lost);
         Assert.Equal(0, report.Duplicated);
-        Assert.True(report.P95Ms >= report.P50Ms);
+        // Every receipt came inside the run: no series' time to receipt is longer than the whole.
+        Assert.InRange(report.P95Ms, 1, report.Total.TotalMilliseconds);
     }
 }

@@ -27,11 +27,20 @@ public sealed class SeriesExportTests
         Assert.Equal(2, dicom.Count);
         foreach (var file in dicom)
         {
-            Assert.DoesNotContain("Error", await RunAsync("dciodvfy", file), StringComparison.Ordinal);
+            var (exit, verdict) = await RunWithExitAsync("dciodvfy", file);
+            Assert.True(exit == 0, verdict);
+            Assert.DoesNotContain("Error", verdict, StringComparison.Ordinal);
             var dump = await RunAsync("dcmdump", "+P", "0010,0020", "+P", "0020,0060", "+P", "0016,1001", file);
             Assert.Contains("[TEST-PATIENT-EX]", dump, StringComparison.Ordinal);
             Assert.Contains("[R]", dump, StringComparison.Ordinal);
         }
+
+        // The control: the validator does fail a broken file (here, the first one cut in half).
+        var broken = folder.Combine("broken.dcm");
+        var bytes = await File.ReadAllBytesAsync(dicom[0]);
+        await File.WriteAllBytesAsync(broken, bytes[..(bytes.Length / 2)]);
+        var (brokenExit, brokenVerdict) = await RunWithExitAsync("dciodvfy", broken);
+        Assert.True(brokenExit != 0 || brokenVerdict.Contains("Error", StringComparison.Ordinal), brokenVerdict);
 
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => exporter.ExportAsync(careOnly.SeriesId, ExportFormat.Png, ExportPurpose.Teaching, folder.Combine("teaching-refused"), "dr.lee", CancellationToken.None));
         Assert.Contains("did not consent to teaching", refused.Message);
@@ -90,7 +99,9 @@ public sealed class SeriesExportTests
         Assert.Contains(exports, e => e.Subject == teachable.SeriesId && e.Details.Contains("Teaching", StringComparison.Ordinal));
     }
 
-    private static async Task<string> RunAsync(string file, params string[] arguments)
+    private static async Task<string> RunAsync(string file, params string[] arguments) => (await RunWithExitAsync(file, arguments)).Output;
+
+    private static async Task<(int Exit, string Output)> RunWithExitAsync(string file, params string[] arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
@@ -102,6 +113,6 @@ public sealed class SeriesExportTests
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        return await output + await error;
+        return (process.ExitCode, await output + await error);
     }
 }

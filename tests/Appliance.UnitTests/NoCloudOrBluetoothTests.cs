@@ -30,9 +30,10 @@ public sealed class NoCloudOrBluetoothTests
                     pending.Push(reference);
                 }
             }
-            catch (FileNotFoundException)
+            catch (FileNotFoundException ex)
             {
-                // A framework facade not present on this runtime: nothing below it to follow.
+                // Not silently: an assembly the check cannot open is one it cannot vouch for.
+                throw new Xunit.Sdk.XunitException($"{name} is referenced by the firmware but could not be loaded to check it: {ex.Message}");
             }
         }
 
