@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 
 namespace Appliance.Firmware.Storage;
 
@@ -8,7 +7,7 @@ namespace Appliance.Firmware.Storage;
 /// open. A file is written under a temporary name, flushed to disk, renamed into place and the
 /// folder flushed, so a file under its final name is always whole, even after a power cut.
 /// </summary>
-internal sealed partial class SealedFrameFiles
+internal sealed class SealedFrameFiles
 {
     private const string Extension = ".sealed";
     private const string PartialExtension = ".partial";
@@ -46,7 +45,7 @@ internal sealed partial class SealedFrameFiles
             }
 
             File.Move(partial, final, overwrite: true);
-            FlushFolder();
+            DurableFolder.Flush(_folder);
         }
         catch
         {
@@ -113,36 +112,4 @@ internal sealed partial class SealedFrameFiles
 
         return Path.Combine(_folder, seriesId + Extension);
     }
-
-    /// <summary>A rename is durable only once its folder is flushed; .NET has no call for that.</summary>
-    private void FlushFolder()
-    {
-        const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
-        var fd = Open(_folder, ReadOnlyDirectory);
-        if (fd < 0)
-        {
-            throw new IOException($"cannot open {_folder} to flush it (errno {Marshal.GetLastPInvokeError()})");
-        }
-
-        try
-        {
-            if (Fsync(fd) != 0)
-            {
-                throw new IOException($"cannot flush {_folder} (errno {Marshal.GetLastPInvokeError()})");
-            }
-        }
-        finally
-        {
-            _ = Close(fd);
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Appliance.Demo;
 using Appliance.Firmware.Core;
+using Appliance.Firmware.Storage;
 using Appliance.Firmware.Uplink;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure.Messaging;
@@ -17,11 +18,13 @@ using MQTTnet.Formatter;
 namespace Appliance.Benchmarks;
 
 /// <summary>
-/// <c>upload</c>: 50 MB of sealed bytes sent through our transfer (connect, offer with chunk
-/// digests, 256 KiB chunks with eight in flight, end, the host's answer) by the firmware's own
-/// <see cref="SeriesUploader"/>, against <c>mosquitto_pub -f</c> of the same bytes as one QoS 1
-/// message to the same embedded broker over the same mutual TLS, alternating, median of 5 each.
-/// The ratio is mosquitto_pub's time over ours: 1.0 means the protocol costs nothing.
+/// <c>upload</c>: a 50 MB sealed series (two frames, signed and sealed as the appliance seals
+/// them, for a capture job the host issued) read from the appliance's own on-disk store and sent
+/// through our transfer (connect, offer with chunk digests, chunks in flight, end) by the
+/// firmware's own <see cref="SeriesUploader"/>, until the host's answer that it is
+/// <em>filed</em> (checked, unsealed, archived): against <c>mosquitto_pub -f</c> of the same
+/// number of bytes as one QoS 1 message to the same embedded broker over the same mutual TLS,
+/// alternating, median of 5 each. The ratio is mosquitto_pub's time over ours.
 /// </summary>
 internal static class UploadBenchmark
 {
@@ -45,17 +48,25 @@ internal static class UploadBenchmark
             var port = host.Services.GetRequiredService<EmbeddedMqttBroker>().BoundPort;
             var bundle = host.Services.GetRequiredService<DeviceProvisioner>().Provision("upload-bench-01", "127.0.0.1", port);
             var pem = WritePem(work.Path, bundle);
-            var payload = RandomNumberGenerator.GetBytes(payloadBytes);
+            // Two square frames of random pixels make a series of the payload's size.
+            var side = (int)Math.Sqrt(payloadBytes / 6.0);
             var payloadFile = Path.Combine(work.Path, "payload.bin");
-            await File.WriteAllBytesAsync(payloadFile, payload);
+            await File.WriteAllBytesAsync(payloadFile, RandomNumberGenerator.GetBytes(side * side * 6));
+            using var store = new LiteDbSeriesStore(Path.Combine(work.Path, "appliance", "series.db"), bundle.StoreSecret, new StoreOptions { MinFreeBytes = 0 });
+            var jobs = host.Services.GetRequiredService<Appliance.Host.Core.Jobs.CaptureJobService>();
+            var sealingKey = host.Services.GetRequiredService<Appliance.Host.Core.IHostSealingKey>().PublicKey;
 
             var ours = new List<double>();
             var reference = new List<double>();
             for (var i = 0; i <= runs; i++)
             {
-                var o = await UploadThroughOurProtocolAsync(bundle, payload);
-                // The broker hands the 50 MB on to the host after acknowledging it; let that finish
-                // (the host refuses it as a status) so it does not run into the next measurement.
+                // As a capture leaves it: a job from the host, the series sealed and signed, in the store on disk.
+                var job = await jobs.CreateAsync(Appliance.Host.Core.Jobs.CaptureJobRequest.WithVerbalConsent(bundle.DeviceId, $"UPLOAD-BENCH-{i}", "back", ConsentScope.DirectCare), "bench", CancellationToken.None);
+                var series = SealedSeriesFactory.Create(bundle.DeviceId, job.EpisodeCode, job.JobId, hostPublicKey: sealingKey, signingPrivateKey: Convert.FromBase64String(bundle.SigningPrivateKey), side: side);
+                await store.AddAsync(series.Stored(), series.ForStore(), CancellationToken.None);
+                var o = await UploadThroughOurProtocolAsync(bundle, store, series.Manifest.SeriesId);
+                // The broker hands the reference's bytes on to the host after acknowledging them; let that finish
+                // (the host refuses them as a status) so it does not run into the next measurement.
                 var inbound = host.Services.GetRequiredService<Appliance.Host.Core.HostInboundHandler>();
                 var delivered = EmbeddedSuite.WaitFor<string>(h => inbound.MessageRejected += h, h => inbound.MessageRejected -= h, _ => true);
                 var r = await MosquittoPubAsync(mosquittoPub, port, bundle.DeviceId, pem, payloadFile);
@@ -72,7 +83,7 @@ internal static class UploadBenchmark
             var referenceMedian = DemoCycleBenchmark.Median(reference);
             DemoCycleBenchmark.Bench("upload_ms", oursMedian, "ms");
             DemoCycleBenchmark.Bench("reference_mosquitto_pub_ms", referenceMedian, "ms");
-            DemoCycleBenchmark.Bench("upload_mb_per_s", payloadBytes / 1e6 / (oursMedian / 1000), "MB/s");
+            DemoCycleBenchmark.Bench("upload_mb_per_s", new FileInfo(payloadFile).Length / 1e6 / (oursMedian / 1000), "MB/s");
             DemoCycleBenchmark.Bench("upload_vs_mosquitto_ratio", referenceMedian / oursMedian, "x");
         }
         finally
@@ -82,12 +93,9 @@ internal static class UploadBenchmark
         }
     }
 
-    private static async Task<double> UploadThroughOurProtocolAsync(ProvisioningBundle bundle, byte[] payload)
+    private static async Task<double> UploadThroughOurProtocolAsync(ProvisioningBundle bundle, LiteDbSeriesStore store, string seriesId)
     {
         var credentials = UplinkCredentials.FromBundle(bundle);
-        var store = new FakeSeriesStore();
-        var seriesId = Guid.NewGuid().ToString();
-        await store.AddAsync(new StoredSeries(seriesId, SeriesState.Queued, DateTimeOffset.UtcNow, [], payload.Length), new SealedEnvelope(payload, []), CancellationToken.None);
         var board = new TransferProgressBoard();
         var uploader = new SeriesUploader(credentials, store, board, TimeProvider.System, Options.Create(new UplinkOptions()), NullLogger<SeriesUploader>.Instance);
 
@@ -109,13 +117,15 @@ internal static class UploadBenchmark
             .WithTlsOptions(t => t.UseTls().WithTargetHost("localhost").WithClientCertificates([credentials.ClientCertificate]).WithCertificateValidationHandler(_ => true))
             .Build());
         await client.SubscribeAsync(ApplianceTopics.Progress(bundle.DeviceId), MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce);
-        // Random bytes are no series: the host takes every chunk, then refuses the whole at filing. That answer ends the run.
+        // The host's answer that it is filed ends the run: anything else is a broken benchmark, not a figure.
         var outcome = await uploader.UploadAsync(client, seriesId, CancellationToken.None);
         var elapsed = clock.Elapsed.TotalMilliseconds;
-        if (outcome != UploadOutcome.Rejected)
+        if (outcome != UploadOutcome.Filed)
         {
-            throw new InvalidOperationException($"the upload ended {outcome}, not with the host's answer");
+            throw new InvalidOperationException($"the upload ended {outcome}, not filed");
         }
+
+        await store.DeleteAsync(seriesId, CancellationToken.None); // as the host's receipt would have it
 
         await client.DisconnectAsync();
         return elapsed;

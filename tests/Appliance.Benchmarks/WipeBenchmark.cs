@@ -37,8 +37,10 @@ internal static class WipeBenchmark
     }
 
     /// <summary>
-    /// The reference: the same bytes as a 640×480 series written to a new file and flushed to
-    /// disk, nothing else; the files are kept, as the store keeps its series here.
+    /// The reference: the same bytes as a 640×480 series made durable the way the store makes a
+    /// series' frames durable (written to a new file, flushed, renamed into place, its folder
+    /// flushed), and nothing else: no record, no sealing. The files are kept, as the store keeps
+    /// its series here.
     /// </summary>
     private static List<double> PlainWrites(int frameBytes, int count)
     {
@@ -52,12 +54,16 @@ internal static class WipeBenchmark
             for (var i = 0; i <= count; i++)
             {
                 var path = Path.Combine(folder, $"{i}.bin");
+                var partial = path + ".partial";
                 var clock = Stopwatch.StartNew();
-                using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+                using (var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
                 {
                     file.Write(bytes);
                     file.Flush(flushToDisk: true);
                 }
+
+                File.Move(partial, path);
+                DurableFolder.Flush(folder);
 
                 if (i > 0)
                 {
