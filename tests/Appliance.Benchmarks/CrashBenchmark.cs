@@ -4,7 +4,7 @@ namespace Appliance.Benchmarks;
 
 /// <summary>
 /// <c>crash</c>: 200 SIGKILLs of the firmware at random moments while it captures, stores and
-/// uploads, each followed by a restart, then a last run that drains to the host
+/// uploads (every third while it opens and recovers its store), each followed by a restart, then a last run that drains to the host
 /// (<see cref="CrashTrials"/>; the test runs the same with 12).
 /// </summary>
 internal static class CrashBenchmark
@@ -23,6 +23,8 @@ internal static class CrashBenchmark
             DemoCycleBenchmark.Bench("crash_unopenable", report.Unopenable, "restarts");
             DemoCycleBenchmark.Bench("crash_failed_starts", report.FailedStarts.Count, "restarts");
             DemoCycleBenchmark.Bench("crash_kills_mid_write", report.KilledWhileStoring, "kills");
+            DemoCycleBenchmark.Bench("crash_kills_while_opening", report.KilledWhileOpening, "kills");
+            DemoCycleBenchmark.Bench("crash_found_only_in_store", report.FoundOnlyInStore, "series");
         }
         finally
         {

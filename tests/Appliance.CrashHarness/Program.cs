@@ -5,14 +5,17 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 // Appliance.CrashHarness <data folder>
-// Runs the firmware; whenever it is armed, presses capture; prints "ACCEPTED <series id>" for
-// each accepted series once the state machine has stored it. Exit 3: the store would not open.
+// Runs the firmware; whenever it is armed, presses capture; prints "OPENING" before the store is
+// opened, "STARTED" once running, and "ACCEPTED <series id>" for each accepted series once the
+// state machine has stored it. Exit 3: the store would not open.
 if (args.Length != 1)
 {
     Console.Error.WriteLine("usage: Appliance.CrashHarness <data folder>");
     return 2;
 }
 
+// Printed before the store is opened (and recovered): a kill after this lands in opening or recovery.
+Console.WriteLine("OPENING");
 using var appliance = EmbeddedSuite.BuildAppliance(args[0], LogLevel.Error, new Dictionary<string, string?>
 {
     ["Capture:RingSettleTime"] = "00:00:00.005",

@@ -19,5 +19,6 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
         Assert.Equal(0, report.Lost);
         Assert.Equal(0, report.Duplicated);
         Assert.True(report.Accepted > 0, "no kill came late enough for a series to be accepted: the trial proves nothing");
+        Assert.True(report.KilledWhileOpening > 0, "no kill landed while the store was being opened and recovered: that path went untried");
     }
 }

@@ -14,18 +14,24 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.TestKit;
 
 /// <summary>What the crash trials found.</summary>
-public sealed record CrashReport(int Trials, int Accepted, int Filed, int Lost, int Duplicated, int Unopenable, int KilledWhileStoring, IReadOnlyList<string> FailedStarts)
+/// <param name="Accepted">Series known to have been accepted: reported by the firmware, or found in its store after a kill.</param>
+/// <param name="FoundOnlyInStore">Of those, series the firmware never reported (stored, then killed before it could say so).</param>
+/// <param name="KilledWhileOpening">Kills that landed after the firmware began to open (and recover) its store, before it was running.</param>
+public sealed record CrashReport(int Trials, int Accepted, int Filed, int Lost, int Duplicated, int Unopenable, int KilledWhileStoring, IReadOnlyList<string> FailedStarts, int FoundOnlyInStore = 0, int KilledWhileOpening = 0)
 {
     public override string ToString() =>
-        $"{Trials} kills: {Accepted} series reported accepted, {Filed} filed, {Lost} lost, {Duplicated} duplicated, {Unopenable} restarts with an unopenable store";
+        $"{Trials} kills ({KilledWhileOpening} while opening the store, {KilledWhileStoring} mid-write): {Accepted} series accepted ({FoundOnlyInStore} known only from the store), {Filed} filed, {Lost} lost, {Duplicated} duplicated, {Unopenable} restarts with an unopenable store";
 }
 
 /// <summary>
 /// Kills the firmware (the crash harness process, the real composition with simulated
 /// devices) with SIGKILL at random moments while it captures, stores and uploads, and
-/// restarts it, again and again; then lets it drain and checks against the host: every
-/// series it reported accepted was filed (the host verifies both frames' digests before
-/// filing, so a half series cannot be), none twice, and the store always opened.
+/// restarts it, again and again, some kills landing while it opens and recovers its store; then
+/// lets it drain and checks against the host: every series accepted was filed (the host verifies
+/// both frames' digests before filing, so a half series cannot be), none twice, and the store
+/// always opened. What was accepted is known twice over: from what the firmware reported, and
+/// from the store's own contents read after every kill, so a series stored and lost before the
+/// firmware could report it still counts.
 /// </summary>
 public static class CrashTrials
 {
@@ -49,9 +55,25 @@ public static class CrashTrials
             var unopenable = 0;
             var killedWhileStoring = 0;
             var failedStarts = new List<string>();
+            var reported = new ConcurrentDictionary<string, bool>();
+            var killedWhileOpening = 0;
             for (var trial = 0; trial < trials; trial++)
             {
-                using var run = WorkerRun.Start(worker, dataFolder, accepted);
+                using var run = WorkerRun.Start(worker, dataFolder, reported);
+                if (trial % 3 == 2)
+                {
+                    // Every third kill lands while the store is being opened and recovered from the kill before.
+                    if (await run.WaitOpeningAsync(TimeSpan.FromSeconds(30)))
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(rng.NextDouble() * 150));
+                        killedWhileOpening += run.Started ? 0 : 1;
+                    }
+
+                    run.Kill();
+                    AddStoredSeries(dataFolder, bundle.StoreSecret, accepted);
+                    continue;
+                }
+
                 if (!await run.WaitStartedAsync(TimeSpan.FromSeconds(30)))
                 {
                     unopenable += run.Unopenable ? 1 : 0;
@@ -67,11 +89,17 @@ public static class CrashTrials
                 // A frames file left half-written shows the kill landed in the middle of a store write.
                 var sealedFolder = Path.Combine(dataFolder, "series.sealed");
                 killedWhileStoring += Directory.Exists(sealedFolder) && Directory.EnumerateFiles(sealedFolder, "*.partial").Any() ? 1 : 0;
+                AddStoredSeries(dataFolder, bundle.StoreSecret, accepted);
             }
 
             // Last run: no kill; let it send everything it holds.
             var archive = host.Services.GetRequiredService<ISeriesArchive>();
-            using (var final = WorkerRun.Start(worker, dataFolder, accepted))
+            foreach (var id in reported.Keys)
+            {
+                accepted[id] = true;
+            }
+
+            using (var final = WorkerRun.Start(worker, dataFolder, reported))
             {
                 if (!await final.WaitStartedAsync(TimeSpan.FromSeconds(30)))
                 {
@@ -79,7 +107,7 @@ public static class CrashTrials
                 }
 
                 var deadline = Stopwatch.StartNew();
-                while (deadline.Elapsed < TimeSpan.FromSeconds(60) && !await AllFiledAsync(archive, accepted.Keys))
+                while (deadline.Elapsed < TimeSpan.FromSeconds(60) && !await AllFiledAsync(archive, accepted.Keys.Union(reported.Keys)))
                 {
                     await Task.Delay(200);
                 }
@@ -89,18 +117,58 @@ public static class CrashTrials
                 final.Kill();
             }
 
+            var foundOnlyInStore = accepted.Keys.Count(id => !reported.ContainsKey(id));
+            foreach (var id in reported.Keys)
+            {
+                accepted[id] = true;
+            }
+
             var filed = await archive.ListRecentAsync(100_000, CancellationToken.None);
             var filedIds = filed.Select(f => f.SeriesId).ToHashSet(StringComparer.Ordinal);
             var lost = accepted.Keys.Count(id => !filedIds.Contains(id));
             // One capture job, one series: two filed series for one episode is a duplicate.
             var duplicated = filed.GroupBy(f => f.EpisodeCode, StringComparer.Ordinal).Sum(g => g.Count() - 1)
                 + filed.GroupBy(f => f.SeriesId, StringComparer.Ordinal).Sum(g => g.Count() - 1);
-            return new CrashReport(trials, accepted.Count, filed.Count, lost, duplicated, unopenable, killedWhileStoring, failedStarts);
+            return new CrashReport(trials, accepted.Count, filed.Count, lost, duplicated, unopenable, killedWhileStoring, failedStarts, foundOnlyInStore, killedWhileOpening);
         }
         finally
         {
             await host.StopAsync();
             await host.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Every series the firmware's store holds now, read from a copy of its database (so that
+    /// reading it recovers nothing the firmware's own next start should have to): a record is
+    /// written only after its frames are durable, so a record is an accepted series.
+    /// </summary>
+    private static void AddStoredSeries(string dataFolder, string storeSecret, ConcurrentDictionary<string, bool> accepted)
+    {
+        var database = Path.Combine(dataFolder, "series.db");
+        if (!File.Exists(database))
+        {
+            return;
+        }
+
+        var copy = Path.Combine(Path.GetTempPath(), $"crash-store-copy-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(copy);
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(dataFolder, "series*.db"))
+            {
+                File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            }
+
+            using var db = new LiteDB.LiteDatabase(new LiteDB.ConnectionString { Filename = Path.Combine(copy, "series.db"), Password = storeSecret, Connection = LiteDB.ConnectionType.Direct });
+            foreach (var doc in db.GetCollection("series").FindAll())
+            {
+                accepted[doc["_id"].AsString] = true;
+            }
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
         }
     }
 
@@ -122,6 +190,7 @@ public static class CrashTrials
     {
         private readonly Process _process;
         private readonly TaskCompletionSource<bool> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<bool> _opening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         private WorkerRun(Process process) => _process = process;
 
@@ -141,6 +210,9 @@ public static class CrashTrials
             {
                 switch (e.Data?.Split(' ', 2))
                 {
+                    case ["OPENING"]:
+                        run._opening.TrySetResult(true);
+                        break;
                     case ["STARTED"]:
                         run._started.TrySetResult(true);
                         break;
@@ -160,7 +232,11 @@ public static class CrashTrials
                     run._errors.Enqueue(line);
                 }
             };
-            run._process.Exited += (_, _) => run._started.TrySetResult(false);
+            run._process.Exited += (_, _) =>
+            {
+                run._opening.TrySetResult(false);
+                run._started.TrySetResult(false);
+            };
             run._process.EnableRaisingEvents = true;
             run._process.BeginOutputReadLine();
             run._process.BeginErrorReadLine();
@@ -168,6 +244,11 @@ public static class CrashTrials
         }
 
         public async Task<bool> WaitStartedAsync(TimeSpan timeout) => await _started.Task.WaitAsync(timeout);
+
+        /// <summary>True once the firmware says it is opening its store; false if it exited first.</summary>
+        public async Task<bool> WaitOpeningAsync(TimeSpan timeout) => await _opening.Task.WaitAsync(timeout);
+
+        public bool Started => _started.Task is { IsCompletedSuccessfully: true, Result: true };
 
         /// <summary>SIGKILL: no shutdown code runs, exactly as in a power cut of the process.</summary>
         public void Kill()
