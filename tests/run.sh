@@ -30,4 +30,8 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
+# The real photographs the quality checks are scored on (Debian packages, licences in
+# tests/photos/photos.tsv), unpacked into a cache folder; nothing is installed.
+tests/photos/fetch.sh
+
 dotnet test ApplianceSuite.sln --nologo
