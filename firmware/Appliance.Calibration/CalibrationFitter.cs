@@ -79,7 +79,7 @@ public static class CalibrationFitter
 
     private static double Luminance(LinearRgb c) => (0.2126729 * c.R) + (0.7151522 * c.G) + (0.0721750 * c.B);
 
-    private static LinearRgb Read(LinearImage image, TargetPatch region)
+    internal static LinearRgb Read(LinearImage image, TargetPatch region)
     {
         var (cx, cy) = ((region.X0 + region.X1) / 2 * image.Width, (region.Y0 + region.Y1) / 2 * image.Height);
         var (hw, hh) = ((region.X1 - region.X0) * image.Width * Inner / 2, (region.Y1 - region.Y0) * image.Height * Inner / 2);

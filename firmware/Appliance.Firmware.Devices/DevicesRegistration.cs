@@ -1,6 +1,7 @@
 using System.Device.Gpio;
 using System.Device.Gpio.Drivers;
 using System.Device.Pwm;
+using Appliance.Calibration;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Gpio;
@@ -34,7 +35,7 @@ public static class DevicesRegistration
             builder.Services.AddSingleton<SimulatedCamera>();
             builder.Services.AddSingleton<ICamera>(sp => sp.GetRequiredService<SimulatedCamera>());
             // The simulated camera module's characterisation is the simulator's own, unless configured.
-            builder.Services.AddOptions<CalibrationOptions>().PostConfigure<SimulatedCamera>((o, camera) => o.CameraToSrgb ??= camera.Optics.CameraToSrgb());
+            builder.Services.AddOptions<CalibrationOptions>().PostConfigure<SimulatedCamera>((o, camera) => o.CameraToSrgb ??= camera.Optics.MeasuredCharacterisation(TargetSheet.Default()));
             builder.Services.AddSingleton<PwmChannelFactory>(sp =>
                 (_, _, frequency, pin) => new SimulatedPwmChannel(sp.GetRequiredService<SimulatedGpioDriver>(), pin, frequency));
         }

@@ -1,6 +1,7 @@
 using System.Device.Gpio;
 using System.Diagnostics;
 using System.Threading.Channels;
+using Appliance.Calibration;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices;
 using Appliance.Firmware.Devices.Camera;
@@ -231,7 +232,7 @@ internal static class CaptureSeriesBenchmark
         // The profile the calibration run left (see Calibrate), loaded and checked as at a start.
         var calibrationStore = new FileCalibrationStore(root, identity);
         Assert(calibrationStore.Current is not null, "the calibration profile loads");
-        var calibration = new CalibrationOptions { CameraToSrgb = new SimulatedOptics().CameraToSrgb() };
+        var calibration = new CalibrationOptions { CameraToSrgb = new SimulatedOptics().MeasuredCharacterisation(TargetSheet.Default()) };
         builder.Services.AddSingleton<ICalibrationState>(calibrationStore);
         builder.Services.AddSingleton<ICalibrationStore>(calibrationStore);
         builder.Services.AddSingleton(Options.Create(calibration));
@@ -252,7 +253,7 @@ internal static class CaptureSeriesBenchmark
     {
         var identity = Identity(root);
         var optics = new SimulatedOptics();
-        var (profile, refusal) = Appliance.Demo.SimulatedCalibration.Run(optics, identity, new CalibrationOptions { CameraToSrgb = optics.CameraToSrgb() }, width, height);
+        var (profile, refusal) = Appliance.Demo.SimulatedCalibration.Run(optics, identity, new CalibrationOptions { CameraToSrgb = optics.MeasuredCharacterisation(TargetSheet.Default()) }, width, height);
         new FileCalibrationStore(root, identity).Save(profile ?? throw new InvalidOperationException($"the simulated target did not calibrate: {refusal}"));
     }
 
