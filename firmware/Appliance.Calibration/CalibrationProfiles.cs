@@ -10,7 +10,7 @@ public static class CalibrationProfiles
     /// recorded white card into the colour of the ring's light and so its temperature; identity
     /// when null (a camera whose output is already sRGB).
     /// </param>
-    public static RingProfile ToRingProfile(LightingMode ring, CalibrationResult result, double? focusBaseline = null, double[]? cameraToSrgb = null)
+    public static RingProfile ToRingProfile(LightingMode ring, CalibrationResult result, double? targetEdgeBlur = null, double[]? cameraToSrgb = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         return new RingProfile(
@@ -27,8 +27,8 @@ public static class CalibrationProfiles
             result.Before.MeanDeltaE,
             result.After.MeanDeltaE,
             result.After.MaxDeltaE,
-            focusBaseline,
-            EmitterTemperature(result.RecordedWhite, cameraToSrgb));
+            EmitterColorTemperature: EmitterTemperature(result.RecordedWhite, cameraToSrgb),
+            TargetEdgeBlur: targetEdgeBlur);
     }
 
     /// <summary>The ring's correlated colour temperature in whole kelvin; null when the light is too far from white to have one.</summary>

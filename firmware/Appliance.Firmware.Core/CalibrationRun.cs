@@ -91,8 +91,14 @@ public sealed class CalibrationRun(CalibrationRequest request) : IDisposable
                     + $"({options.MaxMeanDeltaE:F1}, {options.MaxWorstDeltaE:F1}): is it the right target, flat and clean?");
             }
 
+            // The target's printed edges through this lens, sensor and resolution: the sharpest a frame can be.
             using var measured = FrameMeasurement.Of(frame);
-            var ring = CalibrationProfiles.ToRingProfile(frame.Lighting, result, Math.Round(measured.FocusScore, 3), options.CameraToSrgb is { Length: > 0 } m ? m : null);
+            if (!double.IsFinite(measured.EdgeBlur) || measured.EdgeBlur <= 0)
+            {
+                return (null, $"the {RingName(frame.Lighting)} target frame shows no sharp edge to measure the lens by: is the target in focus and lit?");
+            }
+
+            var ring = CalibrationProfiles.ToRingProfile(frame.Lighting, result, Math.Round(measured.EdgeBlur, 4), options.CameraToSrgb is { Length: > 0 } m ? m : null);
             // Image size on the sensor over size on the skin: (px/mm on the skin) × (sensor mm per frame pixel).
             rings.Add(ring with { OpticalMagnification = Math.Round(result.PixelsPerMillimetre * options.SensorWidthMillimetres / frame.Width, 4) });
         }

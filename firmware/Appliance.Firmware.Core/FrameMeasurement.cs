@@ -10,14 +10,18 @@ namespace Appliance.Firmware.Core;
 /// <list type="bullet">
 /// <item>Pass one: mean level, share of clipped pixels, which 8×8 blocks hold a highlight
 /// (luma at 250 or more), and a quarter-resolution luma plane for the motion search.</item>
-/// <item>Pass two: variance of the 4-neighbour Laplacian, leaving out highlight blocks and
+/// <item>Pass two: luma binned to the review grid (about 640 wide), on which the width of the
+/// sharpest edges is measured (<see cref="EdgeBlurEstimator"/>), leaving out highlight blocks and
 /// their neighbours, since specular highlights and their halos are sharp whatever the focus.</item>
 /// </list>
-/// Both passes run over bands of rows in parallel. Disposing returns the quarter-resolution
+/// Both passes run over rows in parallel. Disposing returns the quarter-resolution
 /// plane to the pool it came from.
 /// </summary>
 public sealed class FrameMeasurement : IDisposable
 {
+    /// <summary>The width sharpness is judged at: the appliance's review size.</summary>
+    public const int ReviewWidth = 640;
+
     /// <summary>Side of the blocks in which highlights are marked, in pixels.</summary>
     public const int BlockSize = 8;
     private const int BlockShift = 3;
@@ -52,14 +56,18 @@ public sealed class FrameMeasurement : IDisposable
     /// <summary>Share of pixels with any channel at 255.</summary>
     public double ClippedFraction { get; private set; }
 
-    /// <summary>Variance of the Laplacian over the frame outside highlights, in luma² units.</summary>
-    public double LaplacianVariance { get; private set; }
+    /// <summary>
+    /// Width of the frame's sharpest edges (<see cref="EdgeBlurEstimator"/>) in pixels of the
+    /// review grid, outside highlights; NaN where too few edges stand above the noise to say.
+    /// </summary>
+    public double EdgeBlur { get; private set; } = double.NaN;
 
     /// <summary>
-    /// Focus score: variance of the Laplacian over the squared mean level (×10⁴), so that it
-    /// measures sharpness and not exposure: a dark frame is "too dark", not also "blurred".
+    /// Side, in frame pixels, of one pixel of the grid sharpness is judged on: the frame binned
+    /// down to about <see cref="ReviewWidth"/> wide, so that a limit in pixels means the same
+    /// share of the skin at any resolution and a 12 MP frame costs no more than a small one.
     /// </summary>
-    public double FocusScore => Mean < 1 ? 0 : LaplacianVariance / (Mean * Mean) * 1e4;
+    public int ReviewScale => Math.Max(1, Frame.Width / ReviewWidth);
 
     /// <summary>Mean luma outside highlights: what highlights are replaced with for the motion search.</summary>
     public float BackgroundLuma { get; private set; }
@@ -89,7 +97,7 @@ public sealed class FrameMeasurement : IDisposable
         var m = new FrameMeasurement(frame, pool);
         m.MeasureLevels();
         m.DilateHighlights();
-        m.MeasureLaplacian();
+        m.MeasureEdgeBlur();
         m.FlattenQuarterLuma();
         return m;
     }
@@ -185,76 +193,48 @@ public sealed class FrameMeasurement : IDisposable
         }
     }
 
-    private void MeasureLaplacian()
+    /// <summary>
+    /// Luma on the review grid (each value the mean of <see cref="ReviewScale"/>² pixels), rows in
+    /// parallel, and the edge blur measured on it with highlight blocks left out.
+    /// </summary>
+    private void MeasureEdgeBlur()
     {
-        var width = Frame.Width;
-        var height = Frame.Height;
-        long totalSum = 0;
-        long totalCount = 0;
-        double totalSquares = 0;
-        var gate = new Lock();
-        Parallel.For(0, Bands, PerCore, band =>
+        var k = ReviewScale;
+        var (rw, rh) = (Frame.Width / k, Frame.Height / k);
+        var review = _pool?.RentFloats(rw * rh) ?? new float[rw * rh];
+        try
         {
-            var y0 = Math.Max(1, band * BandBlockRows * BlockSize);
-            var y1 = Math.Min(height - 1, (band + 1) * BandBlockRows * BlockSize);
-            if (y0 >= y1)
+            var norm = 0.001f / (k * k);
+            Parallel.For(0, rh, PerCore, ry =>
             {
-                return;
-            }
-
-            // Three rolling rows of luma (×1000): above, this, below.
-            var above = new int[width];
-            var here = new int[width];
-            var below = new int[width];
-            LumaRow(y0 - 1, above);
-            LumaRow(y0, here);
-            long sum = 0;
-            long count = 0;
-            double squares = 0;
-            for (var y = y0; y < y1; y++)
-            {
-                LumaRow(y + 1, below);
-                ref var up = ref MemoryMarshal.GetArrayDataReference(above);
-                ref var mid = ref MemoryMarshal.GetArrayDataReference(here);
-                ref var down = ref MemoryMarshal.GetArrayDataReference(below);
-                var blockRow = (y >> BlockShift) * BlocksX;
-                for (var bx = 0; bx < BlocksX; bx++)
+                var sums = new int[rw];
+                var row = new int[Frame.Width];
+                for (var dy = 0; dy < k; dy++)
                 {
-                    if (Highlight[blockRow + bx])
+                    LumaRow((ry * k) + dy, row);
+                    for (var rx = 0; rx < rw; rx++)
                     {
-                        continue;
-                    }
-
-                    var xEnd = Math.Min(width - 1, (bx + 1) * BlockSize);
-                    for (var x = Math.Max(1, bx * BlockSize); x < xEnd; x++)
-                    {
-                        long lap = Unsafe.Add(ref up, x) + Unsafe.Add(ref down, x) + Unsafe.Add(ref mid, x - 1) + Unsafe.Add(ref mid, x + 1) - (4 * Unsafe.Add(ref mid, x));
-                        sum += lap;
-                        squares += lap * lap;
-                        count++;
+                        var x0 = rx * k;
+                        for (var dx = 0; dx < k; dx++)
+                        {
+                            sums[rx] += row[x0 + dx];
+                        }
                     }
                 }
 
-                (above, here, below) = (here, below, above);
-            }
+                for (var rx = 0; rx < rw; rx++)
+                {
+                    review[(ry * rw) + rx] = sums[rx] * norm;
+                }
+            });
 
-            lock (gate)
-            {
-                totalSum += sum;
-                totalCount += count;
-                totalSquares += squares;
-            }
-        });
-
-        if (totalCount == 0)
-        {
-            LaplacianVariance = 0;
-            return;
+            // A glint is sharp whatever the focus: its blocks and their neighbours are no edges.
+            EdgeBlur = EdgeBlurEstimator.Measure(review, rw, rh, (x, y) => Highlight[(((y * k) >> BlockShift) * BlocksX) + ((x * k) >> BlockShift)]);
         }
-
-        // Back from luma×1000 to luma: divide by 1000².
-        var mean = totalSum / (double)totalCount;
-        LaplacianVariance = ((totalSquares / totalCount) - (mean * mean)) / 1e6;
+        finally
+        {
+            _pool?.Return(review);
+        }
     }
 
     private void LumaRow(int y, int[] row)

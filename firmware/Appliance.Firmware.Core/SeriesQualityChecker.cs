@@ -5,12 +5,13 @@ namespace Appliance.Firmware.Core;
 
 /// <summary>
 /// The on-device checks that decide accepted or retake: exposure on both frames, glare in the
-/// cross-polarised frame, focus of each frame against the calibration's baseline, and motion
+/// cross-polarised frame, focus of each frame against the optics' own sharpness, and motion
 /// between the two frames. Each failed check adds its reason.
 /// </summary>
 /// <param name="calibration">
-/// The current profile's focus baselines (each ring's target score) scale
-/// <see cref="QualityOptions.FocusBaseline"/> to this appliance's optics; without one, the configured baseline stands.
+/// The current profile's target edge blur under each ring is this appliance's optics reference:
+/// a frame is blurred when its sharpest edges are wider than the target's by more than
+/// <see cref="QualityOptions.MaxDefocusPixels"/>. Without one, <see cref="QualityOptions.DefaultTargetEdgeBlur"/> stands.
 /// </param>
 public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, FrameBufferPool? pool = null, ICalibrationState? calibration = null)
 {
@@ -74,11 +75,15 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, Frame
         // A frame with lost highlights has lost its texture, and a dark one is mostly sensor noise:
         // focus and motion cannot be judged, and the exposure is the whole answer.
         var measurable = !reasons.Contains(Overexposed) && !reasons.Contains(TooDark);
-        var focus = measured.Length == 0 ? 0 : measured.Min(m => m.FocusScore / FocusBaseline(m.Frame.Lighting, o));
-        if (measurable && focus < o.MinFocusRatio)
+        // Defocus beyond the optics, the worse frame's; a frame without one edge above its noise
+        // cannot show it is in focus, and a defocused frame is exactly one without sharp edges.
+        var defocus = measured.Length == 0 ? double.NaN : measured.Max(m => Defocus(m, o));
+        if (measurable && !(defocus <= o.MaxDefocusPixels))
         {
             reasons.Add(Blurred);
         }
+
+        var focus = measured.Length == 0 ? 0 : measured.Min(m => double.IsNaN(m.EdgeBlur) ? 0 : Math.Min(1, TargetEdgeBlur(m.Frame.Lighting, o) / Math.Max(m.EdgeBlur, 1e-6)));
 
         double motion = 0;
         if (measured.Length >= 2)
@@ -97,15 +102,21 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, Frame
             Math.Round(polarisedMean, 2),
             Math.Round(polarisedClipped, 5),
             Math.Round(focus, 3),
-            Math.Round(motion, 2));
+            Math.Round(motion, 2),
+            double.IsFinite(defocus) ? Math.Round(defocus, 3) : null);
     }
 
-    /// <summary>Sharp skin's expected focus score under this ring on this appliance.</summary>
-    public double FocusBaseline(LightingMode ring, QualityOptions o)
+    /// <summary>The optics' own edge blur under this ring on this appliance: its calibration target's.</summary>
+    public double TargetEdgeBlur(LightingMode ring, QualityOptions o)
     {
         ArgumentNullException.ThrowIfNull(o);
-        return calibration?.Current?.For(ring)?.FocusBaseline is > 0 and var measured
-            ? o.FocusBaseline * measured / (ring == LightingMode.CrossPolarised ? o.ReferenceTargetFocusCrossPolarised : o.ReferenceTargetFocusNonPolarised)
-            : o.FocusBaseline;
+        return calibration?.Current?.For(ring)?.TargetEdgeBlur is > 0 and var measured ? measured : o.DefaultTargetEdgeBlur;
+    }
+
+    private double Defocus(FrameMeasurement m, QualityOptions o)
+    {
+        // NaN sorts below every number in Max: make it win, since it means "could not confirm focus".
+        var d = EdgeBlurEstimator.DefocusBeyond(m.EdgeBlur, TargetEdgeBlur(m.Frame.Lighting, o));
+        return double.IsNaN(d) ? double.PositiveInfinity : d;
     }
 }

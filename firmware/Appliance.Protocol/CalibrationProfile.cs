@@ -5,7 +5,9 @@ namespace Appliance.Protocol;
 /// <summary>
 /// What one calibration run found for one ring: the flat-field gains (a grid of cells, R, G, B
 /// per cell, row by row), each channel's tone curve, the colour correction's model and weights,
-/// the scale, the focus baseline, and how well the correction did on the target's held-out
+/// the scale, the target's edge blur (the optics' own sharpness, which the focus check measures
+/// frames against; the older Laplacian focus baseline is kept only so that old profiles still
+/// verify), and how well the correction did on the target's held-out
 /// patches (CIEDE2000).
 /// </summary>
 public sealed record RingProfile(
@@ -23,7 +25,8 @@ public sealed record RingProfile(
     double DeltaEMaxAfter,
     double? FocusBaseline = null,
     double? EmitterColorTemperature = null,
-    double? OpticalMagnification = null)
+    double? OpticalMagnification = null,
+    double? TargetEdgeBlur = null)
 {
     public string? Validate() =>
         FlatCellsAcross is < 1 or > 256 || FlatCellsDown is < 1 or > 256 || FlatGains is null || FlatGains.Length != FlatCellsAcross * FlatCellsDown * 3
@@ -37,6 +40,7 @@ public sealed record RingProfile(
         : !double.IsFinite(PixelsPerMillimetre) || PixelsPerMillimetre is <= 0 or > 10_000 ? "pixels per millimetre out of range"
         : EmitterColorTemperature is { } k && (!double.IsFinite(k) || k is < 1000 or > 25_000) ? "emitter colour temperature out of range"
         : OpticalMagnification is { } mag && (!double.IsFinite(mag) || mag is <= 0 or > 1000) ? "optical magnification out of range"
+        : TargetEdgeBlur is { } blur && (!double.IsFinite(blur) || blur is <= 0 or > 20) ? "target edge blur out of range"
         : null;
 }
 

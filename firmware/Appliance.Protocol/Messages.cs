@@ -141,8 +141,11 @@ public sealed record CameraSettings(
 /// <summary>
 /// On-device quality results for one series: the verdict, its reasons ("too dark",
 /// "overexposed", "glare", "blurred", "moved"), and the measurements behind them: mean level and
-/// clipped share of the cross-polarised frame, the lower of the two frames' focus scores as a
-/// ratio to the calibration's baseline, and the estimated shift between the frames in pixels.
+/// clipped share of the cross-polarised frame, focus as the calibration target's edge width over
+/// the frames' (1: as sharp as the optics allow; the lower frame's, 0 where no edge could be
+/// measured), the estimated shift between the frames in pixels, and the defocus beyond the optics'
+/// own blur in review pixels (the larger frame's; null where no edge could be measured, and in
+/// series from before it was reported).
 /// </summary>
 public sealed record QualityReport(
     bool Accepted,
@@ -150,7 +153,8 @@ public sealed record QualityReport(
     double MeanLevel,
     double ClippedHighlightFraction,
     double FocusRatio,
-    double MotionPixels);
+    double MotionPixels,
+    double? DefocusPixels = null);
 
 /// <summary>One sealed frame inside a series envelope, in body order.</summary>
 public sealed record FrameDescriptor(

@@ -30,6 +30,11 @@ var benchmarks = new Dictionary<string, (string Description, Func<bool, Task> Ru
         QcAccuracyBenchmark.Run(quick ? 30 : 600);
         return Task.CompletedTask;
     }),
+    ["qc-real"] = ("quality checks on two-frame series made from real photographs (24 per photograph), scored on the half the thresholds were not chosen on", quick =>
+    {
+        QcRealBenchmark.Run(quick ? 2 : 24, quick ? 2 : null);
+        return Task.CompletedTask;
+    }),
 };
 
 if (args.Length == 5 && args[0] == CaptureSeriesBenchmark.WorkerName)

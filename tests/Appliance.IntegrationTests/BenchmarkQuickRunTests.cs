@@ -24,8 +24,9 @@ public sealed partial class BenchmarkQuickRunTests
         { "upload", ["upload_ms", "reference_mosquitto_pub_ms", "upload_mb_per_s", "upload_vs_mosquitto_ratio"] },
         { "fleet-load", ["load_appliances", "load_filed", "load_lost", "load_duplicated", "load_total_ms", "load_p50_ms", "load_p95_ms"] },
         { "remote-wipe", ["remote_wipe_confirm_ms", "remote_wipe_confirm_max_ms", "reference_local_erase_ms", "remote_wipe_runs"] },
-        { "calibration", ["de2000_mean_before", "de2000_mean_after", "de2000_max_after", "px_per_mm_error_pct", "emitter_cct_error_pct", "de2000_mean_after_nonpolarised"] },
+        { "calibration", ["de2000_mean_before", "de2000_mean_after", "de2000_max_after", "px_per_mm_error_pct", "emitter_cct_error_pct", "de2000_mean_after_nonpolarised", "de2000_mean_after_spectral", "de2000_max_after_spectral", "de2000_skin_max_after_spectral", "emitter_cct_error_pct_spectral"] },
         { "qc-accuracy", ["qc_precision_blurred", "qc_recall_blurred", "qc_precision_moved", "qc_recall_moved", "qc_precision_glare", "qc_recall_glare", "qc_min_precision", "qc_min_recall"] },
+        { "qc-real", ["qc_real_precision_blurred", "qc_real_recall_blurred", "qc_real_precision_glare", "qc_real_recall_glare", "qc_real_min_precision", "qc_real_min_recall", "qc_real_false_retake_rate", "qc_real_images", "qc_real_tune_min_precision"] },
     };
 
     [Theory]

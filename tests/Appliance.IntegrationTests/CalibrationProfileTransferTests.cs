@@ -88,7 +88,7 @@ public sealed class CalibrationProfileTransferTests
             Assert.InRange(r.DeltaEMeanAfter, 0, 2.0);
             Assert.InRange(r.DeltaEMaxAfter, 0, 5.0);
             Assert.InRange(Math.Abs(r.PixelsPerMillimetre - new Appliance.Firmware.Devices.Camera.SimulatedOptics().PixelsPerMillimetre(640)) / r.PixelsPerMillimetre, 0, 0.01);
-            Assert.NotNull(r.FocusBaseline);
+            Assert.NotNull(r.TargetEdgeBlur);
         });
         var entry = Assert.Single(suite.HostService<FleetView>().List(), e => e.DeviceId == suite.DeviceId);
         Assert.Equal(profile.CreatedAt, entry.CalibratedAt);

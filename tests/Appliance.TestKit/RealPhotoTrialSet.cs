@@ -31,13 +31,13 @@ public sealed record RealPhotoTrial(RealPhoto Photo, int Variant, RealPhotoDegra
 /// photograph stands in for the skin under the lens: a 4:3 crop scaled to the frame, through
 /// an appliance's optics (a Gaussian blur of <see cref="OpticsSigma"/>) and sensor (shot and
 /// read noise, 8-bit sRGB), at a standardised exposure that puts its mean level where skin's
-/// would be (fair to dark, 90–190) with no highlight clipped. Onto that, in the order physics
+/// would be (fair to dark, 65–190) with no highlight clipped. Onto that, in the order physics
 /// applies them, come defects at graded severity, alone and combined:
 /// <list type="bullet">
 /// <item>defocus: a Gaussian blur of σ 0.8–3 px on both frames, labelled blurred from σ 1.2;</item>
 /// <item>motion: the cross-polarised frame shifted 3–22 px (sub-pixel, windowed sinc), labelled moved above 5 px; otherwise a tremor of up to 1 px or none;</item>
 /// <item>too dark: 4.5–7 stops under; overexposed: 3–5 stops over (the normal exposure varies by a quarter stop either way);</item>
-/// <item>glare: the cross-polariser leaking 35–100 % of the specular reflections the non-polarised frame always shows.</item>
+/// <item>glare: the cross-polariser leaking 35–100 % of the specular reflections the non-polarised frame always shows (at a normal exposure).</item>
 /// </list>
 /// Which photographs are tuned on and which scored on is fixed in the manifest, by photograph.
 /// </summary>
@@ -45,7 +45,7 @@ public static class RealPhotoTrialSet
 {
     public const int Width = 640, Height = 480;
 
-    /// <summary>The appliance's own lens: every frame and the calibration target go through it.</summary>
+    /// <summary>The appliance's own lens: every frame and the calibration target go through it (a softer one can be given).</summary>
     public const double OpticsSigma = 0.7;
 
     /// <summary>Border kept around the frame in the prepared scene, so a shift of up to 22 px never leaves it.</summary>
@@ -57,7 +57,13 @@ public static class RealPhotoTrialSet
     /// <summary>The standardised exposure keeps the brightest 0.1 % of the scene at or below this linear level.</summary>
     private const double HighlightCeiling = 0.9;
 
-    public const double LowestNormalMean = 90, HighestNormalMean = 190;
+    /// <summary>
+    /// The range of the standardised exposure's mean level: 190 for the fairest skin, 65 for the
+    /// darkest (still well above the checker's too-dark limit of 50). The lower end was 90 in the
+    /// first scoring run, which left only 16 photographs of the scored half usable; it was
+    /// lowered to admit contrasty photographs, not to change any result of the checker.
+    /// </summary>
+    public const double LowestNormalMean = 65, HighestNormalMean = 190;
 
     /// <summary>Labels: blurred from this defocus σ, moved above this shift.</summary>
     public const double BlurredFromSigma = 1.2, MovedAbovePixels = 5;
@@ -165,8 +171,10 @@ public static class RealPhotoTrialSet
             defects.Add(SeriesQualityChecker.Overexposed);
         }
 
+        // Glare, like focus and motion, is judged only at a normal exposure: in a series 4.5 stops
+        // dark the glints are dim, and in an overexposed one everything clips; the exposure is the whole truth.
         var leak = 0.0;
-        if (rng.NextDouble() < 0.25 && !defects.Contains(SeriesQualityChecker.Overexposed))
+        if (rng.NextDouble() < 0.25 && defects.Count == 0)
         {
             leak = 0.35 + (0.65 * rng.NextDouble());
             defects.Add(SeriesQualityChecker.Glare);
@@ -205,7 +213,7 @@ public static class RealPhotoTrialSet
     }
 
     /// <summary>The series' two frames, in the appliance's capture order.</summary>
-    public static IReadOnlyList<CapturedFrame> Render(Scene scene, RealPhotoTrial trial)
+    public static IReadOnlyList<CapturedFrame> Render(Scene scene, RealPhotoTrial trial, double opticsSigma = OpticsSigma)
     {
         ArgumentNullException.ThrowIfNull(scene);
         ArgumentNullException.ThrowIfNull(trial);
@@ -221,7 +229,7 @@ public static class RealPhotoTrialSet
                 var polarised = ring == LightingMode.CrossPolarised;
                 var (x, y) = polarised ? (baseX + d.MotionX, baseY + d.MotionY) : (baseX, baseY);
                 var leak = polarised ? d.PolariserLeak : 1.0;
-                return RenderFrame(scene.Linear, ring, x, y, d.DefocusSigma, scale, leak, rng.Next());
+                return RenderFrame(scene.Linear, ring, x, y, Math.Sqrt((opticsSigma * opticsSigma) + (d.DefocusSigma * d.DefocusSigma)), scale, leak, rng.Next());
             }),
         ];
     }
@@ -231,7 +239,7 @@ public static class RealPhotoTrialSet
     /// same optics and sensor as the photographs. The focus check's optics reference comes from
     /// this frame, as on an appliance it comes from the calibration run.
     /// </summary>
-    public static CapturedFrame RenderTarget(LightingMode ring)
+    public static CapturedFrame RenderTarget(LightingMode ring, double opticsSigma = OpticsSigma)
     {
         var optics = new SimulatedOptics { Noise = 0, Vignetting = 0 };
         var pixels = SimulatedTarget.RenderTarget(optics, TargetSheet.Default(), ring, Width, Height);
@@ -243,11 +251,12 @@ public static class RealPhotoTrialSet
         }
 
         using var mat = FromFloats(linear, Height, Width);
-        Cv2.GaussianBlur(mat, mat, new Size(0, 0), OpticsSigma);
+        Cv2.GaussianBlur(mat, mat, new Size(0, 0), opticsSigma);
         return new CapturedFrame(ring, Width, Height, CapturedFrame.Rgb24, Sensor(Floats(mat), new Random(17)));
     }
 
-    private static CapturedFrame RenderFrame(Mat scene, LightingMode ring, double x, double y, double defocus, double exposureScale, double specularShare, int seed)
+    /// <param name="blur">The lens's blur and any defocus together (σ, pixels).</param>
+    private static CapturedFrame RenderFrame(Mat scene, LightingMode ring, double x, double y, double blur, double exposureScale, double specularShare, int seed)
     {
         var rng = new Random(seed);
         using var frame = new Mat();
@@ -277,7 +286,7 @@ public static class RealPhotoTrialSet
         }
 
         using var lens = FromFloats(light, Height, Width);
-        Cv2.GaussianBlur(lens, lens, new Size(0, 0), Math.Sqrt((OpticsSigma * OpticsSigma) + (defocus * defocus)));
+        Cv2.GaussianBlur(lens, lens, new Size(0, 0), blur);
         return new CapturedFrame(ring, Width, Height, CapturedFrame.Rgb24, Sensor(Floats(lens), rng));
     }
 

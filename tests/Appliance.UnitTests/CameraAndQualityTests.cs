@@ -71,14 +71,16 @@ public sealed class SeriesQualityCheckerTests
     public void DarkScene_IsRetakeTooDark() => Assert.Equal([SeriesQualityChecker.TooDark], Check(new SimulatedScene { Brightness = 0.02 }).Reasons);
 
     [Theory]
-    [InlineData(1)]
     [InlineData(2)]
-    public void BlurredScene_IsRetakeBlurred(int radius)
+    [InlineData(3)]
+    public void BlurredScene_IsRetakeBlurred_WithTheDefocusMeasured(int radius)
     {
+        // A box of radius 2 has σ 1.4, past the blurred label's σ 1.2.
         var report = Check(new SimulatedScene { BlurRadius = radius });
 
         Assert.Equal([SeriesQualityChecker.Blurred], report.Reasons);
-        Assert.True(report.FocusRatio < 0.5);
+        Assert.True(report.DefocusPixels > new QualityOptions().MaxDefocusPixels, $"defocus {report.DefocusPixels}");
+        Assert.True(report.FocusRatio < 1, $"focus {report.FocusRatio}");
     }
 
     [Fact]

@@ -264,7 +264,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
     private static CalibrationRequest Run(string id = "run-1") => new(id, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(15));
 
     [Fact]
-    public async Task CalibrationRun_WhiteCardThenTarget_MakesASignedProfileWithinTheAims_WithAFocusBaseline_AndArmsAgain()
+    public async Task CalibrationRun_WhiteCardThenTarget_MakesASignedProfileWithinTheAims_WithTheTargetsEdgeBlur_AndArmsAgain()
     {
         var before = _calibration.Current!;
         Assert.True(await _coordinator.StartCalibrationAsync(Run(), CancellationToken.None));
@@ -285,7 +285,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
         {
             Assert.InRange(r.DeltaEMeanAfter, 0, 2.0);
             Assert.InRange(r.DeltaEMaxAfter, 0, 5.0);
-            Assert.True(r.FocusBaseline > 0);
+            Assert.True(r.TargetEdgeBlur > 0);
         });
         Assert.Equal(CaptureState.Idle, _coordinator.State);
         var statuses = Drain();

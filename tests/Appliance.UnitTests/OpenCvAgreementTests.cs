@@ -8,8 +8,8 @@ namespace Appliance.UnitTests;
 
 /// <summary>
 /// Our managed focus and exposure metrics (which must run on the Pi's arm64) against OpenCV's
-/// on the same frames: they must rank frames the same way (Spearman ≥ 0.98). The frames include
-/// glare, so the reference applies the same block highlight mask with OpenCV's own morphology.
+/// on the same frames: exposure must rank frames the same way (Spearman ≥ 0.98), and the edge
+/// blur must recover the blur OpenCV's Gaussian applied.
 /// </summary>
 public sealed class OpenCvAgreementTests(ITestOutputHelper output)
 {
@@ -42,40 +42,73 @@ public sealed class OpenCvAgreementTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void FocusScore_RanksFramesLikeOpenCvsLaplacianVariance()
+    public void EdgeBlur_OfAStepEdgeBlurredByOpenCv_IsTheBlurApplied()
     {
-        var ours = new List<double>();
-        var theirs = new List<double>();
-        foreach (var frame in Frames())
+        // Ideal steps (a square grid of them), blurred by OpenCV's Gaussian: each edge's width,
+        // with the estimator's constant bias taken off, is the σ applied. (The frame's figure is a
+        // low percentile of these, for real scenes; on this grid that percentile is the corners.)
+        var measured = new List<(double Sigma, double Blur)>();
+        foreach (var sigma in new[] { 0.0, 1.0, 1.5, 2.0, 3.0 })
         {
-            ours.Add(FrameMeasurement.Of(frame).FocusScore);
-            using var gray = Gray(frame);
-            using var laplacian = new Mat();
-            Cv2.Laplacian(gray, laplacian, MatType.CV_64F, ksize: 1);
-            // The same definition as ours: leave out 8×8 blocks holding a highlight and their
-            // neighbours, and the border. Blocks: the largest value in each, by OpenCV's own dilate.
-            var size = FrameMeasurement.BlockSize;
-            using var clipped = new Mat();
-            Cv2.Threshold(gray, clipped, 249, 255, ThresholdTypes.Binary);
-            using var blockMax = new Mat();
-            Cv2.Dilate(clipped, blockMax, Cv2.GetStructuringElement(MorphShapes.Rect, new Size(size, size)), new Point(0, 0));
-            using var blocks = new Mat();
-            Cv2.Resize(blockMax[new Rect(0, 0, frame.Width, frame.Height)], blocks, new Size(frame.Width / size, frame.Height / size), interpolation: InterpolationFlags.Nearest);
-            using var grown = new Mat();
-            Cv2.Dilate(blocks, grown, Cv2.GetStructuringElement(MorphShapes.Rect, new Size(3, 3)));
-            using var near = new Mat();
-            Cv2.Resize(grown, near, new Size(frame.Width, frame.Height), interpolation: InterpolationFlags.Nearest);
-            using var valid = new Mat();
-            Cv2.BitwiseNot(near, valid);
-            Cv2.Rectangle(valid, new Rect(0, 0, valid.Cols, valid.Rows), Scalar.All(0), thickness: 1);
-            Cv2.MeanStdDev(laplacian, out _, out var stddev, valid);
-            var mean = Cv2.Mean(gray).Val0;
-            theirs.Add(stddev.Val0 * stddev.Val0 / (mean * mean));
+            using var grid = new Mat(480, 640, MatType.CV_32FC1, Scalar.All(60));
+            for (var y = 0; y < 480; y += 48)
+            {
+                for (var x = (y / 48 % 2) * 48; x < 640; x += 96)
+                {
+                    Cv2.Rectangle(grid, new Rect(x, y, 48, 48), Scalar.All(180), thickness: -1);
+                }
+            }
+
+            if (sigma > 0)
+            {
+                Cv2.GaussianBlur(grid, grid, new Size(0, 0), sigma);
+            }
+
+            var plane = new float[640 * 480];
+            System.Runtime.InteropServices.Marshal.Copy(grid.Data, plane, 0, plane.Length);
+            var widths = EdgeBlurEstimator.Edges(plane, 640, 480).Select(e => e.WidthSquared).Order().ToList();
+            measured.Add((sigma, Math.Sqrt(widths[widths.Count / 2])));
         }
 
-        var rho = Spearman(ours, theirs);
-        output.WriteLine($"focus: Spearman {rho:F4} over {ours.Count} frames");
-        Assert.True(rho >= 0.98, $"rank correlation {rho:F4}");
+        var bias = measured[0].Blur;
+        foreach (var (sigma, blur) in measured.Skip(1))
+        {
+            var defocus = EdgeBlurEstimator.DefocusBeyond(blur, bias);
+            output.WriteLine($"σ {sigma}: edge blur {blur:F3}, beyond the unblurred {defocus:F3}");
+            Assert.InRange(defocus, sigma * 0.95, sigma * 1.05);
+        }
+    }
+
+    [Fact]
+    public void EdgeBlur_RanksOpenCvsGaussianDefocus_OfTexturedSkin()
+    {
+        // Sharp simulated skin, defocused by OpenCV (the reference), measured by the firmware as a frame.
+        var sharp = SimulatedCamera.Render(new SimulatedScene { Seed = 5 }, LightingMode.CrossPolarised, 640, 480, false);
+        using var rgb = Mat.FromPixelData(480, 640, MatType.CV_8UC3, sharp.Pixels);
+        var applied = new List<double>();
+        var ours = new List<double>();
+        foreach (var sigma in new[] { 0.0, 0.6, 1.0, 1.4, 1.8, 2.4, 3.0 })
+        {
+            using var blurred = new Mat();
+            if (sigma > 0)
+            {
+                Cv2.GaussianBlur(rgb, blurred, new Size(0, 0), sigma);
+            }
+            else
+            {
+                rgb.CopyTo(blurred);
+            }
+
+            var pixels = new byte[640 * 480 * 3];
+            System.Runtime.InteropServices.Marshal.Copy(blurred.Data, pixels, 0, pixels.Length);
+            using var m = FrameMeasurement.Of(new CapturedFrame(LightingMode.CrossPolarised, 640, 480, CapturedFrame.Rgb24, pixels));
+            applied.Add(sigma);
+            ours.Add(m.EdgeBlur);
+            output.WriteLine($"σ {sigma}: edge blur {m.EdgeBlur:F3}");
+        }
+
+        Assert.All(ours, b => Assert.True(double.IsFinite(b)));
+        Assert.Equal(1.0, Spearman(applied, ours), 6);
     }
 
     [Fact]
