@@ -205,10 +205,11 @@ public sealed class FrameMeasurement : IDisposable
         try
         {
             var norm = 0.001f / (k * k);
-            Parallel.For(0, rh, PerCore, ry =>
+            // Each worker keeps its own row buffers: one pair per review row would be megabytes of garbage at 12 MP.
+            Parallel.For(0, rh, PerCore, () => (Sums: new int[rw], Row: new int[Frame.Width]), (ry, _, buffers) =>
             {
-                var sums = new int[rw];
-                var row = new int[Frame.Width];
+                var (sums, row) = buffers;
+                Array.Clear(sums);
                 for (var dy = 0; dy < k; dy++)
                 {
                     LumaRow((ry * k) + dy, row);
@@ -226,7 +227,9 @@ public sealed class FrameMeasurement : IDisposable
                 {
                     review[(ry * rw) + rx] = sums[rx] * norm;
                 }
-            });
+
+                return buffers;
+            }, _ => { });
 
             // A glint is sharp whatever the focus: its blocks and their neighbours are no edges.
             EdgeBlur = EdgeBlurEstimator.Measure(review, rw, rh, (x, y) => Highlight[(((y * k) >> BlockShift) * BlocksX) + ((x * k) >> BlockShift)]);
