@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Appliance.Firmware.Core;
 
 /// <summary>
@@ -40,7 +42,8 @@ public static class EdgeBlurEstimator
     /// <param name="excluded">Optional: true where a pixel must not count as an edge (a highlight).</param>
     public static double Measure(float[] plane, int width, int height, Func<int, int, bool>? excluded = null)
     {
-        var widths = Edges(plane, width, height, excluded).Select(e => e.WidthSquared).ToList();
+        var widths = new List<double>();
+        Collect(plane, width, height, excluded, (widthSquared, _) => widths.Add(widthSquared));
         if (widths.Count < MinEdges)
         {
             return double.NaN;
@@ -53,27 +56,52 @@ public static class EdgeBlurEstimator
     /// <summary>Every edge found: its squared width (with the bias) and its energy at the coarse scale, noise taken off.</summary>
     public static List<(double WidthSquared, double Energy)> Edges(float[] plane, int width, int height, Func<int, int, bool>? excluded = null)
     {
+        var edges = new List<(double, double)>();
+        Collect(plane, width, height, excluded, (widthSquared, energy) => edges.Add((widthSquared, energy)));
+        return edges;
+    }
+
+    private static void Collect(float[] plane, int width, int height, Func<int, int, bool>? excluded, Action<double, double> found)
+    {
         ArgumentNullException.ThrowIfNull(plane);
         if (plane.Length != width * height || width < 16 || height < 16)
         {
             throw new ArgumentException("the plane is not width × height, at least 16 × 16", nameof(plane));
         }
 
-        var fine = Smooth(plane, width, height, FineScale);
-        var coarse = Smooth(plane, width, height, CoarseScale);
-        var noise = Math.Max(NoiseSigma(plane, width, height), 0.25);
+        // Working planes from the shared pool: fresh ones cost more in page faults than the work
+        // done in them. They hold what the frame's pixels became, so they go back cleared.
+        var n = width * height;
+        var pool = ArrayPool<float>.Shared;
+        var (scratch, fine, coarse) = (pool.Rent(n), pool.Rent(n), pool.Rent(n));
+        try
+        {
+            Smooth(plane, width, height, FineScale, scratch, fine);
+            Smooth(plane, width, height, CoarseScale, scratch, coarse);
+            Ridges(width, height, fine, coarse, Math.Max(NoiseSigma(plane, width, height, scratch), 0.25), excluded, found);
+        }
+        finally
+        {
+            pool.Return(scratch, clearArray: true);
+            pool.Return(fine, clearArray: true);
+            pool.Return(coarse, clearArray: true);
+        }
+    }
+
+    private static void Ridges(int width, int height, float[] fine, float[] coarse, double noise, Func<int, int, bool>? excluded, Action<double, double> found)
+    {
         // Noise adds its energy to each gradient (two components); taken off, the ratio is the edge's own.
         var fineNoise = 2 * Math.Pow(noise * FineGradientNoiseGain, 2);
         var coarseNoise = 2 * Math.Pow(noise * CoarseGradientNoiseGain, 2);
-        var threshold = NoiseFactor * noise * FineGradientNoiseGain;
-        var widths = new List<(double, double)>();
+        // Compared squared: a square root per pixel is most of the loop's cost otherwise.
+        var threshold = Math.Pow(NoiseFactor * noise * FineGradientNoiseGain, 2);
         var border = (int)Math.Ceiling(3 * CoarseScale) + 1;
         for (var y = border; y < height - border; y++)
         {
             for (var x = border; x < width - border; x++)
             {
                 var (cx, cy) = Gradient(coarse, width, x, y);
-                var g2 = Math.Sqrt((cx * cx) + (cy * cy));
+                var g2 = (cx * cx) + (cy * cy);
                 if (g2 < threshold || (excluded?.Invoke(x, y) ?? false))
                 {
                     continue;
@@ -81,25 +109,21 @@ public static class EdgeBlurEstimator
 
                 // A ridge of the gradient across the edge: a local maximum along its dominant axis.
                 var (ox, oy) = Math.Abs(cx) >= Math.Abs(cy) ? (1, 0) : (0, 1);
-                if (Magnitude(coarse, width, x - ox, y - oy) > g2 || Magnitude(coarse, width, x + ox, y + oy) >= g2)
+                if (MagnitudeSquared(coarse, width, x - ox, y - oy) > g2 || MagnitudeSquared(coarse, width, x + ox, y + oy) >= g2)
                 {
                     continue;
                 }
 
-                var g1 = Magnitude(fine, width, x, y);
-                var (e1, e2) = ((g1 * g1) - fineNoise, (g2 * g2) - coarseNoise);
+                var (e1, e2) = (MagnitudeSquared(fine, width, x, y) - fineNoise, g2 - coarseNoise);
                 if (e1 <= 0 || e2 <= 0)
                 {
                     continue;
                 }
 
                 var r2 = e1 / e2;
-                widths.Add((r2 <= 1.0001 ? double.PositiveInfinity
-                    : Math.Max(0, ((CoarseScale * CoarseScale) - (r2 * FineScale * FineScale)) / (r2 - 1)), e2));
+                found(r2 <= 1.0001 ? double.PositiveInfinity : Math.Max(0, ((CoarseScale * CoarseScale) - (r2 * FineScale * FineScale)) / (r2 - 1)), e2);
             }
         }
-
-        return widths;
     }
 
     /// <summary>Defocus beyond the optics' own blur: both measured the same way, so the estimator's bias (a variance) cancels.</summary>
@@ -115,10 +139,10 @@ public static class EdgeBlurEstimator
         return ((p[i + 1] - p[i - 1]) * 0.5, (p[i + width] - p[i - width]) * 0.5);
     }
 
-    private static double Magnitude(float[] p, int width, int x, int y)
+    private static double MagnitudeSquared(float[] p, int width, int x, int y)
     {
         var (gx, gy) = Gradient(p, width, x, y);
-        return Math.Sqrt((gx * gx) + (gy * gy));
+        return (gx * gx) + (gy * gy);
     }
 
     internal static float[] Kernel(double sigma)
@@ -139,52 +163,62 @@ public static class EdgeBlurEstimator
         return k;
     }
 
-    /// <summary>Separable Gaussian blur, edges clamped.</summary>
-    internal static float[] Smooth(float[] plane, int width, int height, double sigma)
+    /// <summary>Separable Gaussian blur, edges clamped, into <paramref name="result"/> (<paramref name="across"/> is scratch).</summary>
+    internal static void Smooth(float[] plane, int width, int height, double sigma, float[] across, float[] result)
     {
         var k = Kernel(sigma);
         var radius = k.Length / 2;
-        var across = new float[plane.Length];
-        var result = new float[plane.Length];
+        Array.Clear(result, 0, width * height);
         for (var y = 0; y < height; y++)
         {
-            var row = y * width;
+            var row = plane.AsSpan(y * width, width);
+            var target = across.AsSpan(y * width, width);
             for (var x = 0; x < width; x++)
             {
                 float sum = 0;
-                for (var j = -radius; j <= radius; j++)
+                if (x >= radius && x < width - radius)
                 {
-                    sum += k[j + radius] * plane[row + Math.Clamp(x + j, 0, width - 1)];
+                    // The interior, which is nearly all of it: no clamping.
+                    var window = row.Slice(x - radius, k.Length);
+                    for (var j = 0; j < k.Length; j++)
+                    {
+                        sum += k[j] * window[j];
+                    }
+                }
+                else
+                {
+                    for (var j = -radius; j <= radius; j++)
+                    {
+                        sum += k[j + radius] * row[Math.Clamp(x + j, 0, width - 1)];
+                    }
                 }
 
-                across[row + x] = sum;
+                target[x] = sum;
             }
         }
 
+        // Down the columns a row at a time, so each pass reads and writes rows in order.
         for (var y = 0; y < height; y++)
         {
-            for (var x = 0; x < width; x++)
+            var target = result.AsSpan(y * width, width);
+            for (var j = -radius; j <= radius; j++)
             {
-                float sum = 0;
-                for (var j = -radius; j <= radius; j++)
+                var weight = k[j + radius];
+                var source = across.AsSpan(Math.Clamp(y + j, 0, height - 1) * width, width);
+                for (var x = 0; x < width; x++)
                 {
-                    sum += k[j + radius] * across[(Math.Clamp(y + j, 0, height - 1) * width) + x];
+                    target[x] += weight * source[x];
                 }
-
-                result[(y * width) + x] = sum;
             }
         }
-
-        return result;
     }
 
     /// <summary>
     /// The plane's pixel noise, by Immerkær's operator (a Laplacian difference that cancels
     /// planes and ramps), over the quieter half of the frame so texture does not pass for noise.
     /// </summary>
-    internal static double NoiseSigma(float[] plane, int width, int height)
+    internal static double NoiseSigma(float[] plane, int width, int height, float[] responses)
     {
-        var responses = new float[(width - 2) * (height - 2)];
         var n = 0;
         for (var y = 1; y < height - 1; y++)
         {
@@ -198,17 +232,47 @@ public static class EdgeBlurEstimator
             }
         }
 
-        Array.Sort(responses);
-        // Mean absolute response of the quieter half; for Gaussian noise of σ the operator's response has σ·6.
-        var half = responses.Length / 2;
-        double sum = 0;
-        for (var i = 0; i < half; i++)
+        // Mean of the quieter half, without sorting: a histogram finds the median's bin, and the
+        // values below it are summed exactly (the median's own bin counts at its centre).
+        // The median is at most twice the mean (Markov), so bins up to that hold it; larger values share the last bin.
+        const int bins = 4096;
+        double total = 0;
+        for (var i = 0; i < n; i++)
         {
-            sum += responses[i];
+            total += responses[i];
         }
 
+        var half = n / 2;
+        if (half == 0 || total <= 0)
+        {
+            return 0;
+        }
+
+        var counts = new int[bins + 1];
+        var scale = bins / (2 * total / n);
+        for (var i = 0; i < n; i++)
+        {
+            counts[Math.Min(bins, (int)(responses[i] * scale))]++;
+        }
+
+        var (bin, below) = (0, 0);
+        while (below + counts[bin] < half)
+        {
+            below += counts[bin++];
+        }
+
+        double sum = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if ((int)(responses[i] * scale) < bin)
+            {
+                sum += responses[i];
+            }
+        }
+
+        sum += (half - below) * ((bin + 0.5) / scale);
         // The lower half of |N(0, 6σ)| has mean 6σ·0.3247 (a half-normal below its median).
-        return half == 0 ? 0 : sum / half / (6 * 0.3247);
+        return sum / half / (6 * 0.3247);
     }
 
     private static double GradientNoiseGain(double sigma)
