@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Appliance.Firmware.Core;
 
 /// <summary>
@@ -69,38 +67,23 @@ public static class EdgeBlurEstimator
             throw new ArgumentException("the plane is not width × height, at least 16 × 16", nameof(plane));
         }
 
-        // Working planes from the shared pool: fresh ones cost more in page faults than the work
-        // done in them. They hold what the frame's pixels became, so they go back cleared.
-        var n = width * height;
-        var pool = ArrayPool<float>.Shared;
-        var (scratch, fine, coarse) = (pool.Rent(n), pool.Rent(n), pool.Rent(n));
-        try
-        {
-            Smooth(plane, width, height, FineScale, scratch, fine);
-            Smooth(plane, width, height, CoarseScale, scratch, coarse);
-            Ridges(width, height, fine, coarse, Math.Max(NoiseSigma(plane, width, height, scratch), 0.25), excluded, found);
-        }
-        finally
-        {
-            pool.Return(scratch, clearArray: true);
-            pool.Return(fine, clearArray: true);
-            pool.Return(coarse, clearArray: true);
-        }
-    }
-
-    private static void Ridges(int width, int height, float[] fine, float[] coarse, double noise, Func<int, int, bool>? excluded, Action<double, double> found)
-    {
+        var noise = Math.Max(NoiseSigma(plane, width, height), 0.25);
         // Noise adds its energy to each gradient (two components); taken off, the ratio is the edge's own.
         var fineNoise = 2 * Math.Pow(noise * FineGradientNoiseGain, 2);
         var coarseNoise = 2 * Math.Pow(noise * CoarseGradientNoiseGain, 2);
         // Compared squared: a square root per pixel is most of the loop's cost otherwise.
         var threshold = Math.Pow(NoiseFactor * noise * FineGradientNoiseGain, 2);
+        // The blurred planes a few rows at a time: a whole plane each would be megabytes per frame.
+        var fine = new SmoothedRows(plane, width, height, FineScale);
+        var coarse = new SmoothedRows(plane, width, height, CoarseScale);
         var border = (int)Math.Ceiling(3 * CoarseScale) + 1;
         for (var y = border; y < height - border; y++)
         {
+            var (above2, above, here, below, below2) = (coarse.Row(y - 2), coarse.Row(y - 1), coarse.Row(y), coarse.Row(y + 1), coarse.Row(y + 2));
+            var (fineAbove, fineHere, fineBelow) = (fine.Row(y - 1), fine.Row(y), fine.Row(y + 1));
             for (var x = border; x < width - border; x++)
             {
-                var (cx, cy) = Gradient(coarse, width, x, y);
+                var (cx, cy) = ((here[x + 1] - here[x - 1]) * 0.5, (below[x] - above[x]) * 0.5);
                 var g2 = (cx * cx) + (cy * cy);
                 if (g2 < threshold || (excluded?.Invoke(x, y) ?? false))
                 {
@@ -108,13 +91,15 @@ public static class EdgeBlurEstimator
                 }
 
                 // A ridge of the gradient across the edge: a local maximum along its dominant axis.
-                var (ox, oy) = Math.Abs(cx) >= Math.Abs(cy) ? (1, 0) : (0, 1);
-                if (MagnitudeSquared(coarse, width, x - ox, y - oy) > g2 || MagnitudeSquared(coarse, width, x + ox, y + oy) >= g2)
+                var (before, after) = Math.Abs(cx) >= Math.Abs(cy)
+                    ? (Squared(here[x] - here[x - 2], below[x - 1] - above[x - 1]), Squared(here[x + 2] - here[x], below[x + 1] - above[x + 1]))
+                    : (Squared(above[x + 1] - above[x - 1], here[x] - above2[x]), Squared(below[x + 1] - below[x - 1], below2[x] - here[x]));
+                if (before > g2 || after >= g2)
                 {
                     continue;
                 }
 
-                var (e1, e2) = (MagnitudeSquared(fine, width, x, y) - fineNoise, g2 - coarseNoise);
+                var (e1, e2) = (Squared(fineHere[x + 1] - fineHere[x - 1], fineBelow[x] - fineAbove[x]) - fineNoise, g2 - coarseNoise);
                 if (e1 <= 0 || e2 <= 0)
                 {
                     continue;
@@ -126,24 +111,106 @@ public static class EdgeBlurEstimator
         }
     }
 
+    /// <summary>The squared magnitude of a gradient given as two central differences (each half of it).</summary>
+    private static double Squared(double dx, double dy) => ((dx * dx) + (dy * dy)) * 0.25;
+
+    /// <summary>
+    /// A separable Gaussian blur of a plane (edges clamped), produced a row at a time as rows are
+    /// asked for in order: the rows blurred across and the rows blurred down are each kept in a
+    /// small ring, so the memory is a few dozen rows whatever the plane's size.
+    /// </summary>
+    private sealed class SmoothedRows
+    {
+        private readonly float[] _plane;
+        private readonly int _width, _height, _radius;
+        private readonly float[] _kernel;
+        private readonly float[][] _across, _down;
+        private readonly int[] _acrossRow, _downRow;
+
+        public SmoothedRows(float[] plane, int width, int height, double sigma)
+        {
+            (_plane, _width, _height, _kernel) = (plane, width, height, Kernel(sigma));
+            _radius = _kernel.Length / 2;
+            (_across, _acrossRow) = Ring((2 * _radius) + 8, width);
+            (_down, _downRow) = Ring(8, width);
+        }
+
+        public float[] Row(int y)
+        {
+            var slot = y % _down.Length;
+            if (_downRow[slot] == y)
+            {
+                return _down[slot];
+            }
+
+            var target = _down[slot];
+            Array.Clear(target);
+            for (var j = -_radius; j <= _radius; j++)
+            {
+                var weight = _kernel[j + _radius];
+                var source = Across(Math.Clamp(y + j, 0, _height - 1));
+                for (var x = 0; x < _width; x++)
+                {
+                    target[x] += weight * source[x];
+                }
+            }
+
+            _downRow[slot] = y;
+            return target;
+        }
+
+        private float[] Across(int y)
+        {
+            var slot = y % _across.Length;
+            if (_acrossRow[slot] == y)
+            {
+                return _across[slot];
+            }
+
+            var row = _plane.AsSpan(y * _width, _width);
+            var target = _across[slot];
+            var (k, r) = (_kernel, _radius);
+            for (var x = 0; x < _width; x++)
+            {
+                float sum = 0;
+                if (x >= r && x < _width - r)
+                {
+                    // The interior, which is nearly all of it: no clamping.
+                    var window = row.Slice(x - r, k.Length);
+                    for (var j = 0; j < k.Length; j++)
+                    {
+                        sum += k[j] * window[j];
+                    }
+                }
+                else
+                {
+                    for (var j = -r; j <= r; j++)
+                    {
+                        sum += k[j + r] * row[Math.Clamp(x + j, 0, _width - 1)];
+                    }
+                }
+
+                target[x] = sum;
+            }
+
+            _acrossRow[slot] = y;
+            return target;
+        }
+
+        private static (float[][] Rows, int[] Index) Ring(int size, int width)
+        {
+            var index = new int[size];
+            Array.Fill(index, -1);
+            return ([.. Enumerable.Range(0, size).Select(_ => new float[width])], index);
+        }
+    }
+
     /// <summary>Defocus beyond the optics' own blur: both measured the same way, so the estimator's bias (a variance) cancels.</summary>
     public static double DefocusBeyond(double frameBlur, double opticsBlur) =>
         double.IsNaN(frameBlur) ? double.NaN : Math.Sqrt(Math.Max(0, (frameBlur * frameBlur) - (opticsBlur * opticsBlur)));
 
     /// <summary>Standard deviation of each central-difference gradient component per unit of pixel noise, at each scale.</summary>
     private static readonly double FineGradientNoiseGain = GradientNoiseGain(FineScale), CoarseGradientNoiseGain = GradientNoiseGain(CoarseScale);
-
-    private static (double X, double Y) Gradient(float[] p, int width, int x, int y)
-    {
-        var i = (y * width) + x;
-        return ((p[i + 1] - p[i - 1]) * 0.5, (p[i + width] - p[i - width]) * 0.5);
-    }
-
-    private static double MagnitudeSquared(float[] p, int width, int x, int y)
-    {
-        var (gx, gy) = Gradient(p, width, x, y);
-        return (gx * gx) + (gy * gy);
-    }
 
     internal static float[] Kernel(double sigma)
     {
@@ -163,86 +230,28 @@ public static class EdgeBlurEstimator
         return k;
     }
 
-    /// <summary>Separable Gaussian blur, edges clamped, into <paramref name="result"/> (<paramref name="across"/> is scratch).</summary>
-    internal static void Smooth(float[] plane, int width, int height, double sigma, float[] across, float[] result)
-    {
-        var k = Kernel(sigma);
-        var radius = k.Length / 2;
-        Array.Clear(result, 0, width * height);
-        for (var y = 0; y < height; y++)
-        {
-            var row = plane.AsSpan(y * width, width);
-            var target = across.AsSpan(y * width, width);
-            for (var x = 0; x < width; x++)
-            {
-                float sum = 0;
-                if (x >= radius && x < width - radius)
-                {
-                    // The interior, which is nearly all of it: no clamping.
-                    var window = row.Slice(x - radius, k.Length);
-                    for (var j = 0; j < k.Length; j++)
-                    {
-                        sum += k[j] * window[j];
-                    }
-                }
-                else
-                {
-                    for (var j = -radius; j <= radius; j++)
-                    {
-                        sum += k[j + radius] * row[Math.Clamp(x + j, 0, width - 1)];
-                    }
-                }
-
-                target[x] = sum;
-            }
-        }
-
-        // Down the columns a row at a time, so each pass reads and writes rows in order.
-        for (var y = 0; y < height; y++)
-        {
-            var target = result.AsSpan(y * width, width);
-            for (var j = -radius; j <= radius; j++)
-            {
-                var weight = k[j + radius];
-                var source = across.AsSpan(Math.Clamp(y + j, 0, height - 1) * width, width);
-                for (var x = 0; x < width; x++)
-                {
-                    target[x] += weight * source[x];
-                }
-            }
-        }
-    }
-
     /// <summary>
     /// The plane's pixel noise, by Immerkær's operator (a Laplacian difference that cancels
     /// planes and ramps), over the quieter half of the frame so texture does not pass for noise.
     /// </summary>
-    internal static double NoiseSigma(float[] plane, int width, int height, float[] responses)
+    internal static double NoiseSigma(float[] plane, int width, int height)
     {
-        var n = 0;
+        // Mean of the quieter half without keeping or sorting the responses: their mean bounds the
+        // median (at most twice it), a histogram up to that finds the median's bin, and the
+        // responses below it are summed exactly (the median's own bin counts at its centre).
+        // Three passes over the plane cost less than a plane of responses.
+        const int bins = 4096;
+        var n = (width - 2) * (height - 2);
+        var half = n / 2;
+        double total = 0;
         for (var y = 1; y < height - 1; y++)
         {
             for (var x = 1; x < width - 1; x++)
             {
-                var i = (y * width) + x;
-                var v = plane[i - width - 1] + plane[i - width + 1] + plane[i + width - 1] + plane[i + width + 1]
-                    - (2 * (plane[i - width] + plane[i + width] + plane[i - 1] + plane[i + 1]))
-                    + (4 * plane[i]);
-                responses[n++] = Math.Abs(v);
+                total += Response(plane, width, (y * width) + x);
             }
         }
 
-        // Mean of the quieter half, without sorting: a histogram finds the median's bin, and the
-        // values below it are summed exactly (the median's own bin counts at its centre).
-        // The median is at most twice the mean (Markov), so bins up to that hold it; larger values share the last bin.
-        const int bins = 4096;
-        double total = 0;
-        for (var i = 0; i < n; i++)
-        {
-            total += responses[i];
-        }
-
-        var half = n / 2;
         if (half == 0 || total <= 0)
         {
             return 0;
@@ -250,9 +259,12 @@ public static class EdgeBlurEstimator
 
         var counts = new int[bins + 1];
         var scale = bins / (2 * total / n);
-        for (var i = 0; i < n; i++)
+        for (var y = 1; y < height - 1; y++)
         {
-            counts[Math.Min(bins, (int)(responses[i] * scale))]++;
+            for (var x = 1; x < width - 1; x++)
+            {
+                counts[Math.Min(bins, (int)(Response(plane, width, (y * width) + x) * scale))]++;
+            }
         }
 
         var (bin, below) = (0, 0);
@@ -262,18 +274,29 @@ public static class EdgeBlurEstimator
         }
 
         double sum = 0;
-        for (var i = 0; i < n; i++)
+        for (var y = 1; y < height - 1; y++)
         {
-            if ((int)(responses[i] * scale) < bin)
+            for (var x = 1; x < width - 1; x++)
             {
-                sum += responses[i];
+                var r = Response(plane, width, (y * width) + x);
+                if ((int)(r * scale) < bin)
+                {
+                    sum += r;
+                }
             }
         }
 
         sum += (half - below) * ((bin + 0.5) / scale);
-        // The lower half of |N(0, 6σ)| has mean 6σ·0.3247 (a half-normal below its median).
+
+        // For Gaussian noise of σ the operator's response has σ·6, and the lower half of |N(0, 6σ)| has mean 6σ·0.3247.
         return sum / half / (6 * 0.3247);
     }
+
+    /// <summary>Immerkær's operator at one pixel, absolute.</summary>
+    private static float Response(float[] p, int width, int i) =>
+        Math.Abs(p[i - width - 1] + p[i - width + 1] + p[i + width - 1] + p[i + width + 1]
+            - (2 * (p[i - width] + p[i + width] + p[i - 1] + p[i + 1]))
+            + (4 * p[i]));
 
     private static double GradientNoiseGain(double sigma)
     {
