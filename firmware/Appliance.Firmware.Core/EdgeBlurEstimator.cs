@@ -10,9 +10,11 @@ namespace Appliance.Firmware.Core;
 /// estimate). The frame's figure is a low percentile over its edges: a defocused frame has no
 /// sharp edge anywhere, a focused one has many even where the depth of field softens the rest.
 /// Edges must stand well above the frame's own noise, and highlights are left out (a specular
-/// glint is sharp whatever the focus). The estimate carries a constant bias from the difference
-/// operator and the pixel grid; it cancels against the calibration target's edges measured the
-/// same way, which give the optics' own width (<see cref="DefocusBeyond"/>).
+/// glint is sharp whatever the focus). Each edge's estimate carries a constant bias from the
+/// difference operator and the pixel grid, which cancels against the calibration target's edges
+/// measured the same way (<see cref="DefocusBeyond"/>); on ideal steps the median edge gives the
+/// applied σ within 5 %. On real scenes the low percentile reads below a uniform defocus's σ
+/// (noise and texture spread the widths), so the limit on it was set on photographs, not derived.
 /// </summary>
 public static class EdgeBlurEstimator
 {
