@@ -90,7 +90,8 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, Frame
         {
             var (dx, dy) = ImageMetrics.EstimateShift(measured[0], measured[1], o.MotionSearchPixels);
             motion = Math.Sqrt((dx * dx) + (dy * dy));
-            if (measurable && motion > o.MaxMotionPixels)
+            // Without an edge in either frame the search has nothing to lock on: "blurred" is the answer.
+            if (measurable && motion > o.MaxMotionPixels && measured.All(m => !double.IsNaN(m.EdgeBlur)))
             {
                 reasons.Add(Moved);
             }

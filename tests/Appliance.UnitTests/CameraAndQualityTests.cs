@@ -84,6 +84,29 @@ public sealed class SeriesQualityCheckerTests
     }
 
     [Fact]
+    public void AFrameWithNoEdgeAboveItsNoise_CannotShowItIsInFocus_AndIsRetakeBlurred()
+    {
+        // Well exposed and featureless, as a head held off the skin or fully defocused would give.
+        var rng = new Random(3);
+        var frames = CaptureSequencer.Order.Select(ring =>
+        {
+            var pixels = new byte[320 * 240 * 3];
+            for (var i = 0; i < pixels.Length; i++)
+            {
+                pixels[i] = (byte)(128 + rng.Next(-2, 3));
+            }
+
+            return new CapturedFrame(ring, 320, 240, CapturedFrame.Rgb24, pixels);
+        }).ToList();
+
+        var report = _checker.Check(frames);
+
+        Assert.Equal([SeriesQualityChecker.Blurred], report.Reasons);
+        Assert.Null(report.DefocusPixels);
+        Assert.Equal(0, report.FocusRatio);
+    }
+
+    [Fact]
     public void HeadMovedBetweenFrames_IsRetakeMoved_WithTheShiftMeasured()
     {
         var report = Check(new SimulatedScene { MotionDx = 9, MotionDy = -4 });
