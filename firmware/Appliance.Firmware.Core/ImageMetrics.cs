@@ -17,7 +17,8 @@ public static class ImageMetrics
     /// <see cref="MaxWindow"/> pixels, so the cost does not grow with the sensor. Normalisation
     /// makes it tolerant of the two frames' different lighting; highlights are flattened out.
     /// </summary>
-    public static (int Dx, int Dy) EstimateShift(FrameMeasurement a, FrameMeasurement b, int maxShift)
+    /// <returns>The shift, and how well the frames match at it at full resolution (normalised cross-correlation, −1 to 1).</returns>
+    public static (int Dx, int Dy, double Match) EstimateShift(FrameMeasurement a, FrameMeasurement b, int maxShift)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -47,7 +48,7 @@ public static class ImageMetrics
             (dx, dy) = BestShift(la, lb, lw, lh, dx - 2, dx + 2, dy - 2, dy + 2, x0, y0, x1, y1);
         }
 
-        (dx, dy) = RefineOnWindow(a, b, dx * 2, dy * 2, scale: 2);
+        (dx, dy, _) = RefineOnWindow(a, b, dx * 2, dy * 2, scale: 2);
         return RefineOnWindow(a, b, dx * 2, dy * 2, scale: 1);
     }
 
@@ -61,7 +62,7 @@ public static class ImageMetrics
     }
 
     /// <summary>A ±2 step on the central window of a grid <paramref name="scale"/> times coarser than the frame.</summary>
-    private static (int Dx, int Dy) RefineOnWindow(FrameMeasurement a, FrameMeasurement b, int dx, int dy, int scale)
+    private static (int Dx, int Dy, double Match) RefineOnWindow(FrameMeasurement a, FrameMeasurement b, int dx, int dy, int scale)
     {
         const int reach = 2;
         var (x0, y0, x1, y1) = CentralWindow(a.Frame.Width / scale, a.Frame.Height / scale);
@@ -85,7 +86,7 @@ public static class ImageMetrics
             }
         }
 
-        return result;
+        return (result.dx, result.dy, best);
     }
 
     private static double WindowNcc(float[] a, int w, int h, float[] b, int bw, int offsetX, int offsetY)

@@ -21,6 +21,13 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, Frame
     public const string Blurred = "blurred";
     public const string Moved = "moved";
 
+    /// <summary>
+    /// The least correlation of the two frames at the shift found for the shift to count: two
+    /// frames of noise correlate near 0 at any shift, the same skin under the two rings well above
+    /// 0.5 even blurred.
+    /// </summary>
+    public const double MinMotionMatch = 0.2;
+
     public QualityReport Check(IReadOnlyList<CapturedFrame> frames)
     {
         ArgumentNullException.ThrowIfNull(frames);
@@ -88,10 +95,11 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, Frame
         double motion = 0;
         if (measured.Length >= 2)
         {
-            var (dx, dy) = ImageMetrics.EstimateShift(measured[0], measured[1], o.MotionSearchPixels);
+            var (dx, dy, match) = ImageMetrics.EstimateShift(measured[0], measured[1], o.MotionSearchPixels);
             motion = Math.Sqrt((dx * dx) + (dy * dy));
-            // Without an edge in either frame the search has nothing to lock on: "blurred" is the answer.
-            if (measurable && motion > o.MaxMotionPixels && measured.All(m => !double.IsNaN(m.EdgeBlur)))
+            // Frames that match nowhere (nothing but noise in them) have no shift to measure: a
+            // featureless series is "blurred" or badly exposed, not also "moved".
+            if (measurable && motion > o.MaxMotionPixels && match >= MinMotionMatch)
             {
                 reasons.Add(Moved);
             }
