@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Storage;
 using Appliance.Protocol;
@@ -31,7 +30,7 @@ public sealed partial class CryptoEraser(
 
     public async Task<WipeReport> WipeAsync(WipeTrigger trigger, string? orderId, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
+        var started = time.GetTimestamp();
         int unsent;
         try
         {
@@ -81,7 +80,7 @@ public sealed partial class CryptoEraser(
             }
         }
 
-        var report = new WipeReport(identity.DeviceId, time.GetUtcNow(), [.. destroyed], unsent, clock.ElapsedMilliseconds, trigger, orderId);
+        var report = new WipeReport(identity.DeviceId, time.GetUtcNow(), [.. destroyed], unsent, (long)time.GetElapsedTime(started).TotalMilliseconds, trigger, orderId);
         // Signed with the key loaded before the bundle was destroyed; then that copy goes too.
         report = report with { Signature = SeriesSigning.SignBytes(identity.SigningPrivateKey, report.SignedBytes()) };
         Array.Clear(identity.SigningPrivateKey);

@@ -10,6 +10,9 @@ public sealed class FhirSeriesBundleTests
 {
     private static readonly DateTimeOffset Captured = new(2026, 11, 24, 10, 0, 0, TimeSpan.Zero);
 
+    /// <summary>When the bundle is made: the exporter's clock, not the wall clock.</summary>
+    private static readonly DateTimeOffset MadeAt = new(2026, 12, 1, 9, 30, 0, TimeSpan.Zero);
+
     private static FiledSeries Series(string patientId, ConsentRecord consent) => new(
         "s-1", "clinic-a-01", "job-1", "EP-ABCDEFGHJK", patientId, "left forearm", consent.Scope, Captured, Captured.AddSeconds(3), "0.1.0",
         "cal-1", 0, new QualityReport(true, [], 0.5, 0, 1, 0), new CameraSettings(64, 48, TimeSpan.FromMilliseconds(8), 1.0, 1.0, 1.0, 2.0),
@@ -22,9 +25,10 @@ public sealed class FhirSeriesBundleTests
     public void AnNhsNumber_IsNamedAsOne_AndAParentsConsent_NamesARelatedPerson()
     {
         var consent = new ConsentRecord(ConsentGiver.ParentOrGuardian, ConsentForm.Written, ConsentScope.DirectCare, "nurse.jones", Captured);
-        var bundle = RoundTrip(FhirSeriesBundle.Create(Series("943 476 5919", consent), Pngs, null, pseudonymised: false));
+        var bundle = RoundTrip(FhirSeriesBundle.Create(Series("943 476 5919", consent), Pngs, null, pseudonymised: false, MadeAt));
 
         var patient = bundle.Entry.Select(e => e.Resource).OfType<Patient>().Single();
+        Assert.Equal(MadeAt, bundle.Timestamp);
         Assert.Equal(FhirSeriesBundle.NhsNumberSystem, patient.Identifier[0].System);
         var person = bundle.Entry.Single(e => e.Resource is RelatedPerson);
         var fhirConsent = bundle.Entry.Select(e => e.Resource).OfType<Consent>().Single();
@@ -38,7 +42,7 @@ public sealed class FhirSeriesBundleTests
     public void ATeachingBundle_NamesThePatientByEpisodeCodeOnly()
     {
         var consent = new ConsentRecord(ConsentGiver.Patient, ConsentForm.Verbal, ConsentScope.DirectCareAndTeaching, "nurse.jones", Captured);
-        var json = FhirSeriesBundle.Serialize(FhirSeriesBundle.Create(Series("TEST-PATIENT-9", consent), Pngs, null, pseudonymised: true));
+        var json = FhirSeriesBundle.Serialize(FhirSeriesBundle.Create(Series("TEST-PATIENT-9", consent), Pngs, null, pseudonymised: true, MadeAt));
 
         Assert.DoesNotContain("TEST-PATIENT-9", json, StringComparison.Ordinal);
         var patient = FhirSeriesBundle.Parse(json).Entry.Select(e => e.Resource).OfType<Patient>().Single();

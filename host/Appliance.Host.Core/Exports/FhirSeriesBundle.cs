@@ -27,7 +27,8 @@ public static class FhirSeriesBundle
 
     /// <param name="frames">Each frame's PNG, by frame index.</param>
     /// <param name="pseudonymised">For teaching: the patient is named by the episode code alone.</param>
-    public static Bundle Create(FiledSeries series, IReadOnlyDictionary<int, byte[]> frames, CalibrationProfile? profile, bool pseudonymised)
+    /// <param name="madeAt">When the bundle is made (its timestamp), from the caller's clock.</param>
+    public static Bundle Create(FiledSeries series, IReadOnlyDictionary<int, byte[]> frames, CalibrationProfile? profile, bool pseudonymised, DateTimeOffset madeAt)
     {
         ArgumentNullException.ThrowIfNull(series);
         ArgumentNullException.ThrowIfNull(frames);
@@ -38,7 +39,7 @@ public static class FhirSeriesBundle
                 ? new Identifier(EpisodeSystem, series.EpisodeCode)
                 : new Identifier(PatientIdentifiers.IsNhsNumber(series.PatientId) ? NhsNumberSystem : LocalPatientSystem, series.PatientId)],
         };
-        var bundle = new Bundle { Type = Bundle.BundleType.Collection, Timestamp = DateTimeOffset.UtcNow, Identifier = new Identifier("urn:appliance-suite:series", series.SeriesId) };
+        var bundle = new Bundle { Type = Bundle.BundleType.Collection, Timestamp = madeAt, Identifier = new Identifier("urn:appliance-suite:series", series.SeriesId) };
         bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = patientUrl, Resource = patient });
 
         var mediaUrls = new List<string>();

@@ -29,7 +29,7 @@ public enum ExportFormat
 /// are refused unless the patient consented to teaching, and carry no patient identifier;
 /// every export is audited with who made it, the purpose and the format.
 /// </summary>
-public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles profiles, SeriesRenderer renderer, IAuditTrail audit)
+public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles profiles, SeriesRenderer renderer, IAuditTrail audit, TimeProvider time)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -82,7 +82,7 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
         }
 
         var path = Path.Combine(folder, $"{series.SeriesId}.fhir.json");
-        await File.WriteAllTextAsync(path, FhirSeriesBundle.Serialize(FhirSeriesBundle.Create(series, pngs, profile, pseudonymised)), cancellationToken);
+        await File.WriteAllTextAsync(path, FhirSeriesBundle.Serialize(FhirSeriesBundle.Create(series, pngs, profile, pseudonymised, time.GetUtcNow())), cancellationToken);
         return [path];
     }
 

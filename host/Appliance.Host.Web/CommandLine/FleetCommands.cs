@@ -165,10 +165,11 @@ public static class FleetCommands
             }
 
             // The running host sends it (it watches the ledger); this process only waits for the outcome.
-            var deadline = DateTimeOffset.UtcNow.AddSeconds(parseResult.GetValue(wait));
-            while (record.State != WipeState.Confirmed && DateTimeOffset.UtcNow < deadline)
+            var time = app.Services.GetRequiredService<TimeProvider>();
+            var deadline = time.GetUtcNow().AddSeconds(parseResult.GetValue(wait));
+            while (record.State != WipeState.Confirmed && time.GetUtcNow() < deadline)
             {
-                await Task.Delay(50, cancellationToken);
+                await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken);
                 record = ledger.FindWipe(record.DeviceId) ?? record;
             }
 
