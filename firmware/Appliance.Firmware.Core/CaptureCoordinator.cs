@@ -74,14 +74,14 @@ public sealed partial class CaptureCoordinator(
             if (job.ExpiresAt <= time.GetUtcNow())
             {
                 LogArmRefused(logger, job.JobId, "the job has expired");
-                await ReportAsync("idle", job.JobId, "job expired", cancellationToken);
+                await ReportAsync(ApplianceState.Idle, job.JobId, "job expired", cancellationToken);
                 return false;
             }
 
             if (State == CaptureState.Calibrating)
             {
                 LogArmRefused(logger, job.JobId, "a calibration run is in progress");
-                await ReportAsync("refused", job.JobId, "a calibration run is in progress: finish or cancel it (hold the button) first", cancellationToken);
+                await ReportAsync(ApplianceState.Refused, job.JobId, "a calibration run is in progress: finish or cancel it (hold the button) first", cancellationToken);
                 return false;
             }
 
@@ -94,7 +94,7 @@ public sealed partial class CaptureCoordinator(
             {
                 LogArmRefused(logger, job.JobId, refusal);
                 indicator.Show(IndicatorState.Fault);
-                await ReportAsync("refused", job.JobId, refusal, cancellationToken);
+                await ReportAsync(ApplianceState.Refused, job.JobId, refusal, cancellationToken);
                 return false;
             }
 
@@ -109,7 +109,7 @@ public sealed partial class CaptureCoordinator(
             }
 
             // The warning rides on the armed status, so staff and the host see it with the job.
-            await ReportAsync("armed", job.JobId, calibrationWarning, cancellationToken);
+            await ReportAsync(ApplianceState.Armed, job.JobId, calibrationWarning, cancellationToken);
             return true;
         }
         finally
@@ -125,7 +125,7 @@ public sealed partial class CaptureCoordinator(
     public async Task RefuseJobAsync(string? jobId, string reason, CancellationToken cancellationToken)
     {
         LogJobRefused(logger, jobId ?? "(unreadable)", reason);
-        await ReportAsync("refused", jobId, reason, cancellationToken);
+        await ReportAsync(ApplianceState.Refused, jobId, reason, cancellationToken);
     }
 
     public async Task<CaptureOutcome> HandlePressAsync(ButtonPress press, CancellationToken cancellationToken)
@@ -152,7 +152,7 @@ public sealed partial class CaptureCoordinator(
             if (job.ExpiresAt <= time.GetUtcNow())
             {
                 Disarm();
-                await ReportAsync("idle", job.JobId, "job expired", cancellationToken);
+                await ReportAsync(ApplianceState.Idle, job.JobId, "job expired", cancellationToken);
                 return CaptureOutcome.Ignored;
             }
 
@@ -181,7 +181,7 @@ public sealed partial class CaptureCoordinator(
             {
                 EndRun();
                 indicator.Show(IndicatorState.Idle);
-                await ReportRunAsync("calibration-cancelled", run.Request.RunId, "cancelled on the appliance", cancellationToken);
+                await ReportRunAsync(ApplianceState.CalibrationCancelled, run.Request.RunId, "cancelled on the appliance", cancellationToken);
                 return true;
             }
 
@@ -195,7 +195,7 @@ public sealed partial class CaptureCoordinator(
             Disarm();
             indicator.Show(IndicatorState.Idle);
             LogCancelled(logger, job.JobId, retakes);
-            await ReportAsync("cancelled", job.JobId, "cancelled on the appliance", cancellationToken);
+            await ReportAsync(ApplianceState.Cancelled, job.JobId, "cancelled on the appliance", cancellationToken);
             return true;
         }
         finally
@@ -213,7 +213,7 @@ public sealed partial class CaptureCoordinator(
         ArgumentNullException.ThrowIfNull(request);
         if (!await _gate.WaitAsync(TimeSpan.Zero, cancellationToken))
         {
-            await ReportRunAsync("calibration-refused", request.RunId, "a capture is in progress", cancellationToken);
+            await ReportRunAsync(ApplianceState.CalibrationRefused, request.RunId, "a capture is in progress", cancellationToken);
             return false;
         }
 
@@ -225,7 +225,7 @@ public sealed partial class CaptureCoordinator(
             if (refusal is not null)
             {
                 LogCalibrationRefused(logger, request.RunId, refusal);
-                await ReportRunAsync("calibration-refused", request.RunId, refusal, cancellationToken);
+                await ReportRunAsync(ApplianceState.CalibrationRefused, request.RunId, refusal, cancellationToken);
                 return false;
             }
 
@@ -234,7 +234,7 @@ public sealed partial class CaptureCoordinator(
             State = CaptureState.Calibrating;
             indicator.Show(IndicatorState.Calibrating);
             LogCalibrationStarted(logger, request.RunId);
-            await ReportRunAsync("calibrating", request.RunId, _run.Prompt, cancellationToken);
+            await ReportRunAsync(ApplianceState.Calibrating, request.RunId, _run.Prompt, cancellationToken);
             return true;
         }
         finally
@@ -250,7 +250,7 @@ public sealed partial class CaptureCoordinator(
         {
             EndRun();
             indicator.Show(IndicatorState.Idle);
-            await ReportRunAsync("calibration-failed", runId, "the run expired before the cards were captured", cancellationToken);
+            await ReportRunAsync(ApplianceState.CalibrationFailed, runId, "the run expired before the cards were captured", cancellationToken);
             return CaptureOutcome.Ignored;
         }
 
@@ -264,7 +264,7 @@ public sealed partial class CaptureCoordinator(
         {
             indicator.Show(IndicatorState.Fault);
             LogCaptureFault(logger, ex.Message);
-            await ReportRunAsync("calibrating", runId, $"camera fault ({ex.Message}); {run.Prompt}", cancellationToken);
+            await ReportRunAsync(ApplianceState.Calibrating, runId, $"camera fault ({ex.Message}); {run.Prompt}", cancellationToken);
             return new CaptureOutcome(CaptureOutcomeKind.Fault, Reasons: [ex.Message]);
         }
 
@@ -274,7 +274,7 @@ public sealed partial class CaptureCoordinator(
             {
                 var unusable = run.TakeWhite(frames);
                 indicator.Show(unusable is null ? IndicatorState.Calibrating : IndicatorState.Retake);
-                await ReportRunAsync("calibrating", runId, unusable is null ? run.Prompt : $"retake: {unusable}; {run.Prompt}", cancellationToken);
+                await ReportRunAsync(ApplianceState.Calibrating, runId, unusable is null ? run.Prompt : $"retake: {unusable}; {run.Prompt}", cancellationToken);
                 return unusable is null ? new CaptureOutcome(CaptureOutcomeKind.Accepted) : new CaptureOutcome(CaptureOutcomeKind.Retake, Reasons: [unusable]);
             }
 
@@ -284,7 +284,7 @@ public sealed partial class CaptureCoordinator(
             {
                 indicator.Show(IndicatorState.Fault);
                 LogCalibrationRefused(logger, runId, refusal!);
-                await ReportRunAsync("calibration-failed", runId, refusal, cancellationToken);
+                await ReportRunAsync(ApplianceState.CalibrationFailed, runId, refusal, cancellationToken);
                 return new CaptureOutcome(CaptureOutcomeKind.Fault, Reasons: [refusal!]);
             }
 
@@ -292,7 +292,7 @@ public sealed partial class CaptureCoordinator(
             indicator.Show(IndicatorState.Accepted);
             var (meanDeltaE, worstDeltaE) = (profile.Rings.Max(r => r.DeltaEMeanAfter), profile.Rings.Max(r => r.DeltaEMaxAfter));
             LogCalibrated(logger, profile.ProfileId, meanDeltaE, worstDeltaE);
-            await ReportRunAsync("calibrated", runId, profile.ProfileId, cancellationToken);
+            await ReportRunAsync(ApplianceState.Calibrated, runId, profile.ProfileId, cancellationToken);
             return new CaptureOutcome(CaptureOutcomeKind.Accepted);
         }
         finally
@@ -320,7 +320,7 @@ public sealed partial class CaptureCoordinator(
     }
 
     /// <summary>A calibration run's status: its id rides as the order id, and the current profile's age and ΔE go with it.</summary>
-    private async Task ReportRunAsync(string state, string runId, string? reason, CancellationToken cancellationToken)
+    private async Task ReportRunAsync(ApplianceState state, string runId, string? reason, CancellationToken cancellationToken)
     {
         var depth = await store.CountAsync(cancellationToken);
         var current = calibration.Current;
@@ -333,7 +333,7 @@ public sealed partial class CaptureCoordinator(
     {
         State = CaptureState.Capturing;
         indicator.Show(IndicatorState.Busy);
-        await ReportAsync("capturing", job.JobId, null, cancellationToken);
+        await ReportAsync(ApplianceState.Capturing, job.JobId, null, cancellationToken);
         IReadOnlyList<CapturedFrame> frames;
         var started = time.GetTimestamp();
         try
@@ -345,7 +345,7 @@ public sealed partial class CaptureCoordinator(
             State = CaptureState.Armed;
             indicator.Show(IndicatorState.Fault);
             LogCaptureFault(logger, ex.Message);
-            await ReportAsync("fault", job.JobId, ex.Message, cancellationToken);
+            await ReportAsync(ApplianceState.Fault, job.JobId, ex.Message, cancellationToken);
             return new CaptureOutcome(CaptureOutcomeKind.Fault, Reasons: [ex.Message]);
         }
 
@@ -362,7 +362,7 @@ public sealed partial class CaptureCoordinator(
                 indicator.Show(IndicatorState.Retake);
                 var reason = string.Join(", ", quality.Reasons);
                 LogRetake(logger, job.JobId, reason, _retakes);
-                await ReportAsync("retake", job.JobId, reason, cancellationToken);
+                await ReportAsync(ApplianceState.Retake, job.JobId, reason, cancellationToken);
                 return new CaptureOutcome(CaptureOutcomeKind.Retake, Reasons: quality.Reasons);
             }
 
@@ -383,7 +383,7 @@ public sealed partial class CaptureCoordinator(
                 indicator.Show(IndicatorState.Fault);
                 var reason = $"could not store the series: {ex.Message}";
                 LogCaptureFault(logger, reason);
-                await ReportAsync("fault", job.JobId, reason, cancellationToken);
+                await ReportAsync(ApplianceState.Fault, job.JobId, reason, cancellationToken);
                 return new CaptureOutcome(CaptureOutcomeKind.Fault, Reasons: [reason]);
             }
             finally
@@ -400,7 +400,7 @@ public sealed partial class CaptureCoordinator(
             var (captureMs, checkMs, sealMs, storeMs) =
                 (Milliseconds(started, captured), Milliseconds(captured, checkedAt), Milliseconds(checkedAt, sealedAt), Milliseconds(sealedAt, storedAt));
             LogAccepted(logger, stored.SeriesId, job.JobId, captureMs, checkMs, sealMs, storeMs);
-            await ReportAsync("accepted", job.JobId, null, cancellationToken, stored.SeriesId);
+            await ReportAsync(ApplianceState.Accepted, job.JobId, null, cancellationToken, stored.SeriesId);
             uploadSignal.Notify();
             return new CaptureOutcome(CaptureOutcomeKind.Accepted, stored.SeriesId);
         }
@@ -479,7 +479,7 @@ public sealed partial class CaptureCoordinator(
         State = CaptureState.Idle;
     }
 
-    private async Task ReportAsync(string state, string? jobId, string? reason, CancellationToken cancellationToken, string? seriesId = null)
+    private async Task ReportAsync(ApplianceState state, string? jobId, string? reason, CancellationToken cancellationToken, string? seriesId = null)
     {
         var depth = await store.CountAsync(cancellationToken);
         statusFeed.Publish(new ApplianceStatus(identity.DeviceId, state, identity.FirmwareVersion, depth, time.GetUtcNow(), jobId, reason ?? seriesId));

@@ -78,7 +78,7 @@ public sealed partial class MqttUplinkService(
                 var problems = integrity.Problems;
                 statusFeed.Publish(new ApplianceStatus(
                     identity.DeviceId,
-                    problems.Count == 0 ? "online" : "unsafe",
+                    problems.Count == 0 ? ApplianceState.Online : ApplianceState.Unsafe,
                     identity.FirmwareVersion,
                     await store.CountAsync(stoppingToken),
                     time.GetUtcNow(),
@@ -139,7 +139,7 @@ public sealed partial class MqttUplinkService(
         var request = await wipe.Requested;
         try
         {
-            var wiping = new ApplianceStatus(identity.DeviceId, "wiping", identity.FirmwareVersion, 0, time.GetUtcNow(), OrderId: request.OrderId);
+            var wiping = new ApplianceStatus(identity.DeviceId, ApplianceState.Wiping, identity.FirmwareVersion, 0, time.GetUtcNow(), OrderId: request.OrderId);
             _ = await UplinkPublishing.PublishAsync(client, ApplianceTopics.Status(credentials.DeviceId), ProtocolJson.Serialize(wiping), stoppingToken);
         }
         finally
@@ -170,7 +170,7 @@ public sealed partial class MqttUplinkService(
             .WithTimeout(TimeSpan.FromSeconds(10))
             // The broker publishes this if the link dies, so the fleet view shows the appliance offline.
             .WithWillTopic(ApplianceTopics.Status(credentials.DeviceId))
-            .WithWillPayload(ProtocolJson.Serialize(new ApplianceStatus(identity.DeviceId, "offline", identity.FirmwareVersion, 0, time.GetUtcNow())))
+            .WithWillPayload(ProtocolJson.Serialize(new ApplianceStatus(identity.DeviceId, ApplianceState.Offline, identity.FirmwareVersion, 0, time.GetUtcNow())))
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithTlsOptions(tls => tls
                 .UseTls()

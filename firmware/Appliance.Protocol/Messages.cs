@@ -295,7 +295,7 @@ public sealed record FiledReceipt(string SeriesId, string DeviceId, DateTimeOffs
 /// </summary>
 public sealed record ApplianceStatus(
     string DeviceId,
-    string State,
+    ApplianceState State,
     string FirmwareVersion,
     int QueueDepth,
     DateTimeOffset At,
@@ -309,7 +309,7 @@ public sealed record ApplianceStatus(
 {
     public string? Validate() =>
         !Protocol.DeviceId.IsValid(DeviceId) ? "deviceId is not a valid device id"
-        : string.IsNullOrWhiteSpace(State) || State.Length > 32 ? "state missing or too long"
+        : !Enum.IsDefined(State) ? "state is not one the protocol knows"
         : QueueDepth < 0 ? "queueDepth is negative"
         : null;
 }

@@ -181,7 +181,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         var pulse = new SemaphoreSlim(0);
         EventHandler<ApplianceStatus> onStatus = (_, s) =>
         {
-            if (s.DeviceId == DeviceId && s.State == "armed" && s.JobId is not null)
+            if (s.DeviceId == DeviceId && s.State == ApplianceState.Armed && s.JobId is not null)
             {
                 armedJobs[s.JobId] = true;
                 pulse.Release();
@@ -263,8 +263,8 @@ public sealed class EmbeddedSuite : IAsyncDisposable
                     var status = await statuses.Reader.ReadAsync(timeout.Token);
                     if (status.OrderId == run.RunId)
                     {
-                        return status.State is "calibrating" or "calibrated" ? status
-                            : throw new InvalidOperationException($"calibration {status.State}: {status.Reason}");
+                        return status.State is ApplianceState.Calibrating or ApplianceState.Calibrated ? status
+                            : throw new InvalidOperationException($"calibration {status.State.Name()}: {status.Reason}");
                     }
                 }
             }

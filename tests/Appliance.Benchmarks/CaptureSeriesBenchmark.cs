@@ -108,7 +108,7 @@ internal static class CaptureSeriesBenchmark
                 driver.DriveInput(pins.CaptureButtonPin, PinValue.High);
                 var outcome = await WaitForOutcomeAsync(status);
                 clock.Stop();
-                if (outcome.State != "accepted")
+                if (outcome.State != ApplianceState.Accepted)
                 {
                     throw new InvalidOperationException($"capture {i} ended {outcome.State}: {outcome.Reason}");
                 }
@@ -291,7 +291,7 @@ internal static class CaptureSeriesBenchmark
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await foreach (var s in status.ReadAllAsync(timeout.Token))
         {
-            if (s.State is "accepted" or "retake" or "fault")
+            if (s.State is ApplianceState.Accepted or ApplianceState.Retake or ApplianceState.Fault)
             {
                 return s;
             }

@@ -226,7 +226,7 @@ public sealed class BrokerSecurityTests(SuiteFixture fixture) : IClassFixture<Su
             (ApplianceTopics.Transfer("rogue-bad-01", "host"), "garbage"u8.ToArray(), "not a transfer frame"),
             (ApplianceTopics.Transfer("rogue-bad-01", "host"), TransferFrame.Encode(TransferFrameKind.Chunk, Guid.NewGuid(), 0, [1, 2, 3]), "no open transfer"),
             (ApplianceTopics.Status("rogue-bad-01"), "{\"deviceId\":"u8.ToArray(), "not a valid ApplianceStatus"),
-            (ApplianceTopics.Status("rogue-bad-01"), ProtocolJson.Serialize(new ApplianceStatus("demo-appliance-01", "armed", "1", 0, DateTimeOffset.UtcNow)), "status names another device"),
+            (ApplianceTopics.Status("rogue-bad-01"), ProtocolJson.Serialize(new ApplianceStatus("demo-appliance-01", ApplianceState.Armed, "1", 0, DateTimeOffset.UtcNow)), "status names another device"),
         ];
         var receiver = Suite.HostService<TransferReceiver>();
         foreach (var (topic, payload, reason) in cases)

@@ -54,7 +54,7 @@ public sealed class DisclosureTests(SuiteFixture fixture) : IClassFixture<SuiteF
         var (certificate, _) = fixture.ProvisionOther("old-firmware-01");
         using var device = await fixture.TryConnectAsync("old-firmware-01", certificate);
         Assert.NotNull(device);
-        var status = new ApplianceStatus("old-firmware-01", "idle", "0.0.9", 0, DateTimeOffset.UtcNow);
+        var status = new ApplianceStatus("old-firmware-01", ApplianceState.Idle, "0.0.9", 0, DateTimeOffset.UtcNow);
         await device.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(ApplianceTopics.Status("old-firmware-01")).WithPayload(ProtocolJson.Serialize(status)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
         Suite.HostService<UserService>().Add("it.about", UserRoles.Admin, "admin password 123", "test");
         using var admin = await HostPages.SignInAsync(Suite.Host, "it.about", "admin password 123");

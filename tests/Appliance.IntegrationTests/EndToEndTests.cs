@@ -87,7 +87,7 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
         var fleet = Suite.HostService<FleetState>();
         var publisher = Suite.HostService<IDeviceMessagePublisher>();
         var signer = Suite.HostService<Appliance.Host.Core.Orders.HostCommandSigner>();
-        var refused = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == "refused" && s.JobId == "buggy-job-1");
+        var refused = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == ApplianceState.Refused && s.JobId == "buggy-job-1");
         var job = new CaptureJob("buggy-job-1", EpisodeCodes.New(), "back Jane Doe", ConsentScope.DirectCare, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5));
         await publisher.PublishAsync(ApplianceTopics.Command(Suite.DeviceId), ProtocolJson.Serialize(signer.Sign(new HostCommand(HostCommand.CaptureJobKind, job), Suite.DeviceId, job.ExpiresAt)), CancellationToken.None);
 
@@ -107,7 +107,7 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
         var now = DateTimeOffset.UtcNow;
         async Task<string?> RefusalOfAsync(string jobId, HostCommand command)
         {
-            var refused = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == "refused" && s.JobId == jobId);
+            var refused = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == ApplianceState.Refused && s.JobId == jobId);
             await publisher.PublishAsync(ApplianceTopics.Command(Suite.DeviceId), ProtocolJson.Serialize(command), CancellationToken.None);
             return (await refused.WaitAsync(TimeSpan.FromSeconds(10))).Reason;
         }
@@ -123,7 +123,7 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
 
         // A genuine command played again, and one held back past its expiry.
         var genuine = signer.Sign(new HostCommand(HostCommand.CaptureJobKind, Job("replayed-job-1")), Suite.DeviceId, now.AddMinutes(5));
-        var armed = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == "armed" && s.JobId == "replayed-job-1");
+        var armed = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == ApplianceState.Armed && s.JobId == "replayed-job-1");
         await publisher.PublishAsync(ApplianceTopics.Command(Suite.DeviceId), ProtocolJson.Serialize(genuine), CancellationToken.None);
         await armed.WaitAsync(TimeSpan.FromSeconds(10));
         await coordinator.CancelAsync(CancellationToken.None);
@@ -146,7 +146,7 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
     {
         var job = await Suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-CANCEL", "scalp", ConsentScope.DirectCare, CancellationToken.None);
         var fleet = Suite.HostService<FleetState>();
-        var cancelled = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == "cancelled" && s.JobId == job.JobId);
+        var cancelled = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == ApplianceState.Cancelled && s.JobId == job.JobId);
         var pins = Suite.ApplianceService<IOptions<PinMapOptions>>().Value;
 
         await Suite.HoldButtonAsync(pins.LongPress + TimeSpan.FromMilliseconds(300), CancellationToken.None);

@@ -217,6 +217,6 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
         // A round trip through the appliance after the rogue is in: the appliance was never knocked off to reconnect.
         await _suite.CreateJobAndWaitArmedAsync("MOSQ-PATIENT-4", "back", ConsentScope.DirectCare, CancellationToken.None);
         Assert.Equal(before, Connections());
-        Assert.DoesNotContain(_suite.HostService<FleetState>().Received.Values, s => s.Status.DeviceId == DeviceId && s.Status.State == "offline");
+        Assert.DoesNotContain(_suite.HostService<FleetState>().Received.Values, s => s.Status.DeviceId == DeviceId && s.Status.State == ApplianceState.Offline);
     }
 }

@@ -24,10 +24,10 @@ public sealed class OsIntegrityTests
         await using var suite = await EmbeddedSuite.StartAsync(folder.Combine("suite"), applianceSettings: settings);
         // The suite has waited for the appliance's first status on connecting.
         var fleet = suite.HostService<FleetState>();
-        Assert.Equal("unsafe", fleet.Latest[suite.DeviceId].State);
+        Assert.Equal(ApplianceState.Unsafe, fleet.Latest[suite.DeviceId].State);
         Assert.Contains("hci0", fleet.Latest[suite.DeviceId].Reason);
 
-        var refused = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == "refused");
+        var refused = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.State == ApplianceState.Refused);
         var job = await suite.HostService<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(suite.DeviceId, "TEST-PATIENT-BT", "back", ConsentScope.DirectCare), "test", CancellationToken.None);
 
         var status = await refused.WaitAsync(TimeSpan.FromSeconds(10));

@@ -110,7 +110,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
         Assert.Contains(SeriesQualityChecker.Glare, retake.Reasons!);
         Assert.Equal(CaptureState.Armed, _coordinator.State);
         Assert.Empty(_store.All);
-        Assert.Contains(Drain(), s => s.State == "retake" && s.Reason!.Contains("glare", StringComparison.Ordinal));
+        Assert.Contains(Drain(), s => s.State == ApplianceState.Retake && s.Reason!.Contains("glare", StringComparison.Ordinal));
 
         _camera.Scene = new SimulatedScene();
         Assert.Equal(CaptureOutcomeKind.Accepted, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
@@ -132,7 +132,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
         Assert.Empty(_store.All);
         Assert.Equal(PinValue.Low, _driver.ValueOf(18));
         Assert.Equal(PinValue.Low, _driver.ValueOf(13));
-        Assert.Contains(Drain(), s => s.State == "fault" && s.Reason!.Contains("no cameras available", StringComparison.Ordinal));
+        Assert.Contains(Drain(), s => s.State == ApplianceState.Fault && s.Reason!.Contains("no cameras available", StringComparison.Ordinal));
 
         // The fault cleared, the same job still captures.
         _cameraFault = null;
@@ -149,7 +149,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
 
         Assert.Equal(CaptureState.Idle, _coordinator.State);
         Assert.Equal(IndicatorState.Idle, _indicator.Current);
-        Assert.Contains(Drain(), s => s.State == "cancelled" && s.JobId == "job-1");
+        Assert.Contains(Drain(), s => s.State == ApplianceState.Cancelled && s.JobId == "job-1");
         Assert.Equal(CaptureOutcomeKind.Ignored, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
         Assert.Empty(_store.All);
         Assert.False(await _coordinator.CancelAsync(CancellationToken.None)); // nothing left to cancel
@@ -193,7 +193,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
 
         Assert.Equal(CaptureState.Idle, _coordinator.State);
         Assert.Equal(IndicatorState.Fault, _indicator.Current);
-        Assert.Contains(Drain(), s => s.State == "refused" && s.JobId == "job-1" && s.Reason!.StartsWith("store full", StringComparison.Ordinal));
+        Assert.Contains(Drain(), s => s.State == ApplianceState.Refused && s.JobId == "job-1" && s.Reason!.StartsWith("store full", StringComparison.Ordinal));
         Assert.Equal(CaptureOutcomeKind.Ignored, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
     }
 
@@ -219,15 +219,15 @@ public sealed class CaptureCoordinatorTests : IDisposable
     {
         _calibration.Current = null;
         Assert.False(await _coordinator.ArmAsync(Job(), CancellationToken.None));
-        Assert.Contains(Drain(), s => s.State == "refused" && s.Reason!.StartsWith("not calibrated", StringComparison.Ordinal));
+        Assert.Contains(Drain(), s => s.State == ApplianceState.Refused && s.Reason!.StartsWith("not calibrated", StringComparison.Ordinal));
 
         _calibration.Current = SettableCalibration.Valid("unit-device-01", TimeSpan.FromMinutes(-1));
         Assert.False(await _coordinator.ArmAsync(Job(), CancellationToken.None));
-        Assert.Contains(Drain(), s => s.State == "refused" && s.Reason!.Contains("expired", StringComparison.Ordinal));
+        Assert.Contains(Drain(), s => s.State == ApplianceState.Refused && s.Reason!.Contains("expired", StringComparison.Ordinal));
 
         _calibrationOptions.AllowExpired = true;
         Assert.True(await _coordinator.ArmAsync(Job(), CancellationToken.None));
-        Assert.Contains(Drain(), s => s.State == "armed" && s.Reason!.Contains("expired", StringComparison.Ordinal));
+        Assert.Contains(Drain(), s => s.State == ApplianceState.Armed && s.Reason!.Contains("expired", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -236,7 +236,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
         _integrity.Problems = ["a Bluetooth controller (hci0) is present: disable it (dtoverlay=disable-bt)"];
 
         Assert.False(await _coordinator.ArmAsync(Job(), CancellationToken.None));
-        Assert.Contains(Drain(), s => s.State == "refused" && s.Reason!.Contains("hci0", StringComparison.Ordinal));
+        Assert.Contains(Drain(), s => s.State == ApplianceState.Refused && s.Reason!.Contains("hci0", StringComparison.Ordinal));
         Assert.Equal(IndicatorState.Fault, _indicator.Current);
 
         _integrity.Enforced = false; // the development flag
@@ -289,10 +289,10 @@ public sealed class CaptureCoordinatorTests : IDisposable
         });
         Assert.Equal(CaptureState.Idle, _coordinator.State);
         var statuses = Drain();
-        Assert.Equal(["calibrating", "refused", "calibrating", "calibrated"], statuses.Select(s => s.State));
+        Assert.Equal([ApplianceState.Calibrating, ApplianceState.Refused, ApplianceState.Calibrating, ApplianceState.Calibrated], statuses.Select(s => s.State));
         Assert.Contains("white reference card", statuses[0].Reason);
         Assert.Contains("colour target", statuses[2].Reason);
-        Assert.All(statuses.Where(s => s.State != "refused"), s => Assert.Equal("run-1", s.OrderId));
+        Assert.All(statuses.Where(s => s.State != ApplianceState.Refused), s => Assert.Equal("run-1", s.OrderId));
         Assert.Equal(profile.CreatedAt, statuses[^1].CalibratedAt);
 
         _card = SimulatedCard.None;
@@ -313,7 +313,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
         Assert.Equal(CaptureOutcomeKind.Fault, outcome.Kind);
         Assert.Contains("the cross-polarised target frame could not be fitted", outcome.Reasons![0]);
         Assert.Same(before, _calibration.Current);
-        Assert.Equal("calibration-failed", Drain()[^1].State);
+        Assert.Equal(ApplianceState.CalibrationFailed, Drain()[^1].State);
         Assert.Equal(CaptureState.Idle, _coordinator.State);
     }
 
@@ -330,7 +330,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
         Assert.Equal(CaptureState.Calibrating, _coordinator.State);
         Assert.True(await _coordinator.CancelAsync(CancellationToken.None));
         Assert.Equal(CaptureState.Idle, _coordinator.State);
-        Assert.Equal("calibration-cancelled", Drain()[^1].State);
+        Assert.Equal(ApplianceState.CalibrationCancelled, Drain()[^1].State);
     }
 
     [Fact]
@@ -340,7 +340,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
 
         Assert.False(await _coordinator.StartCalibrationAsync(Run(), CancellationToken.None));
         Assert.Equal(CaptureState.Armed, _coordinator.State);
-        Assert.Equal("calibration-refused", Drain()[^1].State);
+        Assert.Equal(ApplianceState.CalibrationRefused, Drain()[^1].State);
     }
 
     private static bool PlaintextContains(byte[] haystack, string text) =>

@@ -284,3 +284,38 @@ public sealed class TransferProtocolTests
         Assert.Empty(TransferProgress.ToRanges([]));
     }
 }
+
+/// <summary>The appliance's states are one enum on both sides, with their wire names unchanged.</summary>
+public sealed class ApplianceStateTests
+{
+    [Theory]
+    [InlineData(ApplianceState.Online, "online")]
+    [InlineData(ApplianceState.Armed, "armed")]
+    [InlineData(ApplianceState.CalibrationFailed, "calibration-failed")]
+    [InlineData(ApplianceState.CalibrationCancelled, "calibration-cancelled")]
+    public void EachState_TravelsUnderItsWireName_AndComesBack(ApplianceState state, string wire)
+    {
+        var json = System.Text.Encoding.UTF8.GetString(ProtocolJson.Serialize(new ApplianceStatus("clinic-a-01", state, "0.1.0", 0, DateTimeOffset.UnixEpoch)));
+
+        Assert.Contains($"\"state\":\"{wire}\"", json);
+        Assert.Equal(wire, state.Name());
+        Assert.True(ProtocolJson.TryDeserialize<ApplianceStatus>(System.Text.Encoding.UTF8.GetBytes(json), out var back, out var error), error);
+        Assert.Equal(state, back.State);
+    }
+
+    [Theory]
+    [InlineData("\"dancing\"")]
+    [InlineData("\"Armed\"")]
+    [InlineData("3")]
+    public void AStatusWithAStateTheProtocolDoesNotKnow_IsRefusedWithAReason(string state)
+    {
+        var json = "{\"deviceId\":\"clinic-a-01\",\"state\":" + state + ",\"firmwareVersion\":\"0.1.0\",\"queueDepth\":0,\"at\":\"2026-12-01T00:00:00+00:00\"}";
+
+        Assert.False(ProtocolJson.TryDeserialize<ApplianceStatus>(System.Text.Encoding.UTF8.GetBytes(json), out _, out var error));
+        Assert.False(string.IsNullOrWhiteSpace(error));
+    }
+
+    [Fact]
+    public void EveryState_HasAWireName() =>
+        Assert.All(Enum.GetValues<ApplianceState>(), s => Assert.Matches("^[a-z]+(-[a-z]+)*$", s.Name()));
+}

@@ -77,7 +77,7 @@ public sealed partial class OsIntegrityMonitor(
 
         var queued = await store.CountAsync(cancellationToken);
         statusFeed.Publish(new ApplianceStatus(
-            identity.DeviceId, found.Count == 0 ? "online" : "unsafe", identity.FirmwareVersion, queued, time.GetUtcNow(), null, found.Count == 0 ? null : Truncate(summary),
+            identity.DeviceId, found.Count == 0 ? ApplianceState.Online : ApplianceState.Unsafe, identity.FirmwareVersion, queued, time.GetUtcNow(), null, found.Count == 0 ? null : Truncate(summary),
             IntegrityCheckedAt: CheckedAt));
     }
 

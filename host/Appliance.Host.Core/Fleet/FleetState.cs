@@ -44,9 +44,9 @@ public sealed class FleetState
         ArgumentNullException.ThrowIfNull(status);
         if (_latest.TryGetValue(status.DeviceId, out var before))
         {
-            status = status.State == "offline"
+            status = status.State == ApplianceState.Offline
                 // The will was written at connection time: keep what the appliance last said about itself.
-                ? before with { State = "offline", At = status.At, JobId = null, Reason = null, OrderId = null }
+                ? before with { State = ApplianceState.Offline, At = status.At, JobId = null, Reason = null, OrderId = null }
                 // Checks and calibration are reported when they happen; a later state change does not undo them.
                 : status with
                 {

@@ -1,5 +1,6 @@
 using Appliance.Host.Core.Orders;
 using Appliance.Host.Core.Provisioning;
+using Appliance.Protocol;
 
 namespace Appliance.Host.Core.Fleet;
 
@@ -34,7 +35,11 @@ public sealed record FleetEntry(
 public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates, IDeviceOrderLedger orders, Support.ReleaseSupport support, TimeProvider time)
 {
     /// <summary>States in which an appliance's connection is known to be gone.</summary>
-    private static readonly HashSet<string> GoneStates = ["offline", "wiping"];
+    private static readonly HashSet<ApplianceState> GoneStates = [ApplianceState.Offline, ApplianceState.Wiping];
+
+    /// <summary>States whose reason the fleet page shows: why it will not arm, or where a calibration run stands.</summary>
+    private static readonly HashSet<ApplianceState> ExplainedStates =
+        [ApplianceState.Unsafe, ApplianceState.Calibrating, ApplianceState.CalibrationFailed, ApplianceState.CalibrationRefused];
 
     public IReadOnlyList<FleetEntry> List()
     {
@@ -48,7 +53,8 @@ public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates
             wipes.TryGetValue(id, out var wipe);
             var status = last?.Status;
             var revoked = !active.Contains(id);
-            var state = wipe is { State: WipeState.Confirmed } ? "wiped" : status?.State ?? "never seen";
+            // "wiped" and "never seen" are the host's own words: no appliance says them.
+            var state = wipe is { State: WipeState.Confirmed } ? "wiped" : status?.State.Name() ?? "never seen";
             return new FleetEntry(
                 id,
                 Online: status is not null && !revoked && !GoneStates.Contains(status.State) && wipe is not { State: WipeState.Confirmed },
@@ -59,7 +65,7 @@ public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates
                 status?.CalibratedAt,
                 status?.CalibrationDeltaE,
                 status?.IntegrityCheckedAt,
-                status?.State is "unsafe" or "calibrating" or "calibration-failed" or "calibration-refused" ? status.Reason : null,
+                status is not null && ExplainedStates.Contains(status.State) ? status.Reason : null,
                 revoked,
                 wipe,
                 status?.FirmwareVersion is { } firmware ? support.For(firmware, now) : null);

@@ -51,10 +51,21 @@ public static class JobStates
     public const string Expired = "expired";
     public const string ConsentWithdrawn = "consent-withdrawn";
 
-    /// <summary>Appliance states that belong to a job (others, like online or wiping, are the fleet's).</summary>
-    public static readonly IReadOnlySet<string> FromAppliance = new HashSet<string>(StringComparer.Ordinal)
+    /// <summary>
+    /// Appliance states that belong to a job (others, like online or wiping, are the fleet's), and
+    /// the job state each becomes: the same word, except that an appliance says "idle" when a job
+    /// lapses before capture, which the job's timeline calls expired.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<ApplianceState, string> FromAppliance = new Dictionary<ApplianceState, string>
     {
-        Armed, Capturing, Retake, Accepted, Refused, Fault, Cancelled, "idle",
+        [ApplianceState.Armed] = Armed,
+        [ApplianceState.Capturing] = Capturing,
+        [ApplianceState.Retake] = Retake,
+        [ApplianceState.Accepted] = Accepted,
+        [ApplianceState.Refused] = Refused,
+        [ApplianceState.Fault] = Fault,
+        [ApplianceState.Cancelled] = Cancelled,
+        [ApplianceState.Idle] = Expired,
     };
 }
 
@@ -74,15 +85,15 @@ public sealed partial class JobTracker(ICaptureJobRepository jobs, ISeriesArchiv
     public async Task OnStatusAsync(ApplianceStatus status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(status);
-        if (status.JobId is null || !JobStates.FromAppliance.Contains(status.State))
+        if (status.JobId is null || !JobStates.FromAppliance.TryGetValue(status.State, out var jobState))
         {
             return;
         }
 
-        var jobEvent = status.State == JobStates.Accepted
+        var jobEvent = status.State == ApplianceState.Accepted
             // An accepted status carries the series id where a reason would be.
-            ? new JobEvent(time.GetUtcNow(), JobStates.Accepted, null, status.Reason, status.At)
-            : new JobEvent(time.GetUtcNow(), StateOf(status), status.Reason, null, status.At);
+            ? new JobEvent(time.GetUtcNow(), jobState, null, status.Reason, status.At)
+            : new JobEvent(time.GetUtcNow(), jobState, status.Reason, null, status.At);
         // One read and one write: this runs on the host's receive loop, for every status.
         var outcome = await jobs.AppendJobEventAsync(status.JobId, jobEvent, cancellationToken, status.DeviceId);
         if (outcome is JobEventOutcome.NoSuchJob or JobEventOutcome.OtherDevicesJob)
@@ -131,9 +142,6 @@ public sealed partial class JobTracker(ICaptureJobRepository jobs, ISeriesArchiv
 
         return new JobProgress(job, [.. events.OrderBy(e => e.At)]);
     }
-
-    // The appliance says "idle" with a reason when a job lapses before capture.
-    private static string StateOf(ApplianceStatus status) => status.State == "idle" ? JobStates.Expired : status.State;
 
     private async Task AppendAsync(string jobId, JobEvent jobEvent, CancellationToken cancellationToken)
     {

@@ -83,7 +83,7 @@ public sealed partial class DeviceOrderService(
         var wipe = ledger.FindWipe(status.DeviceId);
         if (wipe is { State: not WipeState.Confirmed })
         {
-            if (status.State == "wiping" && status.OrderId == wipe.OrderId)
+            if (status.State == ApplianceState.Wiping && status.OrderId == wipe.OrderId)
             {
                 if (wipe.State == WipeState.Issued)
                 {
@@ -91,7 +91,7 @@ public sealed partial class DeviceOrderService(
                     audit.Append(AuditKinds.WipeDelivered, "host", wipe.DeviceId, $"order {wipe.OrderId}");
                 }
             }
-            else if (status.State == "online" || (wipe.State == WipeState.Issued && wipe.ExpiresAt <= now))
+            else if (status.State == ApplianceState.Online || (wipe.State == WipeState.Issued && wipe.ExpiresAt <= now))
             {
                 // Back after a while (its retained copy may have expired), or back after a power
                 // cut in the middle of wiping (it had said "wiping"): a freshly signed one.
@@ -101,12 +101,12 @@ public sealed partial class DeviceOrderService(
             return; // no lease while a wipe is pending: it would only keep a lost appliance alive
         }
 
-        if (status.State == "offline")
+        if (status.State == ApplianceState.Offline)
         {
             return;
         }
 
-        if (status.State == "online" || !_leaseSentAt.TryGetValue(status.DeviceId, out var last) || now - last >= options.Value.LeaseRenewEvery)
+        if (status.State == ApplianceState.Online || !_leaseSentAt.TryGetValue(status.DeviceId, out var last) || now - last >= options.Value.LeaseRenewEvery)
         {
             await SendLeaseAsync(status.DeviceId, cancellationToken);
         }
