@@ -32,8 +32,11 @@ public sealed record CaptureOutcome(CaptureOutcomeKind Kind, string? SeriesId = 
 
 /// <summary>
 /// The capture state machine: idle → armed (a job from the host) → capturing → checking →
-/// accepted (sealed, stored, queued) or retake (reason shown, counted, still armed).
-/// One transition at a time; a press while busy is ignored, not queued.
+/// accepted (sealed, stored, queued) or retake (reason shown, counted, still armed), or
+/// calibrating while a <see cref="CalibrationSession"/> holds a run. One transition at a time;
+/// a press while busy is ignored, not queued. Its stages are their own classes: the
+/// <see cref="CaptureSequencer"/> takes the frames, the <see cref="SeriesQualityChecker"/> judges
+/// them, the <see cref="SeriesPackager"/> seals and signs an accepted series.
 /// </summary>
 public sealed partial class CaptureCoordinator(
     CaptureSequencer sequencer,
@@ -43,6 +46,8 @@ public sealed partial class CaptureCoordinator(
     ISystemIntegrity integrity,
     ICalibrationStore calibration,
     IOptions<CalibrationOptions> calibrationOptions,
+    CalibrationSession calibrationSession,
+    SeriesPackager packager,
     IStatusIndicator indicator,
     ApplianceIdentity identity,
     StatusFeed statusFeed,
@@ -54,7 +59,6 @@ public sealed partial class CaptureCoordinator(
     private readonly SemaphoreSlim _gate = new(1, 1);
     private CaptureJob? _job;
     private int _retakes;
-    private CalibrationRun? _run;
 
     public CaptureState State { get; private set; } = CaptureState.Idle;
 
@@ -137,9 +141,11 @@ public sealed partial class CaptureCoordinator(
 
         try
         {
-            if (State == CaptureState.Calibrating && _run is { } run)
+            if (State == CaptureState.Calibrating)
             {
-                return await CalibrateAsync(run, cancellationToken);
+                var outcome = await calibrationSession.PressAsync(cancellationToken);
+                FollowCalibration();
+                return outcome;
             }
 
             var job = _job;
@@ -177,12 +183,11 @@ public sealed partial class CaptureCoordinator(
 
         try
         {
-            if (State == CaptureState.Calibrating && _run is { } run)
+            if (State == CaptureState.Calibrating)
             {
-                EndRun();
-                indicator.Show(IndicatorState.Idle);
-                await ReportRunAsync(ApplianceState.CalibrationCancelled, run.Request.RunId, "cancelled on the appliance", cancellationToken);
-                return true;
+                var cancelled = await calibrationSession.CancelAsync(cancellationToken);
+                FollowCalibration();
+                return cancelled;
             }
 
             var job = _job;
@@ -213,7 +218,7 @@ public sealed partial class CaptureCoordinator(
         ArgumentNullException.ThrowIfNull(request);
         if (!await _gate.WaitAsync(TimeSpan.Zero, cancellationToken))
         {
-            await ReportRunAsync(ApplianceState.CalibrationRefused, request.RunId, "a capture is in progress", cancellationToken);
+            await calibrationSession.RefuseAsync(request, "a capture is in progress", cancellationToken);
             return false;
         }
 
@@ -224,17 +229,12 @@ public sealed partial class CaptureCoordinator(
                 : null;
             if (refusal is not null)
             {
-                LogCalibrationRefused(logger, request.RunId, refusal);
-                await ReportRunAsync(ApplianceState.CalibrationRefused, request.RunId, refusal, cancellationToken);
+                await calibrationSession.RefuseAsync(request, refusal, cancellationToken);
                 return false;
             }
 
-            EndRun();
-            _run = new CalibrationRun(request);
+            await calibrationSession.BeginAsync(request, cancellationToken);
             State = CaptureState.Calibrating;
-            indicator.Show(IndicatorState.Calibrating);
-            LogCalibrationStarted(logger, request.RunId);
-            await ReportRunAsync(ApplianceState.Calibrating, request.RunId, _run.Prompt, cancellationToken);
             return true;
         }
         finally
@@ -243,90 +243,13 @@ public sealed partial class CaptureCoordinator(
         }
     }
 
-    private async Task<CaptureOutcome> CalibrateAsync(CalibrationRun run, CancellationToken cancellationToken)
+    /// <summary>Back to idle once the calibration session has ended its run (made a profile, failed, expired or was cancelled).</summary>
+    private void FollowCalibration()
     {
-        var runId = run.Request.RunId;
-        if (run.Request.ExpiresAt <= time.GetUtcNow())
-        {
-            EndRun();
-            indicator.Show(IndicatorState.Idle);
-            await ReportRunAsync(ApplianceState.CalibrationFailed, runId, "the run expired before the cards were captured", cancellationToken);
-            return CaptureOutcome.Ignored;
-        }
-
-        indicator.Show(IndicatorState.Busy);
-        IReadOnlyList<CapturedFrame> frames;
-        try
-        {
-            frames = await sequencer.CaptureSeriesAsync(cancellationToken);
-        }
-        catch (CaptureFaultException ex)
-        {
-            indicator.Show(IndicatorState.Fault);
-            LogCaptureFault(logger, ex.Message);
-            await ReportRunAsync(ApplianceState.Calibrating, runId, $"camera fault ({ex.Message}); {run.Prompt}", cancellationToken);
-            return new CaptureOutcome(CaptureOutcomeKind.Fault, Reasons: [ex.Message]);
-        }
-
-        try
-        {
-            if (run.Step == CalibrationStep.WhiteCard)
-            {
-                var unusable = run.TakeWhite(frames);
-                indicator.Show(unusable is null ? IndicatorState.Calibrating : IndicatorState.Retake);
-                await ReportRunAsync(ApplianceState.Calibrating, runId, unusable is null ? run.Prompt : $"retake: {unusable}; {run.Prompt}", cancellationToken);
-                return unusable is null ? new CaptureOutcome(CaptureOutcomeKind.Accepted) : new CaptureOutcome(CaptureOutcomeKind.Retake, Reasons: [unusable]);
-            }
-
-            var (profile, refusal) = run.Finish(frames, LoadTargetSheet(), calibrationOptions.Value, identity, time.GetUtcNow());
-            EndRun();
-            if (profile is null)
-            {
-                indicator.Show(IndicatorState.Fault);
-                LogCalibrationRefused(logger, runId, refusal!);
-                await ReportRunAsync(ApplianceState.CalibrationFailed, runId, refusal, cancellationToken);
-                return new CaptureOutcome(CaptureOutcomeKind.Fault, Reasons: [refusal!]);
-            }
-
-            calibration.Save(profile);
-            indicator.Show(IndicatorState.Accepted);
-            var (meanDeltaE, worstDeltaE) = (profile.Rings.Max(r => r.DeltaEMeanAfter), profile.Rings.Max(r => r.DeltaEMaxAfter));
-            LogCalibrated(logger, profile.ProfileId, meanDeltaE, worstDeltaE);
-            await ReportRunAsync(ApplianceState.Calibrated, runId, profile.ProfileId, cancellationToken);
-            return new CaptureOutcome(CaptureOutcomeKind.Accepted);
-        }
-        finally
-        {
-            foreach (var frame in frames)
-            {
-                pool.Return(frame.Pixels);
-            }
-        }
-    }
-
-    private Appliance.Calibration.TargetSheet LoadTargetSheet() =>
-        string.IsNullOrWhiteSpace(calibrationOptions.Value.TargetSheet)
-            ? Appliance.Calibration.TargetSheet.Default()
-            : Appliance.Calibration.TargetSheet.Load(calibrationOptions.Value.TargetSheet);
-
-    private void EndRun()
-    {
-        _run?.Dispose();
-        _run = null;
-        if (State == CaptureState.Calibrating)
+        if (State == CaptureState.Calibrating && !calibrationSession.Active)
         {
             State = CaptureState.Idle;
         }
-    }
-
-    /// <summary>A calibration run's status: its id rides as the order id, and the current profile's age and ΔE go with it.</summary>
-    private async Task ReportRunAsync(ApplianceState state, string runId, string? reason, CancellationToken cancellationToken)
-    {
-        var depth = await store.CountAsync(cancellationToken);
-        var current = calibration.Current;
-        statusFeed.Publish(new ApplianceStatus(
-            identity.DeviceId, state, identity.FirmwareVersion, depth, time.GetUtcNow(), Reason: reason, OrderId: runId,
-            CalibratedAt: current?.CreatedAt, CalibrationDeltaE: current?.Rings.Max(r => r.DeltaEMeanAfter)));
     }
 
     private async Task<CaptureOutcome> CaptureAsync(CaptureJob job, CancellationToken cancellationToken)
@@ -372,7 +295,7 @@ public sealed partial class CaptureCoordinator(
             try
             {
                 SealedEnvelope envelope;
-                (stored, envelope) = Seal(job, frames, quality, sealedBuffers);
+                (stored, envelope) = packager.Package(job, _retakes, frames, quality, sealedBuffers);
                 sealedAt = time.GetTimestamp();
                 await store.AddAsync(stored, envelope, cancellationToken);
             }
@@ -420,49 +343,6 @@ public sealed partial class CaptureCoordinator(
         }
     }
 
-    /// <summary>Seals the frames into buffers from the pool, left in <paramref name="sealedBuffers"/> for the caller to return.</summary>
-    private (StoredSeries Series, SealedEnvelope Envelope) Seal(CaptureJob job, IReadOnlyList<CapturedFrame> frames, QualityReport quality, byte[][] sealedBuffers)
-    {
-        var seriesId = Guid.NewGuid().ToString();
-        using var sealer = new SeriesSealer(identity.HostSealingPublicKey, identity.DeviceId, seriesId);
-        var capturedAt = time.GetUtcNow();
-        var descriptors = new FrameDescriptor[frames.Count];
-        var sealedFrames = sealedBuffers;
-        // One frame per core: hashing and sealing 12 MP frames is most of the time after the checks.
-        Parallel.For(0, frames.Count, FrameMeasurement.PerCore, i =>
-        {
-            var f = frames[i];
-            var digest = SeriesSealing.Sha256Hex(f.Pixels);
-            sealedFrames[i] = pool.RentBytes(f.Pixels.Length + SeriesSealing.Overhead);
-            sealer.SealFrame(i, f.Pixels, digest, sealedFrames[i]);
-            descriptors[i] = new FrameDescriptor(i, f.Lighting, f.Width, f.Height, f.PixelFormat, digest, sealedFrames[i].Length);
-        });
-
-        var manifest = new SeriesManifest(
-            seriesId,
-            identity.DeviceId,
-            identity.FirmwareVersion,
-            job.JobId,
-            job.EpisodeCode,
-            job.BodySite,
-            job.ConsentScope,
-            capturedAt,
-            options.Value.ToCameraSettings(),
-            calibration.Current?.ProfileId ?? "uncalibrated",
-            _retakes,
-            quality,
-            sealer.Header,
-            descriptors);
-        // The manifest is sealed like the frames: only ids, the ephemeral key and lengths stay in clear.
-        var sealedManifest = sealer.SealManifest(manifest);
-        var routing = sealer.Routing(sealedManifest.Length, descriptors.Select(d => d.SealedLength));
-        IReadOnlyList<ReadOnlyMemory<byte>> frameParts = [.. sealedFrames.Select(f => (ReadOnlyMemory<byte>)f)];
-        // Signed by this appliance: the host takes a series only from the device that captured it.
-        routing = routing with { Signature = SeriesSigning.Sign(identity.SigningPrivateKey, routing, sealedManifest, frameParts) };
-        var envelope = new SealedEnvelope(SeriesEnvelope.EncodeHeader(routing, sealedManifest), frameParts);
-        return (new StoredSeries(seriesId, SeriesState.Queued, capturedAt, [.. descriptors.Select(d => d.Sha256)], envelope.Length), envelope);
-    }
-
     /// <summary>What a series at the configured resolution takes in the store: two frames, sealed, and a manifest.</summary>
     private long ExpectedSeriesBytes()
     {
@@ -505,15 +385,6 @@ public sealed partial class CaptureCoordinator(
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Retake for job {JobId}: {Reasons} (retake {RetakeCount})")]
     private static partial void LogRetake(ILogger logger, string jobId, string reasons, int retakeCount);
-
-    [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "Calibration run {RunId} started: waiting for the white card")]
-    private static partial void LogCalibrationStarted(ILogger logger, string runId);
-
-    [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "Calibration run {RunId} refused: {Reason}")]
-    private static partial void LogCalibrationRefused(ILogger logger, string runId, string reason);
-
-    [LoggerMessage(EventId = 1022, Level = LogLevel.Information, Message = "Calibrated: profile {ProfileId}, held-out ΔE00 {MeanDeltaE:F2} mean, {WorstDeltaE:F2} worst")]
-    private static partial void LogCalibrated(ILogger logger, string profileId, double meanDeltaE, double worstDeltaE);
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Refused job {JobId}: {Reason}")]
     private static partial void LogJobRefused(ILogger logger, string jobId, string reason);

@@ -20,6 +20,8 @@ public static class CoreRegistration
         builder.Services.AddSingleton<StatusFeed>();
         builder.Services.AddSingleton<CaptureSequencer>();
         builder.Services.AddSingleton<SeriesQualityChecker>();
+        builder.Services.AddSingleton<CalibrationSession>();
+        builder.Services.AddSingleton<SeriesPackager>();
         builder.Services.AddSingleton<CaptureCoordinator>();
         builder.Services.AddHostedService<CaptureWorker>();
         return builder;

@@ -43,6 +43,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
             : _backend is not null ? _backend.CaptureAsync(lighting, settings, ct)
             : Task.FromResult(RenderNow(lighting, settings)));
         var sequencer = new CaptureSequencer(camera, new GpioIlluminator(gpio, pins), _pool, TimeProvider.System, Options.Create(_options));
+        var identity = new ApplianceIdentity("unit-device-01", "0.1.0", hostPublic, _signing.PrivateKey);
         _coordinator = new CaptureCoordinator(
             sequencer,
             new SeriesQualityChecker(Options.Create(new QualityOptions()), _pool),
@@ -51,8 +52,11 @@ public sealed class CaptureCoordinatorTests : IDisposable
             _integrity,
             _calibration,
             Options.Create(_calibrationOptions),
+            new CalibrationSession(
+                sequencer, _pool, _store, _calibration, Options.Create(_calibrationOptions), _indicator, identity, _status, TimeProvider.System, NullLogger<CalibrationSession>.Instance),
+            new SeriesPackager(identity, _pool, _calibration, TimeProvider.System, Options.Create(_options)),
             _indicator,
-            new ApplianceIdentity("unit-device-01", "0.1.0", hostPublic, _signing.PrivateKey),
+            identity,
             _status,
             new WorkSignal(),
             TimeProvider.System,
