@@ -78,6 +78,12 @@ public sealed class RemoteWipeTests
         using var restarted = EmbeddedSuite.BuildAppliance(suite.ApplianceDataFolder, LogLevel.None);
         var refusal = await Assert.ThrowsAsync<InvalidOperationException>(() => restarted.StartAsync());
         Assert.Contains("wiped", refusal.Message);
+
+        // Found again and re-provisioned (the page and the command both go through the provisioner):
+        // the wipe that retired it is history, kept in the audit trail, and the fleet stops showing it wiped.
+        host.Services.GetRequiredService<DeviceProvisioner>().ProvisionForEnrolment(suite.DeviceId, ProvisioningKind.Reprovision, "127.0.0.1", port);
+        Assert.Null(host.Services.GetRequiredService<IDeviceOrderLedger>().FindWipe(suite.DeviceId));
+        Assert.NotEqual("wiped", Assert.Single(host.Services.GetRequiredService<FleetView>().List(), e => e.DeviceId == suite.DeviceId).State);
     }
 
     [Fact]

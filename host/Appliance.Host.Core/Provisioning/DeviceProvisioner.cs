@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Orders;
 using Appliance.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -80,6 +81,7 @@ public sealed partial class DeviceProvisioner(
     IDeviceSigningKeys signingKeys,
     IDeviceCertificates certificates,
     IDeviceSettingsStore deviceSettings,
+    IDeviceOrderLedger orders,
     IAuditTrail audit,
     TimeProvider time,
     ILogger<DeviceProvisioner> logger)
@@ -127,6 +129,13 @@ public sealed partial class DeviceProvisioner(
 
         var bundle = Provision(deviceId, brokerHost, brokerPort, kind) with { AlternateBrokers = extras.AlternateBrokers, Settings = extras.Settings };
         deviceSettings.Save(deviceId, extras.Settings ?? []);
+        if (kind == ProvisioningKind.Reprovision)
+        {
+            // A fresh start: the wipe that retired it is history, kept in the audit trail. Here, so
+            // that the fleet page and the command line cannot differ on it.
+            orders.ArchiveWipe(deviceId);
+        }
+
         var (package, code) = EnrolmentPackage.Seal(bundle);
         return new ProvisioningResult(deviceId, kind, package, code);
     }

@@ -46,12 +46,6 @@ public static class FleetCommands
                 return 2;
             }
 
-            if (kind == ProvisioningKind.Reprovision)
-            {
-                // A fresh start: the wipe that retired it is history, kept in the audit trail.
-                app.Services.GetRequiredService<IDeviceOrderLedger>().ArchiveWipe(id);
-            }
-
             var path = parseResult.GetValue(output)?.FullName ?? Path.GetFullPath($"{id}.enrol.json");
             DeviceProvisioner.WritePackage(result.Package, path);
             if (parseResult.GetValue(json))

@@ -17,7 +17,6 @@ public sealed class FleetModel(
     FleetView fleet,
     DeviceOrderService orders,
     DeviceProvisioner provisioner,
-    IDeviceOrderLedger ledger,
     AdvertisedBroker broker,
     Core.Calibration.CalibrationRunService calibration,
     TimeProvider time) : PageModel
@@ -81,11 +80,6 @@ public sealed class FleetModel(
         if (result is null)
         {
             return Page();
-        }
-
-        if (kind == ProvisioningKind.Reprovision)
-        {
-            ledger.ArchiveWipe(result.DeviceId);
         }
 
         Enrolment = result;
