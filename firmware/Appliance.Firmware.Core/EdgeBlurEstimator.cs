@@ -42,8 +42,7 @@ public static class EdgeBlurEstimator
     /// <param name="excluded">Optional: true where a pixel must not count as an edge (a highlight).</param>
     public static double Measure(float[] plane, int width, int height, Func<int, int, bool>? excluded = null)
     {
-        var widths = new List<double>();
-        Collect(plane, width, height, excluded, (widthSquared, _) => widths.Add(widthSquared));
+        var widths = Edges(plane, width, height, excluded);
         if (widths.Count < MinEdges)
         {
             return double.NaN;
@@ -53,15 +52,15 @@ public static class EdgeBlurEstimator
         return Math.Sqrt(widths[(int)(EdgePercentile * (widths.Count - 1))]);
     }
 
-    /// <summary>Every edge found: its squared width (with the bias) and its energy at the coarse scale, noise taken off.</summary>
-    public static List<(double WidthSquared, double Energy)> Edges(float[] plane, int width, int height, Func<int, int, bool>? excluded = null)
+    /// <summary>Every edge found: its squared width σ² (with the bias), in the order found.</summary>
+    public static List<double> Edges(float[] plane, int width, int height, Func<int, int, bool>? excluded = null)
     {
-        var edges = new List<(double, double)>();
-        Collect(plane, width, height, excluded, (widthSquared, energy) => edges.Add((widthSquared, energy)));
-        return edges;
+        var widths = new List<double>();
+        Collect(plane, width, height, excluded, widths);
+        return widths;
     }
 
-    private static void Collect(float[] plane, int width, int height, Func<int, int, bool>? excluded, Action<double, double> found)
+    private static void Collect(float[] plane, int width, int height, Func<int, int, bool>? excluded, List<double> widths)
     {
         ArgumentNullException.ThrowIfNull(plane);
         if (plane.Length != width * height || width < 16 || height < 16)
@@ -108,7 +107,7 @@ public static class EdgeBlurEstimator
                 }
 
                 var r2 = e1 / e2;
-                found(r2 <= 1.0001 ? double.PositiveInfinity : Math.Max(0, ((CoarseScale * CoarseScale) - (r2 * FineScale * FineScale)) / (r2 - 1)), e2);
+                widths.Add(r2 <= 1.0001 ? double.PositiveInfinity : Math.Max(0, ((CoarseScale * CoarseScale) - (r2 * FineScale * FineScale)) / (r2 - 1)));
             }
         }
     }

@@ -307,7 +307,8 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         driver.DriveInput(pins.CaptureButtonPin, System.Device.Gpio.PinValue.Low);
         try
         {
-            await Task.Delay(hold, cancellationToken);
+            // On the appliance's own clock, which times the hold.
+            await Task.Delay(hold, ApplianceService<TimeProvider>(), cancellationToken);
         }
         finally
         {

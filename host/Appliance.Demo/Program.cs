@@ -4,7 +4,7 @@ using Appliance.Protocol;
 
 // The embedded default, end to end: host, broker and a simulated appliance on 127.0.0.1.
 // A calibration run, one capture job, one press of the button, the series filed and confirmed, then exit 0.
-var dataRoot = args.Length > 0 ? Path.GetFullPath(args[0]) : Path.Combine(Path.GetTempPath(), $"appliance-suite-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+var dataRoot = args.Length > 0 ? Path.GetFullPath(args[0]) : Path.Combine(Path.GetTempPath(), $"appliance-suite-demo-{TimeProvider.System.GetUtcNow():yyyyMMdd-HHmmss}");
 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(80));
 try
 {

@@ -42,15 +42,18 @@ public static class SimulatedCalibration
     /// The run the appliance makes when staff press on the cards, without the presses: the white
     /// card and then the built-in target, both rings, rendered through <paramref name="optics"/>.
     /// </summary>
-    public static (CalibrationProfile? Profile, string? Refusal) Run(SimulatedOptics optics, ApplianceIdentity identity, CalibrationOptions options, int width = Width, int height = Height)
+    /// <param name="time">The clock the run and its profile are dated by (the system's if none).</param>
+    public static (CalibrationProfile? Profile, string? Refusal) Run(
+        SimulatedOptics optics, ApplianceIdentity identity, CalibrationOptions options, int width = Width, int height = Height, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(optics);
+        var now = (time ?? TimeProvider.System).GetUtcNow();
         var sheet = TargetSheet.Default();
         CapturedFrame[] Shots(Func<SimulatedOptics, TargetSheet, LightingMode, int, int, byte[]> render) =>
             [.. CaptureSequencer.Order.Select(ring => new CapturedFrame(ring, width, height, CapturedFrame.Rgb24, render(optics, sheet, ring, width, height)))];
-        using var run = new CalibrationRun(new CalibrationRequest("simulated", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1)));
+        using var run = new CalibrationRun(new CalibrationRequest("simulated", now, now.AddMinutes(1)));
         return run.TakeWhite(Shots(SimulatedTarget.RenderWhite)) is { } unusable
             ? (null, unusable)
-            : run.Finish(Shots(SimulatedTarget.RenderTarget), sheet, options, identity, DateTimeOffset.UtcNow);
+            : run.Finish(Shots(SimulatedTarget.RenderTarget), sheet, options, identity, now);
     }
 }

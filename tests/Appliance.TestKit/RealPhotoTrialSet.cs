@@ -332,12 +332,9 @@ public static class RealPhotoTrialSet
     private static byte Encode(float linear, Random rng)
     {
         var l = Math.Max(0, linear);
-        var noisy = l + (Gaussian(rng) * Math.Sqrt((l / FullWell) + (ReadNoise * ReadNoise)));
+        var noisy = l + (GaussianNoise.Sample(rng) * Math.Sqrt((l / FullWell) + (ReadNoise * ReadNoise)));
         return (byte)Math.Clamp(Math.Round(ColourSpaces.FromLinear(Math.Clamp(noisy, 0, 1))), 0, 255);
     }
-
-    private static double Gaussian(Random rng) =>
-        Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 
     private static float Lin(byte v) => (float)ColourSpaces.ToLinear(v);
 

@@ -122,13 +122,10 @@ public sealed record SpectralCamera
 
     private byte Encode(double linear, Random rng)
     {
-        var noisy = Math.Max(0, linear) + (Gaussian(rng) * Math.Sqrt((Math.Max(0, linear) / FullWellElectrons) + (ReadNoise * ReadNoise)));
+        var noisy = Math.Max(0, linear) + (GaussianNoise.Sample(rng) * Math.Sqrt((Math.Max(0, linear) / FullWellElectrons) + (ReadNoise * ReadNoise)));
         var bent = BlackOffset + ((1 - BlackOffset) * Math.Max(0, noisy) * (1 + Knee) / (1 + (Knee * Math.Max(0, noisy))));
         return (byte)Math.Clamp(Math.Round(ColourSpaces.FromLinear(Math.Clamp(bent, 0, 1))), 0, 255);
     }
-
-    private static double Gaussian(Random rng) =>
-        Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 }
 
 /// <summary>What one spectral calibration run scored on its held-out patches, and the ring's colour temperature found.</summary>

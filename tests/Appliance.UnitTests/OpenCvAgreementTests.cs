@@ -66,7 +66,7 @@ public sealed class OpenCvAgreementTests(ITestOutputHelper output)
 
             var plane = new float[640 * 480];
             System.Runtime.InteropServices.Marshal.Copy(grid.Data, plane, 0, plane.Length);
-            var widths = EdgeBlurEstimator.Edges(plane, 640, 480).Select(e => e.WidthSquared).Order().ToList();
+            var widths = EdgeBlurEstimator.Edges(plane, 640, 480).Order().ToList();
             measured.Add((sigma, Math.Sqrt(widths[widths.Count / 2])));
         }
 

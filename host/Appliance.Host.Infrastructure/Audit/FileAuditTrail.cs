@@ -80,7 +80,7 @@ public sealed class FileAuditTrail : IAuditTrail
             catch (IOException) when (attempt < 2000)
             {
                 // Held by the other instance for one short append; audit appends are synchronous by design.
-                Thread.Sleep(5);
+                Task.Delay(TimeSpan.FromMilliseconds(5), _time).GetAwaiter().GetResult();
             }
         }
     }
