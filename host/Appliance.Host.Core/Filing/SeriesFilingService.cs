@@ -131,18 +131,34 @@ public sealed partial class SeriesFilingService(
 
         LogFiled(logger, filed.SeriesId, deviceId, filed.EpisodeCode, filed.Frames.Count);
         audit.Append(AuditKinds.SeriesFiled, deviceId, filed.SeriesId, $"episode {filed.EpisodeCode}, {filed.Frames.Count} frames, {filed.ArchiveReference}");
-        await SendReceiptAsync(filed, cancellationToken);
+        // Filed from here on, whether or not the receipt gets out: the series is in the archive and audited.
         Filed?.Invoke(this, filed);
+        await SendReceiptAsync(filed, cancellationToken);
         return new FilingOutcome(filed, null);
     }
 
-    /// <summary>Signs and sends the receipt for a filed series (again, when a device offers one already filed).</summary>
-    public Task SendReceiptAsync(FiledSeries filed, CancellationToken cancellationToken)
+    /// <summary>
+    /// Signs and sends the receipt for a filed series (again, when a device offers one already
+    /// filed). False when it could not be sent: the appliance keeps its copy until a receipt
+    /// comes and offers the series again later, which sends the receipt again.
+    /// </summary>
+    public async Task<bool> SendReceiptAsync(FiledSeries filed, CancellationToken cancellationToken)
     {
         var receipt = new FiledReceipt(filed.SeriesId, filed.DeviceId, filed.FiledAt, [.. filed.Frames.Select(f => f.Sha256)], filed.ArchiveReference);
         // Signed: the appliance deletes its only copy on the strength of this message.
         receipt = receipt with { Signature = hostSigningKey.Sign(receipt.SignedBytes()) };
-        return publisher.PublishAsync(ApplianceTopics.Receipt(filed.DeviceId), ProtocolJson.Serialize(receipt), cancellationToken);
+        try
+        {
+            await publisher.PublishAsync(ApplianceTopics.Receipt(filed.DeviceId), ProtocolJson.Serialize(receipt), cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Whatever the transport threw (a broker restarting, a publish timeout), nothing is
+            // lost: the filing stands and the receipt goes again with the next offer.
+            LogReceiptNotSent(logger, filed.SeriesId, filed.DeviceId, ex.GetType().Name, ex.Message);
+            return false;
+        }
     }
 
     /// <summary>Logs, audits and reports a refused upload (also for refusals before filing, such as a bad transfer offer).</summary>
@@ -162,6 +178,9 @@ public sealed partial class SeriesFilingService(
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Series {SeriesId} from {DeviceId}: its manifest's consent scope or body site differs from job {JobId}'s; filed as the job says")]
     private static partial void LogManifestOverruled(ILogger logger, string seriesId, string deviceId, string jobId);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Series {SeriesId} from {DeviceId}: its receipt was not sent ({ErrorType}: {Error}); it goes again when the appliance next offers the series")]
+    private static partial void LogReceiptNotSent(ILogger logger, string seriesId, string deviceId, string errorType, string error);
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Series {SeriesId} from {DeviceId} was already filed; receipt sent again")]
     private static partial void LogAlreadyFiled(ILogger logger, string seriesId, string deviceId);

@@ -79,7 +79,7 @@ public sealed partial class HostMqttClient(
     {
         // Resolved here, not injected: filing publishes receipts through this client, so a constructor dependency would be a cycle.
         var inbound = services.GetRequiredService<HostInboundHandler>();
-        _client.ApplicationMessageReceivedAsync += e => inbound.HandleAsync(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), stoppingToken);
+        _client.ApplicationMessageReceivedAsync += e => HandleAsync(inbound, e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), stoppingToken);
         _client.DisconnectedAsync += _ =>
         {
             if (_connected.Task.IsCompleted)
@@ -114,6 +114,24 @@ public sealed partial class HostMqttClient(
         if (_client.IsConnected)
         {
             await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Hands one message to the host. A failure is logged here, where an operator sees it (the MQTT
+    /// library reports it only to its own logger), and rethrown, so the library handles the message as before.
+    /// </summary>
+    private async Task HandleAsync(HostInboundHandler inbound, string topic, byte[] payload, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await inbound.HandleAsync(topic, payload, stoppingToken);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The topic and the error only: a payload may hold sealed patient data.
+            LogHandlingFailed(logger, topic, ex.GetType().Name, ex.Message);
+            throw;
         }
     }
 
@@ -204,6 +222,9 @@ public sealed partial class HostMqttClient(
 
     [LoggerMessage(EventId = 4103, Level = LogLevel.Error, Message = "Host client not connected {Seconds} s after start; filing waits until it is")]
     private static partial void LogNotReadyAtStart(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Error, Message = "Host could not handle a message on {Topic}: {ErrorType}: {Error}")]
+    private static partial void LogHandlingFailed(ILogger logger, string topic, string errorType, string error);
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Host client could not connect: {Reason}")]
     private static partial void LogConnectFailed(ILogger logger, string reason);

@@ -1,0 +1,164 @@
+using Appliance.Host.Core;
+using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Filing;
+using Appliance.Host.Core.Jobs;
+using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Infrastructure;
+using Appliance.Protocol;
+using Appliance.TestKit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Appliance.UnitTests;
+
+/// <summary>
+/// Filing one upload, with the host's own archive, keys and audit trail on disk but no broker:
+/// what reaches the device goes through a publisher the test can cut.
+/// </summary>
+public sealed class SeriesFilingServiceTests : IDisposable
+{
+    private const string DeviceId = "filing-dev-01";
+    private readonly TempFolder _folder = new("filing");
+    private readonly RecordingPublisher _publisher = new();
+    private readonly IHost _host;
+    private readonly ProvisioningBundle _bundle;
+
+    public SeriesFilingServiceTests()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Host:DataFolder"] = _folder.Path });
+        builder.AddHostCore().AddHostInfrastructure();
+        builder.Services.AddSingleton<IDeviceMessagePublisher>(_publisher);
+        _host = builder.Build();
+        _bundle = Service<DeviceProvisioner>().Provision(DeviceId, "127.0.0.1", 8883);
+    }
+
+    public void Dispose()
+    {
+        _host.Dispose();
+        _folder.Dispose();
+    }
+
+    private T Service<T>() where T : notnull => _host.Services.GetRequiredService<T>();
+
+    private SeriesFilingService Filing => Service<SeriesFilingService>();
+
+    private async Task<SealedSeries> IssuedSeriesAsync(byte[]? signingKey = null)
+    {
+        var job = await Service<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, $"FILING-PATIENT-{Guid.NewGuid():N}", "back", ConsentScope.DirectCare), "test", CancellationToken.None);
+        return SealedSeriesFactory.Create(DeviceId, job.EpisodeCode, job.JobId, hostPublicKey: Service<IHostSealingKey>().PublicKey, signingPrivateKey: signingKey ?? Convert.FromBase64String(_bundle.SigningPrivateKey), side: 8);
+    }
+
+    private int AuditCount(string kind, string seriesId) => Service<IAuditTrail>().ReadAll().Count(e => e.Kind == kind && e.Subject == seriesId);
+
+    private List<FiledReceipt> ReceiptsSent() =>
+        [.. _publisher.Sent.Where(m => m.Topic == ApplianceTopics.Receipt(DeviceId)).Select(m => ProtocolJson.TryDeserialize<FiledReceipt>(m.Payload, out var r, out var error) ? r : throw new InvalidDataException(error))];
+
+    [Fact]
+    public async Task AVerifiedSeries_IsFiledOnce_AndItsDeviceGetsASignedReceipt()
+    {
+        var series = await IssuedSeriesAsync();
+        var filed = new List<FiledSeries>();
+        Filing.Filed += (_, f) => filed.Add(f);
+
+        var outcome = await Filing.FileAsync(DeviceId, series.Envelope(), CancellationToken.None);
+
+        Assert.Null(outcome.Rejection);
+        Assert.Equal(series.Manifest.SeriesId, Assert.Single(filed).SeriesId);
+        Assert.Equal(series.Plain[1], await Service<ISeriesArchive>().ReadFrameAsync(series.Manifest.SeriesId, 1, CancellationToken.None));
+        var receipt = Assert.Single(ReceiptsSent());
+        Assert.Equal(series.Manifest.Frames.Select(f => f.Sha256), receipt.FrameSha256);
+        Assert.True(SeriesSigning.VerifyBytes(Service<IHostSigningKey>().PublicKey, receipt.SignedBytes(), receipt.Signature!));
+        Assert.Equal(1, AuditCount(AuditKinds.SeriesFiled, series.Manifest.SeriesId));
+    }
+
+    [Fact]
+    public async Task AReceiptThatCannotBeSent_LeavesTheSeriesFiled_AndOfferingItAgainSendsTheReceipt()
+    {
+        // A broker restart while the host files: the series is safe in the archive, and the
+        // appliance, which keeps its copy until a receipt comes, offers it again later.
+        var series = await IssuedSeriesAsync();
+        var filed = new List<FiledSeries>();
+        Filing.Filed += (_, f) => filed.Add(f);
+        _publisher.Failing = true;
+
+        var outcome = await Filing.FileAsync(DeviceId, series.Envelope(), CancellationToken.None);
+
+        Assert.NotNull(outcome.Filed);
+        Assert.Single(filed);
+        Assert.Empty(ReceiptsSent());
+
+        _publisher.Failing = false;
+        var again = await Filing.FileAsync(DeviceId, series.Envelope(), CancellationToken.None);
+        Assert.Equal(outcome.Filed!.ArchiveReference, again.Filed!.ArchiveReference);
+        Assert.Single(ReceiptsSent());
+        Assert.Single(filed);
+        Assert.Equal(1, AuditCount(AuditKinds.SeriesFiled, series.Manifest.SeriesId));
+    }
+
+    [Fact]
+    public async Task ASeriesSignedWithAnotherKey_IsRefused_AndNothingIsFiled()
+    {
+        var (forger, _) = SeriesSigning.CreateKeyPair();
+        var series = await IssuedSeriesAsync(forger);
+        var rejected = new List<FilingRejection>();
+        Filing.Rejected += (_, r) => rejected.Add(r);
+
+        var outcome = await Filing.FileAsync(DeviceId, series.Envelope(), CancellationToken.None);
+
+        Assert.Contains("signature does not verify", outcome.Rejection);
+        Assert.Equal(series.Manifest.SeriesId, Assert.Single(rejected).SeriesId);
+        Assert.Null(await Service<ISeriesArchive>().FindAsync(series.Manifest.SeriesId, CancellationToken.None));
+        Assert.Empty(ReceiptsSent());
+    }
+
+    [Fact]
+    public async Task ASeriesOnAnotherDevicesTopic_IsRefused()
+    {
+        var series = await IssuedSeriesAsync();
+
+        var outcome = await Filing.FileAsync("filing-dev-02", series.Envelope(), CancellationToken.None);
+
+        Assert.Contains("arrived on filing-dev-02's topic", outcome.Rejection);
+        Assert.Null(await Service<ISeriesArchive>().FindAsync(series.Manifest.SeriesId, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TruncatedEnvelope_IsRefusedWithAReason()
+    {
+        var envelope = (await IssuedSeriesAsync()).Envelope();
+
+        var outcome = await Filing.FileAsync(DeviceId, envelope.AsMemory(0, envelope.Length / 2), CancellationToken.None);
+
+        Assert.False(string.IsNullOrEmpty(outcome.Rejection));
+        Assert.Null(outcome.Filed);
+    }
+
+    /// <summary>Records what the host would publish; when failing, throws as the MQTT client does with no broker.</summary>
+    private sealed class RecordingPublisher : IDeviceMessagePublisher
+    {
+        public List<(string Topic, byte[] Payload)> Sent { get; } = [];
+
+        public bool Failing { get; set; }
+
+        public Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken) => Record(topic, payload);
+
+        public Task PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken) => Record(topic, payload);
+
+        private Task Record(string topic, byte[] payload)
+        {
+            if (Failing)
+            {
+                return Task.FromException(new TimeoutException("the broker did not answer"));
+            }
+
+            lock (Sent)
+            {
+                Sent.Add((topic, payload));
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+}
