@@ -117,7 +117,7 @@ public sealed partial class CalibrationSession(
             indicator.Show(IndicatorState.Accepted);
             var (meanDeltaE, worstDeltaE) = (profile.Rings.Max(r => r.DeltaEMeanAfter), profile.Rings.Max(r => r.DeltaEMaxAfter));
             LogCalibrated(logger, profile.ProfileId, meanDeltaE, worstDeltaE);
-            await ReportAsync(ApplianceState.Calibrated, runId, profile.ProfileId, cancellationToken);
+            await ReportAsync(ApplianceState.Calibrated, runId, null, cancellationToken, profile.ProfileId);
             return new CaptureOutcome(CaptureOutcomeKind.Accepted);
         }
         finally
@@ -141,14 +141,15 @@ public sealed partial class CalibrationSession(
     private TargetSheet LoadTargetSheet() =>
         string.IsNullOrWhiteSpace(options.Value.TargetSheet) ? TargetSheet.Default() : TargetSheet.Load(options.Value.TargetSheet);
 
-    /// <summary>A run's status: its id rides as the order id, and the current profile's age and ΔE go with it.</summary>
-    private async Task ReportAsync(ApplianceState state, string runId, string? reason, CancellationToken cancellationToken)
+    /// <summary>A run's status, naming the run (and the profile it made), with the current profile's age and ΔE.</summary>
+    private async Task ReportAsync(ApplianceState state, string runId, string? reason, CancellationToken cancellationToken, string? profileId = null)
     {
         var depth = await store.CountAsync(cancellationToken);
         var current = calibration.Current;
         statusFeed.Publish(new ApplianceStatus(
-            identity.DeviceId, state, identity.FirmwareVersion, depth, time.GetUtcNow(), Reason: reason, OrderId: runId,
-            CalibratedAt: current?.CreatedAt, CalibrationDeltaE: current?.Rings.Max(r => r.DeltaEMeanAfter)));
+            identity.DeviceId, state, identity.FirmwareVersion, depth, time.GetUtcNow(), Reason: reason,
+            CalibratedAt: current?.CreatedAt, CalibrationDeltaE: current?.Rings.Max(r => r.DeltaEMeanAfter),
+            CalibrationRunId: runId, ProfileId: profileId));
     }
 
     [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "Calibration run {RunId} started: waiting for the white card")]

@@ -362,7 +362,7 @@ public sealed partial class CaptureCoordinator(
     private async Task ReportAsync(ApplianceState state, string? jobId, string? reason, CancellationToken cancellationToken, string? seriesId = null)
     {
         var depth = await store.CountAsync(cancellationToken);
-        statusFeed.Publish(new ApplianceStatus(identity.DeviceId, state, identity.FirmwareVersion, depth, time.GetUtcNow(), jobId, reason ?? seriesId));
+        statusFeed.Publish(new ApplianceStatus(identity.DeviceId, state, identity.FirmwareVersion, depth, time.GetUtcNow(), jobId, reason, SeriesId: seriesId));
     }
 
     public void Dispose() => _gate.Dispose();

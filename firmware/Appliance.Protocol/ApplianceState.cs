@@ -40,7 +40,7 @@ public enum ApplianceState
     [JsonStringEnumMemberName("retake")]
     Retake,
 
-    /// <summary>A series passed and is stored; the reason carries its id.</summary>
+    /// <summary>A series passed and is stored (<see cref="ApplianceStatus.SeriesId"/> names it).</summary>
     [JsonStringEnumMemberName("accepted")]
     Accepted,
 
@@ -56,11 +56,11 @@ public enum ApplianceState
     [JsonStringEnumMemberName("cancelled")]
     Cancelled,
 
-    /// <summary>A calibration run is waiting for a card (the reason is the prompt; the order id carries the run id).</summary>
+    /// <summary>A calibration run is waiting for a card (the reason is the prompt; <see cref="ApplianceStatus.CalibrationRunId"/> names the run, as in every calibration state).</summary>
     [JsonStringEnumMemberName("calibrating")]
     Calibrating,
 
-    /// <summary>A calibration run made a new profile (the reason carries its id).</summary>
+    /// <summary>A calibration run made a new profile (<see cref="ApplianceStatus.ProfileId"/> names it).</summary>
     [JsonStringEnumMemberName("calibrated")]
     Calibrated,
 

@@ -4,11 +4,16 @@ namespace Appliance.Protocol;
 
 /// <summary>
 /// Every MQTT topic in the system. Each device owns the subtree
-/// <c>appliance/v1/{deviceId}/…</c>; the broker's access control is written against these shapes.
+/// <c>appliance/v2/{deviceId}/…</c>; the broker's access control is written against these shapes.
+/// The protocol's version is in the topic, so a device and a host of different versions never
+/// read each other's messages: the broker refuses them with <see cref="OtherVersionRefusal"/>.
 /// </summary>
 public static partial class ApplianceTopics
 {
-    public const string Root = "appliance/v1";
+    /// <summary>2: each id in a status has its own field (series, calibration run, profile).</summary>
+    public const int Version = 2;
+
+    public const string Root = "appliance/v2";
 
     /// <summary>Device → host: the offer that starts (or resumes) the transfer of one sealed series.</summary>
     public const string UploadKind = "upload";
@@ -90,12 +95,12 @@ public static partial class ApplianceTopics
     /// <summary>Topics a device may subscribe to.</summary>
     public static bool IsDeviceSubscribable(string kind) => kind is CommandKind or ProgressKind or ReceiptKind or WipeKind or LeaseKind;
 
-    /// <summary>Splits <c>appliance/v1/{deviceId}/{kind}</c>; false for anything else (transfer topics included).</summary>
+    /// <summary>Splits <c>appliance/v2/{deviceId}/{kind}</c>; false for anything else (transfer topics included).</summary>
     public static bool TryParse(string topic, out string deviceId, out string kind) =>
         TryParse(topic, out deviceId, out kind, out var receiver) && receiver is null;
 
     /// <summary>
-    /// Splits <c>appliance/v1/{deviceId}/{kind}</c> and <c>appliance/v1/{deviceId}/transfer/{receiver}</c>;
+    /// Splits <c>appliance/v2/{deviceId}/{kind}</c> and <c>appliance/v2/{deviceId}/transfer/{receiver}</c>;
     /// false for anything else, wildcards included.
     /// </summary>
     public static bool TryParse(string topic, out string deviceId, out string kind, out string? receiver)
@@ -132,6 +137,26 @@ public static partial class ApplianceTopics
         kind = k;
         return true;
     }
+
+    /// <summary>
+    /// For a topic of another version of this protocol (<c>appliance/v{n}/…</c>), why it is
+    /// refused and which side to update; null for any other topic.
+    /// </summary>
+    public static string? OtherVersionRefusal(string topic)
+    {
+        var match = topic is null ? null : VersionedTopic().Match(topic);
+        if (match is null || !match.Success || !int.TryParse(match.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture, out var version) || version == Version)
+        {
+            return null;
+        }
+
+        return version < Version
+            ? $"{topic} is protocol version {version}; this host speaks version {Version}: update the appliance's firmware"
+            : $"{topic} is protocol version {version}; this host speaks version {Version}: update the host";
+    }
+
+    [GeneratedRegex(@"^appliance/v([0-9]{1,4})/", RegexOptions.CultureInvariant)]
+    private static partial Regex VersionedTopic();
 
     private static string Build(string deviceId, string kind)
     {

@@ -289,8 +289,10 @@ public sealed record FiledReceipt(string SeriesId, string DeviceId, DateTimeOffs
 }
 
 /// <summary>
-/// Device → host: what the appliance is doing now. <c>OrderId</c> names the host order a
-/// <c>wiping</c> state obeys; calibration and integrity-check times and the calibration's
+/// Device → host: what the appliance is doing now. Each id has a field of its own: the series an
+/// <c>accepted</c> state stored, the calibration run a <c>calibration-*</c> state belongs to and the
+/// profile a <c>calibrated</c> one made, the host order a <c>wiping</c> state obeys; <c>Reason</c>
+/// is only ever words for a person. Calibration and integrity-check times and the calibration's
 /// held-out ΔE00 (the worse ring's) feed the fleet view.
 /// </summary>
 public sealed record ApplianceStatus(
@@ -305,12 +307,29 @@ public sealed record ApplianceStatus(
     DateTimeOffset? CalibratedAt = null,
     DateTimeOffset? IntegrityCheckedAt = null,
     double? CalibrationDeltaE = null,
-    string? SigningKey = null)
+    string? SigningKey = null,
+    string? SeriesId = null,
+    string? CalibrationRunId = null,
+    string? ProfileId = null)
 {
+    private static readonly HashSet<ApplianceState> CalibrationStates =
+    [
+        ApplianceState.Calibrating, ApplianceState.Calibrated, ApplianceState.CalibrationFailed,
+        ApplianceState.CalibrationRefused, ApplianceState.CalibrationCancelled,
+    ];
+
+    /// <summary>True for the states of a calibration run, which name it in <see cref="CalibrationRunId"/>.</summary>
+    public static bool IsCalibrationState(ApplianceState state) => CalibrationStates.Contains(state);
+
     public string? Validate() =>
         !Protocol.DeviceId.IsValid(DeviceId) ? "deviceId is not a valid device id"
         : !Enum.IsDefined(State) ? "state is not one the protocol knows"
         : QueueDepth < 0 ? "queueDepth is negative"
+        : SeriesId is not null && !Guid.TryParse(SeriesId, out _) ? "seriesId is not a series id"
+        : State == ApplianceState.Accepted && SeriesId is null ? "an accepted state names no seriesId"
+        : IsCalibrationState(State) != (CalibrationRunId is not null) ? "calibrationRunId goes with the calibration states, and only with them"
+        : State == ApplianceState.Calibrated && ProfileId is null ? "a calibrated state names no profileId"
+        : State == ApplianceState.Wiping && OrderId is null ? "a wiping state names no orderId"
         : null;
 }
 

@@ -245,7 +245,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         var statuses = System.Threading.Channels.Channel.CreateUnbounded<ApplianceStatus>();
         EventHandler<ApplianceStatus> onStatus = (_, s) =>
         {
-            if (s.DeviceId == DeviceId && s.OrderId is not null)
+            if (s.DeviceId == DeviceId && s.CalibrationRunId is not null)
             {
                 statuses.Writer.TryWrite(s);
             }
@@ -261,7 +261,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
                 while (true)
                 {
                     var status = await statuses.Reader.ReadAsync(timeout.Token);
-                    if (status.OrderId == run.RunId)
+                    if (status.CalibrationRunId == run.RunId)
                     {
                         return status.State is ApplianceState.Calibrating or ApplianceState.Calibrated ? status
                             : throw new InvalidOperationException($"calibration {status.State.Name()}: {status.Reason}");
@@ -282,8 +282,8 @@ public sealed class EmbeddedSuite : IAsyncDisposable
             PressButton();
             var done = await NextAsync();
             // The appliance sends the profile before the status that announces it.
-            return await HostService<ICalibrationProfiles>().FindProfileAsync(DeviceId, done.Reason!, timeout.Token)
-                ?? throw new InvalidOperationException($"the host does not hold the new profile {done.Reason}");
+            return await HostService<ICalibrationProfiles>().FindProfileAsync(DeviceId, done.ProfileId!, timeout.Token)
+                ?? throw new InvalidOperationException($"the host does not hold the new profile {done.ProfileId}");
         }
         finally
         {

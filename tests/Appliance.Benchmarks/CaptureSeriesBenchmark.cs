@@ -116,7 +116,7 @@ internal static class CaptureSeriesBenchmark
                 var peak = ProcStatusBytes("VmHWM:");
                 // As on a working appliance, where the host's receipt deletes each series
                 // moments later; the store's files then reuse the same page cache.
-                Assert(await store.DeleteAsync(outcome.Reason!, CancellationToken.None), "the series was stored");
+                Assert(await store.DeleteAsync(outcome.SeriesId!, CancellationToken.None), "the series was stored");
                 if (i == 0)
                 {
                     continue; // warm-up: JIT, first store write, the pool's first buffers

@@ -126,13 +126,37 @@ public sealed class BrokerSecurityTests(SuiteFixture fixture) : IClassFixture<Su
     }
 
     [Fact]
+    public async Task ADeviceSpeakingAnEarlierProtocolVersion_IsRefused_AndToldToUpdateItsFirmware()
+    {
+        // Version 1 put a series id where a reason goes: its messages must not be read as version 2's.
+        var (certificate, _) = fixture.ProvisionOther("old-fw-01");
+        using var client = await fixture.TryConnectAsync("old-fw-01", certificate);
+        Assert.NotNull(client);
+        var heard = 0;
+        Suite.HostService<Host.Core.Fleet.FleetState>().StatusReceived += (_, s) => heard += s.DeviceId == "old-fw-01" ? 1 : 0;
+
+        var result = await client.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic("appliance/v1/old-fw-01/status")
+            .WithPayload("""{"deviceId":"old-fw-01","state":"accepted","firmwareVersion":"0.9.0","queueDepth":0,"at":"2026-12-01T00:00:00+00:00","reason":"3f1c0a52-4a43-4d8e-9d51-0c5f0b6f7e21"}"""u8.ToArray())
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build());
+        var subscribed = await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("appliance/v1/old-fw-01/command").Build());
+
+        Assert.Equal(MqttClientPublishReasonCode.TopicNameInvalid, result.ReasonCode);
+        Assert.Contains("this host speaks version 2: update the appliance's firmware", result.ReasonString);
+        Assert.Equal(MqttClientSubscribeResultCode.TopicFilterInvalid, Assert.Single(subscribed.Items).ResultCode);
+        Assert.True(Logged("appliance/v1/old-fw-01/status is protocol version 1"));
+        Assert.Equal(0, heard);
+    }
+
+    [Fact]
     public async Task Device_SubscribingToAWildcard_IsRefused()
     {
         var (certificate, _) = fixture.ProvisionOther("rogue-sub-01");
         using var client = await fixture.TryConnectAsync("rogue-sub-01", certificate);
         Assert.NotNull(client);
 
-        var result = await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("appliance/v1/+/receipt").Build());
+        var result = await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("appliance/v2/+/receipt").Build());
 
         Assert.Equal(MqttClientSubscribeResultCode.NotAuthorized, Assert.Single(result.Items).ResultCode);
     }

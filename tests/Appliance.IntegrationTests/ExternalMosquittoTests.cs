@@ -131,7 +131,7 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
         };
         await rogue.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Command(DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
-            .WithTopicFilter(f => f.WithTopic("appliance/v1/#").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
+            .WithTopicFilter(f => f.WithTopic("appliance/v2/#").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
             .Build());
         await _suite.CreateJobAndWaitArmedAsync("MOSQ-PATIENT-3", "scalp", ConsentScope.DirectCare, CancellationToken.None);
         // A barrier, not a pause: the host then writes to the rogue's own command topic, which

@@ -63,8 +63,8 @@ public sealed class HostParserFuzzTests(SuiteFixture fixture) : IClassFixture<Su
                     4 => (transfer, TransferFrame.Encode((TransferFrameKind)rng.Next(1, 3), Guid.NewGuid(), rng.Next(), Random(rng, 512))),
                     5 => (ApplianceTopics.Status(device), Random(rng, 256)),
                     6 => (ApplianceTopics.Status(device), StatusLike(device, rng)),
-                    7 => ($"appliance/v1/{device}/transfer/{device}", Random(rng, 64)),
-                    _ when rng.Next(2) == 0 => ($"appliance/v1/{device}/{(rng.Next(3) switch { 0 => "command", 1 => "progress", _ => "receipt" })}", Random(rng, 64)),
+                    7 => ($"appliance/v2/{device}/transfer/{device}", Random(rng, 64)),
+                    _ when rng.Next(2) == 0 => ($"appliance/v2/{device}/{(rng.Next(3) switch { 0 => "command", 1 => "progress", _ => "receipt" })}", Random(rng, 64)),
                     _ => (ApplianceTopics.Wiped(device), WipeReportLike(device, rng)),
                 };
 

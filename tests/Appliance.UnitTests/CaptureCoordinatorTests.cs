@@ -89,6 +89,8 @@ public sealed class CaptureCoordinatorTests : IDisposable
         Assert.Equal(CaptureOutcomeKind.Accepted, outcome.Kind);
         Assert.Equal(CaptureState.Idle, _coordinator.State);
         var stored = Assert.Single(_store.All);
+        var accepted = Assert.Single(Drain(), s => s.State == ApplianceState.Accepted);
+        Assert.Equal((stored.SeriesId, (string?)null, "job-1"), (accepted.SeriesId, accepted.Reason, accepted.JobId));
         var envelope = _store.EnvelopeOf(stored.SeriesId);
         var (manifest, frames) = SealedSeriesFactory.Open(envelope, _hostPrivate);
         Assert.Equal("EP-ABCDEFGHJK", manifest.EpisodeCode);
@@ -296,7 +298,10 @@ public sealed class CaptureCoordinatorTests : IDisposable
         Assert.Equal([ApplianceState.Calibrating, ApplianceState.Refused, ApplianceState.Calibrating, ApplianceState.Calibrated], statuses.Select(s => s.State));
         Assert.Contains("white reference card", statuses[0].Reason);
         Assert.Contains("colour target", statuses[2].Reason);
-        Assert.All(statuses.Where(s => s.State != ApplianceState.Refused), s => Assert.Equal("run-1", s.OrderId));
+        Assert.All(statuses.Where(s => s.State != ApplianceState.Refused), s => Assert.Equal("run-1", s.CalibrationRunId));
+        Assert.All(statuses, s => Assert.Null(s.Validate()));
+        Assert.Equal(profile.ProfileId, statuses[^1].ProfileId);
+        Assert.Null(statuses[^1].Reason);
         Assert.Equal(profile.CreatedAt, statuses[^1].CalibratedAt);
 
         _card = SimulatedCard.None;

@@ -189,10 +189,10 @@ public sealed class SeriesSigningTests
 public sealed class ApplianceTopicsTests
 {
     [Theory]
-    [InlineData("appliance/v1/clinic-a-01/upload", "clinic-a-01", "upload")]
-    [InlineData("appliance/v1/clinic-a-01/status", "clinic-a-01", "status")]
-    [InlineData("appliance/v1/pi-7/command", "pi-7", "command")]
-    [InlineData("appliance/v1/pi-7/progress", "pi-7", "progress")]
+    [InlineData("appliance/v2/clinic-a-01/upload", "clinic-a-01", "upload")]
+    [InlineData("appliance/v2/clinic-a-01/status", "clinic-a-01", "status")]
+    [InlineData("appliance/v2/pi-7/command", "pi-7", "command")]
+    [InlineData("appliance/v2/pi-7/progress", "pi-7", "progress")]
     public void TryParse_DeviceTopics_SplitsDeviceAndKind(string topic, string device, string kind)
     {
         Assert.True(ApplianceTopics.TryParse(topic, out var d, out var k));
@@ -203,34 +203,50 @@ public sealed class ApplianceTopicsTests
     [Fact]
     public void TryParse_TransferTopic_NamesTheReceiver()
     {
-        Assert.True(ApplianceTopics.TryParse("appliance/v1/pi-7/transfer/host-b", out var device, out var kind, out var receiver));
+        Assert.True(ApplianceTopics.TryParse("appliance/v2/pi-7/transfer/host-b", out var device, out var kind, out var receiver));
         Assert.Equal(("pi-7", "transfer", "host-b"), (device, kind, receiver));
         // The two-part form does not take a transfer topic: code that ignores receivers cannot mistake one.
-        Assert.False(ApplianceTopics.TryParse("appliance/v1/pi-7/transfer/host-b", out _, out _));
+        Assert.False(ApplianceTopics.TryParse("appliance/v2/pi-7/transfer/host-b", out _, out _));
     }
 
     [Theory]
-    [InlineData("appliance/v1/+/upload")]
-    [InlineData("appliance/v1/#")]
-    [InlineData("appliance/v1/Clinic/upload")]
-    [InlineData("appliance/v1/clinic-a-01/upload/extra")]
-    [InlineData("appliance/v1/clinic-a-01/transfer")]
-    [InlineData("appliance/v1/clinic-a-01/transfer/+")]
-    [InlineData("appliance/v1/clinic-a-01/transfer/host/x")]
-    [InlineData("appliance/v1/clinic-a-01/series")]
-    [InlineData("appliance/v1/clinic-a-01/secrets")]
-    [InlineData("other/v1/clinic-a-01/upload")]
+    [InlineData("appliance/v2/+/upload")]
+    [InlineData("appliance/v2/#")]
+    [InlineData("appliance/v2/Clinic/upload")]
+    [InlineData("appliance/v2/clinic-a-01/upload/extra")]
+    [InlineData("appliance/v2/clinic-a-01/transfer")]
+    [InlineData("appliance/v2/clinic-a-01/transfer/+")]
+    [InlineData("appliance/v2/clinic-a-01/transfer/host/x")]
+    [InlineData("appliance/v2/clinic-a-01/series")]
+    [InlineData("appliance/v2/clinic-a-01/secrets")]
+    [InlineData("other/v2/clinic-a-01/upload")]
     [InlineData("")]
     public void TryParse_AnythingElse_IsRefused(string topic) => Assert.False(ApplianceTopics.TryParse(topic, out _, out _, out _));
+
+    [Theory]
+    [InlineData("appliance/v1/clinic-a-01/status", "update the appliance's firmware")]
+    [InlineData("appliance/v1/clinic-a-01/transfer/host", "update the appliance's firmware")]
+    [InlineData("appliance/v3/clinic-a-01/upload", "update the host")]
+    public void ATopicOfAnotherProtocolVersion_IsNotParsed_AndItsRefusalSaysWhichSideToUpdate(string topic, string advice)
+    {
+        Assert.False(ApplianceTopics.TryParse(topic, out _, out _, out _));
+        Assert.Contains(advice, ApplianceTopics.OtherVersionRefusal(topic));
+    }
+
+    [Theory]
+    [InlineData("appliance/v2/clinic-a-01/status")]
+    [InlineData("other/v1/clinic-a-01/status")]
+    [InlineData("appliance/vx/clinic-a-01/status")]
+    public void TopicsOfThisVersionOrOfNoVersion_HaveNoVersionRefusal(string topic) => Assert.Null(ApplianceTopics.OtherVersionRefusal(topic));
 
     [Fact]
     public void HostSubscriptions_ShareOffersStatusAndWipeReports_ButNotTheInstancesOwnTransferTopic()
     {
         Assert.Equal(
-            ["$share/hosts/appliance/v1/+/upload", "$share/hosts/appliance/v1/+/status", "$share/hosts/appliance/v1/+/wiped", "$share/hosts/appliance/v1/+/calibration", "appliance/v1/+/transfer/host-b"],
+            ["$share/hosts/appliance/v2/+/upload", "$share/hosts/appliance/v2/+/status", "$share/hosts/appliance/v2/+/wiped", "$share/hosts/appliance/v2/+/calibration", "appliance/v2/+/transfer/host-b"],
             ApplianceTopics.HostSubscriptions("host-b", "hosts"));
         Assert.Equal(
-            ["appliance/v1/+/upload", "appliance/v1/+/status", "appliance/v1/+/wiped", "appliance/v1/+/calibration", "appliance/v1/+/transfer/host"],
+            ["appliance/v2/+/upload", "appliance/v2/+/status", "appliance/v2/+/wiped", "appliance/v2/+/calibration", "appliance/v2/+/transfer/host"],
             ApplianceTopics.HostSubscriptions("host"));
     }
 }
@@ -313,6 +329,37 @@ public sealed class ApplianceStateTests
 
         Assert.False(ProtocolJson.TryDeserialize<ApplianceStatus>(System.Text.Encoding.UTF8.GetBytes(json), out _, out var error));
         Assert.False(string.IsNullOrWhiteSpace(error));
+    }
+
+    public static TheoryData<ApplianceStatus, string> StatusesWithTheWrongIds()
+    {
+        var at = DateTimeOffset.UnixEpoch;
+        var series = Guid.NewGuid().ToString();
+        return new TheoryData<ApplianceStatus, string>
+        {
+            { new ApplianceStatus("clinic-a-01", ApplianceState.Accepted, "0.1.0", 1, at, "job-1"), "accepted state names no seriesId" },
+            { new ApplianceStatus("clinic-a-01", ApplianceState.Accepted, "0.1.0", 1, at, "job-1", SeriesId: "../../etc"), "not a series id" },
+            { new ApplianceStatus("clinic-a-01", ApplianceState.Calibrating, "0.1.0", 0, at, Reason: "present the white card"), "calibrationRunId" },
+            { new ApplianceStatus("clinic-a-01", ApplianceState.Armed, "0.1.0", 0, at, "job-1", CalibrationRunId: "run-1"), "calibrationRunId" },
+            { new ApplianceStatus("clinic-a-01", ApplianceState.Calibrated, "0.1.0", 0, at, CalibrationRunId: "run-1"), "names no profileId" },
+            { new ApplianceStatus("clinic-a-01", ApplianceState.Wiping, "0.1.0", 0, at), "names no orderId" },
+            { new ApplianceStatus("clinic-a-01", ApplianceState.Accepted, "0.1.0", 1, at, "job-1", Reason: series), "accepted state names no seriesId" },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(StatusesWithTheWrongIds))]
+    public void EachIdTravelsInItsOwnField_AndAStatusMissingOneIsRefused(ApplianceStatus status, string reason) =>
+        Assert.Contains(reason, status.Validate());
+
+    [Fact]
+    public void StatusesWithTheirIds_AreValid()
+    {
+        var at = DateTimeOffset.UnixEpoch;
+        Assert.Null(new ApplianceStatus("clinic-a-01", ApplianceState.Accepted, "0.1.0", 1, at, "job-1", SeriesId: Guid.NewGuid().ToString()).Validate());
+        Assert.Null(new ApplianceStatus("clinic-a-01", ApplianceState.Calibrated, "0.1.0", 0, at, CalibrationRunId: "run-1", ProfileId: "p-1").Validate());
+        Assert.Null(new ApplianceStatus("clinic-a-01", ApplianceState.CalibrationFailed, "0.1.0", 0, at, Reason: "expired", CalibrationRunId: "run-1").Validate());
+        Assert.Null(new ApplianceStatus("clinic-a-01", ApplianceState.Wiping, "0.1.0", 0, at, OrderId: "o-1").Validate());
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public sealed class FleetState
         {
             status = status.State == ApplianceState.Offline
                 // The will was written at connection time: keep what the appliance last said about itself.
-                ? before with { State = ApplianceState.Offline, At = status.At, JobId = null, Reason = null, OrderId = null }
+                ? before with { State = ApplianceState.Offline, At = status.At, JobId = null, Reason = null, OrderId = null, SeriesId = null, CalibrationRunId = null, ProfileId = null }
                 // Checks and calibration are reported when they happen; a later state change does not undo them.
                 : status with
                 {

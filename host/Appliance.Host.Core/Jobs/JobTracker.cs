@@ -90,10 +90,7 @@ public sealed partial class JobTracker(ICaptureJobRepository jobs, ISeriesArchiv
             return;
         }
 
-        var jobEvent = status.State == ApplianceState.Accepted
-            // An accepted status carries the series id where a reason would be.
-            ? new JobEvent(time.GetUtcNow(), jobState, null, status.Reason, status.At)
-            : new JobEvent(time.GetUtcNow(), jobState, status.Reason, null, status.At);
+        var jobEvent = new JobEvent(time.GetUtcNow(), jobState, status.Reason, status.SeriesId, status.At);
         // One read and one write: this runs on the host's receive loop, for every status.
         var outcome = await jobs.AppendJobEventAsync(status.JobId, jobEvent, cancellationToken, status.DeviceId);
         if (outcome is JobEventOutcome.NoSuchJob or JobEventOutcome.OtherDevicesJob)

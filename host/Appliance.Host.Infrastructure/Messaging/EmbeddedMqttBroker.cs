@@ -208,7 +208,15 @@ public sealed partial class EmbeddedMqttBroker(
         }
 
         var topic = e.ApplicationMessage.Topic;
-        if (!ApplianceTopics.TryParse(topic, out var deviceId, out var kind, out _) || deviceId != e.ClientId || !ApplianceTopics.IsDevicePublishable(kind))
+        if (ApplianceTopics.OtherVersionRefusal(topic) is { } otherVersion)
+        {
+            // Said to the device too (MQTT 5's reason string), not only in the host's log.
+            e.ProcessPublish = false;
+            e.Response.ReasonCode = MqttPubAckReasonCode.TopicNameInvalid;
+            e.Response.ReasonString = otherVersion;
+            Refuse(e.ClientId, otherVersion);
+        }
+        else if (!ApplianceTopics.TryParse(topic, out var deviceId, out var kind, out _) || deviceId != e.ClientId || !ApplianceTopics.IsDevicePublishable(kind))
         {
             e.ProcessPublish = false;
             e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
@@ -232,8 +240,14 @@ public sealed partial class EmbeddedMqttBroker(
         }
 
         var filter = e.TopicFilter.Topic;
+        if (ApplianceTopics.OtherVersionRefusal(filter) is { } otherVersion)
+        {
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.TopicFilterInvalid;
+            Refuse(e.ClientId, otherVersion);
+        }
         // An exact topic only: a wildcard could reach other devices' topics.
-        if (!ApplianceTopics.TryParse(filter, out var deviceId, out var kind) || deviceId != e.ClientId || !ApplianceTopics.IsDeviceSubscribable(kind))
+        else if (!ApplianceTopics.TryParse(filter, out var deviceId, out var kind) || deviceId != e.ClientId || !ApplianceTopics.IsDeviceSubscribable(kind))
         {
             e.ProcessSubscription = false;
             e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
