@@ -69,32 +69,32 @@ public static class SeriesEnvelope
         return result;
     }
 
-    /// <summary>Parses and checks the framing and the routing; never throws on bad input.</summary>
-    public static bool TryDecode(
-        ReadOnlyMemory<byte> payload,
-        [NotNullWhen(true)] out SeriesRouting? routing,
-        out ReadOnlyMemory<byte> sealedManifest,
-        out IReadOnlyList<ReadOnlyMemory<byte>> sealedFrames,
-        out string error)
+    /// <summary>How many bytes from its start hold an envelope's preamble and routing, at most: read this much to decode its header.</summary>
+    public const int MaxPrefixBytes = PreambleBytes + MaxHeaderBytes;
+
+    /// <summary>
+    /// Parses and checks the framing and the routing from the first bytes of an envelope
+    /// (<paramref name="prefix"/>: at least <see cref="MaxPrefixBytes"/>, or all of it) and its
+    /// whole length, so that an envelope on disk is read a frame at a time; never throws on bad input.
+    /// </summary>
+    public static bool TryDecodeLayout(ReadOnlySpan<byte> prefix, long length, [NotNullWhen(true)] out SeriesRouting? routing, out EnvelopeLayout layout, out string error)
     {
         routing = null;
-        sealedManifest = default;
-        sealedFrames = [];
-        var span = payload.Span;
-        if (span.Length < PreambleBytes || !span[..4].SequenceEqual(Magic))
+        layout = default;
+        if (prefix.Length < PreambleBytes || !prefix[..4].SequenceEqual(Magic))
         {
             error = "not a series envelope (bad magic)";
             return false;
         }
 
-        var headerLength = BinaryPrimitives.ReadUInt32BigEndian(span[4..]);
-        if (headerLength == 0 || headerLength > MaxHeaderBytes || headerLength > span.Length - PreambleBytes)
+        var headerLength = BinaryPrimitives.ReadUInt32BigEndian(prefix[4..]);
+        if (headerLength == 0 || headerLength > MaxHeaderBytes || headerLength > length - PreambleBytes || headerLength > prefix.Length - PreambleBytes)
         {
-            error = $"header length {headerLength} is impossible for a {span.Length}-byte envelope";
+            error = $"header length {headerLength} is impossible for a {length}-byte envelope";
             return false;
         }
 
-        if (!ProtocolJson.TryDeserialize(span.Slice(PreambleBytes, (int)headerLength), out routing, out error))
+        if (!ProtocolJson.TryDeserialize(prefix.Slice(PreambleBytes, (int)headerLength), out routing, out error))
         {
             return false;
         }
@@ -107,26 +107,61 @@ public static class SeriesEnvelope
             return false;
         }
 
-        var offset = PreambleBytes + (int)headerLength;
+        long offset = PreambleBytes + (int)headerLength;
         var expected = routing.SealedManifestLength + routing.SealedFrameLengths.Sum(l => (long)l);
-        if (payload.Length - offset != expected)
+        if (length - offset != expected)
         {
-            error = $"body is {payload.Length - offset} bytes, the routing announces {expected}";
+            error = $"body is {length - offset} bytes, the routing announces {expected}";
             routing = null;
             return false;
         }
 
-        sealedManifest = payload.Slice(offset, routing.SealedManifestLength);
+        var manifestOffset = offset;
         offset += routing.SealedManifestLength;
-        var frames = new ReadOnlyMemory<byte>[routing.SealedFrameLengths.Length];
-        for (var i = 0; i < frames.Length; i++)
+        var frameOffsets = new long[routing.SealedFrameLengths.Length];
+        for (var i = 0; i < frameOffsets.Length; i++)
         {
-            frames[i] = payload.Slice(offset, routing.SealedFrameLengths[i]);
+            frameOffsets[i] = offset;
             offset += routing.SealedFrameLengths[i];
         }
 
-        sealedFrames = frames;
+        layout = new EnvelopeLayout(manifestOffset, routing.SealedManifestLength, frameOffsets, routing.SealedFrameLengths);
         error = string.Empty;
         return true;
     }
+
+    /// <summary>Parses and checks the framing and the routing; never throws on bad input.</summary>
+    public static bool TryDecode(
+        ReadOnlyMemory<byte> payload,
+        [NotNullWhen(true)] out SeriesRouting? routing,
+        out ReadOnlyMemory<byte> sealedManifest,
+        out IReadOnlyList<ReadOnlyMemory<byte>> sealedFrames,
+        out string error)
+    {
+        sealedManifest = default;
+        sealedFrames = [];
+        if (!TryDecodeLayout(payload.Span, payload.Length, out routing, out var layout, out error))
+        {
+            return false;
+        }
+
+        sealedManifest = payload.Slice((int)layout.ManifestOffset, layout.ManifestLength);
+        var frames = new ReadOnlyMemory<byte>[layout.FrameCount];
+        for (var i = 0; i < frames.Length; i++)
+        {
+            frames[i] = payload.Slice((int)layout.FrameOffsets[i], layout.FrameLengths[i]);
+        }
+
+        sealedFrames = frames;
+        return true;
+    }
+}
+
+/// <summary>Where each part of an envelope lies, from its start: the sealed manifest, then each sealed frame.</summary>
+public readonly record struct EnvelopeLayout(long ManifestOffset, int ManifestLength, long[] FrameOffsets, int[] FrameLengths)
+{
+    public int FrameCount => FrameOffsets.Length;
+
+    /// <summary>Where frame <paramref name="index"/>'s authentication tag (its last bytes, which the signature covers) starts.</summary>
+    public long TagOffset(int index) => FrameOffsets[index] + FrameLengths[index] - SeriesSealing.TagSize;
 }

@@ -189,12 +189,6 @@ public sealed class SeriesUnsealer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(sealedFrames);
-        using var key = TryDeriveKey(manifest.Sealing, manifest.SeriesId, out error);
-        if (key is null)
-        {
-            return null;
-        }
-
         if (sealedFrames.Count != manifest.Frames.Length)
         {
             error = $"{sealedFrames.Count} sealed frames for {manifest.Frames.Length} descriptors";
@@ -202,27 +196,11 @@ public sealed class SeriesUnsealer : IDisposable
         }
 
         var frames = new byte[manifest.Frames.Length][];
-        var nonceSize = SeriesSealing.Aead.NonceSize;
         foreach (var f in manifest.Frames)
         {
-            var sealedFrame = sealedFrames[f.Index].Span;
-            if (sealedFrame.Length <= SeriesSealing.Overhead)
+            var plaintext = TryOpenFrame(manifest, f.Index, sealedFrames[f.Index].Span, out error);
+            if (plaintext is null)
             {
-                error = $"frame {f.Index} is too short";
-                return null;
-            }
-
-            var plaintext = new byte[sealedFrame.Length - SeriesSealing.Overhead];
-            var ad = SeriesSealing.AssociatedData(manifest.DeviceId, manifest.SeriesId, f.Index, f.Sha256);
-            if (!SeriesSealing.Aead.Decrypt(key, sealedFrame[..nonceSize], ad, sealedFrame[nonceSize..], plaintext))
-            {
-                error = $"frame {f.Index} fails authentication (tampered, or sealed for another key, series or slot)";
-                return null;
-            }
-
-            if (SeriesSealing.Sha256Hex(plaintext) != f.Sha256)
-            {
-                error = $"frame {f.Index} digest does not match the manifest";
                 return null;
             }
 
@@ -231,6 +209,53 @@ public sealed class SeriesUnsealer : IDisposable
 
         error = string.Empty;
         return frames;
+    }
+
+    /// <summary>
+    /// Opens one frame of a series whose manifest has been opened and checks it against the
+    /// manifest's digest; null with a reason if it fails. A series is filed a frame at a time with this.
+    /// </summary>
+    public byte[]? TryOpenFrame(SeriesManifest manifest, int index, ReadOnlySpan<byte> sealedFrame, out string error)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        if ((uint)index >= (uint)manifest.Frames.Length)
+        {
+            error = $"frame {index} is not in the manifest";
+            return null;
+        }
+
+        if (sealedFrame.Length <= SeriesSealing.Overhead)
+        {
+            error = $"frame {index} is too short";
+            return null;
+        }
+
+        // Derived again per frame (one X25519 agreement, microseconds) so that nothing keyed outlives the frame.
+        using var key = TryDeriveKey(manifest.Sealing, manifest.SeriesId, out error);
+        if (key is null)
+        {
+            return null;
+        }
+
+        var f = manifest.Frames[index];
+        var nonceSize = SeriesSealing.Aead.NonceSize;
+        var plaintext = new byte[sealedFrame.Length - SeriesSealing.Overhead];
+        var ad = SeriesSealing.AssociatedData(manifest.DeviceId, manifest.SeriesId, f.Index, f.Sha256);
+        if (!SeriesSealing.Aead.Decrypt(key, sealedFrame[..nonceSize], ad, sealedFrame[nonceSize..], plaintext))
+        {
+            error = $"frame {index} fails authentication (tampered, or sealed for another key, series or slot)";
+            return null;
+        }
+
+        if (SeriesSealing.Sha256Hex(plaintext) != f.Sha256)
+        {
+            Array.Clear(plaintext);
+            error = $"frame {index} digest does not match the manifest";
+            return null;
+        }
+
+        error = string.Empty;
+        return plaintext;
     }
 
     private Key? TryDeriveKey(SealingHeader sealing, string seriesId, out string error)

@@ -31,12 +31,34 @@ public static class SeriesSigning
     public static string Sign(ReadOnlySpan<byte> privateKey, SeriesRouting routing, ReadOnlySpan<byte> sealedManifest, IReadOnlyList<ReadOnlyMemory<byte>> sealedFrames)
     {
         using var key = Key.Import(Algorithm, privateKey, KeyBlobFormat.RawPrivateKey);
-        return Convert.ToBase64String(Algorithm.Sign(key, Statement(routing, sealedManifest, sealedFrames)));
+        return Convert.ToBase64String(Algorithm.Sign(key, Statement(routing, sealedManifest, [.. sealedFrames.Select(f => f.Length)], [.. sealedFrames.Select(f => f[^SeriesSealing.TagSize..])])));
     }
 
     public static bool Verify(ReadOnlySpan<byte> publicKey, SeriesRouting routing, ReadOnlySpan<byte> sealedManifest, IReadOnlyList<ReadOnlyMemory<byte>> sealedFrames)
     {
+        ArgumentNullException.ThrowIfNull(sealedFrames);
+        if (routing is null || sealedFrames.Count != routing.SealedFrameLengths.Length
+            || sealedFrames.Where((f, i) => f.Length != routing.SealedFrameLengths[i] || f.Length < SeriesSealing.TagSize).Any())
+        {
+            return false;
+        }
+
+        return VerifyTags(publicKey, routing, sealedManifest, [.. sealedFrames.Select(f => f[^SeriesSealing.TagSize..])]);
+    }
+
+    /// <summary>
+    /// Verifies a series' signature from its frames' authentication tags alone (the lengths come
+    /// from the routing), so that a series on disk is verified without reading its frames.
+    /// </summary>
+    public static bool VerifyTags(ReadOnlySpan<byte> publicKey, SeriesRouting routing, ReadOnlySpan<byte> sealedManifest, IReadOnlyList<ReadOnlyMemory<byte>> frameTags)
+    {
         ArgumentNullException.ThrowIfNull(routing);
+        ArgumentNullException.ThrowIfNull(frameTags);
+        if (frameTags.Count != routing.SealedFrameLengths.Length || frameTags.Any(t => t.Length != SeriesSealing.TagSize))
+        {
+            return false;
+        }
+
         if (routing.Signature is null || !NSecPublicKey.TryImport(Algorithm, publicKey, KeyBlobFormat.RawPublicKey, out var key) || key is null)
         {
             return false;
@@ -52,7 +74,7 @@ public static class SeriesSigning
             return false;
         }
 
-        return Algorithm.Verify(key, Statement(routing, sealedManifest, sealedFrames), signature);
+        return Algorithm.Verify(key, Statement(routing, sealedManifest, routing.SealedFrameLengths, frameTags), signature);
     }
 
     /// <summary>Signs any statement (a wipe report) with a device key.</summary>
@@ -79,7 +101,7 @@ public static class SeriesSigning
         }
     }
 
-    private static byte[] Statement(SeriesRouting routing, ReadOnlySpan<byte> sealedManifest, IReadOnlyList<ReadOnlyMemory<byte>> sealedFrames)
+    private static byte[] Statement(SeriesRouting routing, ReadOnlySpan<byte> sealedManifest, int[] frameLengths, IReadOnlyList<ReadOnlyMemory<byte>> frameTags)
     {
         var text = new StringBuilder("appliance-suite/series-signature/v1\n")
             .Append(routing.SeriesId).Append('\n')
@@ -87,10 +109,9 @@ public static class SeriesSigning
             .Append(routing.Sealing.Algorithm).Append('\n')
             .Append(routing.Sealing.EphemeralPublicKey).Append('\n')
             .Append(Convert.ToHexStringLower(SHA256.HashData(sealedManifest))).Append('\n');
-        foreach (var frame in sealedFrames)
+        for (var i = 0; i < frameTags.Count; i++)
         {
-            var tag = frame.Span[^SeriesSealing.TagSize..];
-            text.Append(frame.Length).Append(':').Append(Convert.ToHexStringLower(tag)).Append('\n');
+            text.Append(frameLengths[i]).Append(':').Append(Convert.ToHexStringLower(frameTags[i].Span)).Append('\n');
         }
 
         return Encoding.UTF8.GetBytes(text.ToString());

@@ -66,10 +66,12 @@ public interface ISeriesArchive
     Task<FiledSeries?> FindAsync(string seriesId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Stores the frames (encrypted) and the record; the record is written last, so a crash leaves
-    /// no half series. Returns the record as filed, with where each frame is stored.
+    /// Stores the frames (encrypted), taking each from <paramref name="frames"/> in turn and
+    /// clearing it once stored, then the record; the record is written last, so a crash leaves no
+    /// half series, and if a frame cannot be had (it throws) the frames already written are removed.
+    /// Returns the record as filed, with where each frame is stored.
     /// </summary>
-    Task<FiledSeries> FileAsync(FiledSeries series, IReadOnlyList<byte[]> frames, CancellationToken cancellationToken);
+    Task<FiledSeries> FileAsync(FiledSeries series, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken);
 

@@ -129,7 +129,7 @@ public sealed class ArchiveIntegrityTests : IDisposable
         var series = new FiledSeries(seriesId, "dev-01", $"job-{seriesId}", "EP-ABCDEFGHJK", patientId, "back", ConsentScope.DirectCare, now, now, "0.1.0", "uncalibrated", 0,
             new QualityReport(true, [], 120, 0, 1, 0), new CameraSettings(4, 4, TimeSpan.FromMilliseconds(8), 1, 1.8, 1.5, 8),
             [new FiledFrame(0, LightingMode.CrossPolarised, 4, 4, "rgb24", SeriesSealing.Sha256Hex(pixels), string.Empty)]);
-        await archive.FileAsync(series, [pixels], CancellationToken.None);
+        await archive.FileAsync(series, (_, _) => Task.FromResult(pixels), CancellationToken.None);
     }
 
     /// <summary>Opens the archive's database as an attacker with its password would, and changes it.</summary>

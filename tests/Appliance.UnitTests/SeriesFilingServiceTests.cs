@@ -44,10 +44,10 @@ public sealed class SeriesFilingServiceTests : IDisposable
 
     private SeriesFilingService Filing => Service<SeriesFilingService>();
 
-    private async Task<SealedSeries> IssuedSeriesAsync(byte[]? signingKey = null)
+    private async Task<SealedSeries> IssuedSeriesAsync(byte[]? signingKey = null, int side = 8)
     {
         var job = await Service<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, $"FILING-PATIENT-{Guid.NewGuid():N}", "back", ConsentScope.DirectCare), "test", CancellationToken.None);
-        return SealedSeriesFactory.Create(DeviceId, job.EpisodeCode, job.JobId, hostPublicKey: Service<IHostSealingKey>().PublicKey, signingPrivateKey: signingKey ?? Convert.FromBase64String(_bundle.SigningPrivateKey), side: 8);
+        return SealedSeriesFactory.Create(DeviceId, job.EpisodeCode, job.JobId, hostPublicKey: Service<IHostSealingKey>().PublicKey, signingPrivateKey: signingKey ?? Convert.FromBase64String(_bundle.SigningPrivateKey), side: side);
     }
 
     private int AuditCount(string kind, string seriesId) => Service<IAuditTrail>().ReadAll().Count(e => e.Kind == kind && e.Subject == seriesId);
@@ -133,6 +133,71 @@ public sealed class SeriesFilingServiceTests : IDisposable
 
         Assert.False(string.IsNullOrEmpty(outcome.Rejection));
         Assert.Null(outcome.Filed);
+    }
+
+    [Fact]
+    public async Task AnUpload_IsReadAFrameAtATime_NeverWhole()
+    {
+        // Frames larger than the routing prefix read first, so a whole-envelope read would show.
+        var series = await IssuedSeriesAsync(side: 200);
+        var upload = new CountingUpload(series.Envelope());
+
+        var outcome = await Filing.FileAsync(DeviceId, upload, CancellationToken.None);
+
+        Assert.NotNull(outcome.Filed);
+        var largestFrame = series.Sealed.Max(f => f.Length);
+        Assert.True(upload.LargestRead <= Math.Max(largestFrame, SeriesEnvelope.MaxPrefixBytes), $"read {upload.LargestRead} bytes at once; the largest frame is {largestFrame}");
+        Assert.True(upload.LargestRead < upload.Length / 2, $"read {upload.LargestRead} of {upload.Length} bytes at once");
+        Assert.Equal(series.Plain[0], await Service<ISeriesArchive>().ReadFrameAsync(series.Manifest.SeriesId, 0, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AFrameTamperedBehindItsTag_IsRefused_AndTheFramesAlreadyStoredAreRemoved()
+    {
+        // The signature covers each frame's tag, not its bytes: the AEAD finds this, on the last frame,
+        // after the archive has stored the first.
+        var series = await IssuedSeriesAsync(side: 64);
+        var envelope = series.Envelope();
+        var lastFrameStart = envelope.Length - series.Sealed[^1].Length;
+        envelope[lastFrameStart + 100] ^= 0x01;
+
+        var outcome = await Filing.FileAsync(DeviceId, envelope, CancellationToken.None);
+
+        Assert.Contains("fails authentication", outcome.Rejection);
+        Assert.Null(await Service<ISeriesArchive>().FindAsync(series.Manifest.SeriesId, CancellationToken.None));
+        Assert.Empty(Directory.EnumerateFiles(_folder.Path, "*.frame", SearchOption.AllDirectories));
+        Assert.Empty(ReceiptsSent());
+    }
+
+    [Fact]
+    public async Task ASeriesIdFiledFromAnotherDevice_IsNotConfirmedToThisOne()
+    {
+        var series = await IssuedSeriesAsync();
+        Assert.NotNull((await Filing.FileAsync(DeviceId, series.Envelope(), CancellationToken.None)).Filed);
+
+        var mine = await Filing.ConfirmIfFiledAsync(DeviceId, series.Manifest.SeriesId, null, CancellationToken.None);
+        var theirs = await Filing.ConfirmIfFiledAsync("filing-dev-02", series.Manifest.SeriesId, null, CancellationToken.None);
+        var notFiled = await Filing.ConfirmIfFiledAsync(DeviceId, Guid.NewGuid().ToString(), null, CancellationToken.None);
+
+        Assert.NotNull(mine!.Filed);
+        Assert.Contains("filed from another device", theirs!.Rejection);
+        Assert.Null(notFiled);
+        Assert.Equal(2, ReceiptsSent().Count); // filed, then confirmed again to its own device only
+    }
+
+    /// <summary>An upload that remembers the most it was asked for at once.</summary>
+    private sealed class CountingUpload(byte[] envelope) : ISealedUpload
+    {
+        public long Length => envelope.Length;
+
+        public int LargestRead { get; private set; }
+
+        public Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+        {
+            LargestRead = Math.Max(LargestRead, destination.Length);
+            envelope.AsMemory((int)offset, destination.Length).CopyTo(destination);
+            return Task.CompletedTask;
+        }
     }
 
     /// <summary>Records what the host would publish; when failing, throws as the MQTT client does with no broker.</summary>

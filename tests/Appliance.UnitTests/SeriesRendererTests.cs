@@ -85,7 +85,7 @@ public sealed class SeriesRendererTests
 
         public Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken) => Task.FromResult(frame);
 
-        public Task<FiledSeries> FileAsync(FiledSeries series, IReadOnlyList<byte[]> frames, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<FiledSeries> FileAsync(FiledSeries series, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken) => throw new NotSupportedException();
 

@@ -30,10 +30,21 @@ public sealed partial class SeriesFilingService(
 
     public event EventHandler<FilingRejection>? Rejected;
 
-    /// <summary>Files one upload; never throws for bad input, only for infrastructure failures.</summary>
-    public async Task<FilingOutcome> FileAsync(string deviceId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    /// <summary>Files one upload held in memory; never throws for bad input, only for infrastructure failures.</summary>
+    public Task<FilingOutcome> FileAsync(string deviceId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        FileAsync(deviceId, new MemoryUpload(payload), cancellationToken);
+
+    /// <summary>
+    /// Files one upload, reading it a piece at a time: the routing and manifest, the frames'
+    /// tags for the signature, then one frame at a time into the archive, so that at most one
+    /// frame of the series is in memory. Never throws for bad input, only for infrastructure failures.
+    /// </summary>
+    public async Task<FilingOutcome> FileAsync(string deviceId, ISealedUpload upload, CancellationToken cancellationToken)
     {
-        if (!SeriesEnvelope.TryDecode(payload, out var routing, out var sealedManifest, out var sealedFrames, out var error))
+        ArgumentNullException.ThrowIfNull(upload);
+        var prefix = new byte[(int)Math.Min(upload.Length, SeriesEnvelope.MaxPrefixBytes)];
+        await upload.ReadAsync(0, prefix, cancellationToken);
+        if (!SeriesEnvelope.TryDecodeLayout(prefix, upload.Length, out var routing, out var layout, out var error))
         {
             return Reject(deviceId, null, error);
         }
@@ -43,6 +54,13 @@ public sealed partial class SeriesFilingService(
             return Reject(deviceId, routing.SeriesId, $"series names device {routing.DeviceId} but arrived on {deviceId}'s topic");
         }
 
+        var sealedManifest = await ReadAsync(upload, layout.ManifestOffset, layout.ManifestLength, cancellationToken);
+        var tags = new ReadOnlyMemory<byte>[layout.FrameCount];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            tags[i] = await ReadAsync(upload, layout.TagOffset(i), SeriesSealing.TagSize, cancellationToken);
+        }
+
         // Signed by the device that captured it, before anything is opened.
         var keys = signingKeys.Ring(deviceId).Accepted(time.GetUtcNow()).Select(k => k.Bytes).ToList();
         if (keys.Count == 0)
@@ -50,29 +68,21 @@ public sealed partial class SeriesFilingService(
             return Reject(deviceId, routing.SeriesId, "no signing key is registered for this device (provision it again)");
         }
 
-        if (!keys.Any(key => SeriesSigning.Verify(key, routing, sealedManifest.Span, sealedFrames)))
+        if (!keys.Any(key => SeriesSigning.VerifyTags(key, routing, sealedManifest, tags)))
         {
             return Reject(deviceId, routing.SeriesId, "signature does not verify with this device's key");
         }
 
         using var unsealer = sealingKey.CreateUnsealer();
-        var manifest = unsealer.TryOpenManifest(routing, sealedManifest.Span, out error);
+        var manifest = unsealer.TryOpenManifest(routing, sealedManifest, out error);
         if (manifest is null)
         {
             return Reject(deviceId, routing.SeriesId, error);
         }
 
-        var existing = await archive.FindAsync(manifest.SeriesId, cancellationToken);
-        if (existing is not null)
+        if (await ConfirmIfFiledAsync(deviceId, manifest.SeriesId, manifest.Frames.Select(f => f.Sha256), cancellationToken) is { } before)
         {
-            if (existing.DeviceId != deviceId || !existing.Frames.Select(f => f.Sha256).SequenceEqual(manifest.Frames.Select(f => f.Sha256)))
-            {
-                return Reject(deviceId, manifest.SeriesId, "a different series with this id is already filed");
-            }
-
-            LogAlreadyFiled(logger, manifest.SeriesId, deviceId);
-            await SendReceiptAsync(existing, cancellationToken);
-            return new FilingOutcome(existing, null);
+            return before;
         }
 
         var job = await jobs.FindByEpisodeAsync(manifest.EpisodeCode, cancellationToken);
@@ -88,13 +98,6 @@ public sealed partial class SeriesFilingService(
             audit.Append(AuditKinds.SeriesManifestOverruled, deviceId, manifest.SeriesId,
                 $"the manifest's consent scope or body site differs from job {job.JobId}'s; filed as the job says");
             LogManifestOverruled(logger, manifest.SeriesId, deviceId, job.JobId);
-        }
-
-        var frames = unsealer.TryOpen(manifest, sealedFrames, out error);
-
-        if (frames is null)
-        {
-            return Reject(deviceId, manifest.SeriesId, error);
         }
 
         var received = new FiledSeries(
@@ -119,14 +122,11 @@ public sealed partial class SeriesFilingService(
         FiledSeries filed;
         try
         {
-            filed = await archive.FileAsync(received, frames, cancellationToken);
+            filed = await archive.FileAsync(received, (index, ct) => OpenFrameAsync(upload, layout, unsealer, manifest, index, ct), cancellationToken);
         }
-        finally
+        catch (FrameRefusedException refused)
         {
-            foreach (var frame in frames)
-            {
-                Array.Clear(frame);
-            }
+            return Reject(deviceId, manifest.SeriesId, refused.Message);
         }
 
         LogFiled(logger, filed.SeriesId, deviceId, filed.EpisodeCode, filed.Frames.Count);
@@ -136,6 +136,53 @@ public sealed partial class SeriesFilingService(
         await SendReceiptAsync(filed, cancellationToken);
         return new FilingOutcome(filed, null);
     }
+
+    /// <summary>
+    /// If the series is filed already (a replayed offer, or one whose receipt was lost), files
+    /// nothing twice: confirms it again with its receipt, or refuses it if the id was filed from
+    /// another device or with other frames. Null when it is not filed. The one place that decides
+    /// "already filed", for an offer and for an upload alike.
+    /// </summary>
+    /// <param name="frameDigests">The upload's frame digests when known (from its manifest); null for an offer, which carries none.</param>
+    public async Task<FilingOutcome?> ConfirmIfFiledAsync(string deviceId, string seriesId, IEnumerable<string>? frameDigests, CancellationToken cancellationToken)
+    {
+        var existing = await archive.FindAsync(seriesId, cancellationToken);
+        if (existing is null)
+        {
+            return null;
+        }
+
+        if (existing.DeviceId != deviceId)
+        {
+            return Reject(deviceId, seriesId, "a series with this id was filed from another device");
+        }
+
+        if (frameDigests is not null && !existing.Frames.Select(f => f.Sha256).SequenceEqual(frameDigests))
+        {
+            return Reject(deviceId, seriesId, "a different series with this id is already filed");
+        }
+
+        LogAlreadyFiled(logger, seriesId, deviceId);
+        await SendReceiptAsync(existing, cancellationToken);
+        return new FilingOutcome(existing, null);
+    }
+
+    private static async Task<byte[]> ReadAsync(ISealedUpload upload, long offset, int length, CancellationToken cancellationToken)
+    {
+        var bytes = new byte[length];
+        await upload.ReadAsync(offset, bytes, cancellationToken);
+        return bytes;
+    }
+
+    /// <summary>Reads, opens and checks one frame for the archive; a frame that does not open refuses the whole series.</summary>
+    private static async Task<byte[]> OpenFrameAsync(ISealedUpload upload, EnvelopeLayout layout, SeriesUnsealer unsealer, SeriesManifest manifest, int index, CancellationToken cancellationToken)
+    {
+        var sealedFrame = await ReadAsync(upload, layout.FrameOffsets[index], layout.FrameLengths[index], cancellationToken);
+        return unsealer.TryOpenFrame(manifest, index, sealedFrame, out var error) ?? throw new FrameRefusedException(error);
+    }
+
+    /// <summary>A frame that fails authentication or its digest, raised through the archive so that it stores nothing.</summary>
+    private sealed class FrameRefusedException(string reason) : Exception(reason);
 
     /// <summary>
     /// Signs and sends the receipt for a filed series (again, when a device offers one already

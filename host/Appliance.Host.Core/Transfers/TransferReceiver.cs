@@ -21,7 +21,6 @@ public sealed record TransferAdvanced(string DeviceId, string SeriesId, int Have
 public sealed partial class TransferReceiver(
     ITransferStore store,
     SeriesFilingService filing,
-    ISeriesArchive archive,
     IDeviceMessagePublisher publisher,
     IAuditTrail audit,
     IOptions<TransferOptions> options,
@@ -72,11 +71,10 @@ public sealed partial class TransferReceiver(
         {
             await LoadAsync(cancellationToken);
             await SweepExpiredAsync(cancellationToken);
-            var filed = await archive.FindAsync(offer.SeriesId, cancellationToken);
-            if (filed is not null)
+            if (await filing.ConfirmIfFiledAsync(deviceId, offer.SeriesId, null, cancellationToken) is { } filed)
             {
-                // A replayed offer, or one whose receipt was lost: file nothing twice, confirm again.
-                await HandleAlreadyFiledAsync(deviceId, filed, cancellationToken);
+                // A replayed offer, or one whose receipt was lost: filing confirmed it again (or refused it).
+                await ReplyAsync(deviceId, Answer(offer.SeriesId, filed), cancellationToken);
                 return;
             }
 
@@ -178,29 +176,37 @@ public sealed partial class TransferReceiver(
     private async Task FileAsync(string deviceId, OpenTransfer open, CancellationToken cancellationToken)
     {
         var offer = open.Offer;
-        var envelope = new byte[offer.Length];
-        await store.ReadAsync(deviceId, offer.SeriesId, 0, envelope, cancellationToken);
         audit.Append(AuditKinds.SeriesReceived, deviceId, offer.SeriesId, $"{offer.Length} bytes in {offer.ChunkCount} chunks, to {InstanceId}");
-        var outcome = await filing.FileAsync(deviceId, envelope, cancellationToken);
+        // Straight from the part file: filing reads it a frame at a time.
+        var outcome = await filing.FileAsync(deviceId, new StoredUpload(store, deviceId, offer.SeriesId, offer.Length), cancellationToken);
         // Filed or refused, the chunks have served: a refused series is offered again from the
         // appliance's copy if the cause (a missing job, an unregistered key) is put right.
         await store.DeleteAsync(deviceId, offer.SeriesId, cancellationToken);
         _open.Remove((deviceId, Guid.Parse(offer.SeriesId)));
-        await ReplyAsync(
-            deviceId,
-            outcome.Filed is not null
-                ? new TransferProgress(offer.SeriesId, InstanceId, TransferState.Filed, [])
-                : new TransferProgress(offer.SeriesId, InstanceId, TransferState.Rejected, [], outcome.Rejection),
-            cancellationToken);
+        await ReplyAsync(deviceId, Answer(offer.SeriesId, outcome), cancellationToken);
+    }
+
+    private TransferProgress Answer(string seriesId, FilingOutcome outcome) =>
+        outcome.Filed is not null
+            ? new TransferProgress(seriesId, InstanceId, TransferState.Filed, [])
+            : new TransferProgress(seriesId, InstanceId, TransferState.Rejected, [], outcome.Rejection);
+
+    /// <summary>A transfer's part file, read in place.</summary>
+    private sealed class StoredUpload(ITransferStore store, string deviceId, string seriesId, long length) : ISealedUpload
+    {
+        public long Length => length;
+
+        public Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken) =>
+            store.ReadAsync(deviceId, seriesId, offset, destination, cancellationToken);
     }
 
     private async Task HandleUnknownAsync(string deviceId, Guid seriesId, TransferFrameKind kind, CancellationToken cancellationToken)
     {
         var id = seriesId.ToString();
-        if (kind == TransferFrameKind.End && await archive.FindAsync(id, cancellationToken) is { } filed && filed.DeviceId == deviceId)
+        if (kind == TransferFrameKind.End && await filing.ConfirmIfFiledAsync(deviceId, id, null, cancellationToken) is { } filed)
         {
             // The end of a series filed a moment ago (its chunks completed it before a restart, say).
-            await ReplyAsync(deviceId, new TransferProgress(id, InstanceId, TransferState.Filed, []), cancellationToken);
+            await ReplyAsync(deviceId, Answer(id, filed), cancellationToken);
             return;
         }
 
@@ -210,20 +216,6 @@ public sealed partial class TransferReceiver(
             // Only the end is answered: a reply per stray chunk would flood the device.
             await ReplyAsync(deviceId, new TransferProgress(id, InstanceId, TransferState.Unknown, []), cancellationToken);
         }
-    }
-
-    private async Task HandleAlreadyFiledAsync(string deviceId, FiledSeries filed, CancellationToken cancellationToken)
-    {
-        if (filed.DeviceId != deviceId)
-        {
-            Reject(deviceId, filed.SeriesId, "a series with this id was filed from another device", audit: true);
-            await ReplyAsync(deviceId, new TransferProgress(filed.SeriesId, InstanceId, TransferState.Rejected, [], "series id already used"), cancellationToken);
-            return;
-        }
-
-        LogAlreadyFiled(logger, filed.SeriesId, deviceId);
-        await filing.SendReceiptAsync(filed, cancellationToken);
-        await ReplyAsync(deviceId, new TransferProgress(filed.SeriesId, InstanceId, TransferState.Filed, []), cancellationToken);
     }
 
     /// <summary>After a restart: picks up the transfers on disk; which chunks they hold is checked when each is next touched.</summary>
@@ -368,9 +360,6 @@ public sealed partial class TransferReceiver(
 
     [LoggerMessage(EventId = 5203, Level = LogLevel.Warning, Message = "Transfer from {DeviceId}, series {SeriesId}: {Reason}")]
     private static partial void LogRejected(ILogger logger, string deviceId, string seriesId, string reason);
-
-    [LoggerMessage(EventId = 5204, Level = LogLevel.Information, Message = "Series {SeriesId} from {DeviceId} offered again but already filed; receipt sent again")]
-    private static partial void LogAlreadyFiled(ILogger logger, string seriesId, string deviceId);
 
     [LoggerMessage(EventId = 5205, Level = LogLevel.Information, Message = "{Count} unfinished transfers found on disk; resuming them as their devices return")]
     private static partial void LogLoaded(ILogger logger, int count);

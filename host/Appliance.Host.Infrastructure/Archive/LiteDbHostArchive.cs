@@ -69,20 +69,38 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         return Task.FromResult(doc is null ? null : ToSeries(doc));
     }
 
-    public async Task<FiledSeries> FileAsync(FiledSeries series, IReadOnlyList<byte[]> frames, CancellationToken cancellationToken)
+    public async Task<FiledSeries> FileAsync(FiledSeries series, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(frames);
         var (key, wrapped) = _keys.NewSeriesKey(series.SeriesId);
         using (key)
         {
             var folder = Path.Combine(_root, "frames", series.FiledAt.ToString("yyyy"), series.FiledAt.ToString("MM"), series.SeriesId);
             Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var stored = new List<FiledFrame>(series.Frames.Count);
-            foreach (var frame in series.Frames)
+            try
             {
-                var path = Path.Combine(folder, $"{frame.Index}.frame");
-                var sealedFrame = ArchiveKeys.Seal(key, frames[frame.Index], FrameAssociatedData(series.SeriesId, frame));
-                await WriteDurablyAsync(path, sealedFrame, cancellationToken);
-                stored.Add(frame with { StoredAs = Path.GetRelativePath(_root, path) });
+                foreach (var frame in series.Frames)
+                {
+                    var path = Path.Combine(folder, $"{frame.Index}.frame");
+                    var plaintext = await frames(frame.Index, cancellationToken);
+                    try
+                    {
+                        await WriteDurablyAsync(path, ArchiveKeys.Seal(key, plaintext, FrameAssociatedData(series.SeriesId, frame)), cancellationToken);
+                    }
+                    finally
+                    {
+                        Array.Clear(plaintext);
+                    }
+
+                    stored.Add(frame with { StoredAs = Path.GetRelativePath(_root, path) });
+                }
+            }
+            catch
+            {
+                // No record points at these: a refused frame, a full disk or a cancellation leaves nothing behind.
+                Directory.Delete(folder, recursive: true);
+                throw;
             }
 
             var record = series with { Frames = stored };
