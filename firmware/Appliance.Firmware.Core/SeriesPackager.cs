@@ -53,6 +53,8 @@ public sealed class SeriesPackager(ApplianceIdentity identity, FrameBufferPool p
         // Signed by this appliance: the host takes a series only from the device that captured it.
         routing = routing with { Signature = SeriesSigning.Sign(identity.SigningPrivateKey, routing, sealedManifest, frameParts) };
         var envelope = new SealedEnvelope(SeriesEnvelope.EncodeHeader(routing, sealedManifest), frameParts);
-        return (new StoredSeries(seriesId, SeriesState.Queued, capturedAt, [.. descriptors.Select(d => d.Sha256)], envelope.Length), envelope);
+        // Hashed once, here, while the sealed frames are in memory: the upload, and every resumed
+        // upload after a restart, offers them without a pass over the stored series.
+        return (new StoredSeries(seriesId, SeriesState.Queued, capturedAt, [.. descriptors.Select(d => d.Sha256)], envelope.Length, ChunkDigests.For(envelope)), envelope);
     }
 }

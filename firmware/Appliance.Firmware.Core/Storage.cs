@@ -13,7 +13,23 @@ public enum SeriesState
 /// (manifest plus frames sealed to the host, tens of megabytes at 12 MP) is read separately,
 /// one series at a time. Nothing in either can be opened on the appliance.
 /// </summary>
-public sealed record StoredSeries(string SeriesId, SeriesState State, DateTimeOffset CapturedAt, string[] FrameSha256, long EnvelopeBytes);
+/// <param name="Chunks">The envelope's chunk digests, hashed once when it was packaged, so that an offer needs no pass over it; null if not known.</param>
+public sealed record StoredSeries(string SeriesId, SeriesState State, DateTimeOffset CapturedAt, string[] FrameSha256, long EnvelopeBytes, ChunkDigests? Chunks = null);
+
+/// <summary>The SHA-256 of each <see cref="ChunkSize"/>-byte chunk of a stored envelope, as a transfer offer carries them.</summary>
+public sealed record ChunkDigests(int ChunkSize, string[] Sha256)
+{
+    /// <summary>The digests for the default chunk size of an envelope in memory.</summary>
+    public static ChunkDigests For(SealedEnvelope envelope)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        return new(Protocol.TransferOffer.DefaultChunkSize, Protocol.TransferOffer.ChunkDigests([envelope.Header, .. envelope.SealedFrames], Protocol.TransferOffer.DefaultChunkSize));
+    }
+
+    /// <summary>True if these digests cut an envelope of <paramref name="length"/> bytes into chunks of <paramref name="chunkSize"/>.</summary>
+    public bool Fit(long length, int chunkSize) =>
+        ChunkSize == chunkSize && Sha256.Length == Protocol.TransferOffer.ChunkCountFor(length, chunkSize);
+}
 
 /// <summary>
 /// A series' upload envelope in its two parts, as the capture produces them: the header

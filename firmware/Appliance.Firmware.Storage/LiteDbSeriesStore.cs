@@ -212,6 +212,11 @@ internal sealed class SeriesDocument
     /// <summary>The envelope's header: preamble and manifest (episode code, body site, digests).</summary>
     public byte[] Header { get; set; } = [];
 
+    /// <summary>The envelope's chunk digests and their chunk size (0 and none: not known, hashed at the offer).</summary>
+    public int ChunkSize { get; set; }
+
+    public string[] ChunkSha256 { get; set; } = [];
+
     public static SeriesDocument From(StoredSeries s, byte[] header) => new()
     {
         Header = header,
@@ -220,8 +225,10 @@ internal sealed class SeriesDocument
         CapturedAt = s.CapturedAt.UtcDateTime,
         FrameSha256 = s.FrameSha256,
         EnvelopeBytes = s.EnvelopeBytes,
+        ChunkSize = s.Chunks?.ChunkSize ?? 0,
+        ChunkSha256 = s.Chunks?.Sha256 ?? [],
     };
 
     public StoredSeries ToStored() =>
-        new(Id, State, new DateTimeOffset(CapturedAt.ToUniversalTime()), FrameSha256, EnvelopeBytes);
+        new(Id, State, new DateTimeOffset(CapturedAt.ToUniversalTime()), FrameSha256, EnvelopeBytes, ChunkSize == 0 ? null : new ChunkDigests(ChunkSize, ChunkSha256));
 }

@@ -105,6 +105,12 @@ public sealed partial class SeriesUploader(
             return cached;
         }
 
+        // Hashed when the series was stored, at the default chunk size: no pass over it here.
+        if (await store.FindAsync(seriesId, cancellationToken) is { Chunks: { } stored } && stored.Fit(envelope.Length, chunkSize))
+        {
+            return _offers[seriesId] = new TransferOffer(seriesId, credentials.DeviceId, envelope.Length, chunkSize, stored.Sha256);
+        }
+
         var count = TransferOffer.ChunkCountFor(envelope.Length, chunkSize);
         var digests = new string[count];
         var buffer = ArrayPool<byte>.Shared.Rent(chunkSize);

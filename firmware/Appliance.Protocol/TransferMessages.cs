@@ -13,6 +13,52 @@ public sealed record TransferOffer(string SeriesId, string DeviceId, long Length
     /// <summary>Smallest chunk size a device may use: below it the per-message overhead dominates.</summary>
     public const int MinChunkSize = 4 * 1024;
 
+    /// <summary>
+    /// The chunk size an appliance uses unless configured otherwise (Uplink:ChunkSize), and the
+    /// one its store hashes a series for when it is stored.
+    /// </summary>
+    public const int DefaultChunkSize = 60 * 1024;
+
+    /// <summary>
+    /// The SHA-256 of each <paramref name="chunkSize"/>-byte chunk of an envelope given in parts
+    /// (header, then frames), chunks hashed in parallel; what an offer carries.
+    /// </summary>
+    public static string[] ChunkDigests(IReadOnlyList<ReadOnlyMemory<byte>> parts, int chunkSize)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, MinChunkSize);
+        var starts = new long[parts.Count];
+        long length = 0;
+        for (var i = 0; i < parts.Count; i++)
+        {
+            starts[i] = length;
+            length += parts[i].Length;
+        }
+
+        var digests = new string[ChunkCountFor(length, chunkSize)];
+        Parallel.For(0, digests.Length, index =>
+        {
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var from = (long)index * chunkSize;
+            var to = Math.Min(from + chunkSize, length);
+            for (var p = 0; p < parts.Count && from < to; p++)
+            {
+                var end = starts[p] + parts[p].Length;
+                if (end <= from)
+                {
+                    continue;
+                }
+
+                var take = (int)(Math.Min(end, to) - from);
+                hash.AppendData(parts[p].Span.Slice((int)(from - starts[p]), take));
+                from += take;
+            }
+
+            digests[index] = Convert.ToHexStringLower(hash.GetHashAndReset());
+        });
+        return digests;
+    }
+
     /// <summary>Number of chunks a series of <paramref name="length"/> bytes takes.</summary>
     public static int ChunkCountFor(long length, int chunkSize) => (int)((length + chunkSize - 1) / chunkSize);
 

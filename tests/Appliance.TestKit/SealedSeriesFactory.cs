@@ -11,7 +11,7 @@ public sealed record SealedSeries(SeriesManifest Manifest, byte[][] Plain, byte[
 
     /// <summary>The series as the appliance's store records it, waiting to be sent.</summary>
     public Appliance.Firmware.Core.StoredSeries Stored() =>
-        new(Manifest.SeriesId, Appliance.Firmware.Core.SeriesState.Queued, Manifest.CapturedAt, [.. Manifest.Frames.Select(f => f.Sha256)], Envelope().Length);
+        new(Manifest.SeriesId, Appliance.Firmware.Core.SeriesState.Queued, Manifest.CapturedAt, [.. Manifest.Frames.Select(f => f.Sha256)], Envelope().Length, Appliance.Firmware.Core.ChunkDigests.For(ForStore()));
 
     /// <summary>The envelope in the two parts the store takes.</summary>
     public Appliance.Firmware.Core.SealedEnvelope ForStore() =>

@@ -78,27 +78,36 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
             var folder = Path.Combine(_root, "frames", series.FiledAt.ToString("yyyy"), series.FiledAt.ToString("MM"), series.SeriesId);
             Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var stored = new List<FiledFrame>(series.Frames.Count);
+            // One frame is written and flushed to disk while the next is opened and sealed: the
+            // disk and the processor work at once, and at most two frames are in memory.
+            Task writing = Task.CompletedTask;
             try
             {
                 foreach (var frame in series.Frames)
                 {
                     var path = Path.Combine(folder, $"{frame.Index}.frame");
                     var plaintext = await frames(frame.Index, cancellationToken);
+                    byte[] sealedFrame;
                     try
                     {
-                        await WriteDurablyAsync(path, ArchiveKeys.Seal(key, plaintext, FrameAssociatedData(series.SeriesId, frame)), cancellationToken);
+                        sealedFrame = ArchiveKeys.Seal(key, plaintext, FrameAssociatedData(series.SeriesId, frame));
                     }
                     finally
                     {
                         Array.Clear(plaintext);
                     }
 
+                    await writing;
+                    writing = Task.Run(() => WriteDurablyAsync(path, sealedFrame, cancellationToken), cancellationToken);
                     stored.Add(frame with { StoredAs = Path.GetRelativePath(_root, path) });
                 }
+
+                await writing;
             }
             catch
             {
                 // No record points at these: a refused frame, a full disk or a cancellation leaves nothing behind.
+                await writing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 Directory.Delete(folder, recursive: true);
                 throw;
             }
