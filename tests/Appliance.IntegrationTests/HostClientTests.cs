@@ -10,6 +10,26 @@ namespace Appliance.IntegrationTests;
 public sealed class HostClientTests
 {
     [Fact]
+    public async Task AHostStoppedOrDisposedWhileConnected_LogsNoError()
+    {
+        // Disposing without stopping once left the client's loop disconnecting a disposed client:
+        // "BackgroundService failed" in the log of every test that did so.
+        using var folder = new TempFolder("host-client-stop");
+        var logs = new CapturedLogs();
+        for (var i = 0; i < 3; i++)
+        {
+            var disposedOnly = await EmbeddedSuite.StartHostAsync(folder.Path, LogLevel.Information, l => l.AddProvider(logs));
+            await disposedOnly.DisposeAsync();
+            var stopped = await EmbeddedSuite.StartHostAsync(folder.Path, LogLevel.Information, l => l.AddProvider(logs));
+            await stopped.StopAsync();
+            await stopped.DisposeAsync();
+        }
+
+        Assert.Equal(6, logs.Entries.Count(e => e.EventId.Id == 4101));
+        Assert.Empty(logs.AtLeast(LogLevel.Error));
+    }
+
+    [Fact]
     public async Task ABrokerWhoseCertificateIsNotForTheNameDialled_IsRefused_EvenFromTheHostCa()
     {
         using var folder = new TempFolder("host-client-name");
@@ -29,5 +49,8 @@ public sealed class HostClientTests
 
         await Poll.UntilAsync(() => logs.Entries.Any(e => e.EventId.Id == 4102), "the host client refuses the broker");
         Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 4101);
+        // Refusing the broker, the second host never gets going: that it says so is the point.
+        logs.ExpectError("Host client not connected");
+        logs.ThrowIfUnexpectedErrors();
     }
 }

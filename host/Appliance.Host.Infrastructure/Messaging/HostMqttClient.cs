@@ -106,14 +106,26 @@ public sealed partial class HostMqttClient(
                     LogConnectFailed(logger, ex.Message);
                     delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 10_000));
                 }
+                catch (Exception ex) when (stoppingToken.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException)
+                {
+                    return; // stopped or disposed mid-connect
+                }
             }
 
             await Task.Delay(delay, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+    }
 
+    /// <summary>
+    /// Stops the loop, then leaves the broker politely; here rather than at the loop's end, which a
+    /// host disposed without being stopped would reach with the client already disposed.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
         if (_client.IsConnected)
         {
-            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
+            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), cancellationToken);
         }
     }
 
@@ -213,8 +225,9 @@ public sealed partial class HostMqttClient(
 
     public override void Dispose()
     {
-        _client.Dispose();
+        // The loop is cancelled before the client it uses goes.
         base.Dispose();
+        _client.Dispose();
     }
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Host client connected to the broker at {Host}:{Port} as {ClientId}")]
