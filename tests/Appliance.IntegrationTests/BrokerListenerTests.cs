@@ -45,6 +45,7 @@ public sealed class BrokerListenerTests : IAsyncLifetime
     {
         await _host.DisposeAsync();
         _folder.Dispose();
+        _logs.ThrowIfUnexpectedErrors();
     }
 
     [Fact]

@@ -90,6 +90,7 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
         await _suite.DisposeAsync();
         await _broker.DisposeAsync();
         _folder.Dispose();
+        _logs.ThrowIfUnexpectedErrors();
     }
 
     [Fact]

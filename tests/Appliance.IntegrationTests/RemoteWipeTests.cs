@@ -186,6 +186,7 @@ public sealed class RemoteWipeTests
         }
 
         Assert.Equal(cases.Length, logs.Entries.Count(e => e.EventId.Id == 3005 && e.Level == LogLevel.Warning));
+        logs.ThrowIfUnexpectedErrors();
         Assert.True(File.Exists(Path.Combine(suite.ApplianceDataFolder, "bundle.json")));
         Assert.False(suite.ApplianceService<WipeSignal>().Requested.IsCompleted);
         Assert.Equal(lease.Counter, suite.ApplianceService<IHostOrderLedger>().Current.LastCounter);

@@ -33,6 +33,8 @@ public sealed class SuiteFixture : IAsyncLifetime
         }
 
         _folder.Dispose();
+        // Shared by a class's tests: an error nobody expected fails the class.
+        Logs.ThrowIfUnexpectedErrors();
     }
 
     /// <summary>Provisions another device on the host and returns its client certificate and the CA.</summary>

@@ -47,6 +47,7 @@ public sealed class TransferFaultTests : IAsyncLifetime
         await _host.StopAsync();
         await _host.DisposeAsync();
         _folder.Dispose();
+        _logs.ThrowIfUnexpectedErrors();
     }
 
     private T Host<T>() where T : notnull => _host.Services.GetRequiredService<T>();
