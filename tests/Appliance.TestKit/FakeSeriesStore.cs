@@ -21,10 +21,14 @@ public sealed class FakeSeriesStore : ISeriesStore
             throw failure;
         }
 
+        // As the real store: a duplicate id is refused before anything of it is kept.
+        if (!_series.TryAdd(series.SeriesId, series with { EnvelopeBytes = envelope.Length }))
+        {
+            throw new InvalidOperationException("duplicate series id");
+        }
+
         _envelopes[series.SeriesId] = envelope.ToArray();
-        return _series.TryAdd(series.SeriesId, series with { EnvelopeBytes = envelope.Length })
-            ? Task.CompletedTask
-            : throw new InvalidOperationException("duplicate series id");
+        return Task.CompletedTask;
     }
 
     public Task<byte[]?> ReadEnvelopeAsync(string seriesId, CancellationToken cancellationToken) =>
