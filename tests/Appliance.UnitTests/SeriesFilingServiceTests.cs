@@ -1,14 +1,8 @@
 using Appliance.Host.Core;
 using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Filing;
-using Appliance.Host.Core.Jobs;
-using Appliance.Host.Core.Provisioning;
-using Appliance.Host.Infrastructure;
 using Appliance.Protocol;
 using Appliance.TestKit;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Appliance.UnitTests;
 
@@ -18,42 +12,20 @@ namespace Appliance.UnitTests;
 /// </summary>
 public sealed class SeriesFilingServiceTests : IDisposable
 {
-    private const string DeviceId = "filing-dev-01";
-    private readonly TempFolder _folder = new("filing");
-    private readonly RecordingPublisher _publisher = new();
-    private readonly IHost _host;
-    private readonly ProvisioningBundle _bundle;
+    private const string DeviceId = HostCoreHarness.DeviceId;
+    private readonly HostCoreHarness _harness = new();
 
-    public SeriesFilingServiceTests()
-    {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Host:DataFolder"] = _folder.Path });
-        builder.AddHostCore().AddHostInfrastructure();
-        builder.Services.AddSingleton<IDeviceMessagePublisher>(_publisher);
-        _host = builder.Build();
-        _bundle = Service<DeviceProvisioner>().Provision(DeviceId, "127.0.0.1", 8883);
-    }
+    public void Dispose() => _harness.Dispose();
 
-    public void Dispose()
-    {
-        _host.Dispose();
-        _folder.Dispose();
-    }
-
-    private T Service<T>() where T : notnull => _host.Services.GetRequiredService<T>();
+    private T Service<T>() where T : notnull => _harness.Service<T>();
 
     private SeriesFilingService Filing => Service<SeriesFilingService>();
 
-    private async Task<SealedSeries> IssuedSeriesAsync(byte[]? signingKey = null, int side = 8)
-    {
-        var job = await Service<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, $"FILING-PATIENT-{Guid.NewGuid():N}", "back", ConsentScope.DirectCare), "test", CancellationToken.None);
-        return SealedSeriesFactory.Create(DeviceId, job.EpisodeCode, job.JobId, hostPublicKey: Service<IHostSealingKey>().PublicKey, signingPrivateKey: signingKey ?? Convert.FromBase64String(_bundle.SigningPrivateKey), side: side);
-    }
+    private Task<SealedSeries> IssuedSeriesAsync(byte[]? signingKey = null, int side = 8) => _harness.IssuedSeriesAsync(signingKey, side);
 
     private int AuditCount(string kind, string seriesId) => Service<IAuditTrail>().ReadAll().Count(e => e.Kind == kind && e.Subject == seriesId);
 
-    private List<FiledReceipt> ReceiptsSent() =>
-        [.. _publisher.Sent.Where(m => m.Topic == ApplianceTopics.Receipt(DeviceId)).Select(m => ProtocolJson.TryDeserialize<FiledReceipt>(m.Payload, out var r, out var error) ? r : throw new InvalidDataException(error))];
+    private List<FiledReceipt> ReceiptsSent() => _harness.Sent<FiledReceipt>(ApplianceTopics.Receipt(DeviceId));
 
     [Fact]
     public async Task AVerifiedSeries_IsFiledOnce_AndItsDeviceGetsASignedReceipt()
@@ -81,7 +53,7 @@ public sealed class SeriesFilingServiceTests : IDisposable
         var series = await IssuedSeriesAsync();
         var filed = new List<FiledSeries>();
         Filing.Filed += (_, f) => filed.Add(f);
-        _publisher.Failing = true;
+        _harness.Publisher.Failing = true;
 
         var outcome = await Filing.FileAsync(DeviceId, series.Envelope(), CancellationToken.None);
 
@@ -89,7 +61,7 @@ public sealed class SeriesFilingServiceTests : IDisposable
         Assert.Single(filed);
         Assert.Empty(ReceiptsSent());
 
-        _publisher.Failing = false;
+        _harness.Publisher.Failing = false;
         var again = await Filing.FileAsync(DeviceId, series.Envelope(), CancellationToken.None);
         Assert.Equal(outcome.Filed!.ArchiveReference, again.Filed!.ArchiveReference);
         Assert.Single(ReceiptsSent());
@@ -118,9 +90,9 @@ public sealed class SeriesFilingServiceTests : IDisposable
     {
         var series = await IssuedSeriesAsync();
 
-        var outcome = await Filing.FileAsync("filing-dev-02", series.Envelope(), CancellationToken.None);
+        var outcome = await Filing.FileAsync("core-dev-02", series.Envelope(), CancellationToken.None);
 
-        Assert.Contains("arrived on filing-dev-02's topic", outcome.Rejection);
+        Assert.Contains("arrived on core-dev-02's topic", outcome.Rejection);
         Assert.Null(await Service<ISeriesArchive>().FindAsync(series.Manifest.SeriesId, CancellationToken.None));
     }
 
@@ -165,7 +137,7 @@ public sealed class SeriesFilingServiceTests : IDisposable
 
         Assert.Contains("fails authentication", outcome.Rejection);
         Assert.Null(await Service<ISeriesArchive>().FindAsync(series.Manifest.SeriesId, CancellationToken.None));
-        Assert.Empty(Directory.EnumerateFiles(_folder.Path, "*.frame", SearchOption.AllDirectories));
+        Assert.Empty(Directory.EnumerateFiles(_harness.DataFolder, "*.frame", SearchOption.AllDirectories));
         Assert.Empty(ReceiptsSent());
     }
 
@@ -176,7 +148,7 @@ public sealed class SeriesFilingServiceTests : IDisposable
         Assert.NotNull((await Filing.FileAsync(DeviceId, series.Envelope(), CancellationToken.None)).Filed);
 
         var mine = await Filing.ConfirmIfFiledAsync(DeviceId, series.Manifest.SeriesId, null, CancellationToken.None);
-        var theirs = await Filing.ConfirmIfFiledAsync("filing-dev-02", series.Manifest.SeriesId, null, CancellationToken.None);
+        var theirs = await Filing.ConfirmIfFiledAsync("core-dev-02", series.Manifest.SeriesId, null, CancellationToken.None);
         var notFiled = await Filing.ConfirmIfFiledAsync(DeviceId, Guid.NewGuid().ToString(), null, CancellationToken.None);
 
         Assert.NotNull(mine!.Filed);
@@ -196,33 +168,6 @@ public sealed class SeriesFilingServiceTests : IDisposable
         {
             LargestRead = Math.Max(LargestRead, destination.Length);
             envelope.AsMemory((int)offset, destination.Length).CopyTo(destination);
-            return Task.CompletedTask;
-        }
-    }
-
-    /// <summary>Records what the host would publish; when failing, throws as the MQTT client does with no broker.</summary>
-    private sealed class RecordingPublisher : IDeviceMessagePublisher
-    {
-        public List<(string Topic, byte[] Payload)> Sent { get; } = [];
-
-        public bool Failing { get; set; }
-
-        public Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken) => Record(topic, payload);
-
-        public Task PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken) => Record(topic, payload);
-
-        private Task Record(string topic, byte[] payload)
-        {
-            if (Failing)
-            {
-                return Task.FromException(new TimeoutException("the broker did not answer"));
-            }
-
-            lock (Sent)
-            {
-                Sent.Add((topic, payload));
-            }
-
             return Task.CompletedTask;
         }
     }

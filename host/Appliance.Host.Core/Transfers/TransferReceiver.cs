@@ -60,7 +60,14 @@ public sealed partial class TransferReceiver(
             ?? (offer.DeviceId != deviceId ? $"offer names device {offer.DeviceId} but arrived on {deviceId}'s topic" : null);
         if (invalid is not null)
         {
-            Reject(deviceId, Guid.TryParse(offer.SeriesId, out _) ? offer.SeriesId : null, invalid, audit: true);
+            var id = Guid.TryParse(offer.SeriesId, out _) ? offer.SeriesId : null;
+            Reject(deviceId, id, invalid, audit: true);
+            if (id is not null)
+            {
+                // Told, so that the appliance keeps the series and tries later instead of waiting out an answer.
+                await ReplyAsync(deviceId, new TransferProgress(id, InstanceId, TransferState.Rejected, [], invalid), cancellationToken);
+            }
+
             return;
         }
 

@@ -1,0 +1,154 @@
+using Appliance.Host.Core;
+using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Filing;
+using Appliance.Host.Core.Transfers;
+using Appliance.Protocol;
+using Appliance.TestKit;
+
+namespace Appliance.UnitTests;
+
+/// <summary>
+/// The host's side of the chunked transfer, driven message by message with no broker: what it
+/// answers (on the device's progress topic), what it keeps on disk, and that it hands a complete
+/// series to filing exactly once.
+/// </summary>
+public sealed class TransferReceiverTests : IDisposable
+{
+    private const string DeviceId = HostCoreHarness.DeviceId;
+    private readonly HostCoreHarness _harness = new();
+
+    public void Dispose() => _harness.Dispose();
+
+    private TransferReceiver Receiver => _harness.Service<TransferReceiver>();
+
+    private List<TransferProgress> Answers() => _harness.Sent<TransferProgress>(ApplianceTopics.Progress(DeviceId));
+
+    private string TransfersFolder => Path.Combine(_harness.DataFolder, "transfers");
+
+    private bool NothingOnDisk() => !Directory.Exists(TransfersFolder) || !Directory.EnumerateFiles(TransfersFolder, "*", SearchOption.AllDirectories).Any();
+
+    private async Task<TransferScript> ScriptAsync()
+    {
+        // Seven chunks of 4 KiB.
+        var series = await _harness.IssuedSeriesAsync(side: 64);
+        return TransferScript.For(DeviceId, series.Envelope(), TransferOffer.MinChunkSize);
+    }
+
+    [Fact]
+    public async Task AnOffer_IsAnsweredWithEveryChunkMissing_ThenChunksInAnyOrderAndTheEnd_FileTheSeriesOnce()
+    {
+        var script = await ScriptAsync();
+        var filed = new List<FiledSeries>();
+        _harness.Service<SeriesFilingService>().Filed += (_, f) => filed.Add(f);
+
+        await Receiver.OfferAsync(DeviceId, script.OfferMessage(), CancellationToken.None);
+        var opened = Assert.Single(Answers());
+        Assert.Equal(TransferState.Receiving, opened.State);
+        Assert.Equal(Enumerable.Range(0, script.ChunkCount), opened.MissingIndices());
+
+        foreach (var i in Enumerable.Range(0, script.ChunkCount).Reverse())
+        {
+            await Receiver.ReceiveAsync(DeviceId, script.Chunk(i), CancellationToken.None);
+        }
+
+        await Receiver.ReceiveAsync(DeviceId, script.Chunk(0), CancellationToken.None); // a resend after a lost PUBACK
+        await Receiver.ReceiveAsync(DeviceId, script.End(), CancellationToken.None);
+
+        Assert.Equal(TransferState.Filed, Answers()[^1].State);
+        Assert.Equal(script.SeriesId.ToString(), Assert.Single(filed).SeriesId);
+        Assert.Equal(0, Receiver.OpenCount);
+        Assert.True(NothingOnDisk());
+    }
+
+    [Fact]
+    public async Task AnEndWithChunksMissing_IsAnsweredWithThoseChunks_AndNothingIsFiled()
+    {
+        var script = await ScriptAsync();
+        await Receiver.OfferAsync(DeviceId, script.OfferMessage(), CancellationToken.None);
+        var sent = Enumerable.Range(0, script.ChunkCount).Where(i => i % 3 != 1).ToList();
+        foreach (var i in sent)
+        {
+            await Receiver.ReceiveAsync(DeviceId, script.Chunk(i), CancellationToken.None);
+        }
+
+        await Receiver.ReceiveAsync(DeviceId, script.End(), CancellationToken.None);
+
+        var answer = Answers()[^1];
+        Assert.Equal(TransferState.Receiving, answer.State);
+        Assert.Equal(Enumerable.Range(0, script.ChunkCount).Except(sent), answer.MissingIndices());
+        Assert.Null(await _harness.Service<ISeriesArchive>().FindAsync(script.SeriesId.ToString(), CancellationToken.None));
+        Assert.Equal(1, Receiver.OpenCount);
+    }
+
+    [Fact]
+    public async Task ACorruptedOrTruncatedChunk_IsRefused_AndStaysMissing()
+    {
+        var script = await ScriptAsync();
+        await Receiver.OfferAsync(DeviceId, script.OfferMessage(), CancellationToken.None);
+        var corrupted = script.Chunk(2);
+        corrupted[^1] ^= 0xFF;
+        var truncated = script.Chunk(3)[..^10];
+        Assert.True(script.ChunkCount > 4);
+
+        await Receiver.ReceiveAsync(DeviceId, corrupted, CancellationToken.None);
+        await Receiver.ReceiveAsync(DeviceId, truncated, CancellationToken.None);
+        await Receiver.ReceiveAsync(DeviceId, script.End(), CancellationToken.None);
+
+        Assert.Contains(2, Answers()[^1].MissingIndices());
+        Assert.Contains(3, Answers()[^1].MissingIndices());
+        var refusals = _harness.Service<IAuditTrail>().ReadAll().Count(e => e.Subject == script.SeriesId.ToString());
+        Assert.Equal(0, refusals); // chunk faults are the network's, logged but not audited
+    }
+
+    [Fact]
+    public async Task AnOfferForASeriesAlreadyFiled_IsAnsweredFiled_WithTheReceiptAgain_AndOpensNothing()
+    {
+        var script = await ScriptAsync();
+        await Receiver.OfferAsync(DeviceId, script.OfferMessage(), CancellationToken.None);
+        foreach (var i in Enumerable.Range(0, script.ChunkCount))
+        {
+            await Receiver.ReceiveAsync(DeviceId, script.Chunk(i), CancellationToken.None);
+        }
+
+        await Receiver.ReceiveAsync(DeviceId, script.End(), CancellationToken.None);
+
+        await Receiver.OfferAsync(DeviceId, script.OfferMessage(), CancellationToken.None);
+
+        Assert.Equal(TransferState.Filed, Answers()[^1].State);
+        Assert.Equal(2, _harness.Sent<FiledReceipt>(ApplianceTopics.Receipt(DeviceId)).Count);
+        Assert.Equal(0, Receiver.OpenCount);
+        Assert.True(NothingOnDisk());
+    }
+
+    [Fact]
+    public async Task AnOfferNamingAnotherDevice_OrOverTheLimits_IsRejectedWithItsReason()
+    {
+        var script = await ScriptAsync();
+        var foreign = script.Offer with { DeviceId = "core-dev-09" };
+        // Before the fix the host only logged and audited these: the appliance waited out its timeout.
+        var tooMany = script.Offer with { ChunkSize = TransferOffer.MinChunkSize - 1 };
+
+        await Receiver.OfferAsync(DeviceId, ProtocolJson.Serialize(foreign), CancellationToken.None);
+        await Receiver.OfferAsync(DeviceId, ProtocolJson.Serialize(tooMany), CancellationToken.None);
+        await Receiver.OfferAsync(DeviceId, "{ not json"u8.ToArray(), CancellationToken.None);
+
+        var answers = Answers();
+        Assert.Contains(answers, a => a.State == TransferState.Rejected && a.Reason!.Contains("names device core-dev-09", StringComparison.Ordinal));
+        Assert.Contains(answers, a => a.State == TransferState.Rejected && a.Reason!.Contains("chunk size", StringComparison.Ordinal));
+        Assert.Equal(0, Receiver.OpenCount);
+        Assert.True(NothingOnDisk());
+    }
+
+    [Fact]
+    public async Task ChunksForNoOpenTransfer_AreDropped_AndOnlyTheEndIsAnsweredUnknown()
+    {
+        var script = await ScriptAsync();
+
+        await Receiver.ReceiveAsync(DeviceId, script.Chunk(0), CancellationToken.None);
+        await Receiver.ReceiveAsync(DeviceId, script.Chunk(1), CancellationToken.None);
+        await Receiver.ReceiveAsync(DeviceId, script.End(), CancellationToken.None);
+
+        Assert.Equal(TransferState.Unknown, Assert.Single(Answers()).State);
+        Assert.True(NothingOnDisk());
+    }
+}
