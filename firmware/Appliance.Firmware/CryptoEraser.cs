@@ -111,6 +111,3 @@ public sealed partial class CryptoEraser(
         return File.Exists(path) && ProtocolJson.TryDeserialize<WipeReport>(File.ReadAllBytes(path), out var report, out _) ? report : null;
     }
 }
-
-/// <summary>Where the wipe looks: the data folder, the bundle in it, and the camera scratch folders.</summary>
-public sealed record WipePaths(string DataFolder, string BundlePath, IReadOnlyList<string> ScratchFolders);

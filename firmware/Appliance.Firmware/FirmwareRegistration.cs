@@ -1,7 +1,7 @@
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices;
 using Appliance.Firmware.Devices.Camera;
-using Appliance.Firmware.Integrity;
+using Appliance.Firmware.Devices.Integrity;
 using Appliance.Firmware.Storage;
 using Appliance.Firmware.Uplink;
 using Appliance.Protocol;

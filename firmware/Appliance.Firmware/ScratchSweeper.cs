@@ -1,3 +1,4 @@
+using Appliance.Firmware.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,3 +1,4 @@
+using Appliance.EndToEndKit;
 using Appliance.TestKit;
 
 namespace Appliance.Benchmarks;

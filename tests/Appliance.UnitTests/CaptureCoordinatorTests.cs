@@ -23,7 +23,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
     private readonly FakeSeriesStore _store = new();
     private readonly FrameBufferPool _pool = new();
     private readonly SettableIntegrity _integrity = new();
-    private readonly SettableCalibration _calibration = new() { Current = SettableCalibration.Valid("unit-device-01", TimeSpan.FromDays(30)) };
+    private readonly FakeCalibrationStore _calibration = new() { Current = FakeCalibrationStore.Valid("unit-device-01", TimeSpan.FromDays(30)) };
     private readonly CalibrationOptions _calibrationOptions = new();
     private readonly StatusFeed _status = new(new WorkSignal());
     private readonly byte[] _hostPrivate;
@@ -227,7 +227,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
         Assert.False(await _coordinator.ArmAsync(Job(), CancellationToken.None));
         Assert.Contains(Drain(), s => s.State == ApplianceState.Refused && s.Reason!.StartsWith("not calibrated", StringComparison.Ordinal));
 
-        _calibration.Current = SettableCalibration.Valid("unit-device-01", TimeSpan.FromMinutes(-1));
+        _calibration.Current = FakeCalibrationStore.Valid("unit-device-01", TimeSpan.FromMinutes(-1));
         Assert.False(await _coordinator.ArmAsync(Job(), CancellationToken.None));
         Assert.Contains(Drain(), s => s.State == ApplianceState.Refused && s.Reason!.Contains("expired", StringComparison.Ordinal));
 
@@ -371,21 +371,6 @@ public sealed class CaptureCoordinatorTests : IDisposable
         _coordinator.Dispose();
         _driver.Dispose();
         _folder.Dispose();
-    }
-}
-
-/// <summary>A calibration state a test sets; profiles are well formed but unsigned (the coordinator does not check signatures: the store does).</summary>
-internal sealed class SettableCalibration : ICalibrationStore
-{
-    public CalibrationProfile? Current { get; set; }
-
-    public void Save(CalibrationProfile profile) => Current = profile;
-
-    public static CalibrationProfile Valid(string deviceId, TimeSpan remaining)
-    {
-        var now = DateTimeOffset.UtcNow;
-        var ring = new RingProfile(LightingMode.CrossPolarised, 1, 1, [1, 1, 1], [1, 1, 1], [1, 1, 1], "Linear3x3", [[1, 0, 0], [0, 1, 0], [0, 0, 1]], 25.6, 12, 0.8, 1.6);
-        return new CalibrationProfile($"{deviceId}-test", deviceId, now + remaining - TimeSpan.FromDays(30), now + remaining, "test target", "1", [ring]);
     }
 }
 

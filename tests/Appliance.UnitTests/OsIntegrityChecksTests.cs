@@ -1,4 +1,4 @@
-using Appliance.Firmware.Integrity;
+using Appliance.Firmware.Devices.Integrity;
 using Appliance.TestKit;
 
 namespace Appliance.UnitTests;

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Appliance.TestKit;
+
+namespace Appliance.EndToEndTests;
+
+/// <summary>The admin's command line as a script uses it: the real <c>appliance-host</c> executable, <c>--json</c> output.</summary>
+public sealed class AdminCommandLineTests
+{
+    [Fact]
+    public async Task EveryAdminAction_IsScriptable_WithJsonOutput()
+    {
+        using var folder = new TempFolder("admin-cli");
+        var data = $"--Host:DataFolder={folder.Combine("host")}";
+        var passwordFile = folder.Combine("admin.pass");
+        await File.WriteAllTextAsync(passwordFile, "a long admin password\n");
+
+        var user = await RunJsonAsync("user", "add", "it.admin", "--role", "admin", "--password-file", passwordFile, "--json", data);
+        Assert.Equal("admin", user.GetProperty("role").GetString());
+
+        var packagePath = folder.Combine("clinic-cli-01.enrol.json");
+        var provisioned = await RunJsonAsync("provision", "clinic-cli-01", "--out", packagePath, "--json", data);
+        Assert.Matches("^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$", provisioned.GetProperty("enrolmentCode").GetString());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(packagePath));
+        Assert.DoesNotContain("PRIVATE KEY", await File.ReadAllTextAsync(packagePath), StringComparison.Ordinal);
+
+        var (again, output) = await RunAsync("provision", "clinic-cli-01", "--out", folder.Combine("again.json"), data);
+        Assert.Equal(2, again);
+        Assert.Contains("already provisioned", output);
+
+        var fleet = await RunJsonAsync("fleet", "--json", data);
+        var entry = Assert.Single(fleet.EnumerateArray());
+        Assert.Equal("clinic-cli-01", entry.GetProperty("deviceId").GetString());
+        Assert.False(entry.GetProperty("online").GetBoolean());
+        Assert.Equal("never seen", entry.GetProperty("state").GetString());
+
+        var wipe = await RunJsonAsync("wipe", "clinic-cli-01", "--json", "--requested-by", "it.admin", data);
+        Assert.Equal("Issued", wipe.GetProperty("state").GetString());
+        fleet = await RunJsonAsync("fleet", "--json", data);
+        Assert.Equal("wipe (issued)", Assert.Single(Assert.Single(fleet.EnumerateArray()).GetProperty("pendingCommands").EnumerateArray()).GetString());
+
+        var revoked = await RunJsonAsync("revoke", "clinic-cli-01", "--reason", "lost on the bus", "--json", data);
+        Assert.Equal(1, revoked.GetProperty("certificatesRevoked").GetInt32());
+        var audit = await RunJsonAsync("audit", "verify", "--json", data);
+        Assert.True(audit.GetProperty("intact").GetBoolean());
+        Assert.True(audit.GetProperty("entries").GetInt32() >= 4); // user, provisioning, wipe issued, revocation
+    }
+
+    [Fact]
+    public async Task UserCommands_ListDisableEnableRoleResetSignOutAndRemove_AreScriptable_AndAudited()
+    {
+        using var folder = new TempFolder("admin-cli-users");
+        var data = $"--Host:DataFolder={folder.Combine("host")}";
+        var passwordFile = folder.Combine("pass");
+        await File.WriteAllTextAsync(passwordFile, "a long admin password\n");
+        await RunJsonAsync("user", "add", "it.admin", "--role", "admin", "--password-file", passwordFile, "--json", data);
+        await RunJsonAsync("user", "add", "nurse.cli", "--role", "clinic", "--password-file", passwordFile, "--json", data);
+
+        var disabled = await RunJsonAsync("user", "disable", "nurse.cli", "--json", data);
+        Assert.True(disabled.GetProperty("disabled").GetBoolean());
+        var listed = (await RunJsonAsync("user", "list", "--json", data)).EnumerateArray().ToDictionary(u => u.GetProperty("name").GetString()!);
+        Assert.True(listed["nurse.cli"].GetProperty("disabled").GetBoolean());
+        Assert.False(listed["it.admin"].GetProperty("disabled").GetBoolean());
+        Assert.Equal("clinic", listed["nurse.cli"].GetProperty("role").GetString());
+
+        Assert.False((await RunJsonAsync("user", "enable", "nurse.cli", "--json", data)).GetProperty("disabled").GetBoolean());
+        Assert.Equal("dermatologist", (await RunJsonAsync("user", "role", "nurse.cli", "--role", "dermatologist", "--json", data)).GetProperty("role").GetString());
+        await File.WriteAllTextAsync(passwordFile, "another long password\n");
+        Assert.True((await RunJsonAsync("user", "reset-password", "nurse.cli", "--password-file", passwordFile, "--json", data)).GetProperty("passwordReset").GetBoolean());
+        Assert.True((await RunJsonAsync("user", "sign-out", "nurse.cli", "--json", data)).GetProperty("sessionsEnded").GetBoolean());
+
+        // The last admin stays: refused with the reason, exit 2.
+        var (refused, why) = await RunAsync("user", "disable", "it.admin", data);
+        Assert.Equal(2, refused);
+        Assert.Contains("only admin", why, StringComparison.Ordinal);
+
+        Assert.True((await RunJsonAsync("user", "remove", "nurse.cli", "--json", data)).GetProperty("removed").GetBoolean());
+        Assert.Single((await RunJsonAsync("user", "list", "--json", data)).EnumerateArray());
+        var (unknown, _) = await RunAsync("user", "enable", "nurse.cli", data);
+        Assert.Equal(2, unknown);
+
+        var audit = await RunJsonAsync("audit", "verify", "--json", data);
+        Assert.True(audit.GetProperty("intact").GetBoolean());
+        Assert.True(audit.GetProperty("entries").GetInt32() >= 8); // two added, disabled, enabled, role, reset, signed out everywhere, removed
+    }
+
+    private static async Task<JsonElement> RunJsonAsync(params string[] arguments)
+    {
+        var (exit, output) = await RunAsync(arguments);
+        Assert.True(exit == 0, output);
+        return JsonDocument.Parse(output).RootElement.Clone();
+    }
+
+    private static async Task<(int Exit, string Output)> RunAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "appliance-host")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        var error = await stderr;
+        return (process.ExitCode, process.ExitCode == 0 ? await stdout : await stdout + error);
+    }
+}

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Appliance.EndToEndTests;
+
+/// <summary>
+/// Every benchmark, run in its quick mode as the real executable, must still run and print every
+/// figure docs/benchmarks.md names, each a number: a benchmark that no longer runs fails CI
+/// instead of being found broken months later. (The figures themselves are not judged here.)
+/// </summary>
+public sealed partial class BenchmarkQuickRunTests
+{
+    [GeneratedRegex(@"^BENCH (\S+) (-?[0-9]+(?:\.[0-9]+)?) (\S+)$", RegexOptions.Multiline)]
+    private static partial Regex Figure();
+
+    public static TheoryData<string, string[]> Benchmarks() => new()
+    {
+        { "demo-cycle", ["demo_cycle_ms", "demo_cycle_to_deleted_ms", "reference_qos1_publish_ms", "demo_cycle_vs_publish_ratio", "demo_cycle_count"] },
+        { "capture-series", ["capture_series_ms", "capture_series_max_ms", "qc_frame_ms", "capture_peak_ws_mb", "capture_idle_ws_mb", "capture_count", "reference_raw_aead_ms", "capture_series_vs_aead_ratio"] },
+        { "seal", ["seal_frame_ms", "seal_mb_per_s", "reference_raw_aead_ms", "seal_vs_raw_ratio", "digest_frame_ms"] },
+        { "wipe", ["wipe_ms_1", "wipe_ms_20", "store_write_ms", "store_write_12mp_ms", "reference_file_write_fsync_ms", "store_write_vs_file_ratio"] },
+        { "crash", ["crash_trials", "crash_accepted", "crash_filed", "crash_lost", "crash_duplicated", "crash_unopenable", "crash_failed_starts", "crash_kills_while_opening", "crash_found_only_in_store"] },
+        { "upload", ["upload_ms", "reference_mosquitto_pub_ms", "upload_mb_per_s", "upload_vs_mosquitto_ratio"] },
+        { "fleet-load", ["load_appliances", "load_filed", "load_lost", "load_duplicated", "load_total_ms", "load_p50_ms", "load_p95_ms"] },
+        { "remote-wipe", ["remote_wipe_confirm_ms", "remote_wipe_confirm_max_ms", "reference_local_erase_ms", "remote_wipe_runs"] },
+        { "calibration", ["de2000_mean_before", "de2000_mean_after", "de2000_max_after", "px_per_mm_error_pct", "emitter_cct_error_pct", "de2000_mean_after_nonpolarised", "de2000_mean_after_spectral", "de2000_max_after_spectral", "de2000_skin_max_after_spectral", "emitter_cct_error_pct_spectral"] },
+        { "qc-accuracy", ["qc_precision_blurred", "qc_recall_blurred", "qc_precision_moved", "qc_recall_moved", "qc_precision_glare", "qc_recall_glare", "qc_min_precision", "qc_min_recall"] },
+        { "qc-real", ["qc_real_precision_blurred", "qc_real_recall_blurred", "qc_real_precision_glare", "qc_real_recall_glare", "qc_real_min_precision", "qc_real_min_recall", "qc_real_false_retake_rate", "qc_real_images", "qc_real_tune_min_precision"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Benchmarks))]
+    public async Task TheBenchmark_RunsInItsQuickMode_AndPrintsEveryFigure(string name, string[] figures)
+    {
+        var start = new ProcessStartInfo(Builds.Benchmarks()) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(name);
+        start.ArgumentList.Add("--quick");
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+
+        var output = await stdout;
+        Assert.True(process.ExitCode == 0, $"{name} --quick exited {process.ExitCode}: {output}{await stderr}");
+        var printed = Figure().Matches(output).ToDictionary(m => m.Groups[1].Value, m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        var missing = figures.Where(f => !printed.ContainsKey(f)).ToList();
+        Assert.True(missing.Count == 0, $"{name} did not print {string.Join(", ", missing)}:\n{output}");
+        Assert.All(printed.Values, v => Assert.True(double.IsFinite(v)));
+    }
+
+    [Fact]
+    public async Task AnUnknownBenchmark_IsRefused_WithTheList()
+    {
+        var start = new ProcessStartInfo(Builds.Benchmarks()) { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add("no-such-benchmark");
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("Run without arguments to list them", await stderr, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,38 @@
+namespace Appliance.EndToEndTests;
+
+/// <summary>Where this test run's builds of the suite's programs are, for tests that run them as real processes.</summary>
+internal static class Builds
+{
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    /// <summary>The firmware as this test run built it (same configuration), with its native apphost.</summary>
+    public static string Firmware()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var build = Path.Combine(RepositoryRoot, "firmware", "Appliance.Firmware", "bin", configuration, "net10.0");
+        Assert.True(File.Exists(Path.Combine(build, "Appliance.Firmware")), $"no firmware build at {build}");
+        return build;
+    }
+
+    /// <summary>The benchmarks as this test run built them.</summary>
+    public static string Benchmarks()
+    {
+        var build = Path.Combine(RepositoryRoot, "tests", "Appliance.Benchmarks", "bin", Configuration, "net10.0");
+        Assert.True(File.Exists(Path.Combine(build, "Appliance.Benchmarks")), $"no benchmarks build at {build}");
+        return Path.Combine(build, "Appliance.Benchmarks");
+    }
+
+    private static string Configuration =>
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
+    private static string FindRepositoryRoot()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "ApplianceSuite.sln")))
+        {
+            folder = folder.Parent;
+        }
+
+        return folder?.FullName ?? throw new InvalidOperationException("not inside the repository");
+    }
+}

@@ -1,0 +1,61 @@
+using System.Xml.Linq;
+
+namespace Appliance.UnitTests;
+
+/// <summary>
+/// Tests by kind: only the end-to-end tests (with their harness), the benchmarks and the crash
+/// harness may reach the executable projects (the demo, the firmware, the host's web app);
+/// unit tests and the test kit build against the libraries alone.
+/// </summary>
+public sealed class ProjectLayoutTests
+{
+    private static readonly string[] Executables = ["Appliance.Demo", "Appliance.Firmware", "Appliance.Host.Web"];
+    private static readonly string[] MayReachThem = ["Appliance.EndToEndTests", "Appliance.EndToEndKit", "Appliance.Benchmarks", "Appliance.CrashHarness"];
+
+    private static string RepositoryRoot()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "ApplianceSuite.sln")))
+        {
+            folder = folder.Parent;
+        }
+
+        return folder?.FullName ?? throw new InvalidOperationException("the repository root (ApplianceSuite.sln) is not above the test's folder");
+    }
+
+    /// <summary>Every project a project reaches through its project references, itself excluded.</summary>
+    private static HashSet<string> Closure(string project)
+    {
+        var reached = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([project]);
+        while (pending.TryPop(out var path))
+        {
+            foreach (var reference in XDocument.Load(path).Descendants("ProjectReference"))
+            {
+                var target = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, reference.Attribute("Include")!.Value.Replace('\\', '/')));
+                if (reached.Add(Path.GetFileNameWithoutExtension(target)))
+                {
+                    pending.Push(target);
+                }
+            }
+        }
+
+        return reached;
+    }
+
+    [Fact]
+    public void OnlyEndToEndTestsBenchmarksAndTheCrashHarness_ReachTheExecutableProjects()
+    {
+        var tests = Directory.GetFiles(Path.Combine(RepositoryRoot(), "tests"), "*.csproj", SearchOption.AllDirectories);
+        Assert.Contains(tests, t => Path.GetFileNameWithoutExtension(t) == "Appliance.UnitTests");
+        Assert.Contains(tests, t => Path.GetFileNameWithoutExtension(t) == "Appliance.EndToEndTests" && Closure(t).Contains("Appliance.Demo"));
+
+        var offenders = tests
+            .Where(t => !MayReachThem.Contains(Path.GetFileNameWithoutExtension(t)))
+            .Select(t => (Project: Path.GetFileNameWithoutExtension(t), Reaches: Closure(t).Intersect(Executables).ToList()))
+            .Where(p => p.Reaches.Count > 0)
+            .Select(p => $"{p.Project} reaches {string.Join(", ", p.Reaches)}")
+            .ToList();
+        Assert.Empty(offenders);
+    }
+}
