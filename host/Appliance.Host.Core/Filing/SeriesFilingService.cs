@@ -36,8 +36,9 @@ public sealed partial class SeriesFilingService(
 
     /// <summary>
     /// Files one upload, reading it a piece at a time: the routing and manifest, the frames'
-    /// tags for the signature, then one frame at a time into the archive, so that at most one
-    /// frame of the series is in memory. Never throws for bad input, only for infrastructure failures.
+    /// tags for the signature, then one frame at a time into the archive (which writes one while
+    /// it seals the next), so that never more than two frames of a series are in memory, whatever
+    /// its size. Never throws for bad input, only for infrastructure failures.
     /// </summary>
     public async Task<FilingOutcome> FileAsync(string deviceId, ISealedUpload upload, CancellationToken cancellationToken)
     {
