@@ -10,21 +10,18 @@ namespace Appliance.Host.Web.CommandLine;
 
 /// <summary>
 /// The admin's fleet commands: <c>provision</c>, <c>rotate</c> and <c>reprovision</c> write
-/// enrolment packages, <c>fleet</c> lists the appliances, <c>wipe</c> orders a remote wipe.
+/// enrolment packages, <c>fleet</c> lists the appliances, <c>wipe</c> orders a remote wipe,
+/// <c>revoke</c> revokes an appliance's certificates.
 /// Every one takes <c>--json</c> for scripts.
 /// </summary>
 public static class FleetCommands
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
-    internal static Option<bool> JsonOption() => new("--json") { Description = "Print the result as JSON, for scripts." };
-
     public static Command Provision(string name, ProvisioningKind kind, string description)
     {
         var deviceId = new Argument<string>("device-id") { Description = "The appliance's id: lower-case letters, digits and '-'; also its certificate CN." };
         var output = new Option<FileInfo>("--out") { Description = "Where to write the enrolment package (owner-only). Default: <device-id>.enrol.json" };
         var settingsFile = new Option<FileInfo>("--settings") { Description = "A JSON object of configuration for this appliance, e.g. {\"Gpio:CrossPolarisedRingPin\": \"12\", \"Lease:Duration\": \"7.00:00:00\"}" };
-        var json = JsonOption();
+        var json = AdminCommand.JsonOption();
         var command = new Command(name, description) { deviceId, output, settingsFile, json };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -52,7 +49,7 @@ public static class FleetCommands
             {
                 await Console.Out.WriteLineAsync(JsonSerializer.Serialize(
                     new { deviceId = id, kind = kind.ToString().ToLowerInvariant(), package = path, enrolmentId = result.Package.EnrolmentId, enrolmentCode = result.EnrolmentCode },
-                    Json));
+                    AdminCommand.Json));
             }
             else
             {
@@ -72,7 +69,7 @@ public static class FleetCommands
         var format = new Option<Core.Exports.ExportFormat>("--format") { Description = "Dicom (Dermoscopic Photography, one instance per frame), Png (original and calibrated, with a JSON sidecar) or Fhir (an R4 bundle: Patient, a Media per frame, Consent).", DefaultValueFactory = _ => Core.Exports.ExportFormat.Dicom };
         var purpose = new Option<Core.Exports.ExportPurpose>("--purpose") { Description = "DirectCare, or Teaching (needs the patient's consent to teaching; the patient identifier is left out).", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "The folder to write into.", Required = true };
-        var json = JsonOption();
+        var json = AdminCommand.JsonOption();
         var export = new Command("export", "Export a filed series as DICOM or PNG with a JSON sidecar; audited.") { seriesId, format, purpose, output, json };
         export.TreatUnmatchedTokensAsErrors = false;
         export.SetAction(async (parseResult, cancellationToken) =>
@@ -91,7 +88,7 @@ public static class FleetCommands
                 return 2;
             }
 
-            await Console.Out.WriteLineAsync(parseResult.GetValue(json) ? JsonSerializer.Serialize(new { files }, Json) : string.Join(Environment.NewLine, files));
+            await Console.Out.WriteLineAsync(parseResult.GetValue(json) ? JsonSerializer.Serialize(new { files }, AdminCommand.Json) : string.Join(Environment.NewLine, files));
             return 0;
         });
         return export;
@@ -99,7 +96,7 @@ public static class FleetCommands
 
     public static Command Fleet()
     {
-        var json = JsonOption();
+        var json = AdminCommand.JsonOption();
         var fleet = new Command("fleet", "List every appliance provisioned here: online, last seen, firmware, queue, checks, revocation and pending commands.") { json };
         fleet.TreatUnmatchedTokensAsErrors = false;
         fleet.SetAction(async (parseResult, cancellationToken) =>
@@ -108,7 +105,7 @@ public static class FleetCommands
             var entries = app.Services.GetRequiredService<FleetView>().List();
             if (parseResult.GetValue(json))
             {
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(entries, Json));
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(entries, AdminCommand.Json));
                 return 0;
             }
 
@@ -131,7 +128,7 @@ public static class FleetCommands
         var deviceId = new Argument<string>("device-id") { Description = "The appliance to wipe." };
         var wait = new Option<int>("--wait") { Description = "Seconds to wait for the appliance's signed confirmation (0: do not wait). Exit 3 if it has not confirmed by then." };
         var requestedBy = new Option<string>("--requested-by") { Description = "Who asks (audit trail). Default: the login name.", DefaultValueFactory = _ => Environment.UserName };
-        var json = JsonOption();
+        var json = AdminCommand.JsonOption();
         var wipe = new Command(
             "wipe",
             "Order a remote wipe: signed by the host, bound to this appliance and its key, sent now if it is online or the moment it reconnects. Once it confirms, its certificates are revoked.")
@@ -169,7 +166,7 @@ public static class FleetCommands
 
             if (parseResult.GetValue(json))
             {
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(record, Json));
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(record, AdminCommand.Json));
             }
             else
             {
@@ -184,5 +181,32 @@ public static class FleetCommands
             return parseResult.GetValue(wait) > 0 && record.State != WipeState.Confirmed ? 3 : 0;
         });
         return wipe;
+    }
+
+    /// <summary>Revokes every certificate issued to an appliance: the broker refuses it from its next connection.</summary>
+    public static Command Revoke()
+    {
+        var revokedId = new Argument<string>("device-id") { Description = "The appliance whose certificates to revoke." };
+        var reasonOption = new Option<string>("--reason") { Description = "Why (stolen, retired, …); goes into the audit trail.", Required = true };
+        var revokeJson = AdminCommand.JsonOption();
+        var revoke = new Command("revoke", "Revoke every certificate issued to an appliance: the broker refuses it from its next connection.")
+        {
+            revokedId,
+            reasonOption,
+            revokeJson,
+        };
+        revoke.TreatUnmatchedTokensAsErrors = false;
+        revoke.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var id = parseResult.GetRequiredValue(revokedId);
+            await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
+            var count = app.Services.GetRequiredService<DeviceProvisioner>().Revoke(id, parseResult.GetRequiredValue(reasonOption));
+            await Console.Out.WriteLineAsync(parseResult.GetValue(revokeJson)
+                ? System.Text.Json.JsonSerializer.Serialize(new { deviceId = id, certificatesRevoked = count }, AdminCommand.Json)
+                : $"Revoked {count} certificates of {id}. Re-provision it to give it new ones.");
+            return 0;
+        });
+
+        return revoke;
     }
 }

@@ -30,7 +30,7 @@ public static class UserCommands
         var name = NameArgument();
         var role = new Option<string>("--role") { Description = "admin, dermatologist or clinic.", Required = true };
         var passwordFile = PasswordFile();
-        var json = FleetCommands.JsonOption();
+        var json = AdminCommand.JsonOption();
         var add = new Command("add", "Add a person who signs in to the host's pages (or replace their password and role, ending their sessions).") { name, role, passwordFile, json };
         return WithAction(add, json, async (users, parseResult, cancellationToken) =>
         {
@@ -42,7 +42,7 @@ public static class UserCommands
 
     private static Command List()
     {
-        var json = FleetCommands.JsonOption();
+        var json = AdminCommand.JsonOption();
         var list = new Command("list", "Every user: role, whether they can sign in, locks, and sessions open now.") { json };
         list.TreatUnmatchedTokensAsErrors = false;
         list.SetAction(async (parseResult, cancellationToken) =>
@@ -51,7 +51,7 @@ public static class UserCommands
             var users = app.Services.GetRequiredService<UserService>().List();
             if (parseResult.GetValue(json))
             {
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(users, FleetCommands.Json));
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(users, AdminCommand.Json));
                 return 0;
             }
 
@@ -71,7 +71,7 @@ public static class UserCommands
     {
         var name = NameArgument();
         var role = new Option<string>("--role") { Description = "admin, dermatologist or clinic.", Required = true };
-        var json = FleetCommands.JsonOption();
+        var json = AdminCommand.JsonOption();
         var command = new Command("role", "Change a user's role; their sessions end, so the new role applies from their next sign-in.") { name, role, json };
         return WithAction(command, json, (users, parseResult, _) =>
         {
@@ -83,7 +83,7 @@ public static class UserCommands
     private static Command Remove()
     {
         var name = NameArgument();
-        var json = FleetCommands.JsonOption();
+        var json = AdminCommand.JsonOption();
         var command = new Command("remove", "Remove a user; their sessions end. The audit trail keeps what they did.") { name, json };
         return WithAction(command, json, (users, parseResult, _) =>
         {
@@ -97,7 +97,7 @@ public static class UserCommands
     {
         var name = NameArgument();
         var passwordFile = PasswordFile();
-        var json = FleetCommands.JsonOption();
+        var json = AdminCommand.JsonOption();
         var command = new Command("reset-password", "Set a new password for a user (and clear a lock); their sessions end.") { name, passwordFile, json };
         return WithAction(command, json, async (users, parseResult, cancellationToken) =>
         {
@@ -110,7 +110,7 @@ public static class UserCommands
     private static Command Simple(string verb, string description, Func<UserService, string, string, HostUser> act)
     {
         var name = NameArgument();
-        var json = FleetCommands.JsonOption();
+        var json = AdminCommand.JsonOption();
         var command = new Command(verb, description) { name, json };
         return WithAction(command, json, (users, parseResult, _) =>
         {
@@ -131,7 +131,7 @@ public static class UserCommands
             try
             {
                 var (result, text) = await act(app.Services.GetRequiredService<UserService>(), parseResult, cancellationToken);
-                await Console.Out.WriteLineAsync(parseResult.GetValue(json) ? JsonSerializer.Serialize(result, FleetCommands.Json) : text);
+                await Console.Out.WriteLineAsync(parseResult.GetValue(json) ? JsonSerializer.Serialize(result, AdminCommand.Json) : text);
                 return 0;
             }
             catch (Exception ex) when (ex is ArgumentException or UserChangeRefusedException)
