@@ -14,7 +14,6 @@ namespace Appliance.Firmware.Core;
 /// </summary>
 public sealed partial class CalibrationSession(
     CaptureSequencer sequencer,
-    FrameBufferPool pool,
     ISeriesStore store,
     ICalibrationStore calibration,
     IOptions<CalibrationOptions> options,
@@ -80,10 +79,10 @@ public sealed partial class CalibrationSession(
         }
 
         indicator.Show(IndicatorState.Busy);
-        IReadOnlyList<CapturedFrame> frames;
+        CapturedSeries series;
         try
         {
-            frames = await sequencer.CaptureSeriesAsync(cancellationToken);
+            series = await sequencer.CaptureSeriesAsync(cancellationToken);
         }
         catch (CaptureFaultException ex)
         {
@@ -93,8 +92,9 @@ public sealed partial class CalibrationSession(
             return new CaptureOutcome(CaptureOutcomeKind.Fault, Reasons: [ex.Message]);
         }
 
-        try
+        using (series)
         {
+            var frames = series.Frames;
             if (run.Step == CalibrationStep.WhiteCard)
             {
                 var unusable = run.TakeWhite(frames);
@@ -119,13 +119,6 @@ public sealed partial class CalibrationSession(
             LogCalibrated(logger, profile.ProfileId, meanDeltaE, worstDeltaE);
             await ReportAsync(ApplianceState.Calibrated, runId, null, cancellationToken, profile.ProfileId);
             return new CaptureOutcome(CaptureOutcomeKind.Accepted);
-        }
-        finally
-        {
-            foreach (var frame in frames)
-            {
-                pool.Return(frame.Pixels);
-            }
         }
     }
 

@@ -257,11 +257,11 @@ public sealed partial class CaptureCoordinator(
         State = CaptureState.Capturing;
         indicator.Show(IndicatorState.Busy);
         await ReportAsync(ApplianceState.Capturing, job.JobId, null, cancellationToken);
-        IReadOnlyList<CapturedFrame> frames;
+        CapturedSeries series;
         var started = time.GetTimestamp();
         try
         {
-            frames = await sequencer.CaptureSeriesAsync(cancellationToken);
+            series = await sequencer.CaptureSeriesAsync(cancellationToken);
         }
         catch (CaptureFaultException ex)
         {
@@ -272,8 +272,12 @@ public sealed partial class CaptureCoordinator(
             return new CaptureOutcome(CaptureOutcomeKind.Fault, Reasons: [ex.Message]);
         }
 
+        // Plaintext pixels live only in memory, and only until they are sealed or refused:
+        // disposing the series (at the end of this method, whatever happens) clears them.
+        using var pixels = series;
         try
         {
+            var frames = pixels.Frames;
             State = CaptureState.Checking;
             var captured = time.GetTimestamp();
             var quality = checker.Check(frames);
@@ -329,13 +333,6 @@ public sealed partial class CaptureCoordinator(
         }
         finally
         {
-            // Plaintext pixels live only in memory, and only until they are sealed or refused:
-            // the pool clears each buffer as it takes it back.
-            foreach (var frame in frames)
-            {
-                pool.Return(frame.Pixels);
-            }
-
             if (State == CaptureState.Checking)
             {
                 State = CaptureState.Armed;

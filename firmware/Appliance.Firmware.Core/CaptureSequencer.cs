@@ -12,7 +12,8 @@ public sealed class CaptureSequencer(ICamera camera, IIlluminator illuminator, F
 {
     public static readonly IReadOnlyList<LightingMode> Order = [LightingMode.CrossPolarised, LightingMode.NonPolarised];
 
-    public async Task<IReadOnlyList<CapturedFrame>> CaptureSeriesAsync(CancellationToken cancellationToken)
+    /// <summary>The series, which the caller disposes to give its pixels back; on a fault or a cancellation, nothing is kept.</summary>
+    public async Task<CapturedSeries> CaptureSeriesAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
         var settings = o.ToCameraSettings();
@@ -40,15 +41,11 @@ public sealed class CaptureSequencer(ICamera camera, IIlluminator illuminator, F
                 }
             }
 
-            return frames;
+            return new CapturedSeries(frames, pool);
         }
         catch
         {
-            foreach (var frame in frames)
-            {
-                pool.Return(frame.Pixels); // cleared on return
-            }
-
+            new CapturedSeries(frames, pool).Dispose(); // the frames taken before the fault
             throw;
         }
         finally

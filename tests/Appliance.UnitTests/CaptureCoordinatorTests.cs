@@ -53,7 +53,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
             _calibration,
             Options.Create(_calibrationOptions),
             new CalibrationSession(
-                sequencer, _pool, _store, _calibration, Options.Create(_calibrationOptions), _indicator, identity, _status, TimeProvider.System, NullLogger<CalibrationSession>.Instance),
+                sequencer, _store, _calibration, Options.Create(_calibrationOptions), _indicator, identity, _status, TimeProvider.System, NullLogger<CalibrationSession>.Instance),
             new SeriesPackager(identity, _pool, _calibration, TimeProvider.System, Options.Create(_options)),
             _indicator,
             identity,

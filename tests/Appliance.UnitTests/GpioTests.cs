@@ -73,9 +73,9 @@ public sealed class RingSequenceTests : IDisposable
     {
         var (sequencer, camera) = Build(Simulated);
 
-        var frames = await sequencer.CaptureSeriesAsync(CancellationToken.None);
+        using var series = await sequencer.CaptureSeriesAsync(CancellationToken.None);
 
-        Assert.Equal([LightingMode.CrossPolarised, LightingMode.NonPolarised], frames.Select(f => f.Lighting));
+        Assert.Equal([LightingMode.CrossPolarised, LightingMode.NonPolarised], series.Frames.Select(f => f.Lighting));
         Assert.Equal([(LightingMode.CrossPolarised, true, false), (LightingMode.NonPolarised, false, true)], camera.Observed);
         AssertRingsNeverTogether();
         AssertAllRingsOff();
@@ -120,6 +120,23 @@ public sealed class RingSequenceTests : IDisposable
 
         Assert.Contains("ring limit", fault.Message);
         AssertAllRingsOff();
+    }
+
+    [Fact]
+    public void ASeries_GivesItsPixelsBackClearedWhenDisposed_AndOnlyOnce()
+    {
+        var pool = new FrameBufferPool();
+        var pixels = pool.RentBytes(12);
+        pixels.AsSpan().Fill(0x7F);
+        var series = new CapturedSeries([new CapturedFrame(LightingMode.CrossPolarised, 2, 2, CapturedFrame.Rgb24, pixels)], pool);
+
+        series.Dispose();
+        series.Dispose();
+
+        Assert.All(pixels, b => Assert.Equal(0, b));
+        Assert.Same(pixels, pool.RentBytes(12));
+        Assert.NotSame(pixels, pool.RentBytes(12)); // given back once: never to two captures at once
+        Assert.Throws<ObjectDisposedException>(() => series.Frames);
     }
 
     public void Dispose() => _driver.Dispose();

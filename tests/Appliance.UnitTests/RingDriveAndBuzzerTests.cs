@@ -33,7 +33,7 @@ public sealed class PwmRingTests : IDisposable
         });
         var sequencer = new CaptureSequencer(camera, rings, new FrameBufferPool(), TimeProvider.System, Options.Create(new CaptureOptions { RingSettleTime = TimeSpan.FromMilliseconds(1), Width = 64, Height = 48 }));
 
-        await sequencer.CaptureSeriesAsync(CancellationToken.None);
+        (await sequencer.CaptureSeriesAsync(CancellationToken.None)).Dispose();
 
         Assert.Equal([(LightingMode.CrossPolarised, 0.6, 0.0), (LightingMode.NonPolarised, 0.0, 0.35)], observed);
         RingTimeline.AssertNeverTogether(_driver, _pins);
