@@ -119,3 +119,9 @@ public interface ISeriesStore
     /// </summary>
     Task<string?> CheckRoomAsync(long seriesBytes, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A series store that can be closed for good: the wipe counts what is still unsent, closes the
+/// store, then destroys the secret that opens it. Erasing goes through this, not a concrete store.
+/// </summary>
+public interface IClosableSeriesStore : ISeriesStore, IDisposable;

@@ -15,7 +15,7 @@ namespace Appliance.Firmware.Storage;
 /// Always opened with <c>Connection=shared</c>: the default direct mode loses writes when a
 /// second process opens the same file (see shared FINDINGS).
 /// </summary>
-public sealed class LiteDbSeriesStore : ISeriesStore, IDisposable
+public sealed class LiteDbSeriesStore : IClosableSeriesStore
 {
     private const string Collection = "series";
     private readonly LiteDatabase _db;

@@ -8,8 +8,10 @@ namespace Appliance.Firmware.Storage;
 public static class StorageRegistration
 {
     /// <summary>
-    /// The sealed-series store. <paramref name="dataFolder"/> anchors a relative path;
-    /// <paramref name="secret"/> yields the device's store secret (from its bundle, never from configuration).
+    /// Everything the appliance keeps in its data folder: the sealed-series store, the
+    /// calibration profile and the host-order ledger. <paramref name="dataFolder"/> anchors a
+    /// relative path; <paramref name="secret"/> yields the device's store secret (from its bundle,
+    /// never from configuration).
     /// </summary>
     public static IHostApplicationBuilder AddApplianceStorage(this IHostApplicationBuilder builder, string dataFolder, Func<IServiceProvider, string> secret)
     {
@@ -21,6 +23,11 @@ public static class StorageRegistration
             return new LiteDbSeriesStore(Path.Combine(dataFolder, options.Path), secret(sp), options);
         });
         builder.Services.AddSingleton<ISeriesStore>(sp => sp.GetRequiredService<LiteDbSeriesStore>());
+        builder.Services.AddSingleton<IClosableSeriesStore>(sp => sp.GetRequiredService<LiteDbSeriesStore>());
+        builder.Services.AddSingleton<IHostOrderLedger>(sp => new FileHostOrderLedger(dataFolder, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new FileCalibrationStore(dataFolder, sp.GetRequiredService<ApplianceIdentity>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<FileCalibrationStore>>()));
+        builder.Services.AddSingleton<ICalibrationState>(sp => sp.GetRequiredService<FileCalibrationStore>());
+        builder.Services.AddSingleton<ICalibrationStore>(sp => sp.GetRequiredService<FileCalibrationStore>());
         return builder;
     }
 }

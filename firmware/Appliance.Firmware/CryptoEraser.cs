@@ -1,5 +1,4 @@
 using Appliance.Firmware.Core;
-using Appliance.Firmware.Storage;
 using Appliance.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -18,7 +17,7 @@ namespace Appliance.Firmware;
 /// </summary>
 public sealed partial class CryptoEraser(
     WipePaths paths,
-    LiteDbSeriesStore store,
+    IClosableSeriesStore store,
     ApplianceIdentity identity,
     TimeProvider time,
     ILogger<CryptoEraser> logger) : IApplianceEraser
@@ -36,9 +35,10 @@ public sealed partial class CryptoEraser(
         {
             unsent = await store.CountAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is IOException or LiteDB.LiteException or ObjectDisposedException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            unsent = -1; // unknown: the store was already damaged or closed
+            // Unknown: the store was already damaged or closed. Whatever it was, the wipe goes on.
+            unsent = -1;
         }
 
         store.Dispose();

@@ -54,14 +54,10 @@ public static class FirmwareRegistration
         builder.Services.AddSingleton<CryptoEraser>();
         builder.Services.AddSingleton<IApplianceEraser>(sp => sp.GetRequiredService<CryptoEraser>());
         builder.Services.AddSingleton<WipeSignal>();
-        builder.Services.AddSingleton<IHostOrderLedger>(sp => new FileHostOrderLedger(dataFolder, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddOptions<LeaseOptions>().Bind(builder.Configuration.GetSection(LeaseOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<CalibrationOptions>().Bind(builder.Configuration.GetSection(CalibrationOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton(sp => new FileCalibrationStore(dataFolder, sp.GetRequiredService<ApplianceIdentity>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<FileCalibrationStore>>()));
-        builder.Services.AddSingleton<ICalibrationState>(sp => sp.GetRequiredService<FileCalibrationStore>());
-        builder.Services.AddSingleton<ICalibrationStore>(sp => sp.GetRequiredService<FileCalibrationStore>());
         builder.Services.AddHostedService<ApplianceWipeService>();
         builder.Services.AddSingleton<DeadManLease>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeadManLease>());
