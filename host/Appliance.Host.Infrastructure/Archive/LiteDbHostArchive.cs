@@ -12,7 +12,7 @@ namespace Appliance.Host.Infrastructure.Archive;
 
 /// <summary>
 /// The host archive: records in an encrypted LiteDB (<c>archive/archive.db</c>), frames as files
-/// encrypted under per-series keys (<c>archive/frames/yyyy/MM/{series}/{index}.frame</c>).
+/// encrypted under per-series keys (<see cref="ArchiveFrameFiles"/>, <c>archive/frames/yyyy/MM/{series}/{index}.frame</c>).
 /// Frames are written and flushed first and the record last, so a crash never leaves a record
 /// pointing at missing frames. Indexed by patient identifier, episode, device and filing date.
 /// Every series and job record is sealed with our own AEAD under the archive key with its id
@@ -27,6 +27,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ArchiveKeys _keys;
     private readonly string _root;
+    private readonly ArchiveFrameFiles _frames;
     private readonly LiteDatabase _db;
     private readonly ILiteCollection<BsonDocument> _series;
     private readonly ILiteCollection<BsonDocument> _jobs;
@@ -37,6 +38,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         _keys = keys;
         _root = options.Value.Resolve("archive");
         Directory.CreateDirectory(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        _frames = new ArchiveFrameFiles(_root);
         _db = new LiteDatabase(new ConnectionString
         {
             Filename = Path.Combine(_root, "archive.db"),
@@ -75,43 +77,7 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         var (key, wrapped) = _keys.NewSeriesKey(series.SeriesId);
         using (key)
         {
-            var folder = Path.Combine(_root, "frames", series.FiledAt.ToString("yyyy"), series.FiledAt.ToString("MM"), series.SeriesId);
-            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var stored = new List<FiledFrame>(series.Frames.Count);
-            // One frame is written and flushed to disk while the next is opened and sealed: the
-            // disk and the processor work at once, and at most two frames are in memory.
-            Task writing = Task.CompletedTask;
-            try
-            {
-                foreach (var frame in series.Frames)
-                {
-                    var path = Path.Combine(folder, $"{frame.Index}.frame");
-                    var plaintext = await frames(frame.Index, cancellationToken);
-                    byte[] sealedFrame;
-                    try
-                    {
-                        sealedFrame = ArchiveKeys.Seal(key, plaintext, FrameAssociatedData(series.SeriesId, frame));
-                    }
-                    finally
-                    {
-                        Array.Clear(plaintext);
-                    }
-
-                    await writing;
-                    writing = Task.Run(() => WriteDurablyAsync(path, sealedFrame, cancellationToken), cancellationToken);
-                    stored.Add(frame with { StoredAs = Path.GetRelativePath(_root, path) });
-                }
-
-                await writing;
-            }
-            catch
-            {
-                // No record points at these: a refused frame, a full disk or a cancellation leaves nothing behind.
-                await writing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                Directory.Delete(folder, recursive: true);
-                throw;
-            }
-
+            var stored = await _frames.WriteAsync(series, key, frames, cancellationToken);
             var record = series with { Frames = stored };
             var doc = new BsonDocument
             {
@@ -162,13 +128,8 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         var doc = _series.FindById(seriesId) ?? throw new KeyNotFoundException($"series {seriesId} is not filed");
         var series = ToSeries(doc);
         var frame = series.Frames.Single(f => f.Index == index);
-        var sealedFrame = await File.ReadAllBytesAsync(Path.Combine(_root, frame.StoredAs), cancellationToken);
         using var key = _keys.UnwrapSeriesKey(seriesId, doc["wrappedKey"].AsBinary);
-        var plaintext = ArchiveKeys.Open(key, sealedFrame, FrameAssociatedData(seriesId, frame))
-            ?? throw new CryptographicException($"frame {index} of series {seriesId} fails authentication");
-        return SeriesSealing.Sha256Hex(plaintext) == frame.Sha256
-            ? plaintext
-            : throw new CryptographicException($"frame {index} of series {seriesId} does not match its digest");
+        return await _frames.ReadAsync(seriesId, frame, key, cancellationToken);
     }
 
     public Task AddAsync(CaptureJobRecord job, CancellationToken cancellationToken)
@@ -385,25 +346,5 @@ public sealed class LiteDbHostArchive : ISeriesArchive, ICaptureJobRepository, I
         cancellationToken.ThrowIfCancellationRequested();
         IReadOnlyList<string> ids = [.. _series.FindAll().Select(d => d["_id"].AsString)];
         return Task.FromResult(ids);
-    }
-
-    private static byte[] FrameAssociatedData(string seriesId, FiledFrame frame) =>
-        Encoding.UTF8.GetBytes($"archive-frame\n{seriesId}\n{frame.Index}\n{frame.Sha256}");
-
-    private static async Task WriteDurablyAsync(string path, byte[] content, CancellationToken cancellationToken)
-    {
-        var temp = path + ".tmp";
-        await using (var stream = new FileStream(temp, new FileStreamOptions
-        {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            await stream.WriteAsync(content, cancellationToken);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, path, overwrite: true);
     }
 }
