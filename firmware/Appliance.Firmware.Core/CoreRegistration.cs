@@ -24,6 +24,18 @@ public static class CoreRegistration
         builder.Services.AddSingleton<SeriesPackager>();
         builder.Services.AddSingleton<CaptureCoordinator>();
         builder.Services.AddHostedService<CaptureWorker>();
+        builder.Services.TryAddSingleton<WipeSignal>();
+        return builder;
+    }
+
+    /// <summary>The dead-man lease: a wipe requested when the host has not been heard from for <c>Lease:Duration</c>.</summary>
+    public static IHostApplicationBuilder AddDeadManLease(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<LeaseOptions>().Bind(builder.Configuration.GetSection(LeaseOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton<WipeSignal>();
+        builder.Services.AddSingleton<DeadManLease>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DeadManLease>());
         return builder;
     }
 }

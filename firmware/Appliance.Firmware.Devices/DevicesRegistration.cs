@@ -18,6 +18,12 @@ public static class DevicesRegistration
     /// Registers the hardware seams. <c>Devices:Mode</c> picks real or simulated implementations
     /// here and nowhere else, so the rest of the firmware never knows which it runs on.
     /// </summary>
+    /// <summary>Where the configured cameras leave plaintext frames for milliseconds: swept at start and at a wipe.</summary>
+    public static IReadOnlyList<string> ScratchFolders(IConfiguration configuration) =>
+        [.. new[] { RpicamOptions.Section, V4l2Options.Section }
+            .Select(section => configuration.GetSection(section)["ScratchFolder"] ?? "/dev/shm")
+            .Distinct()];
+
     public static IHostApplicationBuilder AddApplianceDevices(this IHostApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(DevicesOptions.Section);

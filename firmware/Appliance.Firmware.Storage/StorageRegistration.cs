@@ -1,5 +1,7 @@
 using Appliance.Firmware.Core;
+using Appliance.Firmware.Storage.Wipe;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -28,6 +30,20 @@ public static class StorageRegistration
         builder.Services.AddSingleton(sp => new FileCalibrationStore(dataFolder, sp.GetRequiredService<ApplianceIdentity>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<FileCalibrationStore>>()));
         builder.Services.AddSingleton<ICalibrationState>(sp => sp.GetRequiredService<FileCalibrationStore>());
         builder.Services.AddSingleton<ICalibrationStore>(sp => sp.GetRequiredService<FileCalibrationStore>());
+        return builder;
+    }
+
+    /// <summary>
+    /// Crypto-erase and the service that carries out a decided wipe (finishing one a power cut
+    /// interrupted first). <see cref="WipePaths"/> must be registered by the composition: the
+    /// camera's scratch folders are the devices' configuration.
+    /// </summary>
+    public static IHostApplicationBuilder AddApplianceWipe(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton<WipeSignal>();
+        builder.Services.AddSingleton<CryptoEraser>();
+        builder.Services.AddSingleton<IApplianceEraser>(sp => sp.GetRequiredService<CryptoEraser>());
+        builder.Services.AddHostedService<ApplianceWipeService>();
         return builder;
     }
 }

@@ -3,9 +3,9 @@ using Appliance.Firmware.Devices;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Integrity;
 using Appliance.Firmware.Storage;
+using Appliance.Firmware.Storage.Enrolment;
 using Appliance.Firmware.Uplink;
 using Appliance.Protocol;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -15,7 +15,8 @@ public static class FirmwareRegistration
 {
     /// <summary>
     /// The whole appliance. Used by <c>Program</c> on the Pi and, unchanged, by the demo and the
-    /// end-to-end tests with <c>Devices:Mode=Simulated</c>.
+    /// end-to-end tests with <c>Devices:Mode=Simulated</c>. Each project registers what it owns;
+    /// this only joins them to the provisioning bundle.
     /// </summary>
     public static IHostApplicationBuilder AddApplianceFirmware(this IHostApplicationBuilder builder)
     {
@@ -44,30 +45,17 @@ public static class FirmwareRegistration
             return identity;
         });
         builder.Services.AddSingleton(sp => UplinkCredentials.FromBundle(sp.GetRequiredService<ProvisioningBundle>()));
-
-        // Camera scratch folders hold plaintext frames for milliseconds; a crash can leave one behind.
-        var scratchFolders = new[] { RpicamOptions.Section, V4l2Options.Section }
-            .Select(section => builder.Configuration.GetSection(section)["ScratchFolder"] ?? "/dev/shm")
-            .Distinct()
-            .ToArray();
-        builder.Services.AddSingleton(new WipePaths(dataFolder, bundlePath, scratchFolders));
-        builder.Services.AddSingleton<CryptoEraser>();
-        builder.Services.AddSingleton<IApplianceEraser>(sp => sp.GetRequiredService<CryptoEraser>());
-        builder.Services.AddSingleton<WipeSignal>();
-        builder.Services.AddOptions<LeaseOptions>().Bind(builder.Configuration.GetSection(LeaseOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(new WipePaths(dataFolder, bundlePath, DevicesRegistration.ScratchFolders(builder.Configuration)));
         builder.Services.AddOptions<CalibrationOptions>().Bind(builder.Configuration.GetSection(CalibrationOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddHostedService<ApplianceWipeService>();
-        builder.Services.AddSingleton<DeadManLease>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<DeadManLease>());
+
+        // A wipe interrupted by a power cut is finished before anything else starts.
+        builder.AddApplianceWipe();
+        builder.AddDeadManLease();
+        // Camera scratch folders hold plaintext frames for milliseconds; a crash can leave one behind.
         builder.Services.AddHostedService<ScratchSweeper>();
-        // First among the hosted services, so the checks have run before anything can arm.
-        builder.Services.AddOptions<IntegrityOptions>().Bind(builder.Configuration.GetSection(IntegrityOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<OsIntegrityMonitor>();
-        builder.Services.AddSingleton<ISystemIntegrity>(sp => sp.GetRequiredService<OsIntegrityMonitor>());
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<OsIntegrityMonitor>());
+        // First among the other hosted services, so the checks have run before anything can arm.
+        builder.AddOsIntegrityMonitor();
 
         builder.AddApplianceCore();
         builder.AddApplianceDevices();

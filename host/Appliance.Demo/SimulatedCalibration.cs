@@ -1,9 +1,9 @@
 using Appliance.Calibration;
-using Appliance.Firmware;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Storage;
 using Appliance.Protocol;
+using Appliance.Firmware.Storage.Enrolment;
 
 namespace Appliance.Demo;
 

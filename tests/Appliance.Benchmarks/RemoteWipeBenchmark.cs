@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Appliance.Demo;
 using Appliance.Host.Core.Orders;
+using Appliance.Firmware.Storage.Wipe;
 
 namespace Appliance.Benchmarks;
 
@@ -37,7 +38,7 @@ internal static class RemoteWipeBenchmark
                 }
 
                 clock.Stop();
-                var report = Appliance.Firmware.CryptoEraser.ReadMarker(suite.ApplianceDataFolder)!;
+                var report = CryptoEraser.ReadMarker(suite.ApplianceDataFolder)!;
                 if (i > 0)
                 {
                     // The first is a warm-up (JIT, TLS, first LiteDB file).

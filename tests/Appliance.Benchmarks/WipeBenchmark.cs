@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using Appliance.Firmware;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Storage;
 using Appliance.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
+using Appliance.Firmware.Storage.Wipe;
 
 namespace Appliance.Benchmarks;
 

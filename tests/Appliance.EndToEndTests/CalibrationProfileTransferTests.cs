@@ -6,6 +6,7 @@ using Appliance.Host.Core.Calibration;
 using Appliance.Host.Core.Fleet;
 using Appliance.Protocol;
 using Appliance.TestKit;
+using Appliance.Firmware.Storage.Enrolment;
 
 namespace Appliance.EndToEndTests;
 
@@ -57,7 +58,7 @@ public sealed class CalibrationProfileTransferTests
         Assert.Null(await receiver.ReceiveAsync("squatter-01", ProtocolJson.Serialize(squatted), CancellationToken.None));
 
         // The victim's own profile under that id, properly signed, is refused, not silently taken as "already kept".
-        var bundle = Appliance.Firmware.ProvisioningBundleLoader.Load(Path.Combine(suite.ApplianceDataFolder, "bundle.json"));
+        var bundle = ProvisioningBundleLoader.Load(Path.Combine(suite.ApplianceDataFolder, "bundle.json"));
         var genuine = victims with { ProfileId = taken, Signature = null };
         genuine = genuine with { Signature = SeriesSigning.SignBytes(Convert.FromBase64String(bundle.SigningPrivateKey), genuine.SignedBytes()) };
         Assert.Contains("already held by another appliance", await receiver.ReceiveAsync(suite.DeviceId, ProtocolJson.Serialize(genuine), CancellationToken.None));

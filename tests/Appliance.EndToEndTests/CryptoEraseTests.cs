@@ -1,9 +1,9 @@
 using Appliance.Demo;
-using Appliance.Firmware;
 using Appliance.Firmware.Core;
 using Appliance.Protocol;
 using Appliance.TestKit;
 using Microsoft.Extensions.Logging;
+using Appliance.Firmware.Storage.Wipe;
 
 namespace Appliance.EndToEndTests;
 

@@ -1,5 +1,4 @@
 using Appliance.Demo;
-using Appliance.Firmware;
 using Appliance.Firmware.Core;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure.Messaging;
@@ -9,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Appliance.Firmware.Storage.Wipe;
 
 namespace Appliance.EndToEndTests;
 

@@ -1,5 +1,4 @@
 using Appliance.Demo;
-using Appliance.Firmware;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Storage;
 using Appliance.Host.Core;
@@ -10,6 +9,8 @@ using Appliance.Protocol;
 using Appliance.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Appliance.Firmware.Storage.Enrolment;
+using Appliance.Firmware.Storage.Wipe;
 
 namespace Appliance.EndToEndTests;
 

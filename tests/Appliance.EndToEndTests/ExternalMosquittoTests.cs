@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Protocol;
+using Appliance.Firmware.Storage.Wipe;
 
 namespace Appliance.EndToEndTests;
 
@@ -192,7 +193,7 @@ public sealed class ExternalMosquittoTests : IAsyncLifetime
         await returning.StartAsync();
         await Poll.UntilAsync(() => ledger.FindWipe(DeviceId) is { State: Appliance.Host.Core.Orders.WipeState.Confirmed }, "the wipe is confirmed through mosquitto", TimeSpan.FromSeconds(30));
 
-        Assert.Equal(wipe.OrderId, Appliance.Firmware.CryptoEraser.ReadMarker(_suite.ApplianceDataFolder)!.OrderId);
+        Assert.Equal(wipe.OrderId, CryptoEraser.ReadMarker(_suite.ApplianceDataFolder)!.OrderId);
         Assert.DoesNotContain(DeviceId, _suite.HostService<IDeviceCertificates>().ActiveDevices());
 
         // With no admin step, mosquitto refuses the wiped appliance's certificate (a thief who copied the card's keys first).

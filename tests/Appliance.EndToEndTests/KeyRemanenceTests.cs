@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Appliance.Demo;
-using Appliance.Firmware;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Storage;
 using Appliance.Host.Core;
@@ -11,6 +10,8 @@ using Appliance.Protocol;
 using Appliance.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Appliance.Firmware.Storage.Enrolment;
+using Appliance.Firmware.Storage.Wipe;
 
 namespace Appliance.EndToEndTests;
 

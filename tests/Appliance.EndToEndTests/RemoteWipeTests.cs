@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Appliance.Demo;
-using Appliance.Firmware;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Uplink;
 using Appliance.Host.Core;
@@ -15,6 +14,7 @@ using Appliance.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Appliance.Firmware.Storage.Wipe;
 
 namespace Appliance.EndToEndTests;
 

@@ -33,7 +33,7 @@ public sealed partial class RpicamCamera(IOptions<RpicamOptions> options, FrameB
     public async Task<CapturedFrame> CaptureAsync(LightingMode lighting, CameraSettings settings, CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var output = Path.Combine(o.ScratchFolder, $"appliance-frame-{Guid.NewGuid():N}.bmp");
+        var output = Path.Combine(o.ScratchFolder, $"{WipePaths.ScratchFramePrefix}{Guid.NewGuid():N}.bmp");
         try
         {
             await CameraProcess.RunAsync(o.Executable, Arguments(settings, output), o.Timeout, time, cancellationToken);

@@ -50,7 +50,7 @@ public sealed partial class V4l2Camera(IOptions<V4l2Options> options, FrameBuffe
     public async Task<CapturedFrame> CaptureAsync(LightingMode lighting, CameraSettings settings, CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var output = Path.Combine(o.ScratchFolder, $"appliance-frame-{Guid.NewGuid():N}.yuyv");
+        var output = Path.Combine(o.ScratchFolder, $"{WipePaths.ScratchFramePrefix}{Guid.NewGuid():N}.yuyv");
         try
         {
             await CameraProcess.RunAsync(o.Executable, Arguments(o, settings, output), o.Timeout, time, cancellationToken);

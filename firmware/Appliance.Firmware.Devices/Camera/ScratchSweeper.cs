@@ -2,7 +2,7 @@ using Appliance.Firmware.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Appliance.Firmware;
+namespace Appliance.Firmware.Devices.Camera;
 
 /// <summary>
 /// At start, deletes camera frames a crash left in the scratch folders: they are plaintext,
@@ -10,13 +10,11 @@ namespace Appliance.Firmware;
 /// </summary>
 public sealed partial class ScratchSweeper(WipePaths paths, ILogger<ScratchSweeper> logger) : IHostedService
 {
-    public const string FramePattern = "appliance-frame-*";
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var folder in paths.ScratchFolders.Where(Directory.Exists))
         {
-            foreach (var leftover in Directory.EnumerateFiles(folder, FramePattern))
+            foreach (var leftover in Directory.EnumerateFiles(folder, WipePaths.ScratchFramePattern))
             {
                 File.Delete(leftover);
                 LogSwept(logger, folder);

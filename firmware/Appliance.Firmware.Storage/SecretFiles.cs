@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Appliance.Protocol;
 
-namespace Appliance.Firmware;
+namespace Appliance.Firmware.Storage;
 
 /// <summary>
 /// Files that hold keys (the bundle, an enrolment package): never left whole in blocks the file

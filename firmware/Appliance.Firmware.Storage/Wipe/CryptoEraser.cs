@@ -1,8 +1,9 @@
 using Appliance.Firmware.Core;
+using Appliance.Firmware.Storage.Enrolment;
 using Appliance.Protocol;
 using Microsoft.Extensions.Logging;
 
-namespace Appliance.Firmware;
+namespace Appliance.Firmware.Storage.Wipe;
 
 /// <summary>
 /// Crypto-erase: makes everything the appliance stored unreadable by destroying the keys,
@@ -74,7 +75,7 @@ public sealed partial class CryptoEraser(
         destroyed.Add("series store");
         foreach (var scratch in paths.ScratchFolders.Where(Directory.Exists))
         {
-            foreach (var leftover in Directory.EnumerateFiles(scratch, ScratchSweeper.FramePattern))
+            foreach (var leftover in Directory.EnumerateFiles(scratch, WipePaths.ScratchFramePattern))
             {
                 File.Delete(leftover);
             }

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Appliance.Firmware.Storage.Wipe;
 using Appliance.Protocol;
 
-namespace Appliance.Firmware;
+namespace Appliance.Firmware.Storage.Enrolment;
 
 /// <summary>What an enrolment did.</summary>
 public sealed record EnrolmentResult(string DeviceId, string EnrolmentId, bool KeptStore);

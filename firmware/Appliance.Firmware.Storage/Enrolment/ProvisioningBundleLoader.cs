@@ -1,6 +1,7 @@
+using Appliance.Firmware.Storage.Wipe;
 using Appliance.Protocol;
 
-namespace Appliance.Firmware;
+namespace Appliance.Firmware.Storage.Enrolment;
 
 /// <summary>Reads and checks the bundle the host's <c>provision</c> command wrote for this appliance.</summary>
 public static class ProvisioningBundleLoader

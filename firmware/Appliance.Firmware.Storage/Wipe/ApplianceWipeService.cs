@@ -2,7 +2,7 @@ using Appliance.Firmware.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Appliance.Firmware;
+namespace Appliance.Firmware.Storage.Wipe;
 
 /// <summary>
 /// Carries out a wipe once one is decided (a verified remote order or the dead-man lease):

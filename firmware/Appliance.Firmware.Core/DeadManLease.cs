@@ -1,10 +1,9 @@
 using System.ComponentModel.DataAnnotations;
-using Appliance.Firmware.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Appliance.Firmware;
+namespace Appliance.Firmware.Core;
 
 /// <summary>Section <c>Lease</c>: the dead-man lease.</summary>
 public sealed class LeaseOptions

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Appliance.Firmware;
+namespace Appliance.Firmware.Storage;
 
 /// <summary>Section <c>Firmware</c>: where the appliance keeps its state.</summary>
 public sealed class FirmwareOptions
@@ -24,7 +24,7 @@ public sealed record FirmwarePaths(string DataFolder, string BundlePath, string 
         var options = new FirmwareOptions();
         Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection(FirmwareOptions.Section), options);
         var dataFolder = Path.GetFullPath(options.DataFolder);
-        var store = configuration.GetSection(Storage.StoreOptions.Section)["Path"] ?? new Storage.StoreOptions().Path;
+        var store = configuration.GetSection(StoreOptions.Section)["Path"] ?? new StoreOptions().Path;
         return new FirmwarePaths(dataFolder, Path.Combine(dataFolder, options.BundlePath), store);
     }
 }

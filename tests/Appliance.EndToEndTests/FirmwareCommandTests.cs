@@ -1,0 +1,68 @@
+using Appliance.Demo;
+using Appliance.Firmware.Commands;
+using Appliance.Firmware.Storage.Wipe;
+using Appliance.Host.Core.Provisioning;
+using Appliance.Protocol;
+using Appliance.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Appliance.EndToEndTests;
+
+/// <summary>
+/// The firmware's two admin commands as an admin meets them: <c>enrol</c> refuses a wrong code
+/// and changes nothing, takes the right one typed at the prompt; <c>wipe</c> does nothing
+/// without <c>--yes</c> and with it leaves the signed report and no keys.
+/// </summary>
+public sealed class FirmwareCommandTests
+{
+    [Fact]
+    public async Task Enrol_RefusesAWrongCodeChangingNothing_ThenEnrolsWithTheTypedCode_AndWipeNeedsYes()
+    {
+        using var folder = new TempFolder("firmware-commands");
+        await using var host = await EmbeddedSuite.StartHostAsync(folder.Path);
+        var provisioned = host.Services.GetRequiredService<DeviceProvisioner>().ProvisionForEnrolment("commands-01", ProvisioningKind.New, "127.0.0.1", 8883);
+        var package = folder.Combine("commands-01.enrol.json");
+        DeviceProvisioner.WritePackage(provisioned.Package, package);
+        var data = folder.Combine("appliance");
+        var bundle = Path.Combine(data, "bundle.json");
+        var dataArgument = $"--Firmware:DataFolder={data}";
+
+        Assert.Equal(2, Enrol([], "unused", out _, out var usage));
+        Assert.Contains("usage: appliance-firmware enrol --package FILE", usage, StringComparison.Ordinal);
+
+        Assert.Equal(1, Enrol(["--package", package, dataArgument], "WRONG-CODE", out _, out var refused));
+        Assert.Contains("Enrolment failed", refused, StringComparison.Ordinal);
+        Assert.Contains("Nothing was changed", refused, StringComparison.Ordinal);
+        Assert.False(File.Exists(bundle));
+        Assert.True(File.Exists(package), "a refused enrolment keeps the package for the right code");
+
+        Assert.Equal(0, Enrol(["--package", package, dataArgument], provisioned.EnrolmentCode, out var enrolled, out var prompt));
+        Assert.Contains("Enrolment code: ", prompt, StringComparison.Ordinal);
+        Assert.Contains("Enrolled commands-01", enrolled, StringComparison.Ordinal);
+        Assert.True(File.Exists(bundle));
+        Assert.False(File.Exists(package), "the spent package is destroyed");
+
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(2, await new WipeCommand(output, error).RunAsync([dataArgument], CancellationToken.None));
+        Assert.Contains("Run again with --yes", error.ToString(), StringComparison.Ordinal);
+        Assert.True(File.Exists(bundle), "no wipe without --yes");
+
+        Assert.Equal(0, await new WipeCommand(output, error).RunAsync(["--yes", dataArgument], CancellationToken.None));
+        Assert.True(ProtocolJson.TryDeserialize<WipeReport>(System.Text.Encoding.UTF8.GetBytes(output.ToString().Trim()), out var report, out var invalid), invalid);
+        Assert.Equal("commands-01", report.DeviceId);
+        Assert.Equal(WipeTrigger.Local, report.Trigger);
+        Assert.False(File.Exists(bundle));
+        Assert.Equal(report.WipedAt, CryptoEraser.ReadMarker(data)!.WipedAt);
+    }
+
+    private static int Enrol(string[] args, string typedCode, out string output, out string error)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = new EnrolCommand(new StringReader(typedCode + "\n"), stdout, stderr, TimeProvider.System).Run(args);
+        output = stdout.ToString();
+        error = stderr.ToString();
+        return exit;
+    }
+}
