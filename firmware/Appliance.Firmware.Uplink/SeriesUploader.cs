@@ -4,8 +4,6 @@ using Appliance.Firmware.Core;
 using Appliance.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using MQTTnet;
-using MQTTnet.Protocol;
 
 namespace Appliance.Firmware.Uplink;
 
@@ -47,7 +45,7 @@ public sealed partial class SeriesUploader(
     // upload does not pay it again. Pruned by the uplink when a series leaves the store.
     private readonly Dictionary<string, TransferOffer> _offers = [];
 
-    public async Task<UploadOutcome> UploadAsync(IMqttClient client, string seriesId, CancellationToken cancellationToken)
+    public async Task<UploadOutcome> UploadAsync(IHostChannel channel, string seriesId, CancellationToken cancellationToken)
     {
         using var envelope = await store.OpenEnvelopeAsync(seriesId, cancellationToken);
         if (envelope is null)
@@ -58,7 +56,7 @@ public sealed partial class SeriesUploader(
         var offer = await OfferForAsync(seriesId, envelope, cancellationToken);
         LogOffering(logger, seriesId, offer.Length, offer.ChunkCount);
         var id = Guid.Parse(seriesId);
-        var answer = await RequestAsync(client, id, ApplianceTopics.Upload(credentials.DeviceId), ProtocolJson.Serialize(offer), cancellationToken);
+        var answer = await RequestAsync(channel, id, ApplianceTopics.Upload(credentials.DeviceId), ProtocolJson.Serialize(offer), cancellationToken);
         for (var round = 0; round < MaxRounds && answer is not null; round++)
         {
             switch (answer.State)
@@ -70,16 +68,16 @@ public sealed partial class SeriesUploader(
                     LogRejected(logger, seriesId, answer.Reason ?? "no reason given");
                     return UploadOutcome.Rejected;
                 case TransferState.Unknown:
-                    answer = await RequestAsync(client, id, ApplianceTopics.Upload(credentials.DeviceId), ProtocolJson.Serialize(offer), cancellationToken);
+                    answer = await RequestAsync(channel, id, ApplianceTopics.Upload(credentials.DeviceId), ProtocolJson.Serialize(offer), cancellationToken);
                     continue;
             }
 
             var missing = answer.MissingIndices().Where(i => i < offer.ChunkCount).ToList();
             var transferTopic = ApplianceTopics.Transfer(credentials.DeviceId, answer.Receiver);
             LogSending(logger, seriesId, missing.Count, offer.ChunkCount, answer.Receiver);
-            await SendChunksAsync(client, transferTopic, id, offer, envelope, missing, cancellationToken);
+            await SendChunksAsync(channel, transferTopic, id, offer, envelope, missing, cancellationToken);
             LogChunksAcknowledged(logger, seriesId, missing.Count);
-            answer = await RequestAsync(client, id, transferTopic, TransferFrame.Encode(TransferFrameKind.End, id, offer.ChunkCount, []), cancellationToken);
+            answer = await RequestAsync(channel, id, transferTopic, TransferFrame.Encode(TransferFrameKind.End, id, offer.ChunkCount, []), cancellationToken);
         }
 
         LogUnfinished(logger, seriesId);
@@ -134,7 +132,7 @@ public sealed partial class SeriesUploader(
     }
 
     /// <summary>Publishes the chunks with a bounded number awaiting their acknowledgement.</summary>
-    private async Task SendChunksAsync(IMqttClient client, string topic, Guid id, TransferOffer offer, IEnvelopeReader envelope, List<int> indices, CancellationToken cancellationToken)
+    private async Task SendChunksAsync(IHostChannel channel, string topic, Guid id, TransferOffer offer, IEnvelopeReader envelope, List<int> indices, CancellationToken cancellationToken)
     {
         var inFlight = new Queue<(Task Sent, byte[] Buffer)>();
         try
@@ -152,7 +150,7 @@ public sealed partial class SeriesUploader(
                 var frame = ArrayPool<byte>.Shared.Rent(TransferFrame.HeaderLength + length);
                 TransferFrame.WriteHeader(frame, TransferFrameKind.Chunk, id, index);
                 await envelope.ReadAsync((long)index * offer.ChunkSize, frame.AsMemory(TransferFrame.HeaderLength, length), cancellationToken);
-                inFlight.Enqueue((UplinkPublishing.PublishAsync(client, topic, new ArraySegment<byte>(frame, 0, TransferFrame.HeaderLength + length), cancellationToken), frame));
+                inFlight.Enqueue((channel.PublishAsync(topic, new ArraySegment<byte>(frame, 0, TransferFrame.HeaderLength + length), cancellationToken), frame));
             }
 
             while (inFlight.Count > 0)
@@ -174,12 +172,12 @@ public sealed partial class SeriesUploader(
     }
 
     /// <summary>Publishes a request and waits for the host's answer about this series; null on timeout.</summary>
-    private async Task<TransferProgress?> RequestAsync(IMqttClient client, Guid id, string topic, byte[] payload, CancellationToken cancellationToken)
+    private async Task<TransferProgress?> RequestAsync(IHostChannel channel, Guid id, string topic, byte[] payload, CancellationToken cancellationToken)
     {
         var answer = board.Expect(id);
         try
         {
-            if (!await UplinkPublishing.PublishAsync(client, topic, payload, cancellationToken))
+            if (!await channel.PublishAsync(topic, payload, cancellationToken))
             {
                 // Nobody to answer (the host's client is reconnecting after a broker restart): no point waiting.
                 LogNobodyListening(logger, id);
@@ -222,25 +220,4 @@ public sealed partial class SeriesUploader(
 
     [LoggerMessage(EventId = 2105, Level = LogLevel.Warning, Message = "Series {SeriesId}: transfer not finished this time; tried again later")]
     private static partial void LogUnfinished(ILogger logger, string seriesId);
-}
-
-/// <summary>QoS 1 publishing that treats a refusal by the broker as an error.</summary>
-internal static class UplinkPublishing
-{
-    /// <summary>Publishes at QoS 1; false when the broker says nobody is subscribed (the host is not listening just now).</summary>
-    public static async Task<bool> PublishAsync(IMqttClient client, string topic, ArraySegment<byte> payload, CancellationToken cancellationToken)
-    {
-        var message = new MqttApplicationMessageBuilder()
-            .WithTopic(topic)
-            .WithPayload(payload)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .Build();
-        var result = await client.PublishAsync(message, cancellationToken);
-        if (!result.IsSuccess && result.ReasonCode != MqttClientPublishReasonCode.NoMatchingSubscribers)
-        {
-            throw new UplinkRefusedException($"broker refused publish to {topic}: {result.ReasonCode} {result.ReasonString}");
-        }
-
-        return result.ReasonCode != MqttClientPublishReasonCode.NoMatchingSubscribers;
-    }
 }

@@ -215,7 +215,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
     public async Task<CaptureCycle> PressAndWaitFiledAsync(CancellationToken cancellationToken)
     {
         var filing = HostService<SeriesFilingService>();
-        var handler = ApplianceService<DeviceMessageHandler>();
+        var handler = ApplianceService<HostMessageHandler>();
         var filed = WaitFor<FiledSeries>(h => filing.Filed += h, h => filing.Filed -= h, s => s.DeviceId == DeviceId);
         var deleted = WaitFor<FiledReceipt>(h => handler.SeriesDeleted += h, h => handler.SeriesDeleted -= h, _ => true);
 

@@ -100,7 +100,8 @@ internal static class UploadBenchmark
         var uploader = new SeriesUploader(credentials, store, board, TimeProvider.System, Options.Create(new UplinkOptions()), NullLogger<SeriesUploader>.Instance);
 
         var clock = Stopwatch.StartNew();
-        using var client = new MqttClientFactory().CreateMqttClient();
+        var client = new MqttClientFactory().CreateMqttClient();
+        await using var channel = new MqttHostChannel(client);
         client.ApplicationMessageReceivedAsync += e =>
         {
             if (ProtocolJson.TryDeserialize<TransferProgress>(System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload), out var progress, out _))
@@ -118,7 +119,7 @@ internal static class UploadBenchmark
             .Build());
         await client.SubscribeAsync(ApplianceTopics.Progress(bundle.DeviceId), MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce);
         // The host's answer that it is filed ends the run: anything else is a broken benchmark, not a figure.
-        var outcome = await uploader.UploadAsync(client, seriesId, CancellationToken.None);
+        var outcome = await uploader.UploadAsync(channel, seriesId, CancellationToken.None);
         var elapsed = clock.Elapsed.TotalMilliseconds;
         if (outcome != UploadOutcome.Filed)
         {

@@ -80,7 +80,7 @@ public static class FleetLoad
             var receipted = new ConcurrentDictionary<string, TimeSpan>();
             foreach (var (appliance, store, series) in running)
             {
-                appliance.Services.GetRequiredService<DeviceMessageHandler>().SeriesDeleted += (_, r) => receipted.TryAdd(r.SeriesId, clock.Elapsed);
+                appliance.Services.GetRequiredService<HostMessageHandler>().SeriesDeleted += (_, r) => receipted.TryAdd(r.SeriesId, clock.Elapsed);
                 started[series.Manifest.SeriesId] = clock.Elapsed;
                 await store.AddAsync(series.Stored(), series.ForStore(), CancellationToken.None);
                 appliance.Services.GetRequiredService<WorkSignal>().Notify();

@@ -142,7 +142,7 @@ public sealed class RemoteWipeTests
         using var folder = new TempFolder("remote-wipe-refused");
         var logs = new CapturedLogs();
         await using var suite = await EmbeddedSuite.StartAsync(folder.Path, logging: l => l.AddProvider(logs));
-        var handler = suite.ApplianceService<DeviceMessageHandler>();
+        var handler = suite.ApplianceService<HostMessageHandler>();
         var refusals = System.Threading.Channels.Channel.CreateUnbounded<string>();
         handler.OrderRejected += (_, reason) => refusals.Writer.TryWrite(reason);
         var hostKey = suite.HostService<IHostSigningKey>();

@@ -19,7 +19,7 @@ public sealed class SignedReceiptTests
         Assert.Equal(CaptureOutcomeKind.Accepted, (await suite.ApplianceService<CaptureCoordinator>().HandlePressAsync(new ButtonPress(DateTimeOffset.UtcNow), CancellationToken.None)).Kind);
         var store = suite.ApplianceService<ISeriesStore>();
         var held = Assert.Single(await store.ListPendingAsync(CancellationToken.None));
-        var handler = suite.ApplianceService<DeviceMessageHandler>();
+        var handler = suite.ApplianceService<HostMessageHandler>();
         var topic = ApplianceTopics.Receipt(suite.DeviceId);
         var receipt = new FiledReceipt(held.SeriesId, suite.DeviceId, DateTimeOffset.UtcNow, held.FrameSha256, "archive:forged");
 

@@ -1,17 +1,18 @@
-using Appliance.Firmware.Core;
 using Appliance.Protocol;
 using Microsoft.Extensions.Logging;
 
-namespace Appliance.Firmware.Uplink;
+namespace Appliance.Firmware.Core;
 
 /// <summary>
-/// Everything that arrives for this device: capture jobs, transfer progress, filed receipts and
-/// the host's signed orders (wipe, lease renewal). Anything malformed, addressed to another
-/// device, not signed by the host (receipts, orders), replayed or expired (orders) or about a
-/// series we do not hold is refused with a logged reason.
+/// Everything that arrives for this device, whatever carried it: capture jobs, transfer
+/// progress, filed receipts and the host's signed orders (wipe, lease renewal). Anything
+/// malformed, addressed to another device, not signed by the host (receipts, orders), replayed
+/// or expired (orders) or about a series we do not hold is refused with a logged reason. The
+/// appliance's counterpart of the host's inbound handler: the checks live here, in Core, and the
+/// uplink only hands over a topic and its bytes.
 /// </summary>
-public sealed partial class DeviceMessageHandler(
-    UplinkCredentials credentials,
+public sealed partial class HostMessageHandler(
+    HostSigningKey host,
     ApplianceIdentity identity,
     CaptureCoordinator coordinator,
     ISeriesStore store,
@@ -19,7 +20,7 @@ public sealed partial class DeviceMessageHandler(
     IHostOrderLedger orders,
     WipeSignal wipe,
     TimeProvider time,
-    ILogger<DeviceMessageHandler> logger)
+    ILogger<HostMessageHandler> logger)
 {
     /// <summary>How far ahead of the appliance's clock the host's may run before an order looks issued in the future.</summary>
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
@@ -32,7 +33,7 @@ public sealed partial class DeviceMessageHandler(
 
     public async Task HandleAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        if (!ApplianceTopics.TryParse(topic, out var deviceId, out var kind) || deviceId != credentials.DeviceId)
+        if (!ApplianceTopics.TryParse(topic, out var deviceId, out var kind) || deviceId != identity.DeviceId)
         {
             LogRejected(logger, topic, "not a topic of this device");
             return;
@@ -70,7 +71,7 @@ public sealed partial class DeviceMessageHandler(
         }
 
         // A forger fails first: unsigned, for another appliance, replayed or stale, it is not even read further.
-        var refused = command.Check(credentials.HostSigningPublicKey, credentials.DeviceId, identity.SigningPublicKey, orders.Current.LastCommandCounter, time.GetUtcNow(), ClockSkew);
+        var refused = command.Check(host.PublicKey, identity.DeviceId, identity.SigningPublicKey, orders.Current.LastCommandCounter, time.GetUtcNow(), ClockSkew);
         if (refused is not null)
         {
             LogRejected(logger, topic, refused);
@@ -122,7 +123,7 @@ public sealed partial class DeviceMessageHandler(
         var now = time.GetUtcNow();
         var refused = order.Kind != expectedKind
             ? $"a '{order.Kind}' order on the {expectedKind} topic"
-            : order.Check(credentials.HostSigningPublicKey, credentials.DeviceId, identity.SigningPublicKey, orders.Current.LastCounter, now, ClockSkew);
+            : order.Check(host.PublicKey, identity.DeviceId, identity.SigningPublicKey, orders.Current.LastCounter, now, ClockSkew);
         if (refused is not null)
         {
             RejectOrder(topic, refused);
@@ -176,14 +177,14 @@ public sealed partial class DeviceMessageHandler(
             return;
         }
 
-        if (!SeriesSigning.VerifyBytes(credentials.HostSigningPublicKey, receipt.SignedBytes(), receipt.Signature))
+        if (!SeriesSigning.VerifyBytes(host.PublicKey, receipt.SignedBytes(), receipt.Signature))
         {
             // Deleting the only copy on a forged receipt would lose the series: only the host's signature counts.
             LogRejected(logger, topic, $"receipt for series {receipt.SeriesId} is not signed by the host; keeping the series");
             return;
         }
 
-        if (receipt.DeviceId != credentials.DeviceId)
+        if (receipt.DeviceId != identity.DeviceId)
         {
             LogRejected(logger, topic, "receipt names another device");
             return;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Appliance.Protocol;
 
-namespace Appliance.Firmware.Uplink;
+namespace Appliance.Firmware.Core;
 
 /// <summary>
 /// Where the host's progress answers meet the upload waiting for them: the uploader says which
