@@ -54,7 +54,7 @@ public sealed partial class CaptureCoordinator(
     WorkSignal uploadSignal,
     TimeProvider time,
     IOptions<CaptureOptions> options,
-    ILogger<CaptureCoordinator> logger) : IDisposable
+    ILogger<CaptureCoordinator> logger) : ICaptureCommands, IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private CaptureJob? _job;

@@ -22,3 +22,16 @@ public interface IHostChannel
 /// counts only when signed by it.
 /// </summary>
 public sealed record HostSigningKey(byte[] PublicKey);
+
+/// <summary>
+/// What the host's verified commands may ask of the capture side, and no more: arm for a job,
+/// start a calibration run, or be told why a job was refused (so the host hears it).
+/// </summary>
+public interface ICaptureCommands
+{
+    Task<bool> ArmAsync(Protocol.CaptureJob job, CancellationToken cancellationToken);
+
+    Task<bool> StartCalibrationAsync(Protocol.CalibrationRequest request, CancellationToken cancellationToken);
+
+    Task RefuseJobAsync(string? jobId, string reason, CancellationToken cancellationToken);
+}

@@ -14,7 +14,7 @@ namespace Appliance.Firmware.Core;
 public sealed partial class HostMessageHandler(
     HostSigningKey host,
     ApplianceIdentity identity,
-    CaptureCoordinator coordinator,
+    ICaptureCommands coordinator,
     ISeriesStore store,
     TransferProgressBoard progress,
     IHostOrderLedger orders,

@@ -31,7 +31,7 @@ public enum UploadOutcome
 /// is answered with what the host already holds.
 /// </summary>
 public sealed partial class SeriesUploader(
-    UplinkCredentials credentials,
+    ApplianceIdentity identity,
     ISeriesStore store,
     TransferProgressBoard board,
     TimeProvider time,
@@ -56,7 +56,7 @@ public sealed partial class SeriesUploader(
         var offer = await OfferForAsync(seriesId, envelope, cancellationToken);
         LogOffering(logger, seriesId, offer.Length, offer.ChunkCount);
         var id = Guid.Parse(seriesId);
-        var answer = await RequestAsync(channel, id, ApplianceTopics.Upload(credentials.DeviceId), ProtocolJson.Serialize(offer), cancellationToken);
+        var answer = await RequestAsync(channel, id, ApplianceTopics.Upload(identity.DeviceId), ProtocolJson.Serialize(offer), cancellationToken);
         for (var round = 0; round < MaxRounds && answer is not null; round++)
         {
             switch (answer.State)
@@ -68,12 +68,12 @@ public sealed partial class SeriesUploader(
                     LogRejected(logger, seriesId, answer.Reason ?? "no reason given");
                     return UploadOutcome.Rejected;
                 case TransferState.Unknown:
-                    answer = await RequestAsync(channel, id, ApplianceTopics.Upload(credentials.DeviceId), ProtocolJson.Serialize(offer), cancellationToken);
+                    answer = await RequestAsync(channel, id, ApplianceTopics.Upload(identity.DeviceId), ProtocolJson.Serialize(offer), cancellationToken);
                     continue;
             }
 
             var missing = answer.MissingIndices().Where(i => i < offer.ChunkCount).ToList();
-            var transferTopic = ApplianceTopics.Transfer(credentials.DeviceId, answer.Receiver);
+            var transferTopic = ApplianceTopics.Transfer(identity.DeviceId, answer.Receiver);
             LogSending(logger, seriesId, missing.Count, offer.ChunkCount, answer.Receiver);
             await SendChunksAsync(channel, transferTopic, id, offer, envelope, missing, cancellationToken);
             LogChunksAcknowledged(logger, seriesId, missing.Count);
@@ -106,7 +106,7 @@ public sealed partial class SeriesUploader(
         // Hashed when the series was stored, at the default chunk size: no pass over it here.
         if (await store.FindAsync(seriesId, cancellationToken) is { Chunks: { } stored } && stored.Fit(envelope.Length, chunkSize))
         {
-            return _offers[seriesId] = new TransferOffer(seriesId, credentials.DeviceId, envelope.Length, chunkSize, stored.Sha256);
+            return _offers[seriesId] = new TransferOffer(seriesId, identity.DeviceId, envelope.Length, chunkSize, stored.Sha256);
         }
 
         var count = TransferOffer.ChunkCountFor(envelope.Length, chunkSize);
@@ -126,7 +126,7 @@ public sealed partial class SeriesUploader(
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        var offer = new TransferOffer(seriesId, credentials.DeviceId, envelope.Length, chunkSize, digests);
+        var offer = new TransferOffer(seriesId, identity.DeviceId, envelope.Length, chunkSize, digests);
         _offers[seriesId] = offer;
         return offer;
     }

@@ -97,7 +97,8 @@ internal static class UploadBenchmark
     {
         var credentials = UplinkCredentials.FromBundle(bundle);
         var board = new TransferProgressBoard();
-        var uploader = new SeriesUploader(credentials, store, board, TimeProvider.System, Options.Create(new UplinkOptions()), NullLogger<SeriesUploader>.Instance);
+        var identity = new ApplianceIdentity(bundle.DeviceId, ApplianceIdentity.CurrentFirmwareVersion, Convert.FromBase64String(bundle.HostSealingPublicKey), Convert.FromBase64String(bundle.SigningPrivateKey));
+        var uploader = new SeriesUploader(identity, store, board, TimeProvider.System, Options.Create(new UplinkOptions()), NullLogger<SeriesUploader>.Instance);
 
         var clock = Stopwatch.StartNew();
         var client = new MqttClientFactory().CreateMqttClient();

@@ -22,7 +22,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
     private readonly TempFolder _folder = new("coordinator");
     private readonly FakeSeriesStore _store = new();
     private readonly FrameBufferPool _pool = new();
-    private readonly SettableIntegrity _integrity = new();
+    private readonly FakeSystemIntegrity _integrity = new();
     private readonly FakeCalibrationStore _calibration = new() { Current = FakeCalibrationStore.Valid("unit-device-01", TimeSpan.FromDays(30)) };
     private readonly CalibrationOptions _calibrationOptions = new();
     private readonly StatusFeed _status = new(new WorkSignal());
@@ -372,15 +372,6 @@ public sealed class CaptureCoordinatorTests : IDisposable
         _driver.Dispose();
         _folder.Dispose();
     }
-}
-
-internal sealed class SettableIntegrity : ISystemIntegrity
-{
-    public IReadOnlyList<string> Problems { get; set; } = [];
-
-    public bool Enforced { get; set; } = true;
-
-    public DateTimeOffset? CheckedAt { get; set; }
 }
 
 internal sealed class DelegatingCamera(Func<LightingMode, CameraSettings, CancellationToken, Task<CapturedFrame>> capture) : ICamera
