@@ -39,10 +39,11 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<IAuditTrail, FileAuditTrail>();
         builder.Services.AddSingleton<ITransferStore, FileTransferStore>();
         builder.Services.AddSingleton<ArchiveKeys>();
-        builder.Services.AddSingleton<LiteDbHostArchive>();
-        builder.Services.AddSingleton<ISeriesArchive>(sp => sp.GetRequiredService<LiteDbHostArchive>());
-        builder.Services.AddSingleton<ICaptureJobRepository>(sp => sp.GetRequiredService<LiteDbHostArchive>());
-        builder.Services.AddSingleton<ICalibrationProfiles>(sp => sp.GetRequiredService<LiteDbHostArchive>());
+        // One database file, one store per kind of record in it.
+        builder.Services.AddSingleton<ArchiveDatabase>();
+        builder.Services.AddSingleton<ISeriesArchive, LiteDbSeriesArchive>();
+        builder.Services.AddSingleton<ICaptureJobRepository, LiteDbCaptureJobs>();
+        builder.Services.AddSingleton<ICalibrationProfiles, LiteDbCalibrationProfiles>();
 
         // Order matters: hosted services start in registration order, so the broker listens before the host's client dials it.
         builder.Services.AddSingleton<EmbeddedMqttBroker>();

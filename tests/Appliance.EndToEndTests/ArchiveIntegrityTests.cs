@@ -61,7 +61,8 @@ public sealed class ArchiveIntegrityTests : IDisposable
         });
 
         using var keys = new ArchiveKeys(_options);
-        using var archive = new LiteDbHostArchive(keys, _options);
+        using var database = new ArchiveDatabase(keys, _options);
+        var archive = new LiteDbSeriesArchive(database);
         await Assert.ThrowsAsync<CryptographicException>(() => archive.FindAsync("series-a", CancellationToken.None));
         Assert.Equal("PATIENT-B", (await archive.FindAsync("series-b", CancellationToken.None))!.PatientId); // the other one is untouched
         var check = await ArchiveVerifier.VerifyAsync(archive, CancellationToken.None);
@@ -74,10 +75,11 @@ public sealed class ArchiveIntegrityTests : IDisposable
     public async Task AJobRecordMovedUnderAnotherEpisode_IsDetected()
     {
         using (var keys = new ArchiveKeys(_options))
-        using (var archive = new LiteDbHostArchive(keys, _options))
+        using (var database = new ArchiveDatabase(keys, _options))
         {
-            await archive.AddAsync(new CaptureJobRecord("job-a", "dev-01", "EP-ABCDEFGHJK", "PATIENT-A", "back", ConsentScope.DirectCare, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(30)), CancellationToken.None);
-            await archive.AddAsync(new CaptureJobRecord("job-b", "dev-01", "EP-BCDEFGHJKM", "PATIENT-B", "back", ConsentScope.DirectCareAndTeaching, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(30)), CancellationToken.None);
+            var jobs = new LiteDbCaptureJobs(database);
+            await jobs.AddAsync(new CaptureJobRecord("job-a", "dev-01", "EP-ABCDEFGHJK", "PATIENT-A", "back", ConsentScope.DirectCare, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(30)), CancellationToken.None);
+            await jobs.AddAsync(new CaptureJobRecord("job-b", "dev-01", "EP-BCDEFGHJKM", "PATIENT-B", "back", ConsentScope.DirectCareAndTeaching, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(30)), CancellationToken.None);
         }
 
         // Job B's teaching consent put under job A's episode: a series filed for A would take it.
@@ -90,7 +92,8 @@ public sealed class ArchiveIntegrityTests : IDisposable
         });
 
         using var keys2 = new ArchiveKeys(_options);
-        using var reopened = new LiteDbHostArchive(keys2, _options);
+        using var database2 = new ArchiveDatabase(keys2, _options);
+        var reopened = new LiteDbCaptureJobs(database2);
         await Assert.ThrowsAsync<CryptographicException>(() => reopened.FindByEpisodeAsync("EP-ABCDEFGHJK", CancellationToken.None));
         Assert.Equal("PATIENT-B", (await reopened.FindByEpisodeAsync("EP-BCDEFGHJKM", CancellationToken.None))!.PatientId);
     }
@@ -112,9 +115,9 @@ public sealed class ArchiveIntegrityTests : IDisposable
         });
 
         using var keys = new ArchiveKeys(_options);
-        using (var archive = new LiteDbHostArchive(keys, _options))
+        using (var database = new ArchiveDatabase(keys, _options))
         {
-            Assert.Equal("PATIENT-OLD", (await archive.FindAsync("series-old", CancellationToken.None))!.PatientId);
+            Assert.Equal("PATIENT-OLD", (await new LiteDbSeriesArchive(database).FindAsync("series-old", CancellationToken.None))!.PatientId);
         }
 
         Tamper(db => Assert.True(db.GetCollection("series").FindById("series-old")["sealedRecord"].IsBinary));
@@ -123,7 +126,8 @@ public sealed class ArchiveIntegrityTests : IDisposable
     private async Task FileAsync(string seriesId, string patientId)
     {
         using var keys = new ArchiveKeys(_options);
-        using var archive = new LiteDbHostArchive(keys, _options);
+        using var database = new ArchiveDatabase(keys, _options);
+        var archive = new LiteDbSeriesArchive(database);
         var pixels = RandomNumberGenerator.GetBytes(4 * 4 * 3);
         var now = DateTimeOffset.UtcNow;
         var series = new FiledSeries(seriesId, "dev-01", $"job-{seriesId}", "EP-ABCDEFGHJK", patientId, "back", ConsentScope.DirectCare, now, now, "0.1.0", "uncalibrated", 0,

@@ -1,0 +1,166 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Appliance.Host.Core;
+using Appliance.Host.Core.Jobs;
+using LiteDB;
+using JsonSerializer = System.Text.Json.JsonSerializer;
+
+namespace Appliance.Host.Infrastructure.Archive;
+
+/// <summary>
+/// The filed series: records in the <see cref="ArchiveDatabase"/>, frames as files encrypted under
+/// per-series keys (<see cref="ArchiveFrameFiles"/>, <c>archive/frames/yyyy/MM/{series}/{index}.frame</c>).
+/// Frames are written and flushed first and the record last, so a crash never leaves a record
+/// pointing at missing frames. Indexed by patient identifier, episode, device, body site, lesion and
+/// dates; the fields a query finds a series by must say what its sealed record says.
+/// </summary>
+public sealed class LiteDbSeriesArchive : ISeriesArchive
+{
+    public const string CollectionName = "series";
+    private const string SeriesKind = ArchiveDatabase.SeriesKind;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly ArchiveDatabase _database;
+    private readonly ArchiveKeys _keys;
+    private readonly string _root;
+    private readonly ArchiveFrameFiles _frames;
+    private readonly ILiteCollection<BsonDocument> _series;
+
+    public LiteDbSeriesArchive(ArchiveDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _database = database;
+        _keys = database.Keys;
+        _root = database.Root;
+        _frames = new ArchiveFrameFiles(_root);
+        _series = database.Collection(CollectionName);
+        _series.EnsureIndex("patientId");
+        _series.EnsureIndex("episodeCode");
+        _series.EnsureIndex("deviceId");
+        _series.EnsureIndex("filedAt");
+        _series.EnsureIndex("capturedAt");
+        _series.EnsureIndex("bodySite");
+        _series.EnsureIndex("lesionLabel");
+        _series.EnsureIndex("jobId");
+    }
+
+    public string Location => _root;
+
+    public Task<FiledSeries?> FindAsync(string seriesId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var doc = _series.FindById(seriesId);
+        return Task.FromResult(doc is null ? null : ToSeries(doc));
+    }
+
+    public async Task<FiledSeries> FileAsync(FiledSeries series, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        var (key, wrapped) = _keys.NewSeriesKey(series.SeriesId);
+        using (key)
+        {
+            var stored = await _frames.WriteAsync(series, key, frames, cancellationToken);
+            var record = series with { Frames = stored };
+            var doc = new BsonDocument
+            {
+                ["_id"] = series.SeriesId,
+                ["patientId"] = series.PatientId,
+                ["episodeCode"] = series.EpisodeCode,
+                ["jobId"] = series.JobId,
+                ["deviceId"] = series.DeviceId,
+                ["filedAt"] = series.FiledAt.UtcDateTime,
+                ["capturedAt"] = series.CapturedAt.UtcDateTime,
+                ["bodySite"] = series.BodySite,
+                ["lesionLabel"] = series.LesionLabel is null ? BsonValue.Null : new BsonValue(series.LesionLabel),
+                ["consentScope"] = series.ConsentScope.ToString(),
+                ["wrappedKey"] = wrapped,
+                ["sealedRecord"] = _keys.SealRecord(SeriesKind, series.SeriesId, JsonSerializer.SerializeToUtf8Bytes(record, Json)),
+            };
+            _series.Upsert(doc);
+            return record;
+        }
+    }
+
+    public Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<FiledSeries> list = [.. _series.Query().OrderByDescending("filedAt").Limit(max).ToEnumerable().Select(ToSeries)];
+        return Task.FromResult(list);
+    }
+
+    public Task<FiledSeries?> FindByJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var doc = _series.FindOne(Query.EQ("jobId", jobId));
+        return Task.FromResult(doc is null ? null : ToSeries(doc));
+    }
+
+    public Task<IReadOnlyList<FiledSeries>> ListForPatientAsync(string patientId, string? lesionLabel, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var query = lesionLabel is null
+            ? Query.EQ("patientId", patientId)
+            : Query.And(Query.EQ("patientId", patientId), Query.EQ("lesionLabel", lesionLabel));
+        IReadOnlyList<FiledSeries> list = [.. _series.Query().Where(query).OrderByDescending("capturedAt").ToEnumerable().Select(ToSeries)];
+        return Task.FromResult(list);
+    }
+
+    public async Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken)
+    {
+        var doc = _series.FindById(seriesId) ?? throw new KeyNotFoundException($"series {seriesId} is not filed");
+        var series = ToSeries(doc);
+        var frame = series.Frames.Single(f => f.Index == index);
+        using var key = _keys.UnwrapSeriesKey(seriesId, doc["wrappedKey"].AsBinary);
+        return await _frames.ReadAsync(seriesId, frame, key, cancellationToken);
+    }
+
+    public Task<bool> MarkConsentWithdrawnAsync(string seriesId, ConsentWithdrawal withdrawal, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_series)
+        {
+            var doc = _series.FindById(seriesId);
+            if (doc is null)
+            {
+                return Task.FromResult(false);
+            }
+
+            var series = ToSeries(doc);
+            if (series.ConsentWithdrawn is null)
+            {
+                doc["sealedRecord"] = _keys.SealRecord(SeriesKind, seriesId, JsonSerializer.SerializeToUtf8Bytes(series with { ConsentWithdrawn = withdrawal }, Json));
+                doc["consentWithdrawnAt"] = withdrawal.WithdrawnAt.UtcDateTime;
+                _series.Update(doc);
+            }
+
+            return Task.FromResult(true);
+        }
+    }
+
+    private FiledSeries ToSeries(BsonDocument doc)
+    {
+        var id = doc["_id"].AsString;
+        var series = JsonSerializer.Deserialize<FiledSeries>(_database.OpenSealed(SeriesKind, doc), Json)
+            ?? throw new InvalidDataException($"series record {id} is empty");
+        // What queries find a series by (the patient above all) must be what its sealed record says.
+        if (series.SeriesId != id
+            || doc["patientId"].AsString != series.PatientId
+            || doc["episodeCode"].AsString != series.EpisodeCode
+            || doc["jobId"].AsString != series.JobId
+            || doc["deviceId"].AsString != series.DeviceId
+            || doc["bodySite"].AsString != series.BodySite
+            || doc["consentScope"].AsString != series.ConsentScope.ToString()
+            || (doc["lesionLabel"].IsNull ? null : doc["lesionLabel"].AsString) != series.LesionLabel)
+        {
+            throw new CryptographicException($"series record {id}: the fields it is found by were altered (they no longer match its sealed record)");
+        }
+
+        return series;
+    }
+
+    public Task<IReadOnlyList<string>> ListSeriesIdsAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<string> ids = [.. _series.FindAll().Select(d => d["_id"].AsString)];
+        return Task.FromResult(ids);
+    }
+}

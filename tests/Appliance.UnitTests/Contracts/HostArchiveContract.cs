@@ -1,0 +1,198 @@
+using System.Security.Cryptography;
+using Appliance.Host.Core;
+using Appliance.Host.Core.Jobs;
+using Appliance.Host.Infrastructure;
+using Appliance.Host.Infrastructure.Archive;
+using Appliance.Protocol;
+using Appliance.TestKit;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.UnitTests.Contracts;
+
+/// <summary>The host archive's three stores as one implementation provides them over one location.</summary>
+public sealed record HostArchiveStores(ISeriesArchive Series, ICaptureJobRepository Jobs, ICalibrationProfiles Profiles, IDisposable Lifetime);
+
+/// <summary>
+/// What every host archive promises filing, the pages and the exports: a series filed is found by
+/// id, job and patient (one lesion or all, newest capture first) and its frames read back as they
+/// were, each buffer cleared once stored; a frame that cannot be had leaves no series; consent is
+/// withdrawn once; a job's timeline refuses duplicates and other devices' events; a profile is
+/// kept as first sent and never lent to another device; all of it still there when reopened.
+/// Run against the LiteDB archive (the embedded default); another engine plugs in by opening its stores here.
+/// </summary>
+public abstract class HostArchiveContract : IDisposable
+{
+    private static readonly DateTimeOffset Now = DateTimeOffset.Parse("2026-12-02T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+    private readonly List<IDisposable> _open = [];
+
+    protected TempFolder Folder { get; } = new("archive-contract");
+
+    /// <summary>Opens the stores over <see cref="Folder"/>; called again after the first is disposed, to reopen.</summary>
+    protected abstract HostArchiveStores OpenStores();
+
+    private HostArchiveStores Open()
+    {
+        var stores = OpenStores();
+        _open.Add(stores.Lifetime);
+        return stores;
+    }
+
+    public void Dispose()
+    {
+        _open.ForEach(o => o.Dispose());
+        Folder.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private static FiledSeries Series(string seriesId, string patientId, DateTimeOffset capturedAt, string? lesion, byte[][] frames) =>
+        new(seriesId, "dev-01", $"job-{seriesId}", "EP-ABCDEFGHJK", patientId, "back", ConsentScope.DirectCare, capturedAt, Now, "0.1.0", "uncalibrated", 0,
+            new QualityReport(true, [], 120, 0, 1, 0), new CameraSettings(4, 4, TimeSpan.FromMilliseconds(8), 1, 1.8, 1.5, 8),
+            [.. frames.Select((f, i) => new FiledFrame(i, i == 0 ? LightingMode.CrossPolarised : LightingMode.NonPolarised, 4, 4, "rgb24", SeriesSealing.Sha256Hex(f), string.Empty))],
+            LesionLabel: lesion);
+
+    private static byte[][] Frames() => [RandomNumberGenerator.GetBytes(48), RandomNumberGenerator.GetBytes(48)];
+
+    private static async Task<FiledSeries> FileAsync(ISeriesArchive archive, FiledSeries series, byte[][] frames)
+    {
+        var handed = frames.Select(f => f.ToArray()).ToArray();
+        var filed = await archive.FileAsync(series, (i, _) => Task.FromResult(handed[i]), CancellationToken.None);
+        Assert.All(handed, h => Assert.All(h, b => Assert.Equal(0, b))); // plaintext not left in the buffers handed over
+        return filed;
+    }
+
+    [Fact]
+    public async Task AFiledSeries_IsFoundByIdJobAndPatient_AndItsFramesReadBackAsTheyWere()
+    {
+        var archive = Open().Series;
+        var (a, b, c) = (Frames(), Frames(), Frames());
+        await FileAsync(archive, Series("s-old", "PATIENT-A", Now.AddDays(-30), "L1", a), a);
+        await FileAsync(archive, Series("s-new", "PATIENT-A", Now, "L1", b), b);
+        await FileAsync(archive, Series("s-other-lesion", "PATIENT-A", Now.AddDays(-1), "L2", c), c);
+
+        Assert.Equal("PATIENT-A", (await archive.FindAsync("s-new", CancellationToken.None))!.PatientId);
+        Assert.Equal("s-old", (await archive.FindByJobAsync("job-s-old", CancellationToken.None))!.SeriesId);
+        Assert.Null(await archive.FindAsync("never-filed", CancellationToken.None));
+        Assert.Equal(["s-new", "s-other-lesion", "s-old"], (await archive.ListForPatientAsync("PATIENT-A", null, CancellationToken.None)).Select(s => s.SeriesId));
+        Assert.Equal(["s-new", "s-old"], (await archive.ListForPatientAsync("PATIENT-A", "L1", CancellationToken.None)).Select(s => s.SeriesId));
+        Assert.Empty(await archive.ListForPatientAsync("PATIENT-B", null, CancellationToken.None));
+        Assert.Equal(3, (await archive.ListRecentAsync(10, CancellationToken.None)).Count);
+        Assert.Equal(["s-new", "s-old", "s-other-lesion"], (await archive.ListSeriesIdsAsync(CancellationToken.None)).Order());
+        Assert.Equal(b[1], await archive.ReadFrameAsync("s-new", 1, CancellationToken.None));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => archive.ReadFrameAsync("never-filed", 0, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AFrameThatCannotBeHad_LeavesNoSeries()
+    {
+        var archive = Open().Series;
+        var frames = Frames();
+
+        await Assert.ThrowsAsync<IOException>(() => archive.FileAsync(
+            Series("s-broken", "PATIENT-A", Now, null, frames),
+            (i, _) => i == 0 ? Task.FromResult(frames[0]) : Task.FromException<byte[]>(new IOException("transfer file truncated")),
+            CancellationToken.None));
+
+        Assert.Null(await archive.FindAsync("s-broken", CancellationToken.None));
+        Assert.Empty(await archive.ListSeriesIdsAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ConsentIsWithdrawnOnce_AndOnlyFromAFiledSeries()
+    {
+        var archive = Open().Series;
+        var frames = Frames();
+        await FileAsync(archive, Series("s-1", "PATIENT-A", Now, null, frames), frames);
+
+        Assert.False(await archive.MarkConsentWithdrawnAsync("never-filed", new ConsentWithdrawal(Now, "dr.a"), CancellationToken.None));
+        Assert.True(await archive.MarkConsentWithdrawnAsync("s-1", new ConsentWithdrawal(Now, "dr.a", "first"), CancellationToken.None));
+        Assert.True(await archive.MarkConsentWithdrawnAsync("s-1", new ConsentWithdrawal(Now.AddDays(1), "dr.b", "second"), CancellationToken.None));
+
+        var withdrawn = (await archive.FindAsync("s-1", CancellationToken.None))!.ConsentWithdrawn!;
+        Assert.Equal(("dr.a", "first"), (withdrawn.RecordedBy, withdrawn.Note));
+    }
+
+    private static CaptureJobRecord Job(string jobId, string episode, DateTimeOffset issuedAt) =>
+        new(jobId, "dev-01", episode, "PATIENT-A", "back", ConsentScope.DirectCare, issuedAt, issuedAt.AddMinutes(30));
+
+    [Fact]
+    public async Task AJobsTimeline_KeepsItsEventsInOrder_AndRefusesDuplicatesAndOtherDevices()
+    {
+        var jobs = Open().Jobs;
+        await jobs.AddAsync(Job("job-1", "EP-ABCDEFGHJK", Now.AddMinutes(-5)), CancellationToken.None);
+        await jobs.AddAsync(Job("job-2", "EP-BCDEFGHJKM", Now), CancellationToken.None);
+
+        Assert.Equal("job-1", (await jobs.FindByEpisodeAsync("EP-ABCDEFGHJK", CancellationToken.None))!.JobId);
+        Assert.Equal("EP-BCDEFGHJKM", (await jobs.FindJobAsync("job-2", CancellationToken.None))!.EpisodeCode);
+        Assert.Equal(["job-2", "job-1"], (await jobs.ListRecentJobsAsync(10, CancellationToken.None)).Select(j => j.JobId));
+
+        var armed = new JobEvent(Now, "armed", ReportedAt: Now);
+        Assert.Equal(JobEventOutcome.Appended, await jobs.AppendJobEventAsync("job-1", new JobEvent(Now, "sent"), CancellationToken.None));
+        Assert.Equal(JobEventOutcome.Appended, await jobs.AppendJobEventAsync("job-1", armed, CancellationToken.None, "dev-01"));
+        Assert.Equal(JobEventOutcome.Duplicate, await jobs.AppendJobEventAsync("job-1", armed, CancellationToken.None, "dev-01"));
+        Assert.Equal(JobEventOutcome.OtherDevicesJob, await jobs.AppendJobEventAsync("job-1", armed with { ReportedAt = Now.AddSeconds(1) }, CancellationToken.None, "dev-02"));
+        Assert.Equal(JobEventOutcome.NoSuchJob, await jobs.AppendJobEventAsync("job-9", armed, CancellationToken.None));
+        Assert.Equal(["sent", "armed"], (await jobs.ListJobEventsAsync("job-1", CancellationToken.None)).Select(e => e.State));
+        Assert.Empty(await jobs.ListJobEventsAsync("job-9", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AProfile_IsKeptAsFirstSent_AndNeverLentToAnotherDevice()
+    {
+        var profiles = Open().Profiles;
+        var first = FakeCalibrationStore.Valid("dev-01", TimeSpan.FromDays(20));
+        var older = first with { ProfileId = "dev-01-older", CreatedAt = first.CreatedAt.AddDays(-30) };
+
+        Assert.Equal(ProfileAdded.Added, await profiles.AddProfileAsync(first, CancellationToken.None));
+        Assert.Equal(ProfileAdded.Added, await profiles.AddProfileAsync(older, CancellationToken.None));
+        Assert.Equal(ProfileAdded.AlreadyKept, await profiles.AddProfileAsync(first with { TargetName = "changed" }, CancellationToken.None));
+        Assert.Equal(ProfileAdded.IdTakenByAnotherDevice, await profiles.AddProfileAsync(first with { DeviceId = "dev-02" }, CancellationToken.None));
+
+        Assert.Equal(first.TargetName, (await profiles.FindProfileAsync("dev-01", first.ProfileId, CancellationToken.None))!.TargetName);
+        Assert.Null(await profiles.FindProfileAsync("dev-02", first.ProfileId, CancellationToken.None));
+        Assert.Equal([first.ProfileId, older.ProfileId], (await profiles.ListProfilesAsync("dev-01", CancellationToken.None)).Select(p => p.ProfileId));
+        Assert.Empty(await profiles.ListProfilesAsync("dev-02", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task EverythingIsStillThere_WhenReopened()
+    {
+        var frames = Frames();
+        var profile = FakeCalibrationStore.Valid("dev-01", TimeSpan.FromDays(20));
+        var first = Open();
+        await FileAsync(first.Series, Series("s-1", "PATIENT-A", Now, null, frames), frames);
+        await first.Jobs.AddAsync(Job("job-1", "EP-ABCDEFGHJK", Now), CancellationToken.None);
+        await first.Jobs.AppendJobEventAsync("job-1", new JobEvent(Now, "filed", SeriesId: "s-1"), CancellationToken.None);
+        await first.Profiles.AddProfileAsync(profile, CancellationToken.None);
+        first.Lifetime.Dispose();
+
+        var reopened = Open();
+        Assert.Equal(frames[0], await reopened.Series.ReadFrameAsync("s-1", 0, CancellationToken.None));
+        Assert.Equal("s-1", Assert.Single(await reopened.Jobs.ListJobEventsAsync("job-1", CancellationToken.None)).SeriesId);
+        Assert.NotNull(await reopened.Profiles.FindProfileAsync("dev-01", profile.ProfileId, CancellationToken.None));
+    }
+}
+
+public sealed class LiteDbHostArchiveContract : HostArchiveContract
+{
+    protected override HostArchiveStores OpenStores()
+    {
+        var options = Options.Create(new HostDataOptions { DataFolder = Folder.Combine("host") });
+        var keys = new ArchiveKeys(options);
+        var database = new ArchiveDatabase(keys, options);
+        return new HostArchiveStores(new LiteDbSeriesArchive(database), new LiteDbCaptureJobs(database), new LiteDbCalibrationProfiles(database), new Disposables(database, keys));
+    }
+
+    private sealed class Disposables(params IDisposable[] items) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                Array.ForEach(items, i => i.Dispose());
+            }
+        }
+    }
+}
