@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Appliance.Calibration;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestData;
 
 namespace Appliance.Benchmarks;
 

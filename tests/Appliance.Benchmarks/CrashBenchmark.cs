@@ -1,5 +1,4 @@
 using Appliance.EndToEndKit;
-using Appliance.TestKit;
 
 namespace Appliance.Benchmarks;
 

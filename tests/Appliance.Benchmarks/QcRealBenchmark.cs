@@ -1,4 +1,4 @@
-using Appliance.TestKit;
+using Appliance.TestData;
 
 namespace Appliance.Benchmarks;
 

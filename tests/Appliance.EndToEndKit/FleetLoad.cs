@@ -14,6 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
+using Appliance.TestData;
 using Appliance.TestKit;
 
 namespace Appliance.EndToEndKit;

@@ -7,7 +7,6 @@ using Appliance.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
-using Appliance.TestKit;
 
 namespace Appliance.EndToEndKit;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 
 namespace Appliance.EndToEndTests;
 

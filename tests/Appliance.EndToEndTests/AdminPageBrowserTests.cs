@@ -4,7 +4,7 @@ using Appliance.Host.Core.Orders;
 using Appliance.Host.Core.Users;
 using Appliance.Host.Web;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Playwright;

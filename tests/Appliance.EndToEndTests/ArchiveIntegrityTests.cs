@@ -4,7 +4,7 @@ using Appliance.Host.Core;
 using Appliance.Host.Infrastructure;
 using Appliance.Host.Infrastructure.Archive;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using LiteDB;
 using Microsoft.Extensions.Options;
 

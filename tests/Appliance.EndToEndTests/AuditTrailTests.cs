@@ -2,7 +2,7 @@ using Appliance.Host.Core.Audit;
 using Appliance.Host.Infrastructure;
 using Appliance.Host.Infrastructure.Audit;
 using Appliance.Host.Web.CommandLine;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.Options;
 
 namespace Appliance.EndToEndTests;

@@ -4,7 +4,7 @@ using Appliance.Host.Infrastructure.Backup;
 using Appliance.Host.Web;
 using Appliance.Host.Web.CommandLine;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.EndToEndTests;

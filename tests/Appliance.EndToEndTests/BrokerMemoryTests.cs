@@ -6,7 +6,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Xunit.Abstractions;
 
 namespace Appliance.EndToEndTests;

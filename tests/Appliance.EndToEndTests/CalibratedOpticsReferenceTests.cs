@@ -1,5 +1,6 @@
 using Appliance.Calibration;
 using Appliance.Demo;
+using Appliance.TestData;
 using Appliance.TestKit;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;

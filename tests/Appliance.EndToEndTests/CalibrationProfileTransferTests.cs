@@ -5,7 +5,7 @@ using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Calibration;
 using Appliance.Host.Core.Fleet;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Appliance.Firmware.Storage.Enrolment;
 
 namespace Appliance.EndToEndTests;

@@ -4,7 +4,7 @@ using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Jobs;
 using Appliance.Host.Core.Users;
 using Appliance.EndToEndKit;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Playwright;
 
 namespace Appliance.EndToEndTests;

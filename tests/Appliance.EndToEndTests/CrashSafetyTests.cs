@@ -1,5 +1,5 @@
 using Appliance.EndToEndKit;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Xunit.Abstractions;
 
 namespace Appliance.EndToEndTests;

@@ -1,7 +1,7 @@
 using Appliance.Demo;
 using Appliance.Firmware.Core;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.Logging;
 using Appliance.Firmware.Storage.Wipe;
 

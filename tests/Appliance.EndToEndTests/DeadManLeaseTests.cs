@@ -3,6 +3,7 @@ using Appliance.Firmware.Core;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure.Messaging;
 using Appliance.Protocol;
+using Appliance.TestFixtures;
 using Appliance.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 
 namespace Appliance.EndToEndTests;
 

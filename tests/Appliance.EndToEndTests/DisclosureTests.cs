@@ -5,7 +5,7 @@ using Appliance.Host.Core.Users;
 using Appliance.Host.Web.Pages;
 using Appliance.Protocol;
 using Appliance.EndToEndKit;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using MQTTnet;
 using MQTTnet.Protocol;
 

@@ -9,7 +9,7 @@ using Appliance.Host.Core.Fleet;
 using Appliance.Host.Core.Jobs;
 using Appliance.Host.Core.Users;
 using Appliance.EndToEndKit;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Appliance.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -6,7 +6,7 @@ using Appliance.Host.Core.Jobs;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure.Messaging;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Appliance.Firmware.Storage.Enrolment;

@@ -3,7 +3,7 @@ using Appliance.Firmware.Commands;
 using Appliance.Firmware.Storage.Wipe;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.EndToEndTests;

@@ -1,6 +1,6 @@
 using Appliance.Demo;
 using Appliance.Host.Infrastructure.Messaging;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 

@@ -5,7 +5,7 @@ using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Core.Users;
 using Appliance.Host.Infrastructure.Messaging;
 using Appliance.EndToEndKit;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 

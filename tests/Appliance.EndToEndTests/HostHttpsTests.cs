@@ -10,7 +10,7 @@ using Appliance.Host.Core.Users;
 using Appliance.Host.Web;
 using Appliance.Protocol;
 using Appliance.EndToEndKit;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 

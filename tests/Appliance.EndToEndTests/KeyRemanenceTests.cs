@@ -7,7 +7,7 @@ using Appliance.Host.Core;
 using Appliance.Host.Core.Jobs;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Appliance.Firmware.Storage.Enrolment;

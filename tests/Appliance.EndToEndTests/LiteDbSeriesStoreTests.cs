@@ -2,7 +2,8 @@ using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Storage;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestData;
+using Appliance.TestFixtures;
 using LiteDB;
 
 namespace Appliance.EndToEndTests;

@@ -3,7 +3,7 @@ using Appliance.Firmware.Core;
 using Appliance.Host.Core.Fleet;
 using Appliance.Host.Core.Jobs;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 
 namespace Appliance.EndToEndTests;
 

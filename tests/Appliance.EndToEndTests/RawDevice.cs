@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestData;
 using MQTTnet;
 using MQTTnet.Protocol;
 

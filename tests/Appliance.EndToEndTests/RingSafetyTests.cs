@@ -2,7 +2,7 @@ using System.Device.Gpio;
 using Appliance.Demo;
 using Appliance.Firmware.Devices.Gpio;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 

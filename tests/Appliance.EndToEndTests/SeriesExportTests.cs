@@ -6,7 +6,7 @@ using Appliance.Host.Core;
 using Appliance.Host.Core.Exports;
 using Appliance.Host.Core.Jobs;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 
 namespace Appliance.EndToEndTests;
 

@@ -3,7 +3,7 @@ using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Users;
 using Appliance.Protocol;
 using Appliance.EndToEndKit;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 

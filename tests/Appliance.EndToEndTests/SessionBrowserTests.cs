@@ -1,7 +1,7 @@
 using Appliance.Demo;
 using Appliance.Host.Core.Users;
 using Appliance.Host.Web;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 

@@ -1,6 +1,6 @@
 using Appliance.Demo;
 using Appliance.EndToEndKit;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;

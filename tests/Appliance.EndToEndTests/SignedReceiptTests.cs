@@ -3,7 +3,7 @@ using Appliance.Firmware.Core;
 using Appliance.Firmware.Uplink;
 using Appliance.Host.Core;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 
 namespace Appliance.EndToEndTests;
 

@@ -3,7 +3,7 @@ using Appliance.Demo;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure.Messaging;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 

@@ -4,6 +4,8 @@ using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Gpio;
 using Appliance.Protocol;
+using Appliance.TestData;
+using Appliance.TestFixtures;
 using Appliance.TestKit;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -38,7 +40,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
         var gpio = new GpioController(_driver);
         var pins = Options.Create(new PinMapOptions());
         _indicator = new GpioStatusIndicator(gpio, pins);
-        var camera = new DelegatingCamera((lighting, settings, ct) =>
+        var camera = new FakeCamera((lighting, settings, ct) =>
             _cameraFault is not null ? Task.FromException<CapturedFrame>(_cameraFault)
             : _backend is not null ? _backend.CaptureAsync(lighting, settings, ct)
             : Task.FromResult(RenderNow(lighting, settings)));
@@ -372,10 +374,4 @@ public sealed class CaptureCoordinatorTests : IDisposable
         _driver.Dispose();
         _folder.Dispose();
     }
-}
-
-internal sealed class DelegatingCamera(Func<LightingMode, CameraSettings, CancellationToken, Task<CapturedFrame>> capture) : ICamera
-{
-    public Task<CapturedFrame> CaptureAsync(LightingMode lighting, CameraSettings settings, CancellationToken cancellationToken) =>
-        capture(lighting, settings, cancellationToken);
 }

@@ -1,4 +1,4 @@
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.UnitTests;

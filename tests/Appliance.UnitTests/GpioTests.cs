@@ -3,22 +3,10 @@ using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Gpio;
 using Appliance.Protocol;
+using Appliance.TestKit;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Appliance.UnitTests;
-
-/// <summary>A camera that notes which rings were lit when each frame was taken, then delegates or misbehaves.</summary>
-internal sealed class ObservingCamera(SimulatedGpioDriver driver, PinMapOptions pins, Func<LightingMode, CancellationToken, Task<CapturedFrame>> capture) : ICamera
-{
-    public List<(LightingMode Requested, bool CrossLit, bool NonLit)> Observed { get; } = [];
-
-    public Task<CapturedFrame> CaptureAsync(LightingMode lighting, CameraSettings settings, CancellationToken cancellationToken)
-    {
-        Observed.Add((lighting, driver.ValueOf(pins.CrossPolarisedRingPin) == PinValue.High, driver.ValueOf(pins.NonPolarisedRingPin) == PinValue.High));
-        return capture(lighting, cancellationToken);
-    }
-}
 
 internal static class RingTimeline
 {
@@ -48,13 +36,20 @@ public sealed class RingSequenceTests : IDisposable
     private readonly PinMapOptions _pins = new();
     private readonly SimulatedGpioDriver _driver = new(TimeProvider.System);
 
-    private (CaptureSequencer Sequencer, ObservingCamera Camera) Build(Func<LightingMode, CancellationToken, Task<CapturedFrame>> capture, TimeSpan? maxOnTime = null)
+    /// <summary>Which rings were lit when each frame was taken, in order.</summary>
+    private readonly List<(LightingMode Requested, bool CrossLit, bool NonLit)> _observed = [];
+
+    private (CaptureSequencer Sequencer, List<(LightingMode Requested, bool CrossLit, bool NonLit)> Observed) Build(Func<LightingMode, CancellationToken, Task<CapturedFrame>> capture, TimeSpan? maxOnTime = null)
     {
         var gpio = new GpioController(_driver);
         var illuminator = new GpioIlluminator(gpio, Options.Create(_pins));
-        var camera = new ObservingCamera(_driver, _pins, capture);
+        var camera = new FakeCamera((lighting, _, ct) =>
+        {
+            _observed.Add((lighting, _driver.ValueOf(_pins.CrossPolarisedRingPin) == PinValue.High, _driver.ValueOf(_pins.NonPolarisedRingPin) == PinValue.High));
+            return capture(lighting, ct);
+        });
         var options = new CaptureOptions { RingSettleTime = TimeSpan.FromMilliseconds(2), MaxRingOnTime = maxOnTime ?? TimeSpan.FromSeconds(3), Width = 64, Height = 48 };
-        return (new CaptureSequencer(camera, illuminator, new FrameBufferPool(), TimeProvider.System, Options.Create(options)), camera);
+        return (new CaptureSequencer(camera, illuminator, new FrameBufferPool(), TimeProvider.System, Options.Create(options)), _observed);
     }
 
     private static Task<CapturedFrame> Simulated(LightingMode lighting, CancellationToken _) =>
@@ -71,12 +66,12 @@ public sealed class RingSequenceTests : IDisposable
     [Fact]
     public async Task CaptureSeries_LightsEachRingOnlyForItsOwnFrame_InOrder()
     {
-        var (sequencer, camera) = Build(Simulated);
+        var (sequencer, observed) = Build(Simulated);
 
         using var series = await sequencer.CaptureSeriesAsync(CancellationToken.None);
 
         Assert.Equal([LightingMode.CrossPolarised, LightingMode.NonPolarised], series.Frames.Select(f => f.Lighting));
-        Assert.Equal([(LightingMode.CrossPolarised, true, false), (LightingMode.NonPolarised, false, true)], camera.Observed);
+        Assert.Equal([(LightingMode.CrossPolarised, true, false), (LightingMode.NonPolarised, false, true)], observed);
         AssertRingsNeverTogether();
         AssertAllRingsOff();
     }

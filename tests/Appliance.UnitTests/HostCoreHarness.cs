@@ -3,6 +3,8 @@ using Appliance.Host.Core.Jobs;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure;
 using Appliance.Protocol;
+using Appliance.TestData;
+using Appliance.TestFixtures;
 using Appliance.TestKit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +15,7 @@ namespace Appliance.UnitTests;
 /// <summary>
 /// The host's core and infrastructure composed as the host composes them (archive, keys, audit
 /// trail and transfer files on disk), not started and with no broker: what the host would
-/// publish to a device goes to a <see cref="RecordingPublisher"/> the test can read or cut.
+/// publish to a device goes to a <see cref="FakeDeviceMessagePublisher"/> the test can read or cut.
 /// One device is provisioned.
 /// </summary>
 internal sealed class HostCoreHarness : IDisposable
@@ -37,7 +39,7 @@ internal sealed class HostCoreHarness : IDisposable
         Bundle = Service<DeviceProvisioner>().Provision(DeviceId, "127.0.0.1", 8883);
     }
 
-    public RecordingPublisher Publisher { get; } = new();
+    public FakeDeviceMessagePublisher Publisher { get; } = new();
 
     public ProvisioningBundle Bundle { get; }
 
@@ -60,40 +62,5 @@ internal sealed class HostCoreHarness : IDisposable
     {
         _host.Dispose();
         _folder.Dispose();
-    }
-
-    /// <summary>Records what the host would publish; when failing, throws as the MQTT client does with no broker.</summary>
-    public sealed class RecordingPublisher : IDeviceMessagePublisher
-    {
-        private readonly List<(string Topic, byte[] Payload)> _sent = [];
-
-        public bool Failing { get; set; }
-
-        public List<(string Topic, byte[] Payload)> Snapshot()
-        {
-            lock (_sent)
-            {
-                return [.. _sent];
-            }
-        }
-
-        public Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken) => Record(topic, payload);
-
-        public Task PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken) => Record(topic, payload);
-
-        private Task Record(string topic, byte[] payload)
-        {
-            if (Failing)
-            {
-                return Task.FromException(new TimeoutException("the broker did not answer"));
-            }
-
-            lock (_sent)
-            {
-                _sent.Add((topic, payload));
-            }
-
-            return Task.CompletedTask;
-        }
     }
 }

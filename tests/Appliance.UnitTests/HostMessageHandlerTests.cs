@@ -1,6 +1,8 @@
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Storage;
 using Appliance.Protocol;
+using Appliance.TestData;
+using Appliance.TestFixtures;
 using Appliance.TestKit;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

@@ -1,5 +1,6 @@
 using Appliance.Firmware.Storage;
 using Appliance.Protocol;
+using Appliance.TestFixtures;
 using Appliance.TestKit;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,5 +1,5 @@
 using Appliance.Firmware.Devices.Integrity;
-using Appliance.TestKit;
+using Appliance.TestFixtures;
 
 namespace Appliance.UnitTests;
 

@@ -58,4 +58,14 @@ public sealed class ProjectLayoutTests
             .ToList();
         Assert.Empty(offenders);
     }
+
+    [Fact]
+    public void TestKit_HoldsNamedFakesOnly()
+    {
+        // Test data lives in Appliance.TestData and fixtures in Appliance.TestFixtures: a newcomer
+        // looking for a stand-in for a seam finds every one here, under one naming rule.
+        var types = typeof(Appliance.TestKit.FakeSeriesStore).Assembly.GetExportedTypes().Where(t => t.DeclaringType is null).ToList();
+        Assert.Contains(types, t => t.Name == "FakeHostChannel");
+        Assert.Empty(types.Where(t => !t.Name.StartsWith("Fake", StringComparison.Ordinal)).Select(t => t.FullName));
+    }
 }

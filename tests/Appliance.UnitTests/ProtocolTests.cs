@@ -1,5 +1,5 @@
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestData;
 
 namespace Appliance.UnitTests;
 

@@ -1,5 +1,5 @@
 using Appliance.Firmware.Core;
-using Appliance.TestKit;
+using Appliance.TestData;
 using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 

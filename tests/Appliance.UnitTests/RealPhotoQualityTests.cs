@@ -1,5 +1,6 @@
 using Appliance.Firmware.Core;
 using Appliance.Protocol;
+using Appliance.TestData;
 using Appliance.TestKit;
 using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
@@ -88,5 +89,5 @@ public sealed class RealPhotoQualityTests(ITestOutputHelper output)
         new(scene.Photo, 0, degradation, new HashSet<string>());
 
     private static SeriesQualityChecker Checker(double opticsSigma) =>
-        new(Options.Create(new QualityOptions()), calibration: new RealPhotoQualityScore.FixedCalibration(RealPhotoQualityScore.OpticsReference(opticsSigma)));
+        new(Options.Create(new QualityOptions()), calibration: new FakeCalibrationStore { Current = RealPhotoQualityScore.OpticsReference(opticsSigma) });
 }

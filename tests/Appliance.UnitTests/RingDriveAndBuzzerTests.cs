@@ -4,6 +4,7 @@ using Appliance.Firmware.Devices;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Gpio;
 using Appliance.Protocol;
+using Appliance.TestKit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,7 +27,7 @@ public sealed class PwmRingTests : IDisposable
     {
         using var rings = PwmRings(0.6, 0.35);
         var observed = new List<(LightingMode Lighting, double? CrossDuty, double? NonDuty)>();
-        var camera = new DelegatingCamera((lighting, _, _) =>
+        var camera = new FakeCamera((lighting, _, _) =>
         {
             observed.Add((lighting, LastDuty(_pins.CrossPolarisedRingPin), LastDuty(_pins.NonPolarisedRingPin)));
             return Task.FromResult(SimulatedCamera.Render(new SimulatedScene(), lighting, 64, 48, false));
@@ -45,7 +46,7 @@ public sealed class PwmRingTests : IDisposable
     public async Task PwmRings_CameraFault_LeavesBothAtZeroDuty()
     {
         using var rings = PwmRings(1.0, 1.0);
-        var camera = new DelegatingCamera((_, _, _) => Task.FromException<CapturedFrame>(new CaptureFaultException("sensor timeout")));
+        var camera = new FakeCamera((_, _, _) => Task.FromException<CapturedFrame>(new CaptureFaultException("sensor timeout")));
         var sequencer = new CaptureSequencer(camera, rings, new FrameBufferPool(), TimeProvider.System, Options.Create(new CaptureOptions { RingSettleTime = TimeSpan.Zero }));
 
         await Assert.ThrowsAsync<CaptureFaultException>(() => sequencer.CaptureSeriesAsync(CancellationToken.None));

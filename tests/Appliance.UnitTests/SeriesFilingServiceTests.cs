@@ -2,6 +2,7 @@ using Appliance.Host.Core;
 using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Filing;
 using Appliance.Protocol;
+using Appliance.TestData;
 using Appliance.TestKit;
 
 namespace Appliance.UnitTests;
@@ -112,7 +113,7 @@ public sealed class SeriesFilingServiceTests : IDisposable
     {
         // Frames larger than the routing prefix read first, so a whole-envelope read would show.
         var series = await IssuedSeriesAsync(side: 200);
-        var upload = new CountingUpload(series.Envelope());
+        var upload = new FakeSealedUpload(series.Envelope());
 
         var outcome = await Filing.FileAsync(DeviceId, upload, CancellationToken.None);
 
@@ -155,20 +156,5 @@ public sealed class SeriesFilingServiceTests : IDisposable
         Assert.Contains("filed from another device", theirs!.Rejection);
         Assert.Null(notFiled);
         Assert.Equal(2, ReceiptsSent().Count); // filed, then confirmed again to its own device only
-    }
-
-    /// <summary>An upload that remembers the most it was asked for at once.</summary>
-    private sealed class CountingUpload(byte[] envelope) : ISealedUpload
-    {
-        public long Length => envelope.Length;
-
-        public int LargestRead { get; private set; }
-
-        public Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
-        {
-            LargestRead = Math.Max(LargestRead, destination.Length);
-            envelope.AsMemory((int)offset, destination.Length).CopyTo(destination);
-            return Task.CompletedTask;
-        }
     }
 }

@@ -3,6 +3,7 @@ using Appliance.Firmware.Devices.Camera;
 using Appliance.Host.Core;
 using Appliance.Host.Core.Imaging;
 using Appliance.Protocol;
+using Appliance.TestKit;
 using OpenCvSharp;
 
 namespace Appliance.UnitTests;
@@ -23,7 +24,7 @@ public sealed class SeriesRendererTests
         var profile = CalibrationProfiles.Create("clinic-a-01", sheet, rings, DateTimeOffset.UtcNow, TimeSpan.FromDays(30), devicePrivate);
         // A later capture of the target (other sensor noise), filed under that profile.
         var captured = SimulatedTarget.RenderTarget(optics with { Seed = 99 }, sheet, LightingMode.CrossPolarised, Width, Height);
-        var renderer = new SeriesRenderer(new OneSeriesArchive(captured, profile.ProfileId), new OneProfile(profile));
+        var renderer = new SeriesRenderer(await OneSeriesAsync(captured, profile.ProfileId), await ProfilesAsync(profile));
 
         var original = await renderer.RenderAsync("s-1", 0, calibrated: false, CancellationToken.None);
         var calibrated = await renderer.RenderAsync("s-1", 0, calibrated: true, CancellationToken.None);
@@ -41,7 +42,7 @@ public sealed class SeriesRendererTests
     public async Task WithoutTheSeriesProfile_OnlyTheOriginalIsShown()
     {
         var frame = new byte[Width * Height * 3];
-        var renderer = new SeriesRenderer(new OneSeriesArchive(frame, "clinic-a-01-unknown"), new OneProfile(null));
+        var renderer = new SeriesRenderer(await OneSeriesAsync(frame, "clinic-a-01-unknown"), await ProfilesAsync());
         Assert.False((await renderer.RenderAsync("s-1", 0, calibrated: false, CancellationToken.None)).Calibrated);
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => renderer.RenderAsync("s-1", 0, calibrated: true, CancellationToken.None));
         Assert.Contains("does not hold", refused.Message);
@@ -70,39 +71,26 @@ public sealed class SeriesRendererTests
         return image.Mean((int)cx - 10, (int)cy - 10, (int)cx + 10, (int)cy + 10);
     }
 
-    private sealed class OneSeriesArchive(byte[] frame, string calibrationId) : ISeriesArchive
+    /// <summary>An archive holding one series, s-1, of one cross-polarised frame, corrected with <paramref name="calibrationId"/>.</summary>
+    private static async Task<FakeSeriesArchive> OneSeriesAsync(byte[] frame, string calibrationId)
     {
-        public Task<IReadOnlyList<string>> ListSeriesIdsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        private readonly FiledSeries _series = new(
+        var archive = new FakeSeriesArchive();
+        var series = new FiledSeries(
             "s-1", "clinic-a-01", "job-1", "EP-ABCDEFGHJK", "P-1", "back", ConsentScope.DirectCare, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, "0.1.0",
             calibrationId, 0, new QualityReport(true, [], 0.5, 0, 1, 0), new CameraSettings(Width, Height, TimeSpan.FromMilliseconds(8), 1.0, 1.0, 1.0, 2.0),
-            [new FiledFrame(0, LightingMode.CrossPolarised, Width, Height, "rgb24", "sha", "f0")]);
-
-        public string Location => "memory";
-
-        public Task<FiledSeries?> FindAsync(string seriesId, CancellationToken cancellationToken) => Task.FromResult(seriesId == "s-1" ? _series : null);
-
-        public Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken) => Task.FromResult(frame);
-
-        public Task<FiledSeries> FileAsync(FiledSeries series, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<IReadOnlyList<FiledSeries>> ListForPatientAsync(string patientId, string? lesionLabel, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<FiledSeries?> FindByJobAsync(string jobId, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<bool> MarkConsentWithdrawnAsync(string seriesId, Appliance.Host.Core.Jobs.ConsentWithdrawal withdrawal, CancellationToken cancellationToken) => throw new NotSupportedException();
+            [new FiledFrame(0, LightingMode.CrossPolarised, Width, Height, "rgb24", SeriesSealing.Sha256Hex(frame), string.Empty)]);
+        await archive.FileAsync(series, (_, _) => Task.FromResult(frame.ToArray()), CancellationToken.None);
+        return archive;
     }
 
-    private sealed class OneProfile(CalibrationProfile? profile) : ICalibrationProfiles
+    private static async Task<FakeCalibrationProfiles> ProfilesAsync(params CalibrationProfile[] profiles)
     {
-        public Task<ProfileAdded> AddProfileAsync(CalibrationProfile profile, CancellationToken cancellationToken) => throw new NotSupportedException();
+        var kept = new FakeCalibrationProfiles();
+        foreach (var profile in profiles)
+        {
+            await kept.AddProfileAsync(profile, CancellationToken.None);
+        }
 
-        public Task<CalibrationProfile?> FindProfileAsync(string deviceId, string profileId, CancellationToken cancellationToken) =>
-            Task.FromResult(profile?.ProfileId == profileId && profile.DeviceId == deviceId ? profile : null);
-
-        public Task<IReadOnlyList<CalibrationProfile>> ListProfilesAsync(string deviceId, CancellationToken cancellationToken) => throw new NotSupportedException();
+        return kept;
     }
 }

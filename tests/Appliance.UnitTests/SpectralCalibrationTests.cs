@@ -1,6 +1,6 @@
 using Appliance.Calibration;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestData;
 using Xunit.Abstractions;
 
 namespace Appliance.UnitTests;

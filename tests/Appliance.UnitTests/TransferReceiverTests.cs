@@ -3,7 +3,7 @@ using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Transfers;
 using Appliance.Protocol;
-using Appliance.TestKit;
+using Appliance.TestData;
 
 namespace Appliance.UnitTests;
 

@@ -1,6 +1,7 @@
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Uplink;
 using Appliance.Protocol;
+using Appliance.TestData;
 using Appliance.TestKit;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

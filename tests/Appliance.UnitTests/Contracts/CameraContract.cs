@@ -1,6 +1,7 @@
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Protocol;
+using Appliance.TestFixtures;
 using Appliance.TestKit;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

@@ -4,6 +4,7 @@ using Appliance.Host.Core.Jobs;
 using Appliance.Host.Infrastructure;
 using Appliance.Host.Infrastructure.Archive;
 using Appliance.Protocol;
+using Appliance.TestFixtures;
 using Appliance.TestKit;
 using Microsoft.Extensions.Options;
 
@@ -193,6 +194,21 @@ public sealed class LiteDbHostArchiveContract : HostArchiveContract
                 _disposed = true;
                 Array.ForEach(items, i => i.Dispose());
             }
+        }
+    }
+}
+
+public sealed class FakeHostArchiveContract : HostArchiveContract
+{
+    // In memory: "reopening" finds the same stores, as a restarted process finds its database.
+    private readonly HostArchiveStores _stores = new(new FakeSeriesArchive(), new FakeCaptureJobs(), new FakeCalibrationProfiles(), new NothingToRelease());
+
+    protected override HostArchiveStores OpenStores() => _stores;
+
+    private sealed class NothingToRelease : IDisposable
+    {
+        public void Dispose()
+        {
         }
     }
 }

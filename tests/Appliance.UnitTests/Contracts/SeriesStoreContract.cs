@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Storage;
+using Appliance.TestFixtures;
 using Appliance.TestKit;
 
 namespace Appliance.UnitTests.Contracts;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Appliance.Protocol;
 
-namespace Appliance.TestKit;
+namespace Appliance.TestData;
 
 /// <summary>The messages of a transfer built by hand, so tests can send them out of order, twice, cut or damaged.</summary>
 public sealed class TransferScript(string deviceId, Guid seriesId, byte[] envelope, int chunkSize = TransferScript.DefaultChunkSize)

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Appliance.TestKit;
+namespace Appliance.TestData;
 
 /// <summary>
 /// One real photograph the quality checks are scored on: where Debian ships it, under which

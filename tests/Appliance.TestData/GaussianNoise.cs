@@ -1,4 +1,4 @@
-namespace Appliance.TestKit;
+namespace Appliance.TestData;
 
 /// <summary>Standard normal samples for the simulated sensors' noise (Box–Muller).</summary>
 internal static class GaussianNoise

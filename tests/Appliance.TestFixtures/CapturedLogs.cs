@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Appliance.TestKit;
+namespace Appliance.TestFixtures;
 
 public sealed record CapturedLog(LogLevel Level, string Category, EventId EventId, string Message);
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Appliance.Protocol;
 
-namespace Appliance.TestKit;
+namespace Appliance.TestData;
 
 /// <summary>A small, well-formed series: two random 4×4 frames and the manifest, sealed to a fresh host key.</summary>
 public sealed record SealedSeries(SeriesManifest Manifest, byte[][] Plain, byte[][] Sealed, byte[] HostPrivateKey, SeriesRouting Routing, byte[] SealedManifest, byte[] SigningPublicKey)

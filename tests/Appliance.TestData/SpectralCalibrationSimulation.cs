@@ -2,7 +2,7 @@ using System.Globalization;
 using Appliance.Calibration;
 using Appliance.Protocol;
 
-namespace Appliance.TestKit;
+namespace Appliance.TestData;
 
 /// <summary>
 /// Published spectra (<c>Spectral/spectra.tsv</c>, embedded; sources in its header), 400–700 nm

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Appliance.TestKit;
+namespace Appliance.TestFixtures;
 
 /// <summary>
 /// A TCP relay between an appliance and its broker that cuts connections the way a clinic

@@ -7,7 +7,7 @@ using Appliance.Firmware.Devices.Camera;
 using Appliance.Protocol;
 using OpenCvSharp;
 
-namespace Appliance.TestKit;
+namespace Appliance.TestData;
 
 /// <summary>
 /// How one series was made from a photograph: every number the labels come from.

@@ -1,4 +1,4 @@
-namespace Appliance.TestKit;
+namespace Appliance.TestFixtures;
 
 /// <summary>A fresh folder under the system temp folder, deleted with everything in it on dispose.</summary>
 public sealed class TempFolder : IDisposable

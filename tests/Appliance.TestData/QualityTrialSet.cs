@@ -2,7 +2,7 @@ using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Protocol;
 
-namespace Appliance.TestKit;
+namespace Appliance.TestData;
 
 /// <summary>One generated series with the defects it truly has.</summary>
 public sealed record QualityTrial(SimulatedScene Scene, IReadOnlySet<string> Defects);

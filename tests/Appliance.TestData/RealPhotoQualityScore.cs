@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using Appliance.Firmware.Core;
 using Appliance.Protocol;
+using Appliance.TestKit;
 using Microsoft.Extensions.Options;
 
-namespace Appliance.TestKit;
+namespace Appliance.TestData;
 
 /// <summary>What the quality checks said of one series from a real photograph.</summary>
 public sealed record RealPhotoResult(RealPhotoTrial Trial, QualityReport Report);
@@ -32,7 +33,7 @@ public static class RealPhotoQualityScore
     public static RealPhotoScore Run(string half, int variants, QualityOptions? options = null, int? maxPhotos = null)
     {
         var photos = RealPhotoSet.Manifest().Where(p => p.Half == half).Take(maxPhotos ?? int.MaxValue).ToList();
-        var checker = new SeriesQualityChecker(Options.Create(options ?? new QualityOptions()), calibration: new FixedCalibration(OpticsReference()));
+        var checker = new SeriesQualityChecker(Options.Create(options ?? new QualityOptions()), calibration: new FakeCalibrationStore { Current = OpticsReference() });
         var results = new ConcurrentBag<RealPhotoResult>();
         var unusable = new ConcurrentBag<string>();
         Parallel.ForEach(photos, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, photo =>
@@ -75,10 +76,5 @@ public static class RealPhotoQualityScore
         }).ToArray();
         var now = DateTimeOffset.UtcNow;
         return new CalibrationProfile("real-photo-optics", "real-photo-optics", now, now.AddDays(30), "simulated target", "1", rings);
-    }
-
-    public sealed class FixedCalibration(CalibrationProfile profile) : ICalibrationState
-    {
-        public CalibrationProfile? Current => profile;
     }
 }

@@ -1,4 +1,4 @@
-namespace Appliance.TestKit;
+namespace Appliance.TestFixtures;
 
 /// <summary>Waits for something another task or process makes true, without fixed sleeps: checks every 25 ms up to a limit.</summary>
 public static class Poll

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Appliance.TestKit;
+namespace Appliance.TestData;
 
 /// <summary>A CA that is not the host's, and client certificates from it: what a rogue device would hold.</summary>
 public static class ForeignCertificates
