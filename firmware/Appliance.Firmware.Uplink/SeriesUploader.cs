@@ -45,6 +45,9 @@ public sealed partial class SeriesUploader(
     // upload does not pay it again. Pruned by the uplink when a series leaves the store.
     private readonly Dictionary<string, TransferOffer> _offers = [];
 
+    // Where each series' header and frame tags lie (see InSendingOrderAsync); kept as long as the offer.
+    private readonly Dictionary<string, (long ManifestEnd, long[] TagOffsets)> _leading = [];
+
     public async Task<UploadOutcome> UploadAsync(IHostChannel channel, string seriesId, CancellationToken cancellationToken)
     {
         using var envelope = await store.OpenEnvelopeAsync(seriesId, cancellationToken);
@@ -72,7 +75,7 @@ public sealed partial class SeriesUploader(
                     continue;
             }
 
-            var missing = answer.MissingIndices().Where(i => i < offer.ChunkCount).ToList();
+            var missing = await InSendingOrderAsync(seriesId, envelope, offer, answer.MissingIndices().Where(i => i < offer.ChunkCount), cancellationToken);
             var transferTopic = ApplianceTopics.Transfer(identity.DeviceId, answer.Receiver);
             LogSending(logger, seriesId, missing.Count, offer.ChunkCount, answer.Receiver);
             await SendChunksAsync(channel, transferTopic, id, offer, envelope, missing, cancellationToken);
@@ -90,7 +93,39 @@ public sealed partial class SeriesUploader(
         foreach (var id in seriesIds)
         {
             _offers.Remove(id);
+            _leading.Remove(id);
         }
+    }
+
+    /// <summary>
+    /// The chunks to send, those holding the envelope's header and manifest and each frame's
+    /// authentication tag first, then the rest in order. The host checks the signature over the
+    /// manifest and the tags before it opens anything, so with those in early it can open, seal
+    /// and write the first frame while the later ones are still on their way.
+    /// </summary>
+    private async Task<List<int>> InSendingOrderAsync(string seriesId, IEnvelopeReader envelope, TransferOffer offer, IEnumerable<int> missing, CancellationToken cancellationToken)
+    {
+        if (!_leading.TryGetValue(seriesId, out var leading))
+        {
+            var prefix = new byte[(int)Math.Min(envelope.Length, SeriesEnvelope.MaxPrefixBytes)];
+            await envelope.ReadAsync(0, prefix, cancellationToken);
+            leading = SeriesEnvelope.TryDecodeLayout(prefix, envelope.Length, out _, out var layout, out _)
+                ? (layout.FrameCount > 0 ? layout.FrameOffsets[0] : envelope.Length, [.. Enumerable.Range(0, layout.FrameCount).Select(layout.TagOffset)])
+                : (0, []); // not an envelope we can read: the host will say so; the order no longer matters
+            _leading[seriesId] = leading;
+        }
+
+        var first = LeadingChunks(leading.ManifestEnd, leading.TagOffsets, offer.ChunkSize).ToHashSet();
+        var ordered = missing.Order().ToList();
+        return [.. ordered.Where(first.Contains), .. ordered.Where(i => !first.Contains(i))];
+    }
+
+    /// <summary>The chunks holding the routing and sealed manifest (everything before <paramref name="manifestEnd"/>) and each frame's tag.</summary>
+    private static IEnumerable<int> LeadingChunks(long manifestEnd, long[] tagOffsets, int chunkSize)
+    {
+        int ChunkOf(long offset) => (int)(offset / chunkSize);
+        var tags = tagOffsets.SelectMany(t => new[] { ChunkOf(t), ChunkOf(t + SeriesSealing.TagSize - 1) });
+        return Enumerable.Range(0, manifestEnd > 0 ? ChunkOf(manifestEnd - 1) + 1 : 0).Concat(tags);
     }
 
     public IReadOnlyCollection<string> CachedSeries => _offers.Keys;

@@ -72,6 +72,20 @@ public static class SeriesEnvelope
     /// <summary>How many bytes from its start hold an envelope's preamble and routing, at most: read this much to decode its header.</summary>
     public const int MaxPrefixBytes = PreambleBytes + MaxHeaderBytes;
 
+    /// <summary>The fixed first bytes of every envelope: its magic and its header's length.</summary>
+    public const int PreambleLength = PreambleBytes;
+
+    /// <summary>
+    /// How many first bytes <see cref="TryDecodeLayout"/> needs, from the <see cref="PreambleLength"/>
+    /// first: the preamble and the routing header, no more (an upload still arriving need not wait
+    /// for its first frame to be read). At most <see cref="MaxPrefixBytes"/>, whatever the preamble says.
+    /// </summary>
+    public static int PrefixLength(ReadOnlySpan<byte> preamble, long length)
+    {
+        var headerLength = preamble.Length >= PreambleBytes ? BinaryPrimitives.ReadUInt32BigEndian(preamble[4..]) : 0;
+        return (int)Math.Min(length, PreambleBytes + Math.Min(headerLength, MaxHeaderBytes));
+    }
+
     /// <summary>
     /// Parses and checks the framing and the routing from the first bytes of an envelope
     /// (<paramref name="prefix"/>: at least <see cref="MaxPrefixBytes"/>, or all of it) and its

@@ -21,7 +21,7 @@ public sealed partial class BenchmarkQuickRunTests
         { "seal", ["seal_frame_ms", "seal_mb_per_s", "reference_raw_aead_ms", "seal_vs_raw_ratio", "digest_frame_ms"] },
         { "wipe", ["wipe_ms_1", "wipe_ms_20", "store_write_ms", "store_write_12mp_ms", "reference_file_write_fsync_ms", "store_write_vs_file_ratio"] },
         { "crash", ["crash_trials", "crash_accepted", "crash_filed", "crash_lost", "crash_duplicated", "crash_unopenable", "crash_failed_starts", "crash_kills_while_opening", "crash_found_only_in_store"] },
-        { "upload", ["upload_ms", "reference_mosquitto_pub_ms", "upload_mb_per_s", "upload_vs_mosquitto_ratio"] },
+        { "upload", ["upload_ms", "reference_mosquitto_pub_ms", "upload_mb_per_s", "upload_vs_mosquitto_ratio", "upload_after_last_chunk_ms"] },
         { "fleet-load", ["load_appliances", "load_filed", "load_lost", "load_duplicated", "load_total_ms", "load_p50_ms", "load_p95_ms"] },
         { "remote-wipe", ["remote_wipe_confirm_ms", "remote_wipe_confirm_max_ms", "reference_local_erase_ms", "remote_wipe_runs"] },
         { "calibration", ["de2000_mean_before", "de2000_mean_after", "de2000_max_after", "px_per_mm_error_pct", "emitter_cct_error_pct", "de2000_mean_after_nonpolarised", "de2000_mean_after_spectral", "de2000_max_after_spectral", "de2000_skin_max_after_spectral", "emitter_cct_error_pct_spectral"] },

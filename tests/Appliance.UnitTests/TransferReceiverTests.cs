@@ -4,6 +4,7 @@ using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Transfers;
 using Appliance.Protocol;
 using Appliance.TestData;
+using Appliance.TestFixtures;
 
 namespace Appliance.UnitTests;
 
@@ -150,5 +151,88 @@ public sealed class TransferReceiverTests : IDisposable
 
         Assert.Equal(TransferState.Unknown, Assert.Single(Answers()).State);
         Assert.True(NothingOnDisk());
+    }
+
+    /// <summary>The chunks holding everything before the first frame and every frame's tag, and those of each frame, as the appliance orders them.</summary>
+    private static (int[] Leading, int[][] Frames) Parts(SealedSeries series, int chunkSize)
+    {
+        var envelope = series.Envelope();
+        Assert.True(SeriesEnvelope.TryDecodeLayout(envelope, envelope.Length, out _, out var layout, out var error), error);
+        int ChunkOf(long offset) => (int)(offset / chunkSize);
+        var leading = Enumerable.Range(0, ChunkOf(layout.FrameOffsets[0] - 1) + 1)
+            .Concat(Enumerable.Range(0, layout.FrameCount).SelectMany(i => new[] { ChunkOf(layout.TagOffset(i)), ChunkOf(layout.TagOffset(i) + SeriesSealing.TagSize - 1) }))
+            .Distinct().Order().ToArray();
+        var frames = Enumerable.Range(0, layout.FrameCount)
+            .Select(i => Enumerable.Range(ChunkOf(layout.FrameOffsets[i]), ChunkOf(layout.FrameOffsets[i] + layout.FrameLengths[i] - 1) - ChunkOf(layout.FrameOffsets[i]) + 1).ToArray())
+            .ToArray();
+        return (leading, frames);
+    }
+
+    private string? ArchivedFrame(string seriesId, int index) =>
+        Directory.Exists(Path.Combine(_harness.DataFolder, "archive", "frames"))
+            ? Directory.EnumerateFiles(Path.Combine(_harness.DataFolder, "archive", "frames"), $"{index}.frame", SearchOption.AllDirectories).FirstOrDefault(f => f.Contains(seriesId, StringComparison.Ordinal))
+            : null;
+
+    [Fact]
+    public async Task TheFirstFrameIsSealedIntoTheArchive_WhileTheSecondIsStillArriving_AndTheRecordWaitsForTheLastChunk()
+    {
+        var series = await _harness.IssuedSeriesAsync(side: 64);
+        var script = TransferScript.For(DeviceId, series.Envelope(), TransferOffer.MinChunkSize);
+        var (leading, frames) = Parts(series, TransferOffer.MinChunkSize);
+        var seriesId = script.SeriesId.ToString();
+        await Receiver.OfferAsync(DeviceId, script.OfferMessage(), CancellationToken.None);
+
+        foreach (var i in leading.Union(frames[0]))
+        {
+            await Receiver.ReceiveAsync(DeviceId, script.Chunk(i), CancellationToken.None);
+        }
+
+        await Poll.UntilAsync(() => ArchivedFrame(seriesId, 0) is not null, "the first frame in the archive before the second has arrived");
+        Assert.Null(ArchivedFrame(seriesId, 1));
+        Assert.Null(await _harness.Service<ISeriesArchive>().FindAsync(seriesId, CancellationToken.None));
+
+        foreach (var i in Enumerable.Range(0, script.ChunkCount).Except(leading).Except(frames[0]))
+        {
+            await Receiver.ReceiveAsync(DeviceId, script.Chunk(i), CancellationToken.None);
+        }
+
+        await Receiver.ReceiveAsync(DeviceId, script.End(), CancellationToken.None);
+        Assert.Equal(TransferState.Filed, Answers()[^1].State);
+        Assert.Equal(series.Plain[1], await _harness.Service<ISeriesArchive>().ReadFrameAsync(seriesId, 1, CancellationToken.None));
+        Assert.True(NothingOnDisk());
+    }
+
+    [Fact]
+    public async Task ATransferReplacedWhileItsFilingWaitsForChunks_LeavesNothingInTheArchive_AndTheNewOneIsFiledOnce()
+    {
+        var series = await _harness.IssuedSeriesAsync(side: 64);
+        var first = TransferScript.For(DeviceId, series.Envelope(), TransferOffer.MinChunkSize);
+        var (leading, frames) = Parts(series, TransferOffer.MinChunkSize);
+        var seriesId = first.SeriesId.ToString();
+        var filed = new List<FiledSeries>();
+        _harness.Service<SeriesFilingService>().Filed += (_, f) => filed.Add(f);
+        await Receiver.OfferAsync(DeviceId, first.OfferMessage(), CancellationToken.None);
+        foreach (var i in leading.Union(frames[0]))
+        {
+            await Receiver.ReceiveAsync(DeviceId, first.Chunk(i), CancellationToken.None);
+        }
+
+        await Poll.UntilAsync(() => ArchivedFrame(seriesId, 0) is not null, "the first frame in the archive");
+
+        // The appliance comes back with another chunk size: the old transfer and its filing go.
+        var second = TransferScript.For(DeviceId, series.Envelope(), 2 * TransferOffer.MinChunkSize);
+        await Receiver.OfferAsync(DeviceId, second.OfferMessage(), CancellationToken.None);
+        await Poll.UntilAsync(() => ArchivedFrame(seriesId, 0) is null, "the abandoned filing's frame removed");
+        Assert.Empty(filed);
+
+        foreach (var i in Enumerable.Range(0, second.ChunkCount))
+        {
+            await Receiver.ReceiveAsync(DeviceId, second.Chunk(i), CancellationToken.None);
+        }
+
+        await Receiver.ReceiveAsync(DeviceId, second.End(), CancellationToken.None);
+        Assert.Equal(TransferState.Filed, Answers()[^1].State);
+        Assert.Equal(seriesId, Assert.Single(filed).SeriesId);
+        Assert.Equal(series.Plain[0], await _harness.Service<ISeriesArchive>().ReadFrameAsync(seriesId, 0, CancellationToken.None));
     }
 }

@@ -148,6 +148,54 @@ public sealed class UplinkLoopTests
     }
 
     [Fact]
+    public async Task SeriesUploader_SendsTheHeaderAndEveryFramesTagFirst_ThenTheRestInOrder_EachChunkOnce()
+    {
+        var series = SealedSeriesFactory.Create(Device, side: 64);
+        await _store.AddAsync(series.Stored(), series.ForStore(), CancellationToken.None);
+        var envelope = series.Envelope();
+        Assert.True(SeriesEnvelope.TryDecodeLayout(envelope, envelope.Length, out _, out var layout, out var error), error);
+        var chunkSize = TransferOffer.MinChunkSize;
+        var board = new TransferProgressBoard();
+        var sent = new List<int>();
+        var host = new FakeHostChannel
+        {
+            OnPublish = (topic, payload) =>
+            {
+                if (topic == ApplianceTopics.Upload(Device))
+                {
+                    Assert.True(ProtocolJson.TryDeserialize<TransferOffer>(payload, out var offer, out var invalid), invalid);
+                    board.Post(new TransferProgress(offer.SeriesId, "host-1", TransferState.Receiving, [new ChunkRange(0, offer.ChunkCount)]));
+                }
+                else if (TransferFrame.TryDecode(payload, out var kind, out var id, out var index, out _, out _))
+                {
+                    if (kind == TransferFrameKind.Chunk)
+                    {
+                        sent.Add(index);
+                    }
+                    else
+                    {
+                        board.Post(new TransferProgress(id.ToString(), "host-1", TransferState.Filed, []));
+                    }
+                }
+
+                return true;
+            },
+        };
+        var uploader = new SeriesUploader(_identity, _store, board, _clock, Options.Create(new UplinkOptions { ChunkSize = chunkSize, ChunksInFlight = 1 }), NullLogger<SeriesUploader>.Instance);
+
+        Assert.Equal(UploadOutcome.Filed, await uploader.UploadAsync(host, series.Manifest.SeriesId, CancellationToken.None));
+
+        int ChunkOf(long offset) => (int)(offset / chunkSize);
+        var leading = Enumerable.Range(0, ChunkOf(layout.FrameOffsets[0] - 1) + 1)
+            .Concat(Enumerable.Range(0, layout.FrameCount).Select(i => ChunkOf(layout.TagOffset(i))))
+            .Concat(Enumerable.Range(0, layout.FrameCount).Select(i => ChunkOf(layout.TagOffset(i) + SeriesSealing.TagSize - 1)))
+            .Distinct().Order().ToList();
+        var count = TransferOffer.ChunkCountFor(envelope.Length, chunkSize);
+        Assert.Contains(count - 1, leading); // the last frame's tag is the envelope's last bytes
+        Assert.Equal([.. leading, .. Enumerable.Range(0, count).Except(leading)], sent);
+    }
+
+    [Fact]
     public async Task WipeReporter_SaysWipingWithTheOrder_ParksTheUplink_ThenSendsTheReportOnceTheEraserHasOne()
     {
         var wipe = new WipeSignal();

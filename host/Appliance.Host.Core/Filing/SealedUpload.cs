@@ -10,6 +10,13 @@ public interface ISealedUpload
 
     /// <summary>Fills <paramref name="destination"/> with the bytes at <paramref name="offset"/>.</summary>
     Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Completes once the bytes at <paramref name="offset"/> can be read without waiting: at once
+    /// for an upload that is all there; when its chunks are in for one still arriving. Filing
+    /// waits here before it allocates a frame's buffer, so a transfer cut mid-way holds no frame.
+    /// </summary>
+    Task WaitForAsync(long offset, long length, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>An upload already in memory (a test's, or a small one).</summary>

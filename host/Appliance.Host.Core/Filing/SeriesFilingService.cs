@@ -43,7 +43,10 @@ public sealed partial class SeriesFilingService(
     public async Task<FilingOutcome> FileAsync(string deviceId, ISealedUpload upload, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
-        var prefix = new byte[(int)Math.Min(upload.Length, SeriesEnvelope.MaxPrefixBytes)];
+        // The preamble says how long the header is: read no further, so an upload still arriving is not waited on.
+        var preamble = new byte[(int)Math.Min(upload.Length, SeriesEnvelope.PreambleLength)];
+        await upload.ReadAsync(0, preamble, cancellationToken);
+        var prefix = new byte[SeriesEnvelope.PrefixLength(preamble, upload.Length)];
         await upload.ReadAsync(0, prefix, cancellationToken);
         if (!SeriesEnvelope.TryDecodeLayout(prefix, upload.Length, out var routing, out var layout, out var error))
         {
@@ -170,6 +173,7 @@ public sealed partial class SeriesFilingService(
 
     private static async Task<byte[]> ReadAsync(ISealedUpload upload, long offset, int length, CancellationToken cancellationToken)
     {
+        await upload.WaitForAsync(offset, length, cancellationToken);
         var bytes = new byte[length];
         await upload.ReadAsync(offset, bytes, cancellationToken);
         return bytes;

@@ -93,6 +93,8 @@ public sealed partial class TransferReceiver(
             }
             else
             {
+                // Another offer for this id (say, another chunk size) replaces the old transfer and its filing.
+                open?.Dispose();
                 await MakeRoomAsync(deviceId, cancellationToken);
                 await store.BeginAsync(offer, cancellationToken);
                 open = new OpenTransfer(offer, new bool[offer.ChunkCount], 0, time.GetUtcNow());
@@ -177,19 +179,26 @@ public sealed partial class TransferReceiver(
 
         await store.WriteAsync(deviceId, offer.SeriesId, (long)index * offer.ChunkSize, chunk, cancellationToken);
         open.Mark(index);
+        // Filing starts with the first chunk and goes as far as the chunks in allow (see OpenTransfer).
+        _ = StartFiling(deviceId, open);
         ChunkStored?.Invoke(this, new TransferAdvanced(deviceId, offer.SeriesId, open.HaveCount, offer.ChunkCount));
     }
+
+    /// <summary>Starts this transfer's filing, straight from the part file, unless it is under way.</summary>
+    private Task<FilingOutcome> StartFiling(string deviceId, OpenTransfer open) =>
+        open.StartFiling(store, (upload, ct) => filing.FileAsync(deviceId, upload, ct));
 
     private async Task FileAsync(string deviceId, OpenTransfer open, CancellationToken cancellationToken)
     {
         var offer = open.Offer;
         audit.Append(AuditKinds.SeriesReceived, deviceId, offer.SeriesId, $"{offer.Length} bytes in {offer.ChunkCount} chunks, to {InstanceId}");
-        // Straight from the part file: filing reads it a frame at a time.
-        var outcome = await filing.FileAsync(deviceId, new StoredUpload(store, deviceId, offer.SeriesId, offer.Length), cancellationToken);
+        // Every chunk is in, so the filing (most of it done while they arrived) can finish now.
+        var outcome = await StartFiling(deviceId, open).WaitAsync(cancellationToken);
         // Filed or refused, the chunks have served: a refused series is offered again from the
         // appliance's copy if the cause (a missing job, an unregistered key) is put right.
         await store.DeleteAsync(deviceId, offer.SeriesId, cancellationToken);
         _open.Remove((deviceId, Guid.Parse(offer.SeriesId)));
+        open.Dispose();
         await ReplyAsync(deviceId, Answer(offer.SeriesId, outcome), cancellationToken);
     }
 
@@ -197,15 +206,6 @@ public sealed partial class TransferReceiver(
         outcome.Filed is not null
             ? new TransferProgress(seriesId, InstanceId, TransferState.Filed, [])
             : new TransferProgress(seriesId, InstanceId, TransferState.Rejected, [], outcome.Rejection);
-
-    /// <summary>A transfer's part file, read in place.</summary>
-    private sealed class StoredUpload(ITransferStore store, string deviceId, string seriesId, long length) : ISealedUpload
-    {
-        public long Length => length;
-
-        public Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken) =>
-            store.ReadAsync(deviceId, seriesId, offset, destination, cancellationToken);
-    }
 
     private async Task HandleUnknownAsync(string deviceId, Guid seriesId, TransferFrameKind kind, CancellationToken cancellationToken)
     {
@@ -294,8 +294,12 @@ public sealed partial class TransferReceiver(
 
     private async Task DropAsync((string DeviceId, Guid SeriesId) key, CancellationToken cancellationToken)
     {
+        if (_open.Remove(key, out var dropped))
+        {
+            dropped.Dispose(); // its filing, if waiting for chunks, stops and leaves nothing in the archive
+        }
+
         await store.DeleteAsync(key.DeviceId, key.SeriesId.ToString(), cancellationToken);
-        _open.Remove(key);
     }
 
     private Task ReplyAsync(string deviceId, TransferProgress progress, CancellationToken cancellationToken) =>
@@ -323,40 +327,15 @@ public sealed partial class TransferReceiver(
             && CryptographicOperations.FixedTimeEquals(digest, expected);
     }
 
-    public void Dispose() => _gate.Dispose();
-
-    /// <summary>One unfinished transfer: its offer and which chunks are in (null until checked after a restart).</summary>
-    private sealed class OpenTransfer(TransferOffer offer, bool[]? have, int haveCount, DateTimeOffset lastTouched)
+    public void Dispose()
     {
-        public TransferOffer Offer { get; } = offer;
-
-        public bool[]? Have { get; private set; } = have;
-
-        public int HaveCount { get; private set; } = haveCount;
-
-        public DateTimeOffset LastTouched { get; private set; } = lastTouched;
-
-        public bool IsComplete => Have is not null && HaveCount == Have.Length;
-
-        public void Touch(DateTimeOffset now) => LastTouched = now;
-
-        public void Mark(int index)
+        foreach (var open in _open.Values)
         {
-            Have![index] = true;
-            HaveCount++;
+            open.Dispose();
         }
 
-        public void Verified(bool[] have, int count)
-        {
-            Have = have;
-            HaveCount = count;
-        }
-
-        public TransferProgress Progress(string receiver) => new(
-            Offer.SeriesId,
-            receiver,
-            TransferState.Receiving,
-            TransferProgress.ToRanges(Enumerable.Range(0, Have!.Length).Where(i => !Have[i])));
+        _open.Clear();
+        _gate.Dispose();
     }
 
     [LoggerMessage(EventId = 5201, Level = LogLevel.Information, Message = "Transfer of series {SeriesId} from {DeviceId} opened: {Bytes} bytes in {Chunks} chunks")]
