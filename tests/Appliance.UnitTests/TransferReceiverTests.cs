@@ -203,7 +203,7 @@ public sealed class TransferReceiverTests : IDisposable
     }
 
     [Fact]
-    public async Task ATransferReplacedWhileItsFilingWaitsForChunks_LeavesNothingInTheArchive_AndTheNewOneIsFiledOnce()
+    public async Task ATransferReplacedWhileItsFilingWaitsForChunks_IsFiledOnce_ByTheNewTransferAlone()
     {
         var series = await _harness.IssuedSeriesAsync(side: 64);
         var first = TransferScript.For(DeviceId, series.Envelope(), TransferOffer.MinChunkSize);
@@ -219,12 +219,11 @@ public sealed class TransferReceiverTests : IDisposable
 
         await Poll.UntilAsync(() => ArchivedFrame(seriesId, 0) is not null, "the first frame in the archive");
 
-        // The appliance comes back with another chunk size: the old transfer and its filing go.
+        // The appliance comes back with another chunk size and sends it all at once: the old transfer
+        // and its filing go, and the new filing waits for the old one's clean-up of the same folder.
         var second = TransferScript.For(DeviceId, series.Envelope(), 2 * TransferOffer.MinChunkSize);
         await Receiver.OfferAsync(DeviceId, second.OfferMessage(), CancellationToken.None);
-        await Poll.UntilAsync(() => ArchivedFrame(seriesId, 0) is null, "the abandoned filing's frame removed");
         Assert.Empty(filed);
-
         foreach (var i in Enumerable.Range(0, second.ChunkCount))
         {
             await Receiver.ReceiveAsync(DeviceId, second.Chunk(i), CancellationToken.None);
@@ -234,5 +233,34 @@ public sealed class TransferReceiverTests : IDisposable
         Assert.Equal(TransferState.Filed, Answers()[^1].State);
         Assert.Equal(seriesId, Assert.Single(filed).SeriesId);
         Assert.Equal(series.Plain[0], await _harness.Service<ISeriesArchive>().ReadFrameAsync(seriesId, 0, CancellationToken.None));
+        Assert.Equal(series.Plain[1], await _harness.Service<ISeriesArchive>().ReadFrameAsync(seriesId, 1, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ATransferDroppedWhileItsFilingWaitsForChunks_LeavesNothingInTheArchive()
+    {
+        using var harness = new HostCoreHarness(new Dictionary<string, string?> { ["Transfers:MaxOpenPerDevice"] = "1" });
+        var receiver = harness.Service<TransferReceiver>();
+        var series = await harness.IssuedSeriesAsync(side: 64);
+        var script = TransferScript.For(DeviceId, series.Envelope(), TransferOffer.MinChunkSize);
+        var (leading, frames) = Parts(series, TransferOffer.MinChunkSize);
+        var seriesId = script.SeriesId.ToString();
+        var framesFolder = Path.Combine(harness.DataFolder, "archive", "frames");
+        bool Archived(int index) => Directory.Exists(framesFolder) && Directory.EnumerateFiles(framesFolder, $"{index}.frame", SearchOption.AllDirectories).Any(f => f.Contains(seriesId, StringComparison.Ordinal));
+        await receiver.OfferAsync(DeviceId, script.OfferMessage(), CancellationToken.None);
+        foreach (var i in leading.Union(frames[0]))
+        {
+            await receiver.ReceiveAsync(DeviceId, script.Chunk(i), CancellationToken.None);
+        }
+
+        await Poll.UntilAsync(() => Archived(0), "the first frame in the archive");
+
+        // Another series from the same device takes the only place: the first transfer is dropped.
+        var other = TransferScript.For(DeviceId, (await harness.IssuedSeriesAsync()).Envelope());
+        await receiver.OfferAsync(DeviceId, other.OfferMessage(), CancellationToken.None);
+
+        await Poll.UntilAsync(() => !Archived(0), "the dropped transfer's frame removed from the archive");
+        Assert.Null(await harness.Service<ISeriesArchive>().FindAsync(seriesId, CancellationToken.None));
+        Assert.Equal(1, receiver.OpenCount);
     }
 }

@@ -10,7 +10,11 @@ namespace Appliance.Host.Core.Transfers;
 /// tags are in (the appliance sends those chunks first), the first frame sealed and written to
 /// the archive while the second is still arriving. Only the record waits for the last chunk.
 /// </summary>
-internal sealed class OpenTransfer(TransferOffer offer, bool[]? have, int haveCount, DateTimeOffset lastTouched) : IDisposable
+/// <param name="after">
+/// The filing of a transfer of the same series this one replaces, still stopping: this one's
+/// filing starts after it, so the old one's clean-up cannot remove what the new one writes.
+/// </param>
+internal sealed class OpenTransfer(TransferOffer offer, bool[]? have, int haveCount, DateTimeOffset lastTouched, Task? after = null) : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _abandoned = new();
@@ -71,7 +75,18 @@ internal sealed class OpenTransfer(TransferOffer offer, bool[]? have, int haveCo
         }
 
         var upload = new ArrivingUpload(this, store);
-        Filing = Task.Run(() => file(upload, _abandoned.Token), CancellationToken.None);
+        var token = _abandoned.Token;
+        Filing = Task.Run(
+            async () =>
+            {
+                if (after is not null)
+                {
+                    await after.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
+                return await file(upload, token);
+            },
+            CancellationToken.None);
         // Nobody may await it before the end; a failure is taken up there (the filing starts again).
         _ = Filing.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         return Filing;

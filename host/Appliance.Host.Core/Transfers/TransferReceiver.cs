@@ -29,6 +29,9 @@ public sealed partial class TransferReceiver(
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<(string DeviceId, Guid SeriesId), OpenTransfer> _open = [];
+
+    // Filings of dropped or replaced transfers, until they have stopped (and cleaned up after themselves).
+    private readonly Dictionary<(string DeviceId, Guid SeriesId), Task> _stopping = [];
     private bool _loaded;
 
     /// <summary>
@@ -94,10 +97,14 @@ public sealed partial class TransferReceiver(
             else
             {
                 // Another offer for this id (say, another chunk size) replaces the old transfer and its filing.
-                open?.Dispose();
+                if (open is not null)
+                {
+                    Retire(key, open);
+                }
+
                 await MakeRoomAsync(deviceId, cancellationToken);
                 await store.BeginAsync(offer, cancellationToken);
-                open = new OpenTransfer(offer, new bool[offer.ChunkCount], 0, time.GetUtcNow());
+                open = new OpenTransfer(offer, new bool[offer.ChunkCount], 0, time.GetUtcNow(), _stopping.GetValueOrDefault(key));
                 _open[key] = open;
                 LogOpened(logger, offer.SeriesId, deviceId, offer.Length, offer.ChunkCount);
             }
@@ -296,10 +303,26 @@ public sealed partial class TransferReceiver(
     {
         if (_open.Remove(key, out var dropped))
         {
-            dropped.Dispose(); // its filing, if waiting for chunks, stops and leaves nothing in the archive
+            Retire(key, dropped);
         }
 
         await store.DeleteAsync(key.DeviceId, key.SeriesId.ToString(), cancellationToken);
+    }
+
+    /// <summary>Stops a transfer's filing (if waiting for chunks, it leaves nothing in the archive); a later transfer of the series files after it has stopped.</summary>
+    private void Retire((string DeviceId, Guid SeriesId) key, OpenTransfer transfer)
+    {
+        foreach (var stopped in _stopping.Where(s => s.Value.IsCompleted).Select(s => s.Key).ToList())
+        {
+            _stopping.Remove(stopped);
+        }
+
+        if (transfer.Filing is { IsCompleted: false } filing)
+        {
+            _stopping[key] = filing;
+        }
+
+        transfer.Dispose();
     }
 
     private Task ReplyAsync(string deviceId, TransferProgress progress, CancellationToken cancellationToken) =>
@@ -327,14 +350,21 @@ public sealed partial class TransferReceiver(
             && CryptographicOperations.FixedTimeEquals(digest, expected);
     }
 
+    /// <summary>
+    /// Stops every filing under way and waits (boundedly) until they have: the archive is disposed
+    /// after this receiver, and LiteDB's shared engine disposed mid-operation releases its mutex
+    /// from the wrong thread.
+    /// </summary>
     public void Dispose()
     {
+        var filings = _open.Values.Select(o => o.Filing).Concat(_stopping.Values).OfType<Task>().ToList();
         foreach (var open in _open.Values)
         {
             open.Dispose();
         }
 
         _open.Clear();
+        Task.WhenAll(filings).ContinueWith(static _ => { }, TaskScheduler.Default).Wait(TimeSpan.FromSeconds(30));
         _gate.Dispose();
     }
 
