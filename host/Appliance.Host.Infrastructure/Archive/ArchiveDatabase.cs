@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Appliance.Host.Core;
 using LiteDB;
 using Microsoft.Extensions.Options;
+using JsonSerializer = System.Text.Json.JsonSerializer;
 
 namespace Appliance.Host.Infrastructure.Archive;
 
@@ -41,7 +43,18 @@ public sealed class ArchiveDatabase : IDisposable
     /// <summary>The archive's folder: the database and, under <c>frames/</c>, the series' frames.</summary>
     public string Root { get; }
 
+    /// <summary>How the stores write what they keep as JSON (sealed records, job events).</summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+
     public ILiteCollection<BsonDocument> Collection(string name) => _db.GetCollection(name);
+
+    /// <summary>A record as JSON, sealed under the archive key with its kind and id bound in.</summary>
+    public byte[] SealRecord<T>(string kind, string id, T record) => Keys.SealRecord(kind, id, JsonSerializer.SerializeToUtf8Bytes(record, Json));
+
+    /// <summary>A sealed record opened and read; throws if it was altered, moved or is empty.</summary>
+    public T OpenRecord<T>(string kind, BsonDocument doc)
+        where T : class =>
+        JsonSerializer.Deserialize<T>(OpenSealed(kind, doc), Json) ?? throw new InvalidDataException($"{kind} record {doc?["_id"]} is empty");
 
     /// <summary>A record's sealed bytes, opened; a record that is not sealed was altered.</summary>
     public byte[] OpenSealed(string kind, BsonDocument doc)

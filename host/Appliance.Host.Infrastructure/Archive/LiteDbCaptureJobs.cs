@@ -16,16 +16,14 @@ public sealed class LiteDbCaptureJobs : ICaptureJobRepository
 {
     public const string CollectionName = "jobs";
     private const string JobKind = ArchiveDatabase.JobKind;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = ArchiveDatabase.Json;
     private readonly ArchiveDatabase _database;
-    private readonly ArchiveKeys _keys;
     private readonly ILiteCollection<BsonDocument> _jobs;
 
     public LiteDbCaptureJobs(ArchiveDatabase database)
     {
         ArgumentNullException.ThrowIfNull(database);
         _database = database;
-        _keys = database.Keys;
         _jobs = database.Collection(CollectionName);
         _jobs.EnsureIndex("episodeCode", unique: true);
         _jobs.EnsureIndex("issuedAt");
@@ -39,7 +37,7 @@ public sealed class LiteDbCaptureJobs : ICaptureJobRepository
             ["_id"] = job.JobId,
             ["episodeCode"] = job.EpisodeCode,
             ["issuedAt"] = job.IssuedAt.UtcDateTime,
-            ["sealedRecord"] = _keys.SealRecord(JobKind, job.JobId, JsonSerializer.SerializeToUtf8Bytes(job, Json)),
+            ["sealedRecord"] = _database.SealRecord(JobKind, job.JobId, job),
             ["events"] = new BsonArray(),
         });
         return Task.CompletedTask;
@@ -110,8 +108,7 @@ public sealed class LiteDbCaptureJobs : ICaptureJobRepository
     private CaptureJobRecord ToJob(BsonDocument doc)
     {
         var id = doc["_id"].AsString;
-        var job = JsonSerializer.Deserialize<CaptureJobRecord>(_database.OpenSealed(JobKind, doc), Json)
-            ?? throw new InvalidDataException($"job record {id} is empty");
+        var job = _database.OpenRecord<CaptureJobRecord>(JobKind, doc);
         if (job.JobId != id || doc["episodeCode"].AsString != job.EpisodeCode)
         {
             throw new CryptographicException($"job record {id}: the fields it is found by were altered");

@@ -1,9 +1,7 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using Appliance.Host.Core;
 using Appliance.Host.Core.Jobs;
 using LiteDB;
-using JsonSerializer = System.Text.Json.JsonSerializer;
 
 namespace Appliance.Host.Infrastructure.Archive;
 
@@ -18,7 +16,6 @@ public sealed class LiteDbSeriesArchive : ISeriesArchive
 {
     public const string CollectionName = "series";
     private const string SeriesKind = ArchiveDatabase.SeriesKind;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ArchiveDatabase _database;
     private readonly ArchiveKeys _keys;
     private readonly string _root;
@@ -73,7 +70,7 @@ public sealed class LiteDbSeriesArchive : ISeriesArchive
                 ["lesionLabel"] = series.LesionLabel is null ? BsonValue.Null : new BsonValue(series.LesionLabel),
                 ["consentScope"] = series.ConsentScope.ToString(),
                 ["wrappedKey"] = wrapped,
-                ["sealedRecord"] = _keys.SealRecord(SeriesKind, series.SeriesId, JsonSerializer.SerializeToUtf8Bytes(record, Json)),
+                ["sealedRecord"] = _database.SealRecord(SeriesKind, series.SeriesId, record),
             };
             _series.Upsert(doc);
             return record;
@@ -127,7 +124,7 @@ public sealed class LiteDbSeriesArchive : ISeriesArchive
             var series = ToSeries(doc);
             if (series.ConsentWithdrawn is null)
             {
-                doc["sealedRecord"] = _keys.SealRecord(SeriesKind, seriesId, JsonSerializer.SerializeToUtf8Bytes(series with { ConsentWithdrawn = withdrawal }, Json));
+                doc["sealedRecord"] = _database.SealRecord(SeriesKind, seriesId, series with { ConsentWithdrawn = withdrawal });
                 doc["consentWithdrawnAt"] = withdrawal.WithdrawnAt.UtcDateTime;
                 _series.Update(doc);
             }
@@ -139,8 +136,7 @@ public sealed class LiteDbSeriesArchive : ISeriesArchive
     private FiledSeries ToSeries(BsonDocument doc)
     {
         var id = doc["_id"].AsString;
-        var series = JsonSerializer.Deserialize<FiledSeries>(_database.OpenSealed(SeriesKind, doc), Json)
-            ?? throw new InvalidDataException($"series record {id} is empty");
+        var series = _database.OpenRecord<FiledSeries>(SeriesKind, doc);
         // What queries find a series by (the patient above all) must be what its sealed record says.
         if (series.SeriesId != id
             || doc["patientId"].AsString != series.PatientId
