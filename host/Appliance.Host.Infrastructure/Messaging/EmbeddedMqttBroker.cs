@@ -8,6 +8,8 @@ using Appliance.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MQTTnet.Channel;
+using MQTTnet.Exceptions;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 
@@ -94,6 +96,19 @@ public sealed partial class EmbeddedMqttBroker(
             _server.Dispose();
             _server = null;
         }
+    }
+
+    /// <summary>
+    /// How the host's own client reaches this broker: inside the process, with no socket and no TLS
+    /// (both ends are this process, which holds the CA), as the holder of <paramref name="certificate"/>,
+    /// which must pass the same checks as any client's; the access control is the same as over TLS.
+    /// </summary>
+    public IMqttClientStreamProvider InProcessDialler(X509Certificate2 certificate) => new Dialler(this, certificate);
+
+    private sealed class Dialler(EmbeddedMqttBroker broker, X509Certificate2 certificate) : IMqttClientStreamProvider
+    {
+        public Task<Stream> ConnectAsync(EndPoint brokerEndPoint, CancellationToken cancellationToken) =>
+            Task.FromResult((broker._listener ?? throw new MqttCommunicationException("the embedded broker has not started")).ConnectInProcess(certificate));
     }
 
     /// <summary>Client ids currently connected.</summary>

@@ -7,6 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using MQTTnet.Adapter;
 using MQTTnet.Diagnostics.Logger;
+using MQTTnet.Exceptions;
 using MQTTnet.Formatter;
 using MQTTnet.Implementations;
 using MQTTnet.Server;
@@ -115,7 +116,7 @@ public sealed partial class GuardedMqttServerAdapter(
                 continue;
             }
 
-            _ = ServeAsync(socket, address, stopping);
+            _ = ServeSocketAsync(socket, address, stopping);
         }
     }
 
@@ -150,7 +151,95 @@ public sealed partial class GuardedMqttServerAdapter(
         }
     }
 
-    private async Task ServeAsync(Socket socket, string address, CancellationToken stopping)
+    /// <summary>
+    /// A connection from inside this process (the host's own client): no socket and no TLS, whose
+    /// identity is the certificate the caller holds, checked as a TLS client's is (chain, purpose,
+    /// revocation). From there on it is served as any other: the connect deadline, the packet guard,
+    /// the broker's checks of CONNECT, publishes and subscriptions.
+    /// </summary>
+    /// <returns>The client's end of the connection.</returns>
+    public Stream ConnectInProcess(X509Certificate2 certificate)
+    {
+        if (_stopping is not { IsCancellationRequested: false } stopping)
+        {
+            throw new MqttCommunicationException("the embedded broker is not running");
+        }
+
+        if (!validateClient(this, certificate, null, SslPolicyErrors.None))
+        {
+            throw new AuthenticationException("the broker refused the in-process client's certificate");
+        }
+
+        if (!TryAdmit(InProcessAddress, out var why))
+        {
+            LogRefused(logger, InProcessAddress, why);
+            throw new MqttCommunicationException($"the broker refused an in-process connection: {why}");
+        }
+
+        var (client, server) = InProcessConnection.CreatePair();
+        _ = ServeAsync(server, InProcessEndPoint, InProcessEndPoint, InProcessAddress, (stream, _) => Task.FromResult<(Stream, X509Certificate2?)?>((stream, certificate)), stopping.Token);
+        return client;
+    }
+
+    private const string InProcessAddress = "in-process";
+
+    // What the broker's diagnostics show as both ends of such a connection.
+    private static readonly EndPoint InProcessEndPoint = new DnsEndPoint(InProcessAddress, 0);
+
+    private Task ServeSocketAsync(Socket socket, string address, CancellationToken stopping)
+    {
+        socket.NoDelay = true;
+        return ServeAsync(new NetworkStream(socket, ownsSocket: true), socket.LocalEndPoint, socket.RemoteEndPoint, address, SecureAsync, stopping);
+
+        async Task<(Stream, X509Certificate2?)?> SecureAsync(Stream transport, CancellationToken stopping)
+        {
+            var tls = new SslStream(transport, leaveInnerStreamOpen: false, validateClient);
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            handshake.CancelAfter(limits.TlsHandshakeTimeout);
+            try
+            {
+                await tls.AuthenticateAsServerAsync(
+                    new SslServerAuthenticationOptions
+                    {
+                        ServerCertificate = serverCertificate,
+                        ClientCertificateRequired = true,
+                        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                        EncryptionPolicy = EncryptionPolicy.RequireEncryption,
+                    },
+                    handshake.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+            {
+                LogRefused(logger, address, $"TLS handshake not finished within {limits.TlsHandshakeTimeout.TotalSeconds:F0} s");
+                await tls.DisposeAsync().ConfigureAwait(false);
+                return null;
+            }
+            catch (Exception ex) when (ex is AuthenticationException or IOException or ObjectDisposedException)
+            {
+                // An unknown or revoked certificate is logged by the broker's certificate check as well.
+                LogRefused(logger, address, $"TLS handshake failed: {ex.Message}");
+                await tls.DisposeAsync().ConfigureAwait(false);
+                return null;
+            }
+
+            var certificate = tls.RemoteCertificate is null ? null
+                : tls.RemoteCertificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(tls.RemoteCertificate.Export(X509ContentType.Cert));
+            return (tls, certificate);
+        }
+    }
+
+    /// <param name="secure">
+    /// Makes the transport an authenticated stream and says who is at the other end (the TLS
+    /// handshake, or nothing for a connection inside the process); null when it refused, having said why.
+    /// </param>
+    private async Task ServeAsync(
+        Stream transport,
+        EndPoint? local,
+        EndPoint? remote,
+        string address,
+        Func<Stream, CancellationToken, Task<(Stream Stream, X509Certificate2? Certificate)?>> secure,
+        CancellationToken stopping)
     {
         var released = 0;
         void ReleaseOnce()
@@ -161,10 +250,7 @@ public sealed partial class GuardedMqttServerAdapter(
             }
         }
 
-        var local = socket.LocalEndPoint;
-        var remote = socket.RemoteEndPoint;
-        socket.NoDelay = true;
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false, validateClient);
+        Stream? secured = null;
         // Nothing gets longer than this to authenticate: the handshake, then CONNECT and its CONNACK.
         using var connectDeadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         connectDeadline.CancelAfter(limits.ConnectTimeout);
@@ -173,44 +259,19 @@ public sealed partial class GuardedMqttServerAdapter(
         {
             if (!Volatile.Read(ref authenticated))
             {
-                tls.Dispose();
+                transport.Dispose();
             }
         });
         try
         {
-            using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+            if (await secure(transport, stopping).ConfigureAwait(false) is not { } accepted)
             {
-                handshake.CancelAfter(limits.TlsHandshakeTimeout);
-                try
-                {
-                    await tls.AuthenticateAsServerAsync(
-                        new SslServerAuthenticationOptions
-                        {
-                            ServerCertificate = serverCertificate,
-                            ClientCertificateRequired = true,
-                            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                            EncryptionPolicy = EncryptionPolicy.RequireEncryption,
-                        },
-                        handshake.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-                {
-                    LogRefused(logger, address, $"TLS handshake not finished within {limits.TlsHandshakeTimeout.TotalSeconds:F0} s");
-                    return;
-                }
-                catch (Exception ex) when (ex is AuthenticationException or IOException or ObjectDisposedException)
-                {
-                    // An unknown or revoked certificate is logged by the broker's certificate check as well.
-                    LogRefused(logger, address, $"TLS handshake failed: {ex.Message}");
-                    return;
-                }
+                return;
             }
 
-            var certificate = tls.RemoteCertificate is null ? null
-                : tls.RemoteCertificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(tls.RemoteCertificate.Export(X509ContentType.Cert));
-            var guard = new MqttPacketGuardStream(tls, limits.MaxPacketSize);
-            var channel = new MqttTcpChannel(guard, local, remote, certificate);
+            secured = accepted.Stream;
+            var guard = new MqttPacketGuardStream(secured, limits.MaxPacketSize);
+            var channel = new MqttTcpChannel(guard, local, remote, accepted.Certificate);
             var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(_options.WriterBufferSize, _options.WriterBufferSizeMax));
             using var inner = new MqttChannelAdapter(channel, formatter, _mqttLogger) { AllowPacketFragmentation = true };
             var adapter = new GuardedChannelAdapter(inner, (uint)limits.MaxPacketSize, logger, address, () =>
@@ -244,7 +305,12 @@ public sealed partial class GuardedMqttServerAdapter(
         finally
         {
             ReleaseOnce();
-            await tls.DisposeAsync().ConfigureAwait(false);
+            if (secured is not null)
+            {
+                await secured.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await transport.DisposeAsync().ConfigureAwait(false);
         }
     }
 

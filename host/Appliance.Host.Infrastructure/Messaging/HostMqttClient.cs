@@ -155,35 +155,41 @@ public sealed partial class HostMqttClient(
         ? FileCertificateAuthority.HostClientId
         : $"{FileCertificateAuthority.HostClientId}.{transferOptions.Value.InstanceId}";
 
-    private (string Host, int Port, string TlsName) Endpoint()
+    /// <summary>
+    /// The external broker over mutual TLS; the embedded one inside the process (no socket, no TLS
+    /// between two parts of one process), under the same client certificate and the same access control.
+    /// </summary>
+    private (MqttClientOptions Options, string Where) Connection()
     {
+        var builder = new MqttClientOptionsBuilder()
+            .WithClientId(ClientId)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)TimeSpan.FromDays(7).TotalSeconds);
+        var certificate = ca.HostClientCertificateFor(ClientId);
         var o = brokerOptions.Value;
-        if (o.Mode == BrokerMode.External)
+        if (o.Mode == BrokerMode.Embedded)
         {
-            return (o.ExternalHost, o.ExternalPort, o.ExternalHost);
+            // Resolved late: in external mode there is no embedded broker to resolve.
+            var broker = services.GetRequiredService<EmbeddedMqttBroker>();
+            var options = builder.WithTcpServer("in-process").WithStreamProvider(broker.InProcessDialler(certificate)).Build();
+            return (options, "the embedded broker (in process)");
         }
 
-        // Resolved late: in external mode there is no embedded broker to resolve.
-        var broker = services.GetRequiredService<EmbeddedMqttBroker>();
-        return (broker.ListenAddress.ToString(), broker.BoundPort, "localhost");
+        return (builder
+            .WithTcpServer(o.ExternalHost, o.ExternalPort)
+            .WithTlsOptions(tls => tls
+                .UseTls()
+                .WithSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
+                .WithTargetHost(o.ExternalHost)
+                .WithClientCertificates([certificate])
+                .WithCertificateValidationHandler(ValidateBroker))
+            .Build(), $"the broker at {o.ExternalHost}:{o.ExternalPort}");
     }
 
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
-        var (host, port, tlsName) = Endpoint();
-        var options = new MqttClientOptionsBuilder()
-            .WithTcpServer(host, port)
-            .WithClientId(ClientId)
-            .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithCleanStart(false)
-            .WithSessionExpiryInterval((uint)TimeSpan.FromDays(7).TotalSeconds)
-            .WithTlsOptions(tls => tls
-                .UseTls()
-                .WithSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
-                .WithTargetHost(tlsName)
-                .WithClientCertificates([ca.HostClientCertificateFor(ClientId)])
-                .WithCertificateValidationHandler(ValidateBroker))
-            .Build();
+        var (options, where) = Connection();
         var result = await _client.ConnectAsync(options, cancellationToken);
         if (result.ResultCode != MqttClientConnectResultCode.Success)
         {
@@ -202,7 +208,7 @@ public sealed partial class HostMqttClient(
             throw new InvalidOperationException($"broker refused the host's subscription to {item.TopicFilter.Topic}: {item.ResultCode}");
         }
 
-        LogConnected(logger, host, port, ClientId);
+        LogConnected(logger, where, ClientId);
     }
 
     private bool ValidateBroker(MqttClientCertificateValidationEventArgs e)
@@ -230,8 +236,8 @@ public sealed partial class HostMqttClient(
         _client.Dispose();
     }
 
-    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Host client connected to the broker at {Host}:{Port} as {ClientId}")]
-    private static partial void LogConnected(ILogger logger, string host, int port, string clientId);
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Host client connected to {Broker} as {ClientId}")]
+    private static partial void LogConnected(ILogger logger, string broker, string clientId);
 
     [LoggerMessage(EventId = 4103, Level = LogLevel.Error, Message = "Host client not connected {Seconds} s after start; filing waits until it is")]
     private static partial void LogNotReadyAtStart(ILogger logger, double seconds);
