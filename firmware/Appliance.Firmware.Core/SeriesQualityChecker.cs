@@ -82,9 +82,13 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, Frame
         // A frame with lost highlights has lost its texture, and a dark one is mostly sensor noise:
         // focus and motion cannot be judged, and the exposure is the whole answer.
         var measurable = !reasons.Contains(Overexposed) && !reasons.Contains(TooDark);
-        // Defocus beyond the optics, the worse frame's; a frame without one edge above its noise
-        // cannot show it is in focus, and a defocused frame is exactly one without sharp edges.
-        var defocus = measured.Length == 0 ? double.NaN : measured.Max(m => Defocus(m, o));
+        // Defocus beyond the optics, the worse frame's among those with edges above their noise.
+        // Both frames are taken through the same lens at the same setting a moment apart, so one
+        // frame with too few edges to say (the polariser's frame is the dimmer, and soft skin may
+        // show nothing above its noise there) is judged by the other; a series in which no frame
+        // shows one sharp edge cannot show it is in focus, and a defocused one is exactly that.
+        var measurableDefocus = measured.Select(m => Defocus(m, o)).Where(d => !double.IsNaN(d)).ToList();
+        var defocus = measurableDefocus.Count == 0 ? double.PositiveInfinity : measurableDefocus.Max();
         if (measurable && !(defocus <= o.MaxDefocusPixels))
         {
             reasons.Add(Blurred);
@@ -122,10 +126,7 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, Frame
         return calibration?.Current?.For(ring)?.TargetEdgeBlur is > 0 and var measured ? measured : o.DefaultTargetEdgeBlur;
     }
 
-    private double Defocus(FrameMeasurement m, QualityOptions o)
-    {
-        // NaN sorts below every number in Max: make it win, since it means "could not confirm focus".
-        var d = EdgeBlurEstimator.DefocusBeyond(m.EdgeBlur, TargetEdgeBlur(m.Frame.Lighting, o));
-        return double.IsNaN(d) ? double.PositiveInfinity : d;
-    }
+    /// <summary>The frame's defocus beyond the optics; NaN where it has too few edges above its noise to say.</summary>
+    private double Defocus(FrameMeasurement m, QualityOptions o) =>
+        EdgeBlurEstimator.DefocusBeyond(m.EdgeBlur, TargetEdgeBlur(m.Frame.Lighting, o));
 }

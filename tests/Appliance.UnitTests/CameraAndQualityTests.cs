@@ -106,6 +106,30 @@ public sealed class SeriesQualityCheckerTests
         Assert.Equal(0, report.FocusRatio);
     }
 
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(2, true)]
+    public void AFrameWithNoEdgeAboveItsNoise_IsJudgedByTheOtherFrame_WhichShowsTheFocus(int blurRadius, bool blurred)
+    {
+        // The polariser's frame of soft skin can show nothing above its noise; the other frame,
+        // through the same lens a moment later, shows whether the lens was in focus.
+        var rng = new Random(5);
+        var featureless = new byte[320 * 240 * 3];
+        for (var i = 0; i < featureless.Length; i++)
+        {
+            featureless[i] = (byte)(128 + rng.Next(-2, 3));
+        }
+
+        var report = _checker.Check(
+        [
+            new CapturedFrame(LightingMode.CrossPolarised, 320, 240, CapturedFrame.Rgb24, featureless),
+            SimulatedCamera.Render(new SimulatedScene { BlurRadius = blurRadius }, LightingMode.NonPolarised, 320, 240, false),
+        ]);
+
+        Assert.Equal(blurred, report.Reasons.Contains(SeriesQualityChecker.Blurred));
+        Assert.NotNull(report.DefocusPixels);
+    }
+
     [Fact]
     public void HeadMovedBetweenFrames_IsRetakeMoved_WithTheShiftMeasured()
     {
