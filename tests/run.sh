@@ -34,4 +34,8 @@ fi
 # tests/photos/photos.tsv), unpacked into a cache folder; nothing is installed.
 tests/photos/fetch.sh
 
+# qemu-user-static and an arm64 sysroot from Debian's arm64 packages, so the firmware built for
+# the Pi runs under emulation in the end-to-end tests (installed or made once, then cached).
+tests/arm64/sysroot.sh >/dev/null
+
 dotnet test ApplianceSuite.sln --nologo

@@ -8,7 +8,7 @@ namespace Appliance.EndToEndTests;
 public sealed class DeployScriptTests
 {
     private static readonly string RepositoryRoot = Builds.RepositoryRoot;
-    private static readonly string[] OurScripts = ["deploy-pi.sh", "tests/run.sh", "tests/photos/fetch.sh", ".ci/run", ".ci/sbom.sh"];
+    private static readonly string[] OurScripts = ["deploy-pi.sh", "tests/run.sh", "tests/photos/fetch.sh", "tests/arm64/sysroot.sh", ".ci/run", ".ci/sbom.sh"];
 
     [Fact]
     public async Task TargetRoot_GetsTheHardenedUnit_TheHardeningFiles_AndAnOwnerOnlyEnrolledBundle_AndASecondRunChangesNothing()
