@@ -26,6 +26,19 @@ public sealed class DevicesOptions
 
     public DevicesMode Mode { get; set; } = DevicesMode.Simulated;
 
+    /// <summary>
+    /// Simulated mode: take presses and cards from the terminal (when one is attached) and from
+    /// the control socket. Off where the appliance runs inside another program (the demo, tests),
+    /// which presses the simulated button itself.
+    /// </summary>
+    public bool ManualControls { get; set; } = true;
+
+    /// <summary>
+    /// Simulated mode: the control socket's path, which takes the button and the cards
+    /// (<c>SimulatedControlSocket</c>); empty for <c>control.sock</c> in <c>Firmware:DataFolder</c>.
+    /// </summary>
+    public string? ControlSocket { get; set; }
+
     /// <summary>The camera in <see cref="DevicesMode.Real"/> mode.</summary>
     public CameraBackend Camera { get; set; } = CameraBackend.Rpicam;
 }

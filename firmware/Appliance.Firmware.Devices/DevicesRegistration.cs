@@ -5,9 +5,11 @@ using Appliance.Calibration;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Gpio;
+using Appliance.Firmware.Devices.Simulated;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Appliance.Firmware.Devices;
@@ -44,6 +46,16 @@ public static class DevicesRegistration
             builder.Services.AddOptions<CalibrationOptions>().PostConfigure<SimulatedCamera>((o, camera) => o.CameraToSrgb ??= camera.Optics.MeasuredCharacterisation(TargetSheet.Default()));
             builder.Services.AddSingleton<PwmChannelFactory>(sp =>
                 (_, _, frequency, pin) => new SimulatedPwmChannel(sp.GetRequiredService<SimulatedGpioDriver>(), pin, frequency));
+            builder.Services.AddSingleton<SimulatedControlPanel>();
+            if (section.GetValue(nameof(DevicesOptions.ManualControls), true))
+            {
+                // Someone's hands on a simulated appliance run as its own process: the terminal and the control socket.
+                var socket = section[nameof(DevicesOptions.ControlSocket)] is { Length: > 0 } configured
+                    ? configured
+                    : Path.Combine(builder.Configuration["Firmware:DataFolder"] ?? "/var/lib/appliance", "control.sock");
+                builder.Services.AddHostedService(sp => new SimulatedControlSocket(socket, sp.GetRequiredService<SimulatedControlPanel>(), sp.GetRequiredService<ILogger<SimulatedControlSocket>>()));
+                builder.Services.AddHostedService<SimulatedTerminal>();
+            }
         }
         else
         {

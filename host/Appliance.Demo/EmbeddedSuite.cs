@@ -152,6 +152,8 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         {
             ["Firmware:DataFolder"] = dataFolder,
             ["Devices:Mode"] = "Simulated",
+            // This program presses the simulated button itself.
+            ["Devices:ManualControls"] = "false",
             ["Uplink:ReconnectDelayMin"] = "00:00:00.200",
             ["Uplink:ReconnectDelayMax"] = "00:00:02",
             // A development machine may well have Bluetooth or a sync client: report, do not block.
