@@ -7,8 +7,11 @@ public static partial class DurableFolder
 {
     public static void Flush(string folder)
     {
-        const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
-        var fd = Open(folder, ReadOnlyDirectory);
+        // O_RDONLY alone, which is 0 on every Linux architecture: O_DIRECTORY is not (0x10000 on
+        // x64 is O_DIRECT on arm64, which a folder refuses with EINVAL, so every series stored on
+        // a Pi failed; the arm64 end-to-end test found it). A folder opens read-only without it.
+        const int ReadOnly = 0;
+        var fd = Open(folder, ReadOnly);
         if (fd < 0)
         {
             throw new IOException($"cannot open {folder} to flush it (errno {Marshal.GetLastPInvokeError()})");

@@ -108,6 +108,28 @@ public sealed class Arm64Emulation : IAsyncLifetime
         return (process.ExitCode, await output, await error);
     }
 
+    /// <summary>A simulated appliance's control socket, as a person's hands (<c>SimulatedControlSocket</c>).</summary>
+    internal sealed class ControlSocket(string path)
+    {
+        public static ControlSocket In(string dataFolder) => new(Path.Combine(dataFolder, "control.sock"));
+
+        /// <summary>Sends each command and checks its answer is "ok".</summary>
+        public async Task SendAsync(params string[] commands)
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            await using var stream = new System.Net.Sockets.NetworkStream(socket, ownsSocket: false);
+            using var reader = new StreamReader(stream);
+            await using var writer = new StreamWriter(stream) { AutoFlush = true, NewLine = "\n" };
+            foreach (var command in commands)
+            {
+                await writer.WriteLineAsync(command);
+                var answer = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(1));
+                Assert.True(answer?.StartsWith("ok", StringComparison.Ordinal) == true, $"'{command}' was answered '{answer}'");
+            }
+        }
+    }
+
     /// <summary>Everything a process writes to a stream, as it writes it, for waiting on a line and for failure messages.</summary>
     internal sealed class Transcript
     {

@@ -1,6 +1,11 @@
 using System.Diagnostics;
 using Appliance.Demo;
+using Appliance.Host.Core;
+using Appliance.Host.Core.Calibration;
+using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Fleet;
+using Appliance.Host.Core.Jobs;
+using Appliance.Host.Core.Orders;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure.Messaging;
 using Appliance.Protocol;
@@ -23,7 +28,7 @@ public sealed class Arm64FirmwareTests(Arm64Emulation arm64) : IClassFixture<Arm
     private static readonly TimeSpan EmulatedWait = TimeSpan.FromMinutes(3);
 
     [Fact]
-    public async Task TheArm64Firmware_EnrolsWithThePackageAndCode_ConnectsOverMutualTls_AndReports()
+    public async Task TheArm64Firmware_Enrols_Calibrates_CapturesASeriesTheHostFiles_AndIsWipedRemotely()
     {
         Assert.Equal(AArch64, arm64.FirmwareMachine());
         using var folder = new TempFolder("arm64-firmware");
@@ -45,8 +50,15 @@ public sealed class Arm64FirmwareTests(Arm64Emulation arm64) : IClassFixture<Arm
             Assert.Contains($"Enrolled {deviceId}", await said, StringComparison.Ordinal);
         }
 
+        var statuses = System.Threading.Channels.Channel.CreateUnbounded<ApplianceStatus>();
         var fleet = host.Services.GetRequiredService<FleetState>();
-        var reported = EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.DeviceId == deviceId && s.State != ApplianceState.Offline);
+        fleet.StatusReceived += (_, s) =>
+        {
+            if (s.DeviceId == deviceId)
+            {
+                statuses.Writer.TryWrite(s);
+            }
+        };
         using var firmware = arm64.Start(
         [
             .. dataFolder,
@@ -56,33 +68,73 @@ public sealed class Arm64FirmwareTests(Arm64Emulation arm64) : IClassFixture<Arm
         ]);
         var log = new Arm64Emulation.Transcript(firmware.StandardOutput);
         var errors = new Arm64Emulation.Transcript(firmware.StandardError);
+        var exited = firmware.WaitForExitAsync();
+
+        // Every wait is for the appliance's next report, or its exit, which fails the test with its log.
+        async Task<ApplianceStatus> NextAsync(Func<ApplianceStatus, bool> wanted, string what)
+        {
+            using var timeout = new CancellationTokenSource(EmulatedWait);
+            while (true)
+            {
+                var next = statuses.Reader.ReadAsync(timeout.Token).AsTask();
+                if (await Task.WhenAny(next, exited) == exited)
+                {
+                    Assert.Fail($"the arm64 firmware exited {firmware.ExitCode} while {what}:\n{log}\n{errors}");
+                }
+
+                try
+                {
+                    if (await next is var status && wanted(status))
+                    {
+                        return status;
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    Assert.Fail($"the arm64 firmware did not report within {EmulatedWait} while {what}:\n{log}\n{errors}");
+                }
+            }
+        }
+
         try
         {
-            var exited = firmware.WaitForExitAsync();
-            if (await Task.WhenAny(reported, exited).WaitAsync(EmulatedWait) == exited)
-            {
-                Assert.Fail($"the arm64 firmware exited {firmware.ExitCode} before it reported:\n{log}\n{errors}");
-            }
+            var online = await NextAsync(s => s.State != ApplianceState.Offline, "coming online");
+            Assert.Equal(Appliance.Firmware.Core.ApplianceIdentity.CurrentFirmwareVersion, online.FirmwareVersion);
+            var socket = Arm64Emulation.ControlSocket.In(data);
 
-            var status = await reported;
+            // Calibration as staff do it: started from the host, the white card and a press, the target and a press.
+            var run = await host.Services.GetRequiredService<CalibrationRunService>().RequestAsync(deviceId, "arm64-test", CancellationToken.None);
+            await NextAsync(s => s.CalibrationRunId == run.RunId && s.State == ApplianceState.Calibrating, "waiting for the white card");
+            await socket.SendAsync("white", "tap");
+            await NextAsync(s => s.CalibrationRunId == run.RunId && s.State == ApplianceState.Calibrating, "waiting for the target");
+            await socket.SendAsync("target", "tap");
+            await NextAsync(s => s.CalibrationRunId == run.RunId && s.State == ApplianceState.Calibrated, "calibrating");
 
-            Assert.Equal(ApplianceIdentityVersion(), status.FirmwareVersion);
-            Assert.Contains(deviceId, await host.Services.GetRequiredService<EmbeddedMqttBroker>().ConnectedClientsAsync());
-        }
-        catch (TimeoutException)
-        {
-            Assert.Fail($"the arm64 firmware did not report within {EmulatedWait}:\n{log}\n{errors}");
+            // A capture job, a press on skin, the series filed on the host.
+            await socket.SendAsync("skin");
+            var filing = host.Services.GetRequiredService<SeriesFilingService>();
+            var filed = EmbeddedSuite.WaitFor<FiledSeries>(h => filing.Filed += h, h => filing.Filed -= h, f => f.DeviceId == deviceId);
+            var job = await host.Services.GetRequiredService<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(deviceId, "ARM64-PATIENT-1", "back", ConsentScope.DirectCare), "arm64-test", CancellationToken.None);
+            await NextAsync(s => s.JobId == job.JobId && s.State == ApplianceState.Armed, "arming for the job");
+            await socket.SendAsync("tap");
+            var judged = await NextAsync(s => s.JobId == job.JobId && s.State is ApplianceState.Accepted or ApplianceState.Retake or ApplianceState.Refused, "capturing");
+            Assert.True(judged.State == ApplianceState.Accepted, $"the capture was {judged.State.Name()}: {judged.Reason}\n{log}");
+            var series = await filed.WaitAsync(EmulatedWait);
+            Assert.Equal(job.JobId, series.JobId);
+
+            // The remote wipe, confirmed by the appliance's signed report.
+            var orders = host.Services.GetRequiredService<DeviceOrderService>();
+            orders.RequestWipe(deviceId, "arm64-test");
+            var ledger = host.Services.GetRequiredService<IDeviceOrderLedger>();
+            await Poll.UntilAsync(() => ledger.FindWipe(deviceId) is { State: WipeState.Confirmed }, "the arm64 appliance's wipe is confirmed", EmulatedWait);
         }
         finally
         {
             await StopAsync(firmware);
         }
 
-        Assert.DoesNotContain("fail:", log.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("crit:", log.ToString(), StringComparison.Ordinal);
     }
-
-    private static string ApplianceIdentityVersion() => Appliance.Firmware.Core.ApplianceIdentity.CurrentFirmwareVersion;
 
     /// <summary>As systemd stops it: SIGTERM, and the time the unit allows.</summary>
     private static async Task StopAsync(Process process)
