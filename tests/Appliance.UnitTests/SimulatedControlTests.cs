@@ -1,0 +1,99 @@
+using System.Device.Gpio;
+using System.Net.Sockets;
+using Appliance.Firmware.Devices.Camera;
+using Appliance.Firmware.Devices.Gpio;
+using Appliance.Firmware.Devices.Simulated;
+using Appliance.TestFixtures;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.UnitTests;
+
+/// <summary>A simulated appliance's hands: the control panel's commands, and the socket that takes them.</summary>
+public sealed class SimulatedControlTests
+{
+    private readonly SimulatedGpioDriver _driver = new(TimeProvider.System);
+    private readonly SimulatedCamera _camera = new();
+    private readonly PinMapOptions _pins = new();
+
+    private SimulatedControlPanel Panel() => new(_driver, _camera, Options.Create(_pins), TimeProvider.System);
+
+    [Fact]
+    public async Task EnterOrTap_PressesAndReleasesTheCaptureButton_AndTheCardsGoUnderTheHead()
+    {
+        var panel = Panel();
+        var edges = new List<PinEventTypes>();
+        using var gpio = new GpioController(_driver);
+        gpio.OpenPin(_pins.CaptureButtonPin, PinMode.InputPullUp);
+        gpio.RegisterCallbackForPinValueChangedEvent(_pins.CaptureButtonPin, PinEventTypes.Falling | PinEventTypes.Rising, (_, e) => edges.Add(e.ChangeType));
+
+        Assert.StartsWith("ok", await panel.RunAsync("", CancellationToken.None), StringComparison.Ordinal);
+        Assert.StartsWith("ok", await panel.RunAsync(" TAP ", CancellationToken.None), StringComparison.Ordinal);
+        Assert.Equal([PinEventTypes.Falling, PinEventTypes.Rising, PinEventTypes.Falling, PinEventTypes.Rising], edges);
+
+        await panel.RunAsync("white", CancellationToken.None);
+        Assert.Equal(SimulatedCard.WhiteCard, _camera.Card);
+        await panel.RunAsync("target", CancellationToken.None);
+        Assert.Equal(SimulatedCard.Target, _camera.Card);
+        await panel.RunAsync("skin", CancellationToken.None);
+        Assert.Equal(SimulatedCard.None, _camera.Card);
+    }
+
+    [Fact]
+    public async Task Hold_KeepsTheButtonDownPastTheLongPress()
+    {
+        _pins.LongPress = TimeSpan.FromMilliseconds(100);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var panel = new SimulatedControlPanel(_driver, _camera, Options.Create(_pins), time);
+
+        var holding = panel.RunAsync("h", CancellationToken.None);
+        Assert.Equal(PinValue.Low, _driver.ValueOf(_pins.CaptureButtonPin));
+        time.Advance(_pins.LongPress + TimeSpan.FromMilliseconds(500));
+
+        Assert.Equal("ok: held", await holding);
+        Assert.Equal(PinValue.High, _driver.ValueOf(_pins.CaptureButtonPin));
+    }
+
+    [Fact]
+    public async Task AnUnknownCommand_IsAnsweredWithWhatIsUnderstood_AndPressesNothing()
+    {
+        var edges = 0;
+        using var gpio = new GpioController(_driver);
+        gpio.OpenPin(_pins.CaptureButtonPin, PinMode.InputPullUp);
+        gpio.RegisterCallbackForPinValueChangedEvent(_pins.CaptureButtonPin, PinEventTypes.Falling | PinEventTypes.Rising, (_, _) => edges++);
+
+        var answer = await Panel().RunAsync("fire", CancellationToken.None);
+
+        Assert.StartsWith("unknown command", answer, StringComparison.Ordinal);
+        Assert.Contains("tap", answer, StringComparison.Ordinal);
+        Assert.Equal(0, edges);
+        Assert.Equal(SimulatedCard.None, _camera.Card);
+    }
+
+    [Fact]
+    public async Task TheSocket_IsTheServiceUsersAlone_AndAnswersEachCommandWithALine()
+    {
+        using var folder = new TempFolder("control-socket");
+        var path = folder.Combine("control.sock");
+        using var socket = new SimulatedControlSocket(path, Panel(), NullLogger<SimulatedControlSocket>.Instance);
+        await socket.StartAsync(CancellationToken.None);
+        await Poll.UntilAsync(() => File.Exists(path), "the socket is bound");
+
+        using (var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            await client.ConnectAsync(new UnixDomainSocketEndPoint(path));
+            await using var stream = new NetworkStream(client);
+            using var reader = new StreamReader(stream);
+            await using var writer = new StreamWriter(stream) { AutoFlush = true, NewLine = "\n" };
+            await writer.WriteLineAsync("white");
+            Assert.Equal("ok: white card under the head", await reader.ReadLineAsync());
+            await writer.WriteLineAsync("nonsense");
+            Assert.StartsWith("unknown command", await reader.ReadLineAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(SimulatedCard.WhiteCard, _camera.Card);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        await socket.StopAsync(CancellationToken.None);
+        Assert.False(File.Exists(path), "the socket goes with the appliance");
+    }
+}
