@@ -217,6 +217,8 @@ internal static class CaptureSeriesBenchmark
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Devices:Mode"] = "Simulated",
+            // The benchmark presses the simulated button itself.
+            ["Devices:ManualControls"] = "false",
             ["Capture:Width"] = width.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Capture:Height"] = height.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Capture:RingSettleTime"] = "00:00:00",

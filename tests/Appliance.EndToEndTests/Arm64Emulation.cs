@@ -12,6 +12,12 @@ namespace Appliance.EndToEndTests;
 /// </summary>
 public sealed class Arm64Emulation : IAsyncLifetime
 {
+    /// <summary>
+    /// Emulated tests run alone, after the others: on two cores shared with the rest of the suite,
+    /// emulation's 15–20-fold slowdown grows past the firmware's own time limits.
+    /// </summary>
+    public const string Collection = "arm64 emulation";
+
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "appliance-arm64-" + Guid.NewGuid().ToString("N")[..8]);
 
     /// <summary>The Raspberry Pi 4's core (the oldest Pi the appliance supports).</summary>
@@ -183,3 +189,7 @@ public sealed class Arm64Emulation : IAsyncLifetime
         }
     }
 }
+
+/// <summary>The arm64 tests' collection: not run beside any other test.</summary>
+[CollectionDefinition(Arm64Emulation.Collection, DisableParallelization = true)]
+public sealed class Arm64EmulationCollection;

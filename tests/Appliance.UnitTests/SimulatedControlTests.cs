@@ -4,6 +4,7 @@ using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Gpio;
 using Appliance.Firmware.Devices.Simulated;
 using Appliance.TestFixtures;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -68,6 +69,22 @@ public sealed class SimulatedControlTests
         Assert.Contains("tap", answer, StringComparison.Ordinal);
         Assert.Equal(0, edges);
         Assert.Equal(SimulatedCard.None, _camera.Card);
+    }
+
+    [Fact]
+    public async Task ASocketThatCannotBeMade_IsLogged_AndDoesNotStopTheAppliance()
+    {
+        using var folder = new TempFolder("control-socket-missing");
+        var logs = new CapturedLogs();
+        using var factory = LoggerFactory.Create(l => l.AddProvider(logs));
+        using var socket = new SimulatedControlSocket(folder.Combine("no-such-folder", "control.sock"), Panel(), factory.CreateLogger<SimulatedControlSocket>());
+
+        await socket.StartAsync(CancellationToken.None);
+        await socket.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(socket.ExecuteTask.IsCompletedSuccessfully);
+        Assert.Contains(logs.Entries, e => e.EventId.Id == 1803 && e.Message.Contains("no control socket", StringComparison.Ordinal));
+        logs.ExpectError("no control socket");
     }
 
     [Fact]

@@ -18,22 +18,22 @@ public sealed partial class SimulatedControlSocket(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        File.Delete(path); // one left by a process that was killed
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
+            File.Delete(path); // one left by a process that was killed
             listener.Bind(new UnixDomainSocketEndPoint(path));
+            // Only the service user may press this appliance's button.
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            listener.Listen(4);
         }
-        catch (Exception ex) when (ex is SocketException or ArgumentException)
+        catch (Exception ex) when (ex is SocketException or ArgumentException or IOException or UnauthorizedAccessException)
         {
-            // A path too long for a Unix socket, say: the appliance runs on without it.
+            // No such folder, or a path too long for a Unix socket: the appliance runs on without it.
             LogUnavailable(logger, path, ex.Message);
             return;
         }
 
-        // Only the service user may press this appliance's button.
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        listener.Listen(4);
         LogListening(logger, path);
         try
         {
