@@ -15,12 +15,15 @@ switch (args.FirstOrDefault())
         return await new WipeCommand(Console.Out, Console.Error).RunAsync(args[1..], CancellationToken.None);
 }
 
-// Anything else runs the firmware; a wiped appliance says so and exits 3 (the unit does not restart it).
+// Anything else runs the firmware. Without a bundle (wiped, or never enrolled) it says what to do
+// and exits 3, which the unit does not restart: nothing changes until someone enrols it.
 var builder = Host.CreateApplicationBuilder(args);
 var paths = FirmwarePaths.From(builder.Configuration);
-if (!File.Exists(paths.BundlePath) && CryptoEraser.ReadMarker(paths.DataFolder) is { } wiped)
+if (!File.Exists(paths.BundlePath))
 {
-    Console.Error.WriteLine($"This appliance was wiped at {wiped.WipedAt:O} ({wiped.Trigger}). It holds no keys: enrol a new bundle to use it again.");
+    Console.Error.WriteLine(CryptoEraser.ReadMarker(paths.DataFolder) is { } wiped
+        ? $"This appliance was wiped at {wiped.WipedAt:O} ({wiped.Trigger}). It holds no keys: enrol a new bundle to use it again."
+        : $"This appliance is not enrolled: no bundle at {paths.BundlePath}. Provision it on the host (appliance-host provision <device-id>), then enrol the package here: appliance-firmware enrol --package FILE.");
     return 3;
 }
 

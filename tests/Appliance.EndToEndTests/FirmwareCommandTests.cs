@@ -56,6 +56,30 @@ public sealed class FirmwareCommandTests
         Assert.Equal(report.WipedAt, CryptoEraser.ReadMarker(data)!.WipedAt);
     }
 
+    [Fact]
+    public async Task TheFirmwareStartedBeforeItIsEnrolled_SaysHowToEnrolIt_WithoutAStackTrace_AndIsNotRestarted()
+    {
+        using var folder = new TempFolder("firmware-not-enrolled");
+        var start = new System.Diagnostics.ProcessStartInfo(Path.Combine(Builds.Firmware(), "Appliance.Firmware"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add($"--Firmware:DataFolder={folder.Path}");
+        start.ArgumentList.Add("--Devices:Mode=Simulated");
+        using var firmware = System.Diagnostics.Process.Start(start)!;
+        var output = firmware.StandardOutput.ReadToEndAsync();
+        var error = firmware.StandardError.ReadToEndAsync();
+        await firmware.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+
+        // 3 is the exit status the unit does not restart (RestartPreventExitStatus).
+        Assert.Equal(3, firmware.ExitCode);
+        var said = await error + await output;
+        Assert.Contains($"This appliance is not enrolled: no bundle at {Path.Combine(folder.Path, "bundle.json")}", said, StringComparison.Ordinal);
+        Assert.Contains("appliance-firmware enrol --package FILE", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
+    }
+
     private static int Enrol(string[] args, string typedCode, out string output, out string error)
     {
         var stdout = new StringWriter();
