@@ -41,4 +41,10 @@ public sealed class DevicesOptions
 
     /// <summary>The camera in <see cref="DevicesMode.Real"/> mode.</summary>
     public CameraBackend Camera { get; set; } = CameraBackend.Rpicam;
+
+    /// <summary>Where the device nodes are (<c>gpiochipN</c>, <c>videoN</c>); tests point it at a fake tree.</summary>
+    public string DevRoot { get; set; } = "/dev";
+
+    /// <summary>Where sysfs is, for the PWM chips; tests point it at a fake tree.</summary>
+    public string SysRoot { get; set; } = "/sys";
 }

@@ -16,16 +16,16 @@ namespace Appliance.Firmware.Devices;
 
 public static class DevicesRegistration
 {
-    /// <summary>
-    /// Registers the hardware seams. <c>Devices:Mode</c> picks real or simulated implementations
-    /// here and nowhere else, so the rest of the firmware never knows which it runs on.
-    /// </summary>
     /// <summary>Where the configured cameras leave plaintext frames for milliseconds: swept at start and at a wipe.</summary>
     public static IReadOnlyList<string> ScratchFolders(IConfiguration configuration) =>
         [.. new[] { RpicamOptions.Section, V4l2Options.Section }
             .Select(section => configuration.GetSection(section)["ScratchFolder"] ?? "/dev/shm")
             .Distinct()];
 
+    /// <summary>
+    /// Registers the hardware seams. <c>Devices:Mode</c> picks real or simulated implementations
+    /// here and nowhere else, so the rest of the firmware never knows which it runs on.
+    /// </summary>
     public static IHostApplicationBuilder AddApplianceDevices(this IHostApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(DevicesOptions.Section);
@@ -59,10 +59,8 @@ public static class DevicesRegistration
         }
         else
         {
-            // Pi 4 and Pi 5; throws at first use where there is no gpiochip.
-            builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<PinMapOptions>>().Value.Chip is { } chip
-                ? new GpioController(new LibGpiodDriver(chip))
-                : new GpioController());
+            // libgpiod on the configured chip, on a Pi 4 and a Pi 5 alike (Program checks the chip is there first).
+            builder.Services.AddSingleton(sp => new GpioController(new LibGpiodDriver(sp.GetRequiredService<IOptions<PinMapOptions>>().Value.Chip)));
             if (section.GetValue(nameof(DevicesOptions.Camera), CameraBackend.Rpicam) == CameraBackend.V4l2)
             {
                 builder.Services.AddOptions<V4l2Options>().Bind(builder.Configuration.GetSection(V4l2Options.Section))
@@ -75,7 +73,7 @@ public static class DevicesRegistration
                     .ValidateDataAnnotations().ValidateOnStart();
                 builder.Services.AddSingleton<ICamera, RpicamCamera>();
             }
-            // sysfs PWM (the pwm-2chan overlay); throws at first use where the channel is not exported.
+            // sysfs PWM (the pwm-2chan overlay); Program checks the chip and its channels are there first.
             builder.Services.AddSingleton<PwmChannelFactory>(_ =>
                 (chip, channel, frequency, _) => PwmChannel.Create(chip, channel, frequency, 0));
         }

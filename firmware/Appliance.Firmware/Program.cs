@@ -1,8 +1,10 @@
 using Appliance.Firmware;
 using Appliance.Firmware.Commands;
+using Appliance.Firmware.Devices;
 using Appliance.Firmware.Storage;
 using Appliance.Firmware.Storage.Wipe;
 using Appliance.Protocol;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
 // Whatever this process writes is for the service user alone, whoever started it and with what umask.
@@ -28,5 +30,20 @@ if (!File.Exists(paths.BundlePath))
 }
 
 builder.AddApplianceFirmware();
+// On a Pi set up wrongly, one sentence per missing part and exit 4, which the unit does not
+// restart either: a chip, a channel or a camera tool does not appear by trying again.
+if (builder.Configuration.GetValue(DevicesOptions.Section + ":" + nameof(DevicesOptions.Mode), DevicesMode.Simulated) == DevicesMode.Real
+    && DeviceParts.From(builder.Configuration).Missing() is { Count: > 0 } missing)
+{
+    Console.Error.WriteLine($"This appliance is missing {missing.Count} part{(missing.Count == 1 ? string.Empty : "s")} its configuration names:");
+    foreach (var part in missing)
+    {
+        Console.Error.WriteLine($"  - {part}");
+    }
+
+    Console.Error.WriteLine("Fix them, then check the whole appliance with: appliance-firmware selftest");
+    return 4;
+}
+
 await builder.Build().RunAsync();
 return 0;

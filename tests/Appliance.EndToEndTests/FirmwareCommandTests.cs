@@ -80,6 +80,41 @@ public sealed class FirmwareCommandTests
         Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task InRealModeOnAMachineThatIsNotAPi_TheFirmwareNamesEachMissingPart_WithoutAStackTrace_AndIsNotRestarted()
+    {
+        using var folder = new TempFolder("firmware-no-parts");
+        await using var host = await EmbeddedSuite.StartHostAsync(folder.Path);
+        var provisioned = host.Services.GetRequiredService<DeviceProvisioner>().ProvisionForEnrolment("parts-01", ProvisioningKind.New, "127.0.0.1", 8883);
+        var package = folder.Combine("parts-01.enrol.json");
+        DeviceProvisioner.WritePackage(provisioned.Package, package);
+        var data = $"--Firmware:DataFolder={folder.Combine("appliance")}";
+        Assert.Equal(0, Enrol(["--package", package, data], provisioned.EnrolmentCode, out _, out _));
+
+        // The appliance's own configuration (Real mode, gpiochip0, pwmchip0, rpicam-still) on this machine, which has none of them.
+        var start = new System.Diagnostics.ProcessStartInfo(Path.Combine(Builds.Firmware(), "Appliance.Firmware"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(data);
+        start.ArgumentList.Add("--Devices:Mode=Real");
+        using var firmware = System.Diagnostics.Process.Start(start)!;
+        var output = firmware.StandardOutput.ReadToEndAsync();
+        var error = firmware.StandardError.ReadToEndAsync();
+        await firmware.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+
+        var said = await error + await output;
+        Assert.True(firmware.ExitCode == 4, said);
+        Assert.Contains("This appliance is missing", said, StringComparison.Ordinal);
+        Assert.Contains("  - GPIO: there is no /dev/gpiochip0 (Gpio:Chip is 0)", said, StringComparison.Ordinal);
+        Assert.Contains("  - PWM: there is no /sys/class/pwm/pwmchip0 (Rings:PwmChip is 0)", said, StringComparison.Ordinal);
+        Assert.Contains("  - Camera: rpicam-still is not installed or not on PATH", said, StringComparison.Ordinal);
+        Assert.Contains("appliance-firmware selftest", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", said, StringComparison.Ordinal);
+    }
+
     private static int Enrol(string[] args, string typedCode, out string output, out string error)
     {
         var stdout = new StringWriter();

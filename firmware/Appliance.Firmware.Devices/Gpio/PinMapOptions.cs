@@ -11,12 +11,12 @@ public sealed class PinMapOptions : IValidatableObject
     public const string Section = "Gpio";
 
     /// <summary>
-    /// The gpiochip to open through libgpiod; unset lets <c>GpioController</c> choose (the
-    /// Pi 4's own driver, libgpiod chip 0 elsewhere). A Pi 5 on a kernel that still puts the
-    /// header on <c>gpiochip4</c> needs 4 here; <c>gpioinfo</c> shows which chip has GPIO17.
+    /// The gpiochip with the 40-pin header, opened through libgpiod: 0 on a Pi 4 and on a Pi 5
+    /// with a current kernel; 4 on a Pi 5 whose kernel still puts the header on
+    /// <c>gpiochip4</c>. <c>gpioinfo</c> shows which chip has GPIO17.
     /// </summary>
     [Range(0, 16)]
-    public int? Chip { get; set; }
+    public int Chip { get; set; }
 
     /// <summary>Capture button, active low with the internal pull-up.</summary>
     [Range(0, 27)]
