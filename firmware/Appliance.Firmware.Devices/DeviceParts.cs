@@ -50,7 +50,7 @@ public sealed class DeviceParts(
     public string CameraTool => devices.Camera == CameraBackend.V4l2 ? v4l2.Executable : rpicam.Executable;
 
     /// <summary>One sentence per missing part; empty when everything the configuration names is there.</summary>
-    public IReadOnlyList<string> Missing() => [.. Gpio(), .. Pwm(), .. Camera()];
+    public IReadOnlyList<string> Missing() => [.. MissingGpio(), .. MissingPwm(), .. MissingCamera()];
 
     /// <summary>Each ring that is on hardware PWM: its name and channel.</summary>
     public IEnumerable<(string Ring, int Channel)> PwmRings()
@@ -80,6 +80,12 @@ public sealed class DeviceParts(
             .Select(folder => Path.Combine(folder, tool))
             .FirstOrDefault(File.Exists);
     }
+
+    public IReadOnlyList<string> MissingGpio() => [.. Gpio()];
+
+    public IReadOnlyList<string> MissingPwm() => [.. Pwm()];
+
+    public IReadOnlyList<string> MissingCamera() => [.. Camera()];
 
     private IEnumerable<string> Gpio()
     {

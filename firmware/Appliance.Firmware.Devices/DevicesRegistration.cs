@@ -90,6 +90,23 @@ public static class DevicesRegistration
 
         builder.Services.AddSingleton<GpioStatusIndicator>();
         builder.Services.AddSingleton<IStatusIndicator>(sp => sp.GetRequiredService<GpioStatusIndicator>());
+        builder.Services.AddSingleton(sp =>
+        {
+            var capture = sp.GetRequiredService<IOptions<CaptureOptions>>().Value;
+            return new DeviceSelfTest(
+                mode,
+                DeviceParts.From(sp.GetRequiredService<IConfiguration>()),
+                sp.GetRequiredService<IOptions<PinMapOptions>>().Value,
+                sp.GetRequiredService<IOptions<RingDriveOptions>>().Value,
+                new DeviceSelfTest.Factories(
+                    sp.GetRequiredService<GpioController>,
+                    sp.GetRequiredService<PwmChannelFactory>(),
+                    sp.GetRequiredService<ICamera>,
+                    sp.GetRequiredService<IIlluminator>),
+                capture.ToCameraSettings(),
+                capture.MaxRingOnTime,
+                sp.GetRequiredService<TimeProvider>());
+        });
         return builder;
     }
 

@@ -110,26 +110,13 @@ public sealed partial class BrokerLink(
 
     private bool ValidateServer(MqttClientCertificateValidationEventArgs e)
     {
-        if (e.Certificate is null)
+        if (BrokerCertificate.IsTrusted(e.Certificate, e.SslPolicyErrors, credentials.CaCertificate, time.GetUtcNow(), out var reason))
         {
-            return false;
+            return true;
         }
 
-        using var server = new X509Certificate2(e.Certificate);
-        // Name mismatch is still fatal; chain errors are expected (our CA is not in the OS store) and checked here instead.
-        if (e.SslPolicyErrors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch))
-        {
-            LogServerRejected(logger, "name does not match the broker address");
-            return false;
-        }
-
-        if (!MutualTls.ChainsTo(server, credentials.CaCertificate, MutualTls.ServerAuthOid, time.GetUtcNow(), out var reason))
-        {
-            LogServerRejected(logger, reason);
-            return false;
-        }
-
-        return true;
+        LogServerRejected(logger, reason!);
+        return false;
     }
 
     private async Task SubscribeAsync(IMqttClient client, CancellationToken cancellationToken)

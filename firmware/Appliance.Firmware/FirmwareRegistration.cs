@@ -6,6 +6,8 @@ using Appliance.Firmware.Storage;
 using Appliance.Firmware.Storage.Enrolment;
 using Appliance.Firmware.Uplink;
 using Appliance.Protocol;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -24,14 +26,7 @@ public static class FirmwareRegistration
         // Owner-only from birth, and whatever an older version or a restore left looser is tightened.
         OwnerOnlyFiles.RestrictNewFiles();
         OwnerOnlyFiles.Tighten(dataFolder);
-        // The admin's settings from the bundle (pin map, camera, lease…) sit below everything
-        // configured on the appliance itself, so a local file can still correct one.
-        var fromBundle = ProvisioningBundleLoader.Settings(bundlePath);
-        if (fromBundle.Count > 0)
-        {
-            builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = fromBundle });
-        }
-
+        AddBundleSettings(builder.Configuration, bundlePath);
         builder.Services.AddSingleton(_ => ProvisioningBundleLoader.Load(bundlePath));
         builder.Services.AddSingleton(sp =>
         {
@@ -64,5 +59,18 @@ public static class FirmwareRegistration
         builder.Services.AddSystemd();
         builder.Services.AddHostedService<SystemdWatchdog>();
         return builder;
+    }
+
+    /// <summary>
+    /// The admin's settings from the bundle (pin map, camera, lease…), below everything
+    /// configured on the appliance itself, so a local file can still correct one.
+    /// </summary>
+    public static void AddBundleSettings(IConfigurationManager configuration, string bundlePath)
+    {
+        var fromBundle = ProvisioningBundleLoader.Settings(bundlePath);
+        if (fromBundle.Count > 0)
+        {
+            configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = fromBundle });
+        }
     }
 }

@@ -1,3 +1,5 @@
+using Appliance.Firmware.Core;
+
 namespace Appliance.Firmware.Devices.Integrity;
 
 /// <summary>
@@ -13,18 +15,25 @@ public sealed class OsIntegrityChecks(IntegrityOptions options, string dataFolde
         "nfs", "nfs4", "cifs", "smb3", "smbfs", "sshfs", "9p", "tmpfs", "ramfs", "overlay",
     };
 
-    public IReadOnlyList<string> Check(DateTimeOffset now)
+    public IReadOnlyList<string> Check(DateTimeOffset now) => [.. Bluetooth(), .. ForbiddenProcesses(), .. Clock(now), .. DataFolder()];
+
+    /// <summary>The same checks as rows of the install self-test, with what was seen when each passes.</summary>
+    public IReadOnlyList<SelfTestResult> SelfTest(DateTimeOffset now) =>
+    [
+        SelfTestResult.From("clock", [.. Clock(now)], $"{now:yyyy-MM-dd HH:mm} UTC"),
+        Directory.Exists(dataFolder)
+            ? SelfTestResult.From("data folder", [.. DataFolder()], $"{dataFolder}, local and owner-only")
+            : SelfTestResult.Fail("data folder", $"there is no {dataFolder}: enrolling the appliance makes it"),
+        SelfTestResult.From("bluetooth", [.. Bluetooth()], "no controller, no unblocked radio"),
+        SelfTestResult.From("other services", [.. ForbiddenProcesses()], "no sync, cloud, remote-access or Bluetooth daemon running"),
+    ];
+
+    private IEnumerable<string> Clock(DateTimeOffset now)
     {
-        var problems = new List<string>();
-        problems.AddRange(Bluetooth());
-        problems.AddRange(ForbiddenProcesses());
         if (now < options.EarliestSaneTime || now.Year > 2100)
         {
-            problems.Add($"the clock reads {now:yyyy-MM-dd}: it is not set (no network time yet?)");
+            yield return $"the clock reads {now:yyyy-MM-dd}: it is not set (no network time yet?)";
         }
-
-        problems.AddRange(DataFolder());
-        return problems;
     }
 
     private IEnumerable<string> Bluetooth()

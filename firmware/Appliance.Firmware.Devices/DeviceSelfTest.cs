@@ -1,0 +1,212 @@
+using System.Device.Gpio;
+using Appliance.Firmware.Core;
+using Appliance.Firmware.Devices.Gpio;
+using Appliance.Protocol;
+
+namespace Appliance.Firmware.Devices;
+
+/// <summary>
+/// The hardware half of the install self-test: the GPIO chip, every pin of the pin map opened
+/// as the firmware opens it, each ring's PWM channel, the camera tool, and one test frame under
+/// the cross-polarised ring. Each part is built only when its row runs, so one that cannot be
+/// opened is a failed row naming why, never an exception; rows that need a failed part are skipped.
+/// </summary>
+public sealed class DeviceSelfTest(
+    DevicesMode mode,
+    DeviceParts parts,
+    PinMapOptions pins,
+    RingDriveOptions rings,
+    DeviceSelfTest.Factories open,
+    CameraSettings frameSettings,
+    TimeSpan maxRingOnTime,
+    TimeProvider time)
+{
+    /// <summary>How the parts are opened: the firmware's own registrations, resolved when a row needs them.</summary>
+    public sealed record Factories(Func<GpioController> Gpio, PwmChannelFactory Pwm, Func<ICamera> Camera, Func<IIlluminator> Illuminator);
+
+    public async Task<IReadOnlyList<SelfTestResult>> RunAsync(CancellationToken cancellationToken)
+    {
+        var rows = new List<SelfTestResult>();
+        var simulated = mode == DevicesMode.Simulated;
+        var gpioChip = simulated
+            ? SelfTestResult.Pass("gpio chip", "simulated (Devices:Mode=Simulated)")
+            : SelfTestResult.From("gpio chip", parts.MissingGpio(), $"{parts.GpioChipPath} through libgpiod");
+        rows.Add(gpioChip);
+        rows.AddRange(Pins(gpioChip.Outcome == SelfTestOutcome.Pass));
+
+        var pwmRings = parts.PwmRings().ToList();
+        var pwmReady = true;
+        if (pwmRings.Count > 0)
+        {
+            var pwmChip = simulated
+                ? SelfTestResult.Pass("pwm chip", "simulated")
+                : SelfTestResult.From("pwm chip", parts.MissingPwm(), parts.PwmChipPath);
+            rows.Add(pwmChip);
+            foreach (var (ring, channel) in pwmRings)
+            {
+                rows.Add(pwmChip.Outcome != SelfTestOutcome.Pass
+                    ? SelfTestResult.Skip($"pwm {channel} {ring}", "no PWM chip")
+                    : Attempt($"pwm {channel} {ring}", () =>
+                    {
+                        using var pwm = open.Pwm(rings.PwmChip, channel, rings.PwmFrequencyHz, RingPin(channel));
+                        pwm.DutyCycle = 0;
+                        return $"opened at {rings.PwmFrequencyHz} Hz, duty 0";
+                    }));
+            }
+
+            pwmReady = rows.TakeLast(pwmRings.Count + 1).All(r => r.Outcome == SelfTestOutcome.Pass);
+        }
+
+        var tool = simulated
+            ? SelfTestResult.Pass("camera tool", "simulated camera")
+            : SelfTestResult.From("camera tool", parts.MissingCamera(), parts.ResolveCameraTool() ?? parts.CameraTool);
+        rows.Add(tool);
+        var ringsReady = rows.Where(r => r.Check.StartsWith("gpio", StringComparison.Ordinal)).All(r => r.Outcome == SelfTestOutcome.Pass) && pwmReady;
+        rows.Add(tool.Outcome != SelfTestOutcome.Pass ? SelfTestResult.Skip("camera frame", "no camera tool")
+            : !ringsReady ? SelfTestResult.Skip("camera frame", "the rings cannot be driven (above)")
+            : await TestFrameAsync(cancellationToken));
+        return rows;
+    }
+
+    private IEnumerable<SelfTestResult> Pins(bool chipReady)
+    {
+        var map = new List<(int Pin, string Function, PinMode Mode)> { (pins.CaptureButtonPin, "capture button", PinMode.InputPullUp) };
+        if (rings.CrossPolarisedPwmChannel is null)
+        {
+            map.Add((pins.CrossPolarisedRingPin, "cross-polarised ring", PinMode.Output));
+        }
+
+        if (rings.NonPolarisedPwmChannel is null)
+        {
+            map.Add((pins.NonPolarisedRingPin, "non-polarised ring", PinMode.Output));
+        }
+
+        map.Add((pins.StatusRedPin, "status red", PinMode.Output));
+        map.Add((pins.StatusGreenPin, "status green", PinMode.Output));
+        map.Add((pins.StatusBluePin, "status blue", PinMode.Output));
+        if (pins.BuzzerPin is { } buzzer)
+        {
+            map.Add((buzzer, "buzzer", PinMode.Output));
+        }
+
+        GpioController? gpio = null;
+        string? unopened = chipReady ? null : "no GPIO chip";
+        if (chipReady)
+        {
+            try
+            {
+                gpio = open.Gpio();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                unopened = $"the chip did not open: {ex.Message}";
+            }
+        }
+
+        foreach (var (pin, function, pinMode) in map)
+        {
+            var check = $"gpio {pin} {function}";
+            yield return gpio is null ? new SelfTestResult(check, chipReady ? SelfTestOutcome.Fail : SelfTestOutcome.Skipped, unopened!)
+                : pinMode == PinMode.InputPullUp ? Button(gpio, pin, check)
+                : Attempt(check, () =>
+                {
+                    // Opened low, as the firmware opens it: a ring or LED stays dark.
+                    gpio.OpenPin(pin, PinMode.Output, PinValue.Low);
+                    gpio.ClosePin(pin);
+                    return "output, opened low";
+                });
+        }
+    }
+
+    private static SelfTestResult Button(GpioController gpio, int pin, string check)
+    {
+        try
+        {
+            gpio.OpenPin(pin, PinMode.InputPullUp);
+            try
+            {
+                // Released reads high through the pull-up; low means held down, or its wire shorted to ground.
+                return gpio.Read(pin) == PinValue.High
+                    ? SelfTestResult.Pass(check, "input with pull-up, reads released")
+                    : SelfTestResult.Fail(check, "reads pressed: the button is held down or its wire is shorted to ground, and the appliance would capture on its own");
+            }
+            finally
+            {
+                gpio.ClosePin(pin);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return SelfTestResult.Fail(check, Opening(ex));
+        }
+    }
+
+    private async Task<SelfTestResult> TestFrameAsync(CancellationToken cancellationToken)
+    {
+        const string check = "camera frame";
+        IIlluminator illuminator;
+        ICamera camera;
+        try
+        {
+            illuminator = open.Illuminator();
+            camera = open.Camera();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return SelfTestResult.Fail(check, ex.Message);
+        }
+
+        // The ring is on for one frame and never past its limit, as in a capture.
+        using var limit = new CancellationTokenSource(maxRingOnTime, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(limit.Token, cancellationToken);
+        try
+        {
+            illuminator.Light(LightingMode.CrossPolarised);
+            var frame = await camera.CaptureAsync(LightingMode.CrossPolarised, frameSettings, linked.Token);
+            var pixels = frame.Pixels.AsSpan(0, Math.Min(frame.Pixels.Length, frame.Width * frame.Height * 3));
+            long sum = 0;
+            foreach (var level in pixels)
+            {
+                sum += level;
+            }
+
+            var mean = pixels.IsEmpty ? 0 : (double)sum / pixels.Length;
+            // Whatever is under the head at install is nobody's business: the frame goes no further.
+            Array.Clear(frame.Pixels);
+            return SelfTestResult.Pass(check, $"{frame.Width}x{frame.Height} under the cross-polarised ring, mean level {mean:0} of 255");
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return SelfTestResult.Fail(check, $"no frame within the ring's on-time limit ({maxRingOnTime.TotalSeconds:0.#} s, Capture:MaxRingOnTime)");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return SelfTestResult.Fail(check, ex.Message);
+        }
+        finally
+        {
+            illuminator.AllOff();
+        }
+    }
+
+    private int RingPin(int channel) =>
+        rings.CrossPolarisedPwmChannel == channel ? pins.CrossPolarisedRingPin : pins.NonPolarisedRingPin;
+
+    private static SelfTestResult Attempt(string check, Func<string> action)
+    {
+        try
+        {
+            return SelfTestResult.Pass(check, action());
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return SelfTestResult.Fail(check, Opening(ex));
+        }
+    }
+
+    /// <summary>A pin or channel that will not open; busy is nearly always the firmware itself holding it.</summary>
+    private static string Opening(Exception ex) =>
+        ex.Message.Contains("busy", StringComparison.OrdinalIgnoreCase)
+            ? $"{ex.Message} (is the firmware running? systemctl stop appliance-firmware, then test again)"
+            : ex.Message;
+}
