@@ -62,15 +62,22 @@ public static class FirmwareRegistration
     }
 
     /// <summary>
-    /// The admin's settings from the bundle (pin map, camera, lease…), below everything
-    /// configured on the appliance itself, so a local file can still correct one.
+    /// The admin's settings from the bundle (pin map, camera, lease…): above the defaults shipped
+    /// in <c>appsettings.json</c>, below everything configured on the appliance itself
+    /// (<c>appsettings.{Environment}.json</c>, the environment, the command line), so a local
+    /// setting can still correct one.
     /// </summary>
     public static void AddBundleSettings(IConfigurationManager configuration, string bundlePath)
     {
         var fromBundle = ProvisioningBundleLoader.Settings(bundlePath);
-        if (fromBundle.Count > 0)
+        if (fromBundle.Count == 0)
         {
-            configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = fromBundle });
+            return;
         }
+
+        var shipped = configuration.Sources
+            .Select((source, index) => (source, index))
+            .LastOrDefault(s => s.source is FileConfigurationSource { Path: "appsettings.json" });
+        configuration.Sources.Insert(shipped.source is null ? 0 : shipped.index + 1, new MemoryConfigurationSource { InitialData = fromBundle });
     }
 }

@@ -64,12 +64,30 @@ public sealed class SelfTestCommandTests
         Assert.Matches($@"(?m)^broker 127\.0\.0\.1:{appliance.Port} +FAIL +cannot connect: ", stopped);
     }
 
+    [Fact]
+    public async Task TheAdminsBundleSettings_OutrankTheShippedDefaults_AndTheAppliancesOwnSettingsOutrankThem()
+    {
+        using var folder = new TempFolder("selftest-settings");
+        await using var host = await EmbeddedSuite.StartHostAsync(folder.Path);
+        // The shipped appsettings.json says Real devices and the red LED on GPIO22; the admin's bundle says otherwise.
+        var appliance = await EnrolAsync(host, folder, "selftest-03", new Dictionary<string, string> { ["Devices:Mode"] = "Simulated", ["Gpio:StatusRedPin"] = "5" });
+        string[] settings = ["selftest", $"--Firmware:DataFolder={appliance.DataFolder}", $"--Integrity:SysRoot={appliance.EmptySys}"];
+
+        var (exit, table) = await RunFirmwareAsync(settings);
+        Assert.True(exit == 0, table);
+        Assert.Matches(@"(?m)^gpio 5 status red +pass", table);
+        Assert.Matches(@"(?m)^camera tool +pass +simulated camera", table);
+
+        var (_, overridden) = await RunFirmwareAsync([.. settings, "--Gpio:StatusRedPin=6"]);
+        Assert.Matches(@"(?m)^gpio 6 status red +pass", overridden);
+    }
+
     private sealed record Appliance(string DataFolder, int Port, string EmptySys);
 
-    private static async Task<Appliance> EnrolAsync(Microsoft.AspNetCore.Builder.WebApplication host, TempFolder folder, string deviceId)
+    private static async Task<Appliance> EnrolAsync(Microsoft.AspNetCore.Builder.WebApplication host, TempFolder folder, string deviceId, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = host.Services.GetRequiredService<EmbeddedMqttBroker>().BoundPort;
-        var provisioned = host.Services.GetRequiredService<DeviceProvisioner>().ProvisionForEnrolment(deviceId, ProvisioningKind.New, "127.0.0.1", port);
+        var provisioned = host.Services.GetRequiredService<DeviceProvisioner>().ProvisionForEnrolment(deviceId, ProvisioningKind.New, "127.0.0.1", port, settings: settings);
         var package = folder.Combine($"{deviceId}.enrol.json");
         DeviceProvisioner.WritePackage(provisioned.Package, package);
         var data = folder.Combine("appliance");
