@@ -10,12 +10,15 @@
 # asked for), and hardens the OS: Bluetooth off, swap off, Wi-Fi off unless configured for WPA2/3, a
 # firewall that lets out only the broker (plus DNS, NTP and the package mirror for security
 # updates), no cloud, sync or remote-access services, automatic security updates.
-# Safe to run again: every step converges.
+# Last it runs the firmware's self-test (its table is printed), then starts the firmware.
+# Safe to run again: every step converges. Exit 0: deployed and the self-test passed;
+# 3: deployed, but the self-test failed; 2: bad arguments, nothing changed.
 #
 # Options:
 #   --host USER@ADDRESS     the Pi, reached with ssh and sudo
 #   --target-root DIR       apply the file changes under DIR instead (no SSH; commands that are
-#                           not file changes are listed, not run). For tests and image builds.
+#                           not file changes are listed, not run; the self-test looks under DIR).
+#                           For tests and image builds.
 #   --package FILE          the enrolment package from `appliance-host provision|rotate|reprovision`
 #   --broker-host HOST      the broker the appliance may reach (the firewall's only destination)
 #   --broker-port PORT      default 8883
@@ -29,7 +32,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-0}"
 }
 
@@ -356,7 +359,23 @@ else
   fi
 fi
 
-# --- 8. Start it ----------------------------------------------------------------------------
+# --- 8. Self-test, then start it ----------------------------------------------------------
+
+# The firmware stopped first: it holds the GPIO lines while it runs. Under --target-root the
+# folder is the Pi: its data folder, device nodes, sysfs and procfs are looked for under it.
+selftest_status=0
+if [ "$dry_run" -eq 1 ]; then
+  say "would run the self-test: appliance-firmware selftest"
+elif [ -n "$root" ]; then
+  say "self-test of $device_id under $root"
+  "$root/opt/appliance/Appliance.Firmware" selftest "--Firmware:DataFolder=$root$data" \
+    "--Devices:DevRoot=$root/dev" "--Devices:SysRoot=$root/sys" "--Integrity:SysRoot=$root/sys" "--Integrity:ProcRoot=$root/proc" \
+    || selftest_status=$?
+else
+  say "on the Pi: self-test"
+  ssh "$target" "sudo systemctl stop appliance-firmware 2>/dev/null; sudo -u appliance /opt/appliance/Appliance.Firmware selftest --Firmware:DataFolder=$data" \
+    || selftest_status=$?
+fi
 
 if [ -n "$root" ] && [ "$dry_run" -eq 0 ]; then
   # What `systemctl enable` would write.
@@ -365,4 +384,10 @@ if [ -n "$root" ] && [ "$dry_run" -eq 0 ]; then
   say "enable appliance-firmware.service"
 fi
 on_pi "start the firmware" "systemctl daemon-reload && systemctl enable appliance-firmware >/dev/null && systemctl restart appliance-firmware"
-say "done: $device_id deployed${root:+ under $root}. A reboot applies the Bluetooth and Wi-Fi overlays."
+if [ "$selftest_status" -ne 0 ]; then
+  say "deployed $device_id${root:+ under $root}, but the self-test failed: fix what its table says, then run it again on the Pi:"
+  say "  sudo -u appliance /opt/appliance/Appliance.Firmware selftest"
+  say "On a first deploy the Bluetooth checks fail until a reboot applies the overlays."
+  exit 3
+fi
+say "done: $device_id deployed${root:+ under $root} and its self-test passed. A reboot applies the Bluetooth and Wi-Fi overlays."

@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using Appliance.Demo;
+using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Infrastructure.Messaging;
 using Appliance.Protocol;
 using Appliance.TestFixtures;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.EndToEndTests;
 
@@ -21,15 +25,20 @@ public sealed class DeployScriptTests
         string[] arguments = ["--target-root", root, "--package", packagePath, "--broker-host", "192.168.10.5", "--broker-port", "8883", "--firmware-dir", Builds.Firmware(),
             "--boot-config", "/boot/firmware/config.txt"];
 
+        // Deployed, but this machine is not a Pi and the placeholder bundle opens no TLS: the self-test says so, and the exit is 3.
         var (exit, output) = await RunAsync(arguments, code);
-        Assert.True(exit == 0, output);
+        Assert.True(exit == 3, output);
+        Assert.Matches(@"(?m)^gpio chip +FAIL +GPIO: there is no .*/pi/dev/gpiochip0", output);
+        Assert.Matches(@"(?m)^bundle +FAIL ", output);
+        Assert.Contains("deployed clinic-a-01 under", output);
+        Assert.Contains("but the self-test failed", output);
 
         string Read(string path) => File.ReadAllText(Path.Combine(root, path.TrimStart('/')));
         var unit = Read("/etc/systemd/system/appliance-firmware.service");
         foreach (var setting in new[]
         {
             "User=appliance", "NoNewPrivileges=true", "ProtectSystem=strict", "DevicePolicy=closed", "DeviceAllow=char-gpiochip rw", "DeviceAllow=char-video4linux rw",
-            "WatchdogSec=30", "Type=notify", "CapabilityBoundingSet=", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "RestartPreventExitStatus=3",
+            "WatchdogSec=30", "Type=notify", "CapabilityBoundingSet=", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "RestartPreventExitStatus=3 4",
             "MemorySwapMax=0", "UMask=0077",
         })
         {
@@ -66,7 +75,7 @@ public sealed class DeployScriptTests
         // Idempotent: a second run leaves every file as it was (and does not enrol again).
         var before = Snapshot(root);
         (exit, output) = await RunAsync(arguments, code);
-        Assert.True(exit == 0, output);
+        Assert.True(exit == 3, output);
         Assert.Contains("already enrolled", output);
         Assert.Equal(before, Snapshot(root));
     }
@@ -89,7 +98,7 @@ public sealed class DeployScriptTests
             "would install /etc/systemd/system/appliance-firmware.service", "would ensure 'dtoverlay=disable-bt'", "would mask bluetooth.service",
             "would install /etc/NetworkManager/system-connections/appliance-wifi.nmconnection (mode 600", "would install /etc/nftables.conf",
             "would install /etc/apt/apt.conf.d/20auto-upgrades", "would enrol", "would run on the Pi (start the firmware)",
-            "would mask swap.target", "would run on the Pi (swap off)",
+            "would mask swap.target", "would run on the Pi (swap off)", "would run the self-test",
         })
         {
             Assert.Contains(action, output);
@@ -107,6 +116,33 @@ public sealed class DeployScriptTests
         Assert.Contains("key-mgmt=sae\n", wifi);
         Assert.Contains("ssid=Clinic Devices\n", wifi);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(root, "etc", "NetworkManager", "system-connections", "appliance-wifi.nmconnection")));
+    }
+
+    [Fact]
+    public async Task AnApplianceProvisionedByARunningHost_Deploys_AndItsSelfTestPasses_TableAndAll()
+    {
+        using var folder = new TempFolder("deploy-selftest");
+        await using var host = await EmbeddedSuite.StartHostAsync(folder.Path);
+        var port = host.Services.GetRequiredService<EmbeddedMqttBroker>().BoundPort;
+        // An evaluation appliance: its simulated devices set centrally, in the bundle.
+        var provisioned = host.Services.GetRequiredService<DeviceProvisioner>().ProvisionForEnrolment(
+            "clinic-c-03", ProvisioningKind.New, "127.0.0.1", port, settings: new Dictionary<string, string> { ["Devices:Mode"] = "Simulated" });
+        var packagePath = folder.Combine("clinic-c-03.enrol.json");
+        DeviceProvisioner.WritePackage(provisioned.Package, packagePath);
+        var root = folder.Combine("pi");
+
+        var (exit, output) = await RunAsync(
+            ["--target-root", root, "--package", packagePath, "--broker-host", "127.0.0.1", "--broker-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--firmware-dir", Builds.Firmware()],
+            provisioned.EnrolmentCode);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("Appliance self-test of clinic-c-03", output);
+        Assert.Matches(@"(?m)^camera frame +pass ", output);
+        Assert.Matches($@"(?m)^broker 127\.0\.0\.1:{port} +pass +TLS", output);
+        Assert.Matches(@"All \d+ checks passed\.", output);
+        Assert.Contains("done: clinic-c-03 deployed", output);
+        Assert.Contains("its self-test passed", output);
     }
 
     [Fact]

@@ -35,7 +35,12 @@ public sealed class SelfTestCommand(TextWriter output, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(args);
         var json = args.Contains("--json");
-        var builder = Host.CreateApplicationBuilder(args.Where(a => a != "--json").ToArray());
+        // The installed appliance's settings wherever the admin runs it from (the unit runs from /opt/appliance).
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = args.Where(a => a != "--json").ToArray(),
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         // The table is the output: nothing the parts log may land in it.
         builder.Logging.ClearProviders();
         var paths = FirmwarePaths.From(builder.Configuration);
