@@ -30,6 +30,8 @@ var benchmarks = new Dictionary<string, (string Description, Func<bool, Task> Ru
         QcAccuracyBenchmark.Run(quick ? 30 : 600);
         return Task.CompletedTask;
     }),
+    ["arm64-smoke"] = ("the firmware for the Pi (linux-arm64) under qemu against an x64 host: enrolled, self-tested, calibrated, 3 series filed and deleted, wiped remotely", quick =>
+        Arm64SmokeBenchmark.RunAsync(quick ? 1 : 3)),
     ["qc-real"] = ("quality checks on two-frame series made from real photographs (24 per photograph), scored on the half the thresholds were not chosen on", quick =>
     {
         QcRealBenchmark.Run(quick ? 2 : 24, quick ? 2 : null);

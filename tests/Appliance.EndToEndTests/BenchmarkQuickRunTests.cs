@@ -8,6 +8,7 @@ namespace Appliance.EndToEndTests;
 /// Every benchmark, run in its quick mode as the real executable, must still run and print every
 /// figure docs/benchmarks.md names, each a number: a benchmark that no longer runs fails CI
 /// instead of being found broken months later. (The figures themselves are not judged here.)
+/// <c>arm64-smoke</c>'s quick run is <see cref="Arm64FirmwareTests"/>, which runs alone and judges its figures.
 /// </summary>
 public sealed partial class BenchmarkQuickRunTests
 {
@@ -43,11 +44,15 @@ public sealed partial class BenchmarkQuickRunTests
 
         var output = await stdout;
         Assert.True(process.ExitCode == 0, $"{name} --quick exited {process.ExitCode}: {output}{await stderr}");
-        var printed = Figure().Matches(output).ToDictionary(m => m.Groups[1].Value, m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        var printed = Figures(output);
         var missing = figures.Where(f => !printed.ContainsKey(f)).ToList();
         Assert.True(missing.Count == 0, $"{name} did not print {string.Join(", ", missing)}:\n{output}");
         Assert.All(printed.Values, v => Assert.True(double.IsFinite(v)));
     }
+
+    /// <summary>Every <c>BENCH figure value unit</c> line: figure to value.</summary>
+    public static Dictionary<string, double> Figures(string output) =>
+        Figure().Matches(output).ToDictionary(m => m.Groups[1].Value, m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
 
     [Fact]
     public async Task AnUnknownBenchmark_IsRefused_WithTheList()

@@ -1,52 +1,77 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Appliance.EndToEndTests;
+namespace Appliance.EndToEndKit;
 
 /// <summary>
 /// The firmware as a Raspberry Pi runs it: published for linux-arm64, self-contained, and run by
 /// Debian's qemu-aarch64-static against an arm64 sysroot of Debian's own libraries
-/// (<c>tests/arm64/sysroot.sh</c>, which installs qemu and makes the sysroot once). Published once
-/// per class into its own folder, with its own build artefacts, so it never touches the x64 builds
-/// the other tests run. Emulation is 15–20 times slower than native: waits allow for it.
+/// (<c>tests/arm64/sysroot.sh</c>, which installs qemu and makes the sysroot once). Published into
+/// its own folder, with its own build artefacts, so it never touches the x64 builds the tests
+/// run. Emulation is 15–20 times slower than native: waits allow for it.
 /// </summary>
-public sealed class Arm64Emulation : IAsyncLifetime
+public sealed class Arm64Firmware : IDisposable
 {
-    /// <summary>
-    /// Emulated tests run alone, after the others: on two cores shared with the rest of the suite,
-    /// emulation's 15–20-fold slowdown grows past the firmware's own time limits.
-    /// </summary>
-    public const string Collection = "arm64 emulation";
-
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "appliance-arm64-" + Guid.NewGuid().ToString("N")[..8]);
-
     /// <summary>The Raspberry Pi 4's core (the oldest Pi the appliance supports).</summary>
     public const string PiCpu = "cortex-a72";
 
-    public string Sysroot { get; private set; } = string.Empty;
+    private readonly string _folder;
+
+    private Arm64Firmware(string folder, string sysroot)
+    {
+        _folder = folder;
+        Sysroot = sysroot;
+    }
+
+    public string Sysroot { get; }
 
     public string Firmware => Path.Combine(_folder, "publish", "Appliance.Firmware");
 
-    public async Task InitializeAsync()
+    /// <summary>Makes (or finds cached) the sysroot and publishes the firmware for linux-arm64 into a new folder.</summary>
+    public static async Task<Arm64Firmware> PrepareAsync(string repositoryRoot)
     {
-        Directory.CreateDirectory(_folder);
-        var sysroot = await RunAsync("bash", [Path.Combine(Builds.RepositoryRoot, "tests", "arm64", "sysroot.sh")], TimeSpan.FromMinutes(10));
-        Assert.True(sysroot.ExitCode == 0, $"the arm64 sysroot could not be made:\n{sysroot.Error}");
-        Sysroot = sysroot.Output.Trim().Split('\n')[^1];
+        var folder = Path.Combine(Path.GetTempPath(), "appliance-arm64-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var sysroot = await RunAsync("bash", [Path.Combine(repositoryRoot, "tests", "arm64", "sysroot.sh")], TimeSpan.FromMinutes(10));
+            if (sysroot.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"the arm64 sysroot could not be made:\n{sysroot.Error}");
+            }
 
-        var publish = await RunAsync("dotnet",
-        [
-            "publish", Path.Combine(Builds.RepositoryRoot, "firmware", "Appliance.Firmware"),
-            "-c", "Release", "-r", "linux-arm64", "--self-contained", "--nologo",
-            "--artifacts-path", Path.Combine(_folder, "artifacts"), "-o", Path.Combine(_folder, "publish"),
-        ], TimeSpan.FromMinutes(10));
-        Assert.True(publish.ExitCode == 0, $"the arm64 publish failed:\n{publish.Output}\n{publish.Error}");
+            var publish = await RunAsync("dotnet",
+            [
+                "publish", Path.Combine(repositoryRoot, "firmware", "Appliance.Firmware"),
+                "-c", "Release", "-r", "linux-arm64", "--self-contained", "--nologo",
+                "--artifacts-path", Path.Combine(folder, "artifacts"), "-o", Path.Combine(folder, "publish"),
+            ], TimeSpan.FromMinutes(10));
+            if (publish.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"the arm64 publish failed:\n{publish.Output}\n{publish.Error}");
+            }
+
+            return new Arm64Firmware(folder, sysroot.Output.Trim().Split('\n')[^1]);
+        }
+        catch
+        {
+            Directory.Delete(folder, recursive: true);
+            throw;
+        }
     }
 
-    public Task DisposeAsync()
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    /// <summary>The repository this program was built in: the folder above its build output that holds the solution.</summary>
+    public static string RepositoryRoot()
     {
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "ApplianceSuite.sln")))
+        {
+            folder = folder.Parent;
+        }
+
+        return folder?.FullName ?? throw new InvalidOperationException("not built inside the repository: the arm64 firmware is published from its sources");
     }
 
     /// <summary>Starts the arm64 firmware under emulation with these arguments and environment.</summary>
@@ -89,7 +114,7 @@ public sealed class Arm64Emulation : IAsyncLifetime
         return BitConverter.ToUInt16(header, 18);
     }
 
-    internal static async Task<(int ExitCode, string Output, string Error)> RunAsync(string executable, IEnumerable<string> arguments, TimeSpan limit)
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string executable, IEnumerable<string> arguments, TimeSpan limit)
     {
         var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
@@ -115,7 +140,7 @@ public sealed class Arm64Emulation : IAsyncLifetime
     }
 
     /// <summary>A simulated appliance's control socket, as a person's hands (<c>SimulatedControlSocket</c>).</summary>
-    internal sealed class ControlSocket(string path)
+    public sealed class ControlSocket(string path)
     {
         public static ControlSocket In(string dataFolder) => new(Path.Combine(dataFolder, "control.sock"));
 
@@ -131,13 +156,16 @@ public sealed class Arm64Emulation : IAsyncLifetime
             {
                 await writer.WriteLineAsync(command);
                 var answer = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(1));
-                Assert.True(answer?.StartsWith("ok", StringComparison.Ordinal) == true, $"'{command}' was answered '{answer}'");
+                if (answer?.StartsWith("ok", StringComparison.Ordinal) != true)
+                {
+                    throw new InvalidOperationException($"the control socket answered '{command}' with '{answer}'");
+                }
             }
         }
     }
 
     /// <summary>Everything a process writes to a stream, as it writes it, for waiting on a line and for failure messages.</summary>
-    internal sealed class Transcript
+    public sealed class Transcript
     {
         private readonly StringBuilder _text = new();
         private readonly Lock _lock = new();
@@ -189,7 +217,3 @@ public sealed class Arm64Emulation : IAsyncLifetime
         }
     }
 }
-
-/// <summary>The arm64 tests' collection: not run beside any other test.</summary>
-[CollectionDefinition(Arm64Emulation.Collection, DisableParallelization = true)]
-public sealed class Arm64EmulationCollection;
