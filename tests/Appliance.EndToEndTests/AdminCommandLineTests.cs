@@ -84,6 +84,32 @@ public sealed class AdminCommandLineTests
         Assert.True(audit.GetProperty("entries").GetInt32() >= 8); // two added, disabled, enabled, role, reset, signed out everywhere, removed
     }
 
+    [Fact]
+    public async Task ASecretFileThatIsNotThere_IsNamedInOneLine_NotAStackTrace()
+    {
+        using var folder = new TempFolder("admin-cli-missing-file");
+        var data = $"--Host:DataFolder={folder.Combine("host")}";
+        var missing = folder.Combine("no-such.pass");
+        foreach (var arguments in new[]
+        {
+            new[] { "user", "add", "it.admin", "--role", "admin", "--password-file", missing, data },
+            ["user", "reset-password", "it.admin", "--password-file", missing, data],
+            ["backup", "--out", folder.Combine("backup.bin"), "--passphrase-file", missing, data],
+            ["restore", "--from", folder.Combine("no-such.bin"), "--to", folder.Combine("restored"), "--passphrase-file", missing],
+        })
+        {
+            var (exit, output) = await RunAsync(arguments);
+            Assert.True(exit != 0, output);
+            Assert.Contains("does not exist", output, StringComparison.Ordinal);
+            Assert.Contains(missing, output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Exception", output, StringComparison.Ordinal);
+        }
+
+        Assert.False(File.Exists(folder.Combine("backup.bin")));
+        Assert.False(Directory.Exists(folder.Combine("restored")));
+    }
+
     private static async Task<JsonElement> RunJsonAsync(params string[] arguments)
     {
         var (exit, output) = await RunAsync(arguments);

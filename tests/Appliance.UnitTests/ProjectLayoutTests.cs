@@ -68,4 +68,17 @@ public sealed class ProjectLayoutTests
         Assert.Contains(types, t => t.Name == "FakeHostChannel");
         Assert.Empty(types.Where(t => !t.Name.StartsWith("Fake", StringComparison.Ordinal)).Select(t => t.FullName));
     }
+
+    [Fact]
+    public void EveryWebProject_RunsWhereDotnetRunIsCalled_SoTheReadmesRelativePathsMeanWhatTheySay()
+    {
+        // The web SDK runs `dotnet run` in the project's folder unless told otherwise: the README's
+        // data/ and every file argument would land in the source tree, the host's CA key with them.
+        var web = Directory.GetFiles(Path.Combine(RepositoryRoot(), "host"), "*.csproj", SearchOption.AllDirectories)
+            .Select(XDocument.Load)
+            .Where(p => p.Root!.Attribute("Sdk")?.Value == "Microsoft.NET.Sdk.Web")
+            .ToList();
+        Assert.NotEmpty(web);
+        Assert.All(web, p => Assert.Equal("$(MSBuildStartupDirectory)", p.Descendants("RunWorkingDirectory").SingleOrDefault()?.Value));
+    }
 }

@@ -13,8 +13,9 @@ namespace Appliance.Host.Web.CommandLine;
 /// </summary>
 public static class DataCommands
 {
+    // A file that is not there is a parse error naming it (exit 1), before anything is opened or written.
     private static Option<FileInfo> PassphraseFile() =>
-        new("--passphrase-file") { Description = "A file holding the backup passphrase (at least 12 characters), so it is never on a command line.", Required = true };
+        new Option<FileInfo>("--passphrase-file") { Description = "A file holding the backup passphrase (at least 12 characters), so it is never on a command line.", Required = true }.AcceptExistingOnly();
 
     /// <summary>The backup command: stop the host first.</summary>
     public static Command Backup()
@@ -49,7 +50,7 @@ public static class DataCommands
     public static Command Restore()
     {
         var passphraseFile = PassphraseFile();
-        var restoreFrom = new Option<FileInfo>("--from") { Description = "The backup file.", Required = true };
+        var restoreFrom = new Option<FileInfo>("--from") { Description = "The backup file.", Required = true }.AcceptExistingOnly();
         var restoreTo = new Option<DirectoryInfo>("--to") { Description = "A new or empty folder to restore into; point Host:DataFolder at it afterwards.", Required = true };
         var restoreJson = AdminCommand.JsonOption();
         var restore = new Command("restore", "Restore a backup into a new folder and verify it: every file against the manifest, every frame against its digest, the audit chain.")

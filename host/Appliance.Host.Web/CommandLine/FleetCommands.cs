@@ -20,7 +20,7 @@ public static class FleetCommands
     {
         var deviceId = new Argument<string>("device-id") { Description = "The appliance's id: lower-case letters, digits and '-'; also its certificate CN." };
         var output = new Option<FileInfo>("--out") { Description = "Where to write the enrolment package (owner-only). Default: <device-id>.enrol.json" };
-        var settingsFile = new Option<FileInfo>("--settings") { Description = "A JSON object of configuration for this appliance, e.g. {\"Gpio:CrossPolarisedRingPin\": \"12\", \"Lease:Duration\": \"7.00:00:00\"}" };
+        var settingsFile = new Option<FileInfo>("--settings") { Description = "A JSON object of configuration for this appliance, e.g. {\"Gpio:CrossPolarisedRingPin\": \"12\", \"Lease:Duration\": \"7.00:00:00\"}" }.AcceptExistingOnly();
         var json = AdminCommand.JsonOption();
         var command = new Command(name, description) { deviceId, output, settingsFile, json };
         command.TreatUnmatchedTokensAsErrors = false;

@@ -145,8 +145,9 @@ public static class UserCommands
 
     private static Argument<string> NameArgument() => new("name") { Description = "The sign-in name: lower-case letters, digits, '.', '_' or '-'." };
 
+    // A file that is not there is a parse error naming it (exit 1), before anything is opened.
     private static Option<FileInfo> PasswordFile() =>
-        new("--password-file") { Description = "A file holding the password (at least 12 characters), so it is never on a command line.", Required = true };
+        new Option<FileInfo>("--password-file") { Description = "A file holding the password (at least 12 characters), so it is never on a command line.", Required = true }.AcceptExistingOnly();
 
     private static async Task<string> ReadPasswordAsync(FileInfo file, CancellationToken cancellationToken) =>
         (await File.ReadAllTextAsync(file.FullName, cancellationToken)).TrimEnd('\r', '\n');
