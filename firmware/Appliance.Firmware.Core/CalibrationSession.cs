@@ -99,6 +99,8 @@ public sealed partial class CalibrationSession(
             {
                 var unusable = run.TakeWhite(frames);
                 indicator.Show(unusable is null ? IndicatorState.Calibrating : IndicatorState.Retake);
+                // The person at the appliance (or its terminal, simulated) sees the next step as the host's page does.
+                LogNextStep(logger, runId, unusable is null ? run.Prompt : $"retake: {unusable}; {run.Prompt}");
                 await ReportAsync(ApplianceState.Calibrating, runId, unusable is null ? run.Prompt : $"retake: {unusable}; {run.Prompt}", cancellationToken);
                 return unusable is null ? new CaptureOutcome(CaptureOutcomeKind.Accepted) : new CaptureOutcome(CaptureOutcomeKind.Retake, Reasons: [unusable]);
             }
@@ -147,6 +149,9 @@ public sealed partial class CalibrationSession(
 
     [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "Calibration run {RunId} started: waiting for the white card")]
     private static partial void LogCalibrationStarted(ILogger logger, string runId);
+
+    [LoggerMessage(EventId = 1024, Level = LogLevel.Information, Message = "Calibration run {RunId}: {Prompt}")]
+    private static partial void LogNextStep(ILogger logger, string runId, string prompt);
 
     [LoggerMessage(EventId = 1021, Level = LogLevel.Warning, Message = "Calibration run {RunId} refused: {Reason}")]
     private static partial void LogCalibrationRefused(ILogger logger, string runId, string reason);

@@ -41,6 +41,30 @@ public sealed class SimulatedControlTests
     }
 
     [Fact]
+    public async Task TheTerminal_TakesLinesAsPresses_AndStopsAtOnce_ThoughNoKeyIsEverPressed()
+    {
+        using var keyboard = new Keyboard();
+        using var terminal = new SimulatedTerminal(Panel(), NullLogger<SimulatedTerminal>.Instance, new TerminalInput(keyboard, IsTerminal: true));
+        await terminal.StartAsync(CancellationToken.None);
+        keyboard.Type("white");
+        await Poll.UntilAsync(() => _camera.Card == SimulatedCard.WhiteCard, "the typed line reaches the panel");
+
+        // A terminal read cannot be cancelled; the appliance stopping (a wipe, Ctrl+C) must not wait for one.
+        await terminal.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task WithoutATerminal_NothingIsRead()
+    {
+        using var keyboard = new Keyboard();
+        using var terminal = new SimulatedTerminal(Panel(), NullLogger<SimulatedTerminal>.Instance, new TerminalInput(keyboard, IsTerminal: false));
+        await terminal.StartAsync(CancellationToken.None);
+        await terminal.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, keyboard.Reads);
+        await terminal.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Hold_KeepsTheButtonDownPastTheLongPress()
     {
         _pins.LongPress = TimeSpan.FromMilliseconds(100);
@@ -112,5 +136,27 @@ public sealed class SimulatedControlTests
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         await socket.StopAsync(CancellationToken.None);
         Assert.False(File.Exists(path), "the socket goes with the appliance");
+    }
+
+    /// <summary>A keyboard as the console reads it: ReadLine blocks until a line is typed, and cannot be interrupted.</summary>
+    private sealed class Keyboard : TextReader
+    {
+        private readonly System.Collections.Concurrent.BlockingCollection<string> _lines = [];
+
+        public int Reads { get; private set; }
+
+        public void Type(string line) => _lines.Add(line);
+
+        public override string? ReadLine()
+        {
+            Reads++;
+            return _lines.Take();
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            // The blocked read is left waiting, as a console's would be; the collection is not disposed under it.
+            base.Dispose(disposing);
+        }
     }
 }
