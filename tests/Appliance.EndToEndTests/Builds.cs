@@ -14,6 +14,14 @@ internal static class Builds
         return build;
     }
 
+    /// <summary>The host's program (<c>appliance-host</c>) as this test run built it, beside its own appsettings.json.</summary>
+    public static string Host()
+    {
+        var build = Path.Combine(RepositoryRoot, "host", "Appliance.Host.Web", "bin", Configuration, "net10.0", "appliance-host");
+        Assert.True(File.Exists(build), $"no host build at {build}");
+        return build;
+    }
+
     /// <summary>The benchmarks as this test run built them.</summary>
     public static string Benchmarks()
     {
