@@ -14,6 +14,31 @@ internal static class Builds
         return build;
     }
 
+    /// <summary>Runs the built firmware to its exit with these arguments (and environment): its exit status and all it wrote, error stream last.</summary>
+    public static async Task<(int Exit, string Output)> RunFirmwareAsync(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(Path.Combine(Firmware(), "Appliance.Firmware"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        return (process.ExitCode, await output + await error);
+    }
+
     /// <summary>The host's program (<c>appliance-host</c>) as this test run built it, beside its own appsettings.json.</summary>
     public static string Host()
     {

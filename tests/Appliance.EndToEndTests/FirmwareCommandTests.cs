@@ -60,21 +60,10 @@ public sealed class FirmwareCommandTests
     public async Task TheFirmwareStartedBeforeItIsEnrolled_SaysHowToEnrolIt_WithoutAStackTrace_AndIsNotRestarted()
     {
         using var folder = new TempFolder("firmware-not-enrolled");
-        var start = new System.Diagnostics.ProcessStartInfo(Path.Combine(Builds.Firmware(), "Appliance.Firmware"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add($"--Firmware:DataFolder={folder.Path}");
-        start.ArgumentList.Add("--Devices:Mode=Simulated");
-        using var firmware = System.Diagnostics.Process.Start(start)!;
-        var output = firmware.StandardOutput.ReadToEndAsync();
-        var error = firmware.StandardError.ReadToEndAsync();
-        await firmware.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        var (exit, said) = await Builds.RunFirmwareAsync([$"--Firmware:DataFolder={folder.Path}", "--Devices:Mode=Simulated"]);
 
         // 3 is the exit status the unit does not restart (RestartPreventExitStatus).
-        Assert.Equal(3, firmware.ExitCode);
-        var said = await error + await output;
+        Assert.True(exit == 3, said);
         Assert.Contains($"This appliance is not enrolled: no bundle at {Path.Combine(folder.Path, "bundle.json")}", said, StringComparison.Ordinal);
         Assert.Contains("appliance-firmware enrol --package FILE", said, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
@@ -92,20 +81,8 @@ public sealed class FirmwareCommandTests
         Assert.Equal(0, Enrol(["--package", package, data], provisioned.EnrolmentCode, out _, out _));
 
         // The appliance's own configuration (Real mode, gpiochip0, pwmchip0, rpicam-still) on this machine, which has none of them.
-        var start = new System.Diagnostics.ProcessStartInfo(Path.Combine(Builds.Firmware(), "Appliance.Firmware"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(data);
-        start.ArgumentList.Add("--Devices:Mode=Real");
-        using var firmware = System.Diagnostics.Process.Start(start)!;
-        var output = firmware.StandardOutput.ReadToEndAsync();
-        var error = firmware.StandardError.ReadToEndAsync();
-        await firmware.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
-
-        var said = await error + await output;
-        Assert.True(firmware.ExitCode == 4, said);
+        var (exit, said) = await Builds.RunFirmwareAsync([data, "--Devices:Mode=Real"]);
+        Assert.True(exit == 4, said);
         Assert.Contains("This appliance is missing", said, StringComparison.Ordinal);
         Assert.Contains("  - GPIO: there is no /dev/gpiochip0 (Gpio:Chip is 0)", said, StringComparison.Ordinal);
         Assert.Contains("  - PWM: there is no /sys/class/pwm/pwmchip0 (Rings:PwmChip is 0)", said, StringComparison.Ordinal);

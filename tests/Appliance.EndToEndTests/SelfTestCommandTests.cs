@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Appliance.Demo;
 using Appliance.Host.Core.Provisioning;
@@ -100,27 +99,6 @@ public sealed class SelfTestCommandTests
     private static Task<(int Exit, string Output)> RunAsync(Appliance appliance, params string[] extra) =>
         RunFirmwareAsync(["selftest", $"--Firmware:DataFolder={appliance.DataFolder}", "--Devices:Mode=Simulated", $"--Integrity:SysRoot={appliance.EmptySys}", .. extra]);
 
-    private static async Task<(int Exit, string Output)> RunFirmwareAsync(string[] args, string? enrolmentCode = null)
-    {
-        var start = new ProcessStartInfo(Path.Combine(Builds.Firmware(), "Appliance.Firmware"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in args)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        if (enrolmentCode is not null)
-        {
-            start.Environment["APPLIANCE_ENROLMENT_CODE"] = enrolmentCode;
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        return (process.ExitCode, await output + await error);
-    }
+    private static Task<(int Exit, string Output)> RunFirmwareAsync(string[] args, string? enrolmentCode = null) =>
+        Builds.RunFirmwareAsync(args, enrolmentCode is null ? null : new Dictionary<string, string> { ["APPLIANCE_ENROLMENT_CODE"] = enrolmentCode });
 }
