@@ -24,6 +24,7 @@ namespace Appliance.Protocol;
 [JsonSerializable(typeof(CalibrationProfile))]
 [JsonSerializable(typeof(TransferOffer))]
 [JsonSerializable(typeof(TransferProgress))]
+[JsonSerializable(typeof(Releases.ReleaseManifest))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;
 
 /// <summary>JSON for every message, strict: unknown members and missing fields are errors.</summary>
