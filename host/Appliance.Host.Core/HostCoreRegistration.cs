@@ -31,6 +31,7 @@ public static class HostCoreRegistration
         builder.Services.AddOptions<ProvisioningOptions>().Bind(builder.Configuration.GetSection(ProvisioningOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DeviceProvisioner>();
+        builder.Services.AddSingleton<Releases.ReleaseLibrary>();
         builder.Services.AddOptions<OrderOptions>().Bind(builder.Configuration.GetSection(OrderOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DeviceOrderService>();

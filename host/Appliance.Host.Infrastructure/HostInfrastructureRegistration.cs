@@ -33,6 +33,7 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<IDeviceCertificates, FileDeviceCertificates>();
         builder.Services.AddSingleton<IDeviceOrderLedger, FileDeviceOrderLedger>();
         builder.Services.AddSingleton<IDeviceSettingsStore, FileDeviceSettingsStore>();
+        builder.Services.AddSingleton<Core.Releases.IReleaseStore, Releases.FileReleaseStore>();
         builder.Services.AddSingleton<IApplianceStatusStore, FileApplianceStatusStore>();
         builder.Services.AddSingleton<Core.Users.IUserStore, FileUserStore>();
         builder.Services.AddSingleton<Core.Users.ISessionStore, FileSessionStore>();

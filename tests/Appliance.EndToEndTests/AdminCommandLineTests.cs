@@ -110,6 +110,61 @@ public sealed class AdminCommandLineTests
         Assert.False(Directory.Exists(folder.Combine("restored")));
     }
 
+    [Fact]
+    public async Task Releases_AreSignedOffline_AndImportedOnlyWhenTheyVerifyAgainstATrustedKey_AllAudited()
+    {
+        using var folder = new TempFolder("admin-cli-release");
+        var data = $"--Host:DataFolder={folder.Combine("host")}";
+        var firmware = Directory.CreateDirectory(folder.Combine("publish")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(firmware, "Appliance.Firmware"), "#!/bin/sh\n");
+        await File.WriteAllBytesAsync(Path.Combine(firmware, "Appliance.Firmware.dll"), new byte[50_000]);
+
+        // The release manager's offline machine: a key pair, then a signed package. No host involved.
+        var (made, said) = await RunAsync("release", "keygen", "--out", folder.Combine("keys"));
+        Assert.True(made == 0, said);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(folder.Combine("keys", "release.key")));
+        Assert.Equal(2, (await RunAsync("release", "keygen", "--out", folder.Combine("keys"))).Exit);
+        var package = folder.Combine("firmware-1.4.0.release");
+        (made, said) = await RunAsync("release", "sign", "--key", folder.Combine("keys", "release.key"), "--firmware-dir", firmware, "--version", "1.4.0",
+            "--floor", "2", "--model", "pi4", "--model", "pi5", "--support-ends", "2028-12-31", "--notes", "Focus check on dark skin.", "--out", package);
+        Assert.True(made == 0, said);
+
+        // The host refuses it until the key is trusted, then keeps it; a second import of the same version is refused.
+        var refused = await RunJsonAsync(1, "release", "import", package, "--json", data);
+        Assert.False(refused.GetProperty("imported").GetBoolean());
+        Assert.Equal("UnknownKey", refused.GetProperty("refusal").GetString());
+        await RunJsonAsync("release", "trust", folder.Combine("keys", "release.pub"), "--json", data);
+        var imported = await RunJsonAsync("release", "import", package, "--json", data);
+        Assert.True(imported.GetProperty("imported").GetBoolean());
+        Assert.Equal("1.4.0", imported.GetProperty("version").GetString());
+        Assert.False((await RunJsonAsync(1, "release", "import", package, "--json", data)).GetProperty("imported").GetBoolean());
+
+        // A package altered after signing is refused and not kept.
+        var tampered = folder.Combine("firmware-1.4.1.release");
+        (made, said) = await RunAsync("release", "sign", "--key", folder.Combine("keys", "release.key"), "--firmware-dir", firmware, "--version", "1.4.1",
+            "--floor", "2", "--model", "pi4", "--support-ends", "2028-12-31", "--out", tampered);
+        Assert.True(made == 0, said);
+        var bytes = await File.ReadAllBytesAsync(tampered);
+        bytes[bytes.Length - 2048] ^= 0x20;
+        await File.WriteAllBytesAsync(tampered, bytes);
+        Assert.Equal("Tampered", (await RunJsonAsync(1, "release", "import", tampered, "--json", data)).GetProperty("refusal").GetString());
+
+        var listed = await RunJsonAsync("release", "list", "--json", data);
+        Assert.Equal(["1.4.0"], listed.GetProperty("releases").EnumerateArray().Select(r => r.GetProperty("manifest").GetProperty("version").GetString()));
+        Assert.Single(listed.GetProperty("trustedKeys").EnumerateArray());
+        Assert.False(File.Exists(folder.Combine("host", "releases", "1.4.1-linux-arm64.release")));
+        var audit = await RunJsonAsync("audit", "verify", "--json", data);
+        Assert.True(audit.GetProperty("intact").GetBoolean());
+        Assert.Equal(4, audit.GetProperty("entries").GetInt32()); // refused (unknown key), trusted, imported, refused (tampered)
+    }
+
+    private static async Task<JsonElement> RunJsonAsync(int expectedExit, params string[] arguments)
+    {
+        var (exit, output) = await RunAsync(arguments);
+        Assert.True(exit == expectedExit, output);
+        return JsonDocument.Parse(exit == 0 ? output : output[..(output.LastIndexOf('}') + 1)]).RootElement.Clone();
+    }
+
     private static async Task<JsonElement> RunJsonAsync(params string[] arguments)
     {
         var (exit, output) = await RunAsync(arguments);

@@ -65,6 +65,9 @@ public static class AuditKinds
     public const string PasswordReset = "password-reset";
     public const string PasswordChanged = "password-changed";
     public const string PasswordChangeFailed = "password-change-failed";
+    public const string ReleaseKeyTrusted = "release-key-trusted";
+    public const string ReleaseImported = "release-imported";
+    public const string ReleaseRefused = "release-refused";
 }
 
 /// <summary>

@@ -30,6 +30,7 @@ public static class HostCommandLine
         root.Subcommands.Add(FleetCommands.Revoke());
         root.Subcommands.Add(DataCommands.Backup());
         root.Subcommands.Add(DataCommands.Restore());
+        root.Subcommands.Add(ReleaseCommands.Release());
         root.SetAction((parseResult, cancellationToken) => serve.Parse([.. parseResult.Tokens.Select(t => t.Value)]).InvokeAsync(cancellationToken: cancellationToken));
         root.TreatUnmatchedTokensAsErrors = false;
         return root;

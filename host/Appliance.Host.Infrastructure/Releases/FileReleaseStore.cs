@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Appliance.Host.Core.Releases;
+using Appliance.Host.Infrastructure.Security;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Host.Infrastructure.Releases;
+
+/// <summary>
+/// <c>releases/</c> in the host's data folder: <c>trusted-keys.json</c>, and each accepted package
+/// as <c>{version}-{architecture}.release</c> beside its record (<c>.json</c>), both owner-only.
+/// </summary>
+public sealed class FileReleaseStore(IOptions<HostDataOptions> options) : IReleaseStore
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private string Folder => options.Value.Resolve("releases");
+
+    public IReadOnlyList<TrustedReleaseKey> TrustedKeys()
+    {
+        var path = Path.Combine(Folder, "trusted-keys.json");
+        return File.Exists(path) ? JsonSerializer.Deserialize<List<TrustedReleaseKey>>(File.ReadAllBytes(path), Json) ?? [] : [];
+    }
+
+    public void SaveTrustedKeys(IReadOnlyList<TrustedReleaseKey> keys)
+    {
+        Directory.CreateDirectory(Folder);
+        SecureFiles.WriteAllBytes(Path.Combine(Folder, "trusted-keys.json"), JsonSerializer.SerializeToUtf8Bytes(keys, Json));
+    }
+
+    public void Add(string packagePath, StoredRelease release)
+    {
+        ArgumentNullException.ThrowIfNull(release);
+        Directory.CreateDirectory(Folder);
+        var name = $"{release.Manifest.Version}-{release.Manifest.Architecture}";
+        var target = Path.Combine(Folder, name + ".release");
+        // Copied under a temporary name and renamed, so a package is either whole or absent.
+        var partial = target + ".partial";
+        File.Copy(packagePath, partial, overwrite: true);
+        File.SetUnixFileMode(partial, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(partial, target, overwrite: false);
+        SecureFiles.WriteAllBytes(Path.Combine(Folder, name + ".json"), JsonSerializer.SerializeToUtf8Bytes(release, Json));
+    }
+
+    public IReadOnlyList<StoredRelease> List() =>
+        Directory.Exists(Folder)
+            ? [.. Directory.EnumerateFiles(Folder, "*.json")
+                .Where(f => Path.GetFileName(f) != "trusted-keys.json" && File.Exists(Path.ChangeExtension(f, ".release")))
+                .Select(f => JsonSerializer.Deserialize<StoredRelease>(File.ReadAllBytes(f), Json)!)]
+            : [];
+}
