@@ -7,7 +7,8 @@ namespace Appliance.Protocol;
 /// written readable by its owner only. <c>AlternateBrokers</c> (<c>host:port</c>) are tried in
 /// turn when the broker before them cannot be reached; <c>Settings</c> are configuration keys
 /// the admin sets centrally for this appliance (its pin map, camera, capture and lease
-/// settings), below anything configured on the appliance itself.
+/// settings), below anything configured on the appliance itself. <c>ReleaseKeys</c> are the
+/// release public keys (base64 Ed25519) the appliance will trust firmware releases from.
 /// </summary>
 public sealed record ProvisioningBundle(
     int Version,
@@ -22,7 +23,8 @@ public sealed record ProvisioningBundle(
     string SigningPrivateKey,
     string HostSigningPublicKey,
     string[]? AlternateBrokers = null,
-    Dictionary<string, string>? Settings = null)
+    Dictionary<string, string>? Settings = null,
+    string[]? ReleaseKeys = null)
 {
     /// <summary>The configuration sections a bundle may set; never the data folder, the integrity checks or the store.</summary>
     public static readonly IReadOnlyList<string> SettableSections = ["Gpio", "Rings", "Devices", "Rpicam", "V4l2", "Capture", "Quality", "Uplink", "Lease"];
@@ -42,7 +44,14 @@ public sealed record ProvisioningBundle(
         : string.IsNullOrWhiteSpace(HostSigningPublicKey) ? "host signing key missing"
         : AlternateBrokers?.FirstOrDefault(b => !TryParseBroker(b, out _, out _)) is { } bad ? $"alternate broker '{bad}' is not host:port"
         : Settings?.Keys.FirstOrDefault(k => !IsSettable(k)) is { } key ? $"setting '{key}' is not one a bundle may set ({string.Join(", ", SettableSections)})"
+        : ReleaseKeys?.Any(k => !IsPublicKey(k)) == true ? "a release key is not a base64 Ed25519 public key"
         : null;
+
+    private static bool IsPublicKey(string? value)
+    {
+        var buffer = new byte[33];
+        return value is not null && Convert.TryFromBase64String(value, buffer, out var length) && length == 32;
+    }
 
     /// <summary>A configuration key under one of <see cref="SettableSections"/>.</summary>
     public static bool IsSettable(string key) =>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Appliance.Protocol;
 using Appliance.TestFixtures;
 
 namespace Appliance.EndToEndTests;
@@ -153,9 +154,16 @@ public sealed class AdminCommandLineTests
         Assert.Equal(["1.4.0"], listed.GetProperty("releases").EnumerateArray().Select(r => r.GetProperty("manifest").GetProperty("version").GetString()));
         Assert.Single(listed.GetProperty("trustedKeys").EnumerateArray());
         Assert.False(File.Exists(folder.Combine("host", "releases", "1.4.1-linux-arm64.release")));
+        // Every appliance provisioned from now on carries the trusted release key in its bundle.
+        var packagePath = folder.Combine("clinic-rel-01.enrol.json");
+        var provisioned = await RunJsonAsync("provision", "clinic-rel-01", "--out", packagePath, "--json", data);
+        Assert.True(ProtocolJson.TryDeserialize<EnrolmentPackage>(await File.ReadAllBytesAsync(packagePath), out var sealedPackage, out var unreadable), unreadable);
+        var bundle = sealedPackage.Open(provisioned.GetProperty("enrolmentCode").GetString()!);
+        Assert.Equal([(await File.ReadAllTextAsync(folder.Combine("keys", "release.pub"))).Trim()], bundle.ReleaseKeys ?? []);
+
         var audit = await RunJsonAsync("audit", "verify", "--json", data);
         Assert.True(audit.GetProperty("intact").GetBoolean());
-        Assert.Equal(4, audit.GetProperty("entries").GetInt32()); // refused (unknown key), trusted, imported, refused (tampered)
+        Assert.Equal(5, audit.GetProperty("entries").GetInt32()); // refused (unknown key), trusted, imported, refused (tampered), provisioned
     }
 
     private static async Task<JsonElement> RunJsonAsync(int expectedExit, params string[] arguments)

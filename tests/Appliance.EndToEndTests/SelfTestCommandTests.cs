@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Appliance.Demo;
 using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Core.Releases;
 using Appliance.Host.Infrastructure.Messaging;
+using Appliance.Protocol.Releases;
 using Appliance.TestFixtures;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -19,6 +21,7 @@ public sealed class SelfTestCommandTests
     {
         using var folder = new TempFolder("selftest-pass");
         await using var host = await EmbeddedSuite.StartHostAsync(folder.Path);
+        var releaseKey = host.Services.GetRequiredService<ReleaseLibrary>().Trust(ReleasePackage.CreateKeyPair().PublicKey, "test");
         var appliance = await EnrolAsync(host, folder, "selftest-01");
 
         var (exit, table) = await RunAsync(appliance);
@@ -26,6 +29,7 @@ public sealed class SelfTestCommandTests
         Assert.Contains("Appliance self-test of selftest-01", table, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^camera frame +pass +640x480 under the cross-polarised ring", table);
         Assert.Matches($@"(?m)^broker 127\.0\.0\.1:{appliance.Port} +pass +TLS 1\.[23] both ways", table);
+        Assert.Matches($@"(?m)^release keys +pass +firmware releases trusted from {releaseKey.KeyId}$", table);
         Assert.Matches(@"All \d+ checks passed\.", table);
 
         var (jsonExit, json) = await RunAsync(appliance, "--json");
@@ -35,7 +39,7 @@ public sealed class SelfTestCommandTests
         Assert.True(report.RootElement.GetProperty("passed").GetBoolean());
         var checks = report.RootElement.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("check").GetString()!, c => c.GetProperty("outcome").GetString());
         Assert.All(checks.Values, outcome => Assert.Equal("pass", outcome));
-        foreach (var expected in new[] { "bundle", "certificate", "clock", "data folder", "bluetooth", "other services", "gpio chip", "gpio 17 capture button", "camera tool", "camera frame", $"broker 127.0.0.1:{appliance.Port}" })
+        foreach (var expected in new[] { "bundle", "release keys", "certificate", "clock", "data folder", "bluetooth", "other services", "gpio chip", "gpio 17 capture button", "camera tool", "camera frame", $"broker 127.0.0.1:{appliance.Port}" })
         {
             Assert.Contains(expected, checks.Keys);
         }

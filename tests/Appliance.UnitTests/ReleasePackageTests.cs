@@ -138,6 +138,16 @@ public sealed class ReleasePackageTests : IDisposable
         Assert.Throws<ArgumentException>(() => Create(Manifest() with { Models = [] }));
     }
 
+    [Fact]
+    public void ABundlesReleaseKeys_MustBeEd25519PublicKeys()
+    {
+        var bundle = new ProvisioningBundle(ProvisioningBundle.CurrentVersion, "clinic-a-01", "cert", "key", "ca", "c2VhbA==", "127.0.0.1", 8883, "c2VjcmV0", "c2lnbg==", "aG9zdA==");
+        Assert.Null(bundle.Validate());
+        Assert.Null((bundle with { ReleaseKeys = [Convert.ToBase64String(_key.PublicKey)] }).Validate());
+        Assert.Equal("a release key is not a base64 Ed25519 public key", (bundle with { ReleaseKeys = [Convert.ToBase64String(new byte[31])] }).Validate());
+        Assert.Equal("a release key is not a base64 Ed25519 public key", (bundle with { ReleaseKeys = ["not base64!"] }).Validate());
+    }
+
     private static ReleaseManifest Manifest() => new(
         ReleaseManifest.CurrentFormat, "1.4.0", 4, "linux-arm64", ["pi4", "pi5"], 0, string.Empty, new DateOnly(2028, 12, 31), 2, "Fixes the focus check on dark skin.", string.Empty);
 

@@ -6,6 +6,7 @@ using Appliance.Firmware.Devices.Integrity;
 using Appliance.Firmware.Storage;
 using Appliance.Firmware.Storage.Enrolment;
 using Appliance.Firmware.Uplink;
+using Appliance.Protocol.Releases;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -84,11 +85,15 @@ public sealed class SelfTestCommand(TextWriter output, TimeProvider time)
             var bundle = ProvisioningBundleLoader.Load(bundlePath);
             var credentials = UplinkCredentials.FromBundle(bundle);
             rows.Add(SelfTestResult.Pass("bundle", $"{bundle.DeviceId}, {bundlePath}"));
+            rows.Add(bundle.ReleaseKeys is { Length: > 0 } keys
+                ? SelfTestResult.Pass("release keys", $"firmware releases trusted from {string.Join(", ", keys.Select(k => ReleaseManifest.KeyIdOf(Convert.FromBase64String(k))))}")
+                : SelfTestResult.Skip("release keys", "none in the bundle: the host trusted no release key when it provisioned this appliance (appliance-host release trust)"));
             return credentials;
         }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException or System.Security.Cryptography.CryptographicException)
         {
             rows.Add(SelfTestResult.Fail("bundle", ex.Message));
+            rows.Add(SelfTestResult.Skip("release keys", "no valid bundle"));
             rows.Add(SelfTestResult.Skip("certificate", "no valid bundle"));
             return null;
         }
@@ -126,8 +131,9 @@ public sealed class SelfTestCommand(TextWriter output, TimeProvider time)
         }
 
         var failed = rows.Count(r => r.Outcome == SelfTestOutcome.Fail);
-        output.WriteLine(failed == 0
-            ? $"All {rows.Count} checks passed."
-            : $"{failed} of {rows.Count} checks failed: fix them and run `appliance-firmware selftest` again.");
+        var skipped = rows.Count(r => r.Outcome == SelfTestOutcome.Skipped);
+        output.WriteLine(failed > 0 ? $"{failed} of {rows.Count} checks failed: fix them and run `appliance-firmware selftest` again."
+            : skipped > 0 ? $"{rows.Count - skipped} checks passed, {skipped} skipped (above), none failed."
+            : $"All {rows.Count} checks passed.");
     }
 }

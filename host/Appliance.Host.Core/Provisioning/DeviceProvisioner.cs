@@ -81,6 +81,7 @@ public sealed partial class DeviceProvisioner(
     IDeviceSigningKeys signingKeys,
     IDeviceCertificates certificates,
     IDeviceSettingsStore deviceSettings,
+    Releases.IReleaseStore releases,
     IDeviceOrderLedger orders,
     IAuditTrail audit,
     TimeProvider time,
@@ -164,7 +165,9 @@ public sealed partial class DeviceProvisioner(
             brokerPort,
             Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             Convert.ToBase64String(signingPrivate),
-            Convert.ToBase64String(hostSigningKey.PublicKey));
+            Convert.ToBase64String(hostSigningKey.PublicKey),
+            // The firmware releases it may install: signed by a key the host trusts (and that never lives here).
+            ReleaseKeys: releases.TrustedKeys() is { Count: > 0 } trusted ? [.. trusted.Select(k => k.PublicKey)] : null);
         LogProvisioned(logger, deviceId, kind, credential.Thumbprint);
         audit.Append(AuditKinds.DeviceProvisioned, "host", deviceId, $"{kind.ToString().ToLowerInvariant()}: certificate {credential.Thumbprint}");
         AccessChanged?.Invoke(this, deviceId);
