@@ -1,0 +1,21 @@
+using System.Runtime.InteropServices;
+
+namespace Appliance.Firmware.Storage;
+
+/// <summary>
+/// rename(2): replaces <c>to</c> with <c>from</c> in one step, whatever either is. .NET's File.Move
+/// will not move a symbolic link that points at a folder (it takes the link for the folder).
+/// </summary>
+public static partial class AtomicRename
+{
+    public static void Replace(string from, string to)
+    {
+        if (Rename(from, to) != 0)
+        {
+            throw new IOException($"cannot rename {from} to {to} (errno {Marshal.GetLastPInvokeError()})");
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Rename(string from, string to);
+}
