@@ -15,6 +15,8 @@ switch (args.FirstOrDefault())
         return new EnrolCommand(Console.In, Console.Out, Console.Error, TimeProvider.System).Run(args[1..]);
     case WipeCommand.Name:
         return await new WipeCommand(Console.Out, Console.Error).RunAsync(args[1..], CancellationToken.None);
+    case ReleaseInstallCommand.Name:
+        return new ReleaseInstallCommand(Console.Out, Console.Error).Run(args[1..]);
     case SelfTestCommand.Name:
         return await new SelfTestCommand(Console.Out, TimeProvider.System).RunAsync(args[1..], CancellationToken.None);
 }
