@@ -163,7 +163,7 @@ public sealed class AdminCommandLineTests
 
         var audit = await RunJsonAsync("audit", "verify", "--json", data);
         Assert.True(audit.GetProperty("intact").GetBoolean());
-        Assert.Equal(5, audit.GetProperty("entries").GetInt32()); // refused (unknown key), trusted, imported, refused (tampered), provisioned
+        Assert.Equal(6, audit.GetProperty("entries").GetInt32()); // refused (unknown key), trusted, imported, refused (already imported), refused (tampered), provisioned
     }
 
     private static async Task<JsonElement> RunJsonAsync(int expectedExit, params string[] arguments)

@@ -64,7 +64,9 @@ public sealed class ReleaseLibrary(IReleaseStore store, IAuditTrail audit, TimeP
         var manifest = check.Manifest!;
         if (store.List().Any(r => r.Manifest.Version == manifest.Version && r.Manifest.Architecture == manifest.Architecture))
         {
-            return ReleaseCheck.Refused(ReleaseRefusal.InvalidManifest, $"{manifest.Version} for {manifest.Architecture} is already imported", manifest);
+            var duplicate = ReleaseCheck.Refused(ReleaseRefusal.InvalidManifest, $"{manifest.Version} for {manifest.Architecture} is already imported", manifest);
+            audit.Append(AuditKinds.ReleaseRefused, actor, Path.GetFileName(packagePath), $"{duplicate.Refusal}: {duplicate.Reason}");
+            return duplicate;
         }
 
         store.Add(packagePath, new StoredRelease(manifest, time.GetUtcNow(), actor));
