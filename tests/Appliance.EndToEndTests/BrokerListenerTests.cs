@@ -130,12 +130,29 @@ public sealed class BrokerListenerTests : IAsyncLifetime
         await using var tls = await TlsAsync("late-revoked-01", System.Security.Authentication.SslProtocols.Tls12);
         _host.Services.GetRequiredService<DeviceProvisioner>().Revoke("late-revoked-01", "stolen");
 
-        await tls.WriteAsync(ConnectPacket("late-revoked-01"));
+        // On Linux the server judges the client's certificate after the client's side of the
+        // handshake has finished, so the revocation can land before that check (the handshake is
+        // refused and the connection closed) or after it (CONNECT refused with its reason). The
+        // full suite's load once gave the first; either way there is no session and the log says why.
         var connAck = new byte[5];
-        await tls.ReadExactlyAsync(connAck);
+        var read = 0;
+        try
+        {
+            await tls.WriteAsync(ConnectPacket("late-revoked-01"));
+            read = await tls.ReadAtLeastAsync(connAck, connAck.Length, throwOnEndOfStream: false);
+        }
+        catch (IOException)
+        {
+            // Closed by the server's certificate check before CONNECT could be written.
+        }
 
-        Assert.Equal(0x20, connAck[0]); // CONNACK
-        Assert.Equal(0x87, connAck[3]); // Not authorized
+        if (read > 0)
+        {
+            Assert.Equal(connAck.Length, read);
+            Assert.Equal(0x20, connAck[0]); // CONNACK
+            Assert.Equal(0x87, connAck[3]); // Not authorized
+        }
+
         await WaitLoggedAsync("Broker refused late-revoked-01: certificate revoked");
     }
 
