@@ -21,7 +21,7 @@ internal static class Arm64SmokeBenchmark
         Directory.CreateDirectory(folder);
         try
         {
-            using var arm64 = await Arm64Firmware.PrepareAsync(Arm64Firmware.RepositoryRoot());
+            using var arm64 = await Arm64Firmware.PrepareAsync(RepositoryFolder.Root());
             var prepared = clock.Elapsed;
             await Arm64Journey.RunAsync(arm64, folder, captures, report);
             Console.WriteLine($"arm64 firmware {report.FirmwareVersion}: prepared (sysroot, publish) in {prepared.TotalSeconds:F0} s, journey in {(clock.Elapsed - prepared).TotalSeconds:F0} s");

@@ -62,18 +62,6 @@ public sealed class Arm64Firmware : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>The repository this program was built in: the folder above its build output that holds the solution.</summary>
-    public static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "ApplianceSuite.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException("not built inside the repository: the arm64 firmware is published from its sources");
-    }
-
     /// <summary>Starts the arm64 firmware under emulation with these arguments and environment.</summary>
     public Process Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {

@@ -3,7 +3,7 @@ namespace Appliance.EndToEndTests;
 /// <summary>Where this test run's builds of the suite's programs are, for tests that run them as real processes.</summary>
 internal static class Builds
 {
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string RepositoryRoot { get; } = Appliance.EndToEndKit.RepositoryFolder.Root();
 
     /// <summary>The firmware as this test run built it (same configuration), with its native apphost.</summary>
     public static string Firmware()
@@ -57,15 +57,4 @@ internal static class Builds
 
     private static string Configuration =>
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-
-    private static string FindRepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "ApplianceSuite.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException("not inside the repository");
-    }
 }
