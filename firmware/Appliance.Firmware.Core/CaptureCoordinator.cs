@@ -14,6 +14,9 @@ public enum CaptureState
 
     /// <summary>A calibration run waits for a card and a press.</summary>
     Calibrating,
+
+    /// <summary>An update is being installed: nothing arms until the appliance restarts into it (or the install fails).</summary>
+    Updating,
 }
 
 public enum CaptureOutcomeKind
@@ -54,7 +57,7 @@ public sealed partial class CaptureCoordinator(
     WorkSignal uploadSignal,
     TimeProvider time,
     IOptions<CaptureOptions> options,
-    ILogger<CaptureCoordinator> logger) : ICaptureCommands, IDisposable
+    ILogger<CaptureCoordinator> logger) : ICaptureCommands, IUpdateHold, IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private CaptureJob? _job;
@@ -82,10 +85,13 @@ public sealed partial class CaptureCoordinator(
                 return false;
             }
 
-            if (State == CaptureState.Calibrating)
+            if (State is CaptureState.Calibrating or CaptureState.Updating)
             {
-                LogArmRefused(logger, job.JobId, "a calibration run is in progress");
-                await ReportAsync(ApplianceState.Refused, job.JobId, "a calibration run is in progress: finish or cancel it (hold the button) first", cancellationToken);
+                var busy = State == CaptureState.Updating
+                    ? "a firmware update is being installed: the appliance restarts into it shortly; send the job again then"
+                    : "a calibration run is in progress: finish or cancel it (hold the button) first";
+                LogArmRefused(logger, job.JobId, busy);
+                await ReportAsync(ApplianceState.Refused, job.JobId, busy, cancellationToken);
                 return false;
             }
 
@@ -226,6 +232,7 @@ public sealed partial class CaptureCoordinator(
         {
             var refusal = request.ExpiresAt <= time.GetUtcNow() ? "the request has expired"
                 : State == CaptureState.Armed ? "a capture job is armed: finish or cancel it first"
+                : State == CaptureState.Updating ? "a firmware update is being installed"
                 : null;
             if (refusal is not null)
             {
@@ -363,32 +370,4 @@ public sealed partial class CaptureCoordinator(
     }
 
     public void Dispose() => _gate.Dispose();
-
-    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Armed for job {JobId} without a valid calibration (Calibration:AllowExpired): {Warning}")]
-    private static partial void LogArmedUncalibrated(ILogger logger, string jobId, string warning);
-
-    // No episode code in the appliance's logs: they go to a journal on the card that a wipe does not erase.
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Armed for job {JobId}")]
-    private static partial void LogArmed(ILogger logger, string jobId);
-
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Refused to arm for job {JobId}: {Reason}")]
-    private static partial void LogArmRefused(ILogger logger, string jobId, string reason);
-
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Button press ignored in state {State}")]
-    private static partial void LogPressIgnored(ILogger logger, CaptureState state);
-
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Series {SeriesId} accepted for job {JobId}: capture {CaptureMs} ms, checks {CheckMs} ms, sealing {SealMs} ms, store {StoreMs} ms")]
-    private static partial void LogAccepted(ILogger logger, string seriesId, string jobId, long captureMs, long checkMs, long sealMs, long storeMs);
-
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Retake for job {JobId}: {Reasons} (retake {RetakeCount})")]
-    private static partial void LogRetake(ILogger logger, string jobId, string reasons, int retakeCount);
-
-    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Refused job {JobId}: {Reason}")]
-    private static partial void LogJobRefused(ILogger logger, string jobId, string reason);
-
-    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Job {JobId} cancelled on the appliance after {RetakeCount} retakes")]
-    private static partial void LogCancelled(ILogger logger, string jobId, int retakeCount);
-
-    [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "Capture fault: {Reason}")]
-    private static partial void LogCaptureFault(ILogger logger, string reason);
 }

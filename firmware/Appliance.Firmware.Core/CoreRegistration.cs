@@ -24,6 +24,7 @@ public static class CoreRegistration
         builder.Services.AddSingleton<SeriesPackager>();
         builder.Services.AddSingleton<CaptureCoordinator>();
         builder.Services.AddSingleton<ICaptureCommands>(sp => sp.GetRequiredService<CaptureCoordinator>());
+        builder.Services.AddSingleton<IUpdateHold>(sp => sp.GetRequiredService<CaptureCoordinator>());
         builder.Services.AddHostedService<CaptureWorker>();
         builder.Services.TryAddSingleton<WipeSignal>();
         return builder;

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.Firmware.Core;
 
 /// <summary>
-/// Everything that arrives for this device, whatever carried it: capture jobs, transfer
-/// progress, filed receipts and the host's signed orders (wipe, lease renewal). Anything
+/// Everything that arrives for this device, whatever carried it: capture jobs, calibration runs
+/// and update orders, transfer progress, filed receipts, the host's signed orders (wipe, lease
+/// renewal) and the chunks of an ordered release package. Anything
 /// malformed, addressed to another device, not signed by the host (receipts, orders), replayed
 /// or expired (orders) or about a series we do not hold is refused with a logged reason. The
 /// appliance's counterpart of the host's inbound handler: the checks live here, in Core, and the
@@ -19,6 +20,7 @@ public sealed partial class HostMessageHandler(
     TransferProgressBoard progress,
     IHostOrderLedger orders,
     WipeSignal wipe,
+    IFirmwareUpdates updates,
     TimeProvider time,
     ILogger<HostMessageHandler> logger)
 {
@@ -55,6 +57,9 @@ public sealed partial class HostMessageHandler(
                 break;
             case ApplianceTopics.LeaseKind:
                 HandleOrder(topic, payload, HostOrder.LeaseKind);
+                break;
+            case ApplianceTopics.PackageKind:
+                await updates.ReceiveChunkAsync(payload, cancellationToken);
                 break;
             default:
                 LogRejected(logger, topic, $"devices do not read '{kind}'");
@@ -95,6 +100,12 @@ public sealed partial class HostMessageHandler(
                 await coordinator.RefuseJobAsync(CaptureJob.IsValidJobId(job.JobId) ? job.JobId : null, invalid, cancellationToken);
             }
 
+            return;
+        }
+
+        if (command.Kind == HostCommand.UpdateKind)
+        {
+            await updates.AcceptOrderAsync(command.Update!, command.ExpiresAt, cancellationToken);
             return;
         }
 

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.Security.Cryptography;
 using Appliance.Firmware.Storage;
+using Appliance.Protocol;
 using Appliance.Protocol.Releases;
 
 namespace Appliance.Firmware.Updates;
@@ -24,31 +25,6 @@ public enum ReleaseInstallOutcome
 public sealed record ReleaseInstallResult(ReleaseInstallOutcome Outcome, string Reason, ReleaseManifest? Manifest = null, ReleaseRefusal? Refusal = null);
 
 /// <summary>
-/// Where the releases live: <c>releases/{version}</c> each a whole firmware folder, and two
-/// symbolic links, <c>current</c> (what the unit starts) and <c>previous</c> (what a rollback
-/// returns to). Each link is replaced by a rename, which is atomic: whenever the power goes,
-/// <c>current</c> names one whole release.
-/// </summary>
-public sealed record ReleaseLayout(string Root)
-{
-    public string Releases => Path.Combine(Root, "releases");
-
-    public string Current => Path.Combine(Root, "current");
-
-    public string Previous => Path.Combine(Root, "previous");
-
-    public string FolderOf(string version) => Path.Combine(Releases, version);
-
-    /// <summary>The version <c>current</c> names, or null before the first release.</summary>
-    public string? CurrentVersion => VersionOf(Current);
-
-    public string? PreviousVersion => VersionOf(Previous);
-
-    private static string? VersionOf(string link) =>
-        new FileInfo(link).LinkTarget is { } target ? Path.GetFileName(target.TrimEnd('/')) : null;
-}
-
-/// <summary>
 /// Installs a release package on the appliance: verified in full first (signature against the
 /// bundle's release keys, architecture, model, security floor, payload digest); then its payload
 /// copied to a staging folder while its digest is computed again (the file may have changed since
@@ -60,7 +36,12 @@ public sealed class ReleaseInstaller(ReleaseLayout layout, ReleaseTrust trust, R
 {
     private const string StagingPrefix = ".staging-";
 
-    public ReleaseInstallResult Install(string packagePath)
+    /// <param name="beforeSwitch">
+    /// Called with the verified manifest and the version it replaces once the release is unpacked,
+    /// before <c>current</c> moves: where an update records its trial, so that a power cut from
+    /// then on finds either the old release and a trial it ignores, or the new one on trial.
+    /// </param>
+    public ReleaseInstallResult Install(string packagePath, Action<ReleaseManifest, string?>? beforeSwitch = null)
     {
         if (busy())
         {
@@ -99,12 +80,14 @@ public sealed class ReleaseInstaller(ReleaseLayout layout, ReleaseTrust trust, R
             Directory.Move(staging, folder);
             DurableFolder.Flush(layout.Releases);
             var replaced = layout.CurrentVersion;
+            beforeSwitch?.Invoke(manifest, replaced);
             if (replaced is not null)
             {
-                Link(layout.Previous, layout.FolderOf(replaced));
+                layout.Point(layout.Previous, layout.FolderOf(replaced));
             }
 
-            Link(layout.Current, folder);
+            layout.Point(layout.Current, folder);
+            RemoveOtherReleases();
             return new ReleaseInstallResult(ReleaseInstallOutcome.Installed, $"{manifest.Version} installed{(replaced is null ? string.Empty : $" beside {replaced}")} and current", manifest);
         }
         finally
@@ -158,6 +141,7 @@ public sealed class ReleaseInstaller(ReleaseLayout layout, ReleaseTrust trust, R
 
             // .NET refuses entries that would land outside the folder ("../", absolute paths).
             TarFile.ExtractToDirectory(payloadCopy, staging, overwriteFiles: false);
+            File.WriteAllBytes(Path.Combine(staging, ReleaseLayout.ManifestFileName), ProtocolJson.Serialize(manifest));
             FlushTree(staging);
             return null;
         }
@@ -167,14 +151,18 @@ public sealed class ReleaseInstaller(ReleaseLayout layout, ReleaseTrust trust, R
         }
     }
 
-    /// <summary>Replaces <paramref name="link"/> with one to <paramref name="target"/> by a rename: never absent, never half made.</summary>
-    private void Link(string link, string target)
+    /// <summary>Only the current release and the one before it are kept: a card holds a few hundred MB of releases at most.</summary>
+    private void RemoveOtherReleases()
     {
-        var next = link + ".next";
-        File.Delete(next);
-        File.CreateSymbolicLink(next, Path.GetRelativePath(layout.Root, target));
-        AtomicRename.Replace(next, link);
-        DurableFolder.Flush(layout.Root);
+        var keep = new[] { layout.CurrentVersion, layout.PreviousVersion };
+        foreach (var folder in Directory.EnumerateDirectories(layout.Releases))
+        {
+            var name = Path.GetFileName(folder);
+            if (!name.StartsWith(StagingPrefix, StringComparison.Ordinal) && !keep.Contains(name))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
     }
 
     private string? ResolvedCurrent() => layout.CurrentVersion is { } version ? layout.FolderOf(version) : null;

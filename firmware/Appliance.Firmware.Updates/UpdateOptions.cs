@@ -20,6 +20,27 @@ public sealed class UpdateOptions
     /// <summary>Where the device tree names the board.</summary>
     public string DeviceTreeModel { get; set; } = "/proc/device-tree/model";
 
+    /// <summary>
+    /// How long a new release has, from the switch, to start, pass its checks and connect to the
+    /// host; otherwise the previous release is restored.
+    /// </summary>
+    public TimeSpan HealthWindow { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Starts a release on trial may make (the guard counts them) before it is rolled back as crash-looping.</summary>
+    public int MaxStarts { get; set; } = 3;
+
+    /// <summary>Package chunks asked for at once (uploads of series go first; this bounds what an update takes of the link).</summary>
+    public int ChunksInFlight { get; set; } = 8;
+
+    /// <summary>How long chunks asked for may take before they are asked for again.</summary>
+    public TimeSpan ChunkTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often a downloaded update looks again whether the appliance is idle enough to install it.</summary>
+    public TimeSpan BusyPoll { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Where an accepted order's package is gathered.</summary>
+    public string StagingFolder => Path.Combine(Root, "staging");
+
     public static UpdateOptions From(IConfiguration configuration)
     {
         var options = new UpdateOptions();
@@ -42,6 +63,9 @@ public sealed class UpdateOptions
             : board.StartsWith("Raspberry Pi 4", StringComparison.Ordinal) ? "pi4"
             : null;
     }
+
+    /// <summary>What a package must be built for: this appliance's architecture and model, and at least its floor.</summary>
+    public Protocol.Releases.ReleaseTarget Target() => new(ResolveArchitecture(), ResolveModel() ?? "unknown", ReadFloor());
 
     /// <summary>The security floor this appliance has confirmed (0 before any release raised it).</summary>
     public int ReadFloor()

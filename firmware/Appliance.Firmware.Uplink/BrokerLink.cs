@@ -121,13 +121,13 @@ public sealed partial class BrokerLink(
 
     private async Task SubscribeAsync(IMqttClient client, CancellationToken cancellationToken)
     {
-        var subscribe = new MqttClientSubscribeOptionsBuilder()
-            .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Command(credentials.DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
-            .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Progress(credentials.DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
-            .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Receipt(credentials.DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
-            .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Wipe(credentials.DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
-            .WithTopicFilter(f => f.WithTopic(ApplianceTopics.Lease(credentials.DeviceId)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
-            .Build();
+        var builder = new MqttClientSubscribeOptionsBuilder();
+        foreach (var kind in ApplianceTopics.DeviceSubscribeKinds)
+        {
+            builder.WithTopicFilter(f => f.WithTopic(ApplianceTopics.For(credentials.DeviceId, kind)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce));
+        }
+
+        var subscribe = builder.Build();
         var result = await client.SubscribeAsync(subscribe, cancellationToken);
         foreach (var item in result.Items)
         {

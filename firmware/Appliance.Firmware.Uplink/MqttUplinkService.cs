@@ -9,8 +9,8 @@ namespace Appliance.Firmware.Uplink;
 
 /// <summary>
 /// Runs the uplink's loops on each connection the <see cref="BrokerLink"/> makes: the
-/// <see cref="StatusPublisher"/> beside the <see cref="UploadScheduler"/> ("accepted" must not wait
-/// behind a 74 MB series), until the link drops (then it reconnects after the link's backoff) or
+/// <see cref="StatusPublisher"/> and the firmware update's loop beside the <see cref="UploadScheduler"/>
+/// ("accepted" must not wait behind a 74 MB series), until the link drops (then it reconnects after the link's backoff) or
 /// a wipe is decided (then uploads stop at once, so the store can be closed, the
 /// <see cref="WipeReporter"/> sends the report and the link does not come back). Capture never waits on it.
 /// </summary>
@@ -19,6 +19,7 @@ public sealed partial class MqttUplinkService(
     StatusPublisher status,
     UploadScheduler uploads,
     WipeReporter wipeReporter,
+    IFirmwareUpdates updates,
     WipeSignal wipe,
     TimeProvider time,
     ILogger<MqttUplinkService> logger) : BackgroundService
@@ -61,6 +62,7 @@ public sealed partial class MqttUplinkService(
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var statusLoop = status.RunAsync(channel, linked.Token);
+        var updateLoop = updates.RunAsync(channel, linked.Token);
         try
         {
             var uploading = uploads.RunAsync(channel, linked.Token);
@@ -78,6 +80,7 @@ public sealed partial class MqttUplinkService(
         {
             await linked.CancelAsync();
             await statusLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await updateLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         if (statusLoop.IsFaulted && !wipe.Requested.IsCompleted)

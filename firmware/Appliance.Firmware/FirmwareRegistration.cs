@@ -4,8 +4,10 @@ using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Integrity;
 using Appliance.Firmware.Storage;
 using Appliance.Firmware.Storage.Enrolment;
+using Appliance.Firmware.Updates;
 using Appliance.Firmware.Uplink;
 using Appliance.Protocol;
+using Appliance.Protocol.Releases;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,7 +35,8 @@ public static class FirmwareRegistration
             var bundle = sp.GetRequiredService<ProvisioningBundle>();
             var identity = new ApplianceIdentity(
                 bundle.DeviceId,
-                ApplianceIdentity.CurrentFirmwareVersion,
+                // Installed from a release package, the firmware is the version its manifest says.
+                ReleaseLayout.VersionIn(AppContext.BaseDirectory) ?? ApplianceIdentity.CurrentFirmwareVersion,
                 Convert.FromBase64String(bundle.HostSealingPublicKey),
                 Convert.FromBase64String(bundle.SigningPrivateKey));
             _ = identity.SigningPublicKey; // taken now, while the private half is certainly there
@@ -56,6 +59,8 @@ public static class FirmwareRegistration
         builder.AddApplianceDevices();
         builder.AddApplianceStorage(dataFolder, sp => sp.GetRequiredService<ProvisioningBundle>().StoreSecret);
         builder.AddApplianceUplink();
+        builder.Services.AddSingleton(sp => new ReleaseTrust([.. (sp.GetRequiredService<ProvisioningBundle>().ReleaseKeys ?? []).Select(Convert.FromBase64String)]));
+        builder.AddApplianceUpdates();
         builder.Services.AddSystemd();
         builder.Services.AddHostedService<SystemdWatchdog>();
         return builder;

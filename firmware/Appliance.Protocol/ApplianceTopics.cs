@@ -51,6 +51,21 @@ public static partial class ApplianceTopics
     /// <summary>Host → device: filed receipts.</summary>
     public const string ReceiptKind = "receipt";
 
+    /// <summary>Host → device: chunks of a firmware release package an update order named, as transfer frames.</summary>
+    public const string PackageKind = "package";
+
+    /// <summary>Device → host: which chunks of an update order's package to send next.</summary>
+    public const string FetchKind = "fetch";
+
+    /// <summary>Device → host: where an update stands (downloading, refused, installed, healthy, rolled back).</summary>
+    public const string UpdateKind = "update";
+
+    /// <summary>Single-level topics a device publishes to (besides its own <c>transfer/{receiver}</c>).</summary>
+    public static IReadOnlyList<string> DevicePublishKinds { get; } = [UploadKind, StatusKind, WipedKind, CalibrationKind, FetchKind, UpdateKind];
+
+    /// <summary>Topics a device subscribes to, each its own exact topic.</summary>
+    public static IReadOnlyList<string> DeviceSubscribeKinds { get; } = [CommandKind, ProgressKind, ReceiptKind, WipeKind, LeaseKind, PackageKind];
+
     /// <summary>
     /// Topics a host instance subscribes to. Offers and status may be spread over several host
     /// instances with an MQTT 5 shared subscription (<paramref name="shareGroup"/>); the transfer
@@ -65,9 +80,14 @@ public static partial class ApplianceTopics
             $"{shared}{Root}/+/{StatusKind}",
             $"{shared}{Root}/+/{WipedKind}",
             $"{shared}{Root}/+/{CalibrationKind}",
+            $"{shared}{Root}/+/{FetchKind}",
+            $"{shared}{Root}/+/{UpdateKind}",
             $"{Root}/+/{TransferKind}/{receiver}",
         ];
     }
+
+    /// <summary>The device's single-level topic of <paramref name="kind"/>.</summary>
+    public static string For(string deviceId, string kind) => Build(deviceId, kind);
 
     public static string Upload(string deviceId) => Build(deviceId, UploadKind);
     public static string Status(string deviceId) => Build(deviceId, StatusKind);
@@ -78,6 +98,9 @@ public static partial class ApplianceTopics
     public static string Lease(string deviceId) => Build(deviceId, LeaseKind);
     public static string Wiped(string deviceId) => Build(deviceId, WipedKind);
     public static string Calibration(string deviceId) => Build(deviceId, CalibrationKind);
+    public static string Package(string deviceId) => Build(deviceId, PackageKind);
+    public static string Fetch(string deviceId) => Build(deviceId, FetchKind);
+    public static string Update(string deviceId) => Build(deviceId, UpdateKind);
 
     public static string Transfer(string deviceId, string receiver)
     {
@@ -90,10 +113,10 @@ public static partial class ApplianceTopics
     }
 
     /// <summary>Topics a device may publish to.</summary>
-    public static bool IsDevicePublishable(string kind) => kind is UploadKind or TransferKind or StatusKind or WipedKind or CalibrationKind;
+    public static bool IsDevicePublishable(string kind) => kind == TransferKind || DevicePublishKinds.Contains(kind);
 
     /// <summary>Topics a device may subscribe to.</summary>
-    public static bool IsDeviceSubscribable(string kind) => kind is CommandKind or ProgressKind or ReceiptKind or WipeKind or LeaseKind;
+    public static bool IsDeviceSubscribable(string kind) => DeviceSubscribeKinds.Contains(kind);
 
     /// <summary>Splits <c>appliance/v2/{deviceId}/{kind}</c>; false for anything else (transfer topics included).</summary>
     public static bool TryParse(string topic, out string deviceId, out string kind) =>
@@ -128,7 +151,7 @@ public static partial class ApplianceTopics
 
             receiver = parts[2];
         }
-        else if (k is not (UploadKind or StatusKind or CommandKind or ProgressKind or ReceiptKind or WipeKind or LeaseKind or WipedKind or CalibrationKind))
+        else if (!DevicePublishKinds.Contains(k) && !DeviceSubscribeKinds.Contains(k))
         {
             return false;
         }

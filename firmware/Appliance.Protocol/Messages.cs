@@ -67,10 +67,10 @@ public sealed record CalibrationRequest(string RunId, DateTimeOffset IssuedAt, D
 }
 
 /// <summary>
-/// Host → device on the command topic: arm for a capture job, or start a calibration run. Signed
-/// by the host like its orders (bound to the device id and its signing key, a counter that must
-/// rise, an expiry), under its own domain prefix and with its own counter, so a broker that sees
-/// commands in clear can neither forge one nor play one again.
+/// Host → device on the command topic: arm for a capture job, start a calibration run, or install
+/// a firmware release. Signed by the host like its orders (bound to the device id and its signing
+/// key, a counter that must rise, an expiry), under its own domain prefix and with its own
+/// counter, so a broker that sees commands in clear can neither forge one nor play one again.
 /// </summary>
 public sealed record HostCommand(
     string Kind,
@@ -81,10 +81,14 @@ public sealed record HostCommand(
     long Counter = 0,
     DateTimeOffset IssuedAt = default,
     DateTimeOffset ExpiresAt = default,
-    string? Signature = null)
+    string? Signature = null,
+    Releases.UpdateOrder? Update = null)
 {
     public const string CaptureJobKind = "capture-job";
     public const string CalibrateKind = "calibrate";
+
+    /// <summary>Install a firmware release: <see cref="Update"/> names the package and its chunks.</summary>
+    public const string UpdateKind = "update";
 
     private static readonly byte[] Domain = System.Text.Encoding.ASCII.GetBytes("appliance-host-command-v1\n");
 
@@ -97,6 +101,8 @@ public sealed record HostCommand(
         CaptureJobKind => CaptureJob.Validate(),
         CalibrateKind when Calibration is null => "calibrate command without calibration",
         CalibrateKind => Calibration.Validate(),
+        UpdateKind when Update is null => "update command without update",
+        UpdateKind => Update.Validate(),
         _ => $"unknown command kind '{Kind}'",
     };
 

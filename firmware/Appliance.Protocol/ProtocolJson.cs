@@ -25,6 +25,8 @@ namespace Appliance.Protocol;
 [JsonSerializable(typeof(TransferOffer))]
 [JsonSerializable(typeof(TransferProgress))]
 [JsonSerializable(typeof(Releases.ReleaseManifest))]
+[JsonSerializable(typeof(Releases.PackageRequest))]
+[JsonSerializable(typeof(Releases.UpdateReport))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;
 
 /// <summary>JSON for every message, strict: unknown members and missing fields are errors.</summary>

@@ -1,6 +1,7 @@
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Storage;
 using Appliance.Protocol;
+using Appliance.Protocol.Releases;
 using Appliance.TestData;
 using Appliance.TestFixtures;
 using Appliance.TestKit;
@@ -24,6 +25,7 @@ public sealed class HostMessageHandlerTests : IDisposable
     private readonly FakeTimeProvider _clock = new(Now);
     private readonly FakeSeriesStore _store = new();
     private readonly FakeCaptureCommands _capture = new();
+    private readonly FakeFirmwareUpdates _updates = new();
     private readonly WipeSignal _wipe = new();
     private readonly FileHostOrderLedger _ledger;
     private readonly HostMessageHandler _handler;
@@ -34,7 +36,7 @@ public sealed class HostMessageHandlerTests : IDisposable
     {
         _ledger = new FileHostOrderLedger(_folder.Path, _clock);
         var identity = new ApplianceIdentity(Device, "0.1.0", SeriesSealing.CreateHostKeyPair().PublicKey, _device.Private);
-        _handler = new HostMessageHandler(new HostSigningKey(_host.Public), identity, _capture, _store, new TransferProgressBoard(), _ledger, _wipe, _clock, NullLogger<HostMessageHandler>.Instance);
+        _handler = new HostMessageHandler(new HostSigningKey(_host.Public), identity, _capture, _store, new TransferProgressBoard(), _ledger, _wipe, _updates, _clock, NullLogger<HostMessageHandler>.Instance);
         _handler.OrderRejected += (_, reason) => _ordersRefused.Add(reason);
         _handler.SeriesDeleted += (_, receipt) => _deleted.Add(receipt);
     }
@@ -165,5 +167,45 @@ public sealed class HostMessageHandlerTests : IDisposable
         Assert.Empty(_capture.Armed);
         Assert.Equal("job-1", Assert.Single(_capture.Refused).JobId);
         Assert.Equal(5, _ledger.Current.LastCommandCounter);
+    }
+
+    private HostCommand UpdateCommand(long counter, UpdateOrder order, byte[]? signedBy = null)
+    {
+        var command = new HostCommand(HostCommand.UpdateKind, null, null, Device, Convert.ToBase64String(_device.Public), counter, Now, Now.AddHours(1), Update: order);
+        return command with { Signature = SeriesSigning.SignBytes(signedBy ?? _host.Private, command.SignedBytes()) };
+    }
+
+    private static UpdateOrder NewUpdateOrder(string version = "2.0.0", int chunks = 3) =>
+        new(Guid.NewGuid().ToString("N"), "canary-1", version, (4096L * chunks) - 100, new string('a', 64), 4096, [.. Enumerable.Repeat(new string('b', 64), chunks)]);
+
+    [Fact]
+    public async Task ASignedUpdateOrder_ReachesTheUpdateSideOnce_AndAForgedReplayedOrMalformedOneDoesNot()
+    {
+        var order = NewUpdateOrder();
+        var command = UpdateCommand(7, order);
+        await HandleAsync(ApplianceTopics.Command(Device), command);
+        var received = Assert.Single(_updates.Orders);
+        Assert.Equal((order.OrderId, order.Version, order.PackageSha256), (received.OrderId, received.Version, received.PackageSha256));
+        Assert.Equal(order.ChunkSha256, received.ChunkSha256);
+
+        await HandleAsync(ApplianceTopics.Command(Device), command);
+        var (otherPrivate, _) = SeriesSigning.CreateKeyPair();
+        await HandleAsync(ApplianceTopics.Command(Device), UpdateCommand(8, NewUpdateOrder(), signedBy: otherPrivate));
+        // Signed, but its digests do not cover the package: spent, not acted on.
+        await HandleAsync(ApplianceTopics.Command(Device), UpdateCommand(9, NewUpdateOrder() with { ChunkSha256 = [new string('b', 64)] }));
+        await HandleAsync(ApplianceTopics.Command(Device), UpdateCommand(10, NewUpdateOrder(version: "two")));
+
+        Assert.Single(_updates.Orders);
+        Assert.Equal(10, _ledger.Current.LastCommandCounter);
+    }
+
+    [Fact]
+    public async Task PackageFrames_GoToTheUpdateSideAsTheyCame()
+    {
+        var frame = TransferFrame.Encode(TransferFrameKind.Chunk, Guid.NewGuid(), 2, [1, 2, 3]);
+        await _handler.HandleAsync(ApplianceTopics.Package(Device), frame, CancellationToken.None);
+        await _handler.HandleAsync(ApplianceTopics.Package("another-device"), frame, CancellationToken.None);
+
+        Assert.Equal(frame, Assert.Single(_updates.Frames));
     }
 }

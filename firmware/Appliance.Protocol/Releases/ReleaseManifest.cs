@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json.Serialization;
 
 namespace Appliance.Protocol.Releases;
 
@@ -24,6 +25,7 @@ public sealed record ReleaseManifest(
     public const int CurrentFormat = 1;
 
     /// <summary>The version as numbers, for ordering: major.minor.patch.</summary>
+    [JsonIgnore]
     public Version ParsedVersion => System.Version.Parse(Version);
 
     /// <summary>Why the manifest cannot describe a release, or null.</summary>

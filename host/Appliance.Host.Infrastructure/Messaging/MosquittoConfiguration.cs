@@ -83,13 +83,13 @@ public sealed class MosquittoConfiguration(FileCertificateAuthority ca, IDeviceC
         foreach (var host in hostClients)
         {
             acl.AppendLine(CultureInfo.InvariantCulture, $"user {host}");
-            foreach (var kind in new[] { ApplianceTopics.UploadKind, ApplianceTopics.StatusKind, ApplianceTopics.WipedKind, ApplianceTopics.CalibrationKind })
+            foreach (var kind in ApplianceTopics.DevicePublishKinds)
             {
                 acl.AppendLine(CultureInfo.InvariantCulture, $"topic read {ApplianceTopics.Root}/+/{kind}");
             }
 
             acl.AppendLine(CultureInfo.InvariantCulture, $"topic read {ApplianceTopics.Root}/+/{ApplianceTopics.TransferKind}/+");
-            foreach (var kind in new[] { ApplianceTopics.CommandKind, ApplianceTopics.ProgressKind, ApplianceTopics.ReceiptKind, ApplianceTopics.WipeKind, ApplianceTopics.LeaseKind })
+            foreach (var kind in ApplianceTopics.DeviceSubscribeKinds)
             {
                 acl.AppendLine(CultureInfo.InvariantCulture, $"topic write {ApplianceTopics.Root}/+/{kind}");
             }
@@ -102,16 +102,16 @@ public sealed class MosquittoConfiguration(FileCertificateAuthority ca, IDeviceC
             DeviceId.EnsureValid(device);
             acl.AppendLine();
             acl.AppendLine(CultureInfo.InvariantCulture, $"user {device}");
-            acl.AppendLine(CultureInfo.InvariantCulture, $"topic write {ApplianceTopics.Upload(device)}");
-            acl.AppendLine(CultureInfo.InvariantCulture, $"topic write {ApplianceTopics.Status(device)}");
-            acl.AppendLine(CultureInfo.InvariantCulture, $"topic write {ApplianceTopics.Wiped(device)}");
-            acl.AppendLine(CultureInfo.InvariantCulture, $"topic write {ApplianceTopics.Calibration(device)}");
+            foreach (var kind in ApplianceTopics.DevicePublishKinds)
+            {
+                acl.AppendLine(CultureInfo.InvariantCulture, $"topic write {ApplianceTopics.For(device, kind)}");
+            }
+
             acl.AppendLine(CultureInfo.InvariantCulture, $"topic write {ApplianceTopics.Root}/{device}/{ApplianceTopics.TransferKind}/+");
-            acl.AppendLine(CultureInfo.InvariantCulture, $"topic read {ApplianceTopics.Command(device)}");
-            acl.AppendLine(CultureInfo.InvariantCulture, $"topic read {ApplianceTopics.Progress(device)}");
-            acl.AppendLine(CultureInfo.InvariantCulture, $"topic read {ApplianceTopics.Receipt(device)}");
-            acl.AppendLine(CultureInfo.InvariantCulture, $"topic read {ApplianceTopics.Wipe(device)}");
-            acl.AppendLine(CultureInfo.InvariantCulture, $"topic read {ApplianceTopics.Lease(device)}");
+            foreach (var kind in ApplianceTopics.DeviceSubscribeKinds)
+            {
+                acl.AppendLine(CultureInfo.InvariantCulture, $"topic read {ApplianceTopics.For(device, kind)}");
+            }
         }
 
         return acl.ToString();

@@ -1,0 +1,125 @@
+using System.Globalization;
+using Appliance.Firmware.Core;
+using Appliance.Firmware.Storage;
+using Appliance.Protocol.Releases;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Firmware.Updates;
+
+/// <summary>
+/// A new release's trial. When this firmware is the release on trial it must, before the trial's
+/// deadline (the switch plus <c>Update:HealthWindow</c>), have started, passed the operating-system
+/// checks and connected to the host; then it is confirmed: the security floor rises to its
+/// manifest's, the trial ends and the host hears <c>Healthy</c>. At the deadline without that, it
+/// restores the previous release, records why, and stops so the unit starts that one. A release
+/// that cannot even get this far (it crashes at start) is rolled back by the guard the unit runs
+/// before each start, which counts the starts.
+/// </summary>
+public sealed partial class ReleaseHealthGate(
+    UpdateOptions options,
+    ReleaseLayout layout,
+    UpdateReports reports,
+    ApplianceIdentity identity,
+    ISystemIntegrity integrity,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    ILogger<ReleaseHealthGate> logger) : BackgroundService
+{
+    private readonly TaskCompletionSource _confirmed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _connected;
+
+    /// <summary>The trial this firmware is on, read at start; null when it is not on trial.</summary>
+    public ReleaseTrial? Trial { get; private set; } = ReadOwnTrial(layout, identity);
+
+    /// <summary>
+    /// Called on each connection, once the appliance has announced itself: confirms the trial if
+    /// the checks pass. Returns whether this firmware is now confirmed (or was never on trial).
+    /// </summary>
+    public bool OnConnected()
+    {
+        _connected = true;
+        if (Trial is not { } trial)
+        {
+            return true;
+        }
+
+        if (integrity.Enforced && integrity.Problems.Count > 0)
+        {
+            LogNotYetHealthy(logger, trial.Version, string.Join("; ", integrity.Problems));
+            return false;
+        }
+
+        var floor = Math.Max(options.ReadFloor(), trial.SecurityFloor);
+        WriteFloor(floor);
+        ReleaseTrial.Remove(layout.Root);
+        Trial = null;
+        reports.Post(trial.OrderId, trial.RolloutId, trial.Version, UpdateState.Healthy, $"started, passed its checks and connected; security floor {floor}");
+        LogConfirmed(logger, trial.Version, floor);
+        _confirmed.TrySetResult();
+        return true;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (Trial is not { } trial)
+        {
+            return;
+        }
+
+        var remaining = trial.Deadline - time.GetUtcNow();
+        if (remaining > TimeSpan.Zero)
+        {
+            _ = await Task.WhenAny(_confirmed.Task, Task.Delay(remaining, time, stoppingToken));
+        }
+
+        if (_confirmed.Task.IsCompleted || stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var reason = !_connected ? $"{trial.Version} did not connect to the host within the health window"
+            : $"{trial.Version} failed its checks within the health window: {string.Join("; ", integrity.Problems)}";
+        RollBack(trial, reason);
+    }
+
+    private void RollBack(ReleaseTrial trial, string reason)
+    {
+        new ReleaseRollback(trial.Version, trial.Previous, trial.OrderId, trial.RolloutId, reason).Write(layout.Root);
+        var restored = layout.RollBack();
+        ReleaseTrial.Remove(layout.Root);
+        LogRolledBack(logger, trial.Version, trial.Previous, reason, restored);
+        // The unit restarts the firmware: from now on that is the previous release.
+        lifetime.StopApplication();
+    }
+
+    private void WriteFloor(int floor)
+    {
+        var path = Path.Combine(layout.Root, "floor");
+        File.WriteAllText(path + ".next", floor.ToString(CultureInfo.InvariantCulture) + "\n");
+        AtomicRename.Replace(path + ".next", path);
+        DurableFolder.Flush(layout.Root);
+    }
+
+    /// <summary>The trial file, if it names this firmware; a trial for another release is stale (a power cut before the switch) and removed.</summary>
+    private static ReleaseTrial? ReadOwnTrial(ReleaseLayout layout, ApplianceIdentity identity)
+    {
+        var trial = ReleaseTrial.Read(layout.Root);
+        if (trial is null || trial.Version == identity.FirmwareVersion)
+        {
+            return trial;
+        }
+
+        ReleaseTrial.Remove(layout.Root);
+        return null;
+    }
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Release {Version} confirmed healthy; security floor {Floor}")]
+    private static partial void LogConfirmed(ILogger logger, string version, int floor);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Release {Version} is on trial and not yet healthy: {Problems}")]
+    private static partial void LogNotYetHealthy(ILogger logger, string version, string problems);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Error, Message = "Release {Version} rolled back to {Previous}: {Reason} (restored: {Restored})")]
+    private static partial void LogRolledBack(ILogger logger, string version, string previous, string reason, bool restored);
+}
