@@ -49,6 +49,13 @@ public static class HostCoreRegistration
         builder.Services.AddSingleton<Imaging.SeriesRenderer>();
         builder.Services.AddSingleton<Exports.SeriesExporter>();
         builder.Services.AddHostedService<WipeOrderDispatcher>();
+        builder.Services.AddOptions<Rollouts.UpdateDeliveryOptions>().Bind(builder.Configuration.GetSection(Rollouts.UpdateDeliveryOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<Rollouts.ReleasePackages>();
+        builder.Services.AddSingleton<Rollouts.RolloutControl>();
+        builder.Services.AddSingleton<Rollouts.RolloutDriver>();
+        builder.Services.AddSingleton<Rollouts.PackageServer>();
+        builder.Services.AddHostedService<Rollouts.RolloutDispatcher>();
         return builder;
     }
 }

@@ -16,6 +16,8 @@ public sealed partial class HostInboundHandler(
     DeviceOrderService orders,
     Calibration.CalibrationReceiver calibration,
     Jobs.JobTracker jobs,
+    Rollouts.RolloutDriver rollouts,
+    Rollouts.PackageServer packages,
     ILogger<HostInboundHandler> logger)
 {
     public event EventHandler<string>? MessageRejected;
@@ -56,6 +58,20 @@ public sealed partial class HostInboundHandler(
                 }
 
                 break;
+            case ApplianceTopics.UpdateKind:
+                if (rollouts.OnReport(deviceId, payload) is { } refusedReport)
+                {
+                    Reject(topic, refusedReport);
+                }
+
+                break;
+            case ApplianceTopics.FetchKind:
+                if (await packages.OnFetchAsync(deviceId, payload, cancellationToken) is { } refusedFetch)
+                {
+                    Reject(topic, refusedFetch);
+                }
+
+                break;
             default:
                 Reject(topic, $"the host does not read '{kind}'");
                 break;
@@ -80,6 +96,7 @@ public sealed partial class HostInboundHandler(
         fleet.Record(status);
         await orders.OnStatusAsync(status, cancellationToken);
         await jobs.OnStatusAsync(status, cancellationToken);
+        rollouts.OnStatus(status);
     }
 
     private void Reject(string topic, string reason)

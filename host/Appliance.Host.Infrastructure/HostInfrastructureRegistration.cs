@@ -34,6 +34,8 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<IDeviceOrderLedger, FileDeviceOrderLedger>();
         builder.Services.AddSingleton<IDeviceSettingsStore, FileDeviceSettingsStore>();
         builder.Services.AddSingleton<Core.Releases.IReleaseStore, Releases.FileReleaseStore>();
+        builder.Services.AddSingleton<Core.Rollouts.IRolloutStore, Rollouts.FileRolloutStore>();
+        builder.Services.AddSingleton<Core.Rollouts.IDeviceGroups, Rollouts.FileDeviceGroups>();
         builder.Services.AddSingleton<IApplianceStatusStore, FileApplianceStatusStore>();
         builder.Services.AddSingleton<Core.Users.IUserStore, FileUserStore>();
         builder.Services.AddSingleton<Core.Users.ISessionStore, FileSessionStore>();

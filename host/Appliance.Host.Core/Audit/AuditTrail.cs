@@ -68,6 +68,18 @@ public static class AuditKinds
     public const string ReleaseKeyTrusted = "release-key-trusted";
     public const string ReleaseImported = "release-imported";
     public const string ReleaseRefused = "release-refused";
+    public const string DeviceGroupSet = "device-group-set";
+    public const string RolloutStarted = "rollout-started";
+    public const string RolloutPaused = "rollout-paused";
+    public const string RolloutResumed = "rollout-resumed";
+    public const string RolloutCancelled = "rollout-cancelled";
+    public const string RolloutHalted = "rollout-halted";
+    public const string RolloutCompleted = "rollout-completed";
+    public const string UpdateOrdered = "update-ordered";
+    public const string UpdateInstalled = "update-installed";
+    public const string UpdateHealthy = "update-healthy";
+    public const string UpdateRefused = "update-refused";
+    public const string UpdateRolledBack = "update-rolled-back";
 }
 
 /// <summary>

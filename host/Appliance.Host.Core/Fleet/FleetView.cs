@@ -21,18 +21,22 @@ public sealed record FleetEntry(
     string? StateDetail,
     bool Revoked,
     WipeRecord? Wipe,
-    Support.SupportStanding? Support = null)
+    Support.SupportStanding? Support = null,
+    FleetUpdate? Update = null)
 {
     /// <summary>Commands the host holds for the appliance that it has not confirmed.</summary>
     public IReadOnlyList<string> PendingCommands => Wipe is { State: not WipeState.Confirmed } w ? [$"wipe ({w.State.ToString().ToLowerInvariant()})"] : [];
 }
+
+/// <summary>An appliance's place in the latest rollout that includes it: the version it is to run and where that stands.</summary>
+public sealed record FleetUpdate(string RolloutId, string TargetVersion, string State, string? Reason, int? ChunksHeld, int? ChunkCount);
 
 /// <summary>
 /// The whole fleet at a glance: every appliance provisioned here, with what it last reported,
 /// whether its certificates are revoked, any wipe held for it, and whether its firmware is still
 /// within its published support period.
 /// </summary>
-public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates, IDeviceOrderLedger orders, Support.ReleaseSupport support, TimeProvider time)
+public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates, IDeviceOrderLedger orders, Support.ReleaseSupport support, Rollouts.IRolloutStore rollouts, TimeProvider time)
 {
     /// <summary>States in which an appliance's connection is known to be gone.</summary>
     private static readonly HashSet<ApplianceState> GoneStates = [ApplianceState.Offline, ApplianceState.Wiping];
@@ -46,6 +50,7 @@ public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates
         var active = certificates.ActiveDevices().ToHashSet(StringComparer.Ordinal);
         var wipes = orders.Wipes().ToDictionary(w => w.DeviceId, StringComparer.Ordinal);
         var now = time.GetUtcNow();
+        var updates = Updates();
         var ids = certificates.KnownDevices().Union(fleet.Received.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal);
         return [.. ids.Select(id =>
         {
@@ -68,7 +73,28 @@ public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates
                 status is not null && ExplainedStates.Contains(status.State) ? status.Reason : null,
                 revoked,
                 wipe,
-                status?.FirmwareVersion is { } firmware ? support.For(firmware, now) : null);
+                status?.FirmwareVersion is { } firmware ? support.For(firmware, now) : null,
+                updates.GetValueOrDefault(id));
         })];
     }
+
+    /// <summary>Each appliance's entry in the newest rollout that includes it (an active one before any ended one).</summary>
+    private Dictionary<string, FleetUpdate> Updates()
+    {
+        var updates = new Dictionary<string, FleetUpdate>(StringComparer.Ordinal);
+        foreach (var rollout in rollouts.List().OrderByDescending(r => r.IsActive).ThenByDescending(r => r.CreatedAt))
+        {
+            var progress = rollouts.Progress(rollout.RolloutId).ToDictionary(p => p.DeviceId, StringComparer.Ordinal);
+            foreach (var deviceId in rollout.Waves.SelectMany(w => w.Devices).Where(d => !updates.ContainsKey(d)))
+            {
+                var entry = progress.GetValueOrDefault(deviceId);
+                var state = entry?.State.ToString() ?? (rollout.IsActive ? "Pending" : "NotReached");
+                updates[deviceId] = new FleetUpdate(rollout.RolloutId, rollout.Version, ToKebab(state), entry?.Reason, entry?.ChunksHeld, entry?.ChunkCount);
+            }
+        }
+
+        return updates;
+    }
+
+    private static string ToKebab(string name) => string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "-" : string.Empty) + char.ToLowerInvariant(c) : c.ToString()));
 }

@@ -20,6 +20,9 @@ public interface IReleaseStore
     void Add(string packagePath, StoredRelease release);
 
     IReadOnlyList<StoredRelease> List();
+
+    /// <summary>The kept package of that version and architecture, or null.</summary>
+    string? PackagePath(string version, string architecture);
 }
 
 /// <summary>

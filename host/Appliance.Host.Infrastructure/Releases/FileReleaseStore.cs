@@ -31,7 +31,7 @@ public sealed class FileReleaseStore(IOptions<HostDataOptions> options) : IRelea
     {
         ArgumentNullException.ThrowIfNull(release);
         Directory.CreateDirectory(Folder);
-        var name = $"{release.Manifest.Version}-{release.Manifest.Architecture}";
+        var name = NameOf(release.Manifest.Version, release.Manifest.Architecture);
         var target = Path.Combine(Folder, name + ".release");
         // Copied under a temporary name and renamed, so a package is either whole or absent.
         var partial = target + ".partial";
@@ -47,4 +47,13 @@ public sealed class FileReleaseStore(IOptions<HostDataOptions> options) : IRelea
                 .Where(f => Path.GetFileName(f) != "trusted-keys.json" && File.Exists(Path.ChangeExtension(f, ".release")))
                 .Select(f => JsonSerializer.Deserialize<StoredRelease>(File.ReadAllBytes(f), Json)!)]
             : [];
+
+    public string? PackagePath(string version, string architecture)
+    {
+        var name = NameOf(version, architecture);
+        var path = Path.Combine(Folder, name + ".release");
+        return Path.GetFileName(name) == name && File.Exists(path) ? path : null;
+    }
+
+    private static string NameOf(string version, string architecture) => $"{version}-{architecture}";
 }

@@ -97,7 +97,7 @@ public static class FleetCommands
     public static Command Fleet()
     {
         var json = AdminCommand.JsonOption();
-        var fleet = new Command("fleet", "List every appliance provisioned here: online, last seen, firmware, queue, checks, revocation and pending commands.") { json };
+        var fleet = new Command("fleet", "List every appliance provisioned here: online, last seen, firmware, target firmware and update state, queue, checks, revocation and pending commands.") { json };
         fleet.TreatUnmatchedTokensAsErrors = false;
         fleet.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -109,13 +109,13 @@ public static class FleetCommands
                 return 0;
             }
 
-            await Console.Out.WriteLineAsync($"{"APPLIANCE",-24} {"ONLINE",-6} {"STATE",-12} {"LAST SEEN (UTC)",-20} {"FIRMWARE",-10} {"SUPPORT",-28} {"QUEUE",5}  PENDING");
+            await Console.Out.WriteLineAsync($"{"APPLIANCE",-24} {"ONLINE",-6} {"STATE",-12} {"LAST SEEN (UTC)",-20} {"FIRMWARE",-10} {"TARGET",-10} {"UPDATE",-12} {"SUPPORT",-28} {"QUEUE",5}  PENDING");
             foreach (var e in entries)
             {
                 var seen = e.LastSeen?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "-";
                 var state = e.Revoked && e.State != "wiped" ? "revoked" : e.State;
                 await Console.Out.WriteLineAsync(
-                    $"{e.DeviceId,-24} {(e.Online ? "yes" : "no"),-6} {state,-12} {seen,-20} {e.FirmwareVersion ?? "-",-10} {e.Support?.Describe() ?? "-",-28} {e.QueueDepth?.ToString(CultureInfo.InvariantCulture) ?? "-",5}  {string.Join(", ", e.PendingCommands)}");
+                    $"{e.DeviceId,-24} {(e.Online ? "yes" : "no"),-6} {state,-12} {seen,-20} {e.FirmwareVersion ?? "-",-10} {e.Update?.TargetVersion ?? "-",-10} {e.Update?.State ?? "-",-12} {e.Support?.Describe() ?? "-",-28} {e.QueueDepth?.ToString(CultureInfo.InvariantCulture) ?? "-",5}  {string.Join(", ", e.PendingCommands)}");
             }
 
             return 0;

@@ -31,6 +31,8 @@ public static class HostCommandLine
         root.Subcommands.Add(DataCommands.Backup());
         root.Subcommands.Add(DataCommands.Restore());
         root.Subcommands.Add(ReleaseCommands.Release());
+        root.Subcommands.Add(RolloutCommands.Rollout());
+        root.Subcommands.Add(RolloutCommands.Group());
         root.SetAction((parseResult, cancellationToken) => serve.Parse([.. parseResult.Tokens.Select(t => t.Value)]).InvokeAsync(cancellationToken: cancellationToken));
         root.TreatUnmatchedTokensAsErrors = false;
         return root;
