@@ -9,7 +9,7 @@ public sealed class UpdateOptions
     public const string Section = "Update";
 
     /// <summary>The release layout's root (<c>releases/</c>, <c>current</c>, <c>previous</c>, <c>floor</c>); writable by the service user.</summary>
-    public string Root { get; set; } = "/var/lib/appliance-releases";
+    public string Root { get; set; } = "/opt/appliance";
 
     /// <summary>The model releases must name: unset to read it from the device tree (<c>pi4</c>, <c>pi5</c>).</summary>
     public string? Model { get; set; }
