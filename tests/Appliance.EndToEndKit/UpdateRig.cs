@@ -136,14 +136,16 @@ public sealed class UpdateRig : IAsyncDisposable
     }
 
     /// <summary>Imports a package on the host and starts a rollout of it to this appliance.</summary>
-    public Rollout RollOut(string package, string version, string? architecture = null)
+    /// <param name="afterImport">Run between the import and the start (to change the host's stored copy, say).</param>
+    public Rollout RollOut(string package, string version, string? architecture = null, Action? afterImport = null)
     {
         var check = Service<ReleaseLibrary>().Import(package, "update-rig");
-        if (!check.Accepted && !check.Reason.Contains("already imported", StringComparison.Ordinal))
+        if (!check.Accepted)
         {
             throw new InvalidOperationException(check.Reason);
         }
 
+        afterImport?.Invoke();
         return Service<RolloutControl>().Start(new RolloutRequest(version, architecture ?? Architecture, []), "update-rig");
     }
 

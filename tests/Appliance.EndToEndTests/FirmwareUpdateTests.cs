@@ -117,4 +117,109 @@ public sealed class FirmwareUpdateTests
         var held = int.Parse(System.Text.RegularExpressions.Regex.Match(resumed, @"(\d+) of \d+ chunks already held").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(held > 0, resumed);
     }
+
+    [Fact]
+    public async Task EveryBadPackage_IsRefusedAndReported_BeforeAnythingIsInstalled()
+    {
+        await using var rig = await UpdateRig.StartAsync("update-bad-packages", Builds.Firmware());
+        rig.InstallFirst("1.0.0");
+        // The appliance has confirmed floor 2 (as a healthy release would have raised it).
+        await File.WriteAllTextAsync(Path.Combine(rig.Layout.Root, "floor"), "2\n");
+        // A key the host trusts, but which no bundle the appliance holds carries.
+        var (otherKey, otherPublic) = Appliance.Protocol.Releases.ReleasePackage.CreateKeyPair();
+        rig.Service<Appliance.Host.Core.Releases.ReleaseLibrary>().Trust(otherPublic, "test");
+        await using var firmware = rig.Supervise(rig.FirmwareArguments(Window));
+        await rig.OnlineAsync("1.0.0", firmware);
+        var payload = rig.StandIn("never-runs", 0, "must never start");
+
+        // Each: the package the host delivers (its stored copy replaced after import where the host itself would refuse it), and the refusal.
+        var cases = new (string Version, string? Architecture, Func<string, byte[]?> Corrupt, string? Package, string Refusal)[]
+        {
+            ("3.0.1", null, p => Flip(File.ReadAllBytes(p), ^2048), null, "Tampered"),
+            ("3.0.2", null, p => File.ReadAllBytes(p)[..(int)(new FileInfo(p).Length / 2)], null, "Unreadable"),
+            ("3.0.3", null, UpdateRig.WithoutSignature, null, "NoSignature"),
+            ("3.0.4", null, _ => null, rig.Package("3.0.4", floor: 3, payloadFolder: payload, key: otherKey), "UnknownKey"),
+            ("3.0.5", "linux-arm", _ => null, rig.Package("3.0.5", floor: 3, payloadFolder: payload, architecture: "linux-arm"), "WrongArchitecture"),
+            ("3.0.6", null, _ => null, rig.Package("3.0.6", floor: 3, payloadFolder: payload, models: ["pi5"]), "WrongModel"),
+            ("3.0.7", null, _ => null, rig.Package("3.0.7", floor: 1, payloadFolder: payload), "BelowFloor"),
+        };
+        foreach (var (version, architecture, corrupt, prepared, refusal) in cases)
+        {
+            var package = prepared ?? rig.Package(version, floor: 3, payloadFolder: payload);
+            // Replaced after the import and before the rollout, so the host cuts, hashes and signs for the copy it holds.
+            var rollout = rig.RollOut(package, version, architecture, afterImport: () =>
+            {
+                if (corrupt(package) is { } bad)
+                {
+                    rig.ReplaceStoredPackage(version, architecture, bad);
+                }
+            });
+
+            await rig.ProgressAsync(rollout, DeviceUpdateState.Refused, firmware);
+            Assert.StartsWith(refusal + ":", rig.Progress(rollout)!.Reason, StringComparison.Ordinal);
+            // One appliance in the wave, and it refused: the rollout halts by itself.
+            await rig.RolloutStateAsync(rollout, RolloutState.Halted);
+            rig.Service<RolloutControl>().Cancel(rollout.RolloutId, "test");
+            Assert.Equal(("1.0.0", null), (rig.Layout.CurrentVersion, rig.Layout.PreviousVersion));
+            Assert.Equal(["1.0.0"], Directory.EnumerateDirectories(rig.Layout.Releases).Select(Path.GetFileName));
+            Assert.False(File.Exists(Path.Combine(rig.Layout.Root, "trial")));
+            Assert.False(Directory.Exists(Path.Combine(rig.Layout.Root, "staging")));
+        }
+
+        Assert.Equal(["1.0.0"], firmware.Started);
+        Assert.Equal(cases.Length, rig.Service<IAuditTrail>().ReadAll().Count(e => e.Kind == AuditKinds.UpdateRefused));
+        await rig.PressAndFiledAsync(await rig.ArmAsync("BAD-PACKAGE-PATIENT-1", firmware));
+    }
+
+    [Fact]
+    public async Task KillsDuringInstallAndSwitch_AlwaysLeaveAWholeReleaseCurrent_ThatStarts()
+    {
+        await using var rig = await UpdateRig.StartAsync("update-kill-switch", Builds.Firmware());
+        rig.InstallFirst("1.0.0");
+        string[] install = [$"--Firmware:DataFolder={rig.DataFolder}", $"--Update:Root={rig.Layout.Root}", "--Update:Model=pi4"];
+
+        // How long a whole install takes here, then kills spread over its second half and just past it, where the links switch.
+        var timer = System.Diagnostics.Stopwatch.StartNew();
+        var (exit, output) = await Builds.RunFirmwareAsync(["install-release", rig.Package("1.1.0"), .. install]);
+        Assert.True(exit == 0, output);
+        var whole = timer.Elapsed;
+        var random = new Random(20261202);
+        var kills = 0;
+        for (var trial = 0; trial < 8; trial++)
+        {
+            var package = rig.Package($"1.2.{trial}");
+            var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Path.Combine(Builds.Firmware(), "Appliance.Firmware"), ["install-release", package, .. install]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            using var wait = new CancellationTokenSource(whole * (0.5 + random.NextDouble() * 0.7));
+            try
+            {
+                await process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill();
+                kills++;
+            }
+
+            await process.WaitForExitAsync();
+            var current = rig.Layout.CurrentVersion!;
+            Assert.True(File.Exists(Path.Combine(rig.Layout.FolderOf(current), Appliance.Firmware.Updates.ReleaseLayout.ManifestFileName)), $"trial {trial}: current {current} is not a whole release");
+            Assert.Equal(current, Appliance.Firmware.Updates.ReleaseLayout.VersionIn(rig.Layout.FolderOf(current)));
+            Assert.True(rig.Layout.PreviousVersion is null || Directory.Exists(rig.Layout.FolderOf(rig.Layout.PreviousVersion)), $"trial {trial}: previous names no release");
+        }
+
+        Assert.True(kills > 0, "no install was cut short: the kills came too late");
+        var version = rig.Layout.CurrentVersion!;
+        await using var firmware = rig.Supervise(rig.FirmwareArguments(Window));
+        await rig.OnlineAsync(version, firmware);
+        // The next install clears whatever a kill left half done.
+        (exit, output) = await Builds.RunFirmwareAsync(["install-release", rig.Package("1.3.0"), .. install]);
+        Assert.True(exit == 0, output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(rig.Layout.Releases, ".staging-*"));
+    }
+
+    private static byte[] Flip(byte[] bytes, Index at)
+    {
+        bytes[at] ^= 0x01;
+        return bytes;
+    }
 }

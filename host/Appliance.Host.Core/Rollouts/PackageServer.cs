@@ -49,6 +49,12 @@ public sealed partial class PackageServer(
         for (var index = request.Start; index < request.Start + request.Count; index++)
         {
             var length = ReleasePackages.ReadChunk(package, index, buffer);
+            if (Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(buffer.AsSpan(0, length))) != package.ChunkSha256[index])
+            {
+                // The appliance would refuse it anyway; better to say where the fault is.
+                return $"the host's copy of {rollout.Version} changed after it was imported (chunk {index}): its stored package is damaged, and no appliance would take it";
+            }
+
             var frame = TransferFrame.Encode(TransferFrameKind.Chunk, id, index, buffer.AsSpan(0, length));
             await publisher.PublishAsync(ApplianceTopics.Package(deviceId), frame, cancellationToken);
         }
