@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Appliance.EndToEndKit;
+using Appliance.TestFixtures;
 
 namespace Appliance.Benchmarks;
 

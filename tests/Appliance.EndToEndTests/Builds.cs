@@ -3,7 +3,7 @@ namespace Appliance.EndToEndTests;
 /// <summary>Where this test run's builds of the suite's programs are, for tests that run them as real processes.</summary>
 internal static class Builds
 {
-    public static string RepositoryRoot { get; } = Appliance.EndToEndKit.RepositoryFolder.Root();
+    public static string RepositoryRoot { get; } = Appliance.TestFixtures.RepositoryFolder.Root();
 
     /// <summary>The firmware as this test run built it (same configuration), with its native apphost.</summary>
     public static string Firmware()

@@ -12,16 +12,7 @@ public sealed class ProjectLayoutTests
     private static readonly string[] Executables = ["Appliance.Demo", "Appliance.Firmware", "Appliance.Host.Web"];
     private static readonly string[] MayReachThem = ["Appliance.EndToEndTests", "Appliance.EndToEndKit", "Appliance.Benchmarks", "Appliance.CrashHarness"];
 
-    private static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "ApplianceSuite.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException("the repository root (ApplianceSuite.sln) is not above the test's folder");
-    }
+    private static string RepositoryRoot() => Appliance.TestFixtures.RepositoryFolder.Root();
 
     /// <summary>Every project a project reaches through its project references, itself excluded.</summary>
     private static HashSet<string> Closure(string project)

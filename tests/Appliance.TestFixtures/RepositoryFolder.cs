@@ -1,4 +1,4 @@
-namespace Appliance.EndToEndKit;
+namespace Appliance.TestFixtures;
 
 /// <summary>The repository a test or benchmark was built in, for what it runs from the sources (scripts, publishes, the README).</summary>
 public static class RepositoryFolder
