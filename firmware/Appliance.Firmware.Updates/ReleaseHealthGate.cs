@@ -83,11 +83,34 @@ public sealed partial class ReleaseHealthGate(
         RollBack(trial, reason);
     }
 
-    private void RollBack(ReleaseTrial trial, string reason)
+    /// <summary>
+    /// For a release on trial that finds, before it can run at all, that it cannot (a part its
+    /// configuration names is missing: an exit the unit would not restart): the previous release
+    /// is restored, so that the restart the caller then asks for (any other exit) starts it.
+    /// False, and nothing changed, when <paramref name="runningVersion"/> is not on trial.
+    /// </summary>
+    public static bool RollBackUnfit(ReleaseLayout layout, string? runningVersion, string reason)
+    {
+        if (ReleaseTrial.Read(layout.Root) is not { } trial || trial.Version != runningVersion)
+        {
+            return false;
+        }
+
+        RestorePrevious(layout, trial, reason);
+        return true;
+    }
+
+    private static bool RestorePrevious(ReleaseLayout layout, ReleaseTrial trial, string reason)
     {
         new ReleaseRollback(trial.Version, trial.Previous, trial.OrderId, trial.RolloutId, reason).Write(layout.Root);
         var restored = layout.RollBack();
         ReleaseTrial.Remove(layout.Root);
+        return restored;
+    }
+
+    private void RollBack(ReleaseTrial trial, string reason)
+    {
+        var restored = RestorePrevious(layout, trial, reason);
         LogRolledBack(logger, trial.Version, trial.Previous, reason, restored);
         // The unit restarts the firmware: from now on that is the previous release.
         lifetime.StopApplication();

@@ -3,6 +3,7 @@ using Appliance.Firmware.Commands;
 using Appliance.Firmware.Devices;
 using Appliance.Firmware.Storage;
 using Appliance.Firmware.Storage.Wipe;
+using Appliance.Firmware.Updates;
 using Appliance.Protocol;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -46,6 +47,15 @@ if (builder.Configuration.GetValue(DevicesOptions.Section + ":" + nameof(Devices
     }
 
     Console.Error.WriteLine("Fix them, then check the whole appliance with: appliance-firmware selftest");
+    // A new release on trial that cannot run here goes back to the one before it, which the unit
+    // restarts (exit 1); exit 4 would leave the appliance stopped on the release that cannot run.
+    var layout = new ReleaseLayout(UpdateOptions.From(builder.Configuration).Root);
+    if (ReleaseHealthGate.RollBackUnfit(layout, ReleaseLayout.VersionIn(AppContext.BaseDirectory), $"missing {string.Join("; ", missing)}"))
+    {
+        Console.Error.WriteLine($"This release was on trial: {layout.CurrentVersion} is restored, and starts next.");
+        return 1;
+    }
+
     return 4;
 }
 

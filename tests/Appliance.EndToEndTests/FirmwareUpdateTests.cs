@@ -99,6 +99,25 @@ public sealed class FirmwareUpdateTests
     }
 
     [Fact]
+    public async Task AReleaseMissingAPartItNeeds_GoesBackToThePreviousOne_InsteadOfStayingStopped()
+    {
+        await using var rig = await UpdateRig.StartAsync("update-missing-part", Builds.Firmware());
+        rig.InstallFirst("1.0.0");
+        await using var firmware = rig.Supervise(rig.FirmwareArguments(Window));
+        await rig.OnlineAsync("1.0.0", firmware);
+
+        // A release configured for real devices, on a machine with no GPIO chip or camera: it would exit 4, which the unit does not restart.
+        var rollout = rig.RollOut(rig.Package("2.0.0", floor: 2, payloadFolder: rig.Wrapped("real-devices", "--Devices:Mode=Real")), "2.0.0");
+        await rig.ProgressAsync(rollout, DeviceUpdateState.RolledBack, firmware);
+        await rig.OnlineAsync("1.0.0", firmware);
+
+        Assert.Equal(["1.0.0", "2.0.0", "1.0.0"], firmware.Started);
+        Assert.Equal([0, 1], firmware.Exits.Take(2));
+        Assert.StartsWith("missing GPIO", rig.Progress(rollout)!.Reason, StringComparison.Ordinal);
+        await firmware.LineAsync("This release was on trial: 1.0.0 is restored, and starts next.", TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
     public async Task ADownloadCutByAKill_ResumesWhereItStopped()
     {
         // Small chunks one at a time, so the kill lands mid-download.
