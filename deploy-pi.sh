@@ -5,8 +5,9 @@
 #   ./deploy-pi.sh --host pi@clinic-a-01.local --package clinic-a-01.enrol.json --broker-host HOST [options]
 #   ./deploy-pi.sh --target-root DIR --package FILE --broker-host HOST --firmware-dir DIR [options]
 #
-# It publishes the firmware (linux-arm64, self-contained), installs it with a hardened systemd
-# unit, enrols the provisioning package (the one-time code from APPLIANCE_ENROLMENT_CODE, or
+# It publishes the firmware (linux-arm64, self-contained), installs it as a release in the
+# release layout (/opt/appliance/releases/VERSION, the `current` link, the rollback guard) with a
+# hardened systemd unit that starts `current`, enrols the provisioning package (the one-time code from APPLIANCE_ENROLMENT_CODE, or
 # asked for), and hardens the OS: Bluetooth off, swap off, Wi-Fi off unless configured for WPA2/3, a
 # firewall that lets out only the broker (plus DNS, NTP and the package mirror for security
 # updates), no cloud, sync or remote-access services, automatic security updates.
@@ -27,12 +28,14 @@
 #   --wifi-psk-file FILE    its passphrase (8-63 characters), read from a file, never the command line
 #   --wifi-security MODE    wpa3 (default) or wpa2
 #   --firmware-dir DIR      install this already-published firmware instead of publishing
+#   --version VERSION       the release it is (default: the folder's release-manifest.json, else
+#                           the version in Directory.Build.props, which the publish stamps)
 #   --boot-config PATH      the Pi's config.txt; default /boot/firmware/config.txt
 #   --dry-run               print every action, change nothing
 set -euo pipefail
 
 usage() {
-  sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '3,34p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-0}"
 }
 
@@ -51,6 +54,7 @@ wifi_ssid=""
 wifi_psk_file=""
 wifi_security="wpa3"
 firmware_dir=""
+version=""
 boot_config="/boot/firmware/config.txt"
 dry_run=0
 
@@ -66,6 +70,7 @@ while [ $# -gt 0 ]; do
     --wifi-psk-file) wifi_psk_file="${2:-}"; shift 2 ;;
     --wifi-security) wifi_security="${2:-}"; shift 2 ;;
     --firmware-dir) firmware_dir="${2:-}"; shift 2 ;;
+    --version) version="${2:-}"; shift 2 ;;
     --boot-config) boot_config="${2:-}"; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
     -h|--help) usage 0 ;;
@@ -165,9 +170,9 @@ mask_unit() {
   fi
 }
 
-# Replaces the folder DEST on the Pi with the contents of SOURCE.
+# Replaces the folder DEST on the Pi with the contents of SOURCE, owned by OWNER.
 put_tree() {
-  local source="$1" dest="$2"
+  local source="$1" dest="$2" owner="${3:-root:root}"
   if [ "$dry_run" -eq 1 ]; then say "would replace $dest with $source"; return 0; fi
   say "install $dest from $source"
   if [ -n "$root" ]; then
@@ -177,7 +182,7 @@ put_tree() {
     chmod -R go-w "$root$dest"
   else
     ssh "$target" "sudo mkdir -p $dest"
-    rsync -a --delete --chown=root:root --rsync-path="sudo rsync" "$source/" "$target:$dest/"
+    rsync -a --delete --chown="$owner" --rsync-path="sudo rsync" "$source/" "$target:$dest/"
   fi
 }
 
@@ -193,8 +198,36 @@ if [ -z "$firmware_dir" ]; then
   fi
 fi
 
+if [ -z "$version" ]; then
+  version="$(grep -o '"version":"[0-9.]*"' "$firmware_dir/release-manifest.json" 2>/dev/null | sed 's/.*:"\(.*\)"/\1/' || true)"
+fi
+if [ -z "$version" ]; then
+  version="$(sed -n 's:.*<Version>\([0-9.]*\)</Version>.*:\1:p' "$here/Directory.Build.props")"
+fi
+[[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "--version must be major.minor.patch (got '$version')"
+
+# The release layout: each release in its own folder, `current` (what the unit starts) switched by
+# a rename. The service user owns it, because updates over the host link install beside the running
+# release; the rollback guard lives outside it, root-owned, so no release can change it.
+releases=/opt/appliance
 on_pi "service user" "id appliance >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /var/lib/appliance --shell /usr/sbin/nologin --groups gpio,video appliance"
-put_tree "$firmware_dir" /opt/appliance
+on_pi "the layout before releases" "if [ -f $releases/Appliance.Firmware ]; then find $releases -mindepth 1 -maxdepth 1 ! -name releases -exec rm -rf {} +; fi"
+put_tree "$firmware_dir" "$releases/releases/$version" appliance:appliance
+on_pi "release layout owner" "chown -R appliance:appliance $releases && chmod 755 $releases"
+# The release deployed here is the one the admin chose: it is current, and on no trial.
+if [ "$dry_run" -eq 1 ]; then
+  say "would point $releases/current at releases/$version"
+else
+  say "current release $version"
+  if [ -n "$root" ]; then
+    ln -sfn "releases/$version" "$root$releases/current.next"
+    mv -T "$root$releases/current.next" "$root$releases/current"
+    rm -f "$root$releases/trial"
+  else
+    ssh "$target" "sudo -u appliance sh -c 'ln -sfn releases/$version $releases/current.next && mv -T $releases/current.next $releases/current && rm -f $releases/trial'"
+  fi
+fi
+put_file "$here/firmware/Appliance.Firmware/release-guard.sh" /usr/local/lib/appliance/release-guard 755
 put_file "$here/firmware/Appliance.Firmware/appliance-firmware.service" /etc/systemd/system/appliance-firmware.service 644
 
 # --- 2. Bluetooth off: firmware overlay, kernel modules, services -------------------------
@@ -348,14 +381,14 @@ else
   if [ -n "$root" ]; then
     install -d -m 700 "$root$data"
     install -m 600 "$package" "$root$data/pending.enrol.json"
-    APPLIANCE_ENROLMENT_CODE="$code" "$root/opt/appliance/Appliance.Firmware" enrol \
+    APPLIANCE_ENROLMENT_CODE="$code" "$root$releases/current/Appliance.Firmware" enrol \
       --package "$root$data/pending.enrol.json" "--Firmware:DataFolder=$root$data"
   else
     ssh "$target" "sudo install -d -o appliance -g appliance -m 700 $data"
     put_file "$package" "$data/pending.enrol.json" 600 appliance:appliance
     # The code travels on ssh's standard input, never in a command line.
     printf '%s\n' "$code" | ssh "$target" \
-      "sudo -u appliance env APPLIANCE_ENROLMENT_CODE=\"\$(head -n1)\" /opt/appliance/Appliance.Firmware enrol --package $data/pending.enrol.json --Firmware:DataFolder=$data"
+      "sudo -u appliance env APPLIANCE_ENROLMENT_CODE=\"\$(head -n1)\" $releases/current/Appliance.Firmware enrol --package $data/pending.enrol.json --Firmware:DataFolder=$data"
   fi
 fi
 
@@ -368,12 +401,12 @@ if [ "$dry_run" -eq 1 ]; then
   say "would run the self-test: appliance-firmware selftest"
 elif [ -n "$root" ]; then
   say "self-test of $device_id under $root"
-  "$root/opt/appliance/Appliance.Firmware" selftest "--Firmware:DataFolder=$root$data" \
+  "$root$releases/current/Appliance.Firmware" selftest "--Firmware:DataFolder=$root$data" \
     "--Devices:DevRoot=$root/dev" "--Devices:SysRoot=$root/sys" "--Integrity:SysRoot=$root/sys" "--Integrity:ProcRoot=$root/proc" \
     || selftest_status=$?
 else
   say "on the Pi: self-test"
-  ssh "$target" "sudo systemctl stop appliance-firmware 2>/dev/null; sudo -u appliance /opt/appliance/Appliance.Firmware selftest --Firmware:DataFolder=$data" \
+  ssh "$target" "sudo systemctl stop appliance-firmware 2>/dev/null; sudo -u appliance $releases/current/Appliance.Firmware selftest --Firmware:DataFolder=$data" \
     || selftest_status=$?
 fi
 
@@ -386,7 +419,7 @@ fi
 on_pi "start the firmware" "systemctl daemon-reload && systemctl enable appliance-firmware >/dev/null && systemctl restart appliance-firmware"
 if [ "$selftest_status" -ne 0 ]; then
   say "deployed $device_id${root:+ under $root}, but the self-test failed: fix what its table says, then run it again on the Pi:"
-  say "  sudo -u appliance /opt/appliance/Appliance.Firmware selftest"
+  say "  sudo -u appliance $releases/current/Appliance.Firmware selftest"
   say "On a first deploy the Bluetooth checks fail until a reboot applies the overlays."
   exit 3
 fi

@@ -12,7 +12,7 @@ namespace Appliance.EndToEndTests;
 public sealed class DeployScriptTests
 {
     private static readonly string RepositoryRoot = Builds.RepositoryRoot;
-    private static readonly string[] OurScripts = ["deploy-pi.sh", "tests/run.sh", "tests/photos/fetch.sh", "tests/arm64/sysroot.sh", ".ci/run", ".ci/sbom.sh"];
+    private static readonly string[] OurScripts = ["deploy-pi.sh", "firmware/Appliance.Firmware/release-guard.sh", "tests/run.sh", "tests/photos/fetch.sh", "tests/arm64/sysroot.sh", ".ci/run", ".ci/sbom.sh"];
 
     [Fact]
     public async Task TargetRoot_GetsTheHardenedUnit_TheHardeningFiles_AndAnOwnerOnlyEnrolledBundle_AndASecondRunChangesNothing()
@@ -39,12 +39,18 @@ public sealed class DeployScriptTests
         {
             "User=appliance", "NoNewPrivileges=true", "ProtectSystem=strict", "DevicePolicy=closed", "DeviceAllow=char-gpiochip rw", "DeviceAllow=char-video4linux rw",
             "WatchdogSec=30", "Type=notify", "CapabilityBoundingSet=", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "RestartPreventExitStatus=3 4",
-            "MemorySwapMax=0", "UMask=0077",
+            "MemorySwapMax=0", "UMask=0077", "ExecStartPre=/usr/local/lib/appliance/release-guard /opt/appliance",
+            "ExecStart=/opt/appliance/current/Appliance.Firmware", "ReadWritePaths=/var/lib/appliance /opt/appliance", "StartLimitIntervalSec=0",
         })
         {
             Assert.Contains(setting + "\n", unit);
         }
 
+        // The release layout: the build as a release of the version the build stamps, `current` naming it, the guard outside it.
+        var version = System.Text.RegularExpressions.Regex.Match(await File.ReadAllTextAsync(Path.Combine(Builds.RepositoryRoot, "Directory.Build.props")), "<Version>([0-9.]+)</Version>").Groups[1].Value;
+        Assert.Equal($"releases/{version}", new FileInfo(Path.Combine(root, "opt/appliance/current")).LinkTarget);
+        Assert.True(File.Exists(Path.Combine(root, "opt/appliance/releases", version, "Appliance.Firmware")));
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Builds.RepositoryRoot, "firmware/Appliance.Firmware/release-guard.sh")), Read("/usr/local/lib/appliance/release-guard"));
         Assert.Contains("dtoverlay=disable-bt\n", Read("/boot/firmware/config.txt"));
         Assert.Contains("dtoverlay=disable-wifi\n", Read("/boot/firmware/config.txt"));
         Assert.StartsWith("[all]\ncamera_auto_detect=1\n", Read("/boot/firmware/config.txt"));
