@@ -161,9 +161,32 @@ public sealed class AdminCommandLineTests
         var bundle = sealedPackage.Open(provisioned.GetProperty("enrolmentCode").GetString()!);
         Assert.Equal([(await File.ReadAllTextAsync(folder.Combine("keys", "release.pub"))).Trim()], bundle.ReleaseKeys ?? []);
 
+        // A rollout from the command line: to a group, paused, resumed, cancelled; the fleet shows the target.
+        var (grouped, groupSaid) = await RunAsync("group", "clinic-rel-01", "canary", data);
+        Assert.True(grouped == 0, groupSaid);
+        Assert.Equal(2, (await RunAsync("group", "clinic-rel-01", "not a group", data)).Exit);
+        Assert.Equal(2, (await RunAsync("rollout", "start", "--version", "9.9.9", data)).Exit);
+        var rollout = await RunJsonAsync("rollout", "start", "--version", "1.4.0", "--group", "canary", "--json", data);
+        var rolloutId = rollout.GetProperty("rolloutId").GetString()!;
+        Assert.Equal(["clinic-rel-01"], rollout.GetProperty("waves")[0].GetProperty("devices").EnumerateArray().Select(d => d.GetString()));
+        Assert.Equal(2, (await RunAsync("rollout", "start", "--version", "1.4.0", data)).Exit); // one active rollout at a time
+        Assert.Equal(0, (await RunAsync("rollout", "pause", rolloutId, data)).Exit);
+        Assert.Equal(2, (await RunAsync("rollout", "pause", rolloutId, data)).Exit);
+        Assert.Equal(0, (await RunAsync("rollout", "resume", rolloutId, data)).Exit);
+        var fleet = await RunJsonAsync("fleet", "--json", data);
+        var entry = fleet.EnumerateArray().Single(e => e.GetProperty("deviceId").GetString() == "clinic-rel-01").GetProperty("update");
+        Assert.Equal(("1.4.0", "pending"), (entry.GetProperty("targetVersion").GetString(), entry.GetProperty("state").GetString()));
+        Assert.Equal(0, (await RunAsync("rollout", "cancel", rolloutId, data)).Exit);
+        var (shown, table) = await RunAsync("rollout", "show", rolloutId, data);
+        Assert.True(shown == 0, table);
+        Assert.Contains($"Rollout {rolloutId}: 1.4.0 (linux-arm64), cancelled", table, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^ +1 clinic-rel-01 +pending ", table);
+        Assert.Equal("cancelled", (await RunJsonAsync("rollout", "list", "--json", data))[0].GetProperty("rollout").GetProperty("state").GetString(), StringComparer.OrdinalIgnoreCase);
+
         var audit = await RunJsonAsync("audit", "verify", "--json", data);
         Assert.True(audit.GetProperty("intact").GetBoolean());
-        Assert.Equal(6, audit.GetProperty("entries").GetInt32()); // refused (unknown key), trusted, imported, refused (already imported), refused (tampered), provisioned
+        // refused (unknown key), trusted, imported, refused (already imported), refused (tampered), provisioned; grouped, started, paused, resumed, cancelled
+        Assert.Equal(11, audit.GetProperty("entries").GetInt32());
     }
 
     private static async Task<JsonElement> RunJsonAsync(int expectedExit, params string[] arguments)

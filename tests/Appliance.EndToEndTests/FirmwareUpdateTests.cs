@@ -70,6 +70,15 @@ public sealed class FirmwareUpdateTests
         Assert.Equal(("1.0.0", null), (rig.Layout.CurrentVersion, rig.Layout.PreviousVersion));
         Assert.False(File.Exists(Path.Combine(rig.Layout.Root, "floor")));
         Assert.False(File.Exists(Path.Combine(rig.Layout.Root, "rolled-back")));
+
+        // The admin's fleet page says so: the target, and why it is not running.
+        rig.Service<Appliance.Host.Core.Users.UserService>().Add("it.updates", Appliance.Host.Core.Users.UserRoles.Admin, "admin password 123", "test");
+        using var admin = await HostPages.SignInAsync(rig.Host, "it.updates", "admin password 123");
+        var page = await admin.GetStringAsync("/Admin/Fleet");
+        Assert.Contains("<td data-field=\"firmware\">1.0.0</td>", page, StringComparison.Ordinal);
+        Assert.Contains("<td data-field=\"target\">2.0.0</td>", page, StringComparison.Ordinal);
+        Assert.Contains("<td data-field=\"update\" class=\"bad\">rolled back: 2.0.0 did not become healthy in 3 starts", page, StringComparison.Ordinal);
+
         // Capture works on the release it returned to.
         await rig.PressAndFiledAsync(await rig.ArmAsync("ROLLBACK-PATIENT-1", firmware));
     }

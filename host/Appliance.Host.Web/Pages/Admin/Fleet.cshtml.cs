@@ -115,7 +115,7 @@ public sealed class FleetModel(
 }
 
 /// <summary>One appliance as the page's script shows it.</summary>
-public sealed record FleetRow(string DeviceId, bool Online, string State, string? LastSeen, string? Firmware, int? Queue, string? Calibrated, string? Checked, string? StateDetail, bool Revoked, string? Wipe, string Pending, string Support, bool Unsupported)
+public sealed record FleetRow(string DeviceId, bool Online, string State, string? LastSeen, string? Firmware, int? Queue, string? Calibrated, string? Checked, string? StateDetail, bool Revoked, string? Wipe, string Pending, string Support, bool Unsupported, string? Target = null, string? Update = null, bool UpdateFailed = false)
 {
     public static FleetRow From(FleetEntry e, DateTimeOffset now) => new(
         e.DeviceId,
@@ -133,7 +133,22 @@ public sealed record FleetRow(string DeviceId, bool Online, string State, string
         e.Wipe is null ? null : e.Wipe.State.ToString().ToLowerInvariant(),
         string.Join(", ", e.PendingCommands),
         e.Support?.Describe() ?? "-",
-        e.Support is { } s && (s.Ended || !s.Known));
+        e.Support is { } s && (s.Ended || !s.Known),
+        e.Update?.TargetVersion,
+        e.Update is { } u ? DescribeUpdate(u) : null,
+        e.Update?.State is "refused" or "rolled-back");
+
+    /// <summary>Where the update stands, in the words staff read: "downloading 40%", "rolled back: 2.0.0 did not connect…".</summary>
+    private static string DescribeUpdate(FleetUpdate update)
+    {
+        var state = update.State.Replace('-', ' ');
+        if (update is { State: "downloading", ChunksHeld: { } held, ChunkCount: > 0 and var count })
+        {
+            state += $" {held * 100 / count}%";
+        }
+
+        return update.Reason is { } reason && update.State is "refused" or "rolled-back" or "waiting" ? $"{state}: {reason}" : state;
+    }
 
     public static string? Format(DateTimeOffset? at) =>
         at is { } value ? value.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture) : null;
