@@ -4,9 +4,14 @@ namespace Appliance.Firmware.Core;
 // other transition, so a job cannot arm between the check and the switch.
 public sealed partial class CaptureCoordinator
 {
+    /// <summary>How long a hold waits for a transition under way (a capture being stored, a status sent) to finish.</summary>
+    private static readonly TimeSpan HoldWait = TimeSpan.FromSeconds(5);
+
+    public event EventHandler? BecameIdle;
+
     public async Task<bool> TryHoldAsync(CancellationToken cancellationToken)
     {
-        if (!await _gate.WaitAsync(TimeSpan.Zero, cancellationToken))
+        if (!await _gate.WaitAsync(HoldWait, cancellationToken))
         {
             return false;
         }

@@ -256,6 +256,7 @@ public sealed partial class CaptureCoordinator(
         if (State == CaptureState.Calibrating && !calibrationSession.Active)
         {
             State = CaptureState.Idle;
+            BecameIdle?.Invoke(this, EventArgs.Empty);
         }
     }
 
@@ -361,6 +362,7 @@ public sealed partial class CaptureCoordinator(
         _job = null;
         _retakes = 0;
         State = CaptureState.Idle;
+        BecameIdle?.Invoke(this, EventArgs.Empty);
     }
 
     private async Task ReportAsync(ApplianceState state, string? jobId, string? reason, CancellationToken cancellationToken, string? seriesId = null)

@@ -47,4 +47,7 @@ public interface IUpdateHold
 
     /// <summary>Ends a hold whose install did not happen (refused, failed): jobs arm again.</summary>
     void ReleaseHold();
+
+    /// <summary>Raised when a job ends (captured, cancelled, expired) or a calibration run does: an update waiting may go now.</summary>
+    event EventHandler? BecameIdle;
 }

@@ -114,13 +114,13 @@ public sealed class PackageDownload : IDisposable
     }
 
     /// <summary>Up to <paramref name="count"/> missing chunks as contiguous ranges, lowest first.</summary>
-    public IReadOnlyList<(int Start, int Count)> NextMissing(int count, ISet<int> skip)
+    public IReadOnlyList<(int Start, int Count)> NextMissing(int count)
     {
         var ranges = new List<(int Start, int Count)>();
         var taken = 0;
         for (var i = 0; i < _held.Length && taken < count; i++)
         {
-            if (_held[i] || skip.Contains(i))
+            if (_held[i])
             {
                 continue;
             }

@@ -8,7 +8,7 @@ namespace Appliance.Firmware.Updates;
 
 /// <summary>
 /// Carries out the host's update orders: fetches the package over the appliance's own link, a
-/// few chunks at a time and only while no series waits to upload (capture's uploads keep
+/// few chunks at a time (one at a time while series wait to upload: capture's uploads keep
 /// priority), each chunk checked against the signed order; then, once the appliance is idle (no
 /// job armed, no capture, no calibration run), verifies the whole package against the bundle's
 /// release keys, the appliance's architecture, model and security floor, installs it beside the
@@ -91,6 +91,9 @@ public sealed partial class UpdateAgent(
 
     public async Task RunAsync(IHostChannel channel, CancellationToken cancellationToken)
     {
+        // A downloaded update installs the moment the job holding it ends, before the next job comes.
+        hold.BecameIdle -= OnIdle;
+        hold.BecameIdle += OnIdle;
         if (ReleaseRollback.Read(layout.Root) is { } rollback)
         {
             reports.Post(rollback.OrderId, rollback.RolloutId, rollback.Version, UpdateState.RolledBack, rollback.Reason,
@@ -121,15 +124,13 @@ public sealed partial class UpdateAgent(
         }
     }
 
-    /// <summary>Asks for the next few missing chunks and waits for them (or the timeout); waits instead while series are queued to upload.</summary>
+    /// <summary>
+    /// Asks for the next missing chunks and waits for them (or the timeout). While series wait to
+    /// upload it asks for one chunk at a time, so their chunks (several in flight) keep most of the link.
+    /// </summary>
     private async Task FetchAsync(IHostChannel channel, PackageDownload download, CancellationToken cancellationToken)
     {
-        if (await store.CountAsync(cancellationToken) > 0)
-        {
-            await _wake.WaitAsync(options.BusyPoll, time, cancellationToken);
-            return;
-        }
-
+        var inFlight = await store.CountAsync(cancellationToken) > 0 ? 1 : Math.Clamp(options.ChunksInFlight, 1, UpdateOrder.MaxChunksPerRequest);
         var tenths = download.HeldCount * 10 / download.Order.ChunkCount;
         if (tenths != _reportedTenths)
         {
@@ -138,7 +139,7 @@ public sealed partial class UpdateAgent(
             await reports.SendAsync(channel, cancellationToken);
         }
 
-        var window = download.NextMissing(Math.Clamp(options.ChunksInFlight, 1, UpdateOrder.MaxChunksPerRequest), new HashSet<int>());
+        var window = download.NextMissing(inFlight);
         foreach (var (start, count) in window)
         {
             var request = new PackageRequest(download.Order.OrderId, start, count);
@@ -237,7 +238,13 @@ public sealed partial class UpdateAgent(
         }
     }
 
-    public void Dispose() => _download?.Dispose();
+    public void Dispose()
+    {
+        hold.BecameIdle -= OnIdle;
+        _download?.Dispose();
+    }
+
+    private void OnIdle(object? sender, EventArgs e) => _wake.Notify();
 
     [LoggerMessage(EventId = 6010, Level = LogLevel.Information, Message = "Update order {OrderId} accepted: {Version}, {Size} bytes, {Held} of {Chunks} chunks already held (resumed: {Resumed})")]
     private static partial void LogOrderAccepted(ILogger logger, string orderId, string version, long size, int held, int chunks, bool resumed);

@@ -99,9 +99,11 @@ public sealed class UpdateRig : IAsyncDisposable
     }
 
     /// <summary>A folder standing in for a firmware build: an executable that says one line and exits with <paramref name="exitCode"/>.</summary>
-    public string StandIn(string name, int exitCode, string message)
+    public string StandIn(string name, int exitCode, string message) => StandIn(_folder.Path, name, exitCode, message);
+
+    public static string StandIn(string parent, string name, int exitCode, string message)
     {
-        var folder = Directory.CreateDirectory(_folder.Combine($"stand-in-{name}")).FullName;
+        var folder = Directory.CreateDirectory(Path.Combine(parent, $"stand-in-{name}")).FullName;
         var executable = Path.Combine(folder, "Appliance.Firmware");
         File.WriteAllText(executable, $"#!/bin/sh\necho '{message}' >&2\nexit {exitCode}\n");
         File.SetUnixFileMode(executable, (UnixFileMode)0b111_101_101);
@@ -153,8 +155,18 @@ public sealed class UpdateRig : IAsyncDisposable
     public void ReplaceStoredPackage(string version, string? architecture, byte[] content) =>
         File.WriteAllBytes(Service<IReleaseStore>().PackagePath(version, architecture ?? Architecture)!, content);
 
-    public ReleaseSupervisor Supervise(string[] arguments) =>
-        new(Layout.Root, Path.Combine(RepositoryFolder.Root(), "firmware", "Appliance.Firmware", "release-guard.sh"), arguments);
+    public ReleaseSupervisor Supervise(string[] arguments) => new(Layout.Root, Guard, arguments);
+
+    /// <summary>The rollback guard, from the sources.</summary>
+    public static string Guard => Path.Combine(RepositoryFolder.Root(), "firmware", "Appliance.Firmware", "release-guard.sh");
+
+    /// <summary>This run's firmware build (the configuration the caller was built in), with its native apphost.</summary>
+    public static string FirmwareBuildOfThisRun()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var build = Path.Combine(RepositoryFolder.Root(), "firmware", "Appliance.Firmware", "bin", configuration, "net10.0");
+        return File.Exists(Path.Combine(build, "Appliance.Firmware")) ? build : throw new InvalidOperationException($"no firmware build at {build}");
+    }
 
     public DeviceUpdate? Progress(Rollout rollout) => Service<RolloutControl>().Progress(rollout.RolloutId).SingleOrDefault(p => p.DeviceId == DeviceId);
 

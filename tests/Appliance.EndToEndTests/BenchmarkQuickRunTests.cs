@@ -8,7 +8,7 @@ namespace Appliance.EndToEndTests;
 /// Every benchmark, run in its quick mode as the real executable, must still run and print every
 /// figure docs/benchmarks.md names, each a number: a benchmark that no longer runs fails CI
 /// instead of being found broken months later. (The figures themselves are not judged here.)
-/// <c>arm64-smoke</c>'s quick run is <see cref="Arm64FirmwareTests"/>, which runs alone and judges its figures.
+/// <c>arm64-smoke</c>'s quick run is <see cref="Arm64FirmwareTests"/> and <c>ota-rollout</c>'s is <see cref="OtaRolloutBenchmarkTests"/>, which run alone and judge their figures.
 /// </summary>
 public sealed partial class BenchmarkQuickRunTests
 {

@@ -6,13 +6,7 @@ internal static class Builds
     public static string RepositoryRoot { get; } = Appliance.TestFixtures.RepositoryFolder.Root();
 
     /// <summary>The firmware as this test run built it (same configuration), with its native apphost.</summary>
-    public static string Firmware()
-    {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var build = Path.Combine(RepositoryRoot, "firmware", "Appliance.Firmware", "bin", configuration, "net10.0");
-        Assert.True(File.Exists(Path.Combine(build, "Appliance.Firmware")), $"no firmware build at {build}");
-        return build;
-    }
+    public static string Firmware() => Appliance.EndToEndKit.UpdateRig.FirmwareBuildOfThisRun();
 
     /// <summary>Runs the built firmware to its exit with these arguments (and environment): its exit status and all it wrote, error stream last.</summary>
     public static async Task<(int Exit, string Output)> RunFirmwareAsync(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)

@@ -132,7 +132,7 @@ public sealed class ReleaseTrialTests : IDisposable
             Assert.Contains("outside the package", download.Write(3, package.AsSpan(0, 10)), StringComparison.Ordinal);
             Assert.Null(download.Write(2, package.AsSpan(8192)));
             Assert.Null(download.Write(0, package.AsSpan(0, 4096)));
-            Assert.Equal([(1, 1)], download.NextMissing(8, new HashSet<int>()));
+            Assert.Equal([(1, 1)], download.NextMissing(8));
         }
 
         using (var resumed = PackageDownload.Resume(staging)!)
