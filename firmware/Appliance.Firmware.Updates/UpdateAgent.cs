@@ -42,6 +42,13 @@ public sealed partial class UpdateAgent(
             return Task.CompletedTask;
         }
 
+        if (ReleaseRollback.Last(layout.Root) is { } failed && failed.Version == order.Version && failed.RolloutId == order.RolloutId)
+        {
+            // The host's re-sent order crossed the report: the release is not tried twice in one rollout.
+            Refuse(order, $"{order.Version} was rolled back here in this rollout ({failed.Reason}); it is not installed again");
+            return Task.CompletedTask;
+        }
+
         if (layout.CurrentVersion != identity.FirmwareVersion)
         {
             Refuse(order, $"this firmware ({identity.FirmwareVersion}) does not run from the release layout in {layout.Root}: deploy it with deploy-pi.sh first");
@@ -97,7 +104,7 @@ public sealed partial class UpdateAgent(
         if (ReleaseRollback.Read(layout.Root) is { } rollback)
         {
             reports.Post(rollback.OrderId, rollback.RolloutId, rollback.Version, UpdateState.RolledBack, rollback.Reason,
-                sent: () => ReleaseRollback.Remove(layout.Root));
+                sent: () => ReleaseRollback.MarkReported(layout.Root));
         }
 
         health.OnConnected();

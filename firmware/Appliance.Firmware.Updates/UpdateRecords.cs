@@ -54,14 +54,34 @@ public sealed record ReleaseTrial(
 /// <summary>
 /// A rollback that happened: written by whoever rolled back (the firmware at the end of its
 /// health window, or the guard after too many starts), reported to the host on the next
-/// connection and removed once the broker has it.
+/// connection and, once the broker has it, kept as the last rollback: an order of the same rollout
+/// for the release that failed here is refused rather than installed again.
 /// </summary>
 public sealed record ReleaseRollback(string Version, string RestoredVersion, string OrderId, string RolloutId, string Reason)
 {
     public const string FileName = "rolled-back";
 
-    public static ReleaseRollback? Read(string root) =>
-        KeyValueFile.Read(Path.Combine(root, FileName)) is { } v
+    /// <summary>The last rollback, once reported: kept so the same rollout cannot install that release here again.</summary>
+    public const string ReportedFileName = "rolled-back.reported";
+
+    public static ReleaseRollback? Read(string root) => ReadFile(Path.Combine(root, FileName));
+
+    /// <summary>The last rollback here, reported or not.</summary>
+    public static ReleaseRollback? Last(string root) => Read(root) ?? ReadFile(Path.Combine(root, ReportedFileName));
+
+    /// <summary>The host has the report: kept as the last rollback, no longer sent.</summary>
+    public static void MarkReported(string root)
+    {
+        var path = Path.Combine(root, FileName);
+        if (File.Exists(path))
+        {
+            AtomicRename.Replace(path, Path.Combine(root, ReportedFileName));
+            DurableFolder.Flush(root);
+        }
+    }
+
+    private static ReleaseRollback? ReadFile(string path) =>
+        KeyValueFile.Read(path) is { } v
         && v.TryGetValue("version", out var version) && v.TryGetValue("restored", out var restored)
         && v.TryGetValue("order", out var order) && v.TryGetValue("rollout", out var rollout)
             ? new ReleaseRollback(version, restored, order, rollout, v.GetValueOrDefault("reason", "rolled back"))

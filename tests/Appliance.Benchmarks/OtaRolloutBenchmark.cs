@@ -10,9 +10,9 @@ namespace Appliance.Benchmarks;
 /// </summary>
 internal static class OtaRolloutBenchmark
 {
-    public static async Task RunAsync(int appliances, int canary)
+    public static async Task RunAsync(int appliances, int canary, TimeSpan patientGap)
     {
-        var report = await OtaRollout.RunAsync(appliances, canary, UpdateRig.FirmwareBuildOfThisRun());
+        var report = await OtaRollout.RunAsync(appliances, canary, UpdateRig.FirmwareBuildOfThisRun(), patientGap);
         Console.WriteLine(report);
         DemoCycleBenchmark.Bench("ota_appliances", report.Appliances, "appliances");
         DemoCycleBenchmark.Bench("ota_appliances_updated", report.Updated, "appliances");

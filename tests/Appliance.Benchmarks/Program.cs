@@ -37,8 +37,8 @@ var benchmarks = new Dictionary<string, (string Description, Func<bool, Task> Ru
         QcRealBenchmark.Run(quick ? 2 : 24, quick ? 2 : null);
         return Task.CompletedTask;
     }),
-    ["ota-rollout"] = ("a staged firmware rollout to 50 firmware processes, each capturing: bad packages refused, a bad release rolled back by its canaries, the good one to all; against the same bytes as plain QoS 1", quick =>
-        quick ? OtaRolloutBenchmark.RunAsync(3, 1) : OtaRolloutBenchmark.RunAsync(50, 5)),
+    ["ota-rollout"] = ("a staged firmware rollout to 50 firmware processes, each capturing (a patient every 30 s): bad packages refused, a bad release rolled back by its canaries, the good one to all; against the same bytes as plain QoS 1", quick =>
+        quick ? OtaRolloutBenchmark.RunAsync(3, 1, TimeSpan.FromSeconds(1)) : OtaRolloutBenchmark.RunAsync(50, 5, TimeSpan.FromSeconds(30))),
 };
 
 if (args.Length == 5 && args[0] == CaptureSeriesBenchmark.WorkerName)

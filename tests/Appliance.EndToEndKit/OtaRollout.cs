@@ -65,7 +65,8 @@ public sealed class OtaRollout : IAsyncDisposable
 
     private T Service<T>() where T : notnull => _host.Services.GetRequiredService<T>();
 
-    public static async Task<OtaReport> RunAsync(int appliances, int canary, string firmwareBuild)
+    /// <param name="patientGap">How long staff take between one patient and the next, at each appliance.</param>
+    public static async Task<OtaReport> RunAsync(int appliances, int canary, string firmwareBuild, TimeSpan patientGap)
     {
         var work = new TempFolder("ota-rollout");
         var host = await EmbeddedSuite.StartHostAsync(work.Path, LogLevel.Error, hostSettings: new Dictionary<string, string?>
@@ -73,9 +74,14 @@ public sealed class OtaRollout : IAsyncDisposable
             // The whole fleet reconnects within seconds at each switch: the per-device limit is not what is measured.
             ["Broker:MaxConnectionsPerMinute"] = "100000",
         });
-        await using var run = new OtaRollout(work, host, firmwareBuild);
+        // The build as a release's payload: without the publishes (another architecture's) an earlier run left in it.
+        var payload = Path.Combine(work.Path, "firmware-build");
+        UpdateRig.CopyTree(firmwareBuild, payload, skip: folder => File.Exists(Path.Combine(folder, "Appliance.Firmware")));
+        await using var run = new OtaRollout(work, host, payload) { _patientGap = patientGap };
         return await run.RunAsync(appliances, canary);
     }
+
+    private TimeSpan _patientGap;
 
     private async Task<OtaReport> RunAsync(int appliances, int canary)
     {
@@ -210,6 +216,9 @@ public sealed class OtaRollout : IAsyncDisposable
                 // Restarting into the new release (no control socket for a moment), a job refused while it installs,
                 // or one sent just as the appliance stopped: the next patient.
             }
+
+            // The next patient comes in: workload pacing, as a clinic's, not a wait for an event.
+            await Task.Delay(_patientGap, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 

@@ -228,17 +228,18 @@ public sealed class UpdateRig : IAsyncDisposable
         _folder.Dispose();
     }
 
-    private static void CopyTree(string from, string to)
+    /// <summary>Copies a folder, leaving out each subfolder <paramref name="skip"/> says (and all below it).</summary>
+    public static void CopyTree(string from, string to, Func<string, bool>? skip = null)
     {
-        foreach (var directory in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from))
         {
-            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, directory)));
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
         }
 
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        foreach (var folder in Directory.EnumerateDirectories(from).Where(f => skip?.Invoke(f) != true))
         {
-            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+            CopyTree(folder, Path.Combine(to, Path.GetFileName(folder)), skip);
         }
     }
 }

@@ -152,6 +152,53 @@ public sealed class ReleaseTrialTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task AnOrderForTheReleaseThatRolledBackHere_IsRefusedInThatRollout_ButNotInANewOne()
+    {
+        _layout.Point(_layout.Current, _layout.FolderOf("1.0.0"));
+        new ReleaseRollback("2.0.0", "1.0.0", Guid.NewGuid().ToString("N"), "rollout-1", "2.0.0 did not connect").Write(_layout.Root);
+        ReleaseRollback.MarkReported(_layout.Root);
+        var clock = new FakeTimeProvider(Now);
+        var identity = Identity("1.0.0");
+        var reports = new UpdateReports(identity, clock);
+        var options = new UpdateOptions { Root = _layout.Root };
+        using var agent = new UpdateAgent(options, _layout, new ReleaseTrust([]), Gate(clock, reports, new UncheckedSystem()), reports, new IdleHold(),
+            new FakeSeriesStore(), identity, new StoppingLifetime(), clock, NullLogger<UpdateAgent>.Instance);
+        var package = RandomNumberGenerator.GetBytes(5000);
+        UpdateOrder Order(string rollout) => new(Guid.NewGuid().ToString("N"), rollout, "2.0.0", package.Length, Convert.ToHexStringLower(SHA256.HashData(package)), 4096,
+            [.. package.Chunk(4096).Select(c => Convert.ToHexStringLower(SHA256.HashData(c)))]);
+
+        // The host's re-sent order, crossing the rollback's report.
+        await agent.AcceptOrderAsync(Order("rollout-1"), Now.AddHours(1), CancellationToken.None);
+        Assert.False(Directory.Exists(options.StagingFolder));
+        // An admin's new rollout of the same release may try again.
+        await agent.AcceptOrderAsync(Order("rollout-2"), Now.AddHours(1), CancellationToken.None);
+        Assert.True(File.Exists(Path.Combine(options.StagingFolder, "order.json")));
+
+        var channel = new FakeHostChannel();
+        await reports.SendAsync(channel, CancellationToken.None);
+        var refused = Assert.Single(channel.Published);
+        Assert.True(Appliance.Protocol.ProtocolJson.TryDeserialize<UpdateReport>(refused.Payload, out var report, out _));
+        Assert.Equal((UpdateState.Refused, "rollout-1"), (report.State, report.RolloutId));
+        Assert.Contains("was rolled back here in this rollout", report.Reason, StringComparison.Ordinal);
+    }
+
+    /// <summary>An appliance with no job armed.</summary>
+    private sealed class IdleHold : IUpdateHold
+    {
+        public event EventHandler? BecameIdle
+        {
+            add { }
+            remove { }
+        }
+
+        public Task<bool> TryHoldAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+
+        public void ReleaseHold()
+        {
+        }
+    }
+
     private static ApplianceIdentity Identity(string version) =>
         new("trial-device-01", version, new byte[32], Appliance.Protocol.SeriesSigning.CreateKeyPair().PrivateKey);
 

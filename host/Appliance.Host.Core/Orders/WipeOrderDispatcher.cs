@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,42 +12,22 @@ public sealed partial class WipeOrderDispatcher(
     DeviceOrderService orders,
     IOptions<OrderOptions> options,
     TimeProvider time,
-    ILogger<WipeOrderDispatcher> logger) : BackgroundService
+    ILogger<WipeOrderDispatcher> logger) : DispatchLoop(options, time)
 {
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    protected override Task RunRoundAsync(CancellationToken cancellationToken) => orders.DispatchPendingAsync(cancellationToken);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        orders.WipeChanged += OnWipeChanged;
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    await orders.DispatchPendingAsync(stoppingToken);
-                }
-                catch (Exception ex) when (ex is IOException or InvalidOperationException or TimeoutException)
-                {
-                    // Still requested in the ledger: tried again next round.
-                    LogDispatchFailed(logger, ex.Message);
-                }
+    // Still requested in the ledger: tried again next round.
+    protected override void OnRoundFailed(string reason) => LogDispatchFailed(logger, reason);
 
-                _ = await Task.WhenAny(_wake.Reader.WaitToReadAsync(stoppingToken).AsTask(), Task.Delay(options.Value.DispatchInterval, time, stoppingToken)); // does not throw
-                _wake.Reader.TryRead(out _);
-            }
-        }
-        finally
-        {
-            orders.WipeChanged -= OnWipeChanged;
-        }
-    }
+    protected override void Listen() => orders.WipeChanged += OnWipeChanged;
+
+    protected override void StopListening() => orders.WipeChanged -= OnWipeChanged;
 
     private void OnWipeChanged(object? sender, WipeRecord wipe)
     {
         if (wipe is { State: WipeState.Issued, Sends: 0 })
         {
-            _wake.Writer.TryWrite(true);
+            Wake();
         }
     }
 

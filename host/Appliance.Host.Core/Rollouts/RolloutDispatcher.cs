@@ -1,6 +1,4 @@
-using System.Threading.Channels;
 using Appliance.Host.Core.Orders;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -15,38 +13,18 @@ public sealed partial class RolloutDispatcher(
     RolloutDriver driver,
     IOptions<OrderOptions> options,
     TimeProvider time,
-    ILogger<RolloutDispatcher> logger) : BackgroundService
+    ILogger<RolloutDispatcher> logger) : DispatchLoop(options, time)
 {
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    protected override Task RunRoundAsync(CancellationToken cancellationToken) => driver.TickAsync(cancellationToken);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        driver.Changed += OnChanged;
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    await driver.TickAsync(stoppingToken);
-                }
-                catch (Exception ex) when (ex is IOException or InvalidOperationException or TimeoutException)
-                {
-                    // The rollout's state is on disk: tried again next round.
-                    LogTickFailed(logger, ex.Message);
-                }
+    // The rollout's state is on disk: tried again next round.
+    protected override void OnRoundFailed(string reason) => LogTickFailed(logger, reason);
 
-                _ = await Task.WhenAny(_wake.Reader.WaitToReadAsync(stoppingToken).AsTask(), Task.Delay(options.Value.DispatchInterval, time, stoppingToken)); // does not throw
-                _wake.Reader.TryRead(out _);
-            }
-        }
-        finally
-        {
-            driver.Changed -= OnChanged;
-        }
-    }
+    protected override void Listen() => driver.Changed += OnChanged;
 
-    private void OnChanged(object? sender, EventArgs e) => _wake.Writer.TryWrite(true);
+    protected override void StopListening() => driver.Changed -= OnChanged;
+
+    private void OnChanged(object? sender, EventArgs e) => Wake();
 
     [LoggerMessage(EventId = 5704, Level = LogLevel.Warning, Message = "Could not drive the rollouts this round: {Reason}")]
     private static partial void LogTickFailed(ILogger logger, string reason);

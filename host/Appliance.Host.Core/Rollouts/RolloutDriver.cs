@@ -158,8 +158,8 @@ public sealed partial class RolloutDriver(
 
         var resend = _resend.TryRemove(deviceId, out _);
         var due = entry?.OrderExpiresAt is not { } expires || expires - options.Value.RenewBefore <= now || resend;
-        // An appliance that is restarting into the release is not sent it again.
-        if (!due || entry?.State == DeviceUpdateState.Installed && !resend)
+        // Installed: on trial, or rolled back; it reports which, and is not sent the release again.
+        if (!due || entry?.State == DeviceUpdateState.Installed)
         {
             return;
         }
