@@ -50,8 +50,10 @@ public sealed partial class ReleaseHealthGate(
             return false;
         }
 
+        // Both rise only now: until the release is confirmed, the one before it must still be able to run here.
         var floor = Math.Max(options.ReadFloor(), trial.SecurityFloor);
-        WriteFloor(floor);
+        WriteNumber(UpdateOptions.FloorFile, floor);
+        WriteNumber(UpdateOptions.StoreFormatFile, Math.Max(options.ReadNumber(UpdateOptions.StoreFormatFile), trial.StoreFormat));
         ReleaseTrial.Remove(layout.Root);
         Trial = null;
         reports.Post(trial.OrderId, trial.RolloutId, trial.Version, UpdateState.Healthy, $"started, passed its checks and connected; security floor {floor}");
@@ -116,10 +118,10 @@ public sealed partial class ReleaseHealthGate(
         lifetime.StopApplication();
     }
 
-    private void WriteFloor(int floor)
+    private void WriteNumber(string file, int value)
     {
-        var path = Path.Combine(layout.Root, "floor");
-        File.WriteAllText(path + ".next", floor.ToString(CultureInfo.InvariantCulture) + "\n");
+        var path = Path.Combine(layout.Root, file);
+        File.WriteAllText(path + ".next", value.ToString(CultureInfo.InvariantCulture) + "\n");
         AtomicRename.Replace(path + ".next", path);
         DurableFolder.Flush(layout.Root);
     }

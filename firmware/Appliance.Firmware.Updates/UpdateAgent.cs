@@ -197,7 +197,8 @@ public sealed partial class UpdateAgent(
             time.GetUtcNow().ToUnixTimeSeconds(),
             (long)options.HealthWindow.TotalSeconds,
             options.MaxStarts,
-            manifest.SecurityFloor).Write(layout.Root));
+            manifest.SecurityFloor,
+            StoreFormat: manifest.StoreFormat).Write(layout.Root));
         }
         catch (IOException ex)
         {

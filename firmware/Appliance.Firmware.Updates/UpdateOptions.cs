@@ -65,12 +65,21 @@ public sealed class UpdateOptions
     }
 
     /// <summary>What a package must be built for: this appliance's architecture and model, and at least its floor.</summary>
-    public Protocol.Releases.ReleaseTarget Target() => new(ResolveArchitecture(), ResolveModel() ?? "unknown", ReadFloor());
+    public Protocol.Releases.ReleaseTarget Target() => new(ResolveArchitecture(), ResolveModel() ?? "unknown", ReadFloor(), ReadNumber(StoreFormatFile));
+
+    /// <summary>The file holding the confirmed security floor.</summary>
+    public const string FloorFile = "floor";
+
+    /// <summary>The file holding the store format the appliance's store is in: the highest a confirmed release writes.</summary>
+    public const string StoreFormatFile = "store-format";
 
     /// <summary>The security floor this appliance has confirmed (0 before any release raised it).</summary>
-    public int ReadFloor()
+    public int ReadFloor() => ReadNumber(FloorFile);
+
+    /// <summary>A number kept in a file under the root; 0 when there is none.</summary>
+    public int ReadNumber(string file)
     {
-        var path = Path.Combine(Root, "floor");
-        return File.Exists(path) && int.TryParse(File.ReadAllText(path).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var floor) ? floor : 0;
+        var path = Path.Combine(Root, file);
+        return File.Exists(path) && int.TryParse(File.ReadAllText(path).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : 0;
     }
 }

@@ -19,7 +19,8 @@ public sealed record ReleaseTrial(
     long WindowSeconds,
     int MaxStarts,
     int SecurityFloor,
-    int Starts = 0)
+    int Starts = 0,
+    int StoreFormat = 0)
 {
     public const string FileName = "trial";
 
@@ -29,7 +30,7 @@ public sealed record ReleaseTrial(
         KeyValueFile.Read(Path.Combine(root, FileName)) is { } v
         && v.TryGetValue("version", out var version) && v.TryGetValue("previous", out var previous)
         && v.TryGetValue("order", out var order) && v.TryGetValue("rollout", out var rollout)
-            ? new ReleaseTrial(version, previous, order, rollout, Long(v, "started"), Long(v, "window"), (int)Long(v, "max_starts"), (int)Long(v, "floor"), (int)Long(v, "starts"))
+            ? new ReleaseTrial(version, previous, order, rollout, Long(v, "started"), Long(v, "window"), (int)Long(v, "max_starts"), (int)Long(v, "floor"), (int)Long(v, "starts"), (int)Long(v, "store_format"))
             : null;
 
     public void Write(string root) => KeyValueFile.Write(Path.Combine(root, FileName), new Dictionary<string, string>
@@ -43,6 +44,7 @@ public sealed record ReleaseTrial(
         ["max_starts"] = MaxStarts.ToString(CultureInfo.InvariantCulture),
         ["floor"] = SecurityFloor.ToString(CultureInfo.InvariantCulture),
         ["starts"] = Starts.ToString(CultureInfo.InvariantCulture),
+        ["store_format"] = StoreFormat.ToString(CultureInfo.InvariantCulture),
     });
 
     public static void Remove(string root) => KeyValueFile.Remove(Path.Combine(root, FileName));

@@ -240,13 +240,14 @@ public sealed class ApplianceTopicsTests
     public void TopicsOfThisVersionOrOfNoVersion_HaveNoVersionRefusal(string topic) => Assert.Null(ApplianceTopics.OtherVersionRefusal(topic));
 
     [Fact]
-    public void HostSubscriptions_ShareOffersStatusAndWipeReports_ButNotTheInstancesOwnTransferTopic()
+    public void HostSubscriptions_ShareOffersStatusWipeReportsAndUpdates_ButNotTheInstancesOwnTransferTopic()
     {
         Assert.Equal(
-            ["$share/hosts/appliance/v2/+/upload", "$share/hosts/appliance/v2/+/status", "$share/hosts/appliance/v2/+/wiped", "$share/hosts/appliance/v2/+/calibration", "appliance/v2/+/transfer/host-b"],
+            ["$share/hosts/appliance/v2/+/upload", "$share/hosts/appliance/v2/+/status", "$share/hosts/appliance/v2/+/wiped", "$share/hosts/appliance/v2/+/calibration",
+                "$share/hosts/appliance/v2/+/fetch", "$share/hosts/appliance/v2/+/update", "appliance/v2/+/transfer/host-b"],
             ApplianceTopics.HostSubscriptions("host-b", "hosts"));
         Assert.Equal(
-            ["appliance/v2/+/upload", "appliance/v2/+/status", "appliance/v2/+/wiped", "appliance/v2/+/calibration", "appliance/v2/+/transfer/host"],
+            ["appliance/v2/+/upload", "appliance/v2/+/status", "appliance/v2/+/wiped", "appliance/v2/+/calibration", "appliance/v2/+/fetch", "appliance/v2/+/update", "appliance/v2/+/transfer/host"],
             ApplianceTopics.HostSubscriptions("host"));
     }
 }

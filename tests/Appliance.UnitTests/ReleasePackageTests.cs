@@ -132,6 +132,16 @@ public sealed class ReleasePackageTests : IDisposable
     }
 
     [Fact]
+    public void AReleaseWritingAnOlderStoreFormat_IsRefusedUpFront_WhenTheStoreIsAlreadyNewer()
+    {
+        var path = Create(Manifest() with { StoreFormat = 1 });
+        Assert.True(ReleaseVerifier.Verify(path, Trust, Pi4 with { StoreFormat = 1 }).Accepted);
+        var check = ReleaseVerifier.Verify(path, Trust, Pi4 with { StoreFormat = 2 });
+        Assert.Equal(ReleaseRefusal.OlderStoreFormat, check.Refusal);
+        Assert.Contains("writes store format 1, and this appliance's store is already format 2", check.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AManifestThatCannotDescribeARelease_IsNotSigned()
     {
         Assert.Throws<ArgumentException>(() => Create(Manifest() with { Version = "1.4" }));

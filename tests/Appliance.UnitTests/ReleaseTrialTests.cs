@@ -37,7 +37,7 @@ public sealed class ReleaseTrialTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     private ReleaseTrial Trial(long startedAt, int maxStarts = 3, long window = 300) =>
-        new("2.0.0", "1.0.0", Guid.NewGuid().ToString("N"), "rollout-1", startedAt, window, maxStarts, SecurityFloor: 4);
+        new("2.0.0", "1.0.0", Guid.NewGuid().ToString("N"), "rollout-1", startedAt, window, maxStarts, SecurityFloor: 4, StoreFormat: 2);
 
     private static string Guard => Path.Combine(RepositoryFolder.Root(), "firmware", "Appliance.Firmware", "release-guard.sh");
 
@@ -95,8 +95,11 @@ public sealed class ReleaseTrialTests : IDisposable
         Trial(Now.ToUnixTimeSeconds()).Write(_layout.Root);
         var gate = Gate(clock, reports, new UncheckedSystem());
         Assert.NotNull(gate.Trial);
+        // Not before it is confirmed: until then the release before it must still be able to run here.
+        Assert.False(File.Exists(Path.Combine(_layout.Root, "store-format")));
         Assert.True(gate.OnConnected());
         Assert.Equal("4", File.ReadAllText(Path.Combine(_layout.Root, "floor")).Trim());
+        Assert.Equal("2", File.ReadAllText(Path.Combine(_layout.Root, "store-format")).Trim());
         Assert.Null(ReleaseTrial.Read(_layout.Root));
         var channel = new FakeHostChannel();
         await reports.SendAsync(channel, CancellationToken.None);

@@ -62,7 +62,7 @@ public sealed class ReleaseInstallCommand(TextWriter output, TextWriter error)
             return 1;
         }
 
-        var target = new ReleaseTarget(options.ResolveArchitecture(), model, options.ReadFloor());
+        var target = options.Target() with { Model = model };
         // The firmware is stopped: no job can be armed while this runs.
         var result = new ReleaseInstaller(new ReleaseLayout(options.Root), new ReleaseTrust(keys), target, busy: () => false).Install(args[0]);
         if (result.Outcome is ReleaseInstallOutcome.Installed or ReleaseInstallOutcome.AlreadyCurrent)

@@ -31,6 +31,9 @@ public enum ReleaseRefusal
 
     /// <summary>A correctly signed release older than the appliance's security floor: a downgrade.</summary>
     BelowFloor,
+
+    /// <summary>A release that writes an older store format than the appliance's store is in: it could not read the queued series.</summary>
+    OlderStoreFormat,
 }
 
 /// <summary>The release keys a package must be signed with (the bundle's trust anchors, or the host's).</summary>
@@ -39,8 +42,11 @@ public sealed record ReleaseTrust(IReadOnlyList<byte[]> PublicKeys)
     public byte[]? Find(string keyId) => PublicKeys.FirstOrDefault(k => ReleaseManifest.KeyIdOf(k) == keyId);
 }
 
-/// <summary>The appliance a release is checked for: its architecture and model, and the floor it has confirmed.</summary>
-public sealed record ReleaseTarget(string Architecture, string Model, int SecurityFloor);
+/// <summary>
+/// The appliance a release is checked for: its architecture and model, the floor it has confirmed,
+/// and the format its store is in (0: not known, not checked).
+/// </summary>
+public sealed record ReleaseTarget(string Architecture, string Model, int SecurityFloor, int StoreFormat = 0);
 
 /// <summary>A package's verdict: its manifest when accepted, why not otherwise.</summary>
 public sealed record ReleaseCheck(ReleaseManifest? Manifest, ReleaseRefusal? Refusal, string Reason)
@@ -136,6 +142,7 @@ public static class ReleaseVerifier
         : manifest.Architecture != target.Architecture ? ReleaseCheck.Refused(ReleaseRefusal.WrongArchitecture, $"built for {manifest.Architecture}, this appliance is {target.Architecture}", manifest)
         : !manifest.Models.Contains(target.Model, StringComparer.Ordinal) ? ReleaseCheck.Refused(ReleaseRefusal.WrongModel, $"for {string.Join(", ", manifest.Models)}, not {target.Model}", manifest)
         : manifest.SecurityFloor < target.SecurityFloor ? ReleaseCheck.Refused(ReleaseRefusal.BelowFloor, $"{manifest.Version} is at security floor {manifest.SecurityFloor}, below this appliance's {target.SecurityFloor}: a downgrade", manifest)
+        : manifest.StoreFormat < target.StoreFormat ? ReleaseCheck.Refused(ReleaseRefusal.OlderStoreFormat, $"{manifest.Version} writes store format {manifest.StoreFormat}, and this appliance's store is already format {target.StoreFormat}: it could not read the series queued here", manifest)
         : null;
 
     private static byte[]? ReadSmall(TarEntry entry)
