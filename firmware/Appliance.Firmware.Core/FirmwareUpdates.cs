@@ -18,3 +18,19 @@ public interface IFirmwareUpdates
     /// <summary>Runs while <paramref name="channel"/> is connected; returns when it is lost or cancelled.</summary>
     Task RunAsync(IHostChannel channel, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Keeps capture out of an update's way: an update switches releases only while the appliance
+/// is idle (no job armed, no capture, no calibration run), and nothing arms while it does.
+/// </summary>
+public interface IUpdateHold
+{
+    /// <summary>True, and jobs and runs refused from now on, if the appliance is idle; false (nothing held) if not.</summary>
+    Task<bool> TryHoldAsync(CancellationToken cancellationToken);
+
+    /// <summary>Ends a hold whose install did not happen (refused, failed): jobs arm again.</summary>
+    void ReleaseHold();
+
+    /// <summary>Raised when a job ends (captured, cancelled, expired) or a calibration run does: an update waiting may go now.</summary>
+    event EventHandler? BecameIdle;
+}

@@ -35,19 +35,3 @@ public interface ICaptureCommands
 
     Task RefuseJobAsync(string? jobId, string reason, CancellationToken cancellationToken);
 }
-
-/// <summary>
-/// Keeps capture out of an update's way: an update switches releases only while the appliance
-/// is idle (no job armed, no capture, no calibration run), and nothing arms while it does.
-/// </summary>
-public interface IUpdateHold
-{
-    /// <summary>True, and jobs and runs refused from now on, if the appliance is idle; false (nothing held) if not.</summary>
-    Task<bool> TryHoldAsync(CancellationToken cancellationToken);
-
-    /// <summary>Ends a hold whose install did not happen (refused, failed): jobs arm again.</summary>
-    void ReleaseHold();
-
-    /// <summary>Raised when a job ends (captured, cancelled, expired) or a calibration run does: an update waiting may go now.</summary>
-    event EventHandler? BecameIdle;
-}

@@ -55,10 +55,7 @@ public sealed class PackageDownload : IDisposable
         }
 
         var command = new HostCommand(HostCommand.UpdateKind, ExpiresAt: expiresAt, Update: order);
-        var next = Path.Combine(folder, OrderFile + ".next");
-        File.WriteAllBytes(next, ProtocolJson.Serialize(command));
-        AtomicRename.Replace(next, Path.Combine(folder, OrderFile));
-        DurableFolder.Flush(folder);
+        AtomicRename.ReplaceFile(Path.Combine(folder, OrderFile), ProtocolJson.Serialize(command));
         return Open(folder, order, expiresAt);
     }
 

@@ -118,13 +118,8 @@ public sealed partial class ReleaseHealthGate(
         lifetime.StopApplication();
     }
 
-    private void WriteNumber(string file, int value)
-    {
-        var path = Path.Combine(layout.Root, file);
-        File.WriteAllText(path + ".next", value.ToString(CultureInfo.InvariantCulture) + "\n");
-        AtomicRename.Replace(path + ".next", path);
-        DurableFolder.Flush(layout.Root);
-    }
+    private void WriteNumber(string file, int value) =>
+        AtomicRename.ReplaceFile(Path.Combine(layout.Root, file), System.Text.Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture) + "\n"));
 
     /// <summary>The trial file, if it names this firmware; a trial for another release is stale (a power cut before the switch) and removed.</summary>
     private static ReleaseTrial? ReadOwnTrial(ReleaseLayout layout, ApplianceIdentity identity)

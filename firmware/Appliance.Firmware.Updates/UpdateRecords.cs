@@ -97,8 +97,6 @@ public sealed record ReleaseRollback(string Version, string RestoredVersion, str
         ["rollout"] = RolloutId,
         ["reason"] = Reason,
     });
-
-    public static void Remove(string root) => KeyValueFile.Remove(Path.Combine(root, FileName));
 }
 
 /// <summary><c>key=value</c> lines, replaced whole through a flushed rename (never half written).</summary>
@@ -133,15 +131,7 @@ internal static class KeyValueFile
             text.Append(key).Append('=').Append(value.ReplaceLineEndings(" ")).Append('\n');
         }
 
-        var next = path + ".next";
-        using (var file = new FileStream(next, FileMode.Create, FileAccess.Write))
-        {
-            file.Write(Encoding.UTF8.GetBytes(text.ToString()));
-            file.Flush(flushToDisk: true);
-        }
-
-        AtomicRename.Replace(next, path);
-        DurableFolder.Flush(Path.GetDirectoryName(path)!);
+        AtomicRename.ReplaceFile(path, Encoding.UTF8.GetBytes(text.ToString()));
     }
 
     public static void Remove(string path)

@@ -258,10 +258,11 @@ public sealed class OtaRollout : IAsyncDisposable
         await Task.WhenAll(_fleet.Select(async a =>
         {
             var buffer = new byte[package.ChunkSize];
+            using var file = File.OpenHandle(package.Path);
             var id = Guid.NewGuid();
             for (var index = 0; index < package.ChunkSha256.Length; index++)
             {
-                var length = ReleasePackages.ReadChunk(package, index, buffer);
+                var length = ReleasePackages.ReadChunk(file, package, index, buffer);
                 await publisher.PublishAsync(ApplianceTopics.Package(a.Id), TransferFrame.Encode(TransferFrameKind.Chunk, id, index, buffer.AsSpan(0, length)), CancellationToken.None);
             }
         }));

@@ -79,7 +79,7 @@ public sealed class ReleaseTrialTests : IDisposable
         Assert.Equal("1.0.0", _layout.CurrentVersion);
 
         // A trial for a release that `current` does not name: the switch never happened (a power cut before it).
-        ReleaseRollback.Remove(_layout.Root);
+        ReleaseRollback.MarkReported(_layout.Root);
         Trial(DateTimeOffset.UtcNow.ToUnixTimeSeconds()).Write(_layout.Root);
         Assert.Empty(await RunGuardAsync());
         Assert.Null(ReleaseTrial.Read(_layout.Root));

@@ -84,8 +84,15 @@ public sealed class FleetView(FleetState fleet, IDeviceCertificates certificates
         var updates = new Dictionary<string, FleetUpdate>(StringComparer.Ordinal);
         foreach (var rollout in rollouts.List().OrderByDescending(r => r.IsActive).ThenByDescending(r => r.CreatedAt))
         {
+            // The page asks every second: a rollout whose appliances all have a newer one is not read.
+            var unassigned = rollout.Waves.SelectMany(w => w.Devices).Where(d => !updates.ContainsKey(d)).ToList();
+            if (unassigned.Count == 0)
+            {
+                continue;
+            }
+
             var progress = rollouts.Progress(rollout.RolloutId).ToDictionary(p => p.DeviceId, StringComparer.Ordinal);
-            foreach (var deviceId in rollout.Waves.SelectMany(w => w.Devices).Where(d => !updates.ContainsKey(d)))
+            foreach (var deviceId in unassigned)
             {
                 var entry = progress.GetValueOrDefault(deviceId);
                 var state = entry?.State.ToString() ?? (rollout.IsActive ? "Pending" : "NotReached");

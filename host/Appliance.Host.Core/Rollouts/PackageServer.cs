@@ -26,7 +26,7 @@ public sealed partial class PackageServer(
         }
 
         var rollout = store.List().FirstOrDefault(r => r.IsActive && r.WaveOf(deviceId) is not null);
-        var entry = rollout is null ? null : store.Progress(rollout.RolloutId).FirstOrDefault(p => p.DeviceId == deviceId);
+        var entry = rollout is null ? null : store.FindProgress(rollout.RolloutId, deviceId);
         if (rollout is null || entry?.OrderId != request.OrderId)
         {
             return $"chunks asked for under order {request.OrderId}, which is not {deviceId}'s current update order";
@@ -46,9 +46,10 @@ public sealed partial class PackageServer(
 
         var id = Guid.ParseExact(request.OrderId, "N");
         var buffer = new byte[package.ChunkSize];
+        using var file = File.OpenHandle(package.Path);
         for (var index = request.Start; index < request.Start + request.Count; index++)
         {
-            var length = ReleasePackages.ReadChunk(package, index, buffer);
+            var length = ReleasePackages.ReadChunk(file, package, index, buffer);
             if (Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(buffer.AsSpan(0, length))) != package.ChunkSha256[index])
             {
                 // The appliance would refuse it anyway; better to say where the fault is.

@@ -22,11 +22,10 @@ public sealed class ReleasePackages(IReleaseStore store)
         return _described.GetOrAdd((path, chunkSize), key => Hash(key.Path, key.ChunkSize));
     }
 
-    /// <summary>Chunk <paramref name="index"/> of the package into <paramref name="buffer"/>; the number of bytes.</summary>
-    public static int ReadChunk(PackageChunks package, int index, byte[] buffer)
+    /// <summary>Chunk <paramref name="index"/> of the package (open as <paramref name="file"/>) into <paramref name="buffer"/>; the number of bytes.</summary>
+    public static int ReadChunk(Microsoft.Win32.SafeHandles.SafeFileHandle file, PackageChunks package, int index, byte[] buffer)
     {
         ArgumentNullException.ThrowIfNull(package);
-        using var file = File.OpenHandle(package.Path);
         var offset = (long)index * package.ChunkSize;
         var length = (int)Math.Min(package.ChunkSize, package.Size - offset);
         return RandomAccess.Read(file, buffer.AsSpan(0, length), offset);

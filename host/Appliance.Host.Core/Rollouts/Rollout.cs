@@ -118,6 +118,9 @@ public interface IRolloutStore
 
     IReadOnlyList<DeviceUpdate> Progress(string rolloutId);
 
+    /// <summary>One appliance's progress in a rollout (one file, not the wave's): read for every chunk request and report.</summary>
+    DeviceUpdate? FindProgress(string rolloutId, string deviceId);
+
     void SaveProgress(DeviceUpdate update);
 }
 

@@ -84,7 +84,7 @@ public sealed partial class RolloutDriver(
             return $"report for rollout {report.RolloutId}, which does not include {deviceId}";
         }
 
-        var before = store.Progress(rollout.RolloutId).FirstOrDefault(p => p.DeviceId == deviceId);
+        var before = store.FindProgress(rollout.RolloutId, deviceId);
         var state = DeviceUpdate.From(report.State);
         // Reports come in order; one that crossed an outcome (a late "downloading") does not undo it.
         if (before is { IsFinished: true } && state is not (DeviceUpdateState.RolledBack or DeviceUpdateState.Healthy))

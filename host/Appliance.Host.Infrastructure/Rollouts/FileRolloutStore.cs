@@ -40,6 +40,9 @@ public sealed class FileRolloutStore(IOptions<HostDataOptions> options) : IRollo
             : [];
     }
 
+    public DeviceUpdate? FindProgress(string rolloutId, string deviceId) =>
+        IsName(rolloutId) && DeviceId.IsValid(deviceId) ? Read<DeviceUpdate>(Path.Combine(Folder, rolloutId, deviceId + ".json")) : null;
+
     public void SaveProgress(DeviceUpdate update)
     {
         ArgumentNullException.ThrowIfNull(update);
