@@ -206,18 +206,27 @@ public sealed class FirmwareUpdateTests
         rig.InstallFirst("1.0.0");
         string[] install = [$"--Firmware:DataFolder={rig.DataFolder}", $"--Update:Root={rig.Layout.Root}", "--Update:Model=pi4"];
 
-        // How long a whole install takes here, then kills spread over its second half and just past it, where the links switch.
-        var timer = System.Diagnostics.Stopwatch.StartNew();
-        var (exit, output) = await Builds.RunFirmwareAsync(["install-release", rig.Package("1.1.0"), .. install]);
-        Assert.True(exit == 0, output);
-        var whole = timer.Elapsed;
+        // How long a whole install takes here (the quicker of two: the first pays for a cold start), then kills spread
+        // over most of it and just past it, where the links switch.
+        var whole = TimeSpan.MaxValue;
+        int exit;
+        string output;
+        foreach (var measured in new[] { "1.1.0", "1.1.1" })
+        {
+            var package = rig.Package(measured);
+            var timer = System.Diagnostics.Stopwatch.StartNew();
+            (exit, output) = await Builds.RunFirmwareAsync(["install-release", package, .. install]);
+            Assert.True(exit == 0, output);
+            whole = TimeSpan.FromTicks(Math.Min(whole.Ticks, timer.Elapsed.Ticks));
+        }
+
         var random = new Random(20261202);
         var kills = 0;
         for (var trial = 0; trial < 8; trial++)
         {
             var package = rig.Package($"1.2.{trial}");
             var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Path.Combine(Builds.Firmware(), "Appliance.Firmware"), ["install-release", package, .. install]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            using var wait = new CancellationTokenSource(whole * (0.5 + random.NextDouble() * 0.7));
+            using var wait = new CancellationTokenSource(whole * (0.2 + random.NextDouble() * 0.9));
             try
             {
                 await process.WaitForExitAsync(wait.Token);
