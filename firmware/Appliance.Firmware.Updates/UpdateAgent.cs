@@ -11,13 +11,13 @@ namespace Appliance.Firmware.Updates;
 /// few chunks at a time (one at a time while series wait to upload: capture's uploads keep
 /// priority), each chunk checked against the signed order; then, once the appliance is idle (no
 /// job armed, no capture, no calibration run), verifies the whole package against the bundle's
-/// release keys, the appliance's architecture, model and security floor, installs it beside the
+/// release keys in force (the bundle's, carried forward by the signed rotations the order brings), the appliance's architecture, model and security floor, installs it beside the
 /// running release, puts it on trial and stops so the unit starts it. Every step is reported.
 /// </summary>
 public sealed partial class UpdateAgent(
     UpdateOptions options,
     ReleaseLayout layout,
-    ReleaseTrust trust,
+    ReleaseKeyRing keys,
     ReleaseHealthGate health,
     UpdateReports reports,
     IUpdateHold hold,
@@ -46,6 +46,13 @@ public sealed partial class UpdateAgent(
         {
             // The host's re-sent order crossed the report: the release is not tried twice in one rollout.
             Refuse(order, $"{order.Version} was rolled back here in this rollout ({failed.Reason}); it is not installed again");
+            return Task.CompletedTask;
+        }
+
+        // Rotations are signed by the release keys, not the host's: only those the keys in force sign apply.
+        if (keys.Apply(order.KeyRotations) is { } refusedRotation)
+        {
+            Refuse(order, refusedRotation);
             return Task.CompletedTask;
         }
 
@@ -189,7 +196,7 @@ public sealed partial class UpdateAgent(
         try
         {
             // The floor is read now: a release confirmed since this firmware started may have raised it.
-            result = new ReleaseInstaller(layout, trust, options.Target(), busy: () => false).Install(download.PartPath, (manifest, replaced) => new ReleaseTrial(
+            result = new ReleaseInstaller(layout, keys.Current.Trust, options.Target(), busy: () => false).Install(download.PartPath, (manifest, replaced) => new ReleaseTrial(
             manifest.Version,
             replaced ?? string.Empty,
             order.OrderId,

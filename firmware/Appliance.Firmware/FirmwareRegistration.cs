@@ -59,7 +59,7 @@ public static class FirmwareRegistration
         builder.AddApplianceDevices();
         builder.AddApplianceStorage(dataFolder, sp => sp.GetRequiredService<ProvisioningBundle>().StoreSecret);
         builder.AddApplianceUplink();
-        builder.Services.AddSingleton(sp => new ReleaseTrust([.. (sp.GetRequiredService<ProvisioningBundle>().ReleaseKeys ?? []).Select(Convert.FromBase64String)]));
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<ProvisioningBundle>().ReleaseAnchors());
         builder.AddApplianceUpdates();
         builder.Services.AddSystemd();
         builder.Services.AddHostedService<SystemdWatchdog>();

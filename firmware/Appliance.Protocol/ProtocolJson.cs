@@ -27,6 +27,9 @@ namespace Appliance.Protocol;
 [JsonSerializable(typeof(Releases.ReleaseManifest))]
 [JsonSerializable(typeof(Releases.PackageRequest))]
 [JsonSerializable(typeof(Releases.UpdateReport))]
+[JsonSerializable(typeof(Releases.ReleaseKeyRotation))]
+[JsonSerializable(typeof(Releases.SignedKeyRotation))]
+[JsonSerializable(typeof(List<Releases.SignedKeyRotation>))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;
 
 /// <summary>JSON for every message, strict: unknown members and missing fields are errors.</summary>

@@ -8,7 +8,9 @@ namespace Appliance.Protocol;
 /// turn when the broker before them cannot be reached; <c>Settings</c> are configuration keys
 /// the admin sets centrally for this appliance (its pin map, camera, capture and lease
 /// settings), below anything configured on the appliance itself. <c>ReleaseKeys</c> are the
-/// release public keys (base64 Ed25519) the appliance will trust firmware releases from.
+/// release public keys (base64 Ed25519) the appliance will trust firmware releases from: key set
+/// <c>ReleaseKeySequence</c> (0 before any rotation), of which <c>ReleaseKeyThreshold</c> must sign
+/// a rotation away from it.
 /// </summary>
 public sealed record ProvisioningBundle(
     int Version,
@@ -24,7 +26,9 @@ public sealed record ProvisioningBundle(
     string HostSigningPublicKey,
     string[]? AlternateBrokers = null,
     Dictionary<string, string>? Settings = null,
-    string[]? ReleaseKeys = null)
+    string[]? ReleaseKeys = null,
+    int ReleaseKeySequence = 0,
+    int ReleaseKeyThreshold = 1)
 {
     /// <summary>The configuration sections a bundle may set; never the data folder, the integrity checks or the store.</summary>
     public static readonly IReadOnlyList<string> SettableSections = ["Gpio", "Rings", "Devices", "Rpicam", "V4l2", "Capture", "Quality", "Uplink", "Lease"];
@@ -45,7 +49,12 @@ public sealed record ProvisioningBundle(
         : AlternateBrokers?.FirstOrDefault(b => !TryParseBroker(b, out _, out _)) is { } bad ? $"alternate broker '{bad}' is not host:port"
         : Settings?.Keys.FirstOrDefault(k => !IsSettable(k)) is { } key ? $"setting '{key}' is not one a bundle may set ({string.Join(", ", SettableSections)})"
         : ReleaseKeys?.Any(k => !IsPublicKey(k)) == true ? "a release key is not a base64 Ed25519 public key"
+        : ReleaseKeySequence < 0 || ReleaseKeyThreshold < 1 || ReleaseKeyThreshold > Math.Max(1, ReleaseKeys?.Length ?? 0) ? "the release key set's sequence or threshold is out of range"
         : null;
+
+    /// <summary>The release keys this appliance was enrolled with: the anchors any rotation must start from.</summary>
+    public Releases.ReleaseKeySet ReleaseAnchors() =>
+        new(ReleaseKeySequence, [.. (ReleaseKeys ?? []).Select(Convert.FromBase64String)], ReleaseKeyThreshold);
 
     private static bool IsPublicKey(string? value)
     {

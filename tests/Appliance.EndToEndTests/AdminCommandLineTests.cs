@@ -152,7 +152,8 @@ public sealed class AdminCommandLineTests
 
         var listed = await RunJsonAsync("release", "list", "--json", data);
         Assert.Equal(["1.4.0"], listed.GetProperty("releases").EnumerateArray().Select(r => r.GetProperty("manifest").GetProperty("version").GetString()));
-        Assert.Single(listed.GetProperty("trustedKeys").EnumerateArray());
+        Assert.Equal(0, listed.GetProperty("keySet").GetProperty("sequence").GetInt32());
+        Assert.Single(listed.GetProperty("keySet").GetProperty("keyIds").EnumerateArray());
         Assert.False(File.Exists(folder.Combine("host", "releases", "1.4.1-linux-arm64.release")));
         // Every appliance provisioned from now on carries the trusted release key in its bundle.
         var packagePath = folder.Combine("clinic-rel-01.enrol.json");
@@ -187,6 +188,65 @@ public sealed class AdminCommandLineTests
         Assert.True(audit.GetProperty("intact").GetBoolean());
         // refused (unknown key), trusted, imported, refused (already imported), refused (tampered), provisioned; grouped, started, paused, resumed, cancelled
         Assert.Equal(11, audit.GetProperty("entries").GetInt32());
+    }
+
+    [Fact]
+    public async Task ReleaseKeys_ChangeOnlyByARotationTheKeysInForceSign_AndNewBundlesStartFromIt()
+    {
+        using var folder = new TempFolder("admin-cli-rotation");
+        var data = $"--Host:DataFolder={folder.Combine("host")}";
+        var firmware = Directory.CreateDirectory(folder.Combine("publish")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(firmware, "Appliance.Firmware"), "#!/bin/sh\n");
+        foreach (var name in new[] { "first", "second" })
+        {
+            var (made, said) = await RunAsync("release", "keygen", "--out", folder.Combine(name));
+            Assert.True(made == 0, said);
+        }
+
+        await RunJsonAsync("release", "trust", folder.Combine("first", "release.pub"), "--json", data);
+
+        // Offline: the new key alone cannot make itself trusted; the key in force and the new key together can.
+        var forged = folder.Combine("forged.json");
+        var (signed, output) = await RunAsync("release", "rotate", "--key", folder.Combine("second", "release.key"), "--new-key", folder.Combine("second", "release.key"), "--sequence", "1", "--out", forged);
+        Assert.True(signed == 0, output);
+        var rotation = folder.Combine("rotation-1.json");
+        (signed, output) = await RunAsync("release", "rotate", "--key", folder.Combine("first", "release.key"), "--new-key", folder.Combine("second", "release.key"), "--sequence", "1", "--notes", "yearly rotation", "--out", rotation);
+        Assert.True(signed == 0, output);
+
+        var refused = await RunJsonAsync(1, "release", "import-rotation", forged, "--json", data);
+        Assert.StartsWith("signed by 0 of the trusted release keys", refused.GetProperty("refusal").GetString(), StringComparison.Ordinal);
+        var rotated = await RunJsonAsync("release", "import-rotation", rotation, "--json", data);
+        Assert.Equal(1, rotated.GetProperty("sequence").GetInt32());
+        var secondId = rotated.GetProperty("keys")[0].GetString();
+        // Played again, it does not follow the set in force; a key trusted by hand would bypass the rotations.
+        Assert.Equal("rotation 1 does not follow key set 1", (await RunJsonAsync(1, "release", "import-rotation", rotation, "--json", data)).GetProperty("refusal").GetString());
+        Assert.Equal(1, (await RunAsync("release", "trust", folder.Combine("first", "release.pub"), data)).Exit);
+
+        // The old key's packages are refused from now on; the new key's are imported.
+        foreach (var (name, version) in new[] { ("first", "2.0.0"), ("second", "2.0.1") })
+        {
+            var (made, said) = await RunAsync("release", "sign", "--key", folder.Combine(name, "release.key"), "--firmware-dir", firmware, "--version", version,
+                "--floor", "1", "--model", "pi4", "--support-ends", "2028-12-31", "--out", folder.Combine($"{version}.release"));
+            Assert.True(made == 0, said);
+        }
+
+        Assert.Equal("UnknownKey", (await RunJsonAsync(1, "release", "import", folder.Combine("2.0.0.release"), "--json", data)).GetProperty("refusal").GetString());
+        Assert.True((await RunJsonAsync("release", "import", folder.Combine("2.0.1.release"), "--json", data)).GetProperty("imported").GetBoolean());
+        var keySet = (await RunJsonAsync("release", "list", "--json", data)).GetProperty("keySet");
+        Assert.Equal((1, secondId), (keySet.GetProperty("sequence").GetInt32(), keySet.GetProperty("keyIds").EnumerateArray().Single().GetString()));
+
+        // An appliance enrolled now starts from set 1.
+        var packagePath = folder.Combine("clinic-rot-01.enrol.json");
+        var provisioned = await RunJsonAsync("provision", "clinic-rot-01", "--out", packagePath, "--json", data);
+        Assert.True(ProtocolJson.TryDeserialize<EnrolmentPackage>(await File.ReadAllBytesAsync(packagePath), out var sealedPackage, out var unreadable), unreadable);
+        var bundle = sealedPackage.Open(provisioned.GetProperty("enrolmentCode").GetString()!);
+        Assert.Equal([(await File.ReadAllTextAsync(folder.Combine("second", "release.pub"))).Trim()], bundle.ReleaseKeys ?? []);
+        Assert.Equal(1, bundle.ReleaseKeySequence);
+
+        var audit = await RunJsonAsync("audit", "verify", "--json", data);
+        Assert.True(audit.GetProperty("intact").GetBoolean());
+        // trusted, rotation refused, rotated, rotation refused, refused (old key), imported, provisioned
+        Assert.Equal(7, audit.GetProperty("entries").GetInt32());
     }
 
     private static async Task<JsonElement> RunJsonAsync(int expectedExit, params string[] arguments)

@@ -1,6 +1,10 @@
 using Appliance.EndToEndKit;
+using Appliance.Firmware.Updates;
 using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Releases;
 using Appliance.Host.Core.Rollouts;
+using Appliance.Protocol;
+using Appliance.Protocol.Releases;
 using Appliance.TestFixtures;
 
 namespace Appliance.EndToEndTests;
@@ -49,6 +53,33 @@ public sealed class FirmwareUpdateTests
         Assert.Equal(
             [AuditKinds.RolloutStarted, AuditKinds.UpdateOrdered, AuditKinds.UpdateInstalled, AuditKinds.UpdateHealthy, AuditKinds.RolloutCompleted],
             audit.Where(k => k.StartsWith("rollout-", StringComparison.Ordinal) || k.StartsWith("update-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task AReleaseSignedWithARotatedKey_Installs_OnAnApplianceEnrolledWithTheKeyBefore()
+    {
+        await using var rig = await UpdateRig.StartAsync("update-key-rotation", Builds.Firmware());
+        rig.InstallFirst("1.0.0");
+        await using var firmware = rig.Supervise(rig.FirmwareArguments(Window));
+        await rig.OnlineAsync("1.0.0", firmware);
+
+        // Offline: the key in the appliance's bundle and the new key both sign the move to the new key.
+        var (newKey, newPublic) = ReleasePackage.CreateKeyPair();
+        var rotation = ReleaseKeyRotations.Sign(
+            new ReleaseKeyRotation(ReleaseKeyRotation.CurrentFormat, 1, [Convert.ToBase64String(newPublic)], 1, DateTimeOffset.UtcNow, "scheduled rotation"),
+            [rig.ReleaseKey, newKey]);
+        Assert.Null(rig.Service<ReleaseLibrary>().ImportRotation(rotation, "test").Refusal);
+
+        // The order carries the rotation: the appliance, which knows only the old key, takes the new key's release.
+        var rollout = rig.RollOut(rig.Package("2.0.0", floor: 2, key: newKey), "2.0.0");
+        await rig.ProgressAsync(rollout, DeviceUpdateState.Healthy, firmware);
+        await rig.OnlineAsync("2.0.0", firmware);
+        Assert.Equal(["1.0.0", "2.0.0"], firmware.Started);
+
+        // Kept beside the floor, checked from the bundle's key: the new key alone is trusted from now on.
+        var kept = new ReleaseKeyRing(new ReleaseKeySet(0, [SeriesSigning.PublicKeyOf(rig.ReleaseKey)], 1), rig.Layout.Root).Current;
+        Assert.Equal((1, ReleaseManifest.KeyIdOf(newPublic)), (kept.Sequence, kept.KeyIds.Single()));
+        await rig.PressAndFiledAsync(await rig.ArmAsync("ROTATION-PATIENT-1", firmware));
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class SelfTestCommandTests
         Assert.Contains("Appliance self-test of selftest-01", table, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^camera frame +pass +640x480 under the cross-polarised ring", table);
         Assert.Matches($@"(?m)^broker 127\.0\.0\.1:{appliance.Port} +pass +TLS 1\.[23] both ways", table);
-        Assert.Matches($@"(?m)^release keys +pass +firmware releases trusted from {releaseKey.KeyId}$", table);
+        Assert.Matches($@"(?m)^release keys +pass +firmware releases trusted from {releaseKey.KeyId} \(key set 0\)$", table);
         Assert.Matches(@"All \d+ checks passed\.", table);
 
         var (jsonExit, json) = await RunAsync(appliance, "--json");

@@ -165,11 +165,9 @@ public sealed class ReleaseTrialTests : IDisposable
         var identity = Identity("1.0.0");
         var reports = new UpdateReports(identity, clock);
         var options = new UpdateOptions { Root = _layout.Root };
-        using var agent = new UpdateAgent(options, _layout, new ReleaseTrust([]), Gate(clock, reports, new UncheckedSystem()), reports, new IdleHold(),
-            new FakeSeriesStore(), identity, new StoppingLifetime(), clock, NullLogger<UpdateAgent>.Instance);
+        using var agent = Agent(options, new ReleaseKeyRing(new ReleaseKeySet(0, [], 1), _layout.Root), clock, identity, reports);
         var package = RandomNumberGenerator.GetBytes(5000);
-        UpdateOrder Order(string rollout) => new(Guid.NewGuid().ToString("N"), rollout, "2.0.0", package.Length, Convert.ToHexStringLower(SHA256.HashData(package)), 4096,
-            [.. package.Chunk(4096).Select(c => Convert.ToHexStringLower(SHA256.HashData(c)))]);
+        UpdateOrder Order(string rollout) => OrderFor(package, rollout);
 
         // The host's re-sent order, crossing the rollback's report.
         await agent.AcceptOrderAsync(Order("rollout-1"), Now.AddHours(1), CancellationToken.None);
@@ -185,6 +183,40 @@ public sealed class ReleaseTrialTests : IDisposable
         Assert.Equal((UpdateState.Refused, "rollout-1"), (report.State, report.RolloutId));
         Assert.Contains("was rolled back here in this rollout", report.Reason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AnOrderCarryingAKeyRotationTheKeysInForceDidNotSign_IsRefused_AndTheKeysStay()
+    {
+        _layout.Point(_layout.Current, _layout.FolderOf("1.0.0"));
+        var clock = new FakeTimeProvider(Now);
+        var identity = Identity("1.0.0");
+        var reports = new UpdateReports(identity, clock);
+        var options = new UpdateOptions { Root = _layout.Root };
+        var enrolled = ReleasePackage.CreateKeyPair();
+        var keys = new ReleaseKeyRing(new ReleaseKeySet(0, [enrolled.PublicKey], 1), _layout.Root);
+        using var agent = Agent(options, keys, clock, identity, reports);
+        var thief = ReleasePackage.CreateKeyPair();
+        var forged = ReleaseKeyRotations.Sign(new ReleaseKeyRotation(ReleaseKeyRotation.CurrentFormat, 1, [Convert.ToBase64String(thief.PublicKey)], 1, Now, "forged"), [thief.PrivateKey]);
+
+        await agent.AcceptOrderAsync(OrderFor(RandomNumberGenerator.GetBytes(5000), "rollout-1") with { KeyRotations = [forged] }, Now.AddHours(1), CancellationToken.None);
+
+        Assert.False(Directory.Exists(options.StagingFolder));
+        Assert.Equal((0, ReleaseManifest.KeyIdOf(enrolled.PublicKey)), (keys.Current.Sequence, keys.Current.KeyIds.Single()));
+        Assert.False(File.Exists(Path.Combine(_layout.Root, ReleaseKeyRing.FileName)));
+        var channel = new FakeHostChannel();
+        await reports.SendAsync(channel, CancellationToken.None);
+        Assert.True(Appliance.Protocol.ProtocolJson.TryDeserialize<UpdateReport>(Assert.Single(channel.Published).Payload, out var report, out _));
+        Assert.Equal(UpdateState.Refused, report.State);
+        Assert.Equal("key rotation 1 refused: signed by 0 of the trusted release keys, and it takes 1", report.Reason);
+    }
+
+    private UpdateAgent Agent(UpdateOptions options, ReleaseKeyRing keys, FakeTimeProvider clock, ApplianceIdentity identity, UpdateReports reports) =>
+        new(options, _layout, keys, Gate(clock, reports, new UncheckedSystem()), reports, new IdleHold(),
+            new FakeSeriesStore(), identity, new StoppingLifetime(), clock, NullLogger<UpdateAgent>.Instance);
+
+    private static UpdateOrder OrderFor(byte[] package, string rollout) =>
+        new(Guid.NewGuid().ToString("N"), rollout, "2.0.0", package.Length, Convert.ToHexStringLower(SHA256.HashData(package)), 4096,
+            [.. package.Chunk(4096).Select(c => Convert.ToHexStringLower(SHA256.HashData(c)))]);
 
     /// <summary>An appliance with no job armed.</summary>
     private sealed class IdleHold : IUpdateHold

@@ -33,10 +33,11 @@ public sealed class ReleaseInstallCommand(TextWriter output, TextWriter error)
             .Build();
         var paths = FirmwarePaths.From(configuration);
         var options = UpdateOptions.From(configuration);
-        byte[][] keys;
+        ReleaseKeyRing keys;
         try
         {
-            keys = [.. (ProvisioningBundleLoader.Load(paths.BundlePath).ReleaseKeys ?? []).Select(Convert.FromBase64String)];
+            // The bundle's keys, carried forward by the rotations this appliance has accepted over its link.
+            keys = new ReleaseKeyRing(ProvisioningBundleLoader.Load(paths.BundlePath).ReleaseAnchors(), options.Root);
         }
         catch (InvalidOperationException ex)
         {
@@ -44,7 +45,7 @@ public sealed class ReleaseInstallCommand(TextWriter output, TextWriter error)
             return 1;
         }
 
-        if (keys.Length == 0)
+        if (keys.Current.Keys.Count == 0)
         {
             error.WriteLine("Not installed: this appliance's bundle trusts no release key. Trust one on the host (appliance-host release trust) and provision the appliance again.");
             return 1;
@@ -64,7 +65,7 @@ public sealed class ReleaseInstallCommand(TextWriter output, TextWriter error)
 
         var target = options.Target() with { Model = model };
         // The firmware is stopped: no job can be armed while this runs.
-        var result = new ReleaseInstaller(new ReleaseLayout(options.Root), new ReleaseTrust(keys), target, busy: () => false).Install(args[0]);
+        var result = new ReleaseInstaller(new ReleaseLayout(options.Root), keys.Current.Trust, target, busy: () => false).Install(args[0]);
         if (result.Outcome is ReleaseInstallOutcome.Installed or ReleaseInstallOutcome.AlreadyCurrent)
         {
             output.WriteLine($"{result.Reason}.");

@@ -54,7 +54,7 @@ public sealed class SelfTestCommand(TextWriter output, TimeProvider time)
         using var host = builder.Build();
 
         var rows = new List<SelfTestResult>();
-        var credentials = Bundle(paths.BundlePath, rows);
+        var credentials = Bundle(paths.BundlePath, Updates.UpdateOptions.From(builder.Configuration).Root, rows);
         var integrity = new IntegrityOptions();
         builder.Configuration.GetSection(IntegrityOptions.Section).Bind(integrity);
         rows.AddRange(new OsIntegrityChecks(integrity, paths.DataFolder).SelfTest(time.GetUtcNow()));
@@ -78,15 +78,17 @@ public sealed class SelfTestCommand(TextWriter output, TimeProvider time)
     }
 
     /// <summary>The bundle's row, and the link's credentials when it is good.</summary>
-    private static UplinkCredentials? Bundle(string bundlePath, List<SelfTestResult> rows)
+    private static UplinkCredentials? Bundle(string bundlePath, string releaseRoot, List<SelfTestResult> rows)
     {
         try
         {
             var bundle = ProvisioningBundleLoader.Load(bundlePath);
             var credentials = UplinkCredentials.FromBundle(bundle);
             rows.Add(SelfTestResult.Pass("bundle", $"{bundle.DeviceId}, {bundlePath}"));
-            rows.Add(bundle.ReleaseKeys is { Length: > 0 } keys
-                ? SelfTestResult.Pass("release keys", $"firmware releases trusted from {string.Join(", ", keys.Select(k => ReleaseManifest.KeyIdOf(Convert.FromBase64String(k))))}")
+            // The bundle's keys, carried forward by the rotations accepted over the link.
+            var keys = new Updates.ReleaseKeyRing(bundle.ReleaseAnchors(), releaseRoot).Current;
+            rows.Add(keys.Keys.Count > 0
+                ? SelfTestResult.Pass("release keys", $"firmware releases trusted from {string.Join(", ", keys.KeyIds)} (key set {keys.Sequence})")
                 : SelfTestResult.Skip("release keys", "none in the bundle: the host trusted no release key when it provisioned this appliance (appliance-host release trust)"));
             return credentials;
         }

@@ -7,6 +7,8 @@ namespace Appliance.Protocol.Releases;
 /// release package. It names the package by size and SHA-256 and lists one SHA-256 per chunk, so
 /// each chunk the appliance fetches is checked against what the host signed before it is kept;
 /// the package's own release signature is checked again, in full, before anything is installed.
+/// <c>KeyRotations</c> are the release key rotations the host holds, in order: signed by the
+/// release keys, not the host's, so the appliance applies only those its own trusted keys sign.
 /// </summary>
 public sealed record UpdateOrder(
     string OrderId,
@@ -15,8 +17,12 @@ public sealed record UpdateOrder(
     long PackageSize,
     string PackageSha256,
     int ChunkSize,
-    string[] ChunkSha256)
+    string[] ChunkSha256,
+    SignedKeyRotation[]? KeyRotations = null)
 {
+    /// <summary>Most key rotations an order carries.</summary>
+    public const int MaxKeyRotations = 64;
+
     public const int MinChunkSize = 4 * 1024;
     public const int MaxChunkSize = 1024 * 1024;
     public const long MaxPackageSize = 1024L * 1024 * 1024;
@@ -45,6 +51,7 @@ public sealed record UpdateOrder(
         : ChunkSize is < MinChunkSize or > MaxChunkSize ? $"chunk size outside {MinChunkSize}–{MaxChunkSize}"
         : ChunkSha256 is null || ChunkSha256.Length != (int)((PackageSize + ChunkSize - 1) / ChunkSize) ? "the chunk digests do not cover the package"
         : !ChunkSha256.All(IsSha256) ? "a chunk digest is not a lower-case SHA-256"
+        : KeyRotations is { Length: > MaxKeyRotations } ? $"more than {MaxKeyRotations} key rotations"
         : null;
 
     private static bool IsSha256(string? value) => value is { Length: 64 } && value.All(char.IsAsciiHexDigitLower);

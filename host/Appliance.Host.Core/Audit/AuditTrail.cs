@@ -68,6 +68,8 @@ public static class AuditKinds
     public const string ReleaseKeyTrusted = "release-key-trusted";
     public const string ReleaseImported = "release-imported";
     public const string ReleaseRefused = "release-refused";
+    public const string ReleaseKeysRotated = "release-keys-rotated";
+    public const string ReleaseRotationRefused = "release-rotation-refused";
     public const string DeviceGroupSet = "device-group-set";
     public const string RolloutStarted = "rollout-started";
     public const string RolloutPaused = "rollout-paused";

@@ -81,7 +81,7 @@ public sealed partial class DeviceProvisioner(
     IDeviceSigningKeys signingKeys,
     IDeviceCertificates certificates,
     IDeviceSettingsStore deviceSettings,
-    Releases.IReleaseStore releases,
+    Releases.ReleaseLibrary releases,
     IDeviceOrderLedger orders,
     IAuditTrail audit,
     TimeProvider time,
@@ -154,6 +154,8 @@ public sealed partial class DeviceProvisioner(
         // key is pending until the appliance shows it holds it: orders stay bound to the key it has.
         var (signingPrivate, signingPublic) = SeriesSigning.CreateKeyPair();
         signingKeys.Update(deviceId, ring => ring.Issue(signingPublic, kind, time.GetUtcNow()));
+        // The keys in force after any rotation: a new appliance starts where the fleet is.
+        var releaseKeys = releases.CurrentKeys();
         var bundle = new ProvisioningBundle(
             ProvisioningBundle.CurrentVersion,
             deviceId,
@@ -167,7 +169,9 @@ public sealed partial class DeviceProvisioner(
             Convert.ToBase64String(signingPrivate),
             Convert.ToBase64String(hostSigningKey.PublicKey),
             // The firmware releases it may install: signed by a key the host trusts (and that never lives here).
-            ReleaseKeys: releases.TrustedKeys() is { Count: > 0 } trusted ? [.. trusted.Select(k => k.PublicKey)] : null);
+            ReleaseKeys: releaseKeys.Keys.Count > 0 ? [.. releaseKeys.Keys.Select(Convert.ToBase64String)] : null,
+            ReleaseKeySequence: releaseKeys.Sequence,
+            ReleaseKeyThreshold: releaseKeys.Threshold);
         LogProvisioned(logger, deviceId, kind, credential.Thumbprint);
         audit.Append(AuditKinds.DeviceProvisioned, "host", deviceId, $"{kind.ToString().ToLowerInvariant()}: certificate {credential.Thumbprint}");
         AccessChanged?.Invoke(this, deviceId);

@@ -16,6 +16,11 @@ public interface IReleaseStore
 
     void SaveTrustedKeys(IReadOnlyList<TrustedReleaseKey> keys);
 
+    /// <summary>The signed release key rotations accepted, in order.</summary>
+    IReadOnlyList<SignedKeyRotation> KeyRotations();
+
+    void SaveKeyRotations(IReadOnlyList<SignedKeyRotation> rotations);
+
     /// <summary>Copies an accepted package in, with its record; replaces nothing already there.</summary>
     void Add(string packagePath, StoredRelease release);
 
@@ -27,8 +32,10 @@ public interface IReleaseStore
 
 /// <summary>
 /// The host's releases: the release keys it trusts, and packages imported only after they verify
-/// against them. The release key itself never comes here: it signs offline. Every change and
-/// every refusal is audited.
+/// against them. The release key itself never comes here: it signs offline. The first keys are
+/// trusted by an admin (key set 0); after that the set changes only by a rotation the release keys
+/// themselves sign, which the host keeps and passes on to the appliances in every update order.
+/// Every change and every refusal is audited.
 /// </summary>
 public sealed class ReleaseLibrary(IReleaseStore store, IAuditTrail audit, TimeProvider time)
 {
@@ -38,6 +45,12 @@ public sealed class ReleaseLibrary(IReleaseStore store, IAuditTrail audit, TimeP
         if (publicKey.Length != 32)
         {
             throw new ArgumentException("a release public key is 32 bytes (Ed25519)", nameof(publicKey));
+        }
+
+        if (store.KeyRotations().Count > 0)
+        {
+            // Appliances follow the signed rotations; a key trusted beside them would reach new bundles only.
+            throw new InvalidOperationException("the release keys have been rotated: a key is added by a rotation the trusted keys sign (release rotate), not trusted by hand");
         }
 
         var keyId = ReleaseManifest.KeyIdOf(publicKey);
@@ -56,8 +69,7 @@ public sealed class ReleaseLibrary(IReleaseStore store, IAuditTrail audit, TimeP
     /// <summary>Verifies the package against the trusted keys and keeps it if it passes; the verdict either way.</summary>
     public ReleaseCheck Import(string packagePath, string actor)
     {
-        var trust = new ReleaseTrust([.. store.TrustedKeys().Select(k => Convert.FromBase64String(k.PublicKey))]);
-        var check = ReleaseVerifier.Verify(packagePath, trust, target: null);
+        var check = ReleaseVerifier.Verify(packagePath, CurrentKeys().Trust, target: null);
         if (!check.Accepted)
         {
             audit.Append(AuditKinds.ReleaseRefused, actor, Path.GetFileName(packagePath), $"{check.Refusal}: {check.Reason}");
@@ -78,6 +90,37 @@ public sealed class ReleaseLibrary(IReleaseStore store, IAuditTrail audit, TimeP
     }
 
     public IReadOnlyList<StoredRelease> List() => [.. store.List().OrderBy(r => r.Manifest.ParsedVersion).ThenBy(r => r.Manifest.Architecture, StringComparer.Ordinal)];
+
+    /// <summary>
+    /// Accepts a signed rotation if the keys in force sign it (to their threshold) and it follows
+    /// them; the key set it leads to, or why it is refused. Either way audited.
+    /// </summary>
+    public (ReleaseKeySet? Set, string? Refusal) ImportRotation(SignedKeyRotation rotation, string actor)
+    {
+        var current = CurrentKeys();
+        var (next, refusal) = ReleaseKeyRotations.Check(current, rotation);
+        if (next is null)
+        {
+            audit.Append(AuditKinds.ReleaseRotationRefused, actor, $"key set {current.Sequence}", refusal!);
+            return (null, refusal);
+        }
+
+        store.SaveKeyRotations([.. store.KeyRotations(), rotation]);
+        audit.Append(AuditKinds.ReleaseKeysRotated, actor, $"key set {next.Sequence}", $"trusted now: {string.Join(", ", next.KeyIds)}; threshold {next.Threshold}; replaced: {string.Join(", ", current.KeyIds)}");
+        return (next, null);
+    }
+
+    /// <summary>The release keys in force: those trusted by hand, carried forward by the rotations accepted since.</summary>
+    public ReleaseKeySet CurrentKeys()
+    {
+        var anchors = new ReleaseKeySet(0, [.. store.TrustedKeys().Select(k => Convert.FromBase64String(k.PublicKey))], 1);
+        var (set, _, refusal) = ReleaseKeyRotations.Apply(anchors, store.KeyRotations());
+        // Each was checked on import: one that fails now means the host's files were changed.
+        return refusal is null ? set : throw new InvalidOperationException($"the host's kept release key rotations no longer verify ({refusal}): restore releases/key-rotations.json from a backup");
+    }
+
+    /// <summary>The rotations appliances need to reach the keys in force from the ones they were enrolled with.</summary>
+    public IReadOnlyList<SignedKeyRotation> KeyRotations() => store.KeyRotations();
 
     public IReadOnlyList<TrustedReleaseKey> TrustedKeys() => store.TrustedKeys();
 }

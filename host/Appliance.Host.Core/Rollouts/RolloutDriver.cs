@@ -33,6 +33,7 @@ public sealed class UpdateDeliveryOptions
 public sealed partial class RolloutDriver(
     IRolloutStore store,
     ReleasePackages packages,
+    Releases.ReleaseLibrary releases,
     HostCommandSigner signer,
     IDeviceMessagePublisher publisher,
     FleetState fleet,
@@ -166,7 +167,9 @@ public sealed partial class RolloutDriver(
 
         var o = options.Value;
         var package = packages.Describe(rollout.Version, rollout.Architecture, o.ChunkSize);
-        var order = new UpdateOrder(Guid.NewGuid().ToString("N"), rollout.RolloutId, rollout.Version, package.Size, package.Sha256, package.ChunkSize, package.ChunkSha256);
+        var order = new UpdateOrder(Guid.NewGuid().ToString("N"), rollout.RolloutId, rollout.Version, package.Size, package.Sha256, package.ChunkSize, package.ChunkSha256,
+            // Every rotation the host holds: the appliance passes over those it already has.
+            KeyRotations: releases.KeyRotations() is { Count: > 0 } rotations ? [.. rotations] : null);
         var command = signer.Sign(new HostCommand(HostCommand.UpdateKind, Update: order), deviceId, now + o.OrderLifetime);
         await publisher.PublishAsync(ApplianceTopics.Command(deviceId), ProtocolJson.Serialize(command), cancellationToken);
         store.SaveProgress((entry ?? new DeviceUpdate(rollout.RolloutId, deviceId, DeviceUpdateState.Ordered, now)) with

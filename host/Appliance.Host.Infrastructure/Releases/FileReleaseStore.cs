@@ -1,16 +1,20 @@
 using System.Text.Json;
 using Appliance.Host.Core.Releases;
 using Appliance.Host.Infrastructure.Security;
+using Appliance.Protocol.Releases;
 using Microsoft.Extensions.Options;
 
 namespace Appliance.Host.Infrastructure.Releases;
 
 /// <summary>
-/// <c>releases/</c> in the host's data folder: <c>trusted-keys.json</c>, and each accepted package
+/// <c>releases/</c> in the host's data folder: <c>trusted-keys.json</c> (key set 0),
+/// <c>key-rotations.json</c> (the signed rotations since), and each accepted package
 /// as <c>{version}-{architecture}.release</c> beside its record (<c>.json</c>), both owner-only.
 /// </summary>
 public sealed class FileReleaseStore(IOptions<HostDataOptions> options) : IReleaseStore
 {
+    private const string RotationsFile = "key-rotations.json";
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private string Folder => options.Value.Resolve("releases");
@@ -25,6 +29,18 @@ public sealed class FileReleaseStore(IOptions<HostDataOptions> options) : IRelea
     {
         Directory.CreateDirectory(Folder);
         SecureFiles.WriteAllBytes(Path.Combine(Folder, "trusted-keys.json"), JsonSerializer.SerializeToUtf8Bytes(keys, Json));
+    }
+
+    public IReadOnlyList<SignedKeyRotation> KeyRotations()
+    {
+        var path = Path.Combine(Folder, RotationsFile);
+        return File.Exists(path) ? JsonSerializer.Deserialize<List<SignedKeyRotation>>(File.ReadAllBytes(path), Json) ?? [] : [];
+    }
+
+    public void SaveKeyRotations(IReadOnlyList<SignedKeyRotation> rotations)
+    {
+        Directory.CreateDirectory(Folder);
+        SecureFiles.WriteAllBytes(Path.Combine(Folder, RotationsFile), JsonSerializer.SerializeToUtf8Bytes(rotations, Json));
     }
 
     public void Add(string packagePath, StoredRelease release)

@@ -7,9 +7,11 @@ using Appliance.Protocol.Releases;
 namespace Appliance.Host.Web.CommandLine;
 
 /// <summary>
-/// <c>release keygen | sign | trust | import | list</c>: firmware releases. <c>keygen</c> and
-/// <c>sign</c> are for the release manager's offline machine and touch no host; <c>trust</c>
-/// tells the host a release public key, <c>import</c> takes a package only if it verifies.
+/// <c>release keygen | sign | rotate | trust | import-rotation | import | list</c>: firmware
+/// releases. <c>keygen</c>, <c>sign</c> and <c>rotate</c> are for the release manager's offline
+/// machine and touch no host; <c>trust</c> tells the host its first release public key,
+/// <c>import-rotation</c> takes a signed key rotation and <c>import</c> a package, each only if it
+/// verifies.
 /// </summary>
 public static class ReleaseCommands
 {
@@ -18,7 +20,9 @@ public static class ReleaseCommands
         var release = new Command("release", "Firmware releases: a release key kept offline signs them; the host imports only what verifies.");
         release.Subcommands.Add(Keygen());
         release.Subcommands.Add(Sign());
+        release.Subcommands.Add(Rotate());
         release.Subcommands.Add(Trust());
+        release.Subcommands.Add(ImportRotation());
         release.Subcommands.Add(Import());
         release.Subcommands.Add(List());
         return release;
@@ -90,6 +94,80 @@ public static class ReleaseCommands
         return command;
     }
 
+    private static Command Rotate()
+    {
+        var keys = new Option<FileInfo[]>("--key") { Description = "A private key of the set in force (repeat, up to its threshold).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var next = new Option<FileInfo[]>("--new-key") { Description = "A private key of the new set (repeat): each signs too, to show it is held.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var sequence = new Option<int>("--sequence") { Description = "The new set's number: one more than the set in force (release list shows it).", Required = true };
+        var threshold = new Option<int>("--threshold") { Description = "How many of the new keys must sign the next rotation.", DefaultValueFactory = _ => 1 };
+        var notes = new Option<string>("--notes") { Description = "Why the keys change.", DefaultValueFactory = _ => string.Empty };
+        var output = new Option<FileInfo>("--out") { Description = "The signed rotation to write (must not exist).", Required = true };
+        var command = new Command("rotate", "Sign a rotation to a new set of release keys, with the keys in force and the new ones. Run it on the offline machine.")
+        {
+            keys, next, sequence, threshold, notes, output,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            try
+            {
+                var signers = new List<byte[]>();
+                foreach (var file in parseResult.GetRequiredValue(keys).Concat(parseResult.GetRequiredValue(next)))
+                {
+                    signers.Add(Convert.FromBase64String((await File.ReadAllTextAsync(file.FullName, cancellationToken)).Trim()));
+                }
+
+                var newKeys = parseResult.GetRequiredValue(next).Length;
+                var rotation = new ReleaseKeyRotation(
+                    ReleaseKeyRotation.CurrentFormat, parseResult.GetValue(sequence),
+                    [.. signers.TakeLast(newKeys).Select(k => Convert.ToBase64String(Appliance.Protocol.SeriesSigning.PublicKeyOf(k)))],
+                    parseResult.GetValue(threshold), TimeProvider.System.GetUtcNow(), parseResult.GetValue(notes) ?? string.Empty);
+                var signed = ReleaseKeyRotations.Sign(rotation, signers);
+                await using (var file = new FileStream(parseResult.GetRequiredValue(output).FullName, FileMode.CreateNew, FileAccess.Write))
+                {
+                    await JsonSerializer.SerializeAsync(file, signed, AdminCommand.Json, cancellationToken);
+                }
+
+                await Console.Out.WriteLineAsync($"Key set {rotation.Sequence} signed: {string.Join(", ", rotation.KeySet().KeyIds)}, threshold {rotation.Threshold}. Give it to the host: release import-rotation.");
+                return 0;
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or System.Security.Cryptography.CryptographicException)
+            {
+                await Console.Error.WriteLineAsync($"Not signed: {ex.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static Command ImportRotation()
+    {
+        var file = new Argument<FileInfo>("rotation") { Description = "A signed key rotation (release rotate writes it)." }.AcceptExistingOnly();
+        var json = AdminCommand.JsonOption();
+        var command = new Command("import-rotation", "Accept a signed release key rotation if the keys in force sign it; the appliances follow it with their next update order.") { file, json };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
+            SignedKeyRotation? rotation;
+            try
+            {
+                rotation = JsonSerializer.Deserialize<SignedKeyRotation>(await File.ReadAllBytesAsync(parseResult.GetRequiredValue(file).FullName, cancellationToken), AdminCommand.Json);
+            }
+            catch (JsonException ex)
+            {
+                await Console.Error.WriteLineAsync($"Not a signed rotation: {ex.Message}");
+                return 2;
+            }
+
+            var (set, refusal) = app.Services.GetRequiredService<ReleaseLibrary>().ImportRotation(rotation!, Environment.UserName);
+            await Console.Out.WriteLineAsync(parseResult.GetValue(json)
+                ? JsonSerializer.Serialize(new { imported = set is not null, refusal, sequence = set?.Sequence, keys = set?.KeyIds, threshold = set?.Threshold }, AdminCommand.Json)
+                : set is not null ? $"Key set {set.Sequence} in force: {string.Join(", ", set.KeyIds)}, threshold {set.Threshold}." : $"Refused: {refusal}.");
+            return set is not null ? 0 : 1;
+        });
+        return command;
+    }
+
     private static Command Trust()
     {
         var publicKey = new Argument<FileInfo>("public-key") { Description = "A release public key (release.pub)." }.AcceptExistingOnly();
@@ -110,6 +188,11 @@ public static class ReleaseCommands
             {
                 await Console.Error.WriteLineAsync($"Not a release public key: {ex.Message}");
                 return 2;
+            }
+            catch (InvalidOperationException ex)
+            {
+                await Console.Error.WriteLineAsync($"Not trusted: {ex.Message}.");
+                return 1;
             }
         });
         return command;
@@ -143,9 +226,10 @@ public static class ReleaseCommands
             await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
             var library = app.Services.GetRequiredService<ReleaseLibrary>();
             var releases = library.List();
+            var keys = library.CurrentKeys();
             if (parseResult.GetValue(json))
             {
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(new { releases, trustedKeys = library.TrustedKeys() }, AdminCommand.Json));
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(new { releases, keySet = new { keys.Sequence, KeyIds = keys.KeyIds.ToArray(), keys.Threshold } }, AdminCommand.Json));
                 return 0;
             }
 
@@ -156,7 +240,9 @@ public static class ReleaseCommands
                 await Console.Out.WriteLineAsync($"{m.Version,-10} {m.Architecture,-12} {m.SecurityFloor,5} {string.Join(",", m.Models),-12} {m.SupportEnds.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),-12} {m.KeyId,-16} {r.ImportedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)}");
             }
 
-            await Console.Out.WriteLineAsync($"Trusted release keys: {(library.TrustedKeys() is { Count: > 0 } keys ? string.Join(", ", keys.Select(k => k.KeyId)) : "none (release trust)")}");
+            await Console.Out.WriteLineAsync(keys.Keys.Count > 0
+                ? $"Release key set {keys.Sequence}: {string.Join(", ", keys.KeyIds)} (a rotation needs {keys.Threshold} of them)"
+                : "Trusted release keys: none (release trust)");
             return 0;
         });
         return command;
