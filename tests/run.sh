@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 # servers themselves (the host's embedded broker, mosquitto) are started by the tests on 127.0.0.1.
 # The shellcheck package checks deploy-pi.sh and these scripts; chromium is the headless browser
 # the page tests drive through Playwright; dicom3tools (dciodvfy) and dcmtk (dcmdump) check the
-# DICOM we export.
-packages=(libgtk-3-0 mosquitto mosquitto-clients shellcheck chromium dicom3tools dcmtk)
+# DICOM we export; postgresql's server runs as throwaway clusters (initdb in a temp folder, a
+# free loopback port) for the host state tests on PostgreSQL.
+packages=(libgtk-3-0 mosquitto mosquitto-clients shellcheck chromium dicom3tools dcmtk postgresql)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 using Appliance.Host.Core;
 using Appliance.Host.Core.Users;
 using Appliance.Host.Infrastructure;
+using Appliance.Host.PostgreSql;
 using Appliance.Protocol;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -38,6 +39,7 @@ public static partial class HostWebApplication
         configure?.Invoke(builder);
         builder.AddHostCore();
         builder.AddHostInfrastructure();
+        AddSharedState(builder);
         var web = AddHttps(builder);
         AddSignIn(builder);
         builder.AddDisclosure();
@@ -63,6 +65,24 @@ public static partial class HostWebApplication
         app.MapHealthChecks("/healthz").AllowAnonymous();
         app.MapDisclosure();
         return app;
+    }
+
+    /// <summary>
+    /// <c>Archive:Provider</c>: <c>LiteDb</c> (the embedded default: files and one encrypted LiteDB
+    /// in the data folder) or <c>PostgreSql</c> (the state host instances on several machines share).
+    /// </summary>
+    private static void AddSharedState(WebApplicationBuilder builder)
+    {
+        var provider = builder.Configuration["Archive:Provider"] ?? nameof(ArchiveProvider.LiteDb);
+        if (!Enum.TryParse<ArchiveProvider>(provider, ignoreCase: true, out var chosen))
+        {
+            throw new InvalidOperationException($"Archive:Provider '{provider}' is not one of {string.Join(", ", Enum.GetNames<ArchiveProvider>())}");
+        }
+
+        if (chosen == ArchiveProvider.PostgreSql)
+        {
+            builder.AddHostPostgreSql();
+        }
     }
 
     /// <summary>

@@ -1,6 +1,22 @@
+using System.CommandLine;
+using Appliance.Host.PostgreSql;
 using Appliance.Host.Web.CommandLine;
 
-return await HostCommandLine.Build().Parse(args).InvokeAsync();
+try
+{
+    return await HostCommandLine.Build().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (SchemaMismatchException ex)
+{
+    // Not a crash: the admin's next step is in the message (migrate, or the release that knows the schema).
+    await Console.Error.WriteLineAsync(ex.Message);
+    return 3;
+}
+catch (Exception ex) when (ex is not OperationCanceledException)
+{
+    await Console.Error.WriteLineAsync($"Unhandled exception: {ex}");
+    return 1;
+}
 
 /// <summary>Visible to WebApplicationFactory in tests.</summary>
 public partial class Program;

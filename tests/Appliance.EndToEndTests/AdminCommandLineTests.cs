@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Appliance.Protocol;
 using Appliance.TestFixtures;
+using static Appliance.EndToEndTests.HostCli;
 
 namespace Appliance.EndToEndTests;
 
@@ -247,36 +247,5 @@ public sealed class AdminCommandLineTests
         Assert.True(audit.GetProperty("intact").GetBoolean());
         // trusted, rotation refused, rotated, rotation refused, refused (old key), imported, provisioned
         Assert.Equal(7, audit.GetProperty("entries").GetInt32());
-    }
-
-    private static async Task<JsonElement> RunJsonAsync(int expectedExit, params string[] arguments)
-    {
-        var (exit, output) = await RunAsync(arguments);
-        Assert.True(exit == expectedExit, output);
-        return JsonDocument.Parse(exit == 0 ? output : output[..(output.LastIndexOf('}') + 1)]).RootElement.Clone();
-    }
-
-    private static async Task<JsonElement> RunJsonAsync(params string[] arguments)
-    {
-        var (exit, output) = await RunAsync(arguments);
-        Assert.True(exit == 0, output);
-        return JsonDocument.Parse(output).RootElement.Clone();
-    }
-
-    private static async Task<(int Exit, string Output)> RunAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "appliance-host")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
-        var error = await stderr;
-        return (process.ExitCode, process.ExitCode == 0 ? await stdout : await stdout + error);
     }
 }

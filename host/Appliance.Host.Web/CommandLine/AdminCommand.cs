@@ -14,6 +14,19 @@ internal static class AdminCommand
     /// Like <see cref="HostWebApplication.Create"/>, with every log line on standard error, so
     /// that standard output holds only the command's answer (the JSON a script parses).
     /// </summary>
-    public static WebApplication CreateHost(string[] args) =>
-        HostWebApplication.Create(args, builder => builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+    /// <param name="checkSchema">
+    /// Refuse a PostgreSQL schema that is not this host's, as <c>serve</c> does at start (commands
+    /// start no hosted service, so they check here); off only for <c>migrate</c>.
+    /// </param>
+    public static WebApplication CreateHost(string[] args, bool checkSchema = true)
+    {
+        var app = HostWebApplication.Create(args, builder => builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        if (checkSchema && app.Services.GetService<Appliance.Host.PostgreSql.SchemaMigrations>() is { } migrations
+            && migrations.CheckAsync(CancellationToken.None).GetAwaiter().GetResult() is { UpToDate: false } state)
+        {
+            throw new Appliance.Host.PostgreSql.SchemaMismatchException(state.Problem!);
+        }
+
+        return app;
+    }
 }

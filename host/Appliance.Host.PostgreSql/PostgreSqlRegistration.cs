@@ -1,0 +1,27 @@
+using Appliance.Host.Core.Audit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Appliance.Host.PostgreSql;
+
+public static class PostgreSqlRegistration
+{
+    /// <summary>
+    /// The host's shared state in PostgreSQL, in place of the data folder's files: registered
+    /// after the file stores, it replaces those it has a table for. The schema guard is the first
+    /// hosted service, so nothing reads or writes before the schema is known to be this host's.
+    /// </summary>
+    public static IHostApplicationBuilder AddHostPostgreSql(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PostgreSqlOptions>().Bind(builder.Configuration.GetSection(PostgreSqlOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<PostgreSqlOptions>>().Value.ConnectionString));
+        builder.Services.AddSingleton<SchemaMigrations>();
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, SchemaGuard>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IAuditTrail, PostgreSqlAuditTrail>());
+        return builder;
+    }
+}
