@@ -1,4 +1,5 @@
 using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Orders;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -22,6 +23,7 @@ public static class PostgreSqlRegistration
         builder.Services.AddSingleton<SchemaMigrations>();
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, SchemaGuard>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IAuditTrail, PostgreSqlAuditTrail>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IDeviceOrderLedger, PostgreSqlDeviceOrderLedger>());
         return builder;
     }
 }

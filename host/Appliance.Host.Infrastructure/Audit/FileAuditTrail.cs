@@ -35,7 +35,7 @@ public sealed class FileAuditTrail : IAuditTrail
     {
         lock (_gate)
         {
-            using var instances = AcquireAcrossInstances();
+            using var instances = InstanceLock.Acquire(_lockPath, _time);
             var head = ReadHead();
             var sequence = (head?.Sequence ?? 0) + 1;
             var previous = head?.Hash ?? AuditEntry.GenesisHash;
@@ -56,32 +56,6 @@ public sealed class FileAuditTrail : IAuditTrail
 
             SecureFiles.WriteAllBytes(_headPath, System.Text.Encoding.UTF8.GetBytes($"{sequence} {entry.Hash}"));
             return entry;
-        }
-    }
-
-    /// <summary>
-    /// An exclusive lock (flock) on the lock file: another host instance on the same data
-    /// folder waits here, then reads the head this one wrote.
-    /// </summary>
-    private FileStream AcquireAcrossInstances()
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return new FileStream(_lockPath, new FileStreamOptions
-                {
-                    Mode = FileMode.OpenOrCreate,
-                    Access = FileAccess.ReadWrite,
-                    Share = FileShare.None,
-                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                });
-            }
-            catch (IOException) when (attempt < 2000)
-            {
-                // Held by the other instance for one short append; audit appends are synchronous by design.
-                Task.Delay(TimeSpan.FromMilliseconds(5), _time).GetAwaiter().GetResult();
-            }
         }
     }
 

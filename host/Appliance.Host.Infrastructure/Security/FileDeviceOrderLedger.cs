@@ -9,8 +9,10 @@ namespace Appliance.Host.Infrastructure.Security;
 /// Order counters in <c>devices/{id}.counter</c> and wipe records in <c>devices/{id}.wipe.json</c>,
 /// each replaced whole through a rename. The command line writes here and the running host
 /// reads it, so a wipe requested from a shell is sent by the host within a dispatch interval.
+/// A counter is read and raised under <c>devices/counters.lock</c>, so host instances sharing the
+/// folder (and the command line) never issue the same one.
 /// </summary>
-public sealed class FileDeviceOrderLedger(IOptions<HostDataOptions> options) : IDeviceOrderLedger
+public sealed class FileDeviceOrderLedger(IOptions<HostDataOptions> options, TimeProvider time) : IDeviceOrderLedger
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Lock _lock = new();
@@ -21,6 +23,8 @@ public sealed class FileDeviceOrderLedger(IOptions<HostDataOptions> options) : I
         lock (_lock)
         {
             var path = options.Value.Resolve("devices", deviceId + ".counter");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            using var instances = InstanceLock.Acquire(options.Value.Resolve("devices", "counters.lock"), time);
             var last = File.Exists(path) && long.TryParse(File.ReadAllText(path), out var stored) ? stored : 0;
             var next = Math.Max(last + 1, (now - DateTimeOffset.UnixEpoch).Ticks / 10);
             // Not flushed: the time floor keeps counters rising after a power cut; a lost write can at worst
