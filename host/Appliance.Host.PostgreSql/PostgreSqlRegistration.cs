@@ -1,5 +1,6 @@
 using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Orders;
+using Appliance.Host.Core.Users;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -24,6 +25,8 @@ public static class PostgreSqlRegistration
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, SchemaGuard>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IAuditTrail, PostgreSqlAuditTrail>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IDeviceOrderLedger, PostgreSqlDeviceOrderLedger>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IUserStore, PostgreSqlUserStore>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<ISessionStore, PostgreSqlSessionStore>());
         return builder;
     }
 }

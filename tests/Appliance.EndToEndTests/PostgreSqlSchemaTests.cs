@@ -1,6 +1,7 @@
 using Appliance.Host.PostgreSql;
 using Appliance.Host.Web;
 using Appliance.TestFixtures;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using static Appliance.EndToEndTests.HostCli;
 
@@ -73,6 +74,44 @@ public sealed class PostgreSqlSchemaTests(PostgresFixture postgres) : IClassFixt
 
         await using var source = NpgsqlDataSource.Create(connectionString);
         Assert.True((await new SchemaMigrations(source).CheckAsync(CancellationToken.None)).UpToDate);
+    }
+
+    [Fact]
+    public async Task AHostOnPostgreSql_SignsInAndOut_WithItsUsersSessionsAndAuditInTheDatabase()
+    {
+        using var folder = new TempFolder("pg-sign-in");
+        var connectionString = await postgres.MigratedDatabaseAsync();
+        var host = await Appliance.Demo.EmbeddedSuite.StartHostAsync(folder.Path, hostSettings: new Dictionary<string, string?>
+        {
+            ["Archive:Provider"] = "PostgreSql",
+            ["PostgreSql:ConnectionString"] = connectionString,
+        });
+        await using (host)
+        {
+            host.Services.GetRequiredService<Appliance.Host.Core.Users.UserService>().Add("derm.c", Appliance.Host.Core.Users.UserRoles.Dermatologist, "a long passphrase for tests", "admin");
+            using var client = await Appliance.EndToEndKit.HostPages.SignInAsync(host, "derm.c", "a long passphrase for tests");
+            Assert.Equal(1L, await ScalarAsync(connectionString, "SELECT count(*) FROM host_sessions WHERE user_name = 'derm.c' AND ended_at IS NULL"));
+            using var signedOut = await Appliance.EndToEndKit.HostPages.SignOutAsync(client);
+            Assert.Equal(1L, await ScalarAsync(connectionString, "SELECT count(*) FROM host_sessions WHERE user_name = 'derm.c' AND ended_at IS NOT NULL"));
+        }
+
+        Assert.Equal(1L, await ScalarAsync(connectionString, "SELECT count(*) FROM host_users"));
+        var kinds = new List<string>();
+        await using (var source = NpgsqlDataSource.Create(connectionString))
+        await using (var command = source.CreateCommand("SELECT kind FROM audit_entries ORDER BY sequence"))
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                kinds.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Equal(["user-added", "signed-in", "signed-out"], kinds);
+        // Nothing of it went to the data folder.
+        Assert.False(File.Exists(Path.Combine(folder.Path, "host", "users.json")));
+        Assert.False(Directory.Exists(Path.Combine(folder.Path, "host", "sessions")) && Directory.EnumerateFiles(Path.Combine(folder.Path, "host", "sessions")).Any());
+        Assert.False(File.Exists(Path.Combine(folder.Path, "host", "audit", "audit.log")));
     }
 
     private static async Task<object?> ScalarAsync(string connectionString, string sql)
