@@ -1,4 +1,7 @@
+using Appliance.Host.Core;
 using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Fleet;
+using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Core.Orders;
 using Appliance.Host.Core.Users;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,6 +30,11 @@ public static class PostgreSqlRegistration
         builder.Services.Replace(ServiceDescriptor.Singleton<IDeviceOrderLedger, PostgreSqlDeviceOrderLedger>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IUserStore, PostgreSqlUserStore>());
         builder.Services.Replace(ServiceDescriptor.Singleton<ISessionStore, PostgreSqlSessionStore>());
+        builder.Services.AddSingleton<DeviceDocuments>();
+        builder.Services.Replace(ServiceDescriptor.Singleton<IDeviceCertificates, PostgreSqlDeviceCertificates>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IDeviceSigningKeys, PostgreSqlDeviceSigningKeys>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IDeviceSettingsStore, PostgreSqlDeviceSettings>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IApplianceStatusStore, PostgreSqlApplianceStatuses>());
         return builder;
     }
 }

@@ -76,7 +76,7 @@ public sealed class FileDeviceOrderLedgerTests : DeviceOrderLedgerContract, IDis
 {
     private readonly TempFolder _folder = new("ledger");
 
-    protected override IDeviceOrderLedger AnotherInstance() => new FileDeviceOrderLedger(Options.Create(new HostDataOptions { DataFolder = _folder.Path }), TimeProvider.System);
+    protected override IDeviceOrderLedger AnotherInstance() => new FileDeviceOrderLedger(Options.Create(new HostDataOptions { DataFolder = _folder.Path }));
 
     public void Dispose() => _folder.Dispose();
 }

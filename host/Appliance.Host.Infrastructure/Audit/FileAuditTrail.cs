@@ -35,7 +35,7 @@ public sealed class FileAuditTrail : IAuditTrail
     {
         lock (_gate)
         {
-            using var instances = InstanceLock.Acquire(_lockPath, _time);
+            using var instances = InstanceLock.Acquire(_lockPath);
             var head = ReadHead();
             var sequence = (head?.Sequence ?? 0) + 1;
             var previous = head?.Hash ?? AuditEntry.GenesisHash;

@@ -12,7 +12,7 @@ namespace Appliance.Host.Infrastructure.Security;
 /// A counter is read and raised under <c>devices/counters.lock</c>, so host instances sharing the
 /// folder (and the command line) never issue the same one.
 /// </summary>
-public sealed class FileDeviceOrderLedger(IOptions<HostDataOptions> options, TimeProvider time) : IDeviceOrderLedger
+public sealed class FileDeviceOrderLedger(IOptions<HostDataOptions> options) : IDeviceOrderLedger
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Lock _lock = new();
@@ -24,7 +24,7 @@ public sealed class FileDeviceOrderLedger(IOptions<HostDataOptions> options, Tim
         {
             var path = options.Value.Resolve("devices", deviceId + ".counter");
             Directory.CreateDirectory(Path.GetDirectoryName(path)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            using var instances = InstanceLock.Acquire(options.Value.Resolve("devices", "counters.lock"), time);
+            using var instances = InstanceLock.Acquire(options.Value.Resolve("devices", "counters.lock"));
             var last = File.Exists(path) && long.TryParse(File.ReadAllText(path), out var stored) ? stored : 0;
             var next = Math.Max(last + 1, (now - DateTimeOffset.UnixEpoch).Ticks / 10);
             // Not flushed: the time floor keeps counters rising after a power cut; a lost write can at worst

@@ -10,6 +10,7 @@ namespace Appliance.Host.Infrastructure.Security;
 /// Each device's signing keys and their states in <c>devices/{id}.signing.json</c> (owner-only,
 /// written whole). A data folder from before the key life cycle (<c>.signing.pub</c> and
 /// <c>.signing.previous</c>) is read as a current key and previous ones accepted for the grace period.
+/// A ring is changed under <c>devices/signing.lock</c>, so instances sharing the folder lose no change.
 /// </summary>
 public sealed class FileDeviceSigningKeys(IOptions<HostDataOptions> options, IOptions<ProvisioningOptions> provisioning, TimeProvider time) : IDeviceSigningKeys
 {
@@ -36,6 +37,9 @@ public sealed class FileDeviceSigningKeys(IOptions<HostDataOptions> options, IOp
         DeviceId.EnsureValid(deviceId);
         lock (_lock)
         {
+            // Other host instances on the folder (and the command line) change rings too: one at a time.
+            Directory.CreateDirectory(options.Value.Resolve("devices"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            using var instances = InstanceLock.Acquire(options.Value.Resolve("devices", "signing.lock"));
             var ring = Load(deviceId);
             if (change(ring) is not { } changed)
             {
