@@ -2,11 +2,13 @@ using Appliance.Host.Core;
 using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Fleet;
 using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Core.Rollouts;
 using Appliance.Host.Core.Orders;
 using Appliance.Host.Core.Users;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -23,8 +25,11 @@ public static class PostgreSqlRegistration
     {
         builder.Services.AddOptions<PostgreSqlOptions>().Bind(builder.Configuration.GetSection(PostgreSqlOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<PostgreSqlOptions>>().Value.ConnectionString));
-        builder.Services.AddSingleton<SchemaMigrations>();
+        // Migrations get a data source of their own: the stores' one exists only once the schema has passed.
+        builder.Services.AddKeyedSingleton(SchemaMigrations.DataSourceKey, (sp, _) => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<PostgreSqlOptions>>().Value.ConnectionString));
+        builder.Services.AddSingleton(sp => new SchemaMigrations(sp.GetRequiredKeyedService<NpgsqlDataSource>(SchemaMigrations.DataSourceKey)));
+        builder.Services.AddSingleton(sp => SchemaGuard.Open(
+            sp.GetRequiredService<SchemaMigrations>(), sp.GetRequiredService<IOptions<PostgreSqlOptions>>().Value, sp.GetRequiredService<ILogger<SchemaGuard>>()));
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, SchemaGuard>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IAuditTrail, PostgreSqlAuditTrail>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IDeviceOrderLedger, PostgreSqlDeviceOrderLedger>());
@@ -35,6 +40,8 @@ public static class PostgreSqlRegistration
         builder.Services.Replace(ServiceDescriptor.Singleton<IDeviceSigningKeys, PostgreSqlDeviceSigningKeys>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IDeviceSettingsStore, PostgreSqlDeviceSettings>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IApplianceStatusStore, PostgreSqlApplianceStatuses>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IRolloutStore, PostgreSqlRolloutStore>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IDeviceGroups, PostgreSqlDeviceGroups>());
         return builder;
     }
 }

@@ -25,6 +25,9 @@ public sealed record SchemaState(int Applied, int Known, string? Problem)
 /// </summary>
 public sealed class SchemaMigrations(NpgsqlDataSource database)
 {
+    /// <summary>The key of the data source migrations use, apart from the stores' (which is handed out only once the schema passed).</summary>
+    public const string DataSourceKey = "schema";
+
     /// <summary>The advisory lock migrations take (an arbitrary constant, "ASmigr").</summary>
     private const long MigrationLock = 0x4153_6D69_6772;
 

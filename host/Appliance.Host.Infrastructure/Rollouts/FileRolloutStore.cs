@@ -69,7 +69,7 @@ public sealed class FileRolloutStore(IOptions<HostDataOptions> options) : IRollo
     }
 }
 
-/// <summary><c>devices/groups.json</c>: each appliance's group.</summary>
+/// <summary><c>devices/groups.json</c>: each appliance's group, changed under <c>devices/groups.json.lock</c>.</summary>
 public sealed class FileDeviceGroups(IOptions<HostDataOptions> options) : IDeviceGroups
 {
     private readonly Lock _lock = new();
@@ -84,6 +84,9 @@ public sealed class FileDeviceGroups(IOptions<HostDataOptions> options) : IDevic
         DeviceId.EnsureValid(deviceId);
         lock (_lock)
         {
+            // Admins may group appliances from two shells, or two instances, at once: one change at a time.
+            Directory.CreateDirectory(Path.GetDirectoryName(PathOf)!);
+            using var instances = InstanceLock.Acquire(PathOf + ".lock");
             var groups = new Dictionary<string, string>(All(), StringComparer.Ordinal);
             if (group is null)
             {
@@ -94,7 +97,6 @@ public sealed class FileDeviceGroups(IOptions<HostDataOptions> options) : IDevic
                 groups[deviceId] = group;
             }
 
-            Directory.CreateDirectory(Path.GetDirectoryName(PathOf)!);
             SecureFiles.WriteAllBytes(PathOf, JsonSerializer.SerializeToUtf8Bytes(groups));
         }
     }
