@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Appliance.Host.PostgreSql;
 
@@ -11,14 +9,12 @@ namespace Appliance.Host.PostgreSql;
 /// </summary>
 public sealed class DeviceDocuments(NpgsqlDataSource database)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private const string Select = "SELECT body FROM device_documents WHERE device_id = $1 AND kind = $2";
 
     public T? Find<T>(string kind, string deviceId) where T : class
     {
-        using var command = database.CreateCommand("SELECT body FROM device_documents WHERE device_id = $1 AND kind = $2");
-        command.Parameters.Add(new() { Value = deviceId });
-        command.Parameters.Add(new() { Value = kind });
-        return command.ExecuteScalar() is string json ? JsonSerializer.Deserialize<T>(json, Json) : null;
+        using var command = Sql.Command(database, Select, deviceId, kind);
+        return Sql.Bodies<T>(command).SingleOrDefault();
     }
 
     public void Save<T>(string kind, string deviceId, T body)
@@ -29,16 +25,8 @@ public sealed class DeviceDocuments(NpgsqlDataSource database)
 
     public IReadOnlyList<T> All<T>(string kind)
     {
-        using var command = database.CreateCommand("SELECT body FROM device_documents WHERE kind = $1 ORDER BY device_id COLLATE \"C\"");
-        command.Parameters.Add(new() { Value = kind });
-        using var reader = command.ExecuteReader();
-        var all = new List<T>();
-        while (reader.Read())
-        {
-            all.Add(JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!);
-        }
-
-        return all;
+        using var command = Sql.Command(database, "SELECT body FROM device_documents WHERE kind = $1 ORDER BY device_id COLLATE \"C\"", kind);
+        return Sql.Bodies<T>(command);
     }
 
     /// <summary>Reads, changes and writes one document in a transaction holding that document's advisory lock; <paramref name="change"/> returns null for no change.</summary>
@@ -46,19 +34,15 @@ public sealed class DeviceDocuments(NpgsqlDataSource database)
     {
         using var connection = database.OpenConnection();
         using var transaction = connection.BeginTransaction();
-        using (var turn = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))", connection, transaction))
+        using (var turn = Sql.Command(connection, transaction, "SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))", kind, deviceId))
         {
-            turn.Parameters.Add(new() { Value = kind });
-            turn.Parameters.Add(new() { Value = deviceId });
             turn.ExecuteNonQuery();
         }
 
         T current;
-        using (var read = new NpgsqlCommand("SELECT body FROM device_documents WHERE device_id = $1 AND kind = $2", connection, transaction))
+        using (var read = Sql.Command(connection, transaction, Select, deviceId, kind))
         {
-            read.Parameters.Add(new() { Value = deviceId });
-            read.Parameters.Add(new() { Value = kind });
-            current = read.ExecuteScalar() is string json ? JsonSerializer.Deserialize<T>(json, Json)! : empty;
+            current = Sql.Bodies<T>(read).SingleOrDefault() ?? empty;
         }
 
         if (change(current) is not { } changed)
@@ -73,12 +57,9 @@ public sealed class DeviceDocuments(NpgsqlDataSource database)
 
     private static void Write<T>(NpgsqlConnection connection, NpgsqlTransaction? transaction, string kind, string deviceId, T body)
     {
-        using var command = new NpgsqlCommand(
+        using var command = Sql.Command(connection, transaction,
             "INSERT INTO device_documents (device_id, kind, body) VALUES ($1, $2, $3) ON CONFLICT (device_id, kind) DO UPDATE SET body = EXCLUDED.body",
-            connection, transaction);
-        command.Parameters.Add(new() { Value = deviceId });
-        command.Parameters.Add(new() { Value = kind });
-        command.Parameters.Add(new() { Value = JsonSerializer.Serialize(body, Json), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            deviceId, kind, Sql.Body(body));
         command.ExecuteNonQuery();
     }
 }

@@ -18,7 +18,7 @@ public sealed class PostgreSqlAuditTrail(NpgsqlDataSource database, TimeProvider
     {
         using var connection = database.OpenConnection();
         using var transaction = connection.BeginTransaction();
-        using (var turn = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({AuditLock})", connection, transaction))
+        using (var turn = Sql.Command(connection, transaction, $"SELECT pg_advisory_xact_lock({AuditLock})"))
         {
             turn.ExecuteNonQuery();
         }
@@ -28,24 +28,17 @@ public sealed class PostgreSqlAuditTrail(NpgsqlDataSource database, TimeProvider
         var previous = head?.Hash ?? AuditEntry.GenesisHash;
         var at = DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
         var entry = new AuditEntry(sequence, at, kind, actor, subject, details, previous, AuditEntry.HashOf(sequence, at, kind, actor, subject, details, previous), AuditEntry.CurrentFormat);
-        using (var insert = new NpgsqlCommand(
+        using (var insert = Sql.Command(connection, transaction,
             "INSERT INTO audit_entries (sequence, at_unix_ms, kind, actor, subject, details, previous_hash, hash, format) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            connection, transaction))
+            entry.Sequence, at.ToUnixTimeMilliseconds(), kind, actor, subject, details, previous, entry.Hash, entry.Format))
         {
-            foreach (var value in new object[] { entry.Sequence, at.ToUnixTimeMilliseconds(), kind, actor, subject, details, previous, entry.Hash, entry.Format })
-            {
-                insert.Parameters.Add(new() { Value = value });
-            }
-
             insert.ExecuteNonQuery();
         }
 
-        using (var moveHead = new NpgsqlCommand(
+        using (var moveHead = Sql.Command(connection, transaction,
             "INSERT INTO audit_head (id, sequence, hash) VALUES (true, $1, $2) ON CONFLICT (id) DO UPDATE SET sequence = EXCLUDED.sequence, hash = EXCLUDED.hash",
-            connection, transaction))
+            entry.Sequence, entry.Hash))
         {
-            moveHead.Parameters.Add(new() { Value = entry.Sequence });
-            moveHead.Parameters.Add(new() { Value = entry.Hash });
             moveHead.ExecuteNonQuery();
         }
 
@@ -55,18 +48,10 @@ public sealed class PostgreSqlAuditTrail(NpgsqlDataSource database, TimeProvider
 
     public IReadOnlyList<AuditEntry> ReadAll()
     {
-        using var connection = database.OpenConnection();
-        using var command = new NpgsqlCommand("SELECT sequence, at_unix_ms, kind, actor, subject, details, previous_hash, hash, format FROM audit_entries ORDER BY sequence", connection);
-        using var reader = command.ExecuteReader();
-        var entries = new List<AuditEntry>();
-        while (reader.Read())
-        {
-            entries.Add(new AuditEntry(
-                reader.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetString(2), reader.GetString(3),
-                reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.GetString(7), reader.GetInt32(8)));
-        }
-
-        return entries;
+        using var command = Sql.Command(database, "SELECT sequence, at_unix_ms, kind, actor, subject, details, previous_hash, hash, format FROM audit_entries ORDER BY sequence");
+        return Sql.Rows(command, r => new AuditEntry(
+            r.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)), r.GetString(2), r.GetString(3),
+            r.GetString(4), r.GetString(5), r.GetString(6), r.GetString(7), r.GetInt32(8)));
     }
 
     public (long Sequence, string Hash)? ReadHead()

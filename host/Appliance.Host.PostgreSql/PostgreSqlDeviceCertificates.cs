@@ -24,15 +24,8 @@ public sealed class PostgreSqlDeviceCertificates(NpgsqlDataSource database, Time
 
     public IReadOnlyList<(string SerialNumber, DateTimeOffset RevokedAt)> RevokedSerials()
     {
-        using var command = database.CreateCommand("SELECT serial_number, revoked_at FROM device_certificates WHERE revoked_at IS NOT NULL AND serial_number <> '' ORDER BY revoked_at, issued_order");
-        using var reader = command.ExecuteReader();
-        var revoked = new List<(string, DateTimeOffset)>();
-        while (reader.Read())
-        {
-            revoked.Add((reader.GetString(0), Sql.TimeOrNull(reader, 1)!.Value));
-        }
-
-        return revoked;
+        using var command = Sql.Command(database, "SELECT serial_number, revoked_at FROM device_certificates WHERE revoked_at IS NOT NULL AND serial_number <> '' ORDER BY revoked_at, issued_order");
+        return Sql.Rows(command, r => (r.GetString(0), Sql.TimeOrNull(r, 1)!.Value));
     }
 
     public int Revoke(string deviceId, string reason)
@@ -44,8 +37,7 @@ public sealed class PostgreSqlDeviceCertificates(NpgsqlDataSource database, Time
 
     public bool IsRevoked(string thumbprint)
     {
-        using var command = database.CreateCommand("SELECT EXISTS (SELECT 1 FROM device_certificates WHERE thumbprint = $1 AND revoked_at IS NOT NULL)");
-        command.Parameters.Add(new() { Value = thumbprint.ToUpperInvariant() });
+        using var command = Sql.Command(database, "SELECT EXISTS (SELECT 1 FROM device_certificates WHERE thumbprint = $1 AND revoked_at IS NOT NULL)", thumbprint.ToUpperInvariant());
         return (bool)command.ExecuteScalar()!;
     }
 
@@ -67,25 +59,13 @@ public sealed class PostgreSqlDeviceCertificates(NpgsqlDataSource database, Time
 
     private List<string> Devices(string sql)
     {
-        using var command = database.CreateCommand(sql);
-        using var reader = command.ExecuteReader();
-        var devices = new List<string>();
-        while (reader.Read())
-        {
-            devices.Add(reader.GetString(0));
-        }
-
-        return devices;
+        using var command = Sql.Command(database, sql);
+        return Sql.Rows(command, r => r.GetString(0));
     }
 
     private int Execute(string sql, params object[] values)
     {
-        using var command = database.CreateCommand(sql);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new() { Value = value });
-        }
-
+        using var command = Sql.Command(database, sql, values);
         return command.ExecuteNonQuery();
     }
 }

@@ -1,8 +1,6 @@
-using System.Text.Json;
 using Appliance.Host.Core.Orders;
 using Appliance.Protocol;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Appliance.Host.PostgreSql;
 
@@ -13,19 +11,15 @@ namespace Appliance.Host.PostgreSql;
 /// </summary>
 public sealed class PostgreSqlDeviceOrderLedger(NpgsqlDataSource database) : IDeviceOrderLedger
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public long NextCounter(string deviceId, DateTimeOffset now)
     {
         DeviceId.EnsureValid(deviceId);
         // Above the last one, and never below the time in microseconds (a database restored from an older backup still issues counters the appliance accepts).
-        using var command = database.CreateCommand("""
+        using var command = Sql.Command(database, """
             INSERT INTO device_order_counters (device_id, counter) VALUES ($1, $2)
             ON CONFLICT (device_id) DO UPDATE SET counter = GREATEST(device_order_counters.counter + 1, EXCLUDED.counter)
             RETURNING counter
-            """);
-        command.Parameters.Add(new() { Value = deviceId });
-        command.Parameters.Add(new() { Value = (now - DateTimeOffset.UnixEpoch).Ticks / 10 });
+            """, deviceId, (now - DateTimeOffset.UnixEpoch).Ticks / 10);
         return (long)command.ExecuteScalar()!;
     }
 
@@ -36,43 +30,31 @@ public sealed class PostgreSqlDeviceOrderLedger(NpgsqlDataSource database) : IDe
             return null;
         }
 
-        using var command = database.CreateCommand("SELECT record FROM wipes WHERE device_id = $1 AND current");
-        command.Parameters.Add(new() { Value = deviceId });
-        return command.ExecuteScalar() is string json ? JsonSerializer.Deserialize<WipeRecord>(json, Json) : null;
+        using var command = Sql.Command(database, "SELECT record FROM wipes WHERE device_id = $1 AND current", deviceId);
+        return Sql.Bodies<WipeRecord>(command).SingleOrDefault();
     }
 
     public void SaveWipe(WipeRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
         DeviceId.EnsureValid(record.DeviceId);
-        using var command = database.CreateCommand("""
+        using var command = Sql.Command(database, """
             INSERT INTO wipes (device_id, current, requested_at, record) VALUES ($1, true, $2, $3)
             ON CONFLICT (device_id) WHERE current DO UPDATE SET requested_at = EXCLUDED.requested_at, record = EXCLUDED.record
-            """);
-        command.Parameters.Add(new() { Value = record.DeviceId });
-        command.Parameters.Add(new() { Value = record.RequestedAt.UtcDateTime });
-        command.Parameters.Add(new() { Value = JsonSerializer.Serialize(record, Json), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            """, record.DeviceId, record.RequestedAt.UtcDateTime, Sql.Body(record));
         command.ExecuteNonQuery();
     }
 
     public IReadOnlyList<WipeRecord> Wipes()
     {
-        using var command = database.CreateCommand("SELECT record FROM wipes WHERE current ORDER BY requested_at");
-        using var reader = command.ExecuteReader();
-        var wipes = new List<WipeRecord>();
-        while (reader.Read())
-        {
-            wipes.Add(JsonSerializer.Deserialize<WipeRecord>(reader.GetString(0), Json)!);
-        }
-
-        return wipes;
+        using var command = Sql.Command(database, "SELECT record FROM wipes WHERE current ORDER BY requested_at");
+        return Sql.Bodies<WipeRecord>(command);
     }
 
     public void ArchiveWipe(string deviceId)
     {
         DeviceId.EnsureValid(deviceId);
-        using var command = database.CreateCommand("UPDATE wipes SET current = false WHERE device_id = $1 AND current");
-        command.Parameters.Add(new() { Value = deviceId });
+        using var command = Sql.Command(database, "UPDATE wipes SET current = false WHERE device_id = $1 AND current", deviceId);
         command.ExecuteNonQuery();
     }
 }

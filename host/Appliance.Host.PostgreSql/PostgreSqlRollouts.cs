@@ -1,16 +1,12 @@
-using System.Text.Json;
 using Appliance.Host.Core.Rollouts;
 using Appliance.Protocol;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Appliance.Host.PostgreSql;
 
 /// <summary>Rollouts in <c>rollouts</c> and each appliance's progress in <c>rollout_progress</c>, as JSON, one row each.</summary>
 public sealed class PostgreSqlRolloutStore(NpgsqlDataSource database) : IRolloutStore
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public IReadOnlyList<Rollout> List() => Read<Rollout>("SELECT body FROM rollouts ORDER BY created_at, rollout_id");
 
     public Rollout? Find(string rolloutId) => Read<Rollout>("SELECT body FROM rollouts WHERE rollout_id = $1", rolloutId).SingleOrDefault();
@@ -40,28 +36,13 @@ public sealed class PostgreSqlRolloutStore(NpgsqlDataSource database) : IRollout
 
     private List<T> Read<T>(string sql, params object[] keys)
     {
-        using var command = database.CreateCommand(sql);
-        foreach (var key in keys)
-        {
-            command.Parameters.Add(new() { Value = key });
-        }
-
-        using var reader = command.ExecuteReader();
-        var rows = new List<T>();
-        while (reader.Read())
-        {
-            rows.Add(JsonSerializer.Deserialize<T>(reader.GetString(0), Json)!);
-        }
-
-        return rows;
+        using var command = Sql.Command(database, sql, keys);
+        return Sql.Bodies<T>(command);
     }
 
     private void Write<T>(string sql, object first, object second, T body)
     {
-        using var command = database.CreateCommand(sql);
-        command.Parameters.Add(new() { Value = first });
-        command.Parameters.Add(new() { Value = second });
-        command.Parameters.Add(new() { Value = JsonSerializer.Serialize(body, Json), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        using var command = Sql.Command(database, sql, first, second, Sql.Body(body));
         command.ExecuteNonQuery();
     }
 
@@ -79,29 +60,16 @@ public sealed class PostgreSqlDeviceGroups(NpgsqlDataSource database) : IDeviceG
 {
     public IReadOnlyDictionary<string, string> All()
     {
-        using var command = database.CreateCommand("SELECT device_id, group_name FROM device_groups");
-        using var reader = command.ExecuteReader();
-        var groups = new Dictionary<string, string>(StringComparer.Ordinal);
-        while (reader.Read())
-        {
-            groups[reader.GetString(0)] = reader.GetString(1);
-        }
-
-        return groups;
+        using var command = Sql.Command(database, "SELECT device_id, group_name FROM device_groups");
+        return Sql.Rows(command, r => (Device: r.GetString(0), Group: r.GetString(1))).ToDictionary(g => g.Device, g => g.Group, StringComparer.Ordinal);
     }
 
     public void Set(string deviceId, string? group)
     {
         DeviceId.EnsureValid(deviceId);
-        using var command = database.CreateCommand(group is null
-            ? "DELETE FROM device_groups WHERE device_id = $1"
-            : "INSERT INTO device_groups (device_id, group_name) VALUES ($1, $2) ON CONFLICT (device_id) DO UPDATE SET group_name = EXCLUDED.group_name");
-        command.Parameters.Add(new() { Value = deviceId });
-        if (group is not null)
-        {
-            command.Parameters.Add(new() { Value = group });
-        }
-
+        using var command = group is null
+            ? Sql.Command(database, "DELETE FROM device_groups WHERE device_id = $1", deviceId)
+            : Sql.Command(database, "INSERT INTO device_groups (device_id, group_name) VALUES ($1, $2) ON CONFLICT (device_id) DO UPDATE SET group_name = EXCLUDED.group_name", deviceId, group);
         command.ExecuteNonQuery();
     }
 }

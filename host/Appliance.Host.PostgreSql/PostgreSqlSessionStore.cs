@@ -10,9 +10,8 @@ public sealed class PostgreSqlSessionStore(NpgsqlDataSource database) : ISession
 
     public HostSession? Find(string id)
     {
-        using var command = database.CreateCommand($"SELECT {Columns} FROM host_sessions WHERE id = $1");
-        command.Parameters.Add(new() { Value = id });
-        return Read(command).SingleOrDefault();
+        using var command = Sql.Command(database, $"SELECT {Columns} FROM host_sessions WHERE id = $1", id);
+        return Sql.Rows(command, Read).SingleOrDefault();
     }
 
     public void Save(HostSession session)
@@ -23,45 +22,31 @@ public sealed class PostgreSqlSessionStore(NpgsqlDataSource database) : ISession
             throw new ArgumentException("a session id is 64 lower-case hex digits", nameof(session));
         }
 
-        using var command = database.CreateCommand($"""
+        using var command = Sql.Command(database, $"""
             INSERT INTO host_sessions ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             ON CONFLICT (id) DO UPDATE SET user_name = EXCLUDED.user_name, role = EXCLUDED.role, user_stamp = EXCLUDED.user_stamp,
               started_at = EXCLUDED.started_at, last_seen_at = EXCLUDED.last_seen_at, client_address = EXCLUDED.client_address,
               ended_at = EXCLUDED.ended_at, ended_because = EXCLUDED.ended_because
-            """);
-        foreach (var value in new object?[] { session.Id, session.UserName, session.Role, session.UserStamp, Sql.Time(session.StartedAt), Sql.Time(session.LastSeenAt), session.ClientAddress, Sql.Time(session.EndedAt), session.EndedBecause })
-        {
-            command.Parameters.Add(new() { Value = value ?? DBNull.Value });
-        }
-
+            """,
+            session.Id, session.UserName, session.Role, session.UserStamp, Sql.Time(session.StartedAt), Sql.Time(session.LastSeenAt),
+            session.ClientAddress, Sql.Time(session.EndedAt), session.EndedBecause);
         command.ExecuteNonQuery();
     }
 
     public void Delete(string id)
     {
-        using var command = database.CreateCommand("DELETE FROM host_sessions WHERE id = $1");
-        command.Parameters.Add(new() { Value = id });
+        using var command = Sql.Command(database, "DELETE FROM host_sessions WHERE id = $1", id);
         command.ExecuteNonQuery();
     }
 
     public IReadOnlyList<HostSession> List()
     {
-        using var command = database.CreateCommand($"SELECT {Columns} FROM host_sessions");
-        return Read(command);
+        using var command = Sql.Command(database, $"SELECT {Columns} FROM host_sessions");
+        return Sql.Rows(command, Read);
     }
 
-    private static List<HostSession> Read(NpgsqlCommand command)
-    {
-        using var reader = command.ExecuteReader();
-        var sessions = new List<HostSession>();
-        while (reader.Read())
-        {
-            sessions.Add(new HostSession(
-                reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                Sql.TimeOrNull(reader, 4)!.Value, Sql.TimeOrNull(reader, 5)!.Value, reader.GetString(6),
-                Sql.TimeOrNull(reader, 7), reader.IsDBNull(8) ? null : reader.GetString(8)));
-        }
-
-        return sessions;
-    }
+    private static HostSession Read(NpgsqlDataReader reader) => new(
+        reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+        Sql.TimeOrNull(reader, 4)!.Value, Sql.TimeOrNull(reader, 5)!.Value, reader.GetString(6),
+        Sql.TimeOrNull(reader, 7), reader.IsDBNull(8) ? null : reader.GetString(8));
 }

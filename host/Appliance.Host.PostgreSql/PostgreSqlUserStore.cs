@@ -10,51 +10,34 @@ public sealed class PostgreSqlUserStore(NpgsqlDataSource database) : IUserStore
 
     public HostUser? Find(string name)
     {
-        using var command = database.CreateCommand($"SELECT {Columns} FROM host_users WHERE name = $1");
-        command.Parameters.Add(new() { Value = name });
-        return Read(command).SingleOrDefault();
+        using var command = Sql.Command(database, $"SELECT {Columns} FROM host_users WHERE name = $1", name);
+        return Sql.Rows(command, Read).SingleOrDefault();
     }
 
     public void Save(HostUser user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        using var command = database.CreateCommand($"""
+        using var command = Sql.Command(database, $"""
             INSERT INTO host_users ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash, failed_attempts = EXCLUDED.failed_attempts,
               locked_until = EXCLUDED.locked_until, disabled = EXCLUDED.disabled, session_stamp = EXCLUDED.session_stamp
-            """);
-        foreach (var value in new object?[] { user.Name, user.Role, user.PasswordHash, user.FailedAttempts, Sql.Time(user.LockedUntil), user.Disabled, user.SessionStamp })
-        {
-            command.Parameters.Add(new() { Value = value ?? DBNull.Value });
-        }
-
+            """, user.Name, user.Role, user.PasswordHash, user.FailedAttempts, Sql.Time(user.LockedUntil), user.Disabled, user.SessionStamp);
         command.ExecuteNonQuery();
     }
 
     public bool Remove(string name)
     {
-        using var command = database.CreateCommand("DELETE FROM host_users WHERE name = $1");
-        command.Parameters.Add(new() { Value = name });
+        using var command = Sql.Command(database, "DELETE FROM host_users WHERE name = $1", name);
         return command.ExecuteNonQuery() > 0;
     }
 
     public IReadOnlyList<HostUser> List()
     {
-        using var command = database.CreateCommand($"SELECT {Columns} FROM host_users ORDER BY name COLLATE \"C\"");
-        return Read(command);
+        using var command = Sql.Command(database, $"SELECT {Columns} FROM host_users ORDER BY name COLLATE \"C\"");
+        return Sql.Rows(command, Read);
     }
 
-    private static List<HostUser> Read(NpgsqlCommand command)
-    {
-        using var reader = command.ExecuteReader();
-        var users = new List<HostUser>();
-        while (reader.Read())
-        {
-            users.Add(new HostUser(
-                reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
-                Sql.TimeOrNull(reader, 4), reader.GetBoolean(5), reader.GetString(6)));
-        }
-
-        return users;
-    }
+    private static HostUser Read(NpgsqlDataReader reader) => new(
+        reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
+        Sql.TimeOrNull(reader, 4), reader.GetBoolean(5), reader.GetString(6));
 }

@@ -61,11 +61,8 @@ public sealed class SchemaMigrations(NpgsqlDataSource database)
             {
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 await Execute(connection, transaction, migration.Sql, cancellationToken);
-                await using (var record = new NpgsqlCommand("INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)", connection, transaction))
+                await using (var record = Sql.Command(connection, transaction, "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)", migration.Version, migration.Name, migration.Sha256))
                 {
-                    record.Parameters.Add(new() { Value = migration.Version });
-                    record.Parameters.Add(new() { Value = migration.Name });
-                    record.Parameters.Add(new() { Value = migration.Sha256 });
                     await record.ExecuteNonQueryAsync(cancellationToken);
                 }
 

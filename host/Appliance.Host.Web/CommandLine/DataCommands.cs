@@ -37,6 +37,12 @@ public static class DataCommands
             var passphrase = (await File.ReadAllTextAsync(parseResult.GetRequiredValue(passphraseFile).FullName, cancellationToken)).Trim();
             var path = parseResult.GetRequiredValue(backupOut).FullName;
             var manifest = HostBackup.Create(folder, path, passphrase, TimeProvider.System);
+            if (app.Services.GetService<Appliance.Host.PostgreSql.SchemaMigrations>() is not null)
+            {
+                // On standard error: standard output is the answer a script parses.
+                await Console.Error.WriteLineAsync("Archive:Provider is PostgreSql: the state kept in the database is not in this backup. Back the database up with pg_dump (docs/operations.md).");
+            }
+
             await Console.Out.WriteLineAsync(parseResult.GetValue(backupJson)
                 ? System.Text.Json.JsonSerializer.Serialize(new { backup = path, files = manifest.Files.Length, bytes = manifest.Files.Sum(f => f.Size) }, AdminCommand.Json)
                 : $"Backed up {manifest.Files.Length} files ({manifest.Files.Sum(f => f.Size)} bytes) from {folder} to {path}.");
