@@ -69,9 +69,11 @@ public interface ISeriesArchive
     /// Stores the frames (encrypted), taking each from <paramref name="frames"/> in turn and
     /// clearing it once stored, then the record; the record is written last, so a crash leaves no
     /// half series, and if a frame cannot be had (it throws) the frames already written are removed.
-    /// Returns the record as filed, with where each frame is stored.
+    /// Returns the record as filed, with where each frame is stored. If the same series was filed
+    /// meanwhile (an offer retried onto another host instance), that first filing stands, nothing
+    /// of this one is kept, and it is returned with <see cref="ArchiveFiling.FiledBefore"/> set.
     /// </summary>
-    Task<FiledSeries> FileAsync(FiledSeries series, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken);
+    Task<ArchiveFiling> FileAsync(FiledSeries series, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken);
 
@@ -93,6 +95,9 @@ public interface ISeriesArchive
     /// <summary>Where the archive lives on disk, for operators.</summary>
     string Location { get; }
 }
+
+/// <summary>What filing did: the series as the archive holds it, and whether another filing of it got there first.</summary>
+public sealed record ArchiveFiling(FiledSeries Series, bool FiledBefore);
 
 /// <summary>What became of a profile offered to the archive.</summary>
 public enum ProfileAdded

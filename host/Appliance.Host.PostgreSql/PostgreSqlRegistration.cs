@@ -42,6 +42,9 @@ public static class PostgreSqlRegistration
         builder.Services.Replace(ServiceDescriptor.Singleton<IApplianceStatusStore, PostgreSqlApplianceStatuses>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IRolloutStore, PostgreSqlRolloutStore>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IDeviceGroups, PostgreSqlDeviceGroups>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<ISeriesArchive, PostgreSqlSeriesArchive>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<ICaptureJobRepository, PostgreSqlCaptureJobs>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<ICalibrationProfiles, PostgreSqlCalibrationProfiles>());
         return builder;
     }
 }

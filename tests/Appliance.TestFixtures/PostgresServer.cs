@@ -19,6 +19,9 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The cluster's files on disk, for tests that look at what the server wrote.</summary>
+    public string DataFolder => Data;
+
     private string Data => Path.Combine(_folder, "data");
 
     /// <summary>Where Debian puts the newest server's programs (<c>/usr/lib/postgresql/15/bin</c> on Debian 12).</summary>

@@ -13,7 +13,7 @@ public sealed class FakeSeriesArchive : ISeriesArchive
 
     public string Location => "memory";
 
-    public async Task<FiledSeries> FileAsync(FiledSeries series, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken)
+    public async Task<ArchiveFiling> FileAsync(FiledSeries series, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(series);
         ArgumentNullException.ThrowIfNull(frames);
@@ -26,8 +26,8 @@ public sealed class FakeSeriesArchive : ISeriesArchive
         }
 
         var record = series with { Frames = [.. series.Frames.Select(f => f with { StoredAs = $"memory:{series.SeriesId}/{f.Index}" })] };
-        _series[series.SeriesId] = (record, kept);
-        return record;
+        var held = _series.GetOrAdd(series.SeriesId, (record, kept));
+        return new ArchiveFiling(held.Series, FiledBefore: !ReferenceEquals(held.Series, record));
     }
 
     public Task<FiledSeries?> FindAsync(string seriesId, CancellationToken cancellationToken) =>

@@ -123,15 +123,24 @@ public sealed partial class SeriesFilingService(
             job.LesionLabel,
             job.Consent,
             job.IntimateSite);
-        FiledSeries filed;
+        ArchiveFiling filing;
         try
         {
-            filed = await archive.FileAsync(received, (index, ct) => OpenFrameAsync(upload, layout, unsealer, manifest, index, ct), cancellationToken);
+            filing = await archive.FileAsync(received, (index, ct) => OpenFrameAsync(upload, layout, unsealer, manifest, index, ct), cancellationToken);
         }
         catch (FrameRefusedException refused)
         {
             return Reject(deviceId, manifest.SeriesId, refused.Message);
         }
+
+        if (filing.FiledBefore)
+        {
+            // Another instance filed it while this one did: that filing stands, and is confirmed (or refused) as any repeat is.
+            return await ConfirmIfFiledAsync(deviceId, manifest.SeriesId, manifest.Frames.Select(f => f.Sha256), cancellationToken)
+                ?? throw new InvalidOperationException($"series {manifest.SeriesId} was filed before and is gone");
+        }
+
+        var filed = filing.Series;
 
         LogFiled(logger, filed.SeriesId, deviceId, filed.EpisodeCode, filed.Frames.Count);
         audit.Append(AuditKinds.SeriesFiled, deviceId, filed.SeriesId, $"episode {filed.EpisodeCode}, {filed.Frames.Count} frames, {filed.ArchiveReference}");

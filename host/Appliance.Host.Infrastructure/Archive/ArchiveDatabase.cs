@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Appliance.Host.Core;
+using Appliance.Host.Infrastructure.Security;
 using LiteDB;
 using Microsoft.Extensions.Options;
 using JsonSerializer = System.Text.Json.JsonSerializer;
@@ -47,6 +48,12 @@ public sealed class ArchiveDatabase : IDisposable
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
 
     public ILiteCollection<BsonDocument> Collection(string name) => _db.GetCollection(name);
+
+    /// <summary>
+    /// Held while a record is read and replaced (a job's timeline, a withdrawal): every instance
+    /// on this data folder opens the same database, and LiteDB serialises single operations only.
+    /// </summary>
+    public InstanceLock LockForChange() => InstanceLock.Acquire(Path.Combine(Root, "records.lock"));
 
     /// <summary>A record as JSON, sealed under the archive key with its kind and id bound in.</summary>
     public byte[] SealRecord<T>(string kind, string id, T record) => Keys.SealRecord(kind, id, JsonSerializer.SerializeToUtf8Bytes(record, Json));

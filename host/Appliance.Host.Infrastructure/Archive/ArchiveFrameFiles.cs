@@ -7,8 +7,8 @@ using NSec.Cryptography;
 namespace Appliance.Host.Infrastructure.Archive;
 
 /// <summary>
-/// The archive's frame files: <c>frames/yyyy/MM/{series}/{index}.frame</c> under the archive
-/// folder, each sealed under its series' key with the series, index and digest bound in, written
+/// The archive's frame files: <c>frames/yyyy/MM/{series}.{filing}/{index}.frame</c> under the
+/// archive folder (a folder per filing, so two filings of one series never share a file), each sealed under its series' key with the series, index and digest bound in, written
 /// to a temporary name, flushed to disk and renamed. The records that point at them are the
 /// archive database's business.
 /// </summary>
@@ -25,7 +25,8 @@ internal sealed class ArchiveFrameFiles(string root)
     /// </summary>
     public async Task<List<FiledFrame>> WriteAsync(FiledSeries series, Key seriesKey, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken)
     {
-        var folder = Path.Combine(root, "frames", series.FiledAt.ToString("yyyy"), series.FiledAt.ToString("MM"), series.SeriesId);
+        var filing = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        var folder = Path.Combine(root, "frames", series.FiledAt.ToString("yyyy"), series.FiledAt.ToString("MM"), $"{series.SeriesId}.{filing}");
         Directory.CreateDirectory(folder, OwnerOnlyFolder);
         var stored = new List<FiledFrame>(series.Frames.Count);
         Task writing = Task.CompletedTask;
@@ -62,6 +63,15 @@ internal sealed class ArchiveFrameFiles(string root)
         }
     }
 
+    /// <summary>Removes the folder of frames a filing wrote, when its record was not kept.</summary>
+    public void Delete(IReadOnlyList<FiledFrame> stored)
+    {
+        if (stored.Count > 0)
+        {
+            Directory.Delete(Path.GetDirectoryName(Path.Combine(root, stored[0].StoredAs))!, recursive: true);
+        }
+    }
+
     /// <summary>Reads and opens one stored frame and checks it against its digest.</summary>
     public async Task<byte[]> ReadAsync(string seriesId, FiledFrame frame, Key seriesKey, CancellationToken cancellationToken)
     {
@@ -73,8 +83,7 @@ internal sealed class ArchiveFrameFiles(string root)
             : throw new CryptographicException($"frame {frame.Index} of series {seriesId} does not match its digest");
     }
 
-    private static byte[] AssociatedData(string seriesId, FiledFrame frame) =>
-        Encoding.UTF8.GetBytes($"archive-frame\n{seriesId}\n{frame.Index}\n{frame.Sha256}");
+    private static byte[] AssociatedData(string seriesId, FiledFrame frame) => ArchiveKeys.FrameAssociatedData(seriesId, frame);
 
     private static async Task WriteDurablyAsync(string path, byte[] content, CancellationToken cancellationToken)
     {

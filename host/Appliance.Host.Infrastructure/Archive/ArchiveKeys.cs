@@ -19,6 +19,7 @@ public sealed class ArchiveKeys : IDisposable
     private static readonly AeadAlgorithm Aead = AeadAlgorithm.XChaCha20Poly1305;
     private readonly Key _wrapKey;
     private readonly Key _recordKey;
+    private readonly byte[] _lookupKey;
 
     public ArchiveKeys(IOptions<HostDataOptions> options)
     {
@@ -28,6 +29,7 @@ public sealed class ArchiveKeys : IDisposable
         _wrapKey = Key.Import(Aead, wrap, KeyBlobFormat.RawSymmetricKey);
         var records = HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: Encoding.ASCII.GetBytes("archive/record-seal/v1"));
         _recordKey = Key.Import(Aead, records, KeyBlobFormat.RawSymmetricKey);
+        _lookupKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: Encoding.ASCII.GetBytes("archive/lookup-tag/v1"));
         CryptographicOperations.ZeroMemory(master);
         CryptographicOperations.ZeroMemory(wrap);
         CryptographicOperations.ZeroMemory(records);
@@ -71,6 +73,18 @@ public sealed class ArchiveKeys : IDisposable
         Open(_recordKey, sealedRecord, RecordAssociatedData(kind, id))
         ?? throw new CryptographicException($"the {kind} record {id} fails authentication: it was altered, or moved from another record");
 
+    /// <summary>
+    /// A keyed tag (HMAC-SHA-256, hex) that finds records by <paramref name="value"/> without
+    /// holding it: a database that others administer indexes a patient by this, never by the
+    /// identifier itself. <paramref name="purpose"/> keeps one kind of tag from matching another.
+    /// </summary>
+    public string LookupTag(string purpose, string value) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(_lookupKey, Encoding.UTF8.GetBytes($"{purpose.Length}:{purpose}\n{value}")));
+
+    /// <summary>What a stored frame is sealed to: its series, its place and the digest of its pixels, so no frame can stand in for another.</summary>
+    public static byte[] FrameAssociatedData(string seriesId, Core.FiledFrame frame) =>
+        Encoding.UTF8.GetBytes($"archive-frame\n{seriesId}\n{frame.Index}\n{frame.Sha256}");
+
     // Length-prefixed, so no id can be read as another kind's.
     private static byte[] RecordAssociatedData(string kind, string id) => Encoding.UTF8.GetBytes($"archive-record/v1\n{kind.Length}:{kind}\n{id.Length}:{id}");
 
@@ -98,5 +112,6 @@ public sealed class ArchiveKeys : IDisposable
     {
         _wrapKey.Dispose();
         _recordKey.Dispose();
+        CryptographicOperations.ZeroMemory(_lookupKey);
     }
 }

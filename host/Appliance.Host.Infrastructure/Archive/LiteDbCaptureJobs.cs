@@ -60,8 +60,8 @@ public sealed class LiteDbCaptureJobs : ICaptureJobRepository
     public Task<JobEventOutcome> AppendJobEventAsync(string jobId, JobEvent jobEvent, CancellationToken cancellationToken, string? deviceId = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        // Read, add and write under the archive's lock: statuses and filing run on different threads.
-        lock (_jobs)
+        // Read, add and write under the archive's lock: statuses reach every instance's threads at once.
+        using (_database.LockForChange())
         {
             var doc = _jobs.FindById(jobId);
             if (doc is null)

@@ -7,9 +7,10 @@ namespace Appliance.Host.Infrastructure.Archive;
 
 /// <summary>
 /// The filed series: records in the <see cref="ArchiveDatabase"/>, frames as files encrypted under
-/// per-series keys (<see cref="ArchiveFrameFiles"/>, <c>archive/frames/yyyy/MM/{series}/{index}.frame</c>).
+/// per-series keys (<see cref="ArchiveFrameFiles"/>, <c>archive/frames/yyyy/MM/{series}.{filing}/{index}.frame</c>).
 /// Frames are written and flushed first and the record last, so a crash never leaves a record
-/// pointing at missing frames. Indexed by patient identifier, episode, device, body site, lesion and
+/// pointing at missing frames; each filing writes a folder of its own, so two instances filing
+/// one series at once never mix their frames, and the first record in stands. Indexed by patient identifier, episode, device, body site, lesion and
 /// dates; the fields a query finds a series by must say what its sealed record says.
 /// </summary>
 public sealed class LiteDbSeriesArchive : ISeriesArchive
@@ -49,7 +50,7 @@ public sealed class LiteDbSeriesArchive : ISeriesArchive
         return Task.FromResult(doc is null ? null : ToSeries(doc));
     }
 
-    public async Task<FiledSeries> FileAsync(FiledSeries series, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken)
+    public async Task<ArchiveFiling> FileAsync(FiledSeries series, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(frames);
         var (key, wrapped) = _keys.NewSeriesKey(series.SeriesId);
@@ -72,8 +73,18 @@ public sealed class LiteDbSeriesArchive : ISeriesArchive
                 ["wrappedKey"] = wrapped,
                 ["sealedRecord"] = _database.SealRecord(SeriesKind, series.SeriesId, record),
             };
-            _series.Upsert(doc);
-            return record;
+            try
+            {
+                _series.Insert(doc);
+            }
+            catch (LiteException duplicate) when (duplicate.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
+            {
+                // Another filing of this series (perhaps another instance's) got there first and stands.
+                _frames.Delete(stored);
+                return new ArchiveFiling(ToSeries(_series.FindById(series.SeriesId)), FiledBefore: true);
+            }
+
+            return new ArchiveFiling(record, FiledBefore: false);
         }
     }
 
@@ -113,7 +124,7 @@ public sealed class LiteDbSeriesArchive : ISeriesArchive
     public Task<bool> MarkConsentWithdrawnAsync(string seriesId, ConsentWithdrawal withdrawal, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        lock (_series)
+        using (_database.LockForChange())
         {
             var doc = _series.FindById(seriesId);
             if (doc is null)

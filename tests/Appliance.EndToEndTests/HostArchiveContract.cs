@@ -3,12 +3,14 @@ using Appliance.Host.Core;
 using Appliance.Host.Core.Jobs;
 using Appliance.Host.Infrastructure;
 using Appliance.Host.Infrastructure.Archive;
+using Appliance.Host.PostgreSql;
 using Appliance.Protocol;
 using Appliance.TestFixtures;
 using Appliance.TestKit;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
-namespace Appliance.UnitTests.Contracts;
+namespace Appliance.EndToEndTests;
 
 /// <summary>The host archive's three stores as one implementation provides them over one location.</summary>
 public sealed record HostArchiveStores(ISeriesArchive Series, ICaptureJobRepository Jobs, ICalibrationProfiles Profiles, IDisposable Lifetime);
@@ -19,11 +21,14 @@ public sealed record HostArchiveStores(ISeriesArchive Series, ICaptureJobReposit
 /// were, each buffer cleared once stored; a frame that cannot be had leaves no series; consent is
 /// withdrawn once; a job's timeline refuses duplicates and other devices' events; a profile is
 /// kept as first sent and never lent to another device; all of it still there when reopened.
-/// Run against the LiteDB archive (the embedded default); another engine plugs in by opening its stores here.
+/// Two instances open at once (two host processes sharing the archive) see each other's filings,
+/// keep a status delivered to both once, keep the first withdrawal, and leave a series filed by
+/// both at once whole. Run against the LiteDB archive (the embedded default), PostgreSQL and the
+/// in-memory fake the unit tests use.
 /// </summary>
 public abstract class HostArchiveContract : IDisposable
 {
-    private static readonly DateTimeOffset Now = DateTimeOffset.Parse("2026-12-02T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+    protected static readonly DateTimeOffset Now = DateTimeOffset.Parse("2026-12-02T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
     private readonly List<IDisposable> _open = [];
 
     protected TempFolder Folder { get; } = new("archive-contract");
@@ -31,7 +36,7 @@ public abstract class HostArchiveContract : IDisposable
     /// <summary>Opens the stores over <see cref="Folder"/>; called again after the first is disposed, to reopen.</summary>
     protected abstract HostArchiveStores OpenStores();
 
-    private HostArchiveStores Open()
+    protected HostArchiveStores Open()
     {
         var stores = OpenStores();
         _open.Add(stores.Lifetime);
@@ -45,18 +50,18 @@ public abstract class HostArchiveContract : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private static FiledSeries Series(string seriesId, string patientId, DateTimeOffset capturedAt, string? lesion, byte[][] frames) =>
+    protected static FiledSeries Series(string seriesId, string patientId, DateTimeOffset capturedAt, string? lesion, byte[][] frames) =>
         new(seriesId, "dev-01", $"job-{seriesId}", "EP-ABCDEFGHJK", patientId, "back", ConsentScope.DirectCare, capturedAt, Now, "0.1.0", "uncalibrated", 0,
             new QualityReport(true, [], 120, 0, 1, 0), new CameraSettings(4, 4, TimeSpan.FromMilliseconds(8), 1, 1.8, 1.5, 8),
             [.. frames.Select((f, i) => new FiledFrame(i, i == 0 ? LightingMode.CrossPolarised : LightingMode.NonPolarised, 4, 4, "rgb24", SeriesSealing.Sha256Hex(f), string.Empty))],
             LesionLabel: lesion);
 
-    private static byte[][] Frames() => [RandomNumberGenerator.GetBytes(48), RandomNumberGenerator.GetBytes(48)];
+    protected static byte[][] Frames() => [RandomNumberGenerator.GetBytes(48), RandomNumberGenerator.GetBytes(48)];
 
     private static async Task<FiledSeries> FileAsync(ISeriesArchive archive, FiledSeries series, byte[][] frames)
     {
         var handed = frames.Select(f => f.ToArray()).ToArray();
-        var filed = await archive.FileAsync(series, (i, _) => Task.FromResult(handed[i]), CancellationToken.None);
+        var filed = (await archive.FileAsync(series, (i, _) => Task.FromResult(handed[i]), CancellationToken.None)).Series;
         Assert.All(handed, h => Assert.All(h, b => Assert.Equal(0, b))); // plaintext not left in the buffers handed over
         return filed;
     }
@@ -155,6 +160,43 @@ public abstract class HostArchiveContract : IDisposable
     }
 
     [Fact]
+    public async Task TwoInstancesAtOnce_SeeEachOthersFilings_AndKeepOneOfEverything()
+    {
+        var (one, two) = (Open(), Open());
+        var frames = Frames();
+        await FileAsync(one.Series, Series("s-1", "PATIENT-A", Now, "L1", frames), frames);
+        Assert.Equal(frames[1], await two.Series.ReadFrameAsync("s-1", 1, CancellationToken.None));
+        Assert.Equal("s-1", Assert.Single(await two.Series.ListForPatientAsync("PATIENT-A", "L1", CancellationToken.None)).SeriesId);
+
+        // The same series filed by both at once (an offer retried onto the other instance): one whole series.
+        var twice = Frames();
+        var filings = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() =>
+            (i % 2 == 0 ? one : two).Series.FileAsync(Series("s-2", "PATIENT-A", Now, null, twice), (f, _) => Task.FromResult(twice[f].ToArray()), CancellationToken.None))));
+        Assert.Single(filings, f => !f.FiledBefore);
+        Assert.All(filings, f => Assert.Equal(filings.Single(first => !first.FiledBefore).Series.Frames, f.Series.Frames));
+        Assert.Equal(twice[0], await one.Series.ReadFrameAsync("s-2", 0, CancellationToken.None));
+        Assert.Equal(twice[1], await two.Series.ReadFrameAsync("s-2", 1, CancellationToken.None));
+        Assert.Equal(["s-1", "s-2"], (await two.Series.ListSeriesIdsAsync(CancellationToken.None)).Order(StringComparer.Ordinal));
+
+        // Each status delivered to both instances at once is kept once.
+        await one.Jobs.AddAsync(Job("job-1", "EP-ABCDEFGHJK", Now), CancellationToken.None);
+        var statuses = Enumerable.Range(0, 20).Select(i => new JobEvent(Now, "armed", ReportedAt: Now.AddSeconds(i))).ToList();
+        var outcomes = await Task.WhenAll(statuses.SelectMany(e => new[] { one, two }.Select(instance =>
+            Task.Run(() => instance.Jobs.AppendJobEventAsync("job-1", e, CancellationToken.None, "dev-01")))));
+        Assert.Equal(20, outcomes.Count(o => o == JobEventOutcome.Appended));
+        Assert.Equal(20, (await one.Jobs.ListJobEventsAsync("job-1", CancellationToken.None)).Count);
+
+        // Withdrawals recorded on both at once: one stands, the same on both.
+        var withdrawn = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            Task.Run(() => (i % 2 == 0 ? one : two).Series.MarkConsentWithdrawnAsync("s-1", new ConsentWithdrawal(Now.AddMinutes(i), $"dr.{i}"), CancellationToken.None))));
+        Assert.All(withdrawn, Assert.True);
+        var stood = (await one.Series.FindAsync("s-1", CancellationToken.None))!.ConsentWithdrawn!;
+        Assert.Equal(stood, (await two.Series.FindAsync("s-1", CancellationToken.None))!.ConsentWithdrawn);
+        Assert.True(await two.Series.MarkConsentWithdrawnAsync("s-1", new ConsentWithdrawal(Now.AddDays(1), "dr.late"), CancellationToken.None));
+        Assert.Equal(stood, (await one.Series.FindAsync("s-1", CancellationToken.None))!.ConsentWithdrawn);
+    }
+
+    [Fact]
     public async Task EverythingIsStillThere_WhenReopened()
     {
         var frames = Frames();
@@ -182,18 +224,76 @@ public sealed class LiteDbHostArchiveContract : HostArchiveContract
         var database = new ArchiveDatabase(keys, options);
         return new HostArchiveStores(new LiteDbSeriesArchive(database), new LiteDbCaptureJobs(database), new LiteDbCalibrationProfiles(database), new Disposables(database, keys));
     }
+}
 
-    private sealed class Disposables(params IDisposable[] items) : IDisposable
+public sealed class PostgreSqlHostArchiveContract(PostgresFixture postgres) : HostArchiveContract, IClassFixture<PostgresFixture>, IAsyncLifetime
+{
+    private string _connectionString = string.Empty;
+
+    public async Task InitializeAsync() => _connectionString = await postgres.MigratedDatabaseAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    protected override HostArchiveStores OpenStores()
     {
-        private bool _disposed;
+        // Each instance its own pool and its own copy of the keys, from the one secrets folder.
+        var keys = new ArchiveKeys(Options.Create(new HostDataOptions { DataFolder = Folder.Combine("secrets") }));
+        var source = NpgsqlDataSource.Create(_connectionString);
+        return new HostArchiveStores(new PostgreSqlSeriesArchive(source, keys), new PostgreSqlCaptureJobs(source, keys), new PostgreSqlCalibrationProfiles(source), new Disposables(source, keys));
+    }
 
-        public void Dispose()
+    [Fact]
+    public async Task TheDatabaseFiles_HoldNoPatientIdentifierConsentOrPixel()
+    {
+        var stores = Open();
+        var pixels = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("PIXELROW-7Q3Z", 40)));
+        var series = new FiledSeries("s-scan", "dev-01", "job-scan", "EP-SCANSCANSC", "PATIENT-ZX81QWERTY", "left-scapula-marker", ConsentScope.DirectCare,
+            DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, "0.1.0", "uncalibrated", 0, new QualityReport(true, [], 120, 0, 1, 0),
+            new CameraSettings(4, 4, TimeSpan.FromMilliseconds(8), 1, 1.8, 1.5, 8),
+            [new FiledFrame(0, LightingMode.CrossPolarised, 4, 4, "rgb24", SeriesSealing.Sha256Hex(pixels), string.Empty)], LesionLabel: "naevus-marker-L7");
+        await stores.Series.FileAsync(series, (_, _) => Task.FromResult(pixels.ToArray()), CancellationToken.None);
+        await stores.Jobs.AddAsync(new CaptureJobRecord("job-scan", "dev-01", "EP-SCANSCANSC", "PATIENT-ZX81QWERTY", "left-scapula-marker", ConsentScope.DirectCare, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch), CancellationToken.None);
+        await using (var checkpoint = NpgsqlDataSource.Create(_connectionString))
         {
-            if (!_disposed)
-            {
-                _disposed = true;
-                Array.ForEach(items, i => i.Dispose());
-            }
+            await checkpoint.CreateCommand("CHECKPOINT").ExecuteNonQueryAsync(); // the tables' pages on disk, not only the write-ahead log
+        }
+
+        List<byte[]> markers = [.. ((string[])["PATIENT-ZX81QWERTY", "left-scapula-marker", "naevus-marker-L7", "PIXELROW-7Q3Z"]).Select(System.Text.Encoding.ASCII.GetBytes)];
+        // Control: the markers are found where they are in the clear.
+        Assert.True(PlaintextScan.Found([.. pixels], markers));
+        Assert.False(PlaintextScan.AnyFound(postgres.Server.DataFolder, markers));
+        Assert.Equal("PATIENT-ZX81QWERTY", (await stores.Series.FindAsync("s-scan", CancellationToken.None))!.PatientId);
+    }
+
+    [Fact]
+    public async Task AFrameRowRemovedOrAPatientTagMoved_IsReadAsAnAlteration()
+    {
+        var stores = Open();
+        var (a, b) = (Frames(), Frames());
+        await stores.Series.FileAsync(Series("s-a", "PATIENT-A", Now, null, a), (i, _) => Task.FromResult(a[i].ToArray()), CancellationToken.None);
+        await stores.Series.FileAsync(Series("s-b", "PATIENT-B", Now, null, b), (i, _) => Task.FromResult(b[i].ToArray()), CancellationToken.None);
+        await using var admin = NpgsqlDataSource.Create(_connectionString);
+        await admin.CreateCommand("DELETE FROM series_frames WHERE series_id = 's-a' AND frame_index = 1").ExecuteNonQueryAsync();
+        // Someone with the database but not the keys moves B's series to patient A.
+        await admin.CreateCommand("UPDATE series SET patient_tag = (SELECT patient_tag FROM series WHERE series_id = 's-a') WHERE series_id = 's-b'").ExecuteNonQueryAsync();
+
+        await Assert.ThrowsAsync<System.Security.Cryptography.CryptographicException>(() => stores.Series.ReadFrameAsync("s-a", 1, CancellationToken.None));
+        Assert.Equal(a[0], await stores.Series.ReadFrameAsync("s-a", 0, CancellationToken.None));
+        await Assert.ThrowsAsync<System.Security.Cryptography.CryptographicException>(() => stores.Series.ListForPatientAsync("PATIENT-A", null, CancellationToken.None));
+    }
+}
+
+/// <summary>What one opened set of stores holds, released once.</summary>
+internal sealed class Disposables(params IDisposable[] items) : IDisposable
+{
+    private bool _disposed;
+
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            Array.ForEach(items, i => i.Dispose());
         }
     }
 }
