@@ -1,11 +1,14 @@
 using Appliance.Host.Core;
 using Appliance.Host.Core.Users;
 using Appliance.Host.Infrastructure;
+using Appliance.Host.Infrastructure.Security;
 using Appliance.Host.PostgreSql;
 using Appliance.Protocol;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.HttpOverrides;
 
 namespace Appliance.Host.Web;
@@ -39,9 +42,9 @@ public static partial class HostWebApplication
         configure?.Invoke(builder);
         builder.AddHostCore();
         builder.AddHostInfrastructure();
-        AddSharedState(builder);
+        var provider = AddSharedState(builder);
         var web = AddHttps(builder);
-        AddSignIn(builder);
+        AddSignIn(builder, provider);
         builder.AddDisclosure();
         builder.Services.AddRazorPages(o => o.Conventions
             .AuthorizeFolder("/Admin", AdminPolicy)
@@ -51,6 +54,7 @@ public static partial class HostWebApplication
         builder.Services.AddHealthChecks();
 
         var app = builder.Build();
+        SharedSecrets.EnsureComplete(app.Services.GetRequiredService<IOptions<HostDataOptions>>().Value, app.Services.GetRequiredService<IOptions<Appliance.Host.Core.Transfers.TransferOptions>>().Value);
         TightenDataFolder(app);
         if (web.AllowPlainHttp)
         {
@@ -71,7 +75,7 @@ public static partial class HostWebApplication
     /// <c>Archive:Provider</c>: <c>LiteDb</c> (the embedded default: files and one encrypted LiteDB
     /// in the data folder) or <c>PostgreSql</c> (the state host instances on several machines share).
     /// </summary>
-    private static void AddSharedState(WebApplicationBuilder builder)
+    private static ArchiveProvider AddSharedState(WebApplicationBuilder builder)
     {
         var provider = builder.Configuration["Archive:Provider"] ?? nameof(ArchiveProvider.LiteDb);
         if (!Enum.TryParse<ArchiveProvider>(provider, ignoreCase: true, out var chosen))
@@ -83,6 +87,8 @@ public static partial class HostWebApplication
         {
             builder.AddHostPostgreSql();
         }
+
+        return chosen;
     }
 
     /// <summary>
@@ -131,15 +137,23 @@ public static partial class HostWebApplication
     /// Every page behind a signed-in user (the fallback policy). The session lives on the server
     /// (<see cref="SessionCookie"/>); the HTTP-only, same-site cookie only names it, and lapses
     /// anyway at the session's absolute lifetime. The cookie keys are kept in the data folder so
-    /// a restart does not sign everyone out.
+    /// a restart does not sign everyone out; in PostgreSQL when instances share one, so a cookie
+    /// one instance made holds on every other.
     /// </summary>
-    private static void AddSignIn(WebApplicationBuilder builder)
+    private static void AddSignIn(WebApplicationBuilder builder, ArchiveProvider provider)
     {
         var lifetime = builder.Configuration.GetSection(SessionLifetimeOptions.Section).GetValue(nameof(SessionLifetimeOptions.AbsoluteLifetime), new SessionLifetimeOptions().AbsoluteLifetime);
         var dataFolder = Path.GetFullPath(builder.Configuration.GetValue("Host:DataFolder", new HostDataOptions().DataFolder)!);
-        builder.Services.AddDataProtection()
-            .SetApplicationName("appliance-host")
-            .PersistKeysToFileSystem(new DirectoryInfo(OwnerOnlyFiles.CreateFolder(Path.Combine(dataFolder, "keys", "sessions"))));
+        var protection = builder.Services.AddDataProtection().SetApplicationName("appliance-host");
+        if (provider == ArchiveProvider.PostgreSql)
+        {
+            builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
+                new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new PostgreSqlKeyRing(sp.GetRequiredService<Npgsql.NpgsqlDataSource>)));
+        }
+        else
+        {
+            protection.PersistKeysToFileSystem(new DirectoryInfo(OwnerOnlyFiles.CreateFolder(Path.Combine(dataFolder, "keys", "sessions"))));
+        }
         SessionKeyProtection.AddTo(builder.Services);
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
         {

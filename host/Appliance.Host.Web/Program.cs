@@ -6,9 +6,9 @@ try
 {
     return await HostCommandLine.Build().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (SchemaMismatchException ex)
+catch (Exception ex) when (ex is SchemaMismatchException or Appliance.Host.Infrastructure.Security.MissingSecretException)
 {
-    // Not a crash: the admin's next step is in the message (migrate, or the release that knows the schema).
+    // Not a crash: the admin's next step is in the message (migrate, the release that knows the schema, or export the secrets).
     await Console.Error.WriteLineAsync(ex.Message);
     return 3;
 }

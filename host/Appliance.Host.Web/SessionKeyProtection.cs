@@ -26,7 +26,7 @@ public sealed class SessionKeyProtection
     public SessionKeyProtection(IOptions<HostDataOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _key = SecureFiles.ReadOrCreate(options.Value.Resolve("keys", "session-keys.key"), () => RandomNumberGenerator.GetBytes(Aead.KeySize));
+        _key = SecureFiles.ReadOrCreateSecret(options.Value, () => RandomNumberGenerator.GetBytes(Aead.KeySize), "keys", "session-keys.key");
     }
 
     /// <summary>Registers the sealing with data protection's key manager.</summary>

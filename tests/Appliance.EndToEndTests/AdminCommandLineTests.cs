@@ -9,6 +9,29 @@ namespace Appliance.EndToEndTests;
 public sealed class AdminCommandLineTests
 {
     [Fact]
+    public async Task SecretsExport_WritesWhatInstancesShare_AndAnInstanceMissingOne_IsToldTheStepAndMakesNothing()
+    {
+        using var folder = new TempFolder("secrets-cli");
+        var secrets = folder.Combine("secrets");
+        var exported = await RunJsonAsync("secrets", "export", secrets, "--instance", "site-a", "--json", $"--Host:DataFolder={folder.Combine("admin")}");
+        Assert.Equal(9, exported.GetProperty("files").GetArrayLength());
+        Assert.All(Directory.EnumerateFiles(secrets, "*", SearchOption.AllDirectories), f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
+        Assert.Equal(await File.ReadAllBytesAsync(folder.Combine("admin", "keys", "archive.key")), await File.ReadAllBytesAsync(Path.Combine(secrets, "keys", "archive.key")));
+        var (again, refusal) = await RunAsync("secrets", "export", secrets, $"--Host:DataFolder={folder.Combine("admin")}");
+        Assert.Equal((2, true), (again, refusal.Contains("not empty", StringComparison.Ordinal)));
+
+        // An instance the export did not name has no client certificate there: it is told so, exit 3, and writes nothing into the secrets folder.
+        File.Delete(Path.Combine(secrets, "keys", "signing.key"));
+        var before = Directory.EnumerateFiles(secrets, "*", SearchOption.AllDirectories).Order().ToList();
+        var (exit, output) = await RunAsync("fleet", "--json", $"--Host:DataFolder={folder.Combine("site-b")}", $"--Host:SecretsFolder={secrets}");
+        Assert.Equal(3, exit);
+        Assert.Contains("has no keys/signing.key", output, StringComparison.Ordinal);
+        Assert.Contains("secrets export", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled", output, StringComparison.Ordinal);
+        Assert.Equal(before, Directory.EnumerateFiles(secrets, "*", SearchOption.AllDirectories).Order());
+    }
+
+    [Fact]
     public async Task EveryAdminAction_IsScriptable_WithJsonOutput()
     {
         using var folder = new TempFolder("admin-cli");

@@ -7,7 +7,8 @@ using NSec.Cryptography;
 namespace Appliance.Host.Infrastructure.Archive;
 
 /// <summary>
-/// The archive key (<c>keys/archive.key</c>, made on first start) and what is derived from it:
+/// The archive key (<c>keys/archive.key</c>: in the secrets folder when instances share one, else
+/// made on first start in the data folder) and what is derived from it:
 /// the LiteDB password, the key that wraps each series' own key, and the key that seals every
 /// record (a series' patient, consent, body site and frame digests; a job's patient and consent)
 /// with its id bound in. LiteDB's own encryption (AES-ECB, no integrity) is only a second layer:
@@ -23,7 +24,7 @@ public sealed class ArchiveKeys : IDisposable
 
     public ArchiveKeys(IOptions<HostDataOptions> options)
     {
-        var master = SecureFiles.ReadOrCreate(options.Value.Resolve("keys", "archive.key"), () => RandomNumberGenerator.GetBytes(32));
+        var master = SecureFiles.ReadOrCreateSecret(options.Value, () => RandomNumberGenerator.GetBytes(32), "keys", "archive.key");
         DatabasePassword = Convert.ToBase64String(HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: Encoding.ASCII.GetBytes("archive/litedb-password/v1")));
         var wrap = HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: Encoding.ASCII.GetBytes("archive/series-key-wrap/v1"));
         _wrapKey = Key.Import(Aead, wrap, KeyBlobFormat.RawSymmetricKey);

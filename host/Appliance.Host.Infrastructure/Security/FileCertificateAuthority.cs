@@ -11,7 +11,10 @@ namespace Appliance.Host.Infrastructure.Security;
 /// <summary>
 /// The host as certificate authority. On first start it makes its CA, the broker's server
 /// certificate and the host's own client certificate in <c>ca/</c> (owner-only files);
-/// afterwards it loads them. Everything is ECDSA P-256 with SHA-256 signatures.
+/// afterwards it loads them. Where instances share a secrets folder, all of them (each
+/// instance's client certificate too) are read from its <c>ca/</c> and never made: every
+/// instance then issues under the one CA and the broker's ACL names every instance. Everything
+/// is ECDSA P-256 with SHA-256 signatures.
 /// </summary>
 public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposable
 {
@@ -21,20 +24,22 @@ public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposabl
     private static readonly TimeSpan CaLifetime = TimeSpan.FromDays(3650);
     private static readonly TimeSpan LeafLifetime = TimeSpan.FromDays(730);
     private readonly TimeProvider _time;
+    private readonly HostDataOptions _data;
     private readonly string _folder;
     private readonly Lock _instances = new();
 
     public FileCertificateAuthority(IOptions<HostDataOptions> data, IOptions<Messaging.BrokerOptions> broker, TimeProvider time)
     {
         _time = time;
-        var folder = _folder = data.Value.Resolve("ca");
-        Ca = LoadOrCreate(Path.Combine(folder, "ca.pfx"), CreateCa);
-        ServerCertificate = LoadOrCreate(Path.Combine(folder, "server.pfx"), () => IssueServer(broker.Value.ServerNames));
-        HostClientCertificate = LoadOrCreate(Path.Combine(folder, "host-client.pfx"), () => IssueClient(HostClientId));
+        _data = data.Value;
+        var folder = _folder = _data.Secret("ca");
+        Ca = LoadOrCreate("ca.pfx", CreateCa);
+        ServerCertificate = LoadOrCreate("server.pfx", () => IssueServer(broker.Value.ServerNames));
+        HostClientCertificate = LoadOrCreate("host-client.pfx", () => IssueClient(HostClientId));
         CaCertificatePem = Ca.ExportCertificatePem();
         // The public half, for IT to install on clinic workstations (so browsers trust the pages) and on appliances.
         var caPem = Path.Combine(folder, "ca.pem");
-        if (!File.Exists(caPem))
+        if (!_data.SharesSecrets && !File.Exists(caPem))
         {
             SecureFiles.WriteAllBytes(caPem, System.Text.Encoding.ASCII.GetBytes(CaCertificatePem));
         }
@@ -67,7 +72,7 @@ public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposabl
 
         lock (_instances)
         {
-            return LoadOrCreate(Path.Combine(_folder, $"host-client.{clientId[(HostClientId.Length + 1)..]}.pfx"), () => IssueClient(clientId));
+            return LoadOrCreate($"host-client.{clientId[(HostClientId.Length + 1)..]}.pfx", () => IssueClient(clientId));
         }
     }
 
@@ -180,11 +185,17 @@ public sealed class FileCertificateAuthority : ICertificateAuthority, IDisposabl
         return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
     }
 
-    private static X509Certificate2 LoadOrCreate(string path, Func<X509Certificate2> create)
+    private X509Certificate2 LoadOrCreate(string name, Func<X509Certificate2> create)
     {
+        var path = Path.Combine(_folder, name);
         if (File.Exists(path))
         {
             return X509CertificateLoader.LoadPkcs12FromFile(path, null);
+        }
+
+        if (_data.SharesSecrets)
+        {
+            throw MissingSecretException.For(_data, "ca", name);
         }
 
         using var created = create();

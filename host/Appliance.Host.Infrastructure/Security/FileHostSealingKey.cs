@@ -4,21 +4,20 @@ using Microsoft.Extensions.Options;
 
 namespace Appliance.Host.Infrastructure.Security;
 
-/// <summary>The host's X25519 sealing key in <c>keys/sealing.key</c>, made on first start.</summary>
+/// <summary>The host's X25519 sealing key, <c>keys/sealing.key</c> in the secrets folder, or made on first start in the data folder.</summary>
 public sealed class FileHostSealingKey : IHostSealingKey
 {
     private readonly byte[] _privateKey;
 
     public FileHostSealingKey(IOptions<HostDataOptions> options)
     {
-        var path = options.Value.Resolve("keys", "sealing.key");
         byte[]? publicKey = null;
-        _privateKey = SecureFiles.ReadOrCreate(path, () =>
+        _privateKey = SecureFiles.ReadOrCreateSecret(options.Value, () =>
         {
             var (priv, pub) = SeriesSealing.CreateHostKeyPair();
             publicKey = pub;
             return priv;
-        });
+        }, "keys", "sealing.key");
         using var unsealer = new SeriesUnsealer(_privateKey);
         PublicKey = publicKey ?? unsealer.PublicKey;
     }

@@ -4,21 +4,20 @@ using Microsoft.Extensions.Options;
 
 namespace Appliance.Host.Infrastructure.Security;
 
-/// <summary>The host's Ed25519 signing key in <c>keys/signing.key</c>, made on first start.</summary>
+/// <summary>The host's Ed25519 signing key, <c>keys/signing.key</c> in the secrets folder, or made on first start in the data folder.</summary>
 public sealed class FileHostSigningKey : IHostSigningKey
 {
     private readonly byte[] _privateKey;
 
     public FileHostSigningKey(IOptions<HostDataOptions> options)
     {
-        var path = options.Value.Resolve("keys", "signing.key");
         byte[]? publicKey = null;
-        _privateKey = SecureFiles.ReadOrCreate(path, () =>
+        _privateKey = SecureFiles.ReadOrCreateSecret(options.Value, () =>
         {
             var (priv, pub) = SeriesSigning.CreateKeyPair();
             publicKey = pub;
             return priv;
-        });
+        }, "keys", "signing.key");
         PublicKey = publicKey ?? SeriesSigning.PublicKeyOf(_privateKey);
     }
 

@@ -29,6 +29,23 @@ public static class SecureFiles
         File.Move(temp, path, overwrite: true);
     }
 
+    /// <summary>
+    /// A shared secret (<see cref="HostDataOptions.Secret"/>): read from the secrets folder, which
+    /// is never written (a missing one is the operator's to export, and an instance that made its
+    /// own would part from the others); or read or made in the data folder when there is none.
+    /// </summary>
+    public static byte[] ReadOrCreateSecret(HostDataOptions options, Func<byte[]> create, params string[] parts)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var path = options.Secret(parts);
+        if (options.SharesSecrets)
+        {
+            return File.Exists(path) ? File.ReadAllBytes(path) : throw MissingSecretException.For(options, parts);
+        }
+
+        return ReadOrCreate(path, create);
+    }
+
     /// <summary>Reads a key file, or creates it with <paramref name="create"/> on first start.</summary>
     public static byte[] ReadOrCreate(string path, Func<byte[]> create)
     {

@@ -28,6 +28,7 @@ public static class HostCommandLine
         root.Subcommands.Add(FleetCommands.Provision("reprovision", ProvisioningKind.Reprovision, "Credentials afresh for an appliance that was revoked or wiped (repaired, re-imaged, found again)."));
         root.Subcommands.Add(AuditCommands.Audit());
         root.Subcommands.Add(SchemaCommands.Migrate());
+        root.Subcommands.Add(SecretsCommands.Secrets());
         root.Subcommands.Add(FleetCommands.Revoke());
         root.Subcommands.Add(DataCommands.Backup());
         root.Subcommands.Add(DataCommands.Restore());
