@@ -56,6 +56,10 @@ public static class HostCoreRegistration
         builder.Services.AddSingleton<Rollouts.RolloutDriver>();
         builder.Services.AddSingleton<Rollouts.PackageServer>();
         builder.Services.AddHostedService<Rollouts.RolloutDispatcher>();
+        builder.Services.AddOptions<Pacs.PacsOptions>().Bind(builder.Configuration.GetSection(Pacs.PacsOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<Pacs.PacsForwarder>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Pacs.PacsForwarder>());
         return builder;
     }
 }

@@ -47,6 +47,8 @@ public static class HostInfrastructureRegistration
         builder.Services.AddSingleton<ISeriesArchive, LiteDbSeriesArchive>();
         builder.Services.AddSingleton<ICaptureJobRepository, LiteDbCaptureJobs>();
         builder.Services.AddSingleton<ICalibrationProfiles, LiteDbCalibrationProfiles>();
+        builder.Services.AddSingleton<Core.Pacs.IPacsQueue, Pacs.LiteDbPacsQueue>();
+        builder.Services.AddSingleton<Core.Pacs.IPacs, Pacs.DicomWebPacs>();
 
         // Order matters: hosted services start in registration order, so the broker listens before the host's client dials it.
         builder.Services.AddSingleton<EmbeddedMqttBroker>();

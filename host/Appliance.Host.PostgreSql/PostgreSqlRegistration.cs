@@ -45,6 +45,7 @@ public static class PostgreSqlRegistration
         builder.Services.Replace(ServiceDescriptor.Singleton<ISeriesArchive, PostgreSqlSeriesArchive>());
         builder.Services.Replace(ServiceDescriptor.Singleton<ICaptureJobRepository, PostgreSqlCaptureJobs>());
         builder.Services.Replace(ServiceDescriptor.Singleton<ICalibrationProfiles, PostgreSqlCalibrationProfiles>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<Core.Pacs.IPacsQueue, PostgreSqlPacsQueue>());
         return builder;
     }
 }

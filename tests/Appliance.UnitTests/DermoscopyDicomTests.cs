@@ -7,6 +7,21 @@ namespace Appliance.UnitTests;
 
 public sealed class DermoscopyDicomTests
 {
+    [Fact]
+    public void ThePatientsCopy_IsTheSameInstancesEveryTime_AndATeachingCopyNeverIs()
+    {
+        var series = new FiledSeries("s-1", "clinic-a-01", "job-1", "EP-ABCDEFGHJK", "TEST-PATIENT-9", "back", ConsentScope.DirectCare, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, "0.1.0",
+            "x", 0, new QualityReport(true, [], 0.5, 0, 1, 0), new CameraSettings(64, 48, TimeSpan.FromMilliseconds(8), 1, 1, 1, 2), []);
+        var (once, again, other) = (DermoscopyUids.Of(series), DermoscopyUids.Of(series), DermoscopyUids.Of(series with { SeriesId = "s-2" }));
+        var fresh = DermoscopyUids.Fresh();
+        Assert.Equal((once.Study, once.Series, once.FrameOfReference, once.Instance(1)), (again.Study, again.Series, again.FrameOfReference, again.Instance(1)));
+        Assert.Equal(once.Study, other.Study); // one capture job, one study
+        string[] all = [once.Series, other.Series, once.FrameOfReference, once.Instance(0), once.Instance(1), other.Instance(0), fresh.Series, fresh.Instance(0), fresh.Instance(0)];
+        Assert.Equal(all.Length, all.Distinct().Count());
+        // UIDs under 2.25: digits only, no leading zero in a component, at most 64 characters.
+        Assert.All(all.Append(once.Study), uid => Assert.Matches(@"^2\.25\.[1-9][0-9]{0,38}$", uid));
+    }
+
     [Theory]
     [InlineData(LightingMode.CrossPolarised, "POLARIZED")]
     [InlineData(LightingMode.NonPolarised, "NON_POLARIZED")]
@@ -18,7 +33,7 @@ public sealed class DermoscopyDicomTests
         var ring = new RingProfile(lighting, 1, 1, [1, 1, 1], [1, 1, 1], [1, 1, 1], "Linear3x3", [[1, 0, 0], [0, 1, 0], [0, 0, 1]], 25.6, 12, 0.4, 0.8, 96, 4312, 0.2515);
         var pixels = new byte[64 * 48 * 3];
         new Random(3).NextBytes(pixels);
-        var bytes = DermoscopyDicom.Create(series, series.Frames[0], pixels, ring, DicomWriter.NewUid(), DicomWriter.NewUid());
+        var bytes = DermoscopyDicom.Create(series, series.Frames[0], pixels, ring, DermoscopyUids.Fresh());
         var path = Path.Combine(Path.GetTempPath(), $"dms-{Guid.NewGuid():N}.dcm");
         await File.WriteAllBytesAsync(path, bytes);
         try

@@ -38,6 +38,9 @@ public static class AuditKinds
     public const string JobCreated = "job-created";
     public const string JobRefused = "job-refused";
     public const string ConsentWithdrawn = "consent-withdrawn";
+    public const string SeriesSentToPacs = "series-sent-to-pacs";
+    public const string PacsRefused = "pacs-refused";
+    public const string PacsRetried = "pacs-retried";
     public const string ThumbnailViewed = "thumbnail-viewed";
     public const string SeriesReceived = "series-received";
     public const string SeriesFiled = "series-filed";

@@ -12,11 +12,12 @@ public static class DermoscopyDicom
 {
     public const string SopClassUid = "1.2.840.10008.5.1.4.1.1.77.1.7";
 
-    public static byte[] Create(FiledSeries series, FiledFrame frame, byte[] rgb24, RingProfile? ring, string studyUid, string seriesUid)
+    public static byte[] Create(FiledSeries series, FiledFrame frame, byte[] rgb24, RingProfile? ring, DermoscopyUids uids)
     {
         ArgumentNullException.ThrowIfNull(series);
         ArgumentNullException.ThrowIfNull(frame);
-        var instanceUid = DicomWriter.NewUid();
+        ArgumentNullException.ThrowIfNull(uids);
+        var (studyUid, seriesUid, instanceUid) = (uids.Study, uids.Series, uids.Instance(frame.Index));
         var captured = series.CapturedAt.UtcDateTime;
         var date = captured.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
         var time = captured.ToString("HHmmss", CultureInfo.InvariantCulture);
@@ -65,7 +66,7 @@ public static class DermoscopyDicom
             .Add(0x0016, 0x1004, "CS", string.Empty)
             .Add(0x0016, 0x1005, "DS", Decimal(ring?.OpticalMagnification, "0.####"))
             .Add(0x0008, 0x1090, "LO", "ApplianceSuite dermoscopy appliance")
-            .Add(0x0020, 0x0052, "UI", DicomWriter.NewUid())
+            .Add(0x0020, 0x0052, "UI", uids.FrameOfReference)
             .Add(0x0020, 0x1040, "LO", string.Empty)
             .Add(0x0020, 0x0060, "CS", Laterality(series.BodySite))
             .AddBytes(0x0040, 0x0555, "SQ", [])

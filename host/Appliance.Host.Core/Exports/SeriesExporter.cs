@@ -50,7 +50,8 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
         var subject = purpose == ExportPurpose.Teaching ? series with { PatientId = series.EpisodeCode } : series;
         var written = format switch
         {
-            ExportFormat.Dicom => await WriteDicomAsync(subject, profile, folder, cancellationToken),
+            // The patient's copy is the same SOP instances the PACS holds; a teaching copy is a new, unidentified one.
+            ExportFormat.Dicom => await WriteDicomAsync(subject, profile, purpose == ExportPurpose.Teaching ? DermoscopyUids.Fresh() : DermoscopyUids.Of(series), folder, cancellationToken),
             ExportFormat.Fhir => await WriteFhirAsync(subject, profile, folder, purpose == ExportPurpose.Teaching, cancellationToken),
             _ => await WritePngAsync(subject, profile, folder, cancellationToken),
         };
@@ -58,15 +59,14 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
         return written;
     }
 
-    private async Task<List<string>> WriteDicomAsync(FiledSeries series, CalibrationProfile? profile, string folder, CancellationToken cancellationToken)
+    private async Task<List<string>> WriteDicomAsync(FiledSeries series, CalibrationProfile? profile, DermoscopyUids uids, string folder, CancellationToken cancellationToken)
     {
-        var (study, dicomSeries) = (DicomWriter.NewUid(), DicomWriter.NewUid());
         var written = new List<string>();
         foreach (var frame in series.Frames)
         {
             var pixels = await archive.ReadFrameAsync(series.SeriesId, frame.Index, cancellationToken);
             var path = Path.Combine(folder, $"{series.SeriesId}-{frame.Index}.dcm");
-            await File.WriteAllBytesAsync(path, DermoscopyDicom.Create(series, frame, pixels, profile?.For(frame.Lighting), study, dicomSeries), cancellationToken);
+            await File.WriteAllBytesAsync(path, DermoscopyDicom.Create(series, frame, pixels, profile?.For(frame.Lighting), uids), cancellationToken);
             written.Add(path);
         }
 

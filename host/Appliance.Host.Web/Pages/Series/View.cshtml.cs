@@ -13,8 +13,20 @@ namespace Appliance.Host.Web.Pages.Series;
 /// calibrated or original at a toggle, a millimetre scale bar, the quality results, provenance
 /// and the same lesion's earlier series. The page and every frame served are audited.
 /// </summary>
-public sealed class ViewModel(ISeriesArchive archive, ICalibrationProfiles profiles, SeriesRenderer renderer, SeriesExporter exporter, IAuditTrail audit) : PageModel
+public sealed class ViewModel(
+    ISeriesArchive archive,
+    ICalibrationProfiles profiles,
+    SeriesRenderer renderer,
+    SeriesExporter exporter,
+    IAuditTrail audit,
+    Core.Pacs.IPacsQueue pacsQueue,
+    Microsoft.Extensions.Options.IOptions<Core.Pacs.PacsOptions> pacsOptions) : PageModel
 {
+    /// <summary>Where the series stands on its way to the PACS; null when the host forwards to none.</summary>
+    public Core.Pacs.PacsDelivery? Pacs { get; private set; }
+
+    public bool ForwardsToPacs => pacsOptions.Value.Enabled;
+
     public string? ExportError { get; private set; }
 
     public FiledSeries Series { get; private set; } = null!;
@@ -35,6 +47,7 @@ public sealed class ViewModel(ISeriesArchive archive, ICalibrationProfiles profi
 
         Series = series;
         Profile = await profiles.FindProfileAsync(series.DeviceId, series.CalibrationId, cancellationToken);
+        Pacs = ForwardsToPacs ? await pacsQueue.FindAsync(series.SeriesId, cancellationToken) : null;
         Earlier = series.LesionLabel is null
             ? []
             : [.. (await archive.ListForPatientAsync(series.PatientId, series.LesionLabel, cancellationToken)).Where(s => s.SeriesId != series.SeriesId)];

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Appliance.Demo;
+using Appliance.Host.Core;
+using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Exports;
+using Appliance.Host.Core.Jobs;
+using Appliance.Host.Core.Pacs;
+using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Infrastructure.Messaging;
+using Appliance.Protocol;
+using Appliance.TestData;
+using Appliance.TestFixtures;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.EndToEndTests;
+
+/// <summary>
+/// Forwarding to the trust's PACS with a real one (Orthanc with its DICOMweb plugin): each filed
+/// series arrives once as valid Dermoscopic Photography instances under the UIDs derived from it,
+/// a second sending changes nothing, and a series filed while the PACS is down waits through a
+/// host restart and arrives once when it is back.
+/// </summary>
+public sealed class PacsForwardingTests : IAsyncLifetime
+{
+    private const string DeviceId = "pacs-dev-01";
+    private readonly TempFolder _folder = new("pacs-forwarding");
+    private readonly OrthancServer _pacs = OrthancServer.Create();
+    private readonly HttpClient _orthanc = new();
+    private WebApplication? _host;
+    private ProvisioningBundle _bundle = null!;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await StopHostAsync();
+        await _pacs.DisposeAsync();
+        _orthanc.Dispose();
+        _folder.Dispose();
+    }
+
+    private T Host<T>() where T : notnull => _host!.Services.GetRequiredService<T>();
+
+    private async Task StartHostAsync()
+    {
+        _host = await EmbeddedSuite.StartHostAsync(_folder.Path, LogLevel.Warning, hostSettings: new Dictionary<string, string?>
+        {
+            ["Broker:Port"] = "0",
+            ["Pacs:DicomWebUrl"] = _pacs.DicomWebUrl.AbsoluteUri,
+            ["Pacs:FirstRetry"] = "00:00:00.200",
+            ["Pacs:LongestRetry"] = "00:00:01",
+        });
+    }
+
+    private async Task StopHostAsync()
+    {
+        if (_host is { } host)
+        {
+            _host = null;
+            await host.StopAsync();
+            await host.DisposeAsync();
+        }
+    }
+
+    /// <summary>A series for a job the host issued, uploaded over the embedded broker as an appliance would; returns it as filed.</summary>
+    private async Task<FiledSeries> FileASeriesAsync(string patientId)
+    {
+        _bundle ??= Host<DeviceProvisioner>().Provision(DeviceId, "127.0.0.1", Host<EmbeddedMqttBroker>().BoundPort);
+        var job = await Host<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, patientId, "left forearm", ConsentScope.DirectCare), "test", CancellationToken.None);
+        var series = SealedSeriesFactory.Create(DeviceId, job.EpisodeCode, job.JobId, hostPublicKey: Host<IHostSealingKey>().PublicKey, signingPrivateKey: Convert.FromBase64String(_bundle.SigningPrivateKey), side: 48);
+        using var certificate = MutualTls.LoadWithKey(_bundle.CertificatePem, _bundle.PrivateKeyPem);
+        await using var device = await RawDevice.ConnectAsync(await MqttTestClient.ConnectAsync(Host<EmbeddedMqttBroker>().BoundPort, DeviceId, certificate), DeviceId);
+        Assert.Equal(TransferState.Filed, (await device.UploadAsync(TransferScript.For(DeviceId, series.Envelope(), TransferOffer.MinChunkSize))).State);
+        return (await Host<ISeriesArchive>().FindAsync(series.Manifest.SeriesId, CancellationToken.None))!;
+    }
+
+    /// <summary>Waits until the series is sent: subscribed first, then the queue asked, so a delivery made meanwhile is not missed.</summary>
+    private async Task<PacsDelivery> SentAsync(string seriesId)
+    {
+        var forwarder = Host<PacsForwarder>();
+        var delivered = EmbeddedSuite.WaitFor<PacsDelivery>(h => forwarder.Delivered += h, h => forwarder.Delivered -= h, d => d.SeriesId == seriesId);
+        if (await Host<IPacsQueue>().FindAsync(seriesId, CancellationToken.None) is { State: PacsDeliveryState.Sent } sent)
+        {
+            return sent;
+        }
+
+        await delivered.WaitAsync(TimeSpan.FromSeconds(30));
+        return (await Host<IPacsQueue>().FindAsync(seriesId, CancellationToken.None))!;
+    }
+
+    private async Task<JsonElement> OrthancAsync(string path) =>
+        JsonDocument.Parse(await _orthanc.GetStringAsync(new Uri(_pacs.RestUrl, path))).RootElement.Clone();
+
+    private int SentEntries(string seriesId) => Host<IAuditTrail>().ReadAll().Count(e => e.Kind == AuditKinds.SeriesSentToPacs && e.Subject == seriesId);
+
+    [Fact]
+    public async Task AFiledSeries_ReachesThePacsOnce_AsValidDermoscopyInstancesUnderItsOwnUids()
+    {
+        await _pacs.StartAgainAsync();
+        await StartHostAsync();
+        var filed = await FileASeriesAsync("PACS-PATIENT-1");
+
+        var delivery = await SentAsync(filed.SeriesId);
+        Assert.Equal((PacsDeliveryState.Sent, filed.Frames.Count), (delivery.State, delivery.Instances));
+
+        // QIDO-RS finds them where the series' own UIDs say.
+        var uids = DermoscopyUids.Of(filed);
+        var found = JsonDocument.Parse(await _orthanc.GetStringAsync(new Uri(_pacs.DicomWebUrl, $"studies/{uids.Study}/series/{uids.Series}/instances"))).RootElement;
+        Assert.Equal(
+            filed.Frames.Select(f => uids.Instance(f.Index)).Order(StringComparer.Ordinal),
+            found.EnumerateArray().Select(i => i.GetProperty("00080018").GetProperty("Value")[0].GetString()!).Order(StringComparer.Ordinal));
+
+        // What the PACS hands back is valid to dicom3tools' validator, a parser independent of ours and of Orthanc's.
+        foreach (var id in (await OrthancAsync("instances")).EnumerateArray().Select(i => i.GetString()!))
+        {
+            var tags = await OrthancAsync($"instances/{id}/simplified-tags");
+            Assert.Equal(("PACS-PATIENT-1", "DMS"), (tags.GetProperty("PatientID").GetString(), tags.GetProperty("Modality").GetString()));
+            var path = Path.Combine(_folder.Path, $"{id}.dcm");
+            await File.WriteAllBytesAsync(path, await _orthanc.GetByteArrayAsync(new Uri(_pacs.RestUrl, $"instances/{id}/file")));
+            var verdict = await RunAsync("dciodvfy", path);
+            Assert.DoesNotContain("Error", verdict, StringComparison.Ordinal);
+            Assert.Contains("DermoscopicPhotographyImage", verdict, StringComparison.Ordinal);
+        }
+
+        // Sending the same series again (a lease that ran out mid-send, say) leaves one copy.
+        var instances = new List<byte[]>();
+        foreach (var frame in filed.Frames)
+        {
+            instances.Add(DermoscopyDicom.Create(filed, frame, await Host<ISeriesArchive>().ReadFrameAsync(filed.SeriesId, frame.Index, CancellationToken.None), null, uids));
+        }
+
+        await Host<IPacs>().StoreAsync(instances, CancellationToken.None);
+        Assert.Equal(filed.Frames.Count, (await OrthancAsync("instances")).GetArrayLength());
+        Assert.Equal(1, SentEntries(filed.SeriesId));
+
+        // Something that is not DICOM is refused for good; a PACS that is not there is a failure to retry.
+        await Assert.ThrowsAsync<PacsRefusedException>(() => Host<IPacs>().StoreAsync([[1, 2, 3, 4]], CancellationToken.None));
+        await _pacs.KillAsync();
+        var down = await Record.ExceptionAsync(() => Host<IPacs>().StoreAsync(instances, CancellationToken.None));
+        Assert.IsType<HttpRequestException>(down);
+    }
+
+    [Fact]
+    public async Task ASeriesFiledWhileThePacsIsDown_WaitsThroughAHostRestart_AndArrivesOnce()
+    {
+        await StartHostAsync();
+        var forwarder = Host<PacsForwarder>();
+        var failedTwice = EmbeddedSuite.WaitFor<PacsDelivery>(h => forwarder.AttemptFailed += h, h => forwarder.AttemptFailed -= h, d => d.Attempts >= 2);
+        var filed = await FileASeriesAsync("PACS-PATIENT-2");
+        var failure = await failedTwice.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((filed.SeriesId, PacsDeliveryState.Queued), (failure.SeriesId, failure.State));
+        Assert.True(failure.NextAttemptAt > DateTimeOffset.UtcNow - TimeSpan.FromSeconds(1)); // backed off, not spinning
+        Assert.Equal(0, SentEntries(filed.SeriesId));
+
+        await StopHostAsync();
+        await _pacs.StartAgainAsync();
+        await StartHostAsync();
+
+        var delivery = await SentAsync(filed.SeriesId);
+        Assert.True(delivery.Attempts >= 3, $"{delivery.Attempts} attempts");
+        Assert.Equal(filed.Frames.Count, (await OrthancAsync("instances")).GetArrayLength());
+        Assert.Equal(1, SentEntries(filed.SeriesId));
+    }
+
+    private static async Task<string> RunAsync(string program, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return await output + error;
+    }
+}
