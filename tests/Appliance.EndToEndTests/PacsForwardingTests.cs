@@ -44,14 +44,15 @@ public sealed class PacsForwardingTests : IAsyncLifetime
 
     private T Host<T>() where T : notnull => _host!.Services.GetRequiredService<T>();
 
-    private async Task StartHostAsync()
+    private async Task StartHostAsync(Uri? pacs = null)
     {
         _host = await EmbeddedSuite.StartHostAsync(_folder.Path, LogLevel.Warning, hostSettings: new Dictionary<string, string?>
         {
             ["Broker:Port"] = "0",
-            ["Pacs:DicomWebUrl"] = _pacs.DicomWebUrl.AbsoluteUri,
+            ["Pacs:DicomWebUrl"] = (pacs ?? _pacs.DicomWebUrl).AbsoluteUri,
             ["Pacs:FirstRetry"] = "00:00:00.200",
             ["Pacs:LongestRetry"] = "00:00:01",
+            ["Pacs:CheckInterval"] = "00:00:00.200",
         });
     }
 
@@ -125,6 +126,14 @@ public sealed class PacsForwardingTests : IAsyncLifetime
             Assert.Contains("DermoscopicPhotographyImage", verdict, StringComparison.Ordinal);
         }
 
+        // The dermatologist sees it on the series page.
+        Host<Appliance.Host.Core.Users.UserService>().Add("derm.p", Appliance.Host.Core.Users.UserRoles.Dermatologist, "a long passphrase for tests", "admin");
+        using (var pages = await Appliance.EndToEndKit.HostPages.SignInAsync(_host!, "derm.p", "a long passphrase for tests"))
+        {
+            var page = await pages.GetStringAsync(new Uri($"/Series/View/{filed.SeriesId}", UriKind.Relative));
+            Assert.Matches($"id=\"pacs\"[^>]*>sent [0-9-]+ [0-9:]+ UTC, {filed.Frames.Count} instances<", page);
+        }
+
         // Sending the same series again (a lease that ran out mid-send, say) leaves one copy.
         var instances = new List<byte[]>();
         foreach (var frame in filed.Frames)
@@ -163,6 +172,39 @@ public sealed class PacsForwardingTests : IAsyncLifetime
         Assert.True(delivery.Attempts >= 3, $"{delivery.Attempts} attempts");
         Assert.Equal(filed.Frames.Count, (await OrthancAsync("instances")).GetArrayLength());
         Assert.Equal(1, SentEntries(filed.SeriesId));
+    }
+
+    [Fact]
+    public async Task APacsThatRefuses_IsAuditedAndLeftAlone_UntilAnAdminRetries_ThenTheSeriesArrives()
+    {
+        // The PACS wants credentials the host was not given: a refusal, not worth repeating.
+        await _pacs.StartAgainAsync(requireCredentials: true);
+        await StartHostAsync();
+        var forwarder = Host<PacsForwarder>();
+        var refusal = EmbeddedSuite.WaitFor<PacsDelivery>(h => forwarder.AttemptFailed += h, h => forwarder.AttemptFailed -= h, d => d.State == PacsDeliveryState.Refused);
+        var filed = await FileASeriesAsync("PACS-PATIENT-3");
+        var refused = await refusal.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((filed.SeriesId, 1), (refused.SeriesId, refused.Attempts));
+        Assert.Contains("401", refused.LastError, StringComparison.Ordinal);
+        Assert.Single(Host<IAuditTrail>().ReadAll(), e => e.Kind == AuditKinds.PacsRefused && e.Subject == filed.SeriesId);
+
+        // The admin gives the host the credentials (in the URL, as from a secret) and restarts it: a refused series still waits for them.
+        await StopHostAsync();
+        var withCredentials = new UriBuilder(_pacs.DicomWebUrl) { UserName = OrthancServer.User, Password = OrthancServer.Password }.Uri;
+        await StartHostAsync(withCredentials);
+        var data = $"--Host:DataFolder={Path.Combine(_folder.Path, "host")}";
+        var status = await HostCli.RunJsonAsync("pacs", "status", "--json", data);
+        Assert.Equal("Refused", Assert.Single(status.EnumerateArray()).GetProperty("state").GetString());
+
+        var retried = await HostCli.RunJsonAsync("pacs", "retry", filed.SeriesId, "--requested-by", "it.admin", "--json", data);
+        Assert.True(retried.GetProperty("queued").GetBoolean());
+        var sent = await SentAsync(filed.SeriesId);
+        Assert.Equal(2, sent.Attempts); // nothing was tried between the refusal and the admin's retry
+        Assert.Single(Host<IAuditTrail>().ReadAll(), e => e.Kind == AuditKinds.PacsRetried && e.Actor == "it.admin");
+        using var authorised = new HttpClient();
+        authorised.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{OrthancServer.User}:{OrthancServer.Password}")));
+        Assert.Equal(filed.Frames.Count, JsonDocument.Parse(await authorised.GetStringAsync(new Uri(_pacs.RestUrl, "instances"))).RootElement.GetArrayLength());
+        Assert.Equal(2, (await HostCli.RunAsync("pacs", "retry", filed.SeriesId, data)).Exit); // sent: nothing to retry
     }
 
     private static async Task<string> RunAsync(string program, params string[] arguments)

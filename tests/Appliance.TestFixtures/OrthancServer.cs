@@ -47,8 +47,15 @@ public sealed class OrthancServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Starts the server (again, on the same port and storage); returns once it has said it started.</summary>
-    public async Task StartAgainAsync()
+    /// <summary>The user and password the server asks for when started with credentials required.</summary>
+    public const string User = "appliance-host";
+    public const string Password = "pacs-test-password";
+
+    /// <summary>
+    /// Starts the server (again, on the same port and storage); returns once it has said it started.
+    /// With <paramref name="requireCredentials"/> it answers 401 to any request without <see cref="User"/> and <see cref="Password"/>.
+    /// </summary>
+    public async Task StartAgainAsync(bool requireCredentials = false)
     {
         var config = Path.Combine(_folder, "orthanc.json");
         await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new Dictionary<string, object>
@@ -57,7 +64,8 @@ public sealed class OrthancServer : IAsyncDisposable
             ["HttpPort"] = Port,
             ["HttpBindAddress"] = "127.0.0.1",
             ["RemoteAccessAllowed"] = false,
-            ["AuthenticationEnabled"] = false,
+            ["AuthenticationEnabled"] = requireCredentials,
+            ["RegisteredUsers"] = new Dictionary<string, string> { [User] = Password },
             ["DicomServerEnabled"] = false,
             ["StorageDirectory"] = Path.Combine(_folder, "storage"),
             ["IndexDirectory"] = Path.Combine(_folder, "storage"),

@@ -17,11 +17,24 @@ public sealed class DicomWebPacs : IPacs, IDisposable
 {
     private readonly HttpClient _http;
     private readonly Uri? _root;
+    private readonly AuthenticationHeaderValue? _credentials;
 
     public DicomWebPacs(IOptions<PacsOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _root = options.Value.DicomWebUrl is { } url ? new Uri(url.AbsoluteUri.EndsWith('/') ? url.AbsoluteUri : url.AbsoluteUri + "/") : null;
+        if (options.Value.DicomWebUrl is { } url)
+        {
+            // Credentials in the URL (user:password@, from the environment or a secret mount) go as HTTP basic
+            // authentication, over TLS in service; they are never part of what is shown or logged.
+            var address = new UriBuilder(url) { UserName = string.Empty, Password = string.Empty };
+            address.Path = address.Path.EndsWith('/') ? address.Path : address.Path + "/";
+            _root = address.Uri;
+            if (url.UserInfo.Length > 0)
+            {
+                _credentials = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Uri.UnescapeDataString(url.UserInfo))));
+            }
+        }
+
         // The request timeout is the forwarder's (a cancellation); a PACS behind a changing address is found again every few minutes.
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
     }
@@ -43,6 +56,7 @@ public sealed class DicomWebPacs : IPacs, IDisposable
 
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(root, "studies")) { Content = content };
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/dicom+json"));
+        request.Headers.Authorization = _credentials;
         using var response = await _http.SendAsync(request, cancellationToken);
         if (response.StatusCode is >= HttpStatusCode.BadRequest and < HttpStatusCode.InternalServerError
             and not HttpStatusCode.RequestTimeout and not HttpStatusCode.TooManyRequests)

@@ -29,6 +29,7 @@ public static class HostCommandLine
         root.Subcommands.Add(AuditCommands.Audit());
         root.Subcommands.Add(SchemaCommands.Migrate());
         root.Subcommands.Add(SecretsCommands.Secrets());
+        root.Subcommands.Add(PacsCommands.Pacs());
         root.Subcommands.Add(FleetCommands.Revoke());
         root.Subcommands.Add(DataCommands.Backup());
         root.Subcommands.Add(DataCommands.Restore());
