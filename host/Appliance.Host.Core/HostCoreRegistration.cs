@@ -58,6 +58,8 @@ public static class HostCoreRegistration
         builder.Services.AddHostedService<Rollouts.RolloutDispatcher>();
         builder.Services.AddOptions<Pacs.PacsOptions>().Bind(builder.Configuration.GetSection(Pacs.PacsOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<Pacs.PacsHandOver>();
+        builder.Services.AddSingleton<IFiledSeriesHandOver>(sp => sp.GetRequiredService<Pacs.PacsHandOver>());
         builder.Services.AddSingleton<Pacs.PacsForwarder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Pacs.PacsForwarder>());
         return builder;

@@ -19,6 +19,8 @@ var benchmarks = new Dictionary<string, (string Description, Func<bool, Task> Ru
     ["upload"] = ("50 MB through our chunked transfer against mosquitto_pub -f of the same bytes to the same broker and TLS (median of 9)", quick =>
         quick ? UploadBenchmark.RunAsync(1, 4 * 1000 * 1000) : UploadBenchmark.RunAsync(9)),
     ["fleet-load"] = ("200 appliances over mutual TLS each finishing a two-frame series at once: filed, lost, duplicated, p50/p95 to receipt", quick => FleetLoadBenchmark.RunAsync(quick ? 4 : 200)),
+    ["fleet-load-scaled"] = ("1,000 appliances through mosquitto to two host processes sharing only PostgreSQL, Orthanc and a secrets folder (and again with one SIGKILLed, and with one host): filed, lost, duplicated, in the PACS, p50/p95 to receipt", quick =>
+        FleetLoadScaledBenchmark.RunAsync(quick ? 6 : 1000, quick ? 32 : 96)),
     ["remote-wipe"] = ("admin's wipe request to the appliance's signed confirmation, online on loopback (median of 7), against the appliance's own erase time", quick => RemoteWipeBenchmark.RunAsync(quick ? 2 : 7)),
     ["calibration"] = ("colour calibration on simulated target frames (known distortion, vignetting, noise): CIEDE2000 on held-out patches before and after, scale error, per ring (median of 7 seeds, 640x480)", quick =>
     {

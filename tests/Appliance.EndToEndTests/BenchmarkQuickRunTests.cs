@@ -24,6 +24,11 @@ public sealed partial class BenchmarkQuickRunTests
         { "crash", ["crash_trials", "crash_accepted", "crash_filed", "crash_lost", "crash_duplicated", "crash_unopenable", "crash_failed_starts", "crash_kills_while_opening", "crash_found_only_in_store"] },
         { "upload", ["upload_ms", "reference_mosquitto_pub_ms", "upload_mb_per_s", "upload_vs_mosquitto_ratio", "upload_after_last_chunk_ms"] },
         { "fleet-load", ["load_appliances", "load_filed", "load_lost", "load_duplicated", "load_total_ms", "load_p50_ms", "load_p95_ms"] },
+        {
+            "fleet-load-scaled", ["load_appliances", "load_hosts", "load_filed", "load_lost", "load_duplicated", "load_unaudited", "pacs_series_stored", "load_total_ms", "load_p50_ms", "load_p95_ms",
+                "load_killed_host", "load_killed_filed", "load_killed_lost", "load_killed_duplicated", "load_killed_pacs_series_stored", "load_killed_p95_ms",
+                "load_one_host_filed", "load_one_host_lost", "load_one_host_p50_ms", "load_one_host_p95_ms", "load_total_vs_one_host_ratio", "load_p95_vs_one_host_ratio"]
+        },
         { "remote-wipe", ["remote_wipe_confirm_ms", "remote_wipe_confirm_max_ms", "reference_local_erase_ms", "remote_wipe_runs"] },
         { "calibration", ["de2000_mean_before", "de2000_mean_after", "de2000_max_after", "px_per_mm_error_pct", "emitter_cct_error_pct", "de2000_mean_after_nonpolarised", "de2000_mean_after_spectral", "de2000_max_after_spectral", "de2000_skin_max_after_spectral", "emitter_cct_error_pct_spectral"] },
         { "qc-accuracy", ["qc_precision_blurred", "qc_recall_blurred", "qc_precision_moved", "qc_recall_moved", "qc_precision_glare", "qc_recall_glare", "qc_min_precision", "qc_min_recall"] },

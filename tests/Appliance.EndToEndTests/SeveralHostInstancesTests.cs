@@ -37,6 +37,8 @@ public abstract class SeveralHostInstancesTests : IAsyncLifetime
 
     protected WebApplication Second { get; private set; } = null!;
 
+    private bool _secondStopped;
+
     /// <summary>Where each instance keeps its state; the broker settings are added to these.</summary>
     protected abstract Dictionary<string, string?> StateSettings(string instance);
 
@@ -72,7 +74,7 @@ public abstract class SeveralHostInstancesTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var host in new[] { Second, First })
+        foreach (var host in _secondStopped ? [First] : new[] { Second, First })
         {
             await host.StopAsync();
             await host.DisposeAsync();
@@ -119,6 +121,22 @@ public abstract class SeveralHostInstancesTests : IAsyncLifetime
         Assert.All(ids, id => Assert.Single(entries, e => e.Kind == AuditKinds.SeriesFiled && e.Subject == id));
         Assert.True(AuditVerifier.Verify(entries, trail.ReadHead()).Intact);
     }
+
+    [Fact]
+    public async Task WhenOneInstanceIsGone_EveryOfferIsAnsweredByTheOther()
+    {
+        // Both joined the group; then one goes. A broker that kept its session in the group would
+        // hand it every other offer, and those appliances would wait for an answer that never comes.
+        _secondStopped = true;
+        await Second.StopAsync();
+        await Second.DisposeAsync();
+        var filed = new List<string>();
+        First.Services.GetRequiredService<SeriesFilingService>().Filed += (_, f) => { lock (filed) { filed.Add(f.SeriesId); } };
+
+        var ids = await FileThroughTheBrokerAsync(6, "AFTER-ONE-WENT");
+
+        Assert.Equal(ids.Order(), filed.Order());
+    }
 }
 
 /// <summary>Two instances on one machine's data folder: the archive in LiteDB, the rest in files under locks.</summary>
@@ -149,7 +167,7 @@ public sealed class SeveralHostInstancesOnSeveralMachinesTests(PostgresFixture p
     protected override async Task PrepareAsync()
     {
         _connectionString = await postgres.DatabaseAsync();
-        var exported = await HostCli.RunJsonAsync("secrets", "export", Secrets, "--instance", "host-a", "host-b", "--json", $"--Host:DataFolder={Path.Combine(Folder.Path, "admin")}");
+        var exported = await HostCli.RunJsonAsync("secrets", "export", Secrets, "--instance", "host-a", "--instance", "host-b", "--json", $"--Host:DataFolder={Path.Combine(Folder.Path, "admin")}");
         Assert.Contains("ca/host-client.host-b.pfx", exported.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
         await HostCli.RunJsonAsync("migrate", "--json", "--Archive:Provider=PostgreSql", $"--PostgreSql:ConnectionString={_connectionString}");
     }

@@ -23,6 +23,7 @@ public sealed partial class SeriesFilingService(
     IHostSigningKey hostSigningKey,
     IAuditTrail audit,
     IDeviceMessagePublisher publisher,
+    IEnumerable<IFiledSeriesHandOver> handOvers,
     TimeProvider time,
     ILogger<SeriesFilingService> logger)
 {
@@ -199,9 +200,10 @@ public sealed partial class SeriesFilingService(
     private sealed class FrameRefusedException(string reason) : Exception(reason);
 
     /// <summary>
-    /// Signs and sends the receipt for a filed series (again, when a device offers one already
-    /// filed). False when it could not be sent: the appliance keeps its copy until a receipt
-    /// comes and offers the series again later, which sends the receipt again.
+    /// Hands the series over (<see cref="IFiledSeriesHandOver"/>), then signs and sends the
+    /// receipt for it (again, when a device offers one already filed). False when either could
+    /// not be done: the appliance keeps its copy until a receipt comes and offers the series again
+    /// later, which hands it over and sends the receipt again.
     /// </summary>
     public async Task<bool> SendReceiptAsync(FiledSeries filed, CancellationToken cancellationToken)
     {
@@ -210,13 +212,18 @@ public sealed partial class SeriesFilingService(
         receipt = receipt with { Signature = hostSigningKey.Sign(receipt.SignedBytes()) };
         try
         {
+            foreach (var handOver in handOvers)
+            {
+                await handOver.HandOverAsync(filed, cancellationToken);
+            }
+
             await publisher.PublishAsync(ApplianceTopics.Receipt(filed.DeviceId), ProtocolJson.Serialize(receipt), cancellationToken);
             return true;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // Whatever the transport threw (a broker restarting, a publish timeout), nothing is
-            // lost: the filing stands and the receipt goes again with the next offer.
+            // Whatever the transport or a hand-over threw (a broker restarting, the database away),
+            // nothing is lost: the filing stands and the receipt goes again with the next offer.
             LogReceiptNotSent(logger, filed.SeriesId, filed.DeviceId, ex.GetType().Name, ex.Message);
             return false;
         }

@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Exports;
-using Appliance.Host.Core.Filing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,8 +10,8 @@ namespace Appliance.Host.Core.Pacs;
 /// <summary>
 /// Sends every filed series to the trust's PACS once: each frame as a Dermoscopic Photography
 /// instance (the UIDs derived from the series, so a repeat is the same instance), all of a series
-/// in one STOW-RS request. A series is queued when filed, and at start every filed series the
-/// queue does not know is queued (one filed just before a crash, or all of them when forwarding
+/// in one STOW-RS request. A series is queued before its receipt goes (<see cref="PacsHandOver"/>),
+/// and at start every filed series the queue does not know is queued (all of them when forwarding
 /// is first turned on). A failure is tried again after a wait that doubles each time; a refusal
 /// (the PACS will not take the instances as they are) stops and is audited for an admin.
 /// Several instances share the queue: each takes deliveries for a lease, so none is sent by two
@@ -24,14 +22,13 @@ public sealed partial class PacsForwarder(
     IPacs pacs,
     ISeriesArchive archive,
     ICalibrationProfiles profiles,
-    SeriesFilingService filing,
+    PacsHandOver handOver,
     IAuditTrail audit,
     IOptions<PacsOptions> options,
     TimeProvider time,
     ILogger<PacsForwarder> logger) : BackgroundService
 {
     private const int Batch = 4;
-    private readonly ConcurrentQueue<string> _justFiled = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private bool _archiveQueued;
 
@@ -48,7 +45,7 @@ public sealed partial class PacsForwarder(
             return;
         }
 
-        filing.Filed += OnFiled;
+        handOver.Queued += OnQueued;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -72,15 +69,11 @@ public sealed partial class PacsForwarder(
         }
         finally
         {
-            filing.Filed -= OnFiled;
+            handOver.Queued -= OnQueued;
         }
     }
 
-    private void OnFiled(object? sender, FiledSeries series)
-    {
-        _justFiled.Enqueue(series.SeriesId);
-        _wake.Writer.TryWrite(true);
-    }
+    private void OnQueued(object? sender, string seriesId) => _wake.Writer.TryWrite(true);
 
     private async Task QueueWhatTheArchiveHoldsAsync(CancellationToken cancellationToken)
     {
@@ -98,17 +91,6 @@ public sealed partial class PacsForwarder(
         {
             await QueueWhatTheArchiveHoldsAsync(cancellationToken);
             _archiveQueued = true;
-        }
-
-        var filed = new List<string>();
-        while (_justFiled.TryDequeue(out var id))
-        {
-            filed.Add(id);
-        }
-
-        if (filed.Count > 0)
-        {
-            await queue.EnqueueAsync(filed, time.GetUtcNow(), cancellationToken);
         }
 
         while (true)

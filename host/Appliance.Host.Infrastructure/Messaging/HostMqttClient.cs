@@ -161,11 +161,17 @@ public sealed partial class HostMqttClient(
     /// </summary>
     private (MqttClientOptions Options, string Where) Connection()
     {
+        // One host keeps its session for a week, so what appliances send while it restarts waits for it.
+        // Instances sharing the load keep none: a broker goes on handing a share of the messages to
+        // an offline member's session (mosquitto queues them there), so a dead instance would swallow
+        // offers until it came back. Without a session it leaves the group the moment its connection
+        // drops, and what it had not answered is offered again by the appliances to the others.
+        var shared = !string.IsNullOrEmpty(brokerOptions.Value.SharedSubscriptionGroup);
         var builder = new MqttClientOptionsBuilder()
             .WithClientId(ClientId)
             .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithCleanStart(false)
-            .WithSessionExpiryInterval((uint)TimeSpan.FromDays(7).TotalSeconds);
+            .WithCleanStart(shared)
+            .WithSessionExpiryInterval(shared ? 0 : (uint)TimeSpan.FromDays(7).TotalSeconds);
         var certificate = ca.HostClientCertificateFor(ClientId);
         var o = brokerOptions.Value;
         if (o.Mode == BrokerMode.Embedded)

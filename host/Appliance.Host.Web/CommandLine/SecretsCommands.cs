@@ -19,7 +19,7 @@ public static class SecretsCommands
     public static Command Secrets()
     {
         var folder = new Argument<DirectoryInfo>("folder") { Description = "Where to write them: a new or empty folder (owner-only), to mount read-only on each machine." };
-        var instances = new Option<string[]>("--instance") { Description = "Each host instance's Transfers:InstanceId, so each has a client certificate the broker knows.", AllowMultipleArgumentsPerToken = true };
+        var instances = new Option<string[]>("--instance") { Description = "A host instance's Transfers:InstanceId (repeat for each), so each has a client certificate the broker knows." };
         var json = AdminCommand.JsonOption();
         var export = new Command("export", "Copy the secrets every host instance shares into a folder to mount as Host:SecretsFolder on each machine.") { folder, instances, json };
         export.TreatUnmatchedTokensAsErrors = false;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Appliance.EndToEndTests;
+namespace Appliance.TestFixtures;
 
 /// <summary>Debian's mosquitto, run on loopback with a configuration the host wrote; stopped with the test.</summary>
 public sealed class MosquittoBroker : IAsyncDisposable
