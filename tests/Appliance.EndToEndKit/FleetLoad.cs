@@ -132,6 +132,7 @@ public static class FleetLoad
         }
     }
 
-    private static double Percentile(List<double> sorted, double p) =>
+    /// <summary>The nearest-rank percentile of sorted values; NaN when there are none.</summary>
+    internal static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 }

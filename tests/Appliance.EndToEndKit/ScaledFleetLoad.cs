@@ -181,8 +181,8 @@ public static class ScaledFleetLoad
                 Unaudited: inArchive.Count(id => !filedEntries.ContainsKey(id)),
                 stored,
                 total,
-                Percentile(latencies, 0.50),
-                Percentile(latencies, 0.95));
+                FleetLoad.Percentile(latencies, 0.50),
+                FleetLoad.Percentile(latencies, 0.95));
         }
         finally
         {
@@ -254,9 +254,6 @@ public static class ScaledFleetLoad
 
         return counts;
     }
-
-    private static double Percentile(List<double> sorted, double p) =>
-        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
     /// <summary>Counts appliances that said they connected to the broker (their uplink's own log event), and says when all have.</summary>
     private sealed class ConnectionCounter(int expected)

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Appliance.Host.Core;
 using Appliance.Protocol;
 using NSec.Cryptography;
@@ -8,9 +7,10 @@ namespace Appliance.Host.Infrastructure.Archive;
 
 /// <summary>
 /// The archive's frame files: <c>frames/yyyy/MM/{series}.{filing}/{index}.frame</c> under the
-/// archive folder (a folder per filing, so two filings of one series never share a file), each sealed under its series' key with the series, index and digest bound in, written
-/// to a temporary name, flushed to disk and renamed. The records that point at them are the
-/// archive database's business.
+/// archive folder (a folder per filing, so two filings of one series never share a file), each
+/// sealed under its series' key with the series, index and digest bound in, written to a
+/// temporary name, flushed to disk and renamed. The records that point at them are the archive
+/// database's business.
 /// </summary>
 internal sealed class ArchiveFrameFiles(string root)
 {

@@ -10,8 +10,9 @@ namespace Appliance.Host.Infrastructure.Archive;
 /// per-series keys (<see cref="ArchiveFrameFiles"/>, <c>archive/frames/yyyy/MM/{series}.{filing}/{index}.frame</c>).
 /// Frames are written and flushed first and the record last, so a crash never leaves a record
 /// pointing at missing frames; each filing writes a folder of its own, so two instances filing
-/// one series at once never mix their frames, and the first record in stands. Indexed by patient identifier, episode, device, body site, lesion and
-/// dates; the fields a query finds a series by must say what its sealed record says.
+/// one series at once never mix their frames, and the first record in stands. Indexed by patient
+/// identifier, episode, device, body site, lesion and dates; the fields a query finds a series
+/// by must say what its sealed record says.
 /// </summary>
 public sealed class LiteDbSeriesArchive : ISeriesArchive
 {
