@@ -21,9 +21,10 @@ namespace Appliance.EndToEndTests;
 /// <summary>
 /// The transfer under faults: every chunk fault a network or a rogue can produce, a host
 /// restart, a broker restart and many cut connections, each ending with the series filed
-/// exactly once, verified, and nothing left behind on either side.
+/// exactly once, verified, and nothing left behind on either side. One suite, run on the
+/// embedded default (LiteDB and files) and with the host's state in PostgreSQL.
 /// </summary>
-public sealed class TransferFaultTests : IAsyncLifetime
+public abstract class TransferFaultTests : IAsyncLifetime
 {
     private const string DeviceId = "fault-dev-01";
     private readonly TempFolder _folder = new("transfer-faults");
@@ -37,8 +38,14 @@ public sealed class TransferFaultTests : IAsyncLifetime
         ["Broker:MaxConnectionsPerMinute"] = "100000",
     };
 
+    /// <summary>Where the host keeps its state: nothing for the embedded default.</summary>
+    protected virtual Task<Dictionary<string, string?>> StateSettingsAsync() => Task.FromResult(new Dictionary<string, string?>());
+
+    private Dictionary<string, string?> _state = [];
+
     public async Task InitializeAsync()
     {
+        _state = await StateSettingsAsync();
         _host = await StartHostAsync(port: 0);
         _bundle = Host<DeviceProvisioner>().Provision(DeviceId, "127.0.0.1", BrokerPort);
     }
@@ -56,7 +63,7 @@ public sealed class TransferFaultTests : IAsyncLifetime
     private int BrokerPort => Host<EmbeddedMqttBroker>().BoundPort;
 
     private Task<WebApplication> StartHostAsync(int port) =>
-        EmbeddedSuite.StartHostAsync(_folder.Path, LogLevel.Information, l => l.AddProvider(_logs), new Dictionary<string, string?>(HostSettings) { ["Broker:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        EmbeddedSuite.StartHostAsync(_folder.Path, LogLevel.Information, l => l.AddProvider(_logs), new Dictionary<string, string?>(HostSettings.Concat(_state)) { ["Broker:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
     /// <summary>A signed series for a job the host really issued to the device, its frames <paramref name="side"/> pixels square.</summary>
     private async Task<SealedSeries> IssuedSeriesAsync(int side, string? patientId = null, string? lesionLabel = null)
@@ -351,4 +358,15 @@ public sealed class TransferFaultTests : IAsyncLifetime
             appliance.Dispose();
         }
     }
+}
+
+public sealed class LiteDbTransferFaultTests : TransferFaultTests;
+
+public sealed class PostgreSqlTransferFaultTests(PostgresFixture postgres) : TransferFaultTests, IClassFixture<PostgresFixture>
+{
+    protected override async Task<Dictionary<string, string?>> StateSettingsAsync() => new()
+    {
+        ["Archive:Provider"] = "PostgreSql",
+        ["PostgreSql:ConnectionString"] = await postgres.MigratedDatabaseAsync(),
+    };
 }
