@@ -86,14 +86,39 @@ public interface ISeriesArchive
     /// <summary>Marks a filed series as withdrawn from consent; false if it is not filed. The first withdrawal stands.</summary>
     Task<bool> MarkConsentWithdrawnAsync(string seriesId, Jobs.ConsentWithdrawal withdrawal, CancellationToken cancellationToken);
 
-    /// <summary>Decrypts one frame and checks its digest.</summary>
+    /// <summary>Decrypts one frame and checks its digest; <see cref="FramesReleasedException"/> when the frames are no longer held here.</summary>
     Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes the series' frames from this archive and keeps its record, marked so (the PACS
+    /// holds them now); false if it is not filed. Marked first and removed after, so a crash
+    /// between leaves no record pointing at frames that are gone.
+    /// </summary>
+    Task<bool> ReleaseFramesAsync(string seriesId, CancellationToken cancellationToken);
 
     /// <summary>Every series id held, without reading the records (so a verification can read each on its own).</summary>
     Task<IReadOnlyList<string>> ListSeriesIdsAsync(CancellationToken cancellationToken);
 
     /// <summary>Where the archive lives on disk, for operators.</summary>
     string Location { get; }
+}
+
+/// <summary>The series' frames were released to the PACS: read them there.</summary>
+public sealed class FramesReleasedException : Exception
+{
+    public FramesReleasedException()
+    {
+    }
+
+    public FramesReleasedException(string message)
+        : base(message)
+    {
+    }
+
+    public FramesReleasedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }
 
 /// <summary>What filing did: the series as the archive holds it, and whether another filing of it got there first.</summary>

@@ -113,7 +113,7 @@ public sealed class PostgreSqlSeriesArchive(NpgsqlDataSource database, ArchiveKe
 
     public async Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken)
     {
-        await using var command = Sql.Command(database, $"SELECT {Columns}, wrapped_key, (SELECT sealed_frame FROM series_frames WHERE series_id = $1 AND frame_index = $2) FROM series WHERE series_id = $1", seriesId, index);
+        await using var command = Sql.Command(database, $"SELECT {Columns}, wrapped_key, (SELECT sealed_frame FROM series_frames WHERE series_id = $1 AND frame_index = $2), frames_released FROM series WHERE series_id = $1", seriesId, index);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -121,6 +121,11 @@ public sealed class PostgreSqlSeriesArchive(NpgsqlDataSource database, ArchiveKe
         }
 
         var series = ToSeries(reader);
+        if (reader.GetBoolean(8))
+        {
+            throw new FramesReleasedException($"the frames of series {seriesId} were released to the PACS");
+        }
+
         var frame = series.Frames.Single(f => f.Index == index);
         var sealedFrame = reader.IsDBNull(7) ? throw new CryptographicException($"frame {index} of series {seriesId} is missing: the archive was altered") : (byte[])reader[7];
         using var key = keys.UnwrapSeriesKey(seriesId, (byte[])reader[6]);
@@ -129,6 +134,23 @@ public sealed class PostgreSqlSeriesArchive(NpgsqlDataSource database, ArchiveKe
         return Appliance.Protocol.SeriesSealing.Sha256Hex(plaintext) == frame.Sha256
             ? plaintext
             : throw new CryptographicException($"frame {index} of series {seriesId} does not match its digest");
+    }
+
+    public async Task<bool> ReleaseFramesAsync(string seriesId, CancellationToken cancellationToken)
+    {
+        // One transaction: the mark and the removal stand or fall together.
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var mark = Sql.Command(connection, transaction, "UPDATE series SET frames_released = true WHERE series_id = $1", seriesId);
+        if (await mark.ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            return false;
+        }
+
+        await using var remove = Sql.Command(connection, transaction, "DELETE FROM series_frames WHERE series_id = $1", seriesId);
+        await remove.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     public async Task<IReadOnlyList<string>> ListSeriesIdsAsync(CancellationToken cancellationToken)

@@ -43,6 +43,8 @@ public static partial class HostWebApplication
         builder.AddHostCore();
         builder.AddHostInfrastructure();
         var provider = AddSharedState(builder);
+        // Frames the PACS holds are read back from it, whichever store keeps the records.
+        Appliance.Host.Core.Pacs.PacsReadThroughArchive.Register(builder.Services);
         var web = AddHttps(builder);
         AddSignIn(builder, provider);
         builder.AddDisclosure();

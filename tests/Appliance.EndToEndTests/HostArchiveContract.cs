@@ -103,6 +103,22 @@ public abstract class HostArchiveContract : IDisposable
     }
 
     [Fact]
+    public async Task ReleasedFrames_AreNoLongerReadHere_ButTheRecordStays()
+    {
+        var archive = Open().Series;
+        var frames = Frames();
+        await FileAsync(archive, Series("s-1", "PATIENT-A", Now, "L1", frames), frames);
+
+        Assert.False(await archive.ReleaseFramesAsync("never-filed", CancellationToken.None));
+        Assert.True(await archive.ReleaseFramesAsync("s-1", CancellationToken.None));
+        Assert.True(await archive.ReleaseFramesAsync("s-1", CancellationToken.None)); // again: nothing left to remove, still fine
+
+        await Assert.ThrowsAsync<FramesReleasedException>(() => archive.ReadFrameAsync("s-1", 0, CancellationToken.None));
+        Assert.Equal(frames.Length, (await Open().Series.FindAsync("s-1", CancellationToken.None))!.Frames.Count);
+        Assert.Equal("s-1", Assert.Single(await archive.ListForPatientAsync("PATIENT-A", "L1", CancellationToken.None)).SeriesId);
+    }
+
+    [Fact]
     public async Task ConsentIsWithdrawnOnce_AndOnlyFromAFiledSeries()
     {
         var archive = Open().Series;

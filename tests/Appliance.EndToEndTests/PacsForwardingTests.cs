@@ -44,7 +44,7 @@ public sealed class PacsForwardingTests : IAsyncLifetime
 
     private T Host<T>() where T : notnull => _host!.Services.GetRequiredService<T>();
 
-    private async Task StartHostAsync(Uri? pacs = null)
+    private async Task StartHostAsync(Uri? pacs = null, bool keepLocalCopy = true)
     {
         _host = await EmbeddedSuite.StartHostAsync(_folder.Path, LogLevel.Warning, hostSettings: new Dictionary<string, string?>
         {
@@ -53,6 +53,7 @@ public sealed class PacsForwardingTests : IAsyncLifetime
             ["Pacs:FirstRetry"] = "00:00:00.200",
             ["Pacs:LongestRetry"] = "00:00:01",
             ["Pacs:CheckInterval"] = "00:00:00.200",
+            ["Pacs:KeepLocalCopy"] = keepLocalCopy ? "true" : "false",
         });
     }
 
@@ -205,6 +206,35 @@ public sealed class PacsForwardingTests : IAsyncLifetime
         authorised.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{OrthancServer.User}:{OrthancServer.Password}")));
         Assert.Equal(filed.Frames.Count, JsonDocument.Parse(await authorised.GetStringAsync(new Uri(_pacs.RestUrl, "instances"))).RootElement.GetArrayLength());
         Assert.Equal(2, (await HostCli.RunAsync("pacs", "retry", filed.SeriesId, data)).Exit); // sent: nothing to retry
+    }
+
+    [Fact]
+    public async Task WithoutALocalCopy_TheFramesLeaveOnceThePacsConfirms_AndAreReadBackFromIt()
+    {
+        await _pacs.StartAgainAsync();
+        await StartHostAsync(keepLocalCopy: false);
+        var filed = await FileASeriesAsync("PACS-PATIENT-4");
+        var pixels = new List<byte[]>();
+        foreach (var frame in filed.Frames)
+        {
+            // Read before it is sent, from the archive's own copy.
+            pixels.Add(await Host<ISeriesArchive>().ReadFrameAsync(filed.SeriesId, frame.Index, CancellationToken.None));
+        }
+
+        await SentAsync(filed.SeriesId);
+        var frames = Path.Combine(_folder.Path, "host", "archive", "frames");
+        Assert.Empty(Directory.EnumerateFiles(frames, "*.frame", SearchOption.AllDirectories));
+        Assert.Contains("local copy of the frames removed", Assert.Single(Host<IAuditTrail>().ReadAll(), e => e.Kind == AuditKinds.SeriesSentToPacs).Details, StringComparison.Ordinal);
+
+        // The pages and exports still read every frame: from the PACS, checked against the digest filed with it.
+        foreach (var frame in filed.Frames)
+        {
+            Assert.Equal(pixels[frame.Index], await Host<ISeriesArchive>().ReadFrameAsync(filed.SeriesId, frame.Index, CancellationToken.None));
+        }
+
+        // With the PACS gone, a frame cannot be had, and says why.
+        await _pacs.KillAsync();
+        await Assert.ThrowsAsync<HttpRequestException>(() => Host<ISeriesArchive>().ReadFrameAsync(filed.SeriesId, 0, CancellationToken.None));
     }
 
     private static async Task<string> RunAsync(string program, params string[] arguments)

@@ -62,11 +62,30 @@ public sealed class FakeSeriesArchive : ISeriesArchive
         }
     }
 
+    public Task<bool> ReleaseFramesAsync(string seriesId, CancellationToken cancellationToken)
+    {
+        lock (_series)
+        {
+            if (!_series.TryGetValue(seriesId, out var held))
+            {
+                return Task.FromResult(false);
+            }
+
+            _series[seriesId] = (held.Series, []);
+            return Task.FromResult(true);
+        }
+    }
+
     public Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken)
     {
         if (!_series.TryGetValue(seriesId, out var held))
         {
             throw new KeyNotFoundException($"series {seriesId} is not filed");
+        }
+
+        if (held.Frames.Length == 0)
+        {
+            throw new FramesReleasedException($"the frames of series {seriesId} were released to the PACS");
         }
 
         var frame = held.Frames[index].ToArray();

@@ -68,6 +68,9 @@ public interface IPacs
     /// when the PACS will not take them as they are, and anything else when it may later.
     /// </summary>
     Task StoreAsync(IReadOnlyList<byte[]> instances, CancellationToken cancellationToken);
+
+    /// <summary>One instance's pixels as stored (WADO-RS, its first frame, uncompressed); <see cref="KeyNotFoundException"/> if the PACS does not hold it.</summary>
+    Task<byte[]> RetrievePixelsAsync(string studyUid, string seriesUid, string instanceUid, CancellationToken cancellationToken);
 }
 
 /// <summary>The PACS refused the instances for good: trying again unchanged would not help.</summary>

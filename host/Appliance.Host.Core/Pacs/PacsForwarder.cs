@@ -124,7 +124,10 @@ public sealed partial class PacsForwarder(
 
             var sentAt = time.GetUtcNow();
             await queue.MarkSentAsync(series.SeriesId, sentAt, instances.Count, cancellationToken);
-            audit.Append(AuditKinds.SeriesSentToPacs, "pacs-forwarder", series.SeriesId, $"{instances.Count} instances to {pacs.Describe()}, attempt {attempts}");
+            // Only once the PACS has confirmed every instance, and only when configured: the PACS is the record from then on.
+            var released = !options.Value.KeepLocalCopy && await archive.ReleaseFramesAsync(series.SeriesId, cancellationToken);
+            audit.Append(AuditKinds.SeriesSentToPacs, "pacs-forwarder", series.SeriesId,
+                $"{instances.Count} instances to {pacs.Describe()}, attempt {attempts}{(released ? "; the local copy of the frames removed" : string.Empty)}");
             LogSent(logger, series.SeriesId, instances.Count, attempts);
             Delivered?.Invoke(this, delivery with { State = PacsDeliveryState.Sent, Attempts = attempts, SentAt = sentAt, Instances = instances.Count });
         }

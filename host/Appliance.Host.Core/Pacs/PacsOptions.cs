@@ -32,5 +32,12 @@ public sealed class PacsOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Keep the archive's own copy of a series' frames once the PACS has confirmed them (the
+    /// default). False: the frames are removed then and read back from the PACS whenever a page
+    /// or an export needs them ("delete once archived to the record"); the record stays.
+    /// </summary>
+    public bool KeepLocalCopy { get; set; } = true;
+
     public bool Enabled => DicomWebUrl is not null;
 }

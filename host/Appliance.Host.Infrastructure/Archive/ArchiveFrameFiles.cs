@@ -63,12 +63,12 @@ internal sealed class ArchiveFrameFiles(string root)
         }
     }
 
-    /// <summary>Removes the folder of frames a filing wrote, when its record was not kept.</summary>
+    /// <summary>Removes the folder of frames a filing wrote (its record was not kept, or the frames were released); gone already is fine.</summary>
     public void Delete(IReadOnlyList<FiledFrame> stored)
     {
-        if (stored.Count > 0)
+        if (stored.Count > 0 && Path.GetDirectoryName(Path.Combine(root, stored[0].StoredAs)) is { } folder && Directory.Exists(folder))
         {
-            Directory.Delete(Path.GetDirectoryName(Path.Combine(root, stored[0].StoredAs))!, recursive: true);
+            Directory.Delete(folder, recursive: true);
         }
     }
 

@@ -117,9 +117,35 @@ public sealed class LiteDbSeriesArchive : ISeriesArchive
     {
         var doc = _series.FindById(seriesId) ?? throw new KeyNotFoundException($"series {seriesId} is not filed");
         var series = ToSeries(doc);
+        if (doc["framesReleased"].IsBoolean && doc["framesReleased"].AsBoolean)
+        {
+            throw new FramesReleasedException($"the frames of series {seriesId} were released to the PACS");
+        }
+
         var frame = series.Frames.Single(f => f.Index == index);
         using var key = _keys.UnwrapSeriesKey(seriesId, doc["wrappedKey"].AsBinary);
         return await _frames.ReadAsync(seriesId, frame, key, cancellationToken);
+    }
+
+    public Task<bool> ReleaseFramesAsync(string seriesId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        FiledSeries series;
+        using (_database.LockForChange())
+        {
+            if (_series.FindById(seriesId) is not { } doc)
+            {
+                return Task.FromResult(false);
+            }
+
+            series = ToSeries(doc);
+            doc["framesReleased"] = true;
+            _series.Update(doc);
+        }
+
+        // Marked first: a crash before this leaves frames no record reads, never a record without its frames.
+        _frames.Delete(series.Frames);
+        return Task.FromResult(true);
     }
 
     public Task<bool> MarkConsentWithdrawnAsync(string seriesId, ConsentWithdrawal withdrawal, CancellationToken cancellationToken)

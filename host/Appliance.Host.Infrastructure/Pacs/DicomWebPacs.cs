@@ -76,6 +76,46 @@ public sealed class DicomWebPacs : IPacs, IDisposable
         }
     }
 
+    public async Task<byte[]> RetrievePixelsAsync(string studyUid, string seriesUid, string instanceUid, CancellationToken cancellationToken)
+    {
+        var root = _root ?? throw new InvalidOperationException("Pacs:DicomWebUrl is not set");
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(root, $"studies/{studyUid}/series/{seriesUid}/instances/{instanceUid}/frames/1"));
+        // Uncompressed pixels, as filed: the digest in the archive's record is over exactly these bytes.
+        request.Headers.Accept.ParseAdd("multipart/related; type=\"application/octet-stream\"; transfer-syntax=1.2.840.10008.1.2.1");
+        request.Headers.Authorization = _credentials;
+        using var response = await _http.SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new KeyNotFoundException($"the PACS does not hold instance {instanceUid}");
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"the PACS answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
+        }
+
+        var boundary = response.Content.Headers.ContentType?.Parameters.FirstOrDefault(p => p.Name.Equals("boundary", StringComparison.OrdinalIgnoreCase))?.Value?.Trim('"')
+            ?? throw new InvalidDataException("the PACS's answer is not multipart");
+        return FirstPart(await response.Content.ReadAsByteArrayAsync(cancellationToken), boundary);
+    }
+
+    /// <summary>The body of the first part of a multipart message (RFC 2046): after its headers' blank line, up to the next delimiter.</summary>
+    private static byte[] FirstPart(byte[] message, string boundary)
+    {
+        var delimiter = System.Text.Encoding.ASCII.GetBytes("--" + boundary);
+        var span = message.AsSpan();
+        var start = span.IndexOf(delimiter);
+        var headersEnd = start < 0 ? -1 : span[start..].IndexOf("\r\n\r\n"u8);
+        if (headersEnd < 0)
+        {
+            throw new InvalidDataException("the PACS's multipart answer has no part");
+        }
+
+        var body = start + headersEnd + 4;
+        var end = span[body..].IndexOf([.. "\r\n"u8, .. delimiter]);
+        return end < 0 ? throw new InvalidDataException("the PACS's multipart answer is cut short") : span.Slice(body, end).ToArray();
+    }
+
     /// <summary>How many instances the STOW-RS answer lists under Failed SOP Sequence (0008,1198).</summary>
     private static int FailedInstances(byte[] answer)
     {
