@@ -76,6 +76,10 @@ public static class ScaledFleetLoad
             ["Broker:SharedSubscriptionGroup"] = "appliance-hosts",
             ["Transfers:InstanceId"] = instance ?? "host",
             ["Pacs:DicomWebUrl"] = pacs.DicomWebUrl.AbsoluteUri,
+            // A delivery the killed instance had taken falls to the other when its lease ends: 5 min in
+            // service, seconds here, so the run waits for it rather than reporting it missing.
+            ["Pacs:Lease"] = "00:00:15",
+            ["Pacs:RequestTimeout"] = "00:00:10",
             ["Urls"] = $"https://127.0.0.1:{MosquittoBroker.FreePort().ToString(CultureInfo.InvariantCulture)}",
             ["Logging:LogLevel:Default"] = "Warning",
         };
