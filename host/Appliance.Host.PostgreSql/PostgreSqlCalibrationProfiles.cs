@@ -31,13 +31,13 @@ public sealed class PostgreSqlCalibrationProfiles(NpgsqlDataSource database) : I
     {
         await using var command = Sql.Command(database, "SELECT profile_id, profile FROM calibration_profiles WHERE profile_id = $1", profileId);
         // The stored profile is checked, not just the index column: it is what the appliance signed.
-        return Sql.Rows(command, ToProfile).SingleOrDefault() is { } profile && profile.DeviceId == deviceId ? profile : null;
+        return (await Sql.RowsAsync(command, ToProfile, cancellationToken)).SingleOrDefault() is { } profile && profile.DeviceId == deviceId ? profile : null;
     }
 
     public async Task<IReadOnlyList<CalibrationProfile>> ListProfilesAsync(string deviceId, CancellationToken cancellationToken)
     {
         await using var command = Sql.Command(database, "SELECT profile_id, profile FROM calibration_profiles WHERE device_id = $1", deviceId);
-        return [.. Sql.Rows(command, ToProfile).Where(p => p.DeviceId == deviceId).OrderByDescending(p => p.CreatedAt)];
+        return [.. (await Sql.RowsAsync(command, ToProfile, cancellationToken)).Where(p => p.DeviceId == deviceId).OrderByDescending(p => p.CreatedAt)];
     }
 
     private static CalibrationProfile ToProfile(NpgsqlDataReader row) =>

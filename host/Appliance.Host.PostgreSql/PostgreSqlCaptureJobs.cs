@@ -60,20 +60,13 @@ public sealed class PostgreSqlCaptureJobs(NpgsqlDataSource database, ArchiveKeys
     public async Task<IReadOnlyList<JobEvent>> ListJobEventsAsync(string jobId, CancellationToken cancellationToken)
     {
         await using var command = Sql.Command(database, "SELECT body FROM capture_job_events WHERE job_id = $1 ORDER BY event_id", jobId);
-        return Sql.Bodies<JobEvent>(command);
+        return await Sql.RowsAsync(command, r => Sql.FromBody<JobEvent>(r.GetString(0)), cancellationToken);
     }
 
     private async Task<IReadOnlyList<CaptureJobRecord>> QueryAsync(string sql, CancellationToken cancellationToken, params object?[] values)
     {
         await using var command = Sql.Command(database, sql, values);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var found = new List<CaptureJobRecord>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            found.Add(ToJob(reader));
-        }
-
-        return found;
+        return await Sql.RowsAsync(command, ToJob, cancellationToken);
     }
 
     private CaptureJobRecord ToJob(NpgsqlDataReader row)

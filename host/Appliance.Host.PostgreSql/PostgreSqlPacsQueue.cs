@@ -34,13 +34,13 @@ public sealed class PostgreSqlPacsQueue(NpgsqlDataSource database) : IPacsQueue
             UPDATE pacs_deliveries p SET next_attempt_at = $2 FROM due WHERE p.series_id = due.series_id
             RETURNING p.series_id, p.state, p.attempts, p.queued_at, due.was_due, p.last_error, p.sent_at, p.instances
             """, Sql.Time(now), Sql.Time(leaseUntil), max);
-        return [.. Sql.Rows(command, ToDelivery).OrderBy(d => d.NextAttemptAt)];
+        return [.. (await Sql.RowsAsync(command, ToDelivery, cancellationToken)).OrderBy(d => d.NextAttemptAt)];
     }
 
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
     {
         await using var command = Sql.Command(database, "SELECT min(next_attempt_at) FROM pacs_deliveries WHERE state = 'Queued'");
-        return Sql.Rows(command, r => Sql.TimeOrNull(r, 0)).Single();
+        return (await Sql.RowsAsync(command, r => Sql.TimeOrNull(r, 0), cancellationToken)).Single();
     }
 
     public async Task MarkSentAsync(string seriesId, DateTimeOffset at, int instances, CancellationToken cancellationToken)
@@ -66,13 +66,13 @@ public sealed class PostgreSqlPacsQueue(NpgsqlDataSource database) : IPacsQueue
     public async Task<PacsDelivery?> FindAsync(string seriesId, CancellationToken cancellationToken)
     {
         await using var command = Sql.Command(database, $"SELECT {Columns} FROM pacs_deliveries WHERE series_id = $1", seriesId);
-        return Sql.Rows(command, ToDelivery).SingleOrDefault();
+        return (await Sql.RowsAsync(command, ToDelivery, cancellationToken)).SingleOrDefault();
     }
 
     public async Task<IReadOnlyList<PacsDelivery>> ListAsync(CancellationToken cancellationToken)
     {
         await using var command = Sql.Command(database, $"SELECT {Columns} FROM pacs_deliveries ORDER BY queued_at DESC, series_id COLLATE \"C\"");
-        return Sql.Rows(command, ToDelivery);
+        return await Sql.RowsAsync(command, ToDelivery, cancellationToken);
     }
 
     private static PacsDelivery ToDelivery(NpgsqlDataReader r) => new(

@@ -94,7 +94,7 @@ public sealed class PostgreSqlSeriesArchive(NpgsqlDataSource database, ArchiveKe
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // Row-locked, so two instances recording a withdrawal at once keep the first.
         await using var select = Sql.Command(connection, transaction, $"SELECT {Columns} FROM series WHERE series_id = $1 FOR UPDATE", seriesId);
-        var found = (await ReadAsync(select, cancellationToken)).SingleOrDefault();
+        var found = (await Sql.RowsAsync(select, ToSeries, cancellationToken)).SingleOrDefault();
         if (found is null)
         {
             return false;
@@ -156,7 +156,7 @@ public sealed class PostgreSqlSeriesArchive(NpgsqlDataSource database, ArchiveKe
     public async Task<IReadOnlyList<string>> ListSeriesIdsAsync(CancellationToken cancellationToken)
     {
         await using var command = Sql.Command(database, "SELECT series_id FROM series ORDER BY series_id");
-        return Sql.Rows(command, r => r.GetString(0));
+        return await Sql.RowsAsync(command, r => r.GetString(0), cancellationToken);
     }
 
     private string PatientTag(string patientId) => keys.LookupTag("patient", patientId);
@@ -168,19 +168,7 @@ public sealed class PostgreSqlSeriesArchive(NpgsqlDataSource database, ArchiveKe
     private async Task<IReadOnlyList<FiledSeries>> QueryAsync(string sql, CancellationToken cancellationToken, params object?[] values)
     {
         await using var command = Sql.Command(database, sql, values);
-        return await ReadAsync(command, cancellationToken);
-    }
-
-    private async Task<IReadOnlyList<FiledSeries>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var found = new List<FiledSeries>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            found.Add(ToSeries(reader));
-        }
-
-        return found;
+        return await Sql.RowsAsync(command, ToSeries, cancellationToken);
     }
 
     private FiledSeries ToSeries(NpgsqlDataReader row)

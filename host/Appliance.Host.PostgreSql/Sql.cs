@@ -38,6 +38,19 @@ internal static class Sql
         return rows;
     }
 
+    /// <summary>Rows read without blocking a thread, for the stores whose interfaces are asynchronous.</summary>
+    public static async Task<List<T>> RowsAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> row, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(row(reader));
+        }
+
+        return rows;
+    }
+
     /// <summary>The first column of each row, as the record it holds in jsonb.</summary>
     public static List<T> Bodies<T>(NpgsqlCommand command) => Rows(command, r => FromBody<T>(r.GetString(0)));
 

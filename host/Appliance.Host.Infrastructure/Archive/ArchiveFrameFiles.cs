@@ -39,7 +39,7 @@ internal sealed class ArchiveFrameFiles(string root)
                 byte[] sealedFrame;
                 try
                 {
-                    sealedFrame = ArchiveKeys.Seal(seriesKey, plaintext, AssociatedData(series.SeriesId, frame));
+                    sealedFrame = ArchiveKeys.Seal(seriesKey, plaintext, ArchiveKeys.FrameAssociatedData(series.SeriesId, frame));
                 }
                 finally
                 {
@@ -76,14 +76,12 @@ internal sealed class ArchiveFrameFiles(string root)
     public async Task<byte[]> ReadAsync(string seriesId, FiledFrame frame, Key seriesKey, CancellationToken cancellationToken)
     {
         var sealedFrame = await File.ReadAllBytesAsync(Path.Combine(root, frame.StoredAs), cancellationToken);
-        var plaintext = ArchiveKeys.Open(seriesKey, sealedFrame, AssociatedData(seriesId, frame))
+        var plaintext = ArchiveKeys.Open(seriesKey, sealedFrame, ArchiveKeys.FrameAssociatedData(seriesId, frame))
             ?? throw new CryptographicException($"frame {frame.Index} of series {seriesId} fails authentication");
         return SeriesSealing.Sha256Hex(plaintext) == frame.Sha256
             ? plaintext
             : throw new CryptographicException($"frame {frame.Index} of series {seriesId} does not match its digest");
     }
-
-    private static byte[] AssociatedData(string seriesId, FiledFrame frame) => ArchiveKeys.FrameAssociatedData(seriesId, frame);
 
     private static async Task WriteDurablyAsync(string path, byte[] content, CancellationToken cancellationToken)
     {

@@ -27,14 +27,11 @@ public sealed class LiteDbPacsQueue : IPacsQueue
         ArgumentNullException.ThrowIfNull(seriesIds);
         using (_database.LockForChange())
         {
-            var added = 0;
-            foreach (var id in seriesIds.Where(id => _deliveries.FindById(id) is null))
-            {
-                _deliveries.Insert(ToDocument(new PacsDelivery(id, PacsDeliveryState.Queued, 0, at, at)));
-                added++;
-            }
-
-            return Task.FromResult(added);
+            // A just-filed series is one lookup; the whole archive at start is one read of the queue and
+            // one bulk insert, not a lookup and an insert per series while every instance waits on the lock.
+            var known = seriesIds.Count > 1 ? _deliveries.FindAll().Select(d => d["_id"].AsString).ToHashSet(StringComparer.Ordinal) : null;
+            var missing = seriesIds.Distinct(StringComparer.Ordinal).Where(id => known is null ? _deliveries.FindById(id) is null : !known.Contains(id)).ToList();
+            return Task.FromResult(missing.Count == 0 ? 0 : _deliveries.InsertBulk(missing.Select(id => ToDocument(new PacsDelivery(id, PacsDeliveryState.Queued, 0, at, at)))));
         }
     }
 
