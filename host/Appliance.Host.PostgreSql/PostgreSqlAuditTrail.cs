@@ -54,6 +54,12 @@ public sealed class PostgreSqlAuditTrail(NpgsqlDataSource database, TimeProvider
             r.GetString(4), r.GetString(5), r.GetString(6), r.GetString(7), r.GetInt32(8)));
     }
 
+    public bool Records(string kind, string subject)
+    {
+        using var command = Sql.Command(database, "SELECT EXISTS (SELECT 1 FROM audit_entries WHERE subject = $1 AND kind = $2)", subject, kind);
+        return (bool)command.ExecuteScalar()!;
+    }
+
     public (long Sequence, string Hash)? ReadHead()
     {
         using var connection = database.OpenConnection();

@@ -95,6 +95,17 @@ public abstract class AuditTrailContract
     }
 
     [Fact]
+    public void WhatAnEntryIsAbout_IsFoundByKindAndSubject()
+    {
+        Trail.Append(AuditKinds.SeriesFiled, "clinic-a-01", "series-1", "episode EP-ABCDEFGHJ1, 2 frames");
+
+        Assert.True(Trail.Records(AuditKinds.SeriesFiled, "series-1"));
+        Assert.True(AnotherInstance().Records(AuditKinds.JobCreated, "job-3"));
+        Assert.False(Trail.Records(AuditKinds.SeriesFiled, "job-3"));
+        Assert.False(Trail.Records(AuditKinds.SeriesFiled, "series-2"));
+    }
+
+    [Fact]
     public async Task InstancesAppendingAtOnce_TakeTurns_AndTheChainNeverForks()
     {
         var instances = Enumerable.Range(0, 4).Select(_ => AnotherInstance()).ToList();

@@ -38,14 +38,24 @@ public sealed class FakeAuditTrail : IAuditTrail
     private readonly ConcurrentQueue<AuditEntry> _entries = new();
     private long _sequence;
 
+    /// <summary>Entries of this kind fail to append (a database away, or the instance dying just then), until set back to null.</summary>
+    public string? FailingKind { get; set; }
+
     public AuditEntry Append(string kind, string actor, string subject, string details)
     {
+        if (kind == FailingKind)
+        {
+            throw new IOException($"appending {kind} failed (test)");
+        }
+
         var entry = new AuditEntry(Interlocked.Increment(ref _sequence), DateTimeOffset.UnixEpoch, kind, actor, subject, details, string.Empty, string.Empty);
         _entries.Enqueue(entry);
         return entry;
     }
 
     public IReadOnlyList<AuditEntry> ReadAll() => [.. _entries];
+
+    public bool Records(string kind, string subject) => _entries.Any(e => e.Kind == kind && e.Subject == subject);
 
     public (long Sequence, string Hash)? ReadHead() => null;
 }

@@ -24,7 +24,7 @@ internal sealed class HostCoreHarness : IDisposable
     private readonly TempFolder _folder = new("host-core");
     private readonly IHost _host;
 
-    public HostCoreHarness(IReadOnlyDictionary<string, string?>? settings = null)
+    public HostCoreHarness(IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? replace = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Host:DataFolder"] = _folder.Path });
@@ -35,6 +35,7 @@ internal sealed class HostCoreHarness : IDisposable
 
         builder.AddHostCore().AddHostInfrastructure();
         builder.Services.AddSingleton<IDeviceMessagePublisher>(Publisher);
+        replace?.Invoke(builder.Services);
         _host = builder.Build();
         Bundle = Service<DeviceProvisioner>().Provision(DeviceId, "127.0.0.1", 8883);
     }

@@ -4,6 +4,7 @@ using Appliance.Host.Core.Filing;
 using Appliance.Protocol;
 using Appliance.TestData;
 using Appliance.TestKit;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.UnitTests;
 
@@ -156,5 +157,29 @@ public sealed class SeriesFilingServiceTests : IDisposable
         Assert.Contains("filed from another device", theirs!.Rejection);
         Assert.Null(notFiled);
         Assert.Equal(2, ReceiptsSent().Count); // filed, then confirmed again to its own device only
+    }
+
+    [Fact]
+    public async Task ASeriesWhoseFilingWasNotAudited_IsAuditedOnceWhenItIsConfirmed()
+    {
+        // An instance that dies between the archive's commit and the audit append leaves a series
+        // filed that the trail does not know; the appliance, with no receipt, offers it again.
+        var audit = new FakeAuditTrail();
+        using var harness = new HostCoreHarness(replace: services => services.AddSingleton<IAuditTrail>(audit));
+        var series = await harness.IssuedSeriesAsync();
+        var filing = harness.Service<SeriesFilingService>();
+        audit.FailingKind = AuditKinds.SeriesFiled;
+        await Assert.ThrowsAsync<IOException>(() => filing.FileAsync(DeviceId, series.Envelope(), CancellationToken.None));
+        Assert.NotNull(await harness.Service<ISeriesArchive>().FindAsync(series.Manifest.SeriesId, CancellationToken.None));
+        audit.FailingKind = null;
+
+        var again = await filing.FileAsync(DeviceId, series.Envelope(), CancellationToken.None);
+        var offered = await filing.ConfirmIfFiledAsync(DeviceId, series.Manifest.SeriesId, null, CancellationToken.None);
+
+        Assert.NotNull(again.Filed);
+        Assert.NotNull(offered!.Filed);
+        var entry = Assert.Single(audit.ReadAll(), e => e.Kind == AuditKinds.SeriesFiled && e.Subject == series.Manifest.SeriesId);
+        Assert.Contains($"episode {series.Manifest.EpisodeCode}", entry.Details);
+        Assert.Equal(2, harness.Sent<FiledReceipt>(ApplianceTopics.Receipt(DeviceId)).Count);
     }
 }

@@ -100,6 +100,9 @@ public interface IAuditTrail
 
     IReadOnlyList<AuditEntry> ReadAll();
 
+    /// <summary>Whether any entry of this kind is about this subject (a series' filing, say).</summary>
+    bool Records(string kind, string subject);
+
     /// <summary>The last sequence and hash as recorded apart from the entries; null before the first entry.</summary>
     (long Sequence, string Hash)? ReadHead();
 }

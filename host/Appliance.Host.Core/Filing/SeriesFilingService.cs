@@ -144,7 +144,7 @@ public sealed partial class SeriesFilingService(
         var filed = filing.Series;
 
         LogFiled(logger, filed.SeriesId, deviceId, filed.EpisodeCode, filed.Frames.Count);
-        audit.Append(AuditKinds.SeriesFiled, deviceId, filed.SeriesId, $"episode {filed.EpisodeCode}, {filed.Frames.Count} frames, {filed.ArchiveReference}");
+        audit.Append(AuditKinds.SeriesFiled, deviceId, filed.SeriesId, FiledDetails(filed));
         // Filed from here on, whether or not the receipt gets out: the series is in the archive and audited.
         Filed?.Invoke(this, filed);
         await SendReceiptAsync(filed, cancellationToken);
@@ -177,9 +177,19 @@ public sealed partial class SeriesFilingService(
         }
 
         LogAlreadyFiled(logger, seriesId, deviceId);
+        if (!audit.Records(AuditKinds.SeriesFiled, seriesId))
+        {
+            // The instance that filed it stopped between the archive's commit and the audit append:
+            // audited now, before the receipt lets the appliance delete its copy.
+            audit.Append(AuditKinds.SeriesFiled, deviceId, seriesId, $"{FiledDetails(existing)}; audited when confirmed, the filing instance having stopped first");
+            LogAuditedLate(logger, seriesId, deviceId);
+        }
+
         await SendReceiptAsync(existing, cancellationToken);
         return new FilingOutcome(existing, null);
     }
+
+    private static string FiledDetails(FiledSeries filed) => $"episode {filed.EpisodeCode}, {filed.Frames.Count} frames, {filed.ArchiveReference}";
 
     private static async Task<byte[]> ReadAsync(ISealedUpload upload, long offset, int length, CancellationToken cancellationToken)
     {
@@ -243,6 +253,9 @@ public sealed partial class SeriesFilingService(
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Rejected series {SeriesId} from {DeviceId}: {Reason}")]
     private static partial void LogRejected(ILogger logger, string deviceId, string seriesId, string reason);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Series {SeriesId} from {DeviceId} was filed but not audited (its instance stopped first); audited on its confirmation")]
+    private static partial void LogAuditedLate(ILogger logger, string seriesId, string deviceId);
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Series {SeriesId} from {DeviceId}: its manifest's consent scope or body site differs from job {JobId}'s; filed as the job says")]
     private static partial void LogManifestOverruled(ILogger logger, string seriesId, string deviceId, string jobId);

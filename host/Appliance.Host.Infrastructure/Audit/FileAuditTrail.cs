@@ -89,6 +89,9 @@ public sealed class FileAuditTrail : IAuditTrail
         return entries;
     }
 
+    /// <summary>Reads the log through; rare (a series confirmed again), so no index is kept for it.</summary>
+    public bool Records(string kind, string subject) => ReadAll().Any(e => e.Kind == kind && e.Subject == subject);
+
     public (long Sequence, string Hash)? ReadHead()
     {
         if (!File.Exists(_headPath))
