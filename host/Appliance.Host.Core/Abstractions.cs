@@ -75,6 +75,13 @@ public interface ISeriesArchive
     /// </summary>
     Task<ArchiveFiling> FileAsync(FiledSeries series, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Files the record alone: its frames are held by the PACS from the start (Images:Store =
+    /// DicomWeb), so it reads as released (<see cref="FramesReleasedException"/>). The first
+    /// filing of a series stands, as with <see cref="FileAsync"/>.
+    /// </summary>
+    Task<ArchiveFiling> FileRecordAsync(FiledSeries series, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken);
 
     /// <summary>The series a capture job produced, if it is filed.</summary>

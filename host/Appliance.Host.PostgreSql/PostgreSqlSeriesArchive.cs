@@ -56,24 +56,40 @@ public sealed class PostgreSqlSeriesArchive(NpgsqlDataSource database, ArchiveKe
                 stored.Add(frame with { StoredAs = $"series_frames/{series.SeriesId}/{frame.Index}" });
             }
 
-            var record = series with { Frames = stored };
-            await using var insert = Sql.Command(connection, transaction, """
-                INSERT INTO series (series_id, job_id, device_id, patient_tag, lesion_tag, filed_at, captured_at, wrapped_key, sealed_record)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                ON CONFLICT (series_id) DO NOTHING
-                """,
-                series.SeriesId, series.JobId, series.DeviceId, PatientTag(series.PatientId), LesionTag(series.PatientId, series.LesionLabel),
-                Sql.Time(series.FiledAt), Sql.Time(series.CapturedAt), wrapped, Seal(record));
-            if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
-            {
-                // Another filing of this series (perhaps another instance's) committed first and stands; none of this one is kept.
-                await transaction.RollbackAsync(cancellationToken);
-                return new ArchiveFiling(await FindAsync(series.SeriesId, cancellationToken) ?? throw new InvalidOperationException($"series {series.SeriesId} was filed and is gone"), FiledBefore: true);
-            }
-
-            await transaction.CommitAsync(cancellationToken);
-            return new ArchiveFiling(record, FiledBefore: false);
+            return await InsertAsync(connection, transaction, series with { Frames = stored }, wrapped, framesReleased: false, cancellationToken);
         }
+    }
+
+    public async Task<ArchiveFiling> FileRecordAsync(FiledSeries series, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        // No frame is ever sealed under it; a key still wraps beside the record so every record reads alike.
+        var (key, wrapped) = keys.NewSeriesKey(series.SeriesId);
+        key.Dispose();
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var record = series with { Frames = [.. series.Frames.Select(f => f with { StoredAs = "pacs" })] };
+        return await InsertAsync(connection, transaction, record, wrapped, framesReleased: true, cancellationToken);
+    }
+
+    /// <summary>Inserts the record and commits; if another filing of the series (perhaps another instance's) committed first, that one stands, none of this one is kept, and it is returned.</summary>
+    private async Task<ArchiveFiling> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, FiledSeries record, byte[] wrappedKey, bool framesReleased, CancellationToken cancellationToken)
+    {
+        await using var insert = Sql.Command(connection, transaction, """
+            INSERT INTO series (series_id, job_id, device_id, patient_tag, lesion_tag, filed_at, captured_at, wrapped_key, sealed_record, frames_released)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            ON CONFLICT (series_id) DO NOTHING
+            """,
+            record.SeriesId, record.JobId, record.DeviceId, PatientTag(record.PatientId), LesionTag(record.PatientId, record.LesionLabel),
+            Sql.Time(record.FiledAt), Sql.Time(record.CapturedAt), wrappedKey, Seal(record), framesReleased);
+        if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return new ArchiveFiling(await FindAsync(record.SeriesId, cancellationToken) ?? throw new InvalidOperationException($"series {record.SeriesId} was filed and is gone"), FiledBefore: true);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new ArchiveFiling(record, FiledBefore: false);
     }
 
     public Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken) =>

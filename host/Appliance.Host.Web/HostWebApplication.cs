@@ -1,4 +1,5 @@
 using Appliance.Host.Core;
+using Appliance.Host.Core.Pacs;
 using Appliance.Host.Core.Users;
 using Appliance.Host.Infrastructure;
 using Appliance.Host.Infrastructure.Security;
@@ -43,8 +44,8 @@ public static partial class HostWebApplication
         builder.AddHostCore();
         builder.AddHostInfrastructure();
         var provider = AddSharedState(builder);
-        // Frames the PACS holds are read back from it, whichever store keeps the records.
-        Appliance.Host.Core.Pacs.PacsReadThroughArchive.Register(builder.Services);
+        // Frames the PACS holds are read back from it (and with Images:Store=DicomWeb go only there), whichever store keeps the records.
+        builder.Services.AddPacsArchive(builder.Configuration);
         var web = AddHttps(builder);
         AddSignIn(builder, provider);
         builder.AddDisclosure();

@@ -119,6 +119,27 @@ public abstract class HostArchiveContract : IDisposable
     }
 
     [Fact]
+    public async Task ARecordFiledWithoutItsFrames_ReadsAsHeldByThePacs_AndTheFirstFilingStands()
+    {
+        var archive = Open().Series;
+        var frames = Frames();
+        var series = Series("s-pacs", "PATIENT-A", Now, "L1", frames);
+
+        var filing = await archive.FileRecordAsync(series, CancellationToken.None);
+        var again = await archive.FileAsync(series, (i, _) => Task.FromResult(frames[i].ToArray()), CancellationToken.None);
+        var recordAgain = await Open().Series.FileRecordAsync(series with { FirmwareVersion = "9.9.9" }, CancellationToken.None);
+
+        Assert.False(filing.FiledBefore);
+        Assert.Equal(series.Frames.Select(f => f.Sha256), filing.Series.Frames.Select(f => f.Sha256));
+        Assert.True(again.FiledBefore);
+        Assert.True(recordAgain.FiledBefore);
+        Assert.Equal("0.1.0", recordAgain.Series.FirmwareVersion);
+        await Assert.ThrowsAsync<FramesReleasedException>(() => archive.ReadFrameAsync("s-pacs", 0, CancellationToken.None));
+        await Assert.ThrowsAsync<FramesReleasedException>(() => Open().Series.ReadFrameAsync("s-pacs", 1, CancellationToken.None));
+        Assert.Equal("s-pacs", Assert.Single(await archive.ListForPatientAsync("PATIENT-A", "L1", CancellationToken.None)).SeriesId);
+    }
+
+    [Fact]
     public async Task ConsentIsWithdrawnOnce_AndOnlyFromAFiledSeries()
     {
         var archive = Open().Series;

@@ -25,59 +25,31 @@ namespace Appliance.EndToEndTests;
 /// </summary>
 public sealed class PacsForwardingTests : IAsyncLifetime
 {
-    private const string DeviceId = "pacs-dev-01";
     private readonly TempFolder _folder = new("pacs-forwarding");
     private readonly OrthancServer _pacs = OrthancServer.Create();
     private readonly HttpClient _orthanc = new();
-    private WebApplication? _host;
-    private ProvisioningBundle _bundle = null!;
+    private readonly PacsHostRig _rig;
+
+    public PacsForwardingTests() => _rig = new PacsHostRig(_folder);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        await StopHostAsync();
+        await _rig.DisposeAsync();
         await _pacs.DisposeAsync();
         _orthanc.Dispose();
         _folder.Dispose();
     }
 
-    private T Host<T>() where T : notnull => _host!.Services.GetRequiredService<T>();
+    private T Host<T>() where T : notnull => _rig.Service<T>();
 
-    private async Task StartHostAsync(Uri? pacs = null, bool keepLocalCopy = true)
-    {
-        _host = await EmbeddedSuite.StartHostAsync(_folder.Path, LogLevel.Warning, hostSettings: new Dictionary<string, string?>
-        {
-            ["Broker:Port"] = "0",
-            ["Pacs:DicomWebUrl"] = (pacs ?? _pacs.DicomWebUrl).AbsoluteUri,
-            ["Pacs:FirstRetry"] = "00:00:00.200",
-            ["Pacs:LongestRetry"] = "00:00:01",
-            ["Pacs:CheckInterval"] = "00:00:00.200",
-            ["Pacs:KeepLocalCopy"] = keepLocalCopy ? "true" : "false",
-        });
-    }
+    private Task StartHostAsync(Uri? pacs = null, bool keepLocalCopy = true) =>
+        _rig.StartAsync(pacs ?? _pacs.DicomWebUrl, new Dictionary<string, string?> { ["Pacs:KeepLocalCopy"] = keepLocalCopy ? "true" : "false" });
 
-    private async Task StopHostAsync()
-    {
-        if (_host is { } host)
-        {
-            _host = null;
-            await host.StopAsync();
-            await host.DisposeAsync();
-        }
-    }
+    private Task StopHostAsync() => _rig.StopAsync();
 
-    /// <summary>A series for a job the host issued, uploaded over the embedded broker as an appliance would; returns it as filed.</summary>
-    private async Task<FiledSeries> FileASeriesAsync(string patientId)
-    {
-        _bundle ??= Host<DeviceProvisioner>().Provision(DeviceId, "127.0.0.1", Host<EmbeddedMqttBroker>().BoundPort);
-        var job = await Host<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, patientId, "left forearm", ConsentScope.DirectCare), "test", CancellationToken.None);
-        var series = SealedSeriesFactory.Create(DeviceId, job.EpisodeCode, job.JobId, hostPublicKey: Host<IHostSealingKey>().PublicKey, signingPrivateKey: Convert.FromBase64String(_bundle.SigningPrivateKey), side: 48);
-        using var certificate = MutualTls.LoadWithKey(_bundle.CertificatePem, _bundle.PrivateKeyPem);
-        await using var device = await RawDevice.ConnectAsync(await MqttTestClient.ConnectAsync(Host<EmbeddedMqttBroker>().BoundPort, DeviceId, certificate), DeviceId);
-        Assert.Equal(TransferState.Filed, (await device.UploadAsync(TransferScript.For(DeviceId, series.Envelope(), TransferOffer.MinChunkSize))).State);
-        return (await Host<ISeriesArchive>().FindAsync(series.Manifest.SeriesId, CancellationToken.None))!;
-    }
+    private Task<FiledSeries> FileASeriesAsync(string patientId) => _rig.FileASeriesAsync(patientId);
 
     /// <summary>Waits until the series is sent: subscribed first, then the queue asked, so a delivery made meanwhile is not missed.</summary>
     private async Task<PacsDelivery> SentAsync(string seriesId)
@@ -129,7 +101,7 @@ public sealed class PacsForwardingTests : IAsyncLifetime
 
         // The dermatologist sees it on the series page.
         Host<Appliance.Host.Core.Users.UserService>().Add("derm.p", Appliance.Host.Core.Users.UserRoles.Dermatologist, "a long passphrase for tests", "admin");
-        using (var pages = await Appliance.EndToEndKit.HostPages.SignInAsync(_host!, "derm.p", "a long passphrase for tests"))
+        using (var pages = await Appliance.EndToEndKit.HostPages.SignInAsync(_rig.Running, "derm.p", "a long passphrase for tests"))
         {
             var page = await pages.GetStringAsync(new Uri($"/Series/View/{filed.SeriesId}", UriKind.Relative));
             Assert.Matches($"id=\"pacs\"[^>]*>sent [0-9-]+ [0-9:]+ UTC, {filed.Frames.Count} instances<", page);
@@ -193,7 +165,7 @@ public sealed class PacsForwardingTests : IAsyncLifetime
         await StopHostAsync();
         var withCredentials = new UriBuilder(_pacs.DicomWebUrl) { UserName = OrthancServer.User, Password = OrthancServer.Password }.Uri;
         await StartHostAsync(withCredentials);
-        var data = $"--Host:DataFolder={Path.Combine(_folder.Path, "host")}";
+        var data = _rig.DataFolderSetting;
         var status = await HostCli.RunJsonAsync("pacs", "status", "--json", data);
         Assert.Equal("Refused", Assert.Single(status.EnumerateArray()).GetProperty("state").GetString());
 

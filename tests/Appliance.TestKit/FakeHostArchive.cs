@@ -30,6 +30,14 @@ public sealed class FakeSeriesArchive : ISeriesArchive
         return new ArchiveFiling(held.Series, FiledBefore: !ReferenceEquals(held.Series, record));
     }
 
+    public Task<ArchiveFiling> FileRecordAsync(FiledSeries series, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        var record = series with { Frames = [.. series.Frames.Select(f => f with { StoredAs = "pacs" })] };
+        var held = _series.GetOrAdd(series.SeriesId, (record, []));
+        return Task.FromResult(new ArchiveFiling(held.Series, FiledBefore: !ReferenceEquals(held.Series, record)));
+    }
+
     public Task<FiledSeries?> FindAsync(string seriesId, CancellationToken cancellationToken) =>
         Task.FromResult(_series.TryGetValue(seriesId, out var held) ? held.Series : null);
 

@@ -133,6 +133,11 @@ public sealed partial class SeriesFilingService(
         {
             return Reject(deviceId, manifest.SeriesId, refused.Message);
         }
+        catch (Pacs.PacsRefusedException refused)
+        {
+            // Images:Store=DicomWeb: the PACS, where the frames are kept, will not take them as they are.
+            return Reject(deviceId, manifest.SeriesId, $"the PACS refused it: {refused.Message}");
+        }
 
         if (filing.FiledBefore)
         {

@@ -53,40 +53,65 @@ public sealed class LiteDbSeriesArchive : ISeriesArchive
 
     public async Task<ArchiveFiling> FileAsync(FiledSeries series, Func<int, CancellationToken, Task<byte[]>> frames, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(series);
         ArgumentNullException.ThrowIfNull(frames);
         var (key, wrapped) = _keys.NewSeriesKey(series.SeriesId);
         using (key)
         {
             var stored = await _frames.WriteAsync(series, key, frames, cancellationToken);
-            var record = series with { Frames = stored };
-            var doc = new BsonDocument
+            var filing = Insert(series with { Frames = stored }, wrapped, framesReleased: false);
+            if (filing.FiledBefore)
             {
-                ["_id"] = series.SeriesId,
-                ["patientId"] = series.PatientId,
-                ["episodeCode"] = series.EpisodeCode,
-                ["jobId"] = series.JobId,
-                ["deviceId"] = series.DeviceId,
-                ["filedAt"] = series.FiledAt.UtcDateTime,
-                ["capturedAt"] = series.CapturedAt.UtcDateTime,
-                ["bodySite"] = series.BodySite,
-                ["lesionLabel"] = series.LesionLabel is null ? BsonValue.Null : new BsonValue(series.LesionLabel),
-                ["consentScope"] = series.ConsentScope.ToString(),
-                ["wrappedKey"] = wrapped,
-                ["sealedRecord"] = _database.SealRecord(SeriesKind, series.SeriesId, record),
-            };
-            try
-            {
-                _series.Insert(doc);
-            }
-            catch (LiteException duplicate) when (duplicate.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
-            {
-                // Another filing of this series (perhaps another instance's) got there first and stands.
                 _frames.Delete(stored);
-                return new ArchiveFiling(ToSeries(_series.FindById(series.SeriesId)), FiledBefore: true);
             }
 
-            return new ArchiveFiling(record, FiledBefore: false);
+            return filing;
         }
+    }
+
+    public Task<ArchiveFiling> FileRecordAsync(FiledSeries series, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        cancellationToken.ThrowIfCancellationRequested();
+        // No frame is ever sealed under it; a key still wraps beside the record so every record reads alike.
+        var (key, wrapped) = _keys.NewSeriesKey(series.SeriesId);
+        key.Dispose();
+        return Task.FromResult(Insert(series with { Frames = [.. series.Frames.Select(f => f with { StoredAs = "pacs" })] }, wrapped, framesReleased: true));
+    }
+
+    /// <summary>Inserts the record; if another filing of the series (perhaps another instance's) got there first, that one stands and is returned.</summary>
+    private ArchiveFiling Insert(FiledSeries record, byte[] wrappedKey, bool framesReleased)
+    {
+        var doc = new BsonDocument
+        {
+            ["_id"] = record.SeriesId,
+            ["patientId"] = record.PatientId,
+            ["episodeCode"] = record.EpisodeCode,
+            ["jobId"] = record.JobId,
+            ["deviceId"] = record.DeviceId,
+            ["filedAt"] = record.FiledAt.UtcDateTime,
+            ["capturedAt"] = record.CapturedAt.UtcDateTime,
+            ["bodySite"] = record.BodySite,
+            ["lesionLabel"] = record.LesionLabel is null ? BsonValue.Null : new BsonValue(record.LesionLabel),
+            ["consentScope"] = record.ConsentScope.ToString(),
+            ["wrappedKey"] = wrappedKey,
+            ["sealedRecord"] = _database.SealRecord(SeriesKind, record.SeriesId, record),
+        };
+        if (framesReleased)
+        {
+            doc["framesReleased"] = true;
+        }
+
+        try
+        {
+            _series.Insert(doc);
+        }
+        catch (LiteException duplicate) when (duplicate.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
+        {
+            return new ArchiveFiling(ToSeries(_series.FindById(record.SeriesId)), FiledBefore: true);
+        }
+
+        return new ArchiveFiling(record, FiledBefore: false);
     }
 
     public Task<IReadOnlyList<FiledSeries>> ListRecentAsync(int max, CancellationToken cancellationToken)
