@@ -59,6 +59,7 @@ public static class HostCoreRegistration
         builder.Services.AddOptions<Pacs.PacsOptions>().Bind(builder.Configuration.GetSection(Pacs.PacsOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<Pacs.PacsHandOver>();
+        builder.Services.AddSingleton<Pacs.PacsDeliveries>();
         builder.Services.AddSingleton<IFiledSeriesHandOver>(sp => sp.GetRequiredService<Pacs.PacsHandOver>());
         builder.Services.AddSingleton<Pacs.PacsForwarder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Pacs.PacsForwarder>());

@@ -69,6 +69,18 @@ public sealed class PostgreSqlPacsQueue(NpgsqlDataSource database) : IPacsQueue
         return (await Sql.RowsAsync(command, ToDelivery, cancellationToken)).SingleOrDefault();
     }
 
+    public async Task<PacsQueueSummary> SummarizeAsync(int maxRefused, CancellationToken cancellationToken)
+    {
+        await using var counts = Sql.Command(database, """
+            SELECT count(*) FILTER (WHERE state = 'Sent'), count(*) FILTER (WHERE state = 'Queued'), count(*) FILTER (WHERE state = 'Refused'),
+                   min(queued_at) FILTER (WHERE state = 'Queued')
+            FROM pacs_deliveries
+            """);
+        var (sent, waiting, refused, oldest) = (await Sql.RowsAsync(counts, r => ((int)r.GetInt64(0), (int)r.GetInt64(1), (int)r.GetInt64(2), Sql.TimeOrNull(r, 3)), cancellationToken)).Single();
+        await using var list = Sql.Command(database, $"SELECT {Columns} FROM pacs_deliveries WHERE state = 'Refused' ORDER BY queued_at DESC, series_id COLLATE \"C\" LIMIT $1", maxRefused);
+        return new PacsQueueSummary(sent, waiting, refused, oldest, await Sql.RowsAsync(list, ToDelivery, cancellationToken));
+    }
+
     public async Task<IReadOnlyList<PacsDelivery>> ListAsync(CancellationToken cancellationToken)
     {
         await using var command = Sql.Command(database, $"SELECT {Columns} FROM pacs_deliveries ORDER BY queued_at DESC, series_id COLLATE \"C\"");

@@ -181,6 +181,46 @@ public sealed class PacsForwardingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAdmin_SeesARefusalOnTheFleetPage_AndQueuesTheSeriesAgainThere()
+    {
+        await _pacs.StartAgainAsync(requireCredentials: true);
+        await StartHostAsync();
+        var forwarder = Host<PacsForwarder>();
+        var refusal = EmbeddedSuite.WaitFor<PacsDelivery>(h => forwarder.AttemptFailed += h, h => forwarder.AttemptFailed -= h, d => d.State == PacsDeliveryState.Refused);
+        var filed = await FileASeriesAsync("PACS-PATIENT-5");
+        await refusal.WaitAsync(TimeSpan.FromSeconds(30));
+        Host<Appliance.Host.Core.Users.UserService>().Add("it.admin", Appliance.Host.Core.Users.UserRoles.Admin, "admin password 123", "test");
+
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright, Host<Appliance.Host.Web.WebCertificate>().Certificate);
+        var page = await browser.NewPageAsync();
+        var problems = PageProblems.Watch(page);
+        await page.GotoAsync($"{_rig.Running.Urls.First()}/Admin/Fleet");
+        await page.FillAsync("input[name=UserName]", "it.admin");
+        await page.FillAsync("input[name=Password]", "admin password 123");
+        await page.ClickAsync("#sign-in");
+
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#pacs-refused")).ToHaveTextAsync("1 refused");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#pacs-sent")).ToHaveTextAsync("0 sent");
+        var row = page.Locator($"#pacs-refusals tr[data-series=\"{filed.SeriesId}\"]");
+        await Microsoft.Playwright.Assertions.Expect(row).ToContainTextAsync("401");
+
+        // The PACS's admin lets the host in; the IT admin queues the series again from the page.
+        await _pacs.KillAsync();
+        await _pacs.StartAgainAsync();
+        var sent = EmbeddedSuite.WaitFor<PacsDelivery>(h => forwarder.Delivered += h, h => forwarder.Delivered -= h, d => d.SeriesId == filed.SeriesId);
+        await row.Locator("button[name=pacsRetry]").ClickAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#message")).ToContainTextAsync("queued again for the PACS");
+        Assert.Equal(2, (await sent.WaitAsync(TimeSpan.FromSeconds(30))).Attempts);
+
+        await page.ReloadAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#pacs-sent")).ToHaveTextAsync("1 sent");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#pacs-refused")).ToHaveTextAsync("0 refused");
+        Assert.Single(Host<IAuditTrail>().ReadAll(), e => e.Kind == AuditKinds.PacsRetried && e.Actor == "it.admin" && e.Subject == filed.SeriesId);
+        problems.AssertNone();
+    }
+
+    [Fact]
     public async Task WithoutALocalCopy_TheFramesLeaveOnceThePacsConfirms_AndAreReadBackFromIt()
     {
         await _pacs.StartAgainAsync();

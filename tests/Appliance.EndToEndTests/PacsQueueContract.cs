@@ -82,6 +82,29 @@ public abstract class PacsQueueContract : IDisposable
         Assert.Equal(3, (await queue.ListAsync(CancellationToken.None)).Count);
         Assert.Null(await queue.FindAsync("never-queued", CancellationToken.None));
     }
+
+    [Fact]
+    public async Task TheSummary_CountsEachState_AndNamesTheRefusedNewestFirst()
+    {
+        var queue = Open();
+        var empty = await queue.SummarizeAsync(10, CancellationToken.None);
+        Assert.Equal((0, 0, 0, (DateTimeOffset?)null, 0), (empty.Sent, empty.Waiting, empty.Refused, empty.OldestWaitingSince, empty.RefusedDeliveries.Count));
+        for (var i = 0; i < 6; i++)
+        {
+            await queue.EnqueueAsync([$"s-{i}"], Now.AddMinutes(i), CancellationToken.None);
+        }
+
+        await queue.MarkSentAsync("s-0", Now.AddMinutes(10), 2, CancellationToken.None);
+        await queue.MarkFailedAsync("s-1", 1, Now.AddMinutes(11), "the PACS answered 503", refused: false, CancellationToken.None);
+        await queue.MarkFailedAsync("s-2", 1, Now.AddMinutes(11), "the PACS answered 401", refused: true, CancellationToken.None);
+        await queue.MarkFailedAsync("s-4", 1, Now.AddMinutes(11), "the PACS answered 400", refused: true, CancellationToken.None);
+        await queue.MarkFailedAsync("s-5", 1, Now.AddMinutes(11), "the PACS answered 403", refused: true, CancellationToken.None);
+
+        var summary = await Open().SummarizeAsync(2, CancellationToken.None);
+
+        Assert.Equal((1, 2, 3, Now.AddMinutes(1)), (summary.Sent, summary.Waiting, summary.Refused, summary.OldestWaitingSince));
+        Assert.Equal([("s-5", "the PACS answered 403"), ("s-4", "the PACS answered 400")], summary.RefusedDeliveries.Select(d => (d.SeriesId, d.LastError)));
+    }
 }
 
 public sealed class LiteDbPacsQueueTests : PacsQueueContract

@@ -23,6 +23,9 @@ public sealed record PacsDelivery(
     DateTimeOffset? SentAt = null,
     int Instances = 0);
 
+/// <summary>The queue at a glance for the fleet page: how many are in each state, and which the PACS refused.</summary>
+public sealed record PacsQueueSummary(int Sent, int Waiting, int Refused, DateTimeOffset? OldestWaitingSince, IReadOnlyList<PacsDelivery> RefusedDeliveries);
+
 /// <summary>
 /// The deliveries to the PACS, kept with the archive so they survive a restart and are shared
 /// by every host instance: each series once, taken by one instance at a time for a lease.
@@ -51,6 +54,9 @@ public interface IPacsQueue
     Task<bool> RetryAsync(string seriesId, DateTimeOffset at, CancellationToken cancellationToken);
 
     Task<PacsDelivery?> FindAsync(string seriesId, CancellationToken cancellationToken);
+
+    /// <summary>Counts by state, when the longest-waiting delivery was queued, and up to <paramref name="maxRefused"/> refused deliveries, newest queued first.</summary>
+    Task<PacsQueueSummary> SummarizeAsync(int maxRefused, CancellationToken cancellationToken);
 
     /// <summary>Every delivery, newest queued first.</summary>
     Task<IReadOnlyList<PacsDelivery>> ListAsync(CancellationToken cancellationToken);

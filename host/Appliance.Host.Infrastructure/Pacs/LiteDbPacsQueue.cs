@@ -20,6 +20,7 @@ public sealed class LiteDbPacsQueue : IPacsQueue
         _database = database;
         _deliveries = database.Collection("pacsDeliveries");
         _deliveries.EnsureIndex("nextAttemptAt");
+        _deliveries.EnsureIndex("state");
     }
 
     public Task<int> EnqueueAsync(IReadOnlyCollection<string> seriesIds, DateTimeOffset at, CancellationToken cancellationToken)
@@ -68,6 +69,14 @@ public sealed class LiteDbPacsQueue : IPacsQueue
 
     public Task<PacsDelivery?> FindAsync(string seriesId, CancellationToken cancellationToken) =>
         Task.FromResult(_deliveries.FindById(seriesId) is { } doc ? ToDelivery(doc) : null);
+
+    public Task<PacsQueueSummary> SummarizeAsync(int maxRefused, CancellationToken cancellationToken)
+    {
+        int Count(PacsDeliveryState state) => _deliveries.Count(Query.EQ("state", state.ToString()));
+        var oldest = _deliveries.Query().Where(Query.EQ("state", nameof(PacsDeliveryState.Queued))).OrderBy("queuedAt").Limit(1).ToEnumerable().Select(ToDelivery).FirstOrDefault();
+        var refused = _deliveries.Query().Where(Query.EQ("state", nameof(PacsDeliveryState.Refused))).OrderByDescending("queuedAt").Limit(maxRefused).ToEnumerable().Select(ToDelivery).ToList();
+        return Task.FromResult(new PacsQueueSummary(Count(PacsDeliveryState.Sent), Count(PacsDeliveryState.Queued), Count(PacsDeliveryState.Refused), oldest?.QueuedAt, refused));
+    }
 
     public Task<IReadOnlyList<PacsDelivery>> ListAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<PacsDelivery>>([.. _deliveries.FindAll().Select(ToDelivery).OrderByDescending(d => d.QueuedAt).ThenBy(d => d.SeriesId, StringComparer.Ordinal)]);

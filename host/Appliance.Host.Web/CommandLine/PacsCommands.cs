@@ -53,11 +53,7 @@ public static class PacsCommands
         {
             await using var app = AdminCommand.CreateHost([.. parseResult.UnmatchedTokens]);
             var id = parseResult.GetRequiredValue(series);
-            var queued = await app.Services.GetRequiredService<IPacsQueue>().RetryAsync(id, TimeProvider.System.GetUtcNow(), cancellationToken);
-            if (queued)
-            {
-                app.Services.GetRequiredService<IAuditTrail>().Append(AuditKinds.PacsRetried, parseResult.GetRequiredValue(requestedBy), id, "queued again for the PACS");
-            }
+            var queued = await app.Services.GetRequiredService<PacsDeliveries>().RetryAsync(id, parseResult.GetRequiredValue(requestedBy), cancellationToken);
 
             await Console.Out.WriteLineAsync(parseResult.GetValue(retryJson)
                 ? JsonSerializer.Serialize(new { seriesId = id, queued }, AdminCommand.Json)

@@ -1,17 +1,21 @@
 using Appliance.Host.Core.Fleet;
 using Appliance.Host.Core.Orders;
+using Appliance.Host.Core.Pacs;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Infrastructure.Messaging;
 using Appliance.Protocol;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
 
 namespace Appliance.Host.Web.Pages.Admin;
 
 /// <summary>
 /// The fleet at a glance for IT admins, kept current by polling <c>?handler=State</c>, with the
 /// actions on each appliance: wipe (the admin types the device id to confirm), revoke, rotate and
-/// re-provision (the enrolment code is shown once, with the package to download).
+/// re-provision (the enrolment code is shown once, with the package to download). With a PACS,
+/// how the deliveries to it stand, and the refused ones to queue again once their cause is dealt with.
 /// </summary>
 public sealed class FleetModel(
     FleetView fleet,
@@ -19,9 +23,18 @@ public sealed class FleetModel(
     DeviceProvisioner provisioner,
     AdvertisedBroker broker,
     Core.Calibration.CalibrationRunService calibration,
+    PacsDeliveries pacs,
     TimeProvider time) : PageModel
 {
+    /// <summary>How many refused deliveries the page names; the rest are in <c>pacs status</c>.</summary>
+    public const int RefusedShown = 20;
+
     public IReadOnlyList<FleetEntry> Entries { get; private set; } = [];
+
+    /// <summary>The PACS deliveries at a glance; null when the host forwards to none.</summary>
+    public PacsQueueSummary? Pacs { get; private set; }
+
+    public string PacsWhere => pacs.Where;
 
     /// <summary>What the last action did, or why it was refused.</summary>
     public string? Message { get; private set; }
@@ -60,6 +73,23 @@ public sealed class FleetModel(
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {
             return Done(ex.Message, error: true);
+        }
+    }
+
+    /// <summary>Queues a series the PACS refused again, once the admin has dealt with why.</summary>
+    public async Task<IActionResult> OnPostPacsRetryAsync(string seriesId, CancellationToken cancellationToken) =>
+        await pacs.RetryAsync(seriesId, Actor, cancellationToken)
+            ? Done($"Series {seriesId} queued again for the PACS; it is sent within moments if the PACS now takes it.")
+            : Done($"Series {seriesId} is not refused by the PACS: nothing to retry.", error: true);
+
+    public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        var executed = await next();
+        // Whatever the handler did, the page shows the queue as it now stands.
+        if (executed.Result is null or PageResult)
+        {
+            Pacs = await pacs.SummarizeAsync(RefusedShown, HttpContext.RequestAborted);
         }
     }
 
