@@ -46,6 +46,7 @@ public static class PostgreSqlRegistration
         builder.Services.Replace(ServiceDescriptor.Singleton<ICaptureJobRepository, PostgreSqlCaptureJobs>());
         builder.Services.Replace(ServiceDescriptor.Singleton<ICalibrationProfiles, PostgreSqlCalibrationProfiles>());
         builder.Services.Replace(ServiceDescriptor.Singleton<Core.Pacs.IPacsQueue, PostgreSqlPacsQueue>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<Core.Releases.IReleaseStore, PostgreSqlReleaseStore>());
         return builder;
     }
 }

@@ -204,4 +204,26 @@ public sealed class SeveralHostInstancesOnSeveralMachinesTests(PostgresFixture p
         using var after = await onSecond.GetAsync(new Uri("/", UriKind.Relative));
         Assert.Contains("/Account/Login", after.RequestMessage!.RequestUri!.AbsolutePath, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AReleaseImportedThroughOne_IsServedByTheOther()
+    {
+        // An appliance's fetch for the package its update names may land on either instance.
+        var (privateKey, publicKey) = Appliance.Protocol.Releases.ReleasePackage.CreateKeyPair();
+        First.Services.GetRequiredService<Appliance.Host.Core.Releases.ReleaseLibrary>().Trust(publicKey, "it.admin");
+        var payload = Directory.CreateDirectory(Path.Combine(Folder.Path, "payload")).FullName;
+        File.WriteAllBytes(Path.Combine(payload, "Appliance.Firmware"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(200_000));
+        var package = Path.Combine(Folder.Path, "2.4.0.release");
+        Appliance.Protocol.Releases.ReleasePackage.Create(payload,
+            new Appliance.Protocol.Releases.ReleaseManifest(Appliance.Protocol.Releases.ReleaseManifest.CurrentFormat, "2.4.0", 1, "linux-arm64", ["pi4"], 0, string.Empty, new DateOnly(2028, 12, 31), 1, "shared release", string.Empty),
+            privateKey, package);
+
+        Assert.True(First.Services.GetRequiredService<Appliance.Host.Core.Releases.ReleaseLibrary>().Import(package, "it.admin").Accepted);
+        Assert.False(Second.Services.GetRequiredService<Appliance.Host.Core.Releases.ReleaseLibrary>().Import(package, "it.admin").Accepted); // once is enough
+
+        Assert.Equal("2.4.0", Assert.Single(Second.Services.GetRequiredService<Appliance.Host.Core.Releases.ReleaseLibrary>().List()).Manifest.Version);
+        var served = Second.Services.GetRequiredService<Appliance.Host.Core.Rollouts.ReleasePackages>().Describe("2.4.0", "linux-arm64", 64 * 1024);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(package))), served.Sha256);
+        Assert.StartsWith(Path.Combine(Folder.Path, "host-b"), served.Path, StringComparison.Ordinal);
+    }
 }

@@ -21,8 +21,8 @@ public interface IReleaseStore
 
     void SaveKeyRotations(IReadOnlyList<SignedKeyRotation> rotations);
 
-    /// <summary>Copies an accepted package in, with its record; replaces nothing already there.</summary>
-    void Add(string packagePath, StoredRelease release);
+    /// <summary>Copies an accepted package in, with its record; false, and nothing replaced, if that version and architecture is there already (another instance imported it a moment before).</summary>
+    bool Add(string packagePath, StoredRelease release);
 
     IReadOnlyList<StoredRelease> List();
 
@@ -77,14 +77,14 @@ public sealed class ReleaseLibrary(IReleaseStore store, IAuditTrail audit, TimeP
         }
 
         var manifest = check.Manifest!;
-        if (store.List().Any(r => r.Manifest.Version == manifest.Version && r.Manifest.Architecture == manifest.Architecture))
+        if (store.List().Any(r => r.Manifest.Version == manifest.Version && r.Manifest.Architecture == manifest.Architecture)
+            || !store.Add(packagePath, new StoredRelease(manifest, time.GetUtcNow(), actor)))
         {
             var duplicate = ReleaseCheck.Refused(ReleaseRefusal.InvalidManifest, $"{manifest.Version} for {manifest.Architecture} is already imported", manifest);
             audit.Append(AuditKinds.ReleaseRefused, actor, Path.GetFileName(packagePath), $"{duplicate.Refusal}: {duplicate.Reason}");
             return duplicate;
         }
 
-        store.Add(packagePath, new StoredRelease(manifest, time.GetUtcNow(), actor));
         audit.Append(AuditKinds.ReleaseImported, actor, $"{manifest.Version}/{manifest.Architecture}", $"floor {manifest.SecurityFloor}, {manifest.PayloadSize} bytes, sha256 {manifest.PayloadSha256}, key {manifest.KeyId}");
         return check;
     }

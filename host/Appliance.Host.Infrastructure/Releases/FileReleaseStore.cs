@@ -43,18 +43,31 @@ public sealed class FileReleaseStore(IOptions<HostDataOptions> options) : IRelea
         SecureFiles.WriteAllBytes(Path.Combine(Folder, RotationsFile), JsonSerializer.SerializeToUtf8Bytes(rotations, Json));
     }
 
-    public void Add(string packagePath, StoredRelease release)
+    public bool Add(string packagePath, StoredRelease release)
     {
         ArgumentNullException.ThrowIfNull(release);
         Directory.CreateDirectory(Folder);
         var name = NameOf(release.Manifest.Version, release.Manifest.Architecture);
         var target = Path.Combine(Folder, name + ".release");
-        // Copied under a temporary name and renamed, so a package is either whole or absent.
-        var partial = target + ".partial";
-        File.Copy(packagePath, partial, overwrite: true);
-        File.SetUnixFileMode(partial, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(partial, target, overwrite: false);
+        // Copied under a temporary name of its own and renamed, so a package is either whole or absent.
+        var partial = $"{target}.{Guid.NewGuid():N}.partial";
+        try
+        {
+            File.Copy(packagePath, partial);
+            File.SetUnixFileMode(partial, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.Move(partial, target, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            return false;
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
+
         SecureFiles.WriteAllBytes(Path.Combine(Folder, name + ".json"), JsonSerializer.SerializeToUtf8Bytes(release, Json));
+        return true;
     }
 
     public IReadOnlyList<StoredRelease> List() =>
