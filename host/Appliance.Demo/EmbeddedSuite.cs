@@ -75,9 +75,10 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         IReadOnlyDictionary<string, string?>? applianceSettings = null,
         Action<ILoggingBuilder>? logging = null,
         Action<IServiceCollection>? applianceServices = null,
+        IReadOnlyDictionary<string, string?>? hostSettings = null,
         CancellationToken cancellationToken = default)
     {
-        var host = await StartHostAsync(dataRoot, logLevel, logging, cancellationToken: cancellationToken);
+        var host = await StartHostAsync(dataRoot, logLevel, logging, hostSettings, cancellationToken);
 
         var broker = host.Services.GetRequiredService<EmbeddedMqttBroker>();
         var bundle = host.Services.GetRequiredService<DeviceProvisioner>().Provision(deviceId, "127.0.0.1", broker.BoundPort);

@@ -16,7 +16,11 @@ using Microsoft.Extensions.Options;
 
 namespace Appliance.EndToEndTests;
 
-public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFixture>
+/// <summary>
+/// The clinic's journey through the whole system on loopback (host, broker, simulated appliance):
+/// run with the host's state in its data folder (the embedded default) and in PostgreSQL.
+/// </summary>
+public abstract class EndToEndTests(SuiteFixture fixture)
 {
     private EmbeddedSuite Suite => fixture.Suite;
 
@@ -47,8 +51,12 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
         // The appliance deleted its copy only after the receipt, and holds nothing now.
         Assert.Equal(0, await Suite.ApplianceService<ISeriesStore>().CountAsync(CancellationToken.None));
 
-        // No pixel in the clear anywhere on disk, on either side.
-        Assert.False(PlaintextScan.AnyFound(Suite.DataRoot, PlaintextScan.Markers(truth.Pixels)));
+        // No pixel in the clear anywhere on disk, on either side (the database's files too), nor the patient.
+        foreach (var folder in await fixture.FoldersHoldingStateAsync())
+        {
+            Assert.False(PlaintextScan.AnyFound(folder, [.. PlaintextScan.Markers(truth.Pixels), "TEST-PATIENT-1"u8.ToArray()]), folder);
+        }
+
 
         // The audit trail records the job and the filing, stays intact, and names no patient.
         var trail = Suite.HostService<IAuditTrail>();
@@ -200,3 +208,7 @@ public sealed class EndToEndTests(SuiteFixture fixture) : IClassFixture<SuiteFix
         Assert.Equal(6, Suite.HostService<IAuditTrail>().ReadAll().Count(e => e.Kind == AuditKinds.SignInFailed && e.Subject == "clinic.lock"));
     }
 }
+
+public sealed class LiteDbEndToEndTests(SuiteFixture fixture) : EndToEndTests(fixture), IClassFixture<SuiteFixture>;
+
+public sealed class PostgreSqlEndToEndTests(PostgreSqlSuiteFixture fixture) : EndToEndTests(fixture), IClassFixture<PostgreSqlSuiteFixture>;
