@@ -1,11 +1,9 @@
-using System.Text.Json;
 using Appliance.Host.Core;
 using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Pacs;
 using Appliance.Host.Core.Users;
 using Appliance.Protocol;
-using Appliance.TestFixtures;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -20,15 +18,10 @@ namespace Appliance.EndToEndTests;
 /// </summary>
 public abstract class DicomWebImageStoreTests : IAsyncLifetime
 {
-    private readonly TempFolder _folder = new("dicomweb-store");
-    private readonly OrthancServer _pacs = OrthancServer.Create();
-    private readonly HttpClient _orthanc = new();
-    private readonly PacsHostRig _rig;
+    private readonly PacsHostRig _rig = new("dicomweb-store");
     private Dictionary<string, string?> _state = [];
 
-    protected DicomWebImageStoreTests() => _rig = new PacsHostRig(_folder);
-
-    protected string DataFolder => Path.Combine(_folder.Path, "host");
+    protected string DataFolder => _rig.DataFolder;
 
     /// <summary>Where the host keeps its records (none: LiteDB in the data folder).</summary>
     protected virtual Task<Dictionary<string, string?>> StateSettingsAsync() => Task.FromResult(new Dictionary<string, string?>());
@@ -38,29 +31,22 @@ public abstract class DicomWebImageStoreTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _state = await StateSettingsAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _rig.DisposeAsync();
-        await _pacs.DisposeAsync();
-        _orthanc.Dispose();
-        _folder.Dispose();
-    }
+    public Task DisposeAsync() => _rig.DisposeAsync().AsTask();
 
     private T Host<T>() where T : notnull => _rig.Service<T>();
 
     private Task StartHostAsync(Uri? pacs) =>
         _rig.StartAsync(pacs, new Dictionary<string, string?>(_state) { ["Images:Store"] = "DicomWeb" });
 
-    private async Task<int> InstancesInThePacsAsync() =>
-        JsonDocument.Parse(await _orthanc.GetStringAsync(new Uri(_pacs.RestUrl, "instances"))).RootElement.GetArrayLength();
+    private async Task<int> InstancesInThePacsAsync() => (await _rig.OrthancAsync("instances")).GetArrayLength();
 
     private int AuditCount(string kind, string seriesId) => Host<IAuditTrail>().ReadAll().Count(e => e.Kind == kind && e.Subject == seriesId);
 
     [Fact]
     public async Task AFiledSeries_IsInThePacsBeforeItsReceipt_AndNoFrameOfItIsKeptHere()
     {
-        await _pacs.StartAgainAsync();
-        await StartHostAsync(_pacs.DicomWebUrl);
+        await _rig.Pacs.StartAgainAsync();
+        await StartHostAsync(_rig.Pacs.DicomWebUrl);
         var series = await _rig.IssueSeriesAsync("STORE-PATIENT-1");
         var id = series.Manifest.SeriesId;
 
@@ -90,7 +76,7 @@ public abstract class DicomWebImageStoreTests : IAsyncLifetime
     [Fact]
     public async Task WhileThePacsIsAway_NothingIsFiled_AndTheSeriesIsFiledOnceWhenItIsBack()
     {
-        await StartHostAsync(_pacs.DicomWebUrl); // the PACS is not running
+        await StartHostAsync(_rig.Pacs.DicomWebUrl); // the PACS is not running
         var series = await _rig.IssueSeriesAsync("STORE-PATIENT-2");
         var id = series.Manifest.SeriesId;
 
@@ -101,7 +87,7 @@ public abstract class DicomWebImageStoreTests : IAsyncLifetime
         Assert.Equal(0, AuditCount(AuditKinds.SeriesFiled, id));
 
         // The appliance, with no receipt, offers it again once the PACS is back.
-        await _pacs.StartAgainAsync();
+        await _rig.Pacs.StartAgainAsync();
         Assert.Equal(TransferState.Filed, (await _rig.UploadAsync(series)).State);
         Assert.Equal(series.Plain.Length, await InstancesInThePacsAsync());
         Assert.Equal(series.Plain[0], await Host<ISeriesArchive>().ReadFrameAsync(id, 0, CancellationToken.None));
@@ -111,8 +97,8 @@ public abstract class DicomWebImageStoreTests : IAsyncLifetime
     public async Task APacsThatRefuses_RefusesTheSeries_WithItsReason()
     {
         // The PACS wants credentials the host was not given.
-        await _pacs.StartAgainAsync(requireCredentials: true);
-        await StartHostAsync(_pacs.DicomWebUrl);
+        await _rig.Pacs.StartAgainAsync(requireCredentials: true);
+        await StartHostAsync(_rig.Pacs.DicomWebUrl);
         var series = await _rig.IssueSeriesAsync("STORE-PATIENT-3");
 
         var answer = await _rig.UploadAsync(series);

@@ -4,16 +4,8 @@ using Appliance.Demo;
 using Appliance.Host.Core;
 using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Exports;
-using Appliance.Host.Core.Jobs;
 using Appliance.Host.Core.Pacs;
-using Appliance.Host.Core.Provisioning;
-using Appliance.Host.Infrastructure.Messaging;
-using Appliance.Protocol;
-using Appliance.TestData;
 using Appliance.TestFixtures;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Appliance.EndToEndTests;
 
@@ -25,27 +17,16 @@ namespace Appliance.EndToEndTests;
 /// </summary>
 public sealed class PacsForwardingTests : IAsyncLifetime
 {
-    private readonly TempFolder _folder = new("pacs-forwarding");
-    private readonly OrthancServer _pacs = OrthancServer.Create();
-    private readonly HttpClient _orthanc = new();
-    private readonly PacsHostRig _rig;
-
-    public PacsForwardingTests() => _rig = new PacsHostRig(_folder);
+    private readonly PacsHostRig _rig = new("pacs-forwarding");
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await _rig.DisposeAsync();
-        await _pacs.DisposeAsync();
-        _orthanc.Dispose();
-        _folder.Dispose();
-    }
+    public Task DisposeAsync() => _rig.DisposeAsync().AsTask();
 
     private T Host<T>() where T : notnull => _rig.Service<T>();
 
     private Task StartHostAsync(Uri? pacs = null, bool keepLocalCopy = true) =>
-        _rig.StartAsync(pacs ?? _pacs.DicomWebUrl, new Dictionary<string, string?> { ["Pacs:KeepLocalCopy"] = keepLocalCopy ? "true" : "false" });
+        _rig.StartAsync(pacs ?? _rig.Pacs.DicomWebUrl, new Dictionary<string, string?> { ["Pacs:KeepLocalCopy"] = keepLocalCopy ? "true" : "false" });
 
     private Task StopHostAsync() => _rig.StopAsync();
 
@@ -65,15 +46,14 @@ public sealed class PacsForwardingTests : IAsyncLifetime
         return (await Host<IPacsQueue>().FindAsync(seriesId, CancellationToken.None))!;
     }
 
-    private async Task<JsonElement> OrthancAsync(string path) =>
-        JsonDocument.Parse(await _orthanc.GetStringAsync(new Uri(_pacs.RestUrl, path))).RootElement.Clone();
+    private Task<JsonElement> OrthancAsync(string path) => _rig.OrthancAsync(path);
 
     private int SentEntries(string seriesId) => Host<IAuditTrail>().ReadAll().Count(e => e.Kind == AuditKinds.SeriesSentToPacs && e.Subject == seriesId);
 
     [Fact]
     public async Task AFiledSeries_ReachesThePacsOnce_AsValidDermoscopyInstancesUnderItsOwnUids()
     {
-        await _pacs.StartAgainAsync();
+        await _rig.Pacs.StartAgainAsync();
         await StartHostAsync();
         var filed = await FileASeriesAsync("PACS-PATIENT-1");
 
@@ -82,7 +62,7 @@ public sealed class PacsForwardingTests : IAsyncLifetime
 
         // QIDO-RS finds them where the series' own UIDs say.
         var uids = DermoscopyUids.Of(filed);
-        var found = JsonDocument.Parse(await _orthanc.GetStringAsync(new Uri(_pacs.DicomWebUrl, $"studies/{uids.Study}/series/{uids.Series}/instances"))).RootElement;
+        var found = JsonDocument.Parse(await _rig.Orthanc.GetStringAsync(new Uri(_rig.Pacs.DicomWebUrl, $"studies/{uids.Study}/series/{uids.Series}/instances"))).RootElement;
         Assert.Equal(
             filed.Frames.Select(f => uids.Instance(f.Index)).Order(StringComparer.Ordinal),
             found.EnumerateArray().Select(i => i.GetProperty("00080018").GetProperty("Value")[0].GetString()!).Order(StringComparer.Ordinal));
@@ -92,8 +72,8 @@ public sealed class PacsForwardingTests : IAsyncLifetime
         {
             var tags = await OrthancAsync($"instances/{id}/simplified-tags");
             Assert.Equal(("PACS-PATIENT-1", "DMS"), (tags.GetProperty("PatientID").GetString(), tags.GetProperty("Modality").GetString()));
-            var path = Path.Combine(_folder.Path, $"{id}.dcm");
-            await File.WriteAllBytesAsync(path, await _orthanc.GetByteArrayAsync(new Uri(_pacs.RestUrl, $"instances/{id}/file")));
+            var path = Path.Combine(_rig.Folder, $"{id}.dcm");
+            await File.WriteAllBytesAsync(path, await _rig.Orthanc.GetByteArrayAsync(new Uri(_rig.Pacs.RestUrl, $"instances/{id}/file")));
             var verdict = await RunAsync("dciodvfy", path);
             Assert.DoesNotContain("Error", verdict, StringComparison.Ordinal);
             Assert.Contains("DermoscopicPhotographyImage", verdict, StringComparison.Ordinal);
@@ -120,7 +100,7 @@ public sealed class PacsForwardingTests : IAsyncLifetime
 
         // Something that is not DICOM is refused for good; a PACS that is not there is a failure to retry.
         await Assert.ThrowsAsync<PacsRefusedException>(() => Host<IPacs>().StoreAsync([[1, 2, 3, 4]], CancellationToken.None));
-        await _pacs.KillAsync();
+        await _rig.Pacs.KillAsync();
         var down = await Record.ExceptionAsync(() => Host<IPacs>().StoreAsync(instances, CancellationToken.None));
         Assert.IsType<HttpRequestException>(down);
     }
@@ -138,7 +118,7 @@ public sealed class PacsForwardingTests : IAsyncLifetime
         Assert.Equal(0, SentEntries(filed.SeriesId));
 
         await StopHostAsync();
-        await _pacs.StartAgainAsync();
+        await _rig.Pacs.StartAgainAsync();
         await StartHostAsync();
 
         var delivery = await SentAsync(filed.SeriesId);
@@ -151,7 +131,7 @@ public sealed class PacsForwardingTests : IAsyncLifetime
     public async Task APacsThatRefuses_IsAuditedAndLeftAlone_UntilAnAdminRetries_ThenTheSeriesArrives()
     {
         // The PACS wants credentials the host was not given: a refusal, not worth repeating.
-        await _pacs.StartAgainAsync(requireCredentials: true);
+        await _rig.Pacs.StartAgainAsync(requireCredentials: true);
         await StartHostAsync();
         var forwarder = Host<PacsForwarder>();
         var refusal = EmbeddedSuite.WaitFor<PacsDelivery>(h => forwarder.AttemptFailed += h, h => forwarder.AttemptFailed -= h, d => d.State == PacsDeliveryState.Refused);
@@ -163,7 +143,7 @@ public sealed class PacsForwardingTests : IAsyncLifetime
 
         // The admin gives the host the credentials (in the URL, as from a secret) and restarts it: a refused series still waits for them.
         await StopHostAsync();
-        var withCredentials = new UriBuilder(_pacs.DicomWebUrl) { UserName = OrthancServer.User, Password = OrthancServer.Password }.Uri;
+        var withCredentials = new UriBuilder(_rig.Pacs.DicomWebUrl) { UserName = OrthancServer.User, Password = OrthancServer.Password }.Uri;
         await StartHostAsync(withCredentials);
         var data = _rig.DataFolderSetting;
         var status = await HostCli.RunJsonAsync("pacs", "status", "--json", data);
@@ -176,14 +156,14 @@ public sealed class PacsForwardingTests : IAsyncLifetime
         Assert.Single(Host<IAuditTrail>().ReadAll(), e => e.Kind == AuditKinds.PacsRetried && e.Actor == "it.admin");
         using var authorised = new HttpClient();
         authorised.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{OrthancServer.User}:{OrthancServer.Password}")));
-        Assert.Equal(filed.Frames.Count, JsonDocument.Parse(await authorised.GetStringAsync(new Uri(_pacs.RestUrl, "instances"))).RootElement.GetArrayLength());
+        Assert.Equal(filed.Frames.Count, JsonDocument.Parse(await authorised.GetStringAsync(new Uri(_rig.Pacs.RestUrl, "instances"))).RootElement.GetArrayLength());
         Assert.Equal(2, (await HostCli.RunAsync("pacs", "retry", filed.SeriesId, data)).Exit); // sent: nothing to retry
     }
 
     [Fact]
     public async Task AnAdmin_SeesARefusalOnTheFleetPage_AndQueuesTheSeriesAgainThere()
     {
-        await _pacs.StartAgainAsync(requireCredentials: true);
+        await _rig.Pacs.StartAgainAsync(requireCredentials: true);
         await StartHostAsync();
         var forwarder = Host<PacsForwarder>();
         var refusal = EmbeddedSuite.WaitFor<PacsDelivery>(h => forwarder.AttemptFailed += h, h => forwarder.AttemptFailed -= h, d => d.State == PacsDeliveryState.Refused);
@@ -206,8 +186,8 @@ public sealed class PacsForwardingTests : IAsyncLifetime
         await Microsoft.Playwright.Assertions.Expect(row).ToContainTextAsync("401");
 
         // The PACS's admin lets the host in; the IT admin queues the series again from the page.
-        await _pacs.KillAsync();
-        await _pacs.StartAgainAsync();
+        await _rig.Pacs.KillAsync();
+        await _rig.Pacs.StartAgainAsync();
         var sent = EmbeddedSuite.WaitFor<PacsDelivery>(h => forwarder.Delivered += h, h => forwarder.Delivered -= h, d => d.SeriesId == filed.SeriesId);
         await row.Locator("button[name=pacsRetry]").ClickAsync();
         await Microsoft.Playwright.Assertions.Expect(page.Locator("#message")).ToContainTextAsync("queued again for the PACS");
@@ -223,7 +203,7 @@ public sealed class PacsForwardingTests : IAsyncLifetime
     [Fact]
     public async Task WithoutALocalCopy_TheFramesLeaveOnceThePacsConfirms_AndAreReadBackFromIt()
     {
-        await _pacs.StartAgainAsync();
+        await _rig.Pacs.StartAgainAsync();
         await StartHostAsync(keepLocalCopy: false);
         var filed = await FileASeriesAsync("PACS-PATIENT-4");
         var pixels = new List<byte[]>();
@@ -234,7 +214,7 @@ public sealed class PacsForwardingTests : IAsyncLifetime
         }
 
         await SentAsync(filed.SeriesId);
-        var frames = Path.Combine(_folder.Path, "host", "archive", "frames");
+        var frames = Path.Combine(_rig.Folder, "host", "archive", "frames");
         Assert.Empty(Directory.EnumerateFiles(frames, "*.frame", SearchOption.AllDirectories));
         Assert.Contains("local copy of the frames removed", Assert.Single(Host<IAuditTrail>().ReadAll(), e => e.Kind == AuditKinds.SeriesSentToPacs).Details, StringComparison.Ordinal);
 
@@ -245,7 +225,7 @@ public sealed class PacsForwardingTests : IAsyncLifetime
         }
 
         // With the PACS gone, a frame cannot be had, and says why.
-        await _pacs.KillAsync();
+        await _rig.Pacs.KillAsync();
         await Assert.ThrowsAsync<HttpRequestException>(() => Host<ISeriesArchive>().ReadFrameAsync(filed.SeriesId, 0, CancellationToken.None));
     }
 

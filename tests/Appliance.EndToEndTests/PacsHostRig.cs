@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Appliance.Demo;
 using Appliance.Host.Core;
 using Appliance.Host.Core.Jobs;
@@ -13,21 +14,32 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.EndToEndTests;
 
 /// <summary>
-/// A host in this process with its embedded broker, pointed at a PACS, and one device uploading
-/// to it over mutual TLS as an appliance would: what the PACS tests share.
+/// What the PACS tests share: an Orthanc PACS (not started), a host in this process with its
+/// embedded broker, and one device uploading to it over mutual TLS as an appliance would.
 /// </summary>
-internal sealed class PacsHostRig(TempFolder folder) : IAsyncDisposable
+internal sealed class PacsHostRig(string name) : IAsyncDisposable
 {
     public const string DeviceId = "pacs-dev-01";
+    private readonly TempFolder _folder = new(name);
     private WebApplication? _host;
     private ProvisioningBundle? _bundle;
+
+    public OrthancServer Pacs { get; } = OrthancServer.Create();
+
+    /// <summary>Orthanc's own REST API, to see what the PACS holds.</summary>
+    public HttpClient Orthanc { get; } = new();
+
+    public string Folder => _folder.Path;
+
+    /// <summary>The host's data folder.</summary>
+    public string DataFolder => Path.Combine(_folder.Path, "host");
 
     public WebApplication Running => _host ?? throw new InvalidOperationException("the host is not running");
 
     public T Service<T>() where T : notnull => Running.Services.GetRequiredService<T>();
 
     /// <summary>The host's data folder, for its command line.</summary>
-    public string DataFolderSetting => $"--Host:DataFolder={Path.Combine(folder.Path, "host")}";
+    public string DataFolderSetting => $"--Host:DataFolder={DataFolder}";
 
     public async Task StartAsync(Uri? pacs, IReadOnlyDictionary<string, string?>? settings = null)
     {
@@ -44,7 +56,7 @@ internal sealed class PacsHostRig(TempFolder folder) : IAsyncDisposable
             all[key] = value;
         }
 
-        _host = await EmbeddedSuite.StartHostAsync(folder.Path, LogLevel.Warning, hostSettings: all);
+        _host = await EmbeddedSuite.StartHostAsync(_folder.Path, LogLevel.Warning, hostSettings: all);
     }
 
     public async Task StopAsync()
@@ -81,5 +93,15 @@ internal sealed class PacsHostRig(TempFolder folder) : IAsyncDisposable
         return (await Service<ISeriesArchive>().FindAsync(series.Manifest.SeriesId, CancellationToken.None))!;
     }
 
-    public ValueTask DisposeAsync() => new(StopAsync());
+    /// <summary>What Orthanc's REST API answers at <paramref name="path"/>.</summary>
+    public async Task<JsonElement> OrthancAsync(string path) =>
+        JsonDocument.Parse(await Orthanc.GetStringAsync(new Uri(Pacs.RestUrl, path))).RootElement.Clone();
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await Pacs.DisposeAsync();
+        Orthanc.Dispose();
+        _folder.Dispose();
+    }
 }
