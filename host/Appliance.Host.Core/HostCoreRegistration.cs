@@ -27,6 +27,8 @@ public static class HostCoreRegistration
         builder.Services.AddSingleton<HostInboundHandler>();
         builder.Services.AddSingleton<CaptureJobService>();
         builder.Services.AddSingleton<JobTracker>();
+        builder.Services.AddSingleton<LostSeriesRecall>();
+        builder.Services.AddSingleton<Orders.IWipeFollowUp>(sp => sp.GetRequiredService<LostSeriesRecall>());
         builder.Services.AddSingleton<ConsentWithdrawalService>();
         builder.Services.AddOptions<ProvisioningOptions>().Bind(builder.Configuration.GetSection(ProvisioningOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();

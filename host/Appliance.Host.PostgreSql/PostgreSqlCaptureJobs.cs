@@ -36,6 +36,13 @@ public sealed class PostgreSqlCaptureJobs(NpgsqlDataSource database, ArchiveKeys
     public Task<IReadOnlyList<CaptureJobRecord>> ListRecentJobsAsync(int max, CancellationToken cancellationToken) =>
         QueryAsync($"SELECT {Columns} FROM capture_jobs ORDER BY issued_at DESC, job_id LIMIT $1", cancellationToken, max);
 
+    public Task<IReadOnlyList<CaptureJobRecord>> ListJobsWithEventAsync(string state, string? deviceId, CancellationToken cancellationToken) =>
+        QueryAsync($"""
+            SELECT {Columns} FROM capture_jobs j
+            WHERE ($2::text IS NULL OR j.device_id = $2) AND EXISTS (SELECT 1 FROM capture_job_events e WHERE e.job_id = j.job_id AND e.state = $1)
+            ORDER BY j.issued_at, j.job_id
+            """, cancellationToken, state, deviceId);
+
     public async Task<JobEventOutcome> AppendJobEventAsync(string jobId, JobEvent jobEvent, CancellationToken cancellationToken, string? deviceId = null)
     {
         ArgumentNullException.ThrowIfNull(jobEvent);

@@ -158,6 +158,27 @@ public abstract class HostArchiveContract : IDisposable
         new(jobId, "dev-01", episode, "PATIENT-A", "back", ConsentScope.DirectCare, issuedAt, issuedAt.AddMinutes(30));
 
     [Fact]
+    public async Task JobsAreFoundByAStateInTheirTimeline_OfOneDeviceOrOfAll()
+    {
+        var jobs = Open().Jobs;
+        await jobs.AddAsync(Job("job-1", "EP-ABCDEFGHJ1", Now.AddMinutes(2)), CancellationToken.None);
+        await jobs.AddAsync(Job("job-2", "EP-ABCDEFGHJ2", Now.AddMinutes(1)), CancellationToken.None);
+        await jobs.AddAsync(Job("job-3", "EP-ABCDEFGHJ3", Now) with { DeviceId = "dev-02" }, CancellationToken.None);
+        await jobs.AddAsync(Job("job-4", "EP-ABCDEFGHJ4", Now), CancellationToken.None);
+        foreach (var id in (string[])["job-1", "job-2", "job-3"])
+        {
+            await jobs.AppendJobEventAsync(id, new JobEvent(Now, "accepted", SeriesId: $"s-{id}"), CancellationToken.None);
+        }
+
+        await jobs.AppendJobEventAsync("job-4", new JobEvent(Now, "armed"), CancellationToken.None);
+
+        Assert.Equal(["job-2", "job-1"], (await jobs.ListJobsWithEventAsync("accepted", "dev-01", CancellationToken.None)).Select(j => j.JobId));
+        Assert.Equal(["job-3", "job-2", "job-1"], (await Open().Jobs.ListJobsWithEventAsync("accepted", null, CancellationToken.None)).Select(j => j.JobId));
+        Assert.Empty(await jobs.ListJobsWithEventAsync("lost-in-wipe", null, CancellationToken.None));
+        Assert.Equal("PATIENT-A", Assert.Single(await jobs.ListJobsWithEventAsync("armed", "dev-01", CancellationToken.None)).PatientId);
+    }
+
+    [Fact]
     public async Task AJobsTimeline_KeepsItsEventsInOrder_AndRefusesDuplicatesAndOtherDevices()
     {
         var jobs = Open().Jobs;

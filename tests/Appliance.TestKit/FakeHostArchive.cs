@@ -151,6 +151,16 @@ public sealed class FakeCaptureJobs : ICaptureJobRepository
         }
     }
 
+    public Task<IReadOnlyList<CaptureJobRecord>> ListJobsWithEventAsync(string state, string? deviceId, CancellationToken cancellationToken)
+    {
+        lock (_jobs)
+        {
+            return Task.FromResult<IReadOnlyList<CaptureJobRecord>>([.. _jobs.Values
+                .Where(j => (deviceId is null || j.Job.DeviceId == deviceId) && j.Events.Any(e => e.State == state))
+                .Select(j => j.Job).OrderBy(j => j.IssuedAt)]);
+        }
+    }
+
     public Task<JobEventOutcome> AppendJobEventAsync(string jobId, JobEvent jobEvent, CancellationToken cancellationToken, string? deviceId = null)
     {
         ArgumentNullException.ThrowIfNull(jobEvent);

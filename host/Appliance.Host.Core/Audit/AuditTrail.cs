@@ -49,6 +49,8 @@ public static class AuditKinds
     public const string WipeIssued = "wipe-issued";
     public const string WipeDelivered = "wipe-delivered";
     public const string DeviceWiped = "device-wiped";
+    public const string SeriesLostInWipe = "series-lost-in-wipe";
+    public const string RecallArranged = "recall-arranged";
     public const string UserAdded = "user-added";
     public const string CalibrationReceived = "calibration-received";
     public const string CalibrationRequested = "calibration-requested";

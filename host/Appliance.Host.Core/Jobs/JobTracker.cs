@@ -51,6 +51,12 @@ public static class JobStates
     public const string Expired = "expired";
     public const string ConsentWithdrawn = "consent-withdrawn";
 
+    /// <summary>The appliance was wiped (remotely, by its lease or at the device) while it held this job's accepted series unfiled.</summary>
+    public const string LostInWipe = "lost-in-wipe";
+
+    /// <summary>Clinic staff have arranged for the patient of a series lost in a wipe to come back.</summary>
+    public const string RecallArranged = "recall-arranged";
+
     /// <summary>
     /// Appliance states that belong to a job (others, like online or wiping, are the fleet's), and
     /// the job state each becomes: the same word, except that an appliance says "idle" when a job
@@ -109,6 +115,9 @@ public sealed partial class JobTracker(ICaptureJobRepository jobs, ISeriesArchiv
         ArgumentNullException.ThrowIfNull(withdrawal);
         return AppendAsync(series.JobId, new JobEvent(withdrawal.WithdrawnAt, JobStates.ConsentWithdrawn, $"recorded by {withdrawal.RecordedBy}", series.SeriesId), cancellationToken);
     }
+
+    /// <summary>Adds a step the host itself records (lost in a wipe, recall arranged) to a job's timeline.</summary>
+    public Task RecordAsync(string jobId, JobEvent jobEvent, CancellationToken cancellationToken) => AppendAsync(jobId, jobEvent, cancellationToken);
 
     public async Task<JobProgress?> FindAsync(string jobId, CancellationToken cancellationToken) =>
         await jobs.FindJobAsync(jobId, cancellationToken) is { } job ? await ProgressOfAsync(job, cancellationToken) : null;

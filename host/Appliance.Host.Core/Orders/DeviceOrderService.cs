@@ -23,6 +23,7 @@ public sealed partial class DeviceOrderService(
     IDeviceMessagePublisher publisher,
     DeviceProvisioner provisioner,
     IAuditTrail audit,
+    IEnumerable<IWipeFollowUp> wipeFollowUps,
     IOptions<OrderOptions> options,
     IOptions<ProvisioningOptions> provisioning,
     TimeProvider time,
@@ -140,7 +141,10 @@ public sealed partial class DeviceOrderService(
         var wipe = ledger.FindWipe(deviceId);
         if (wipe is { State: WipeState.Confirmed } && report.OrderId is not null && wipe.OrderId == report.OrderId)
         {
-            return null; // the same report again (a QoS 1 redelivery): already confirmed, revoked and audited
+            // The same report again (a QoS 1 redelivery): already confirmed, revoked and audited;
+            // what follows is done again only where it was not finished.
+            await FollowUpAsync(report, cancellationToken);
+            return null;
         }
 
         var revoked = provisioner.Revoke(deviceId, $"wiped ({report.Trigger}{(report.OrderId is null ? string.Empty : " order " + report.OrderId)})");
@@ -161,7 +165,16 @@ public sealed partial class DeviceOrderService(
             $"{report.Trigger} wipe{(report.OrderId is null ? string.Empty : " order " + report.OrderId)}: {report.UnsentSeriesLost} unsent series lost, {revoked} certificates revoked");
         LogWipeConfirmed(logger, deviceId, report.Trigger, report.OrderId, report.UnsentSeriesLost, revoked);
         _leaseSentAt.TryRemove(deviceId, out _);
+        await FollowUpAsync(report, cancellationToken);
         return null;
+    }
+
+    private async Task FollowUpAsync(WipeReport report, CancellationToken cancellationToken)
+    {
+        foreach (var followUp in wipeFollowUps)
+        {
+            await followUp.OnWipeConfirmedAsync(report, cancellationToken);
+        }
     }
 
     private async Task SendWipeAsync(WipeRecord wipe, CancellationToken cancellationToken)

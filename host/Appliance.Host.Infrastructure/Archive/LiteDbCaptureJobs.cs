@@ -57,6 +57,20 @@ public sealed class LiteDbCaptureJobs : ICaptureJobRepository
         return Task.FromResult(list);
     }
 
+    /// <summary>
+    /// The device is inside each sealed record, so this opens every job holding an event in the
+    /// state; asked only after a wipe or for the clinic's recall list, and a clinic's archive is small.
+    /// </summary>
+    public Task<IReadOnlyList<CaptureJobRecord>> ListJobsWithEventAsync(string state, string? deviceId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<CaptureJobRecord> list = [.. _jobs.Query().OrderBy("issuedAt").ToEnumerable()
+            .Where(doc => doc["events"].IsArray && doc["events"].AsArray.Any(e => JsonSerializer.Deserialize<JobEvent>(e.AsString, Json)!.State == state))
+            .Select(ToJob)
+            .Where(job => deviceId is null || job.DeviceId == deviceId)];
+        return Task.FromResult(list);
+    }
+
     public Task<JobEventOutcome> AppendJobEventAsync(string jobId, JobEvent jobEvent, CancellationToken cancellationToken, string? deviceId = null)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -24,6 +24,7 @@ public sealed class FleetModel(
     AdvertisedBroker broker,
     Core.Calibration.CalibrationRunService calibration,
     PacsDeliveries pacs,
+    Core.Jobs.LostSeriesRecall recall,
     TimeProvider time) : PageModel
 {
     /// <summary>How many refused deliveries the page names; the rest are in <c>pacs status</c>.</summary>
@@ -35,6 +36,9 @@ public sealed class FleetModel(
     public PacsQueueSummary? Pacs { get; private set; }
 
     public string PacsWhere => pacs.Where;
+
+    /// <summary>Jobs whose accepted series a wipe destroyed unfiled and whose patient is not yet recalled (named by episode: no patient here).</summary>
+    public IReadOnlyList<Core.Jobs.JobProgress> LostInWipes { get; private set; } = [];
 
     /// <summary>What the last action did, or why it was refused.</summary>
     public string? Message { get; private set; }
@@ -90,6 +94,7 @@ public sealed class FleetModel(
         if (executed.Result is null or PageResult)
         {
             Pacs = await pacs.SummarizeAsync(RefusedShown, HttpContext.RequestAborted);
+            LostInWipes = await recall.ListToRecallAsync(null, HttpContext.RequestAborted);
         }
     }
 

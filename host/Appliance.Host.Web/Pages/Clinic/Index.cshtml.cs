@@ -36,10 +36,11 @@ public sealed class NewJobInput
 }
 
 /// <summary>
-/// The clinic page: create a capture job (appliance, patient, body site from lists, lesion label,
-/// consent) and see today's jobs. The job's own page then follows it live.
+/// The clinic page: the patients to recall because an appliance was wiped before their accepted
+/// series was filed, first; then create a capture job (appliance, patient, body site from lists,
+/// lesion label, consent) and see today's jobs. The job's own page then follows it live.
 /// </summary>
-public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, FleetView fleet) : PageModel
+public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, LostSeriesRecall recall, FleetView fleet) : PageModel
 {
     [BindProperty]
     public NewJobInput Input { get; set; } = new();
@@ -47,6 +48,11 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, Fleet
     public IReadOnlyList<FleetEntry> Appliances { get; private set; } = [];
 
     public IReadOnlyList<JobProgress> Recent { get; private set; } = [];
+
+    /// <summary>Jobs whose accepted series a wipe destroyed before it was filed, waiting for staff to arrange the patient's recall.</summary>
+    public IReadOnlyList<JobProgress> ToRecall { get; private set; } = [];
+
+    public string? Message { get; private set; }
 
     public string? Error { get; private set; }
 
@@ -82,6 +88,22 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, Fleet
             {
                 Error = ex.Message;
             }
+        }
+
+        await LoadAsync(cancellationToken);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostArrangeRecallAsync(string jobId, CancellationToken cancellationToken)
+    {
+        ModelState.Clear();
+        if (await recall.ArrangeRecallAsync(jobId, User.Identity?.Name ?? "unknown", cancellationToken))
+        {
+            Message = "Recall recorded as arranged.";
+        }
+        else
+        {
+            Error = "that job is not waiting for a recall";
         }
 
         await LoadAsync(cancellationToken);
@@ -131,5 +153,6 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, Fleet
     {
         Appliances = [.. fleet.List().Where(e => !e.Revoked).OrderByDescending(e => e.Online).ThenBy(e => e.DeviceId, StringComparer.Ordinal)];
         Recent = await tracker.ListRecentAsync(20, cancellationToken);
+        ToRecall = await recall.ListToRecallAsync(null, cancellationToken);
     }
 }

@@ -1,0 +1,13 @@
+using Appliance.Protocol;
+
+namespace Appliance.Host.Core.Orders;
+
+/// <summary>
+/// What follows once an appliance's signed wipe report is verified (a remote wipe, the dead-man
+/// lease or a wipe at the device). Called again for a report delivered twice, so it must be
+/// idempotent.
+/// </summary>
+public interface IWipeFollowUp
+{
+    Task OnWipeConfirmedAsync(WipeReport report, CancellationToken cancellationToken);
+}

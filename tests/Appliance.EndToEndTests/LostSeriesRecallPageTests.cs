@@ -1,0 +1,71 @@
+using Appliance.Demo;
+using Appliance.EndToEndKit;
+using Appliance.Host.Core.Jobs;
+using Appliance.Host.Core.Provisioning;
+using Appliance.Host.Core.Users;
+using Appliance.Host.Infrastructure.Messaging;
+using Appliance.Protocol;
+using Appliance.TestFixtures;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Appliance.EndToEndTests;
+
+/// <summary>
+/// A series accepted at the appliance and destroyed by a wipe before the host filed it: the host,
+/// told by the appliance's signed report over the broker, puts the patient on the clinic page to
+/// recall and the episode on the fleet page (without the patient), until staff record the recall.
+/// </summary>
+public sealed class LostSeriesRecallPageTests
+{
+    private const string DeviceId = "recall-dev-01";
+    private const string Password = "a long passphrase for tests";
+
+    [Fact]
+    public async Task AWipedAppliancesUnfiledSeries_PutsThePatientOnTheClinicPageToRecall_UntilStaffRecordIt()
+    {
+        using var folder = new TempFolder("lost-series-recall");
+        await using var host = await EmbeddedSuite.StartHostAsync(folder.Path);
+        T Host<T>() where T : notnull => host.Services.GetRequiredService<T>();
+        var bundle = Host<DeviceProvisioner>().Provision(DeviceId, "127.0.0.1", Host<EmbeddedMqttBroker>().BoundPort);
+        var job = await Host<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, "RECALL-PATIENT-7", "left shin", ConsentScope.DirectCare), "nurse.a", CancellationToken.None);
+        var seriesId = Guid.NewGuid().ToString();
+
+        using var certificate = MutualTls.LoadWithKey(bundle.CertificatePem, bundle.PrivateKeyPem);
+        await using (var device = await RawDevice.ConnectAsync(await MqttTestClient.ConnectAsync(Host<EmbeddedMqttBroker>().BoundPort, DeviceId, certificate), DeviceId))
+        {
+            // Accepted at the appliance (the patient goes home), then wiped before it was uploaded.
+            var tracker = Host<JobTracker>();
+            var accepted = EmbeddedSuite.WaitFor<string>(h => tracker.Changed += h, h => tracker.Changed -= h, id => id == job.JobId);
+            await device.PublishAsync(ApplianceTopics.Status(DeviceId), ProtocolJson.Serialize(new ApplianceStatus(DeviceId, ApplianceState.Accepted, "0.1.0", 1, DateTimeOffset.UtcNow, job.JobId, SeriesId: seriesId)));
+            await accepted.WaitAsync(TimeSpan.FromSeconds(15));
+
+            var lost = EmbeddedSuite.WaitFor<string>(h => tracker.Changed += h, h => tracker.Changed -= h, id => id == job.JobId);
+            var report = new WipeReport(DeviceId, DateTimeOffset.UtcNow, ["store key"], 1, 120, WipeTrigger.Local);
+            report = report with { Signature = SeriesSigning.SignBytes(Convert.FromBase64String(bundle.SigningPrivateKey), report.SignedBytes()) };
+            await device.PublishAsync(ApplianceTopics.Wiped(DeviceId), ProtocolJson.Serialize(report));
+            await lost.WaitAsync(TimeSpan.FromSeconds(15));
+        }
+
+        Host<UserService>().Add("nurse.b", UserRoles.Clinic, Password, "admin");
+        Host<UserService>().Add("it.admin", UserRoles.Admin, Password, "admin");
+        using var clinic = await HostPages.SignInAsync(host, "nurse.b", Password);
+        var page = await clinic.GetStringAsync(new Uri("/Clinic", UriKind.Relative));
+        Assert.Contains("Patients to recall", page, StringComparison.Ordinal);
+        Assert.Matches($"<tr data-job=\"{job.JobId}\">\\s*<td>[^<]+</td>\\s*<td>{DeviceId}</td>\\s*<td>RECALL-PATIENT-7</td>", page);
+
+        // The admin sees which appliance lost which episode, never who the patient is.
+        using (var admin = await HostPages.SignInAsync(host, "it.admin", Password))
+        {
+            var fleet = await admin.GetStringAsync(new Uri("/Admin/Fleet", UriKind.Relative));
+            Assert.Contains(job.EpisodeCode, fleet, StringComparison.Ordinal);
+            Assert.Contains(seriesId, fleet, StringComparison.Ordinal);
+            Assert.DoesNotContain("RECALL-PATIENT-7", fleet, StringComparison.Ordinal);
+        }
+
+        using var recorded = await HostPages.PostFormAsync(clinic, "/Clinic", "/Clinic?handler=ArrangeRecall", [new("jobId", job.JobId)]);
+        var after = await recorded.Content.ReadAsStringAsync();
+        Assert.Contains("Recall recorded as arranged", after, StringComparison.Ordinal);
+        Assert.DoesNotContain("Patients to recall", after, StringComparison.Ordinal);
+        Assert.Equal(JobStates.RecallArranged, (await Host<JobTracker>().FindAsync(job.JobId, CancellationToken.None))!.State);
+    }
+}
