@@ -177,6 +177,9 @@ public interface ICaptureJobRepository
     /// </summary>
     Task<Jobs.JobEventOutcome> AppendJobEventAsync(string jobId, Jobs.JobEvent jobEvent, CancellationToken cancellationToken, string? deviceId = null);
 
+    /// <summary>The jobs issued at or after <paramref name="since"/>, oldest first.</summary>
+    Task<IReadOnlyList<CaptureJobRecord>> ListJobsIssuedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken);
+
     /// <summary>The jobs whose timeline holds an event in <paramref name="state"/>, of one device or of all, oldest issued first.</summary>
     Task<IReadOnlyList<CaptureJobRecord>> ListJobsWithEventAsync(string state, string? deviceId, CancellationToken cancellationToken);
 

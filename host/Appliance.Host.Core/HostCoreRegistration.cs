@@ -29,6 +29,8 @@ public static class HostCoreRegistration
         builder.Services.AddSingleton<JobTracker>();
         builder.Services.AddSingleton<LostSeriesRecall>();
         builder.Services.AddSingleton<Orders.IWipeFollowUp>(sp => sp.GetRequiredService<LostSeriesRecall>());
+        builder.Services.AddSingleton<OverdueFilingWatch>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OverdueFilingWatch>());
         builder.Services.AddSingleton<ConsentWithdrawalService>();
         builder.Services.AddOptions<ProvisioningOptions>().Bind(builder.Configuration.GetSection(ProvisioningOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();

@@ -36,6 +36,9 @@ public sealed class PostgreSqlCaptureJobs(NpgsqlDataSource database, ArchiveKeys
     public Task<IReadOnlyList<CaptureJobRecord>> ListRecentJobsAsync(int max, CancellationToken cancellationToken) =>
         QueryAsync($"SELECT {Columns} FROM capture_jobs ORDER BY issued_at DESC, job_id LIMIT $1", cancellationToken, max);
 
+    public Task<IReadOnlyList<CaptureJobRecord>> ListJobsIssuedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        QueryAsync($"SELECT {Columns} FROM capture_jobs WHERE issued_at >= $1 ORDER BY issued_at, job_id", cancellationToken, Sql.Time(since));
+
     public Task<IReadOnlyList<CaptureJobRecord>> ListJobsWithEventAsync(string state, string? deviceId, CancellationToken cancellationToken) =>
         QueryAsync($"""
             SELECT {Columns} FROM capture_jobs j

@@ -176,6 +176,8 @@ public abstract class HostArchiveContract : IDisposable
         Assert.Equal(["job-3", "job-2", "job-1"], (await Open().Jobs.ListJobsWithEventAsync("accepted", null, CancellationToken.None)).Select(j => j.JobId));
         Assert.Empty(await jobs.ListJobsWithEventAsync("lost-in-wipe", null, CancellationToken.None));
         Assert.Equal("PATIENT-A", Assert.Single(await jobs.ListJobsWithEventAsync("armed", "dev-01", CancellationToken.None)).PatientId);
+        Assert.Equal(["job-2", "job-1"], (await jobs.ListJobsIssuedSinceAsync(Now.AddMinutes(1), CancellationToken.None)).Select(j => j.JobId));
+        Assert.Equal(4, (await Open().Jobs.ListJobsIssuedSinceAsync(Now, CancellationToken.None)).Count);
     }
 
     [Fact]

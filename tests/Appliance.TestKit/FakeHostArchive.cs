@@ -151,6 +151,14 @@ public sealed class FakeCaptureJobs : ICaptureJobRepository
         }
     }
 
+    public Task<IReadOnlyList<CaptureJobRecord>> ListJobsIssuedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        lock (_jobs)
+        {
+            return Task.FromResult<IReadOnlyList<CaptureJobRecord>>([.. _jobs.Values.Select(j => j.Job).Where(j => j.IssuedAt >= since).OrderBy(j => j.IssuedAt)]);
+        }
+    }
+
     public Task<IReadOnlyList<CaptureJobRecord>> ListJobsWithEventAsync(string state, string? deviceId, CancellationToken cancellationToken)
     {
         lock (_jobs)

@@ -51,6 +51,7 @@ public static class AuditKinds
     public const string DeviceWiped = "device-wiped";
     public const string SeriesLostInWipe = "series-lost-in-wipe";
     public const string RecallArranged = "recall-arranged";
+    public const string FilingOverdue = "filing-overdue";
     public const string UserAdded = "user-added";
     public const string CalibrationReceived = "calibration-received";
     public const string CalibrationRequested = "calibration-requested";

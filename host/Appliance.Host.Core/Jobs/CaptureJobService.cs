@@ -15,6 +15,21 @@ public sealed class JobOptions
     /// <summary>How long an appliance stays armed for a job before it must be re-sent.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan Lifetime { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// How long after the appliance accepted a series it may go unfiled before the host raises it
+    /// on the clinic and fleet pages (an appliance switched off or cut off with the images on it).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan FilingOverdueAfter { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How often jobs are looked at for an overdue filing.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan OverdueCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How far back, by the job's issue, filings are watched: beyond the appliances' dead-man lease (14 days), after which an unfiled series is gone anyway.</summary>
+    [Range(typeof(TimeSpan), "01:00:00", "365.00:00:00")]
+    public TimeSpan OverdueLookback { get; set; } = TimeSpan.FromDays(15);
 }
 
 /// <summary>A job the body-site policy or the consent record does not allow; the message says why, for staff.</summary>

@@ -51,6 +51,9 @@ public static class JobStates
     public const string Expired = "expired";
     public const string ConsentWithdrawn = "consent-withdrawn";
 
+    /// <summary>The appliance accepted the series longer ago than <see cref="JobOptions.FilingOverdueAfter"/> and the host has not filed it.</summary>
+    public const string FilingOverdue = "filing-overdue";
+
     /// <summary>The appliance was wiped (remotely, by its lease or at the device) while it held this job's accepted series unfiled.</summary>
     public const string LostInWipe = "lost-in-wipe";
 
@@ -121,6 +124,33 @@ public sealed partial class JobTracker(ICaptureJobRepository jobs, ISeriesArchiv
 
     public async Task<JobProgress?> FindAsync(string jobId, CancellationToken cancellationToken) =>
         await jobs.FindJobAsync(jobId, cancellationToken) is { } job ? await ProgressOfAsync(job, cancellationToken) : null;
+
+    /// <summary>The jobs (of one device or all) whose timeline now stands at <paramref name="state"/>, oldest issued first.</summary>
+    public async Task<IReadOnlyList<JobProgress>> ListStandingAtAsync(string state, string? deviceId, CancellationToken cancellationToken)
+    {
+        var list = new List<JobProgress>();
+        foreach (var job in await jobs.ListJobsWithEventAsync(state, deviceId, cancellationToken))
+        {
+            if (await ProgressOfAsync(job, cancellationToken) is { } progress && progress.State == state)
+            {
+                list.Add(progress);
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>Jobs issued since <paramref name="since"/> with their timelines, oldest first.</summary>
+    public async Task<IReadOnlyList<JobProgress>> ListIssuedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var list = new List<JobProgress>();
+        foreach (var job in await jobs.ListJobsIssuedSinceAsync(since, cancellationToken))
+        {
+            list.Add(await ProgressOfAsync(job, cancellationToken));
+        }
+
+        return list;
+    }
 
     public async Task<IReadOnlyList<JobProgress>> ListRecentAsync(int max, CancellationToken cancellationToken)
     {

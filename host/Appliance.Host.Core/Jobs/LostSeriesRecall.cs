@@ -46,19 +46,8 @@ public sealed partial class LostSeriesRecall(
     }
 
     /// <summary>Jobs whose series was lost in a wipe and whose patient's recall is not yet arranged, oldest first.</summary>
-    public async Task<IReadOnlyList<JobProgress>> ListToRecallAsync(string? deviceId, CancellationToken cancellationToken)
-    {
-        var list = new List<JobProgress>();
-        foreach (var job in await jobs.ListJobsWithEventAsync(JobStates.LostInWipe, deviceId, cancellationToken))
-        {
-            if (await tracker.FindAsync(job.JobId, cancellationToken) is { State: JobStates.LostInWipe } progress)
-            {
-                list.Add(progress);
-            }
-        }
-
-        return list;
-    }
+    public Task<IReadOnlyList<JobProgress>> ListToRecallAsync(string? deviceId, CancellationToken cancellationToken) =>
+        tracker.ListStandingAtAsync(JobStates.LostInWipe, deviceId, cancellationToken);
 
     /// <summary>Records that the patient of a lost series is being recalled; false if the job is not waiting for that.</summary>
     public async Task<bool> ArrangeRecallAsync(string jobId, string arrangedBy, CancellationToken cancellationToken)

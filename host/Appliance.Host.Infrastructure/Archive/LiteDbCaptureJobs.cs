@@ -57,6 +57,13 @@ public sealed class LiteDbCaptureJobs : ICaptureJobRepository
         return Task.FromResult(list);
     }
 
+    public Task<IReadOnlyList<CaptureJobRecord>> ListJobsIssuedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        IReadOnlyList<CaptureJobRecord> list = [.. _jobs.Query().Where(Query.GTE("issuedAt", since.UtcDateTime)).OrderBy("issuedAt").ToEnumerable().Select(ToJob)];
+        return Task.FromResult(list);
+    }
+
     /// <summary>
     /// The device is inside each sealed record, so this opens every job holding an event in the
     /// state; asked only after a wipe or for the clinic's recall list, and a clinic's archive is small.

@@ -25,6 +25,7 @@ public sealed class FleetModel(
     Core.Calibration.CalibrationRunService calibration,
     PacsDeliveries pacs,
     Core.Jobs.LostSeriesRecall recall,
+    Core.Jobs.JobTracker tracker,
     TimeProvider time) : PageModel
 {
     /// <summary>How many refused deliveries the page names; the rest are in <c>pacs status</c>.</summary>
@@ -39,6 +40,9 @@ public sealed class FleetModel(
 
     /// <summary>Jobs whose accepted series a wipe destroyed unfiled and whose patient is not yet recalled (named by episode: no patient here).</summary>
     public IReadOnlyList<Core.Jobs.JobProgress> LostInWipes { get; private set; } = [];
+
+    /// <summary>Series accepted but not filed in time, by appliance and episode: the images are still on it.</summary>
+    public IReadOnlyList<Core.Jobs.JobProgress> OverdueFilings { get; private set; } = [];
 
     /// <summary>What the last action did, or why it was refused.</summary>
     public string? Message { get; private set; }
@@ -95,6 +99,7 @@ public sealed class FleetModel(
         {
             Pacs = await pacs.SummarizeAsync(RefusedShown, HttpContext.RequestAborted);
             LostInWipes = await recall.ListToRecallAsync(null, HttpContext.RequestAborted);
+            OverdueFilings = await tracker.ListStandingAtAsync(Core.Jobs.JobStates.FilingOverdue, null, HttpContext.RequestAborted);
         }
     }
 

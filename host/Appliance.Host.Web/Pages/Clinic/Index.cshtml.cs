@@ -52,6 +52,9 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, LostS
     /// <summary>Jobs whose accepted series a wipe destroyed before it was filed, waiting for staff to arrange the patient's recall.</summary>
     public IReadOnlyList<JobProgress> ToRecall { get; private set; } = [];
 
+    /// <summary>Jobs whose accepted series the host has not filed in time: the images are still on the appliance.</summary>
+    public IReadOnlyList<JobProgress> Overdue { get; private set; } = [];
+
     public string? Message { get; private set; }
 
     public string? Error { get; private set; }
@@ -154,5 +157,6 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, LostS
         Appliances = [.. fleet.List().Where(e => !e.Revoked).OrderByDescending(e => e.Online).ThenBy(e => e.DeviceId, StringComparer.Ordinal)];
         Recent = await tracker.ListRecentAsync(20, cancellationToken);
         ToRecall = await recall.ListToRecallAsync(null, cancellationToken);
+        Overdue = await tracker.ListStandingAtAsync(JobStates.FilingOverdue, null, cancellationToken);
     }
 }
