@@ -14,8 +14,9 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.EndToEndTests;
 
 /// <summary>
-/// What the PACS tests share: an Orthanc PACS (not started), a host in this process with its
-/// embedded broker, and one device uploading to it over mutual TLS as an appliance would.
+/// A host in this process with its embedded broker and one device uploading to it over mutual
+/// TLS as an appliance would, with an Orthanc PACS on hand (not started): what the PACS tests,
+/// and the series page's, share.
 /// </summary>
 internal sealed class PacsHostRig(string name) : IAsyncDisposable
 {
@@ -69,12 +70,12 @@ internal sealed class PacsHostRig(string name) : IAsyncDisposable
         }
     }
 
-    /// <summary>A sealed series for a job the host issued to the device.</summary>
-    public async Task<SealedSeries> IssueSeriesAsync(string patientId)
+    /// <summary>A sealed series for a job the host issued to the device (of one lesion, under one calibration, if given).</summary>
+    public async Task<SealedSeries> IssueSeriesAsync(string patientId, string? lesionLabel = null, string calibrationId = "uncalibrated")
     {
         _bundle ??= Service<DeviceProvisioner>().Provision(DeviceId, "127.0.0.1", Service<EmbeddedMqttBroker>().BoundPort);
-        var job = await Service<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, patientId, "left forearm", ConsentScope.DirectCare), "test", CancellationToken.None);
-        return SealedSeriesFactory.Create(DeviceId, job.EpisodeCode, job.JobId, hostPublicKey: Service<IHostSealingKey>().PublicKey, signingPrivateKey: Convert.FromBase64String(_bundle.SigningPrivateKey), side: 48);
+        var job = await Service<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, patientId, "left forearm", ConsentScope.DirectCare, lesionLabel), "test", CancellationToken.None);
+        return SealedSeriesFactory.Create(DeviceId, job.EpisodeCode, job.JobId, hostPublicKey: Service<IHostSealingKey>().PublicKey, signingPrivateKey: Convert.FromBase64String(_bundle.SigningPrivateKey), side: 48, calibrationId: calibrationId);
     }
 
     /// <summary>Uploads the series over the embedded broker; the host's answer to its end.</summary>

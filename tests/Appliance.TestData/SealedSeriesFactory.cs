@@ -23,7 +23,7 @@ public static class SealedSeriesFactory
     /// <summary>Sealed to a fresh host key, or to <paramref name="hostPublicKey"/> (then <see cref="SealedSeries.HostPrivateKey"/> is empty).</summary>
     /// <summary>Signed with a fresh device key, or with <paramref name="signingPrivateKey"/>.</summary>
     /// <summary>The manifest says <paramref name="bodySite"/> and <paramref name="consentScope"/> (a test of a lying appliance may set others than its job's).</summary>
-    public static SealedSeries Create(string deviceId = "unit-device-01", string episodeCode = "EP-ABCDEFGHJK", string jobId = "job-1", string? seriesId = null, byte[]? hostPublicKey = null, byte[]? signingPrivateKey = null, int side = 4, string bodySite = "left forearm", ConsentScope consentScope = ConsentScope.DirectCare)
+    public static SealedSeries Create(string deviceId = "unit-device-01", string episodeCode = "EP-ABCDEFGHJK", string jobId = "job-1", string? seriesId = null, byte[]? hostPublicKey = null, byte[]? signingPrivateKey = null, int side = 4, string bodySite = "left forearm", ConsentScope consentScope = ConsentScope.DirectCare, string calibrationId = "uncalibrated")
     {
         var (hostPrivate, hostPublic) = hostPublicKey is null ? SeriesSealing.CreateHostKeyPair() : ([], hostPublicKey);
         seriesId ??= Guid.NewGuid().ToString();
@@ -40,7 +40,7 @@ public static class SealedSeriesFactory
 
         var manifest = new SeriesManifest(
             seriesId, deviceId, "0.1.0", jobId, episodeCode, bodySite, consentScope, DateTimeOffset.UtcNow,
-            new CameraSettings(side, side, TimeSpan.FromMilliseconds(8), 1, 1.8, 1.5, 8), "uncalibrated", 0,
+            new CameraSettings(side, side, TimeSpan.FromMilliseconds(8), 1, 1.8, 1.5, 8), calibrationId, 0,
             new QualityReport(true, [], 120, 0, 1, 0), sealer.Header, descriptors);
         var sealedManifest = sealer.SealManifest(manifest);
         var routing = sealer.Routing(sealedManifest.Length, descriptors.Select(d => d.SealedLength));

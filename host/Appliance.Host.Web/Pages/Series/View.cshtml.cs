@@ -35,6 +35,12 @@ public sealed class ViewModel(
 
     public IReadOnlyList<FiledSeries> Earlier { get; private set; } = [];
 
+    /// <summary>Why an earlier series' colours and sizes do not compare directly with this one's, by series id; none when they do.</summary>
+    public IReadOnlyDictionary<string, string> EarlierCalibrationNotes { get; private set; } = new Dictionary<string, string>();
+
+    /// <summary>This series was taken after the calibration it names had expired: its colours may be off.</summary>
+    public bool TakenUnderExpiredCalibration => Profile is { } p && Series.CapturedAt > p.ExpiresAt;
+
     private string Actor => User.Identity?.Name ?? "unknown";
 
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken)
@@ -51,9 +57,44 @@ public sealed class ViewModel(
         Earlier = series.LesionLabel is null
             ? []
             : [.. (await archive.ListForPatientAsync(series.PatientId, series.LesionLabel, cancellationToken)).Where(s => s.SeriesId != series.SeriesId)];
+        EarlierCalibrationNotes = await CalibrationNotesAsync(Earlier, cancellationToken);
         audit.Append(AuditKinds.SeriesViewed, Actor, series.SeriesId, $"episode {series.EpisodeCode}");
         Response.Headers.CacheControl = "no-store";
         return Page();
+    }
+
+    /// <summary>
+    /// A dermatologist comparing visits must know when the two were not taken under the same valid
+    /// calibration: colour (ΔE00) and size (mm) are only comparable when both were corrected alike.
+    /// </summary>
+    private async Task<Dictionary<string, string>> CalibrationNotesAsync(IReadOnlyList<FiledSeries> earlier, CancellationToken cancellationToken)
+    {
+        var notes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var e in earlier)
+        {
+            var theirs = await profiles.FindProfileAsync(e.DeviceId, e.CalibrationId, cancellationToken);
+            var reasons = new List<string>();
+            if (theirs is null)
+            {
+                reasons.Add("its calibration is not held: shown uncorrected");
+            }
+            else if (e.CapturedAt > theirs.ExpiresAt)
+            {
+                reasons.Add("taken under an expired calibration");
+            }
+
+            if (e.DeviceId != Series.DeviceId || e.CalibrationId != Series.CalibrationId)
+            {
+                reasons.Add($"a different calibration ({e.CalibrationId} on {e.DeviceId})");
+            }
+
+            if (reasons.Count > 0)
+            {
+                notes[e.SeriesId] = $"{string.Join("; ", reasons)}: colour and size compare only approximately";
+            }
+        }
+
+        return notes;
     }
 
     /// <summary>A frame as PNG, original or calibrated; never cached by the browser (patient images).</summary>
