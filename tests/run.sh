@@ -19,6 +19,8 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm install axe-core, which the accessibility tests inject into the pages.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "Installing missing Debian packages: ${missing[*]}"
   sudo_cmd=""
@@ -39,5 +41,8 @@ tests/photos/fetch.sh
 # qemu-user-static and an arm64 sysroot from Debian's arm64 packages, so the firmware built for
 # the Pi runs under emulation in the end-to-end tests (installed or made once, then cached).
 tests/arm64/sysroot.sh >/dev/null
+
+# axe-core (tests/accessibility/package.json, pinned in its lock file) for the accessibility tests.
+(cd tests/accessibility && npm ci --no-audit --no-fund --loglevel=error)
 
 dotnet test ApplianceSuite.sln --nologo
