@@ -39,7 +39,11 @@ public sealed partial class ClinicalSafetyFileTests
         Assert.All(open, id => Assert.Contains(id, report, StringComparison.Ordinal));
     }
 
-    /// <summary>Every <c>Class.Method</c> declared as a public test method in the test projects' sources.</summary>
+    /// <summary>
+    /// Every <c>Class.Method</c> declared as a public test method in the test projects' sources,
+    /// under the class it is declared in (a contract's tests under the contract) and under its
+    /// file's name (where a suite's variants are declared beside it).
+    /// </summary>
     private static HashSet<string> TestsInTheRepository()
     {
         var found = new HashSet<string>(StringComparer.Ordinal);
@@ -47,14 +51,34 @@ public sealed partial class ClinicalSafetyFileTests
                      .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
         {
             var source = File.ReadAllText(file);
+            var classes = ClassDeclaration().Matches(source);
             foreach (Match method in TestMethod().Matches(source))
             {
                 found.Add($"{Path.GetFileNameWithoutExtension(file)}.{method.Groups[1].Value}");
+                if (classes.LastOrDefault(c => c.Index < method.Index) is { } declaring)
+                {
+                    found.Add($"{declaring.Groups[1].Value}.{method.Groups[1].Value}");
+                }
             }
         }
 
         return found;
     }
+
+    [Theory]
+    [InlineData("etsi-en-303-645.md")]
+    [InlineData("dtac.md")]
+    public async Task TheConformanceTables_NameOnlyTestsThatExist(string document)
+    {
+        var text = await File.ReadAllTextAsync(Path.Combine(Builds.RepositoryRoot, "docs", "conformance", document));
+        var cited = CitedTest().Matches(text).Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.NotEmpty(cited);
+        var tests = TestsInTheRepository();
+        Assert.All(cited, test => Assert.True(tests.Contains(test), $"{document} names {test}, which no test project has"));
+    }
+
+    [GeneratedRegex(@"\bclass ([A-Z][A-Za-z0-9]+)")]
+    private static partial Regex ClassDeclaration();
 
     [GeneratedRegex(@"^\| (H-\d+) \|")]
     private static partial Regex HazardId();
