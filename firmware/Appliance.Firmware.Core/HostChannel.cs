@@ -34,4 +34,7 @@ public interface ICaptureCommands
     Task<bool> StartCalibrationAsync(Protocol.CalibrationRequest request, CancellationToken cancellationToken);
 
     Task RefuseJobAsync(string? jobId, string reason, CancellationToken cancellationToken);
+
+    /// <summary>Shows the appliance (light and buzzer) if it is armed for the job named; false, and nothing shown, if it is not.</summary>
+    Task<bool> IdentifyAsync(Protocol.IdentifyRequest request, CancellationToken cancellationToken);
 }

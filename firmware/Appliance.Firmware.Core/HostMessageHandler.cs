@@ -115,6 +115,12 @@ public sealed partial class HostMessageHandler(
             return;
         }
 
+        if (command.Kind == HostCommand.IdentifyKind)
+        {
+            await coordinator.IdentifyAsync(command.Identify!, cancellationToken);
+            return;
+        }
+
         await coordinator.ArmAsync(command.CaptureJob!, cancellationToken);
     }
 

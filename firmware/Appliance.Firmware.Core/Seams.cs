@@ -35,6 +35,9 @@ public enum IndicatorState
 
     /// <summary>A calibration run waits for the next card: magenta, one beep.</summary>
     Calibrating,
+
+    /// <summary>The host asked which appliance is armed for a job, and it is this one: white, three beeps, for a few seconds, then as before.</summary>
+    Identify,
 }
 
 public interface IStatusIndicator

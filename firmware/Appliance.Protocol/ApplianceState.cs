@@ -36,6 +36,10 @@ public enum ApplianceState
     [JsonStringEnumMemberName("capturing")]
     Capturing,
 
+    /// <summary>Armed for the job a host's identify command named, and showing it: white light, three beeps (positive identification).</summary>
+    [JsonStringEnumMemberName("identifying")]
+    Identifying,
+
     /// <summary>The quality checks sent the series back; the job stays armed (the reason says why).</summary>
     [JsonStringEnumMemberName("retake")]
     Retake,

@@ -67,8 +67,18 @@ public sealed record CalibrationRequest(string RunId, DateTimeOffset IssuedAt, D
 }
 
 /// <summary>
-/// Host → device on the command topic: arm for a capture job, start a calibration run, or install
-/// a firmware release. Signed by the host like its orders (bound to the device id and its signing
+/// Asks the appliance armed for <see cref="JobId"/> to show itself (light and buzzer), so staff
+/// can match the job on the page with the appliance in front of them; one armed for any other job,
+/// or none, stays as it is.
+/// </summary>
+public sealed record IdentifyRequest(string JobId)
+{
+    public string? Validate() => CaptureJob.IsValidJobId(JobId) ? null : "jobId must be 1–64 letters, digits or hyphens";
+}
+
+/// <summary>
+/// Host → device on the command topic: arm for a capture job, start a calibration run, show which
+/// appliance is armed for a job, or install a firmware release. Signed by the host like its orders (bound to the device id and its signing
 /// key, a counter that must rise, an expiry), under its own domain prefix and with its own
 /// counter, so a broker that sees commands in clear can neither forge one nor play one again.
 /// </summary>
@@ -82,10 +92,14 @@ public sealed record HostCommand(
     DateTimeOffset IssuedAt = default,
     DateTimeOffset ExpiresAt = default,
     string? Signature = null,
-    Releases.UpdateOrder? Update = null)
+    Releases.UpdateOrder? Update = null,
+    IdentifyRequest? Identify = null)
 {
     public const string CaptureJobKind = "capture-job";
     public const string CalibrateKind = "calibrate";
+
+    /// <summary>Show which appliance is armed for a job: <see cref="Identify"/> names it.</summary>
+    public const string IdentifyKind = "identify";
 
     /// <summary>Install a firmware release: <see cref="Update"/> names the package and its chunks.</summary>
     public const string UpdateKind = "update";
@@ -103,6 +117,8 @@ public sealed record HostCommand(
         CalibrateKind => Calibration.Validate(),
         UpdateKind when Update is null => "update command without update",
         UpdateKind => Update.Validate(),
+        IdentifyKind when Identify is null => "identify command without identify",
+        IdentifyKind => Identify.Validate(),
         _ => $"unknown command kind '{Kind}'",
     };
 

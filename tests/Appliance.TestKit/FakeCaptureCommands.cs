@@ -13,6 +13,8 @@ public sealed class FakeCaptureCommands : ICaptureCommands
 
     public ConcurrentQueue<(string? JobId, string Reason)> Refused { get; } = new();
 
+    public ConcurrentQueue<IdentifyRequest> Identified { get; } = new();
+
     public Task<bool> ArmAsync(CaptureJob job, CancellationToken cancellationToken)
     {
         Armed.Enqueue(job);
@@ -29,5 +31,11 @@ public sealed class FakeCaptureCommands : ICaptureCommands
     {
         Refused.Enqueue((jobId, reason));
         return Task.CompletedTask;
+    }
+
+    public Task<bool> IdentifyAsync(IdentifyRequest request, CancellationToken cancellationToken)
+    {
+        Identified.Enqueue(request);
+        return Task.FromResult(true);
     }
 }

@@ -107,6 +107,27 @@ public sealed class CaptureCoordinatorTests : IDisposable
     }
 
     [Fact]
+    public async Task Identify_ShowsOnlyTheApplianceArmedForThatJob_AndLeavesItArmed()
+    {
+        Assert.False(await _coordinator.IdentifyAsync(new IdentifyRequest("job-1"), CancellationToken.None)); // nothing armed
+        await _coordinator.ArmAsync(Job(), CancellationToken.None);
+        Drain();
+
+        Assert.False(await _coordinator.IdentifyAsync(new IdentifyRequest("job-of-another-patient"), CancellationToken.None));
+        Assert.Equal(IndicatorState.Armed, _indicator.Current);
+        Assert.Empty(Drain());
+
+        Assert.True(await _coordinator.IdentifyAsync(new IdentifyRequest("job-1"), CancellationToken.None));
+        Assert.Equal(IndicatorState.Identify, _indicator.Current);
+        var pins = new PinMapOptions();
+        Assert.All((int[])[pins.StatusRedPin, pins.StatusGreenPin, pins.StatusBluePin], pin => Assert.Equal(PinValue.High, _driver.ValueOf(pin))); // white
+        var shown = Assert.Single(Drain());
+        Assert.Equal((ApplianceState.Identifying, "job-1"), (shown.State, shown.JobId));
+        Assert.Equal(CaptureState.Armed, _coordinator.State);
+        Assert.Equal(CaptureOutcomeKind.Accepted, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
+    }
+
+    [Fact]
     public async Task GlareInPolarisedFrame_IsRetake_StaysArmed_AndTheRetakeIsCounted()
     {
         await _coordinator.ArmAsync(Job(), CancellationToken.None);

@@ -136,6 +136,7 @@ public sealed class BuzzerTests : IDisposable
     [InlineData(IndicatorState.Fault, new[] { 600.0 })]
     [InlineData(IndicatorState.Armed, new double[0])]
     [InlineData(IndicatorState.Calibrating, new[] { 80.0 })]
+    [InlineData(IndicatorState.Identify, new[] { 80.0, 80.0, 80.0 })]
     public void EachStateHasItsPattern_AndTheBuzzerEndsSilent(IndicatorState state, double[] expected)
     {
         var done = _buzzer.Signal(state);
@@ -167,6 +168,32 @@ public sealed class BuzzerTests : IDisposable
         Run(TimeSpan.FromMilliseconds(500));
 
         Assert.Equal([80.0], Beeps());
+    }
+
+    [Fact]
+    public async Task Identify_LightsWhiteAndBeepsThrice_ThenShowsWhatWasShownBefore_UnlessAnotherStateCameMeanwhile()
+    {
+        var pins = new PinMapOptions { BuzzerPin = Pin };
+        var indicator = new GpioStatusIndicator(new GpioController(_driver), Options.Create(pins), _buzzer, _time);
+        bool Lit(int pin) => _driver.ValueOf(pin) == PinValue.High;
+
+        indicator.Show(IndicatorState.Armed);
+        indicator.Show(IndicatorState.Identify);
+        Assert.True(Lit(pins.StatusRedPin) && Lit(pins.StatusGreenPin) && Lit(pins.StatusBluePin));
+        Run(GpioStatusIndicator.IdentifyFor - TimeSpan.FromMilliseconds(50));
+        Assert.Equal(IndicatorState.Identify, indicator.Current);
+        Run(TimeSpan.FromMilliseconds(100));
+        await indicator.IdentifyEnded.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(IndicatorState.Armed, indicator.Current);
+        Assert.Equal((false, false, true), (Lit(pins.StatusRedPin), Lit(pins.StatusGreenPin), Lit(pins.StatusBluePin)));
+        Assert.Equal([80.0, 80.0, 80.0], Beeps());
+
+        // Capture pressed while it was still white: the capture's state stands.
+        indicator.Show(IndicatorState.Identify);
+        indicator.Show(IndicatorState.Busy);
+        Run(GpioStatusIndicator.IdentifyFor + TimeSpan.FromSeconds(1));
+        await indicator.IdentifyEnded.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(IndicatorState.Busy, indicator.Current);
     }
 
     public void Dispose()

@@ -5,7 +5,7 @@ namespace Appliance.Firmware.Devices.Gpio;
 
 /// <summary>
 /// An optional piezo buzzer (active high, through a transistor), so staff need not look up
-/// from the patient: one short beep for accepted, two for retake, one long for a fault. A new
+/// from the patient: one short beep for accepted, two for retake, three to identify, one long for a fault. A new
 /// state cuts off the pattern still playing; the buzzer is silent at start and at stop.
 /// </summary>
 public sealed class GpioBuzzer : IDisposable
@@ -32,6 +32,7 @@ public sealed class GpioBuzzer : IDisposable
         IndicatorState.Accepted => [Short],
         IndicatorState.Retake => [Short, Short],
         IndicatorState.Calibrating => [Short],
+        IndicatorState.Identify => [Short, Short, Short],
         IndicatorState.Fault => [TimeSpan.FromMilliseconds(600)],
         _ => [],
     };

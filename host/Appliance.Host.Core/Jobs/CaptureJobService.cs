@@ -118,6 +118,31 @@ public sealed partial class CaptureJobService(
         return job;
     }
 
+    /// <summary>How long an identify command may take to reach the appliance: staff are standing at it, waiting.</summary>
+    private static readonly TimeSpan IdentifyLifetime = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Asks the appliance the job was sent to to show itself if it is armed for this job (positive
+    /// identification: staff match the job on the page with the unit that lights up). False if
+    /// the job is not waiting for a capture.
+    /// </summary>
+    public async Task<bool> IdentifyAsync(string jobId, string actor, CancellationToken cancellationToken)
+    {
+        if (await tracker.FindAsync(jobId, cancellationToken) is not { State: JobStates.Armed or JobStates.Retake or JobStates.Sent } progress)
+        {
+            return false;
+        }
+
+        var job = progress.Job;
+        var command = signer.Sign(new HostCommand(HostCommand.IdentifyKind, Identify: new IdentifyRequest(job.JobId)), job.DeviceId, time.GetUtcNow() + IdentifyLifetime);
+        await publisher.PublishAsync(ApplianceTopics.Command(job.DeviceId), ProtocolJson.Serialize(command), cancellationToken);
+        LogIdentifySent(logger, job.JobId, job.DeviceId, actor);
+        return true;
+    }
+
+    [LoggerMessage(EventId = 5212, Level = LogLevel.Information, Message = "{Actor} asked {DeviceId} to show itself for job {JobId}")]
+    private static partial void LogIdentifySent(ILogger logger, string jobId, string deviceId, string actor);
+
     [LoggerMessage(EventId = 5211, Level = LogLevel.Information, Message = "Capture job {JobId} sent to {DeviceId} as episode {EpisodeCode}")]
     private static partial void LogJobSent(ILogger logger, string jobId, string deviceId, string episodeCode);
 }

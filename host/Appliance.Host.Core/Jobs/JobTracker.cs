@@ -22,12 +22,15 @@ public enum JobEventOutcome
 /// <summary>A job with its timeline, for the clinic page.</summary>
 public sealed record JobProgress(CaptureJobRecord Job, IReadOnlyList<JobEvent> Events)
 {
-    /// <summary>Where the job stands: filed outranks a late status, and a withdrawal outranks filed.</summary>
+    /// <summary>
+    /// Where the job stands: filed outranks a late status, and a withdrawal outranks filed; an
+    /// appliance showing itself for the job (identified) changes nothing of where it stands.
+    /// </summary>
     public string State =>
         Events.Any(e => e.State == JobStates.ConsentWithdrawn) ? JobStates.ConsentWithdrawn
         : IsFiled ? JobStates.Filed
-        : Events.Count == 0 ? JobStates.Created
-        : Events[^1].State;
+        : Events.LastOrDefault(e => e.State != JobStates.Identified) is { } last ? last.State
+        : JobStates.Created;
 
     /// <summary>The series the job produced, once the appliance accepted it.</summary>
     public string? SeriesId => Events.LastOrDefault(e => e.SeriesId is not null)?.SeriesId;
@@ -42,6 +45,9 @@ public static class JobStates
     public const string Sent = "sent";
     public const string Armed = "armed";
     public const string Capturing = "capturing";
+
+    /// <summary>The appliance armed for the job showed itself (white light, three beeps) when staff asked from the job's page.</summary>
+    public const string Identified = "identified";
     public const string Retake = "retake";
     public const string Accepted = "accepted";
     public const string Filed = "filed";
@@ -69,6 +75,7 @@ public static class JobStates
     {
         [ApplianceState.Armed] = Armed,
         [ApplianceState.Capturing] = Capturing,
+        [ApplianceState.Identifying] = Identified,
         [ApplianceState.Retake] = Retake,
         [ApplianceState.Accepted] = Accepted,
         [ApplianceState.Refused] = Refused,

@@ -21,7 +21,7 @@ public sealed record JobFrame(int Index, string Ring);
 /// filed, and the place to record a withdrawal of consent. The page polls <c>?handler=State</c>;
 /// thumbnails are served uncached and each view is audited.
 /// </summary>
-public sealed class JobModel(JobTracker tracker, ISeriesArchive archive, SeriesRenderer renderer, ConsentWithdrawalService consent, IAuditTrail audit) : PageModel
+public sealed class JobModel(JobTracker tracker, CaptureJobService jobs, ISeriesArchive archive, SeriesRenderer renderer, ConsentWithdrawalService consent, IAuditTrail audit) : PageModel
 {
     private const int ThumbnailWidth = 240;
 
@@ -81,6 +81,26 @@ public sealed class JobModel(JobTracker tracker, ISeriesArchive archive, SeriesR
         return File(frame.Thumbnail(ThumbnailWidth).ToPng(), "image/png");
     }
 
+    /// <summary>What the last action did (the identify request), for staff.</summary>
+    public string? Message { get; private set; }
+
+    /// <summary>Positive identification: the appliance armed for this job lights white and beeps three times.</summary>
+    public async Task<IActionResult> OnPostIdentifyAsync(string id, CancellationToken cancellationToken)
+    {
+        var sent = await jobs.IdentifyAsync(id, Actor, cancellationToken);
+        if (await LoadAsync(id, cancellationToken) is not { } progress)
+        {
+            return NotFound();
+        }
+
+        Progress = progress;
+        Message = sent
+            ? $"Sent to {progress.Job.DeviceId}: if it is armed for this patient it lights white and beeps three times now. If the appliance in front of you does not, do not capture with it."
+            : "This job is not waiting for a capture: nothing to identify.";
+        Response.Headers.CacheControl = "no-store";
+        return Page();
+    }
+
     public async Task<IActionResult> OnPostWithdrawAsync(string id, string? note, CancellationToken cancellationToken)
     {
         if (await LoadAsync(id, cancellationToken) is not { SeriesId: { } seriesId, IsFiled: true })
@@ -134,6 +154,7 @@ public sealed class JobModel(JobTracker tracker, ISeriesArchive archive, SeriesR
         JobStates.Retake or JobStates.Refused or JobStates.Fault => $"{e.State}: {e.Detail}",
         JobStates.Armed when e.Detail is not null => $"armed ({e.Detail})",
         JobStates.ConsentWithdrawn => $"consent withdrawn, {e.Detail}",
+        JobStates.Identified => "the appliance showed itself (white light, three beeps)",
         _ => e.State,
     };
 }

@@ -1,0 +1,66 @@
+using System.Device.Gpio;
+using Appliance.Demo;
+using Appliance.EndToEndKit;
+using Appliance.Firmware.Devices.Gpio;
+using Appliance.Host.Core.Jobs;
+using Appliance.Host.Core.Users;
+using Appliance.Protocol;
+using Appliance.TestFixtures;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.EndToEndTests;
+
+/// <summary>
+/// Positive identification: from the job's page, staff ask which appliance is armed for their
+/// patient; that appliance (and only while armed for this job) lights white and beeps three
+/// times, the job's timeline records that it showed itself, and the job stays armed.
+/// </summary>
+public sealed class IdentifyApplianceTests
+{
+    private const string Password = "clinic password 123";
+
+    [Fact]
+    public async Task TheApplianceArmedForTheJob_ShowsItself_WhenStaffAskFromTheJobPage()
+    {
+        using var folder = new TempFolder("identify-appliance");
+        await using var suite = await EmbeddedSuite.StartAsync(folder.Path);
+        suite.HostService<UserService>().Add("nurse.id", UserRoles.Clinic, Password, "test");
+        var job = await suite.CreateJobAndWaitArmedAsync("IDENTIFY-PATIENT-1", "left forearm", ConsentScope.DirectCare, CancellationToken.None);
+        var tracker = suite.HostService<JobTracker>();
+        var shown = EmbeddedSuite.WaitFor<string>(h => tracker.Changed += h, h => tracker.Changed -= h, id => id == job.JobId);
+
+        using var clinic = await HostPages.SignInAsync(suite.Host, "nurse.id", Password);
+        using var answer = await HostPages.PostFormAsync(clinic, $"/Clinic/Job/{job.JobId}", $"/Clinic/Job/{job.JobId}?handler=Identify", []);
+        Assert.Contains("lights white and beeps three times", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await shown.WaitAsync(TimeSpan.FromSeconds(15));
+
+        var progress = (await tracker.FindAsync(job.JobId, CancellationToken.None))!;
+        Assert.Equal(JobStates.Identified, progress.Events[^1].State);
+        Assert.Equal(JobStates.Armed, progress.State); // still waiting for the capture
+        var pins = suite.ApplianceService<IOptions<PinMapOptions>>().Value;
+        var driver = suite.ApplianceService<SimulatedGpioDriver>();
+        // White: all three status pins high at once, at some moment.
+        var high = new HashSet<int>();
+        var white = false;
+        foreach (var write in driver.Timeline.Where(w => w.Pin == pins.StatusRedPin || w.Pin == pins.StatusGreenPin || w.Pin == pins.StatusBluePin))
+        {
+            if (write.Value == PinValue.High)
+            {
+                high.Add(write.Pin);
+            }
+            else
+            {
+                high.Remove(write.Pin);
+            }
+
+            white |= high.Count == 3;
+        }
+
+        Assert.True(white, "the status light never showed white");
+
+        // Filed, the job has nothing left to identify.
+        await suite.PressAndWaitFiledAsync(CancellationToken.None);
+        using var after = await HostPages.PostFormAsync(clinic, $"/Clinic/Job/{job.JobId}", $"/Clinic/Job/{job.JobId}?handler=Identify", []);
+        Assert.Contains("not waiting for a capture", await after.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
