@@ -5,6 +5,7 @@ using Appliance.Host.Core.Orders;
 using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Core.Users;
 using Appliance.Protocol;
+using Appliance.TestData;
 using Appliance.TestFixtures;
 using Microsoft.Playwright;
 
@@ -68,9 +69,7 @@ public sealed class AccessibilityFixture : IAsyncLifetime
         await tracker.OnStatusAsync(new ApplianceStatus(deviceId, ApplianceState.Accepted, "0.1.0", 1, DateTimeOffset.UtcNow, job.JobId, SeriesId: Guid.NewGuid().ToString()), CancellationToken.None);
         if (wipe)
         {
-            var report = new WipeReport(deviceId, DateTimeOffset.UtcNow, ["store key"], 1, 100, WipeTrigger.Lease);
-            report = report with { Signature = SeriesSigning.SignBytes(Convert.FromBase64String(bundle.SigningPrivateKey), report.SignedBytes()) };
-            Assert.Null(await Suite.HostService<DeviceOrderService>().OnWipedAsync(deviceId, ProtocolJson.Serialize(report), CancellationToken.None));
+            Assert.Null(await Suite.HostService<DeviceOrderService>().OnWipedAsync(deviceId, SignedWipeReports.Create(deviceId, bundle.SigningPrivateKey, WipeTrigger.Lease, 1), CancellationToken.None));
         }
 
         await marked.WaitAsync(TimeSpan.FromSeconds(15));

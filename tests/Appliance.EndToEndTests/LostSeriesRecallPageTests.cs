@@ -6,6 +6,7 @@ using Appliance.Host.Core.Provisioning;
 using Appliance.Host.Core.Users;
 using Appliance.Host.Infrastructure.Messaging;
 using Appliance.Protocol;
+using Appliance.TestData;
 using Appliance.TestFixtures;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -52,9 +53,7 @@ public sealed class LostSeriesRecallPageTests
             await AssertPagesAsync(host, "Not filed yet", "overdue-filing-jobs", job);
 
             var lost = EmbeddedSuite.WaitFor<string>(h => tracker.Changed += h, h => tracker.Changed -= h, id => id == job.JobId);
-            var report = new WipeReport(DeviceId, DateTimeOffset.UtcNow, ["store key"], 1, 120, WipeTrigger.Local);
-            report = report with { Signature = SeriesSigning.SignBytes(Convert.FromBase64String(bundle.SigningPrivateKey), report.SignedBytes()) };
-            await device.PublishAsync(ApplianceTopics.Wiped(DeviceId), ProtocolJson.Serialize(report));
+            await device.PublishAsync(ApplianceTopics.Wiped(DeviceId), SignedWipeReports.Create(DeviceId, bundle.SigningPrivateKey, WipeTrigger.Local, 1));
             await lost.WaitAsync(TimeSpan.FromSeconds(15));
         }
 

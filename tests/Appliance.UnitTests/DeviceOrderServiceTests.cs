@@ -2,6 +2,7 @@ using Appliance.Host.Core;
 using Appliance.Host.Core.Audit;
 using Appliance.Host.Core.Orders;
 using Appliance.Protocol;
+using Appliance.TestData;
 
 namespace Appliance.UnitTests;
 
@@ -32,11 +33,8 @@ public sealed class DeviceOrderServiceTests : IDisposable
     private string? CheckedByTheAppliance(HostOrder order, long lastCounter = 0) =>
         order.Check(_harness.Service<IHostSigningKey>().PublicKey, DeviceId, SeriesSigning.PublicKeyOf(DevicePrivateKey), lastCounter, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5));
 
-    private byte[] Report(string? orderId, WipeTrigger trigger = WipeTrigger.Remote, byte[]? key = null)
-    {
-        var report = new WipeReport(DeviceId, DateTimeOffset.UtcNow, ["store key", "bundle"], 2, 180, trigger, orderId);
-        return ProtocolJson.Serialize(report with { Signature = SeriesSigning.SignBytes(key ?? DevicePrivateKey, report.SignedBytes()) });
-    }
+    private byte[] Report(string? orderId, WipeTrigger trigger = WipeTrigger.Remote, byte[]? key = null) =>
+        SignedWipeReports.Create(DeviceId, key ?? DevicePrivateKey, trigger, 2, orderId);
 
     [Fact]
     public async Task AWipe_IsIssuedOnce_SentSignedAndRetained_ThenDelivered_ThenConfirmedByTheAppliancesSignedReport()

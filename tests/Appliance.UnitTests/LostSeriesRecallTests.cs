@@ -3,6 +3,7 @@ using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Jobs;
 using Appliance.Host.Core.Orders;
 using Appliance.Protocol;
+using Appliance.TestData;
 
 namespace Appliance.UnitTests;
 
@@ -23,11 +24,7 @@ public sealed class LostSeriesRecallTests : IDisposable
 
     private LostSeriesRecall Recall => Service<LostSeriesRecall>();
 
-    private byte[] Report(WipeTrigger trigger, int unsent)
-    {
-        var report = new WipeReport(DeviceId, DateTimeOffset.UtcNow, ["store key", "bundle"], unsent, 180, trigger);
-        return ProtocolJson.Serialize(report with { Signature = SeriesSigning.SignBytes(Convert.FromBase64String(_harness.Bundle.SigningPrivateKey), report.SignedBytes()) });
-    }
+    private byte[] Report(WipeTrigger trigger, int unsent) => SignedWipeReports.Create(DeviceId, _harness.Bundle.SigningPrivateKey, trigger, unsent);
 
     private Task StatusAsync(string jobId, ApplianceState state, string? seriesId = null) =>
         Service<JobTracker>().OnStatusAsync(new ApplianceStatus(DeviceId, state, "0.1.0", 1, DateTimeOffset.UtcNow, jobId, SeriesId: seriesId), CancellationToken.None);
