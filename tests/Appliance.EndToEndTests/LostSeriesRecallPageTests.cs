@@ -27,11 +27,26 @@ public sealed class LostSeriesRecallPageTests
     {
         using var folder = new TempFolder("lost-series-recall");
         // Overdue after a second, so the series is raised as not filed before the wipe destroys it.
-        await using var host = await EmbeddedSuite.StartHostAsync(folder.Path, hostSettings: new Dictionary<string, string?>
+        var host = await EmbeddedSuite.StartHostAsync(folder.Path, hostSettings: new Dictionary<string, string?>
         {
             ["Jobs:FilingOverdueAfter"] = "00:00:01",
             ["Jobs:OverdueCheckInterval"] = "00:00:00.100",
         });
+        try
+        {
+            await RunAsync(host);
+        }
+        finally
+        {
+            // Stopped before it is disposed: the watch looks at the archive every 100 ms, and disposing
+            // a host does not stop its services (LiteDB's shared-mode lock must be released by its holder).
+            await host.StopAsync();
+            await host.DisposeAsync();
+        }
+    }
+
+    private static async Task RunAsync(Microsoft.AspNetCore.Builder.WebApplication host)
+    {
         T Host<T>() where T : notnull => host.Services.GetRequiredService<T>();
         var bundle = Host<DeviceProvisioner>().Provision(DeviceId, "127.0.0.1", Host<EmbeddedMqttBroker>().BoundPort);
         var job = await Host<CaptureJobService>().CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, "RECALL-PATIENT-7", "left shin", ConsentScope.DirectCare), "nurse.a", CancellationToken.None);
