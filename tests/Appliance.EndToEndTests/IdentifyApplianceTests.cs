@@ -27,12 +27,26 @@ public sealed class IdentifyApplianceTests
         suite.HostService<UserService>().Add("nurse.id", UserRoles.Clinic, Password, "test");
         var job = await suite.CreateJobAndWaitArmedAsync("IDENTIFY-PATIENT-1", "left forearm", ConsentScope.DirectCare, CancellationToken.None);
         var tracker = suite.HostService<JobTracker>();
-        var shown = EmbeddedSuite.WaitFor<string>(h => tracker.Changed += h, h => tracker.Changed -= h, id => id == job.JobId);
+        var fleet = suite.HostService<Appliance.Host.Core.Fleet.FleetState>();
+        // The host records a status in the fleet before the job's timeline: the first change to the job
+        // after the appliance said "identifying" is that step (a late "armed" before it is not).
+        var identifying = 0;
+        void OnStatus(object? sender, ApplianceStatus status)
+        {
+            if (status.State == ApplianceState.Identifying && status.JobId == job.JobId)
+            {
+                Volatile.Write(ref identifying, 1);
+            }
+        }
+
+        fleet.StatusReceived += OnStatus;
+        var shown = EmbeddedSuite.WaitFor<string>(h => tracker.Changed += h, h => tracker.Changed -= h, id => id == job.JobId && Volatile.Read(ref identifying) == 1);
 
         using var clinic = await HostPages.SignInAsync(suite.Host, "nurse.id", Password);
         using var answer = await HostPages.PostFormAsync(clinic, $"/Clinic/Job/{job.JobId}", $"/Clinic/Job/{job.JobId}?handler=Identify", []);
         Assert.Contains("lights white and beeps three times", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await shown.WaitAsync(TimeSpan.FromSeconds(15));
+        fleet.StatusReceived -= OnStatus;
 
         var progress = (await tracker.FindAsync(job.JobId, CancellationToken.None))!;
         Assert.Equal(JobStates.Identified, progress.Events[^1].State);
