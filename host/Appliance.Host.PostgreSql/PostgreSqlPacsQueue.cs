@@ -69,6 +69,16 @@ public sealed class PostgreSqlPacsQueue(NpgsqlDataSource database) : IPacsQueue
         return (await Sql.RowsAsync(command, ToDelivery, cancellationToken)).SingleOrDefault();
     }
 
+    public async Task RecordSentAsync(string seriesId, DateTimeOffset at, int instances, CancellationToken cancellationToken)
+    {
+        await using var command = Sql.Command(database, """
+            INSERT INTO pacs_deliveries (series_id, state, attempts, queued_at, next_attempt_at, sent_at, instances) VALUES ($1, 'Sent', 1, $2, $2, $2, $3)
+            ON CONFLICT (series_id) DO UPDATE SET state = 'Sent', attempts = pacs_deliveries.attempts + 1, sent_at = EXCLUDED.sent_at, instances = EXCLUDED.instances, last_error = NULL
+            WHERE pacs_deliveries.state <> 'Sent'
+            """, seriesId, Sql.Time(at), instances);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task<PacsQueueSummary> SummarizeAsync(int maxRefused, CancellationToken cancellationToken)
     {
         await using var counts = Sql.Command(database, """

@@ -84,6 +84,24 @@ public abstract class PacsQueueContract : IDisposable
     }
 
     [Fact]
+    public async Task ASeriesRecordedAsSent_IsNeverDue_WhetherItWasQueuedBeforeOrNot()
+    {
+        var queue = Open();
+        await queue.EnqueueAsync(["queued-first"], Now, CancellationToken.None);
+
+        await queue.RecordSentAsync("queued-first", Now.AddSeconds(1), 2, CancellationToken.None);
+        await Open().RecordSentAsync("never-queued", Now.AddSeconds(1), 3, CancellationToken.None);
+        await queue.RecordSentAsync("never-queued", Now.AddSeconds(9), 9, CancellationToken.None); // again: the first stands
+
+        Assert.Empty(await queue.TakeDueAsync(Now.AddHours(1), Now.AddHours(2), 10, CancellationToken.None));
+        Assert.Null(await queue.NextDueAsync(CancellationToken.None));
+        Assert.Equal(0, await queue.EnqueueAsync(["queued-first", "never-queued"], Now, CancellationToken.None));
+        var sent = (await Open().FindAsync("never-queued", CancellationToken.None))!;
+        Assert.Equal((PacsDeliveryState.Sent, 3, Now.AddSeconds(1)), (sent.State, sent.Instances, sent.SentAt));
+        Assert.Equal(PacsDeliveryState.Sent, (await queue.FindAsync("queued-first", CancellationToken.None))!.State);
+    }
+
+    [Fact]
     public async Task TheSummary_CountsEachState_AndNamesTheRefusedNewestFirst()
     {
         var queue = Open();

@@ -56,9 +56,8 @@ public sealed partial class DicomWebImageStore(
         var filing = await Inner.FileRecordAsync(series, cancellationToken);
         if (!filing.FiledBefore)
         {
-            var at = time.GetUtcNow();
-            await queue.EnqueueAsync([series.SeriesId], at, cancellationToken);
-            await queue.MarkSentAsync(series.SeriesId, at, series.Frames.Count, cancellationToken);
+            // One step: a delivery queued here even for a moment would be taken and sent again by a forwarder.
+            await queue.RecordSentAsync(series.SeriesId, time.GetUtcNow(), series.Frames.Count, cancellationToken);
             audit.Append(AuditKinds.SeriesSentToPacs, "dicomweb-store", series.SeriesId, $"{series.Frames.Count} instances to {pacs.Describe()} as it was filed; no copy of the frames kept here");
             LogStored(logger, series.SeriesId, series.Frames.Count);
         }

@@ -47,6 +47,12 @@ public interface IPacsQueue
 
     Task MarkSentAsync(string seriesId, DateTimeOffset at, int instances, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records a series the PACS already holds (stored there as it was filed) as sent, in one step:
+    /// queued or not before, it is never seen due, so no forwarder sends it again.
+    /// </summary>
+    Task RecordSentAsync(string seriesId, DateTimeOffset at, int instances, CancellationToken cancellationToken);
+
     /// <summary>Records a failed attempt: queued again for <paramref name="nextAttemptAt"/>, or refused for good.</summary>
     Task MarkFailedAsync(string seriesId, int attempts, DateTimeOffset nextAttemptAt, string error, bool refused, CancellationToken cancellationToken);
 

@@ -61,6 +61,20 @@ public sealed class LiteDbPacsQueue : IPacsQueue
     public Task MarkSentAsync(string seriesId, DateTimeOffset at, int instances, CancellationToken cancellationToken) =>
         Change(seriesId, d => d with { State = PacsDeliveryState.Sent, Attempts = d.Attempts + 1, SentAt = at, Instances = instances, LastError = null });
 
+    public Task RecordSentAsync(string seriesId, DateTimeOffset at, int instances, CancellationToken cancellationToken)
+    {
+        using (_database.LockForChange())
+        {
+            var current = _deliveries.FindById(seriesId) is { } doc ? ToDelivery(doc) : new PacsDelivery(seriesId, PacsDeliveryState.Queued, 0, at, at);
+            if (current.State != PacsDeliveryState.Sent)
+            {
+                _deliveries.Upsert(ToDocument(current with { State = PacsDeliveryState.Sent, Attempts = current.Attempts + 1, SentAt = at, Instances = instances, LastError = null }));
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
     public Task MarkFailedAsync(string seriesId, int attempts, DateTimeOffset nextAttemptAt, string error, bool refused, CancellationToken cancellationToken) =>
         Change(seriesId, d => d with { State = refused ? PacsDeliveryState.Refused : PacsDeliveryState.Queued, Attempts = attempts, NextAttemptAt = nextAttemptAt, LastError = error });
 
