@@ -19,7 +19,7 @@ public sealed partial class LostSeriesRecall(
     TimeProvider time,
     ILogger<LostSeriesRecall> logger) : IWipeFollowUp
 {
-    public async Task OnWipeConfirmedAsync(WipeReport report, CancellationToken cancellationToken)
+    public async Task OnWipeConfirmedAsync(WipeReport report, bool repeat, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(report);
         var named = 0;
@@ -38,9 +38,10 @@ public sealed partial class LostSeriesRecall(
             named++;
         }
 
-        if (named > 0 && report.UnsentSeriesLost > named)
+        if (!repeat && report.UnsentSeriesLost > named)
         {
-            // Series the appliance accepted while the host never heard of it (its status lost offline).
+            // Series the appliance accepted while the host never heard of it (its status lost offline):
+            // counted in the signed report, named nowhere here.
             LogUnnamed(logger, report.DeviceId, report.UnsentSeriesLost, named);
         }
     }

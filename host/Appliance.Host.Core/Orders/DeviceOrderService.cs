@@ -143,7 +143,7 @@ public sealed partial class DeviceOrderService(
         {
             // The same report again (a QoS 1 redelivery): already confirmed, revoked and audited;
             // what follows is done again only where it was not finished.
-            await FollowUpAsync(report, cancellationToken);
+            await FollowUpAsync(report, repeat: true, cancellationToken);
             return null;
         }
 
@@ -165,15 +165,15 @@ public sealed partial class DeviceOrderService(
             $"{report.Trigger} wipe{(report.OrderId is null ? string.Empty : " order " + report.OrderId)}: {report.UnsentSeriesLost} unsent series lost, {revoked} certificates revoked");
         LogWipeConfirmed(logger, deviceId, report.Trigger, report.OrderId, report.UnsentSeriesLost, revoked);
         _leaseSentAt.TryRemove(deviceId, out _);
-        await FollowUpAsync(report, cancellationToken);
+        await FollowUpAsync(report, repeat: false, cancellationToken);
         return null;
     }
 
-    private async Task FollowUpAsync(WipeReport report, CancellationToken cancellationToken)
+    private async Task FollowUpAsync(WipeReport report, bool repeat, CancellationToken cancellationToken)
     {
         foreach (var followUp in wipeFollowUps)
         {
-            await followUp.OnWipeConfirmedAsync(report, cancellationToken);
+            await followUp.OnWipeConfirmedAsync(report, repeat, cancellationToken);
         }
     }
 
