@@ -132,20 +132,21 @@ public sealed partial class JobTracker(ICaptureJobRepository jobs, ISeriesArchiv
     public async Task<JobProgress?> FindAsync(string jobId, CancellationToken cancellationToken) =>
         await jobs.FindJobAsync(jobId, cancellationToken) is { } job ? await ProgressOfAsync(job, cancellationToken) : null;
 
-    /// <summary>The jobs (of one device or all) whose timeline now stands at <paramref name="state"/>, oldest issued first.</summary>
-    public async Task<IReadOnlyList<JobProgress>> ListStandingAtAsync(string state, string? deviceId, CancellationToken cancellationToken)
+    /// <summary>The jobs (of one device or all) whose timeline holds <paramref name="state"/>, with their timelines, oldest issued first.</summary>
+    public async Task<IReadOnlyList<JobProgress>> ListWithEventAsync(string state, string? deviceId, CancellationToken cancellationToken)
     {
         var list = new List<JobProgress>();
         foreach (var job in await jobs.ListJobsWithEventAsync(state, deviceId, cancellationToken))
         {
-            if (await ProgressOfAsync(job, cancellationToken) is { } progress && progress.State == state)
-            {
-                list.Add(progress);
-            }
+            list.Add(await ProgressOfAsync(job, cancellationToken));
         }
 
         return list;
     }
+
+    /// <summary>The jobs (of one device or all) whose timeline now stands at <paramref name="state"/>, oldest issued first.</summary>
+    public async Task<IReadOnlyList<JobProgress>> ListStandingAtAsync(string state, string? deviceId, CancellationToken cancellationToken) =>
+        [.. (await ListWithEventAsync(state, deviceId, cancellationToken)).Where(p => p.State == state)];
 
     /// <summary>Jobs issued since <paramref name="since"/> with their timelines, oldest first.</summary>
     public async Task<IReadOnlyList<JobProgress>> ListIssuedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)

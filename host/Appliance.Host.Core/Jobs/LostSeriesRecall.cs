@@ -13,7 +13,6 @@ namespace Appliance.Host.Core.Jobs;
 /// unsent series it destroyed; the host's own job records name them.
 /// </summary>
 public sealed partial class LostSeriesRecall(
-    ICaptureJobRepository jobs,
     JobTracker tracker,
     IAuditTrail audit,
     TimeProvider time,
@@ -23,13 +22,14 @@ public sealed partial class LostSeriesRecall(
     {
         ArgumentNullException.ThrowIfNull(report);
         var named = 0;
-        foreach (var job in await jobs.ListJobsWithEventAsync(JobStates.Accepted, report.DeviceId, cancellationToken))
+        foreach (var progress in await tracker.ListWithEventAsync(JobStates.Accepted, report.DeviceId, cancellationToken))
         {
-            var progress = await tracker.FindAsync(job.JobId, cancellationToken);
-            if (progress is null || progress.IsFiled || progress.Events.Any(e => e.State == JobStates.LostInWipe))
+            if (progress.IsFiled || progress.Events.Any(e => e.State == JobStates.LostInWipe))
             {
                 continue;
             }
+
+            var job = progress.Job;
 
             var how = $"{report.Trigger.ToString().ToLowerInvariant()} wipe of {report.DeviceId} at {report.WipedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC";
             await tracker.RecordAsync(job.JobId, new JobEvent(time.GetUtcNow(), JobStates.LostInWipe, $"the accepted series was destroyed unfiled by the {how}: recall the patient", progress.SeriesId), cancellationToken);
