@@ -27,6 +27,11 @@ var benchmarks = new Dictionary<string, (string Description, Func<bool, Task> Ru
         CalibrationBenchmark.Run(quick ? 1 : 7, 640, 480);
         return Task.CompletedTask;
     }),
+    ["lesion-measure"] = ("lesion area, longest diameter and colour change on 100 simulated lesions at two visits through two calibrated simulated cameras, and the two visits' registration, against the truth (640x480)", quick =>
+    {
+        LesionMeasureBenchmark.Run(quick ? 4 : 100, quick ? 320 : 640, quick ? 240 : 480);
+        return Task.CompletedTask;
+    }),
     ["qc-accuracy"] = ("quality checks against a labelled set of 1,200 simulated 640x480 frames: precision and recall per defect", quick =>
     {
         QcAccuracyBenchmark.Run(quick ? 30 : 600);

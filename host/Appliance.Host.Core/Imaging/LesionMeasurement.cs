@@ -13,7 +13,29 @@ public sealed record LesionMeasure(
     double LongestDiameterMm,
     Lab MeanColour,
     double CentroidX,
-    double CentroidY);
+    double CentroidY)
+{
+    /// <summary>A copy of <paramref name="rgb"/> with the outline drawn on it in cyan (the pixels of the lesion with a neighbour outside it).</summary>
+    public byte[] DrawOutline(byte[] rgb)
+    {
+        ArgumentNullException.ThrowIfNull(rgb);
+        var copy = (byte[])rgb.Clone();
+        for (var y = 0; y < Height; y++)
+        {
+            for (var x = 0; x < Width; x++)
+            {
+                var i = (y * Width) + x;
+                var edge = Mask[i] && (x == 0 || y == 0 || x == Width - 1 || y == Height - 1 || !Mask[i - 1] || !Mask[i + 1] || !Mask[i - Width] || !Mask[i + Width]);
+                if (edge)
+                {
+                    (copy[3 * i], copy[(3 * i) + 1], copy[(3 * i) + 2]) = ((byte)0, (byte)255, (byte)255);
+                }
+            }
+        }
+
+        return copy;
+    }
+}
 
 /// <summary>
 /// Finds a pigmented lesion on a calibrated cross-polarised frame and measures it in calibrated
