@@ -44,26 +44,38 @@ internal sealed record GreyImage(int Width, int Height, float[] Values, bool[]? 
     public bool IsExcluded(double x, double y) =>
         Excluded is { } e && e[(Math.Clamp((int)Math.Round(y), 0, Height - 1) * Width) + Math.Clamp((int)Math.Round(x), 0, Width - 1)];
 
+    /// <summary>Luminance, not yet normalised (<see cref="Normalised"/>).</summary>
     public static GreyImage FromRgb24(byte[] rgb, int width, int height)
     {
         var values = new float[width * height];
-        double sum = 0, squares = 0;
         for (var i = 0; i < values.Length; i++)
         {
-            var v = (0.299 * rgb[3 * i]) + (0.587 * rgb[(3 * i) + 1]) + (0.114 * rgb[(3 * i) + 2]);
-            values[i] = (float)v;
-            (sum, squares) = (sum + v, squares + (v * v));
-        }
-
-        // Two visits under different calibrations differ a little in brightness and contrast overall: normalising takes that out.
-        var mean = sum / values.Length;
-        var spread = Math.Max(1e-6, Math.Sqrt(Math.Max(0, (squares / values.Length) - (mean * mean))));
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = (float)((values[i] - mean) / spread);
+            values[i] = (float)((0.299 * rgb[3 * i]) + (0.587 * rgb[(3 * i) + 1]) + (0.114 * rgb[(3 * i) + 2]));
         }
 
         return new GreyImage(width, height, values);
+    }
+
+    /// <summary>
+    /// Zero mean and unit spread over the pixels that take part: two visits under different
+    /// calibrations differ a little in brightness and contrast overall, and a lesion that grew
+    /// would shift the whole frame's mean if it were counted.
+    /// </summary>
+    public GreyImage Normalised()
+    {
+        double sum = 0, squares = 0;
+        var count = 0;
+        for (var i = 0; i < Values.Length; i++)
+        {
+            if (Excluded is null || !Excluded[i])
+            {
+                (sum, squares, count) = (sum + Values[i], squares + ((double)Values[i] * Values[i]), count + 1);
+            }
+        }
+
+        var mean = sum / count;
+        var spread = Math.Max(1e-6, Math.Sqrt(Math.Max(0, (squares / count) - (mean * mean))));
+        return this with { Values = [.. Values.Select(v => (float)((v - mean) / spread))] };
     }
 
     /// <summary>Half the size, each value the mean of a 2×2 block.</summary>
@@ -153,8 +165,8 @@ public static class ImageRegistration
         ArgumentNullException.ThrowIfNull(movingRgb);
         // The outline is grown by 2 % of the frame's width: the blurred rim and a little growth beyond the outline found.
         var margin = Math.Max(2, fixedWidth / 50);
-        var fixedPyramid = Pyramid(GreyImage.FromRgb24(fixedRgb, fixedWidth, fixedHeight).Excluding(lesions?.Fixed.Mask, margin));
-        var movingPyramid = Pyramid(GreyImage.FromRgb24(movingRgb, movingWidth, movingHeight).Excluding(lesions?.Moving.Mask, margin));
+        var fixedPyramid = Pyramid(GreyImage.FromRgb24(fixedRgb, fixedWidth, fixedHeight).Excluding(lesions?.Fixed.Mask, margin).Normalised());
+        var movingPyramid = Pyramid(GreyImage.FromRgb24(movingRgb, movingWidth, movingHeight).Excluding(lesions?.Moving.Mask, margin).Normalised());
         var levels = Math.Min(fixedPyramid.Count, movingPyramid.Count);
         var (cx, cy) = (fixedWidth / 2.0, fixedHeight / 2.0);
 
