@@ -70,6 +70,19 @@ public sealed class SeriesExportTests
             Assert.Equal("right shin", m.BodySite!.Text);
         });
         Assert.Contains(media, m => m.View!.Text!.StartsWith("cross-polarised", StringComparison.Ordinal));
+        // The lesion as measured on the calibrated cross-polarised frame: area, longest diameter and colour, each derived from that frame's Media.
+        var observations = bundle.Entry.Select(e => e.Resource).OfType<Hl7.Fhir.Model.Observation>().ToDictionary(o => o.Code.Coding[0].Code!);
+        Assert.Equal(["area", "longest-diameter", "mean-colour-cielab"], observations.Keys.Order());
+        var crossPolarisedUrl = bundle.Entry.Single(e => e.Resource is Hl7.Fhir.Model.Media m && m.View!.Text!.StartsWith("cross-polarised", StringComparison.Ordinal)).FullUrl;
+        Assert.All(observations.Values, o => Assert.Equal(crossPolarisedUrl, Assert.Single(o.DerivedFrom).Reference));
+        var area = Assert.IsType<Hl7.Fhir.Model.Quantity>(observations["area"].Value);
+        Assert.Equal(("mm2", FhirSeriesBundle.Ucum), (area.Code!, area.System!));
+        // The simulated camera's lesion: a blot of mean radius 18 % of the frame's height, on a field whose scale the calibration measured.
+        var ppm = document.RootElement.GetProperty("calibration").GetProperty("rings").EnumerateArray().First().GetProperty("pixelsPerMillimetre").GetDouble();
+        var nominal = Math.PI * Math.Pow(0.18 * teachable.Frames[0].Height / ppm, 2);
+        Assert.InRange((double)area.Value!.Value, nominal * 0.8, nominal * 1.25);
+        Assert.Equal(3, observations["mean-colour-cielab"].Component.Count);
+        Assert.Equal((double)area.Value.Value, document.RootElement.GetProperty("lesion").GetProperty("areaMm2").GetDouble(), 1);
         var consent = Assert.Single(bundle.Entry.Select(e => e.Resource).OfType<Hl7.Fhir.Model.Consent>());
         Assert.Equal(Hl7.Fhir.Model.Consent.ConsentState.Active, consent.Status);
         Assert.Contains(consent.Provision!.Purpose, p => p.Code == "teaching");

@@ -11,8 +11,10 @@ namespace Appliance.Host.Core.Exports;
 /// A filed series as a FHIR R4 <c>collection</c> bundle: the Patient (by identifier only), one
 /// Media per frame with its PNG, the ring in <c>view</c> and the scale and calibration in a note,
 /// and the Consent the capture rested on (inactive once withdrawn), with a RelatedPerson when
-/// someone other than the patient gave it. Built with Firely's R4 model, so what is written is
-/// what the SDK can read back.
+/// someone other than the patient gave it; and the lesion's measurements on the calibrated
+/// cross-polarised frame as Observations (area, longest diameter, mean CIELAB colour), each
+/// derived from that frame's Media. Built with Firely's R4 model, so what is written is what the
+/// SDK can read back.
 /// </summary>
 public static class FhirSeriesBundle
 {
@@ -22,13 +24,17 @@ public static class FhirSeriesBundle
     public const string FrameSystem = "urn:appliance-suite:series-frame";
     public const string ConsentFormExtension = "urn:appliance-suite:fhir:consent-form";
     public const string PurposeSystem = "urn:appliance-suite:consent-purpose";
+    public const string LesionMeasureSystem = "urn:appliance-suite:lesion-measure";
+    public const string Ucum = "http://unitsofmeasure.org";
 
     private static readonly JsonSerializerOptions Json = new JsonSerializerOptions { WriteIndented = true }.ForFhir(ModelInfo.ModelInspector);
 
     /// <param name="frames">Each frame's PNG, by frame index.</param>
     /// <param name="pseudonymised">For teaching: the patient is named by the episode code alone.</param>
     /// <param name="madeAt">When the bundle is made (its timestamp), from the caller's clock.</param>
-    public static Bundle Create(FiledSeries series, IReadOnlyDictionary<int, byte[]> frames, CalibrationProfile? profile, bool pseudonymised, DateTimeOffset madeAt)
+    /// <param name="lesion">The lesion as measured on the calibrated cross-polarised frame; null when it could not be.</param>
+    public static Bundle Create(
+        FiledSeries series, IReadOnlyDictionary<int, byte[]> frames, CalibrationProfile? profile, bool pseudonymised, DateTimeOffset madeAt, Imaging.LesionMeasure? lesion = null)
     {
         ArgumentNullException.ThrowIfNull(series);
         ArgumentNullException.ThrowIfNull(frames);
@@ -48,6 +54,14 @@ public static class FhirSeriesBundle
             var url = Urn();
             mediaUrls.Add(url);
             bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = url, Resource = CreateMedia(series, frame, frames[frame.Index], profile?.For(frame.Lighting), patientUrl) });
+        }
+
+        if (lesion is not null && series.Frames.Select((f, i) => (f, i)).FirstOrDefault(p => p.f.Lighting == LightingMode.CrossPolarised) is { f: not null } measured)
+        {
+            foreach (var observation in LesionObservations(series, lesion, patientUrl, mediaUrls[measured.i]))
+            {
+                bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = Urn(), Resource = observation });
+            }
         }
 
         var (consent, relatedPerson) = CreateConsent(series, patientUrl, mediaUrls);
@@ -107,6 +121,49 @@ public static class FhirSeriesBundle
         }
 
         return media;
+    }
+
+    /// <summary>
+    /// Area (mm²), longest diameter (mm) and mean colour (CIELAB L*, a*, b* under D65, as
+    /// components): no LOINC or SNOMED CT code names a skin lesion's area or colour measured on a
+    /// dermoscopic image, so each is coded in our own system with its text, and its units in UCUM.
+    /// </summary>
+    private static IEnumerable<Observation> LesionObservations(FiledSeries series, Imaging.LesionMeasure lesion, string patientUrl, string mediaUrl)
+    {
+        Observation Make(string code, string text)
+        {
+            var observation = new Observation
+            {
+                Status = ObservationStatus.Final,
+                Category = [new CodeableConcept("http://terminology.hl7.org/CodeSystem/observation-category", "imaging", "Imaging")],
+                Code = new CodeableConcept(LesionMeasureSystem, code, text) { Text = text },
+                Subject = new ResourceReference(patientUrl),
+                Effective = new FhirDateTime(series.CapturedAt),
+                BodySite = new CodeableConcept { Text = series.LesionLabel is null ? series.BodySite : $"{series.BodySite}, lesion {series.LesionLabel}" },
+                Method = new CodeableConcept { Text = "Outline by Otsu's threshold on calibrated L* (the centre component, holes filled), on the cross-polarised frame" },
+                DerivedFrom = [new ResourceReference(mediaUrl)],
+            };
+            observation.Note.Add(new Annotation { Text = $"Under calibration {series.CalibrationId} of {series.DeviceId}." });
+            return observation;
+        }
+
+        var area = Make("area", "Lesion area");
+        area.Value = new Quantity((decimal)Math.Round(lesion.AreaMm2, 2), "mm2", Ucum) { Unit = "mm²" };
+        yield return area;
+        var diameter = Make("longest-diameter", "Lesion longest diameter");
+        diameter.Value = new Quantity((decimal)Math.Round(lesion.LongestDiameterMm, 2), "mm", Ucum) { Unit = "mm" };
+        yield return diameter;
+        var colour = Make("mean-colour-cielab", "Lesion mean colour, CIELAB (D65)");
+        foreach (var (code, value) in new[] { ("L", lesion.MeanColour.L), ("a", lesion.MeanColour.A), ("b", lesion.MeanColour.B) })
+        {
+            colour.Component.Add(new Observation.ComponentComponent
+            {
+                Code = new CodeableConcept(LesionMeasureSystem, $"cielab-{code}", $"CIELAB {code}*"),
+                Value = new Quantity((decimal)Math.Round(value, 2), "1", Ucum),
+            });
+        }
+
+        yield return colour;
     }
 
     private static (Consent Consent, Bundle.EntryComponent? RelatedPerson) CreateConsent(FiledSeries series, string patientUrl, List<string> mediaUrls)

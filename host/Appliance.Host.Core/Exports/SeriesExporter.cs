@@ -20,7 +20,7 @@ public enum ExportFormat
     /// <summary>Each frame as PNG, original and calibrated, with a JSON sidecar of everything else.</summary>
     Png,
 
-    /// <summary>A FHIR R4 bundle: Patient, a Media per frame (PNG inside), and the Consent.</summary>
+    /// <summary>A FHIR R4 bundle: Patient, a Media per frame (PNG inside), the lesion's measurements as Observations, and the Consent.</summary>
     Fhir,
 }
 
@@ -29,7 +29,7 @@ public enum ExportFormat
 /// are refused unless the patient consented to teaching, and carry no patient identifier;
 /// every export is audited with who made it, the purpose and the format.
 /// </summary>
-public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles profiles, SeriesRenderer renderer, IAuditTrail audit, TimeProvider time)
+public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles profiles, SeriesRenderer renderer, LesionFollowUp followUp, IAuditTrail audit, TimeProvider time)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -81,8 +81,9 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
             pngs[frame.Index] = (await renderer.RenderAsync(series.SeriesId, frame.Index, calibrated: false, cancellationToken)).ToPng();
         }
 
+        var lesion = (await followUp.MeasureAsync(series, cancellationToken)).Measure;
         var path = Path.Combine(folder, $"{series.SeriesId}.fhir.json");
-        await File.WriteAllTextAsync(path, FhirSeriesBundle.Serialize(FhirSeriesBundle.Create(series, pngs, profile, pseudonymised, time.GetUtcNow())), cancellationToken);
+        await File.WriteAllTextAsync(path, FhirSeriesBundle.Serialize(FhirSeriesBundle.Create(series, pngs, profile, pseudonymised, time.GetUtcNow(), lesion)), cancellationToken);
         return [path];
     }
 
@@ -100,6 +101,7 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
             }
         }
 
+        var lesion = (await followUp.MeasureAsync(series, cancellationToken)).Measure;
         var sidecar = Path.Combine(folder, $"{series.SeriesId}.json");
         await File.WriteAllBytesAsync(sidecar, JsonSerializer.SerializeToUtf8Bytes(new
         {
@@ -127,6 +129,13 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
                 f.Sha256,
                 PixelSpacingMillimetres = profile?.For(f.Lighting) is { } r ? 1 / r.PixelsPerMillimetre : (double?)null,
             }),
+            // Measured on the calibrated cross-polarised frame (at most LesionFollowUp.WorkingWidth wide).
+            Lesion = lesion is null ? null : new
+            {
+                lesion.AreaMm2,
+                lesion.LongestDiameterMm,
+                MeanColourCielab = new { lesion.MeanColour.L, lesion.MeanColour.A, lesion.MeanColour.B },
+            },
             Calibration = profile is null ? null : new
             {
                 profile.ProfileId,

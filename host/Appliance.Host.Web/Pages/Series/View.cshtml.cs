@@ -10,13 +10,14 @@ namespace Appliance.Host.Web.Pages.Series;
 
 /// <summary>
 /// One series for a dermatologist: both frames side by side with zoom and pan kept in step,
-/// calibrated or original at a toggle, a millimetre scale bar, the quality results, provenance
-/// and the same lesion's earlier series. The page and every frame served are audited.
+/// calibrated or original at a toggle, a millimetre scale bar and ruler, the quality results,
+/// provenance, the same lesion's earlier series and its measurements over the visits. The page and every frame served are audited.
 /// </summary>
 public sealed class ViewModel(
     ISeriesArchive archive,
     ICalibrationProfiles profiles,
     SeriesRenderer renderer,
+    LesionFollowUp followUp,
     SeriesExporter exporter,
     IAuditTrail audit,
     Core.Pacs.IPacsQueue pacsQueue,
@@ -34,6 +35,9 @@ public sealed class ViewModel(
     public CalibrationProfile? Profile { get; private set; }
 
     public IReadOnlyList<FiledSeries> Earlier { get; private set; } = [];
+
+    /// <summary>Every visit of this lesion, this one included, oldest first, each measured on its calibrated cross-polarised frame.</summary>
+    public IReadOnlyList<LesionVisit> Visits { get; private set; } = [];
 
     /// <summary>Why an earlier series' colours and sizes do not compare directly with this one's, by series id; none when they do.</summary>
     public IReadOnlyDictionary<string, string> EarlierCalibrationNotes { get; private set; } = new Dictionary<string, string>();
@@ -58,6 +62,7 @@ public sealed class ViewModel(
             ? []
             : [.. (await archive.ListForPatientAsync(series.PatientId, series.LesionLabel, cancellationToken)).Where(s => s.SeriesId != series.SeriesId)];
         EarlierCalibrationNotes = await CalibrationNotesAsync(Earlier, cancellationToken);
+        Visits = await followUp.HistoryAsync(series, cancellationToken);
         audit.Append(AuditKinds.SeriesViewed, Actor, series.SeriesId, $"episode {series.EpisodeCode}");
         Response.Headers.CacheControl = "no-store";
         return Page();
