@@ -163,6 +163,9 @@ public sealed class AccessibilityTests(AccessibilityFixture fixture) : IClassFix
         await AssertNoViolationsAsync(page, "worklist");
         await page.GotoAsync($"{fixture.Suite.HostUrl}/Series/View/{fixture.SeriesId}");
         await AssertNoViolationsAsync(page, "series");
+        await page.ClickAsync("a.compare");
+        await page.WaitForURLAsync("**/Series/Compare/**");
+        await AssertNoViolationsAsync(page, "compare");
         await page.Context.DisposeAsync();
     }
 
@@ -254,7 +257,7 @@ public sealed class AccessibilityTests(AccessibilityFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task ADermatologist_OpensASeriesAndTheEarlierVisit_AndSwitchesCalibration_ByKeyboardAlone()
+    public async Task ADermatologist_OpensASeries_SwitchesCalibration_ComparesAndOpensTheEarlierVisit_ByKeyboardAlone()
     {
         var page = await SignInByKeyboardAsync(fixture, "derm.a", "/Series");
         await TabToAsync(page, $"a[href='/Series/View/{fixture.SeriesId}']");
@@ -263,6 +266,20 @@ public sealed class AccessibilityTests(AccessibilityFixture fixture) : IClassFix
         await TabToAsync(page, "#toggle-calibrated");
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("#toggle-calibrated")).ToHaveTextAsync("Showing original");
+        await TabToAsync(page, "#ruler");
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#ruler")).ToHaveAttributeAsync("aria-pressed", "true");
+        await Assertions.Expect(page.Locator("#ruler-reading")).ToHaveTextAsync("Click two points on a frame to measure between them.");
+
+        // The comparison with the earlier visit, and its overlay control, by keyboard.
+        await TabToAsync(page, "a.compare");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync("**/Series/Compare/**");
+        await TabToAsync(page, "#overlay-amount");
+        await page.Keyboard.PressAsync("ArrowRight");
+        await Assertions.Expect(page.Locator("#overlay-value")).ToHaveTextAsync("55 %");
+        await page.GoBackAsync();
+
         await TabToAsync(page, "#earlier a");
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForURLAsync(url => !url.EndsWith(fixture.SeriesId, StringComparison.Ordinal));
