@@ -25,7 +25,8 @@ public sealed record FiledSeries(
     string? LesionLabel = null,
     Jobs.ConsentRecord? Consent = null,
     bool IntimateSite = false,
-    Jobs.ConsentWithdrawal? ConsentWithdrawn = null)
+    Jobs.ConsentWithdrawal? ConsentWithdrawn = null,
+    Jobs.BodyMapMark? Mark = null)
 {
     public string ArchiveReference => $"archive:{SeriesId}";
 
@@ -55,7 +56,8 @@ public sealed record CaptureJobRecord(
     string? LesionLabel = null,
     Jobs.ConsentRecord? Consent = null,
     DateOnly? DateOfBirth = null,
-    bool IntimateSite = false)
+    bool IntimateSite = false,
+    Jobs.BodyMapMark? Mark = null)
 {
     public CaptureJob ToWire() => new(JobId, EpisodeCode, BodySite, ConsentScope, IssuedAt, ExpiresAt);
 }

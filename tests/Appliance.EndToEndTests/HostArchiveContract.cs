@@ -140,6 +140,26 @@ public abstract class HostArchiveContract : IDisposable
     }
 
     [Fact]
+    public async Task ALesionsBodyMapMark_IsKeptWithItsSeries_AndThePatientsMapShowsEachLesionsLatestPlacing()
+    {
+        var archive = Open().Series;
+        var (a, b, c, d) = (Frames(), Frames(), Frames(), Frames());
+        await FileAsync(archive, Series("s-1", "PATIENT-A", Now.AddDays(-60), "L1", a) with { Mark = new BodyMapMark(BodyView.Back, 0.4, 0.3) }, a);
+        await FileAsync(archive, Series("s-2", "PATIENT-A", Now.AddDays(-30), "L1", b) with { Mark = new BodyMapMark(BodyView.Back, 0.42, 0.31) }, b);
+        // The latest visit did not place it again: the latest placing stands.
+        await FileAsync(archive, Series("s-3", "PATIENT-A", Now, "L1", c), c);
+        await FileAsync(archive, Series("s-4", "PATIENT-A", Now.AddDays(-5), "L2", d) with { Mark = new BodyMapMark(BodyView.Front, 0.7, 0.8) }, d);
+
+        var lesions = await new PatientLesionMap(Open().Series).ListAsync("PATIENT-A", CancellationToken.None);
+
+        Assert.Equal(new BodyMapMark(BodyView.Back, 0.42, 0.31), (await Open().Series.FindAsync("s-2", CancellationToken.None))!.Mark);
+        Assert.Equal(["L1", "L2"], lesions.Select(l => l.LesionLabel));
+        Assert.Equal((new BodyMapMark(BodyView.Back, 0.42, 0.31), 3, Now, "s-3"), (lesions[0].Mark, lesions[0].Visits, lesions[0].LastVisit, lesions[0].LatestSeriesId));
+        Assert.Equal((new BodyMapMark(BodyView.Front, 0.7, 0.8), 1), (lesions[1].Mark, lesions[1].Visits));
+        Assert.Empty(await new PatientLesionMap(archive).ListAsync("PATIENT-B", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task ConsentIsWithdrawnOnce_AndOnlyFromAFiledSeries()
     {
         var archive = Open().Series;

@@ -191,6 +191,9 @@ public sealed class HostEdgeTests : IAsyncLifetime
     [InlineData("Input.Scope", "99", "scope")]
     [InlineData("Input.Scope", null, "scope")]
     [InlineData("Input.DateOfBirth", "yesterday", "date of birth")]
+    [InlineData("Input.MapView", "Back", "body map again: it was incomplete")]
+    [InlineData("Input.MapView", "Sideways", "body map again: it could not be read")]
+    [InlineData("Input.MapX", "0.5", "body map again: it was incomplete")]
     public async Task ClinicForm_GivenAValueNoPageOffers_SaysWhatIsWrong_AndCreatesNothing(string field, string? value, string message)
     {
         using var client = await HostPages.SignInAsync(_host, Nurse, NursePassword);

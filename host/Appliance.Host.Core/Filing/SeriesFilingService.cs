@@ -123,7 +123,8 @@ public sealed partial class SeriesFilingService(
             [.. manifest.Frames.Select(f => new FiledFrame(f.Index, f.Lighting, f.Width, f.Height, f.PixelFormat, f.Sha256, string.Empty))],
             job.LesionLabel,
             job.Consent,
-            job.IntimateSite);
+            job.IntimateSite,
+            Mark: job.Mark);
         ArchiveFiling filing;
         try
         {

@@ -79,6 +79,11 @@ public sealed partial class CaptureJobService(
             throw new CaptureJobRefusedException("the consent record names a giver, form or scope that does not exist");
         }
 
+        if (request.Mark?.Problem() is { } markProblem)
+        {
+            throw new CaptureJobRefusedException(markProblem);
+        }
+
         var now = time.GetUtcNow();
         var bodySite = request.BodySite?.Trim() ?? string.Empty;
         // Checked here, so staff hear why at once rather than from a refusing appliance.
@@ -106,7 +111,8 @@ public sealed partial class CaptureJobService(
             string.IsNullOrWhiteSpace(request.LesionLabel) ? null : request.LesionLabel.Trim(),
             consent,
             request.DateOfBirth,
-            decision.Intimate);
+            decision.Intimate,
+            request.Mark);
         await jobs.AddAsync(job, cancellationToken);
         var command = signer.Sign(new HostCommand(HostCommand.CaptureJobKind, job.ToWire()), job.DeviceId, job.ExpiresAt);
         await publisher.PublishAsync(ApplianceTopics.Command(job.DeviceId), ProtocolJson.Serialize(command), cancellationToken);

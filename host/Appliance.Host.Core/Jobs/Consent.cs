@@ -60,7 +60,8 @@ public sealed record CaptureJobRequest(
     ConsentRecord Consent,
     string? LesionLabel = null,
     DateOnly? DateOfBirth = null,
-    bool IntimateSiteConfirmed = false)
+    bool IntimateSiteConfirmed = false,
+    BodyMapMark? Mark = null)
 {
     /// <summary>A request for tests and tools: verbal consent from the patient.</summary>
     public static CaptureJobRequest WithVerbalConsent(string deviceId, string patientId, string bodySite, ConsentScope scope, string? lesionLabel = null) =>

@@ -21,6 +21,15 @@ public sealed class NewJobInput
 
     public string? LesionLabel { get; set; }
 
+    /// <summary>The body map mark, if staff placed one: all three or none.</summary>
+    public BodyView? MapView { get; set; }
+
+    public double? MapX { get; set; }
+
+    public double? MapY { get; set; }
+
+    public BodyMapMark? Mark => MapView is { } view && MapX is { } x && MapY is { } y ? new BodyMapMark(view, x, y) : null;
+
     // Nullable, with no default: a consent nobody chose must not be recorded as if someone had.
     public ConsentGiver? GivenBy { get; set; }
 
@@ -77,7 +86,8 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, LostS
                 new ConsentRecord(Input.GivenBy!.Value, Input.Form!.Value, Input.Scope!.Value),
                 Input.LesionLabel,
                 Input.DateOfBirth,
-                Input.IntimateSiteConfirmed);
+                Input.IntimateSiteConfirmed,
+                Input.Mark);
             try
             {
                 var job = await jobs.CreateAsync(request, User.Identity?.Name ?? "unknown", cancellationToken);
@@ -131,6 +141,7 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, LostS
                 "Input.Form" => "choose how consent was given from the list",
                 "Input.Scope" => "choose the consent's scope from the list",
                 "Input.DateOfBirth" => "enter the date of birth as a date",
+                "Input.MapView" or "Input.MapX" or "Input.MapY" => "place the mark on the body map again: it could not be read",
                 _ => $"the form's {key.Replace("Input.", string.Empty, StringComparison.Ordinal)} could not be read",
             };
         }
@@ -148,7 +159,12 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, LostS
         : input.Scope is not { } scope || !Enum.IsDefined(scope) ? "choose the consent's scope from the list"
         : !input.ConsentTaken ? "record consent before capture: tick that consent was taken"
         : input.LesionLabel is { Length: > 64 } ? "the lesion label is longer than 64 characters"
+        : MarkProblem(input) is { } problem ? $"place the mark on the body map again: {problem}"
         : null;
+
+    /// <summary>A mark is optional, but one sent must be whole and on the diagram.</summary>
+    private static string? MarkProblem(NewJobInput input) =>
+        (input.MapView, input.MapX, input.MapY) is (null, null, null) ? null : input.Mark is { } mark ? mark.Problem() : "it was incomplete";
 
     private IEnumerable<string> SelectableDevices() => fleet.List().Where(e => !e.Revoked).Select(e => e.DeviceId);
 

@@ -18,6 +18,7 @@ public sealed class ViewModel(
     ICalibrationProfiles profiles,
     SeriesRenderer renderer,
     LesionFollowUp followUp,
+    Core.Jobs.PatientLesionMap lesionMap,
     SeriesExporter exporter,
     IAuditTrail audit,
     Core.Pacs.IPacsQueue pacsQueue,
@@ -38,6 +39,9 @@ public sealed class ViewModel(
 
     /// <summary>Every visit of this lesion, this one included, oldest first, each measured on its calibrated cross-polarised frame.</summary>
     public IReadOnlyList<LesionVisit> Visits { get; private set; } = [];
+
+    /// <summary>All the patient's labelled lesions, for the body map.</summary>
+    public IReadOnlyList<Core.Jobs.PatientLesion> Lesions { get; private set; } = [];
 
     /// <summary>Why an earlier series' colours and sizes do not compare directly with this one's, by series id; none when they do.</summary>
     public IReadOnlyDictionary<string, string> EarlierCalibrationNotes { get; private set; } = new Dictionary<string, string>();
@@ -63,6 +67,7 @@ public sealed class ViewModel(
             : [.. (await archive.ListForPatientAsync(series.PatientId, series.LesionLabel, cancellationToken)).Where(s => s.SeriesId != series.SeriesId)];
         EarlierCalibrationNotes = await CalibrationNotesAsync(Earlier, cancellationToken);
         Visits = await followUp.HistoryAsync(series, cancellationToken);
+        Lesions = await lesionMap.ListAsync(series.PatientId, cancellationToken);
         audit.Append(AuditKinds.SeriesViewed, Actor, series.SeriesId, $"episode {series.EpisodeCode}");
         Response.Headers.CacheControl = "no-store";
         return Page();
