@@ -26,7 +26,8 @@ public sealed record FiledSeries(
     Jobs.ConsentRecord? Consent = null,
     bool IntimateSite = false,
     Jobs.ConsentWithdrawal? ConsentWithdrawn = null,
-    Jobs.BodyMapMark? Mark = null)
+    Jobs.BodyMapMark? Mark = null,
+    Imaging.LesionOutline? Outline = null)
 {
     public string ArchiveReference => $"archive:{SeriesId}";
 
@@ -94,6 +95,9 @@ public interface ISeriesArchive
 
     /// <summary>Marks a filed series as withdrawn from consent; false if it is not filed. The first withdrawal stands.</summary>
     Task<bool> MarkConsentWithdrawnAsync(string seriesId, Jobs.ConsentWithdrawal withdrawal, CancellationToken cancellationToken);
+
+    /// <summary>Keeps a hand-corrected lesion outline with a filed series (the latest stands; null goes back to the outline found); false if it is not filed.</summary>
+    Task<bool> RecordOutlineAsync(string seriesId, Imaging.LesionOutline? outline, CancellationToken cancellationToken);
 
     /// <summary>Decrypts one frame and checks its digest; <see cref="FramesReleasedException"/> when the frames are no longer held here.</summary>
     Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken);

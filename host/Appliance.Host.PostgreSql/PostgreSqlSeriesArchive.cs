@@ -1,3 +1,4 @@
+using Appliance.Host.Core.Imaging;
 using System.Security.Cryptography;
 using Appliance.Host.Core;
 using Appliance.Host.Core.Jobs;
@@ -123,6 +124,23 @@ public sealed class PostgreSqlSeriesArchive(NpgsqlDataSource database, ArchiveKe
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task<bool> RecordOutlineAsync(string seriesId, LesionOutline? outline, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var select = Sql.Command(connection, transaction, $"SELECT {Columns} FROM series WHERE series_id = $1 FOR UPDATE", seriesId);
+        var found = (await Sql.RowsAsync(select, ToSeries, cancellationToken)).SingleOrDefault();
+        if (found is null)
+        {
+            return false;
+        }
+
+        await using var update = Sql.Command(connection, transaction, "UPDATE series SET sealed_record = $2 WHERE series_id = $1", seriesId, Seal(found with { Outline = outline }));
+        await update.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
     }

@@ -160,6 +160,26 @@ public abstract class HostArchiveContract : IDisposable
     }
 
     [Fact]
+    public async Task AnOutlineCorrectedByHand_IsKeptWithItsSeries_TheLatestStands_AndCanBeUndone()
+    {
+        var archive = Open().Series;
+        var frames = Frames();
+        await FileAsync(archive, Series("s-1", "PATIENT-A", Now, "L1", frames), frames);
+        var first = new Appliance.Host.Core.Imaging.LesionOutline([0.1, 0.9, 0.5], [0.1, 0.1, 0.9], "dr.a", Now);
+        var second = first with { X = [0.2, 0.8, 0.5], CorrectedBy = "dr.b" };
+
+        Assert.False(await archive.RecordOutlineAsync("never-filed", first, CancellationToken.None));
+        Assert.True(await archive.RecordOutlineAsync("s-1", first, CancellationToken.None));
+        Assert.True(await Open().Series.RecordOutlineAsync("s-1", second, CancellationToken.None));
+        var kept = (await Open().Series.FindAsync("s-1", CancellationToken.None))!.Outline!;
+        Assert.Equal("dr.b", kept.CorrectedBy);
+        Assert.Equal([0.2, 0.8, 0.5], kept.X);
+        Assert.Equal([0.1, 0.1, 0.9], kept.Y);
+        Assert.True(await archive.RecordOutlineAsync("s-1", null, CancellationToken.None));
+        Assert.Null((await Open().Series.FindAsync("s-1", CancellationToken.None))!.Outline);
+    }
+
+    [Fact]
     public async Task ConsentIsWithdrawnOnce_AndOnlyFromAFiledSeries()
     {
         var archive = Open().Series;

@@ -70,6 +70,20 @@ public sealed class FakeSeriesArchive : ISeriesArchive
         }
     }
 
+    public Task<bool> RecordOutlineAsync(string seriesId, Appliance.Host.Core.Imaging.LesionOutline? outline, CancellationToken cancellationToken)
+    {
+        lock (_series)
+        {
+            if (!_series.TryGetValue(seriesId, out var held))
+            {
+                return Task.FromResult(false);
+            }
+
+            _series[seriesId] = (held.Series with { Outline = outline }, held.Frames);
+            return Task.FromResult(true);
+        }
+    }
+
     public Task<bool> ReleaseFramesAsync(string seriesId, CancellationToken cancellationToken)
     {
         lock (_series)

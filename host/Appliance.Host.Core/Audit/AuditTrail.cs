@@ -58,6 +58,7 @@ public static class AuditKinds
     public const string CalibrationRefused = "calibration-refused";
     public const string WorklistViewed = "worklist-viewed";
     public const string SeriesViewed = "series-viewed";
+    public const string LesionOutlineCorrected = "lesion-outline-corrected";
     public const string FrameViewed = "frame-viewed";
     public const string SeriesExported = "series-exported";
     public const string SignedIn = "signed-in";

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Appliance.Calibration;
+using Appliance.Host.Core.Audit;
 using Appliance.Protocol;
 
 namespace Appliance.Host.Core.Imaging;
@@ -42,7 +44,7 @@ public sealed record LesionComparison(
 /// Frames are worked on at most <see cref="WorkingWidth"/> pixels wide: a 12 MP frame measures to
 /// the same tenth of a millimetre, in a fraction of the time.
 /// </summary>
-public sealed class LesionFollowUp(ISeriesArchive archive, SeriesRenderer renderer, ICalibrationProfiles profiles)
+public sealed class LesionFollowUp(ISeriesArchive archive, SeriesRenderer renderer, ICalibrationProfiles profiles, IAuditTrail audit)
 {
     public const int WorkingWidth = 800;
 
@@ -84,7 +86,11 @@ public sealed class LesionFollowUp(ISeriesArchive archive, SeriesRenderer render
         var rendered = (await renderer.RenderAsync(series.SeriesId, frame.Index, calibrated: true, cancellationToken)).Thumbnail(WorkingWidth);
         try
         {
-            var measure = LesionMeasurement.Measure(rendered.Rgb24, rendered.Width, rendered.Height, rendered.PixelsPerMillimetre!.Value);
+            // An outline corrected by hand replaces the one found, for every measurement of the series.
+            var ppm = rendered.PixelsPerMillimetre!.Value;
+            var measure = series.Outline is { } outline
+                ? LesionMeasurement.MeasureWithin(rendered.Rgb24, rendered.Width, rendered.Height, ppm, outline.Rasterise(rendered.Width, rendered.Height))
+                : LesionMeasurement.Measure(rendered.Rgb24, rendered.Width, rendered.Height, ppm);
             return new LesionVisit(series, measure, null, rendered, profile);
         }
         catch (InvalidOperationException ex)
@@ -96,6 +102,28 @@ public sealed class LesionFollowUp(ISeriesArchive archive, SeriesRenderer render
     /// <exception cref="KeyNotFoundException">when either series is not filed.</exception>
     /// <exception cref="ArgumentException">when the two are not visits of the same lesion of the same patient.</exception>
     /// <exception cref="InvalidOperationException">when either has no calibrated cross-polarised frame to compare.</exception>
+    /// <summary>Keeps the dermatologist's outline with the series (null: back to the outline found), audited with who and the area it gives.</summary>
+    /// <exception cref="ArgumentException">when the outline is not a polygon on the frame.</exception>
+    /// <exception cref="KeyNotFoundException">when the series is not filed.</exception>
+    public async Task<LesionVisit> CorrectOutlineAsync(string seriesId, LesionOutline? outline, string actor, CancellationToken cancellationToken)
+    {
+        if (outline?.Problem() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(outline));
+        }
+
+        if (!await archive.RecordOutlineAsync(seriesId, outline, cancellationToken))
+        {
+            throw new KeyNotFoundException($"series {seriesId} is not filed");
+        }
+
+        var visit = await MeasureAsync((await archive.FindAsync(seriesId, cancellationToken))!, cancellationToken);
+        audit.Append(AuditKinds.LesionOutlineCorrected, actor, seriesId, outline is null
+            ? "back to the outline found"
+            : string.Create(CultureInfo.InvariantCulture, $"{outline.X.Count} corners, {visit.Measure?.AreaMm2:0.0} mm²"));
+        return visit;
+    }
+
     public async Task<LesionComparison> CompareAsync(string firstId, string secondId, CancellationToken cancellationToken)
     {
         var firstSeries = await archive.FindAsync(firstId, cancellationToken) ?? throw new KeyNotFoundException($"series {firstId} is not filed");

@@ -2,41 +2,6 @@ using Appliance.Calibration;
 
 namespace Appliance.Host.Core.Imaging;
 
-/// <summary>A lesion as measured on one calibrated frame: where it is, how big, what colour.</summary>
-/// <param name="Mask">Row-major, true inside the lesion.</param>
-public sealed record LesionMeasure(
-    int Width,
-    int Height,
-    bool[] Mask,
-    int AreaPixels,
-    double AreaMm2,
-    double LongestDiameterMm,
-    Lab MeanColour,
-    double CentroidX,
-    double CentroidY)
-{
-    /// <summary>A copy of <paramref name="rgb"/> with the outline drawn on it in cyan (the pixels of the lesion with a neighbour outside it).</summary>
-    public byte[] DrawOutline(byte[] rgb)
-    {
-        ArgumentNullException.ThrowIfNull(rgb);
-        var copy = (byte[])rgb.Clone();
-        for (var y = 0; y < Height; y++)
-        {
-            for (var x = 0; x < Width; x++)
-            {
-                var i = (y * Width) + x;
-                var edge = Mask[i] && (x == 0 || y == 0 || x == Width - 1 || y == Height - 1 || !Mask[i - 1] || !Mask[i + 1] || !Mask[i - Width] || !Mask[i + Width]);
-                if (edge)
-                {
-                    (copy[3 * i], copy[(3 * i) + 1], copy[(3 * i) + 2]) = ((byte)0, (byte)255, (byte)255);
-                }
-            }
-        }
-
-        return copy;
-    }
-}
-
 /// <summary>
 /// Finds a pigmented lesion on a calibrated cross-polarised frame and measures it in calibrated
 /// units, by a classical method: lightness (CIELAB L*) smoothed by a small box filter, split by
@@ -67,14 +32,8 @@ public static class LesionMeasurement
             throw new ArgumentOutOfRangeException(nameof(pixelsPerMillimetre), "the frame's scale must be known");
         }
 
-        var lab = new Lab[width * height];
-        var lightness = new double[width * height];
-        for (var i = 0; i < lab.Length; i++)
-        {
-            lab[i] = ColourSpaces.SrgbToLab(rgb[3 * i], rgb[(3 * i) + 1], rgb[(3 * i) + 2]);
-            lightness[i] = lab[i].L;
-        }
-
+        var lab = ToLab(rgb);
+        var lightness = lab.Select(c => c.L).ToArray();
         var smooth = BoxSmooth(lightness, width, height, SmoothingRadius);
         var threshold = OtsuThreshold(smooth);
         var dark = new bool[smooth.Length];
@@ -92,7 +51,36 @@ public static class LesionMeasurement
             throw new InvalidOperationException("no lesion darker than the skin around it was found on the frame");
         }
 
-        var mask = FillHoles(LesionComponent(dark, width, height), width, height);
+        return Within(lab, width, height, pixelsPerMillimetre, FillHoles(LesionComponent(dark, width, height), width, height));
+    }
+
+    /// <summary>The lesion inside an outline given by hand (<see cref="LesionOutline.Rasterise"/>), measured as <see cref="Measure"/> does.</summary>
+    public static LesionMeasure MeasureWithin(byte[] rgb, int width, int height, double pixelsPerMillimetre, bool[] mask)
+    {
+        ArgumentNullException.ThrowIfNull(rgb);
+        ArgumentNullException.ThrowIfNull(mask);
+        if (rgb.Length != width * height * 3 || mask.Length != width * height)
+        {
+            throw new ArgumentException($"the frame and outline are not both {width}×{height}", nameof(mask));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixelsPerMillimetre);
+        return Within(ToLab(rgb), width, height, pixelsPerMillimetre, mask);
+    }
+
+    private static Lab[] ToLab(byte[] rgb)
+    {
+        var lab = new Lab[rgb.Length / 3];
+        for (var i = 0; i < lab.Length; i++)
+        {
+            lab[i] = ColourSpaces.SrgbToLab(rgb[3 * i], rgb[(3 * i) + 1], rgb[(3 * i) + 2]);
+        }
+
+        return lab;
+    }
+
+    private static LesionMeasure Within(Lab[] lab, int width, int height, double pixelsPerMillimetre, bool[] mask)
+    {
         double area = 0, l = 0, a = 0, b = 0, cx = 0, cy = 0;
         for (var i = 0; i < mask.Length; i++)
         {

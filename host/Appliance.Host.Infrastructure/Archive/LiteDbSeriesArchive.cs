@@ -1,3 +1,4 @@
+using Appliance.Host.Core.Imaging;
 using System.Security.Cryptography;
 using Appliance.Host.Core;
 using Appliance.Host.Core.Jobs;
@@ -192,6 +193,23 @@ public sealed class LiteDbSeriesArchive : ISeriesArchive
                 _series.Update(doc);
             }
 
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> RecordOutlineAsync(string seriesId, LesionOutline? outline, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using (_database.LockForChange())
+        {
+            var doc = _series.FindById(seriesId);
+            if (doc is null)
+            {
+                return Task.FromResult(false);
+            }
+
+            doc["sealedRecord"] = _database.SealRecord(SeriesKind, seriesId, ToSeries(doc) with { Outline = outline });
+            _series.Update(doc);
             return Task.FromResult(true);
         }
     }
