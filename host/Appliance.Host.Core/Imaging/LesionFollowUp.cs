@@ -83,7 +83,18 @@ public sealed class LesionFollowUp(ISeriesArchive archive, SeriesRenderer render
             return new LesionVisit(series, null, $"calibration {series.CalibrationId} is not held: no calibrated size or colour", null, null);
         }
 
-        var rendered = (await renderer.RenderAsync(series.SeriesId, frame.Index, calibrated: true, cancellationToken)).Thumbnail(WorkingWidth);
+        RenderedFrame rendered;
+        try
+        {
+            rendered = (await renderer.RenderAsync(series.SeriesId, frame.Index, calibrated: true, cancellationToken)).Thumbnail(WorkingWidth);
+        }
+        catch (Exception ex) when (ex is FramesReleasedException or HttpRequestException or System.Security.Cryptography.CryptographicException or IOException or InvalidOperationException)
+        {
+            // A series page lists every visit: one whose frame cannot be had now (released with no
+            // PACS to read it back, the PACS away, a copy that fails its digest) says so, and the page stands.
+            return new LesionVisit(series, null, $"its frame could not be read ({ex.Message})", null, profile);
+        }
+
         try
         {
             // An outline corrected by hand replaces the one found, for every measurement of the series.
