@@ -33,6 +33,8 @@ internal static class LesionMeasureBenchmark
         var colourError = new List<double>();
         var notFound = 0;
         var registrationMs = new List<double>();
+        var referenceArea = new List<double>();
+        var referenceDiameter = new List<double>();
         for (var n = 0; n < lesions; n++)
         {
             var lesion = SimulatedLesion.Draw(random);
@@ -60,6 +62,15 @@ internal static class LesionMeasureBenchmark
             areaError.Add(PercentError(b.AreaMm2, lesion.AreaMm2(growth)));
             diameterError.Add(PercentError(a.LongestDiameterMm, lesion.LongestDiameterMm()));
             diameterError.Add(PercentError(b.LongestDiameterMm, lesion.LongestDiameterMm(growth)));
+            foreach (var (frame, camera, grown) in new[] { (frameA, first, 1.0), (frameB, second, growth) })
+            {
+                if (OpenCvLesionReference.Measure(frame, width, height, camera.PixelsPerMm) is { } reference)
+                {
+                    referenceArea.Add(PercentError(reference.AreaMm2, lesion.AreaMm2(grown)));
+                    referenceDiameter.Add(PercentError(reference.DiameterMm, lesion.LongestDiameterMm(grown)));
+                }
+            }
+
             colourError.Add(Math.Abs(DeltaE2000.Between(a.MeanColour, b.MeanColour) - DeltaE2000.Between(lesion.Colour, changed)));
 
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -73,6 +84,8 @@ internal static class LesionMeasureBenchmark
         DemoCycleBenchmark.Bench("lesion_area_error_p90_pct", Percentile(areaError, 0.9), "%");
         DemoCycleBenchmark.Bench("lesion_diameter_error_pct", DemoCycleBenchmark.Median(diameterError), "%");
         DemoCycleBenchmark.Bench("lesion_diameter_error_p90_pct", Percentile(diameterError, 0.9), "%");
+        DemoCycleBenchmark.Bench("reference_opencv_area_error_pct", DemoCycleBenchmark.Median(referenceArea), "%");
+        DemoCycleBenchmark.Bench("reference_opencv_diameter_error_pct", DemoCycleBenchmark.Median(referenceDiameter), "%");
         DemoCycleBenchmark.Bench("registration_error_px", DemoCycleBenchmark.Median(registrationError), "px");
         DemoCycleBenchmark.Bench("registration_error_p90_px", Percentile(registrationError, 0.9), "px");
         DemoCycleBenchmark.Bench("lesion_colour_change_de00_error", DemoCycleBenchmark.Median(colourError), "dE00");

@@ -11,7 +11,7 @@ namespace Appliance.Host.Web.Pages.Series;
 /// lesion) under a blend or swipe control, the change in area, diameter and colour, and every
 /// reason the comparison may mislead. The page and every image served are audited.
 /// </summary>
-public sealed class CompareModel(LesionFollowUp followUp, IAuditTrail audit) : PageModel
+public sealed class CompareModel(LesionFollowUp followUp, Core.ISeriesArchive archive, IAuditTrail audit) : PageModel
 {
     public LesionComparison Comparison { get; private set; } = null!;
 
@@ -49,10 +49,30 @@ public sealed class CompareModel(LesionFollowUp followUp, IAuditTrail audit) : P
     /// </summary>
     public async Task<IActionResult> OnGetImageAsync(string first, string second, string which, CancellationToken cancellationToken)
     {
-        LesionComparison comparison;
+        if (which is not ("first" or "second" or "registered"))
+        {
+            return NotFound();
+        }
+
+        LesionVisit visit;
+        byte[] rgb;
+        RenderedFrame size;
         try
         {
-            comparison = await followUp.CompareAsync(first, second, cancellationToken);
+            if (which == "registered")
+            {
+                var comparison = await followUp.CompareAsync(first, second, cancellationToken);
+                (visit, rgb, size) = (comparison.Second, comparison.RegisteredSecond, comparison.First.Frame!);
+            }
+            else
+            {
+                // One visit's own frame needs no registration: only its measurement, for the outline.
+                var id = which == "first" ? first : second;
+                var series = await archive.FindAsync(id, cancellationToken) ?? throw new KeyNotFoundException($"series {id} is not filed");
+                visit = await followUp.MeasureAsync(series, cancellationToken);
+                size = visit.Frame ?? throw new InvalidOperationException(visit.NotMeasured);
+                rgb = visit.Measure is { } m ? m.DrawOutline(size.Rgb24) : size.Rgb24;
+            }
         }
         catch (KeyNotFoundException)
         {
@@ -63,25 +83,10 @@ public sealed class CompareModel(LesionFollowUp followUp, IAuditTrail audit) : P
             return new ConflictObjectResult(ex.Message);
         }
 
-        var (visit, rgb) = which switch
-        {
-            "first" => (comparison.First, Outlined(comparison.First)),
-            "second" => (comparison.Second, Outlined(comparison.Second)),
-            "registered" => (comparison.Second, comparison.RegisteredSecond),
-            _ => (null, null),
-        };
-        if (visit is null || rgb is null)
-        {
-            return NotFound();
-        }
-
-        var size = which == "registered" ? comparison.First.Frame! : visit.Frame!;
         audit.Append(AuditKinds.FrameViewed, Actor, visit.Series.SeriesId, $"compare {which}");
         Response.Headers.CacheControl = "no-store";
         return File(PngEncoder.Encode(rgb, size.Width, size.Height), "image/png");
     }
-
-    private static byte[] Outlined(LesionVisit visit) => visit.Measure is { } m ? m.DrawOutline(visit.Frame!.Rgb24) : visit.Frame!.Rgb24;
 
     /// <summary>The frame's width on the skin, in millimetres, for showing both at one scale.</summary>
     public static double WidthMm(LesionVisit visit) => visit.Frame!.Width / visit.Frame.PixelsPerMillimetre!.Value;
