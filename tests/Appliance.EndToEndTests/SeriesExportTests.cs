@@ -24,16 +24,34 @@ public sealed class SeriesExportTests
         var teachable = (await suite.PressAndWaitFiledAsync(CancellationToken.None)).Filed;
 
         var dicom = await exporter.ExportAsync(careOnly.SeriesId, ExportFormat.Dicom, ExportPurpose.DirectCare, folder.Combine("dicom"), "dr.lee", CancellationToken.None);
-        Assert.Equal(2, dicom.Count);
+        Assert.Equal(3, dicom.Count); // a Dermoscopic Photography Image per frame, and the measurement report
         foreach (var file in dicom)
         {
             var (exit, verdict) = await RunWithExitAsync("dciodvfy", file);
             Assert.True(exit == 0, verdict);
             Assert.DoesNotContain("Error", verdict, StringComparison.Ordinal);
-            var dump = await RunAsync("dcmdump", "+P", "0010,0020", "+P", "0020,0060", "+P", "0016,1001", file);
+            var dump = await RunAsync("dcmdump", "+P", "0010,0020", "+P", "0020,000d", file);
             Assert.Contains("[TEST-PATIENT-EX]", dump, StringComparison.Ordinal);
-            Assert.Contains("[R]", dump, StringComparison.Ordinal);
         }
+
+        // The images carry the laterality; the report, in the same study, measures the cross-polarised one.
+        var reportFile = dicom.Single(f => f.EndsWith("-measurements.dcm", StringComparison.Ordinal));
+        string? crossPolarisedUid = null;
+        foreach (var file in dicom.Where(f => f != reportFile))
+        {
+            var dump = await RunAsync("dcmdump", "+P", "0020,0060", "+P", "0016,1001", "+P", "0008,0018", file);
+            Assert.Contains("[R]", dump, StringComparison.Ordinal);
+            crossPolarisedUid = dump.Contains("[POLARIZED]", StringComparison.Ordinal) ? UidIn(dump) : crossPolarisedUid;
+        }
+
+        var report = await RunAsync("dcmdump", reportFile);
+        Assert.Contains("=ComprehensiveSRStorage", report, StringComparison.Ordinal);
+        Assert.Contains("[Imaging Measurement Report]", report, StringComparison.Ordinal);
+        Assert.Contains("[42798000]", report, StringComparison.Ordinal); // Area
+        Assert.Contains("[103339001]", report, StringComparison.Ordinal); // Long Axis
+        Assert.Contains("[POLYLINE]", report, StringComparison.Ordinal);
+        Assert.NotNull(crossPolarisedUid);
+        Assert.Contains($"[{crossPolarisedUid}]", report, StringComparison.Ordinal);
 
         // The control: the validator does fail a broken file (here, the first one cut in half).
         var broken = folder.Combine("broken.dcm");
@@ -99,7 +117,7 @@ public sealed class SeriesExportTests
         Assert.Contains("consent was withdrawn", afterWithdrawal.Message);
         Assert.False(Directory.Exists(folder.Combine("teaching-withdrawn")));
         Assert.NotNull((await suite.HostService<ISeriesArchive>().FindAsync(teachable.SeriesId, CancellationToken.None))!.ConsentWithdrawn);
-        Assert.Equal(2, (await exporter.ExportAsync(teachable.SeriesId, ExportFormat.Dicom, ExportPurpose.DirectCare, folder.Combine("care-after-withdrawal"), "dr.lee", CancellationToken.None)).Count);
+        Assert.Equal(3, (await exporter.ExportAsync(teachable.SeriesId, ExportFormat.Dicom, ExportPurpose.DirectCare, folder.Combine("care-after-withdrawal"), "dr.lee", CancellationToken.None)).Count);
         var afterFhir = Assert.Single(await exporter.ExportAsync(teachable.SeriesId, ExportFormat.Fhir, ExportPurpose.DirectCare, folder.Combine("fhir-after-withdrawal"), "dr.lee", CancellationToken.None));
         var withdrawnConsent = FhirSeriesBundle.Parse(await File.ReadAllTextAsync(afterFhir)).Entry.Select(e => e.Resource).OfType<Hl7.Fhir.Model.Consent>().Single();
         Assert.Equal(Hl7.Fhir.Model.Consent.ConsentState.Inactive, withdrawnConsent.Status);
@@ -113,6 +131,9 @@ public sealed class SeriesExportTests
     }
 
     private static async Task<string> RunAsync(string file, params string[] arguments) => (await RunWithExitAsync(file, arguments)).Output;
+
+    /// <summary>The first UID in a dcmdump line's brackets.</summary>
+    private static string UidIn(string dump) => System.Text.RegularExpressions.Regex.Match(dump, @"UI \[([0-9.]+)\]").Groups[1].Value;
 
     private static async Task<(int Exit, string Output)> RunWithExitAsync(string file, params string[] arguments)
     {

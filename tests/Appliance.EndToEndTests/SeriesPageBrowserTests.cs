@@ -80,7 +80,7 @@ public sealed class SeriesPageBrowserTests
         await download.SaveAsAsync(zipPath);
         using (var zip = System.IO.Compression.ZipFile.OpenRead(zipPath))
         {
-            Assert.Equal(2, zip.Entries.Count(e => e.Name.EndsWith(".dcm", StringComparison.Ordinal)));
+            Assert.Equal(3, zip.Entries.Count(e => e.Name.EndsWith(".dcm", StringComparison.Ordinal))); // an image per frame and the measurement report
         }
 
         var trail = suite.HostService<IAuditTrail>().ReadAll();

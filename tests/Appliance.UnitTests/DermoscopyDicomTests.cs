@@ -22,6 +22,22 @@ public sealed class DermoscopyDicomTests
         Assert.All(all.Append(once.Study), uid => Assert.Matches(@"^2\.25\.[1-9][0-9]{0,38}$", uid));
     }
 
+    [Fact]
+    public void ALesionsTrackingUid_IsTheSameAtEveryVisit_AndNeverInATeachingCopy()
+    {
+        var visit = new FiledSeries("s-1", "clinic-a-01", "job-1", "EP-ABCDEFGHJK", "TEST-PATIENT-9", "back", ConsentScope.DirectCare, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, "0.1.0",
+            "x", 0, new QualityReport(true, [], 0.5, 0, 1, 0), new CameraSettings(64, 48, TimeSpan.FromMilliseconds(8), 1, 1, 1, 2), [], LesionLabel: "L1");
+        var later = visit with { SeriesId = "s-9", JobId = "job-9" };
+
+        var tracking = DermoscopyUids.Of(visit).Tracking(visit);
+
+        Assert.Equal(tracking, DermoscopyUids.Of(later).Tracking(later));
+        Assert.NotEqual(tracking, DermoscopyUids.Of(later).Tracking(later with { LesionLabel = "L2" }));
+        Assert.NotEqual(tracking, DermoscopyUids.Of(later).Tracking(later with { PatientId = "TEST-PATIENT-8" }));
+        Assert.NotEqual(tracking, DermoscopyUids.Fresh().Tracking(visit));
+        Assert.Matches(@"^2\.25\.[1-9][0-9]{0,38}$", tracking);
+    }
+
     [Theory]
     [InlineData(LightingMode.CrossPolarised, "POLARIZED")]
     [InlineData(LightingMode.NonPolarised, "NON_POLARIZED")]

@@ -12,12 +12,14 @@ public static class DermoscopyDicom
 {
     public const string SopClassUid = "1.2.840.10008.5.1.4.1.1.77.1.7";
 
-    public static byte[] Create(FiledSeries series, FiledFrame frame, byte[] rgb24, RingProfile? ring, DermoscopyUids uids)
+    /// <param name="instanceUid">The instance's UID when the caller must know it (a measurement report refers to it); else the series' own for this frame.</param>
+    public static byte[] Create(FiledSeries series, FiledFrame frame, byte[] rgb24, RingProfile? ring, DermoscopyUids uids, string? instanceUid = null)
     {
         ArgumentNullException.ThrowIfNull(series);
         ArgumentNullException.ThrowIfNull(frame);
         ArgumentNullException.ThrowIfNull(uids);
-        var (studyUid, seriesUid, instanceUid) = (uids.Study, uids.Series, uids.Instance(frame.Index));
+        var (studyUid, seriesUid) = (uids.Study, uids.Series);
+        instanceUid ??= uids.Instance(frame.Index);
         var captured = series.CapturedAt.UtcDateTime;
         var date = captured.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
         var time = captured.ToString("HHmmss", CultureInfo.InvariantCulture);

@@ -34,6 +34,16 @@ public sealed class DermoscopyUids
     /// <summary>New UIDs, unrelated to any other copy.</summary>
     public static DermoscopyUids Fresh() => new(DicomWriter.NewUid(), DicomWriter.NewUid(), DicomWriter.NewUid(), null);
 
+    /// <summary>
+    /// The lesion's tracking UID in a measurement report: the same at every visit of this lesion
+    /// of this patient, so a PACS or viewer can follow it; a teaching copy's is fresh.
+    /// </summary>
+    public string Tracking(FiledSeries series)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        return _seriesId is null || series.LesionLabel is null ? DicomWriter.NewUid() : Derived("lesion-tracking", $"{series.PatientId}\n{series.LesionLabel}");
+    }
+
     public string Instance(int frameIndex) =>
         _seriesId is null ? DicomWriter.NewUid() : Derived("instance", $"{_seriesId}/{frameIndex.ToString(CultureInfo.InvariantCulture)}");
 

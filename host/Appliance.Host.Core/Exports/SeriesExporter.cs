@@ -62,11 +62,25 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
     private async Task<List<string>> WriteDicomAsync(FiledSeries series, CalibrationProfile? profile, DermoscopyUids uids, string folder, CancellationToken cancellationToken)
     {
         var written = new List<string>();
+        var instances = new Dictionary<int, string>();
         foreach (var frame in series.Frames)
         {
             var pixels = await archive.ReadFrameAsync(series.SeriesId, frame.Index, cancellationToken);
             var path = Path.Combine(folder, $"{series.SeriesId}-{frame.Index}.dcm");
-            await File.WriteAllBytesAsync(path, DermoscopyDicom.Create(series, frame, pixels, profile?.For(frame.Lighting), uids), cancellationToken);
+            var instance = uids.Instance(frame.Index);
+            instances[frame.Index] = instance;
+            await File.WriteAllBytesAsync(path, DermoscopyDicom.Create(series, frame, pixels, profile?.For(frame.Lighting), uids, instance), cancellationToken);
+            written.Add(path);
+        }
+
+        // The lesion's measurements, where DICOM keeps them: an SR document in the same study, on the cross-polarised image.
+        var visit = await followUp.MeasureAsync(series, cancellationToken);
+        if (visit.Measure is { } lesion && series.Frames.FirstOrDefault(f => f.Lighting == LightingMode.CrossPolarised) is { } measured)
+        {
+            var outline = series.Outline is { } o ? (o.X, o.Y) : ((IReadOnlyList<double>, IReadOnlyList<double>))lesion.OutlinePolygon();
+            var path = Path.Combine(folder, $"{series.SeriesId}-measurements.dcm");
+            await File.WriteAllBytesAsync(path, MeasurementReportDicom.Create(
+                series, lesion, outline, (uids.Study, uids.Series, instances[measured.Index], measured.Width, measured.Height), uids.Tracking(series)), cancellationToken);
             written.Add(path);
         }
 
