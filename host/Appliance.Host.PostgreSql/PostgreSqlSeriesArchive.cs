@@ -105,11 +105,23 @@ public sealed class PostgreSqlSeriesArchive(NpgsqlDataSource database, ArchiveKe
             : QueryAsync($"SELECT {Columns} FROM series WHERE patient_tag = $1 AND lesion_tag = $2 ORDER BY captured_at DESC, series_id", cancellationToken,
                 PatientTag(patientId), LesionTag(patientId, lesionLabel));
 
-    public async Task<bool> MarkConsentWithdrawnAsync(string seriesId, ConsentWithdrawal withdrawal, CancellationToken cancellationToken)
+    // The first withdrawal stands.
+    public Task<bool> MarkConsentWithdrawnAsync(string seriesId, ConsentWithdrawal withdrawal, CancellationToken cancellationToken) =>
+        ChangeRecordAsync(seriesId, found => found.ConsentWithdrawn is null ? found with { ConsentWithdrawn = withdrawal } : null, cancellationToken);
+
+    // The latest correction stands.
+    public Task<bool> RecordOutlineAsync(string seriesId, LesionOutline? outline, CancellationToken cancellationToken) =>
+        ChangeRecordAsync(seriesId, found => found with { Outline = outline }, cancellationToken);
+
+    /// <summary>
+    /// Reads the record row-locked, so two instances changing it at once take turns, and writes
+    /// back what <paramref name="change"/> makes of it (nothing when it gives null). False if the
+    /// series is not filed.
+    /// </summary>
+    private async Task<bool> ChangeRecordAsync(string seriesId, Func<FiledSeries, FiledSeries?> change, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // Row-locked, so two instances recording a withdrawal at once keep the first.
         await using var select = Sql.Command(connection, transaction, $"SELECT {Columns} FROM series WHERE series_id = $1 FOR UPDATE", seriesId);
         var found = (await Sql.RowsAsync(select, ToSeries, cancellationToken)).SingleOrDefault();
         if (found is null)
@@ -117,30 +129,12 @@ public sealed class PostgreSqlSeriesArchive(NpgsqlDataSource database, ArchiveKe
             return false;
         }
 
-        if (found.ConsentWithdrawn is null)
+        if (change(found) is { } changed)
         {
-            await using var update = Sql.Command(connection, transaction, "UPDATE series SET sealed_record = $2 WHERE series_id = $1",
-                seriesId, Seal(found with { ConsentWithdrawn = withdrawal }));
+            await using var update = Sql.Command(connection, transaction, "UPDATE series SET sealed_record = $2 WHERE series_id = $1", seriesId, Seal(changed));
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
-        return true;
-    }
-
-    public async Task<bool> RecordOutlineAsync(string seriesId, LesionOutline? outline, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var select = Sql.Command(connection, transaction, $"SELECT {Columns} FROM series WHERE series_id = $1 FOR UPDATE", seriesId);
-        var found = (await Sql.RowsAsync(select, ToSeries, cancellationToken)).SingleOrDefault();
-        if (found is null)
-        {
-            return false;
-        }
-
-        await using var update = Sql.Command(connection, transaction, "UPDATE series SET sealed_record = $2 WHERE series_id = $1", seriesId, Seal(found with { Outline = outline }));
-        await update.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
     }

@@ -28,14 +28,8 @@ public sealed partial class BodyMapBrowserTests
         using var folder = new TempFolder("body-map");
         await using var suite = await EmbeddedSuite.StartAsync(folder.Path);
         suite.HostService<UserService>().Add("dr.lee", UserRoles.Dermatologist, "dermatology 12345", "test");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright, suite.WebCertificate);
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 1400 } });
-        var problems = PageProblems.Watch(page);
-        await page.GotoAsync($"{suite.HostUrl}/Clinic");
-        await page.FillAsync("input[name=UserName]", "dr.lee");
-        await page.FillAsync("input[name=Password]", "dermatology 12345");
-        await page.ClickAsync("#sign-in");
+        await using var browser = await SignedInPage.OpenAsync(suite, "dr.lee", "dermatology 12345", "/Clinic", 1200, 1400);
+        var (page, problems) = (browser.Page, browser.Problems);
 
         // L1 on the back, by a click a quarter across and a third down the figure.
         await FillJobAsync(page, suite.DeviceId, "L1", "upper back");

@@ -59,3 +59,39 @@ internal sealed class PageProblems
 
     public void AssertNone() => Assert.Empty(_seen);
 }
+
+/// <summary>
+/// Headless Chromium signed in to a suite's host as one user, on the page asked for (the sign-in
+/// page sends it there), with its console and failed requests watched.
+/// </summary>
+internal sealed class SignedInPage : IAsyncDisposable
+{
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+
+    private SignedInPage(IPlaywright playwright, IBrowser browser, IPage page) =>
+        (_playwright, _browser, Page, Problems) = (playwright, browser, page, PageProblems.Watch(page));
+
+    public IPage Page { get; }
+
+    public PageProblems Problems { get; }
+
+    public static async Task<SignedInPage> OpenAsync(Appliance.Demo.EmbeddedSuite suite, string user, string password, string path, int width = 1400, int height = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        var playwright = await Playwright.CreateAsync();
+        var browser = await BrowserSupport.LaunchChromiumAsync(playwright, suite.WebCertificate);
+        var signedIn = new SignedInPage(playwright, browser, await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = height } }));
+        await signedIn.Page.GotoAsync($"{suite.HostUrl}{path}");
+        await signedIn.Page.FillAsync("input[name=UserName]", user);
+        await signedIn.Page.FillAsync("input[name=Password]", password);
+        await signedIn.Page.ClickAsync("#sign-in");
+        return signedIn;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+}

@@ -34,14 +34,8 @@ public sealed partial class LesionFollowUpBrowserTests
         await suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-FU", "left forearm", ConsentScope.DirectCare, CancellationToken.None, lesionLabel: "L1");
         var later = (await suite.PressAndWaitFiledAsync(CancellationToken.None)).Filed;
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright, suite.WebCertificate);
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
-        var problems = PageProblems.Watch(page);
-        await page.GotoAsync($"{suite.HostUrl}/Series/View/{later.SeriesId}");
-        await page.FillAsync("input[name=UserName]", "dr.lee");
-        await page.FillAsync("input[name=Password]", "dermatology 12345");
-        await page.ClickAsync("#sign-in");
+        await using var browser = await SignedInPage.OpenAsync(suite, "dr.lee", "dermatology 12345", $"/Series/View/{later.SeriesId}", 1400, 1000);
+        var (page, problems) = (browser.Page, browser.Problems);
 
         // The lesion over visits: both measured, oldest first, the growth shown against the first.
         var rows = page.Locator("#lesion-visits tbody tr");

@@ -31,14 +31,8 @@ public sealed partial class OutlineCorrectionBrowserTests
         await suite.CreateJobAndWaitArmedAsync("TEST-PATIENT-OC", "left forearm", ConsentScope.DirectCare, CancellationToken.None, lesionLabel: "L1");
         var series = (await suite.PressAndWaitFiledAsync(CancellationToken.None)).Filed;
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSupport.LaunchChromiumAsync(playwright, suite.WebCertificate);
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 1000 } });
-        var problems = PageProblems.Watch(page);
-        await page.GotoAsync($"{suite.HostUrl}/Series/View/{series.SeriesId}");
-        await page.FillAsync("input[name=UserName]", "dr.lee");
-        await page.FillAsync("input[name=Password]", "dermatology 12345");
-        await page.ClickAsync("#sign-in");
+        await using var browser = await SignedInPage.OpenAsync(suite, "dr.lee", "dermatology 12345", $"/Series/View/{series.SeriesId}", 1200, 1000);
+        var (page, problems) = (browser.Page, browser.Problems);
         var found = await AreaAsync(page);
 
         // The rightmost corner (the first) dragged 60 screen pixels further right.
