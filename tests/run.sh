@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 # the page tests drive through Playwright; dicom3tools (dciodvfy) and dcmtk (dcmdump) check the
 # DICOM we export; postgresql's server runs as throwaway clusters (initdb in a temp folder, a
 # free loopback port) for the host state tests on PostgreSQL; orthanc with orthanc-dicomweb is the
-# PACS the forwarding tests send to (run in the foreground on a free loopback port).
-packages=(libgtk-3-0 mosquitto mosquitto-clients shellcheck chromium dicom3tools dcmtk postgresql orthanc orthanc-dicomweb)
+# PACS the forwarding tests send to (run in the foreground on a free loopback port); ngspice
+# simulates the LED ring driver in hardware/ring-driver.
+packages=(libgtk-3-0 mosquitto mosquitto-clients shellcheck chromium dicom3tools dcmtk postgresql orthanc orthanc-dicomweb ngspice)
 
 missing=()
 for p in "${packages[@]}"; do
