@@ -29,12 +29,13 @@ public sealed class CalibrationOptions
     public double[]? CameraToSrgb { get; set; }
 
     /// <summary>
-    /// The width of the sensor's active area (the HQ camera's IMX477: 4056 pixels of 1.55 µm).
-    /// With the measured pixels per millimetre and the frame's width it gives the optical
-    /// magnification: how large the skin is on the sensor.
+    /// The width of the sensor's active area: the default camera's (hardware/README.md: the Camera
+    /// Module 3's IMX708, 4608 pixels of 1.4 µm); 6.287 for the HQ camera's IMX477 (4056 of
+    /// 1.55 µm). With the measured pixels per millimetre and the frame's width it gives the
+    /// optical magnification: how large the skin is on the sensor.
     /// </summary>
     [Range(0.1, 100.0)]
-    public double SensorWidthMillimetres { get; set; } = 6.287;
+    public double SensorWidthMillimetres { get; set; } = 6.4512;
 
     /// <summary>A run whose held-out patches miss this mean CIEDE2000 is refused, and the old profile stays.</summary>
     [Range(0.1, 50.0)]
