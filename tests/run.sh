@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 # DICOM we export; postgresql's server runs as throwaway clusters (initdb in a temp folder, a
 # free loopback port) for the host state tests on PostgreSQL; orthanc with orthanc-dicomweb is the
 # PACS the forwarding tests send to (run in the foreground on a free loopback port); ngspice
-# simulates the LED ring driver in hardware/ring-driver.
-packages=(libgtk-3-0 mosquitto mosquitto-clients shellcheck chromium dicom3tools dcmtk postgresql orthanc orthanc-dicomweb ngspice)
+# simulates the LED ring driver in hardware/ring-driver; openscad renders the head in
+# hardware/head to STL and admesh checks it is a closed manifold.
+packages=(libgtk-3-0 mosquitto mosquitto-clients shellcheck chromium dicom3tools dcmtk postgresql orthanc orthanc-dicomweb ngspice openscad admesh)
 
 missing=()
 for p in "${packages[@]}"; do

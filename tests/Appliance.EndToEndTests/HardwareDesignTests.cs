@@ -1,12 +1,18 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Appliance.Firmware.Core;
+using Appliance.Firmware.Devices.Camera;
+using Appliance.TestFixtures;
 
 namespace Appliance.EndToEndTests;
 
 /// <summary>
 /// The hardware design and the software's defaults describe the same appliance: the camera
 /// hardware/README.md names is the one whose sensor the calibration's optical magnification
-/// is computed with.
+/// is computed with; the head's OpenSCAD model renders (Debian's openscad) to one closed
+/// manifold (admesh), and its optics agree with the firmware's lens position and sensor, the
+/// calibration's scale and the README's table.
 /// </summary>
 public sealed partial class HardwareDesignTests
 {
@@ -24,5 +30,87 @@ public sealed partial class HardwareDesignTests
         Assert.Matches(CameraRow(), readme);
         // The DICOM Optical Magnification Factor is measured scale × this width / frame width: a wrong sensor is a wrong factor.
         Assert.Equal(Imx708WidthMillimetres, new CalibrationOptions().SensorWidthMillimetres, 3);
+    }
+
+    [GeneratedRegex(@"^(\w+)\s*=\s*(-?[0-9.]+)\s*;", RegexOptions.Multiline)]
+    private static partial Regex Parameter();
+
+    private static string HeadModel => Path.Combine(Builds.RepositoryRoot, "hardware", "head", "head.scad");
+
+    [Fact]
+    public async Task TheHead_RendersToOneClosedManifold()
+    {
+        using var folder = new TempFolder("head-stl");
+        var stl = Path.Combine(folder.Path, "head.stl");
+
+        var (rendered, renderLog) = await RunAsync("openscad", "-o", stl, HeadModel);
+        var (checkedExit, report) = await RunAsync("admesh", stl);
+
+        Assert.True(rendered == 0 && File.Exists(stl), renderLog);
+        Assert.True(checkedExit == 0, report);
+        Assert.Equal(1, Count(report, "Number of parts"));
+        foreach (var repair in new[] { "Degenerate facets", "Edges fixed", "Facets removed", "Facets added", "Facets reversed", "Backwards edges", "Normals fixed" })
+        {
+            Assert.True(Count(report, repair) == 0, $"{repair} is not 0:\n{report}");
+        }
+
+        Assert.Matches(@"Total disconnected facets\s*:\s*0\s+0", report);
+    }
+
+    [Fact]
+    public async Task AModelWithAFloatingPart_IsCaught_AsTheHeadsFirstDraftWas()
+    {
+        using var folder = new TempFolder("head-control");
+        var (scad, stl) = (Path.Combine(folder.Path, "two.scad"), Path.Combine(folder.Path, "two.stl"));
+        // A ledge that does not reach the wall: two parts, as a ring seat once was.
+        await File.WriteAllTextAsync(scad, "difference() { cylinder(d = 44, h = 10, $fn = 48); translate([0, 0, -1]) cylinder(d = 40, h = 12, $fn = 48); }\ntranslate([0, 0, 4]) difference() { cylinder(d = 32, h = 1.2, $fn = 48); translate([0, 0, -1]) cylinder(d = 24, h = 3, $fn = 48); }\n");
+
+        await RunAsync("openscad", "-o", stl, scad);
+        var (_, report) = await RunAsync("admesh", stl);
+
+        Assert.Equal(2, Count(report, "Number of parts"));
+    }
+
+    [Fact]
+    public void TheHeadsOptics_AgreeWithTheFirmwareTheCalibrationAndTheReadme()
+    {
+        var p = Parameter().Matches(File.ReadAllText(HeadModel)).ToDictionary(m => m.Groups[1].Value, m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        var capture = new CaptureOptions();
+
+        Assert.Equal(new CalibrationOptions().SensorWidthMillimetres, p["sensor_width"], 4);
+        Assert.Equal(capture.LensPosition, p["lens_position"], 3);
+        // Thin lenses in contact: the magnification that puts the field of view across the sensor, and where the skin is then in focus.
+        var magnification = p["sensor_width"] / p["field_of_view"];
+        var closeUp = (magnification * ((1000 / p["focal_length"]) - p["lens_position"])) - p["lens_position"];
+        Assert.Equal(closeUp, p["close_up"], 1);
+        Assert.Equal(1000 / (p["close_up"] + p["lens_position"]), p["working_distance"], 1);
+        // The calibration's scale at the firmware's default frame is the simulated camera's, which stands for this head.
+        Assert.Equal(new SimulatedOptics().PixelsPerMillimetre(capture.Width), capture.Width / p["field_of_view"], 3);
+        // The rings fit inside the body, the cross-polarised one inside the plain one.
+        Assert.True(p["cross_ring_diameter"] < p["plain_ring_diameter"] && p["plain_ring_diameter"] + p["ring_width"] <= p["body_diameter"] - (2 * p["wall"]));
+
+        var readme = File.ReadAllText(Path.Combine(Builds.RepositoryRoot, "hardware", "README.md"));
+        foreach (var (text, key) in new[] { ("{0:0.0} mm across the frame", "field_of_view"), ("{0:0.0} dioptres (f", "close_up"), ("{0:0.0} mm, close-up lens to skin", "working_distance"), ("LEDs on a {0:0} mm circle | |\n| non", "cross_ring_diameter"), ("LEDs on a {0:0} mm circle | |\n| contact", "plain_ring_diameter") })
+        {
+            Assert.Contains(string.Format(CultureInfo.InvariantCulture, text, p[key]), readme, StringComparison.Ordinal);
+        }
+    }
+
+    private static int Count(string report, string label) =>
+        int.Parse(Regex.Match(report, $@"{Regex.Escape(label)}\s*:\s*([0-9]+)").Groups[1].Value, CultureInfo.InvariantCulture);
+
+    private static async Task<(int Exit, string Output)> RunAsync(string file, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
+        return (process.ExitCode, await output + await errors);
     }
 }
