@@ -14,8 +14,8 @@ cd "$(dirname "$0")/.."
 # free loopback port) for the host state tests on PostgreSQL; orthanc with orthanc-dicomweb is the
 # PACS the forwarding tests send to (run in the foreground on a free loopback port); ngspice
 # simulates the LED ring driver in hardware/ring-driver; openscad renders the head in
-# hardware/head to STL and admesh checks it is a closed manifold.
-packages=(libgtk-3-0 mosquitto mosquitto-clients shellcheck chromium dicom3tools dcmtk postgresql orthanc orthanc-dicomweb ngspice openscad admesh)
+# hardware/head to STL and admesh checks it is a closed manifold; graphviz draws the wiring.
+packages=(libgtk-3-0 mosquitto mosquitto-clients shellcheck chromium dicom3tools dcmtk postgresql orthanc orthanc-dicomweb ngspice openscad admesh graphviz)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -12,7 +12,8 @@ namespace Appliance.EndToEndTests;
 /// hardware/README.md names is the one whose sensor the calibration's optical magnification
 /// is computed with; the head's OpenSCAD model renders (Debian's openscad) to one closed
 /// manifold (admesh), and its optics agree with the firmware's lens position and sensor, the
-/// calibration's scale and the README's table.
+/// calibration's scale and the README's table; the wiring diagram renders from its Graphviz
+/// source and shows every pin of the pin map and of the firmware's settings.
 /// </summary>
 public sealed partial class HardwareDesignTests
 {
@@ -95,6 +96,36 @@ public sealed partial class HardwareDesignTests
             Assert.Contains(string.Format(CultureInfo.InvariantCulture, text, p[key]), readme, StringComparison.Ordinal);
         }
     }
+
+    [GeneratedRegex(@"^\| [^|]+ \| GPIO(\d+) \| (\d+) \|", RegexOptions.Multiline)]
+    private static partial Regex PinRow();
+
+    [Fact]
+    public async Task TheWiringDiagram_RendersFromItsSource_AndShowsEveryPinOfThePinMapAndTheFirmware()
+    {
+        using var folder = new TempFolder("wiring");
+        var svg = Path.Combine(folder.Path, "wiring.svg");
+        var source = Path.Combine(Builds.RepositoryRoot, "hardware", "wiring", "wiring.dot");
+
+        var (exit, log) = await RunAsync("dot", "-Tsvg", source, "-o", svg);
+
+        Assert.True(exit == 0, log);
+        var texts = Texts(await File.ReadAllTextAsync(svg));
+        var readme = await File.ReadAllTextAsync(Path.Combine(Builds.RepositoryRoot, "hardware", "README.md"));
+        var rows = PinRow().Matches(readme).Select(m => (Bcm: m.Groups[1].Value, Header: m.Groups[2].Value)).ToList();
+        Assert.Equal(7, rows.Count);
+        Assert.All(rows, r => Assert.Contains(texts, t => t.EndsWith($": GPIO{r.Bcm}, pin {r.Header}", StringComparison.Ordinal)));
+        // And every pin the firmware opens by default.
+        using var settings = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Builds.RepositoryRoot, "firmware", "Appliance.Firmware", "appsettings.json")));
+        var pins = settings.RootElement.GetProperty("Gpio").EnumerateObject().Where(p => p.Name.EndsWith("Pin", StringComparison.Ordinal) && p.Value.ValueKind == System.Text.Json.JsonValueKind.Number).ToList();
+        Assert.True(pins.Count >= 6);
+        Assert.All(pins, p => Assert.Contains(rows, r => r.Bcm == p.Value.GetInt32().ToString(CultureInfo.InvariantCulture)));
+        // The SVG kept in the repository for reading is the source's, as rendered (its words; coordinates may differ between Graphviz versions).
+        Assert.Equal(texts.Order(StringComparer.Ordinal), Texts(await File.ReadAllTextAsync(Path.ChangeExtension(source, ".svg"))).Order(StringComparer.Ordinal));
+    }
+
+    private static List<string> Texts(string svg) =>
+        [.. System.Xml.Linq.XDocument.Parse(svg).Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value)];
 
     private static int Count(string report, string label) =>
         int.Parse(Regex.Match(report, $@"{Regex.Escape(label)}\s*:\s*([0-9]+)").Groups[1].Value, CultureInfo.InvariantCulture);
