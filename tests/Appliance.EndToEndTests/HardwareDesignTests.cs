@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Appliance.Firmware.Core;
@@ -130,18 +129,5 @@ public sealed partial class HardwareDesignTests
     private static int Count(string report, string label) =>
         int.Parse(Regex.Match(report, $@"{Regex.Escape(label)}\s*:\s*([0-9]+)").Groups[1].Value, CultureInfo.InvariantCulture);
 
-    private static async Task<(int Exit, string Output)> RunAsync(string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        return (process.ExitCode, await output + await errors);
-    }
+    private static Task<(int Exit, string Output)> RunAsync(string file, params string[] arguments) => ExternalTool.RunAsync(file, null, arguments);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -80,15 +79,8 @@ public sealed partial class RingDriverSimulationTests
 
     private static async Task<List<SimulatedCheck>> SimulateAsync(string folder)
     {
-        var start = new ProcessStartInfo("ngspice") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-b");
-        start.ArgumentList.Add("checks.cir");
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-        var text = await output + await errors;
-        Assert.True(process.ExitCode == 0, $"ngspice exited {process.ExitCode}:\n{text}");
+        var (exit, text) = await ExternalTool.RunAsync("ngspice", folder, "-b", "checks.cir");
+        Assert.True(exit == 0, $"ngspice exited {exit}:\n{text}");
         static double? Number(Group g) => g.Success ? double.Parse(g.Value, CultureInfo.InvariantCulture) : null;
         var checks = Check().Matches(text)
             .Select(m => new SimulatedCheck(m.Groups[1].Value, Number(m.Groups[2]), Number(m.Groups[3]), double.Parse(m.Groups[4].Value, NumberStyles.Float, CultureInfo.InvariantCulture)))

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Appliance.Demo;
 using Appliance.Host.Core.Audit;
@@ -135,18 +134,5 @@ public sealed class SeriesExportTests
     /// <summary>The first UID in a dcmdump line's brackets.</summary>
     private static string UidIn(string dump) => System.Text.RegularExpressions.Regex.Match(dump, @"UI \[([0-9.]+)\]").Groups[1].Value;
 
-    private static async Task<(int Exit, string Output)> RunWithExitAsync(string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await error);
-    }
+    private static Task<(int Exit, string Output)> RunWithExitAsync(string file, params string[] arguments) => ExternalTool.RunAsync(file, null, arguments);
 }
