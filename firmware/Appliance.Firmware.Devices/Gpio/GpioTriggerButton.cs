@@ -9,7 +9,8 @@ namespace Appliance.Firmware.Devices.Gpio;
 /// The capture button: active low with the pull-up, debounced against the injected clock.
 /// A press is reported when the button is released (a short press: capture) or as soon as it
 /// has been held for <see cref="PinMapOptions.LongPress"/> (a long press: cancel the armed job,
-/// and the release that follows means nothing). Reporting on release is what lets one button
+/// and the release that follows means nothing; a release after that time is a long press even if
+/// the timer has not run yet). Reporting on release is what lets one button
 /// do both; it costs the length of the press in latency.
 /// An edge within the debounce time of the last accepted one is bounce. Because bounce can
 /// also swallow a real edge (a tap shorter than the debounce time), the pin's level is read
@@ -65,8 +66,12 @@ public sealed class GpioTriggerButton : ITriggerButton, IDisposable
         }
     }
 
-    /// <summary>Moves to the level read or seen; called under the lock.</summary>
-    private void Apply(bool down, DateTimeOffset now)
+    /// <summary>
+    /// Moves to the level read or seen; called under the lock. <paramref name="edgeLost"/>: the
+    /// level was read because its edge was taken for bounce, so a release came within the
+    /// debounce time of the press.
+    /// </summary>
+    private void Apply(bool down, DateTimeOffset now, bool edgeLost = false)
     {
         if (down == _pressed)
         {
@@ -86,7 +91,11 @@ public sealed class GpioTriggerButton : ITriggerButton, IDisposable
         _hold.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (!_longReported)
         {
-            _presses.Writer.TryWrite(new ButtonPress(_pressedAt, PressKind.Tap));
+            // Timed by the edges, not by whether the hold timer has run: on a loaded appliance it
+            // can run after the release, and a press held past the long-press time is a cancel,
+            // never a capture.
+            var held = !edgeLost && now - _pressedAt >= _longPress;
+            _presses.Writer.TryWrite(new ButtonPress(_pressedAt, held ? PressKind.Hold : PressKind.Tap));
         }
     }
 
@@ -94,7 +103,7 @@ public sealed class GpioTriggerButton : ITriggerButton, IDisposable
     {
         lock (_lock)
         {
-            Apply(_gpio.Read(_pin) == PinValue.Low, _time.GetUtcNow());
+            Apply(_gpio.Read(_pin) == PinValue.Low, _time.GetUtcNow(), edgeLost: true);
         }
     }
 
@@ -105,7 +114,7 @@ public sealed class GpioTriggerButton : ITriggerButton, IDisposable
             if (_gpio.Read(_pin) != PinValue.Low)
             {
                 // The release was lost in bounce: this was a short press after all.
-                Apply(false, _time.GetUtcNow());
+                Apply(false, _time.GetUtcNow(), edgeLost: true);
                 return;
             }
 

@@ -21,7 +21,12 @@ public abstract class TriggerButtonContract : IDisposable
 
     protected FakeTimeProvider Time { get; } = new(DateTimeOffset.Parse("2026-11-24T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
-    /// <summary>The button under test, on <see cref="Time"/>, with <see cref="Debounce"/> and <see cref="LongPress"/>.</summary>
+    /// <summary><see cref="Time"/> as the button sees it: its timers can be made to run late, as on a loaded appliance.</summary>
+    protected StallableClock Clock { get; }
+
+    protected TriggerButtonContract() => Clock = new StallableClock(Time);
+
+    /// <summary>The button under test, on <see cref="Clock"/>, with <see cref="Debounce"/> and <see cref="LongPress"/>.</summary>
     protected abstract ITriggerButton Button { get; }
 
     /// <summary>Closes (pressed) or opens the button's contact, once and cleanly.</summary>
@@ -94,6 +99,20 @@ public abstract class TriggerButtonContract : IDisposable
     }
 
     [Fact]
+    public void HeldPastTheLongPressTime_IsAHold_EvenWhenItsTimerRunsOnlyAfterTheRelease()
+    {
+        // A busy appliance runs the long-press timer late: the release must not turn a cancel into a capture.
+        Contact(closed: true);
+        Clock.Stalled = true;
+        Time.Advance(LongPress + TimeSpan.FromMilliseconds(300));
+        Contact(closed: false);
+        Clock.Stalled = false;
+        Time.Advance(TimeSpan.FromMilliseconds(100));
+
+        Assert.Equal([PressKind.Hold], Drain().Select(p => p.Kind));
+    }
+
+    [Fact]
     public void TapShorterThanTheDebounceTime_WhoseReleaseLooksLikeBounce_IsStillATap()
     {
         Contact(closed: true);
@@ -124,6 +143,47 @@ public abstract class TriggerButtonContract : IDisposable
     }
 }
 
+/// <summary>A clock whose timers hold their callbacks while stalled and run them when it is not.</summary>
+public sealed class StallableClock(TimeProvider inner) : TimeProvider
+{
+    private readonly List<Action> _late = [];
+    private bool _stalled;
+
+    public bool Stalled
+    {
+        get => _stalled;
+        set
+        {
+            _stalled = value;
+            if (!value)
+            {
+                var late = _late.ToList();
+                _late.Clear();
+                late.ForEach(run => run());
+            }
+        }
+    }
+
+    public override DateTimeOffset GetUtcNow() => inner.GetUtcNow();
+
+    public override long GetTimestamp() => inner.GetTimestamp();
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+        inner.CreateTimer(s => Run(() => callback(s)), state, dueTime, period);
+
+    private void Run(Action fire)
+    {
+        if (_stalled)
+        {
+            _late.Add(fire);
+        }
+        else
+        {
+            fire();
+        }
+    }
+}
+
 public sealed class GpioTriggerButtonContract : TriggerButtonContract
 {
     private readonly PinMapOptions _pins = new() { ButtonDebounce = Debounce, LongPress = LongPress };
@@ -133,7 +193,7 @@ public sealed class GpioTriggerButtonContract : TriggerButtonContract
     public GpioTriggerButtonContract()
     {
         _driver = new SimulatedGpioDriver(Time);
-        _button = new GpioTriggerButton(new GpioController(_driver), Time, Options.Create(_pins));
+        _button = new GpioTriggerButton(new GpioController(_driver), Clock, Options.Create(_pins));
     }
 
     protected override ITriggerButton Button => _button;
