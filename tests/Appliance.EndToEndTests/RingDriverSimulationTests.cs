@@ -29,7 +29,7 @@ public sealed partial class RingDriverSimulationTests
     [Fact]
     public async Task TheRingsCurrent_HoldsWithin2Percent_OverSupplyAndTemperature_SettlesInTime_AndIsDarkAtZeroDuty()
     {
-        var checks = await SimulateAsync(Folder);
+        var checks = await SimulateAsync();
 
         var currents = checks.Where(c => c.Name == "current_ma").ToList();
         Assert.Equal(12, currents.Count); // 3 supplies × 4 temperatures
@@ -56,20 +56,16 @@ public sealed partial class RingDriverSimulationTests
     [Fact]
     public async Task WithoutItsOffsetBias_TheDriverLeavesTheRingGlowingAtZeroDuty_SoTheDarkCheckCanFail()
     {
-        using var copy = new TempFolder("ring-driver-control");
-        foreach (var file in Directory.GetFiles(Folder))
-        {
-            File.Copy(file, Path.Combine(copy.Path, Path.GetFileName(file)));
-        }
+        // Only the 0 % duty operating point is read here: the transients that follow may not finish on a circuit this far off its design.
+        var checks = await SimulateAsync(
+            library =>
+            {
+                Assert.Contains("\nRbias ", library, StringComparison.Ordinal);
+                return library.Replace("\nRbias ", "\n* Rbias ", StringComparison.Ordinal);
+            },
+            wholeRun: false);
 
-        var library = Path.Combine(copy.Path, "ring-driver.lib");
-        var text = await File.ReadAllTextAsync(library);
-        Assert.Contains("\nRbias ", text, StringComparison.Ordinal);
-        await File.WriteAllTextAsync(library, text.Replace("\nRbias ", "\n* Rbias ", StringComparison.Ordinal));
-
-        var checks = await SimulateAsync(copy.Path);
-
-        // The op-amp's 2 mV offset over the 1.25 ohm sense resistor: about 1.6 mA through a ring told to be off.
+        // The op-amp's 2 mV offset over the 1.24 ohm sense resistor: about 1.6 mA through a ring told to be off.
         Assert.True(Value(checks, "off_current_ua") > 1000 * DarkMicroamps, $"off current {Value(checks, "off_current_ua")} µA");
     }
 
@@ -77,15 +73,26 @@ public sealed partial class RingDriverSimulationTests
 
     private static double Value(IEnumerable<SimulatedCheck> checks, string name) => checks.Single(c => c.Name == name).Value;
 
-    private static async Task<List<SimulatedCheck>> SimulateAsync(string folder)
+    /// <summary>Runs the checks on a copy of the design (ngspice may write files where it runs), its library edited first if asked.</summary>
+    private static async Task<List<SimulatedCheck>> SimulateAsync(Func<string, string>? editLibrary = null, bool wholeRun = true)
     {
-        var (exit, text) = await ExternalTool.RunAsync("ngspice", folder, "-b", "checks.cir");
+        using var copy = new TempFolder("ring-driver");
+        foreach (var file in Directory.GetFiles(Folder))
+        {
+            File.Copy(file, Path.Combine(copy.Path, Path.GetFileName(file)));
+        }
+
+        var library = Path.Combine(copy.Path, "ring-driver.lib");
+        await File.WriteAllTextAsync(library, (editLibrary ?? (text => text))(await File.ReadAllTextAsync(library)));
+        var (exit, text) = await ExternalTool.RunAsync("ngspice", copy.Path, "-b", "checks.cir");
         Assert.True(exit == 0, $"ngspice exited {exit}:\n{text}");
+        // An analysis that stops early still prints its checks, from whatever it reached.
+        Assert.True(!wholeRun || !text.Contains("simulation(s) aborted", StringComparison.Ordinal), $"an analysis did not finish:\n{text}");
         static double? Number(Group g) => g.Success ? double.Parse(g.Value, CultureInfo.InvariantCulture) : null;
         var checks = Check().Matches(text)
             .Select(m => new SimulatedCheck(m.Groups[1].Value, Number(m.Groups[2]), Number(m.Groups[3]), double.Parse(m.Groups[4].Value, NumberStyles.Float, CultureInfo.InvariantCulture)))
             .ToList();
-        Assert.True(checks.Count >= 18, $"ngspice printed {checks.Count} checks:\n{text}");
+        Assert.True(!wholeRun || checks.Count >= 18, $"ngspice printed {checks.Count} checks:\n{text}");
         return checks;
     }
 
