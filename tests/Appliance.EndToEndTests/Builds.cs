@@ -49,6 +49,14 @@ internal static class Builds
         return Path.Combine(build, "Appliance.Benchmarks");
     }
 
+    /// <summary>The hardware tests' assembly as this test run built it (they run only on a Pi).</summary>
+    public static string HardwareTests()
+    {
+        var build = Path.Combine(RepositoryRoot, "tests", "Appliance.HardwareTests", "bin", Configuration, "net10.0", "Appliance.HardwareTests.dll");
+        Assert.True(File.Exists(build), $"no hardware tests build at {build}");
+        return build;
+    }
+
     private static string Configuration =>
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
 }

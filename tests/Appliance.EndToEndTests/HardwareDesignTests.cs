@@ -19,7 +19,7 @@ public sealed partial class HardwareDesignTests
     /// <summary>The Camera Module 3's IMX708: 4608 active pixels across, 1.4 µm each.</summary>
     private const double Imx708WidthMillimetres = 4608 * 0.0014;
 
-    [GeneratedRegex(@"^\| camera \| Raspberry Pi Camera Module 3 \(IMX708\) \|", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\| Camera Module 3, standard lens \(IMX708\) \| yes, the default", RegexOptions.Multiline)]
     private static partial Regex CameraRow();
 
     [Fact]
