@@ -24,6 +24,9 @@ public enum CaptureOutcomeKind
     /// <summary>Nothing to do: not armed, or already busy.</summary>
     Ignored,
     Accepted,
+
+    /// <summary>The overview passed its checks and is held for the dermoscopic pair: the job stays armed for it.</summary>
+    OverviewTaken,
     Retake,
     Fault,
 }
@@ -36,6 +39,8 @@ public sealed record CaptureOutcome(CaptureOutcomeKind Kind, string? SeriesId = 
 /// <summary>
 /// The capture state machine: idle → armed (a job from the host) → capturing → checking →
 /// accepted (sealed, stored, queued) or retake (reason shown, counted, still armed), or
+/// for a job that asks for one, an overview first (<see cref="OverviewStep"/>), held until the
+/// pair joins it; or
 /// calibrating while a <see cref="CalibrationSession"/> holds a run. One transition at a time;
 /// a press while busy is ignored, not queued. Its stages are their own classes: the
 /// <see cref="CaptureSequencer"/> takes the frames, the <see cref="SeriesQualityChecker"/> judges
@@ -57,7 +62,8 @@ public sealed partial class CaptureCoordinator(
     WorkSignal uploadSignal,
     TimeProvider time,
     IOptions<CaptureOptions> options,
-    ILogger<CaptureCoordinator> logger) : ICaptureCommands, IUpdateHold, IDisposable
+    ILogger<CaptureCoordinator> logger,
+    OverviewStep? overviewStep = null) : ICaptureCommands, IUpdateHold, IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private CaptureJob? _job;
@@ -99,7 +105,7 @@ public sealed partial class CaptureCoordinator(
             var (calibrationRefusal, calibrationWarning) = CalibrationGate.Check(calibration.Current, calibrationOptions.Value, time.GetUtcNow());
             var refusal = integrity.Enforced && integrity.Problems.Count > 0
                 ? "appliance unsafe for patient data: " + string.Join("; ", integrity.Problems)
-                : calibrationRefusal ?? await store.CheckRoomAsync(ExpectedSeriesBytes(), cancellationToken);
+                : calibrationRefusal ?? await store.CheckRoomAsync(ExpectedSeriesBytes(job), cancellationToken);
             if (refusal is not null)
             {
                 LogArmRefused(logger, job.JobId, refusal);
@@ -108,6 +114,7 @@ public sealed partial class CaptureCoordinator(
                 return false;
             }
 
+            DropOverview(); // a newer job replaces the one whose overview this was
             _job = job;
             _retakes = 0;
             State = CaptureState.Armed;
@@ -118,8 +125,9 @@ public sealed partial class CaptureCoordinator(
                 LogArmedUncalibrated(logger, job.JobId, calibrationWarning);
             }
 
-            // The warning rides on the armed status, so staff and the host see it with the job.
-            await ReportAsync(ApplianceState.Armed, job.JobId, calibrationWarning, cancellationToken);
+            var warning = string.Join("; ", new[] { calibrationWarning, OverviewWarning(job) }.OfType<string>());
+            // The warnings ride on the armed status, so staff and the host see them with the job.
+            await ReportAsync(ApplianceState.Armed, job.JobId, warning.Length == 0 ? null : warning, cancellationToken);
             return true;
         }
         finally
@@ -168,7 +176,7 @@ public sealed partial class CaptureCoordinator(
                 return CaptureOutcome.Ignored;
             }
 
-            return await CaptureAsync(job, cancellationToken);
+            return NeedsOverview(job) ? await CaptureOverviewAsync(job, cancellationToken) : await CaptureAsync(job, cancellationToken);
         }
         finally
         {
@@ -301,13 +309,13 @@ public sealed partial class CaptureCoordinator(
                 return new CaptureOutcome(CaptureOutcomeKind.Retake, Reasons: quality.Reasons);
             }
 
-            var sealedBuffers = new byte[frames.Count][];
+            var sealedBuffers = new byte[frames.Count + (_overview is null ? 0 : 1)][];
             StoredSeries stored;
             long sealedAt;
             try
             {
                 SealedEnvelope envelope;
-                (stored, envelope) = packager.Package(job, _retakes, frames, quality, sealedBuffers);
+                (stored, envelope) = packager.Package(job, _retakes, frames, quality, sealedBuffers, _overview);
                 sealedAt = time.GetTimestamp();
                 await store.AddAsync(stored, envelope, cancellationToken);
             }
@@ -323,7 +331,7 @@ public sealed partial class CaptureCoordinator(
             }
             finally
             {
-                foreach (var buffer in sealedBuffers)
+                foreach (var buffer in sealedBuffers.OfType<byte[]>())
                 {
                     pool.Return(buffer);
                 }
@@ -348,27 +356,31 @@ public sealed partial class CaptureCoordinator(
         }
     }
 
-    /// <summary>What a series at the configured resolution takes in the store: two frames, sealed, and a manifest.</summary>
-    private long ExpectedSeriesBytes()
+    /// <summary>What the job's series at the configured resolutions takes in the store: the pair and any overview, sealed, and a manifest.</summary>
+    private long ExpectedSeriesBytes(CaptureJob job)
     {
         var o = options.Value;
-        return (CaptureSequencer.Order.Count * (((long)o.Width * o.Height * 3) + SeriesSealing.Overhead)) + SeriesEnvelope.MaxHeaderBytes;
+        var overview = job.WantsOverview && overviewStep is not null ? overviewStep.FrameBytes + SeriesSealing.Overhead : 0;
+        return (CaptureSequencer.Order.Count * (((long)o.Width * o.Height * 3) + SeriesSealing.Overhead)) + overview + SeriesEnvelope.MaxHeaderBytes;
     }
 
     private long Milliseconds(long from, long to) => (long)time.GetElapsedTime(from, to).TotalMilliseconds;
 
     private void Disarm()
     {
+        DropOverview();
         _job = null;
         _retakes = 0;
         State = CaptureState.Idle;
         BecameIdle?.Invoke(this, EventArgs.Empty);
     }
 
-    private async Task ReportAsync(ApplianceState state, string? jobId, string? reason, CancellationToken cancellationToken, string? seriesId = null)
+    private async Task ReportAsync(ApplianceState state, string? jobId, string? reason, CancellationToken cancellationToken, string? seriesId = null, CaptureStep? step = null)
     {
         var depth = await store.CountAsync(cancellationToken);
-        statusFeed.Publish(new ApplianceStatus(identity.DeviceId, state, identity.FirmwareVersion, depth, time.GetUtcNow(), jobId, reason, SeriesId: seriesId));
+        // A job with an overview names its step, so the page can prompt for the next one.
+        step ??= _job is { } job && job.JobId == jobId && job.WantsOverview ? (NeedsOverview(job) ? CaptureStep.Overview : CaptureStep.Contact) : null;
+        statusFeed.Publish(new ApplianceStatus(identity.DeviceId, state, identity.FirmwareVersion, depth, time.GetUtcNow(), jobId, reason, SeriesId: seriesId, Step: step));
     }
 
     public void Dispose() => _gate.Dispose();

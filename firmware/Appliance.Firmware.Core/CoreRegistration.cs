@@ -15,6 +15,9 @@ public static class CoreRegistration
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<QualityOptions>().Bind(builder.Configuration.GetSection(QualityOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<OverviewOptions>().Bind(builder.Configuration.GetSection(OverviewOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<OverviewQualityChecker>();
         builder.Services.AddSingleton<FrameBufferPool>();
         builder.Services.AddSingleton<WorkSignal>();
         builder.Services.AddSingleton<StatusFeed>();

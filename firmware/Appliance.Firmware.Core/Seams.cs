@@ -84,3 +84,14 @@ public sealed class UncheckedSystem : ISystemIntegrity
 
     public DateTimeOffset? CheckedAt => null;
 }
+
+/// <summary>
+/// The overview camera: a second camera module facing forward from the head, focused for 20–40 cm,
+/// lit by the room. The dermoscopic camera cannot take the overview: its close-up lens focuses it
+/// at the contact plate and nowhere else (hardware/README.md).
+/// </summary>
+public interface IOverviewCamera
+{
+    /// <summary>One frame in the room's light (<see cref="LightingMode.Ambient"/>).</summary>
+    Task<CapturedFrame> CaptureAsync(CameraSettings settings, CancellationToken cancellationToken);
+}

@@ -10,12 +10,17 @@ namespace Appliance.Firmware.Core;
 /// </summary>
 public sealed class SeriesPackager(ApplianceIdentity identity, FrameBufferPool pool, ICalibrationState calibration, TimeProvider time, IOptions<CaptureOptions> options)
 {
-    /// <summary>Seals the frames into buffers from the pool, left in <paramref name="sealedBuffers"/> for the caller to return.</summary>
-    public (StoredSeries Series, SealedEnvelope Envelope) Package(CaptureJob job, int retakes, IReadOnlyList<CapturedFrame> frames, QualityReport quality, byte[][] sealedBuffers)
+    /// <summary>
+    /// Seals the frames, and the overview after them if there is one, into buffers from the
+    /// pool, left in <paramref name="sealedBuffers"/> for the caller to return.
+    /// </summary>
+    public (StoredSeries Series, SealedEnvelope Envelope) Package(CaptureJob job, int retakes, IReadOnlyList<CapturedFrame> pair, QualityReport quality, byte[][] sealedBuffers, HeldOverview? overview = null)
     {
         ArgumentNullException.ThrowIfNull(job);
-        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(pair);
         ArgumentNullException.ThrowIfNull(sealedBuffers);
+        // The overview goes last, so the dermoscopic pair keeps frame indices 0 and 1 in every series.
+        IReadOnlyList<CapturedFrame> frames = overview is null ? pair : [.. pair, overview.Frame];
         var seriesId = Guid.NewGuid().ToString();
         using var sealer = new SeriesSealer(identity.HostSealingPublicKey, identity.DeviceId, seriesId);
         var capturedAt = time.GetUtcNow();
@@ -28,7 +33,8 @@ public sealed class SeriesPackager(ApplianceIdentity identity, FrameBufferPool p
             var digest = SeriesSealing.Sha256Hex(f.Pixels);
             sealedFrames[i] = pool.RentBytes(f.Pixels.Length + SeriesSealing.Overhead);
             sealer.SealFrame(i, f.Pixels, digest, sealedFrames[i]);
-            descriptors[i] = new FrameDescriptor(i, f.Lighting, f.Width, f.Height, f.PixelFormat, digest, sealedFrames[i].Length);
+            var role = f.Lighting == LightingMode.Ambient ? FrameRole.Overview : (FrameRole?)null;
+            descriptors[i] = new FrameDescriptor(i, f.Lighting, f.Width, f.Height, f.PixelFormat, digest, sealedFrames[i].Length, role);
         });
 
         var manifest = new SeriesManifest(
@@ -45,7 +51,9 @@ public sealed class SeriesPackager(ApplianceIdentity identity, FrameBufferPool p
             retakes,
             quality,
             sealer.Header,
-            descriptors);
+            descriptors,
+            overview?.Settings,
+            overview?.Quality);
         // The manifest is sealed like the frames: only ids, the ephemeral key and lengths stay in clear.
         var sealedManifest = sealer.SealManifest(manifest);
         var routing = sealer.Routing(sealedManifest.Length, descriptors.Select(d => d.SealedLength));

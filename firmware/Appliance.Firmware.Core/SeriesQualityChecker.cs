@@ -55,17 +55,7 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, Frame
         double polarisedMean = 0, polarisedClipped = 0;
         foreach (var m in measured)
         {
-            if (m.Mean < o.MinMeanLevel && !reasons.Contains(TooDark))
-            {
-                reasons.Add(TooDark);
-            }
-
-            // Bright on average, or clipped over a large share of the frame: either way the exposure is wrong.
-            if ((m.Mean > o.MaxMeanLevel || m.ClippedFraction > o.MaxClippedFraction) && !reasons.Contains(Overexposed))
-            {
-                reasons.Add(Overexposed);
-            }
-
+            JudgeExposure(m, o, reasons);
             if (m.Frame.Lighting == LightingMode.CrossPolarised)
             {
                 polarisedMean = m.Mean;
@@ -117,6 +107,24 @@ public sealed class SeriesQualityChecker(IOptions<QualityOptions> options, Frame
             Math.Round(focus, 3),
             Math.Round(motion, 2),
             double.IsFinite(defocus) ? Math.Round(defocus, 3) : null);
+    }
+
+    /// <summary>Adds "too dark" or "overexposed" (once each) for a frame whose exposure is wrong.</summary>
+    public static void JudgeExposure(FrameMeasurement m, QualityOptions o, List<string> reasons)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        ArgumentNullException.ThrowIfNull(o);
+        ArgumentNullException.ThrowIfNull(reasons);
+        if (m.Mean < o.MinMeanLevel && !reasons.Contains(TooDark))
+        {
+            reasons.Add(TooDark);
+        }
+
+        // Bright on average, or clipped over a large share of the frame: either way the exposure is wrong.
+        if ((m.Mean > o.MaxMeanLevel || m.ClippedFraction > o.MaxClippedFraction) && !reasons.Contains(Overexposed))
+        {
+            reasons.Add(Overexposed);
+        }
     }
 
     /// <summary>The optics' own edge blur under this ring on this appliance: its calibration target's.</summary>

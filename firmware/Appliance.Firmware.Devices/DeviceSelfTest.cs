@@ -22,7 +22,7 @@ public sealed class DeviceSelfTest(
     TimeProvider time)
 {
     /// <summary>How the parts are opened: the firmware's own registrations, resolved when a row needs them.</summary>
-    public sealed record Factories(Func<GpioController> Gpio, PwmChannelFactory Pwm, Func<ICamera> Camera, Func<IIlluminator> Illuminator);
+    public sealed record Factories(Func<GpioController> Gpio, PwmChannelFactory Pwm, Func<ICamera> Camera, Func<IIlluminator> Illuminator, Func<IOverviewCamera>? Overview = null, CameraSettings? OverviewSettings = null);
 
     public async Task<IReadOnlyList<SelfTestResult>> RunAsync(CancellationToken cancellationToken)
     {
@@ -65,6 +65,11 @@ public sealed class DeviceSelfTest(
         rows.Add(tool.Outcome != SelfTestOutcome.Pass ? SelfTestResult.Skip("camera frame", "no camera tool")
             : !ringsReady ? SelfTestResult.Skip("camera frame", "the rings cannot be driven (above)")
             : await TestFrameAsync(cancellationToken));
+        if (open.Overview is not null && open.OverviewSettings is not null)
+        {
+            rows.Add(tool.Outcome != SelfTestOutcome.Pass ? SelfTestResult.Skip("overview frame", "no camera tool") : await OverviewFrameAsync(open.Overview, open.OverviewSettings, cancellationToken));
+        }
+
         return rows;
     }
 
@@ -186,6 +191,31 @@ public sealed class DeviceSelfTest(
         finally
         {
             illuminator.AllOff();
+        }
+    }
+
+    /// <summary>One frame from the overview camera in the room's light: it answers, at the size asked, within its limit.</summary>
+    private async Task<SelfTestResult> OverviewFrameAsync(Func<IOverviewCamera> overview, CameraSettings settings, CancellationToken cancellationToken)
+    {
+        const string check = "overview frame";
+        using var limit = new CancellationTokenSource(maxRingOnTime, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(limit.Token, cancellationToken);
+        try
+        {
+            var frame = await overview().CaptureAsync(settings, linked.Token);
+            var (width, height) = (frame.Width, frame.Height);
+            Array.Clear(frame.Pixels); // whoever was in front of it at install: the frame goes no further
+            return width == settings.Width && height == settings.Height
+                ? SelfTestResult.Pass(check, $"{width}x{height} in the room's light")
+                : SelfTestResult.Fail(check, $"{width}x{height}, not the {settings.Width}x{settings.Height} asked for");
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return SelfTestResult.Fail(check, $"no frame within {maxRingOnTime.TotalSeconds:0.#} s");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return SelfTestResult.Fail(check, ex.Message);
         }
     }
 

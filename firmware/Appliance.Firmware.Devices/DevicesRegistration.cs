@@ -42,6 +42,8 @@ public static class DevicesRegistration
             builder.Services.AddSingleton(sp => new GpioController(sp.GetRequiredService<SimulatedGpioDriver>()));
             builder.Services.AddSingleton<SimulatedCamera>();
             builder.Services.AddSingleton<ICamera>(sp => sp.GetRequiredService<SimulatedCamera>());
+            builder.Services.AddSingleton<SimulatedOverviewCamera>();
+            builder.Services.AddSingleton<IOverviewCamera>(sp => sp.GetRequiredService<SimulatedOverviewCamera>());
             // The simulated camera module's characterisation is the simulator's own, unless configured.
             builder.Services.AddOptions<CalibrationOptions>().PostConfigure<SimulatedCamera>((o, camera) => o.CameraToSrgb ??= camera.Optics.MeasuredCharacterisation(TargetSheet.Default()));
             builder.Services.AddSingleton<PwmChannelFactory>(sp =>
@@ -73,9 +75,26 @@ public static class DevicesRegistration
                     .ValidateDataAnnotations().ValidateOnStart();
                 builder.Services.AddSingleton<ICamera, RpicamCamera>();
             }
+            if (builder.Configuration.GetSection(OverviewOptions.Section).GetValue<int?>(nameof(OverviewOptions.CameraIndex)) is { } overviewIndex)
+            {
+                // The overview camera on its own port: rpicam-still with the same settings but its index.
+                builder.Services.AddSingleton<IOverviewCamera>(sp =>
+                {
+                    var rpicam = builder.Configuration.GetSection(RpicamOptions.Section).Get<RpicamOptions>() ?? new RpicamOptions();
+                    rpicam.CameraIndex = overviewIndex;
+                    return new RpicamOverviewCamera(new RpicamCamera(Options.Create(rpicam), sp.GetRequiredService<FrameBufferPool>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RpicamCamera>>()));
+                });
+            }
+
             // sysfs PWM (the pwm-2chan overlay); Program checks the chip and its channels are there first.
             builder.Services.AddSingleton<PwmChannelFactory>(_ =>
                 (chip, channel, frequency, _) => PwmChannel.Create(chip, channel, frequency, 0));
+        }
+
+        // The overview step exists only where there is an overview camera; without it a job's overview is skipped with a warning.
+        if (builder.Services.Any(d => d.ServiceType == typeof(IOverviewCamera)))
+        {
+            builder.Services.AddSingleton<OverviewStep>();
         }
 
         builder.Services.AddSingleton(CreateIlluminator);
@@ -102,7 +121,9 @@ public static class DevicesRegistration
                     sp.GetRequiredService<GpioController>,
                     sp.GetRequiredService<PwmChannelFactory>(),
                     sp.GetRequiredService<ICamera>,
-                    sp.GetRequiredService<IIlluminator>),
+                    sp.GetRequiredService<IIlluminator>,
+                    sp.GetService<IOverviewCamera>() is null ? null : sp.GetRequiredService<IOverviewCamera>,
+                    sp.GetRequiredService<IOptions<OverviewOptions>>().Value.ToCameraSettings()),
                 capture.ToCameraSettings(),
                 capture.MaxRingOnTime,
                 sp.GetRequiredService<TimeProvider>());

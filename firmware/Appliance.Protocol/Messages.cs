@@ -2,12 +2,35 @@ using System.Text.Json.Serialization;
 
 namespace Appliance.Protocol;
 
-/// <summary>Which LED ring lit a frame.</summary>
+/// <summary>Which LED ring lit a frame; <see cref="Ambient"/>: none, the room's light (the overview).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<LightingMode>))]
 public enum LightingMode
 {
     CrossPolarised,
     NonPolarised,
+    Ambient,
+}
+
+/// <summary>
+/// What a frame is for: one of the dermoscopic pair (the head in contact), or the overview taken
+/// from 20–40 cm that shows where on the body the lesion is (a known landmark in view).
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<FrameRole>))]
+public enum FrameRole
+{
+    Dermoscopic,
+    Overview,
+}
+
+/// <summary>The step of a job the appliance is waiting for or reporting on.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<CaptureStep>))]
+public enum CaptureStep
+{
+    /// <summary>The overview: the head held 20–40 cm away, the lesion and a landmark in view.</summary>
+    Overview,
+
+    /// <summary>The dermoscopic pair: the head on the lesion.</summary>
+    Contact,
 }
 
 /// <summary>What the patient agreed the images may be used for (guidance Standard 1).</summary>
@@ -20,7 +43,8 @@ public enum ConsentScope
 
 /// <summary>
 /// Host → device: arm for one series. Carries only a pseudonymous episode code; the patient
-/// identifier never leaves the host.
+/// identifier never leaves the host. <paramref name="Overview"/>: take an overview first (null,
+/// and absent from the JSON, for no overview, so an appliance that predates it reads the job).
 /// </summary>
 public sealed record CaptureJob(
     string JobId,
@@ -28,8 +52,12 @@ public sealed record CaptureJob(
     string BodySite,
     ConsentScope ConsentScope,
     DateTimeOffset IssuedAt,
-    DateTimeOffset ExpiresAt)
+    DateTimeOffset ExpiresAt,
+    bool? Overview = null)
 {
+    /// <summary>True when the job asks for an overview before the dermoscopic pair.</summary>
+    public bool WantsOverview => Overview == true;
+
     /// <summary>
     /// Null if the job may arm an appliance. Machine-made fields must have their strict
     /// formats; the body site, typed by staff, must be anatomical terms only and hold nothing
@@ -178,7 +206,11 @@ public sealed record QualityReport(
     double MotionPixels,
     double? DefocusPixels = null);
 
-/// <summary>One sealed frame inside a series envelope, in body order.</summary>
+/// <summary>
+/// One sealed frame inside a series envelope, in body order. <paramref name="Role"/> null is a
+/// frame of the dermoscopic pair (and keeps series without an overview readable by a host that
+/// predates it).
+/// </summary>
 public sealed record FrameDescriptor(
     int Index,
     LightingMode Lighting,
@@ -186,7 +218,11 @@ public sealed record FrameDescriptor(
     int Height,
     string PixelFormat,
     string Sha256,
-    int SealedLength);
+    int SealedLength,
+    FrameRole? Role = null)
+{
+    public FrameRole RoleOrDefault => Role ?? FrameRole.Dermoscopic;
+}
 
 /// <summary>How the frames were sealed: X25519 with an ephemeral key per series, HKDF-SHA256, XChaCha20-Poly1305.</summary>
 public sealed record SealingHeader(string Algorithm, string EphemeralPublicKey);
@@ -230,7 +266,8 @@ public sealed record SeriesRouting(string SeriesId, string DeviceId, SealingHead
 
 /// <summary>
 /// What the appliance records about a series. Sealed to the host inside the upload (and in
-/// the appliance's store); the frames follow it, each sealed on its own.
+/// the appliance's store); the frames follow it, each sealed on its own. A series with an
+/// overview carries it as its last frame, with the settings it was taken with and its own checks.
 /// </summary>
 public sealed record SeriesManifest(
     string SeriesId,
@@ -246,9 +283,14 @@ public sealed record SeriesManifest(
     int RetakeCount,
     QualityReport Quality,
     SealingHeader Sealing,
-    FrameDescriptor[] Frames)
+    FrameDescriptor[] Frames,
+    CameraSettings? OverviewCamera = null,
+    QualityReport? OverviewQuality = null)
 {
     public const int MaxFrames = 8;
+
+    /// <summary>The overview's descriptor, if the series has one.</summary>
+    public FrameDescriptor? Overview => Frames?.FirstOrDefault(f => f?.RoleOrDefault == FrameRole.Overview);
 
     public string? Validate()
     {
@@ -294,9 +336,18 @@ public sealed record SeriesManifest(
             {
                 return $"frame {i} digest is not lower-case hex SHA-256";
             }
+
+            // The overview is taken in the room's light, the dermoscopic frames under a ring.
+            if ((f.RoleOrDefault == FrameRole.Overview) != (f.Lighting == LightingMode.Ambient))
+            {
+                return $"frame {i} is {f.RoleOrDefault} under {f.Lighting} light";
+            }
         }
 
-        return null;
+        var overviews = Frames.Count(f => f.RoleOrDefault == FrameRole.Overview);
+        return overviews > 1 ? "a series holds at most one overview"
+            : (overviews == 1) != (OverviewCamera is not null && OverviewQuality is not null) ? "an overview goes with its camera settings and checks, and only with them"
+            : null;
     }
 }
 
@@ -332,7 +383,8 @@ public sealed record ApplianceStatus(
     string? SigningKey = null,
     string? SeriesId = null,
     string? CalibrationRunId = null,
-    string? ProfileId = null)
+    string? ProfileId = null,
+    CaptureStep? Step = null)
 {
     private static readonly HashSet<ApplianceState> CalibrationStates =
     [

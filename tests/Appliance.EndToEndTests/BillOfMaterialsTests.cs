@@ -59,7 +59,7 @@ public sealed partial class BillOfMaterialsTests
     [Fact]
     public void TheCameraBought_IsTheOneTheCalibrationComputesWith()
     {
-        var camera = Assert.Single(Parse(Bill).Lines, l => l.Category == "camera");
+        var camera = Assert.Single(Parse(Bill).Lines, l => l.Category == "camera" && l.Designators.SequenceEqual(["CAM"]));
 
         Assert.Contains("IMX708", camera.Description, StringComparison.Ordinal);
         // The DICOM Optical Magnification Factor is measured scale × this width / frame width: a wrong sensor is a wrong factor.

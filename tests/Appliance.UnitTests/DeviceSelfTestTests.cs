@@ -22,6 +22,7 @@ public sealed class DeviceSelfTestTests
     private Func<GpioDriver> _gpioDriver;
     private PwmChannelFactory _pwm;
     private ICamera _camera = new SimulatedCamera();
+    private IOverviewCamera? _overview;
     private TimeSpan _maxRingOnTime = TimeSpan.FromSeconds(3);
 
     public DeviceSelfTestTests()
@@ -50,6 +51,22 @@ public sealed class DeviceSelfTestTests
         Assert.Matches(@"^64x48 under the cross-polarised ring, mean level \d+ of 255$", rows[^1].Detail);
         Assert.Equal([true], lit);
         AssertRingsDark();
+    }
+
+    [Fact]
+    public async Task WithAnOverviewCamera_ItsFrameIsARowOfItsOwn_AndAFailingOneSaysWhy()
+    {
+        _overview = new SimulatedOverviewCamera();
+
+        var rows = await RunAsync();
+
+        var row = rows[^1];
+        Assert.Equal(("overview frame", SelfTestOutcome.Pass, "96x72 in the room's light"), (row.Check, row.Outcome, row.Detail));
+
+        _overview = new FailingOverviewCamera();
+        var failed = (await RunAsync())[^1];
+        Assert.Equal(("overview frame", SelfTestOutcome.Fail), (failed.Check, failed.Outcome));
+        Assert.Contains("no camera on port 1", failed.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -157,7 +174,9 @@ public sealed class DeviceSelfTestTests
                 () => gpio,
                 _pwm,
                 () => _camera,
-                () => illuminator = new GpioIlluminator(Output(_pins.CrossPolarisedRingPin, _rings.CrossPolarisedPwmChannel), Output(_pins.NonPolarisedRingPin, _rings.NonPolarisedPwmChannel))),
+                () => illuminator = new GpioIlluminator(Output(_pins.CrossPolarisedRingPin, _rings.CrossPolarisedPwmChannel), Output(_pins.NonPolarisedRingPin, _rings.NonPolarisedPwmChannel)),
+                _overview is null ? null : () => _overview,
+                new CameraSettings(96, 72, TimeSpan.FromMilliseconds(10), 4.0, 1.8, 1.5, 3.3)),
             new CameraSettings(64, 48, TimeSpan.FromMilliseconds(8), 1.0, 1.8, 1.5, 8.0),
             _maxRingOnTime,
             TimeProvider.System);
@@ -217,5 +236,11 @@ public sealed class DeviceSelfTestTests
         protected override void RemoveCallbackForPinValueChangedEvent(int pinNumber, PinChangeEventHandler callback)
         {
         }
+    }
+
+    private sealed class FailingOverviewCamera : IOverviewCamera
+    {
+        public Task<CapturedFrame> CaptureAsync(CameraSettings settings, CancellationToken cancellationToken) =>
+            Task.FromException<CapturedFrame>(new CaptureFaultException("no camera on port 1"));
     }
 }

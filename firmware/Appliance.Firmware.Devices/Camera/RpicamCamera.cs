@@ -15,8 +15,9 @@ namespace Appliance.Firmware.Devices.Camera;
 /// </summary>
 public sealed partial class RpicamCamera(IOptions<RpicamOptions> options, FrameBufferPool pool, TimeProvider time, ILogger<RpicamCamera> logger) : ICamera
 {
-    public static IReadOnlyList<string> Arguments(CameraSettings s, string outputPath) =>
+    public static IReadOnlyList<string> Arguments(CameraSettings s, string outputPath, int? cameraIndex = null) =>
     [
+        .. cameraIndex is { } index ? new[] { "--camera", index.ToString(CultureInfo.InvariantCulture) } : [],
         "--nopreview",
         "--immediate",
         "--output", outputPath,
@@ -36,7 +37,7 @@ public sealed partial class RpicamCamera(IOptions<RpicamOptions> options, FrameB
         var output = Path.Combine(o.ScratchFolder, $"{WipePaths.ScratchFramePrefix}{Guid.NewGuid():N}.bmp");
         try
         {
-            await CameraProcess.RunAsync(o.Executable, Arguments(settings, output), o.Timeout, time, cancellationToken);
+            await CameraProcess.RunAsync(o.Executable, Arguments(settings, output, o.CameraIndex), o.Timeout, time, cancellationToken);
             if (!File.Exists(output))
             {
                 throw new CaptureFaultException("rpicam-still exited 0 but wrote no frame");

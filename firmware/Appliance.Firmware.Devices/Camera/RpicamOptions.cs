@@ -18,6 +18,10 @@ public sealed class RpicamOptions
     [Required]
     public string ScratchFolder { get; set; } = "/dev/shm";
 
+    /// <summary>Which of the Pi's cameras (<c>rpicam-still --camera</c>); unset: the first, the dermoscopic camera.</summary>
+    [Range(0, 7)]
+    public int? CameraIndex { get; set; }
+
     /// <summary>A capture that takes longer is killed and reported as a fault.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -278,7 +278,7 @@ public sealed class SimulatedCamera(FrameBufferPool? pool = null) : ICamera
         }
     }
 
-    private static double ValueNoise(double x, double y, int seed)
+    internal static double ValueNoise(double x, double y, int seed)
     {
         var x0 = (int)Math.Floor(x);
         var y0 = (int)Math.Floor(y);
