@@ -39,7 +39,7 @@ public sealed class SelfTestCommandTests
         Assert.True(report.RootElement.GetProperty("passed").GetBoolean());
         var checks = report.RootElement.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("check").GetString()!, c => c.GetProperty("outcome").GetString());
         Assert.All(checks.Values, outcome => Assert.Equal("pass", outcome));
-        foreach (var expected in new[] { "bundle", "release keys", "certificate", "clock", "data folder", "bluetooth", "other services", "gpio chip", "gpio 17 capture button", "camera tool", "camera frame", $"broker 127.0.0.1:{appliance.Port}" })
+        foreach (var expected in new[] { "bundle", "release keys", "certificate", "clock", "data folder", "bluetooth", "other services", "gpio chip", "gpio 17 capture button", "camera tool", "camera frame", "overview frame", $"broker 127.0.0.1:{appliance.Port}" })
         {
             Assert.Contains(expected, checks.Keys);
         }
