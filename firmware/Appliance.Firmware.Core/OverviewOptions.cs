@@ -63,9 +63,9 @@ public sealed class OverviewOptions
     [Range(0.0, 20.0)]
     public double MaxDefocusPixels { get; set; } = 0.5;
 
-    /// <summary>Largest shift between the burst's two frames, in review pixels, still accepted.</summary>
+    /// <summary>Largest shift between the burst's two frames, in review pixels, still accepted: the dermoscopic pair's limit, as the label of both quality sets.</summary>
     [Range(0.0, 1000.0)]
-    public double MaxMotionPixels { get; set; } = 3;
+    public double MaxMotionPixels { get; set; } = 5;
 
     public CameraSettings ToCameraSettings() =>
         new(Width, Height, Exposure, AnalogueGain, RedGain, BlueGain, LensPosition);

@@ -44,6 +44,11 @@ var benchmarks = new Dictionary<string, (string Description, Func<bool, Task> Ru
         QcRealBenchmark.Run(quick ? 2 : 24, quick ? 2 : null);
         return Task.CompletedTask;
     }),
+    ["qc-overview"] = ("the overview's checks on bursts made from real photographs (24 per photograph, the scoring half) and on 400 simulated overviews: precision and recall per defect", quick =>
+    {
+        QcOverviewBenchmark.Run(quick ? 2 : 24, quick ? 2 : null, quick ? 20 : 400);
+        return Task.CompletedTask;
+    }),
     ["ota-rollout"] = ("a staged firmware rollout to 50 firmware processes, each capturing (a patient every 30 s): bad packages refused, a bad release rolled back by its canaries, the good one to all; against the same bytes as plain QoS 1", quick =>
         quick ? OtaRolloutBenchmark.RunAsync(3, 1, TimeSpan.FromSeconds(1)) : OtaRolloutBenchmark.RunAsync(50, 5, TimeSpan.FromSeconds(30))),
 };

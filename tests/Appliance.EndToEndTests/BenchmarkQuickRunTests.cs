@@ -33,6 +33,7 @@ public sealed partial class BenchmarkQuickRunTests
         { "calibration", ["de2000_mean_before", "de2000_mean_after", "de2000_max_after", "px_per_mm_error_pct", "emitter_cct_error_pct", "de2000_mean_after_nonpolarised", "de2000_mean_after_spectral", "de2000_max_after_spectral", "de2000_skin_max_after_spectral", "emitter_cct_error_pct_spectral"] },
         { "lesion-measure", ["lesion_area_error_pct", "lesion_diameter_error_pct", "registration_error_px", "lesion_colour_change_de00_error", "reference_opencv_area_error_pct", "reference_opencv_diameter_error_pct", "registration_ms", "lesion_pairs", "lesion_not_found"] },
         { "qc-accuracy", ["qc_precision_blurred", "qc_recall_blurred", "qc_precision_moved", "qc_recall_moved", "qc_precision_glare", "qc_recall_glare", "qc_min_precision", "qc_min_recall"] },
+        { "qc-overview", ["qc_overview_real_precision_blurred", "qc_overview_real_recall_blurred", "qc_overview_real_precision_moved", "qc_overview_real_recall_moved", "qc_overview_real_min_precision", "qc_overview_real_min_recall", "qc_overview_real_false_retake_rate", "qc_overview_real_images", "qc_overview_tune_min_precision", "qc_overview_sim_min_precision", "qc_overview_sim_min_recall"] },
         { "qc-real", ["qc_real_precision_blurred", "qc_real_recall_blurred", "qc_real_precision_glare", "qc_real_recall_glare", "qc_real_min_precision", "qc_real_min_recall", "qc_real_false_retake_rate", "qc_real_images", "qc_real_tune_min_precision"] },
     };
 

@@ -256,7 +256,7 @@ public static class RealPhotoTrialSet
     }
 
     /// <param name="blur">The lens's blur and any defocus together (σ, pixels).</param>
-    private static CapturedFrame RenderFrame(Mat scene, LightingMode ring, double x, double y, double blur, double exposureScale, double specularShare, int seed)
+    internal static CapturedFrame RenderFrame(Mat scene, LightingMode ring, double x, double y, double blur, double exposureScale, double specularShare, int seed)
     {
         var rng = new Random(seed);
         using var frame = new Mat();

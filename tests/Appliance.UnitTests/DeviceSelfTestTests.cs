@@ -57,6 +57,8 @@ public sealed class DeviceSelfTestTests
     public async Task WithAnOverviewCamera_ItsFrameIsARowOfItsOwn_AndAFailingOneSaysWhy()
     {
         _overview = new SimulatedOverviewCamera();
+        // The simulator renders on the thread pool, which the heavier tests running beside this one can keep waiting.
+        _maxRingOnTime = TimeSpan.FromSeconds(30);
 
         var rows = await RunAsync();
 

@@ -1,5 +1,6 @@
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
+using Appliance.TestData;
 using Microsoft.Extensions.Options;
 
 namespace Appliance.UnitTests;
@@ -7,7 +8,9 @@ namespace Appliance.UnitTests;
 /// <summary>
 /// The overview's checks against the truth of simulated overviews whose defects are known: a
 /// standard overview passes; a dark room, an overexposed frame, a defocus and a hand that
-/// moved between the burst's frames are each caught with their reason, alone and together.
+/// moved between the burst's frames are each caught with their reason, alone and together; and
+/// each defect alone on bursts made from real photographs of the scoring half (the full scoring
+/// is the <c>qc-overview</c> benchmark).
 /// </summary>
 public sealed class OverviewQualityTests
 {
@@ -52,5 +55,31 @@ public sealed class OverviewQualityTests
 
         Assert.Equal(6, report.MotionPixels, 0);
         Assert.Contains(SeriesQualityChecker.Moved, report.Reasons);
+    }
+
+    [Theory]
+    [InlineData("lomiri-analogpattern")]
+    [InlineData("lomiri-Dragonfly")]
+    public void OnARealPhotograph_EachDefectAlone_IsFoundWithItsOwnReason_AndTheCleanBurstPasses(string id)
+    {
+        using var scene = RealPhotoTrialSet.Prepare(RealPhotoSet.Manifest().Single(p => p.Id == id && p.Half == RealPhoto.ScoreHalf));
+        var checker = new OverviewQualityChecker(Options.Create(new QualityOptions()), Options.Create(OverviewQualityScore.RealPhotoOptions()));
+        var normal = (RealPhotoTrialSet.LowestNormalMean + Math.Min(RealPhotoTrialSet.HighestNormalMean, scene.HighestMeanLevel)) / 2;
+        var clean = new RealPhotoDegradation(0, 0.4, -0.3, 0, normal, 0, Seed: 5);
+        (RealPhotoDegradation Degradation, string? Reason)[] cases =
+        [
+            (clean, null),
+            (clean with { DefocusSigma = 2.5 }, SeriesQualityChecker.Blurred),
+            (clean with { MotionX = 9, MotionY = -7 }, SeriesQualityChecker.Moved),
+            (clean with { ExposureStops = -6 }, SeriesQualityChecker.TooDark),
+            (clean with { ExposureStops = 4 }, SeriesQualityChecker.Overexposed),
+        ];
+
+        foreach (var (degradation, reason) in cases)
+        {
+            var report = checker.Check(OverviewQualityScore.Burst(scene, new RealPhotoTrial(scene.Photo, 0, degradation, new HashSet<string>())));
+            string[] expected = reason is null ? [] : [reason];
+            Assert.True(expected.SequenceEqual(report.Reasons), $"{id} {degradation}: {string.Join(", ", report.Reasons)} (defocus {report.DefocusPixels}, motion {report.MotionPixels})");
+        }
     }
 }

@@ -113,16 +113,57 @@ public sealed class SimulatedOverviewCamera(FrameBufferPool? pool = null) : IOve
 
         if (scene.DefocusSigma > 0)
         {
-            // Three box blurs make a Gaussian: σ² = r(r + 1) for each radius r.
-            var sigma = scene.DefocusSigma * scale;
-            var radius = Math.Max(1, (int)Math.Round((-1 + Math.Sqrt(1 + (4 * sigma * sigma))) / 2));
-            for (var pass = 0; pass < 3; pass++)
-            {
-                SimulatedCamera.BoxBlur(pixels, width, height, radius);
-            }
+            GaussianBlur(pixels, width, height, scene.DefocusSigma * scale);
         }
 
         return new CapturedFrame(LightingMode.Ambient, width, height, CapturedFrame.Rgb24, pixels);
+    }
+
+    /// <summary>A separable Gaussian blur of exactly σ pixels, in place: the defocus the scene is labelled with.</summary>
+    private static void GaussianBlur(byte[] pixels, int width, int height, double sigma)
+    {
+        var reach = (int)Math.Ceiling(3 * sigma);
+        var kernel = Enumerable.Range(-reach, (2 * reach) + 1).Select(k => Math.Exp(-(k * k) / (2 * sigma * sigma))).ToArray();
+        var sum = kernel.Sum();
+        for (var k = 0; k < kernel.Length; k++)
+        {
+            kernel[k] /= sum;
+        }
+
+        var rows = new double[pixels.Length];
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                for (var c = 0; c < 3; c++)
+                {
+                    double v = 0;
+                    for (var k = -reach; k <= reach; k++)
+                    {
+                        v += kernel[k + reach] * pixels[(((y * width) + Math.Clamp(x + k, 0, width - 1)) * 3) + c];
+                    }
+
+                    rows[(((y * width) + x) * 3) + c] = v;
+                }
+            }
+        }
+
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                for (var c = 0; c < 3; c++)
+                {
+                    double v = 0;
+                    for (var k = -reach; k <= reach; k++)
+                    {
+                        v += kernel[k + reach] * rows[(((Math.Clamp(y + k, 0, height - 1) * width) + x) * 3) + c];
+                    }
+
+                    pixels[(((y * width) + x) * 3) + c] = Level(v);
+                }
+            }
+        }
     }
 
     private static byte Level(double v) => (byte)Math.Clamp(Math.Round(v), 0, 255);
