@@ -3,7 +3,11 @@ using Appliance.Protocol;
 namespace Appliance.Host.Core;
 
 /// <summary>One filed frame: where its encrypted file is and what it must hash to.</summary>
-public sealed record FiledFrame(int Index, LightingMode Lighting, int Width, int Height, string PixelFormat, string Sha256, string StoredAs);
+/// <summary>One filed frame; <paramref name="Role"/> null for the dermoscopic pair, as in the manifest.</summary>
+public sealed record FiledFrame(int Index, LightingMode Lighting, int Width, int Height, string PixelFormat, string Sha256, string StoredAs, FrameRole? Role = null)
+{
+    public bool IsOverview => Role == FrameRole.Overview;
+}
 
 /// <summary>A series as the archive holds it, with the patient link restored from the job.</summary>
 public sealed record FiledSeries(
@@ -27,9 +31,17 @@ public sealed record FiledSeries(
     bool IntimateSite = false,
     Jobs.ConsentWithdrawal? ConsentWithdrawn = null,
     Jobs.BodyMapMark? Mark = null,
-    Imaging.LesionOutline? Outline = null)
+    Imaging.LesionOutline? Outline = null,
+    CameraSettings? OverviewCamera = null,
+    QualityReport? OverviewQuality = null)
 {
     public string ArchiveReference => $"archive:{SeriesId}";
+
+    /// <summary>The dermoscopic frames (the pair), without the overview.</summary>
+    public IEnumerable<FiledFrame> DermoscopicFrames => Frames.Where(f => !f.IsOverview);
+
+    /// <summary>The overview, if the series has one.</summary>
+    public FiledFrame? Overview => Frames.FirstOrDefault(f => f.IsOverview);
 
     /// <summary>The consent as people read it: scope, how it was given, and any withdrawal.</summary>
     public string ConsentText =>
@@ -58,9 +70,11 @@ public sealed record CaptureJobRecord(
     Jobs.ConsentRecord? Consent = null,
     DateOnly? DateOfBirth = null,
     bool IntimateSite = false,
-    Jobs.BodyMapMark? Mark = null)
+    Jobs.BodyMapMark? Mark = null,
+    bool Overview = false)
 {
-    public CaptureJob ToWire() => new(JobId, EpisodeCode, BodySite, ConsentScope, IssuedAt, ExpiresAt);
+    /// <summary>The job as the appliance gets it: no patient, no lesion label; the overview asked for only when it is wanted.</summary>
+    public CaptureJob ToWire() => new(JobId, EpisodeCode, BodySite, ConsentScope, IssuedAt, ExpiresAt, Overview ? true : null);
 }
 
 /// <summary>The host's archive: metadata and frames, encrypted at rest.</summary>

@@ -12,6 +12,13 @@ public static class DermoscopyDicom
 {
     public const string SopClassUid = "1.2.840.10008.5.1.4.1.1.77.1.7";
 
+    /// <summary>Any frame of a series as its DICOM instance: the overview as a VL Photographic Image (<see cref="OverviewDicom"/>), the pair as dermoscopic images.</summary>
+    public static byte[] InstanceOf(FiledSeries series, FiledFrame frame, byte[] rgb24, CalibrationProfile? profile, DermoscopyUids uids, string? instanceUid = null)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        return frame.IsOverview ? OverviewDicom.Create(series, frame, rgb24, uids) : Create(series, frame, rgb24, profile?.For(frame.Lighting), uids, instanceUid);
+    }
+
     /// <param name="instanceUid">The instance's UID when the caller must know it (a measurement report refers to it); else the series' own for this frame.</param>
     public static byte[] Create(FiledSeries series, FiledFrame frame, byte[] rgb24, RingProfile? ring, DermoscopyUids uids, string? instanceUid = null)
     {
@@ -86,7 +93,7 @@ public static class DermoscopyDicom
     private static string Decimal(double? value, string format) =>
         value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : string.Empty;
 
-    private static string Laterality(string bodySite) =>
+    internal static string Laterality(string bodySite) =>
         bodySite.Contains("left", StringComparison.OrdinalIgnoreCase) ? "L"
         : bodySite.Contains("right", StringComparison.OrdinalIgnoreCase) ? "R"
         : string.Empty;

@@ -44,6 +44,11 @@ public sealed class DermoscopyUids
         return _seriesId is null || series.LesionLabel is null ? DicomWriter.NewUid() : Derived("lesion-tracking", $"{series.PatientId}\n{series.LesionLabel}");
     }
 
+    /// <summary>The overview's own series in the same study: a DICOM series holds one modality, and the overview's (XC) is not the pair's (DMS).</summary>
+    public string OverviewSeries => _seriesId is null ? _freshOverviewSeries : Derived("overview-series", _seriesId);
+
+    private readonly string _freshOverviewSeries = DicomWriter.NewUid();
+
     public string Instance(int frameIndex) =>
         _seriesId is null ? DicomWriter.NewUid() : Derived("instance", $"{_seriesId}/{frameIndex.ToString(CultureInfo.InvariantCulture)}");
 

@@ -82,14 +82,16 @@ public static class FhirSeriesBundle
 
     private static Media CreateMedia(FiledSeries series, FiledFrame frame, byte[] png, RingProfile? ring, string patientUrl)
     {
-        var ringName = frame.Lighting == LightingMode.CrossPolarised ? "cross-polarised" : "non-polarised";
+        var ringName = frame.IsOverview ? "overview" : frame.Lighting == LightingMode.CrossPolarised ? "cross-polarised" : "non-polarised";
         var media = new Media
         {
             Identifier = [new Identifier(FrameSystem, $"{series.SeriesId}/{frame.Index}")],
             Status = EventStatus.Completed,
             Type = new CodeableConcept("http://terminology.hl7.org/CodeSystem/media-type", "image", "Image"),
-            Modality = new CodeableConcept("http://dicom.nema.org/resources/ontology/DCM", "DMS", "Dermoscopy"),
-            View = new CodeableConcept { Text = $"{ringName} contact dermoscopy" },
+            Modality = frame.IsOverview
+                ? new CodeableConcept("http://dicom.nema.org/resources/ontology/DCM", "XC", "External-camera Photography")
+                : new CodeableConcept("http://dicom.nema.org/resources/ontology/DCM", "DMS", "Dermoscopy"),
+            View = new CodeableConcept { Text = frame.IsOverview ? "overview from 20-40 cm: the lesion and an anatomical landmark, in the room's light" : $"{ringName} contact dermoscopy" },
             Subject = new ResourceReference(patientUrl),
             Created = new FhirDateTime(series.CapturedAt),
             Issued = series.FiledAt,
@@ -111,7 +113,9 @@ public static class FhirSeriesBundle
         };
         media.Note.Add(new Annotation
         {
-            Text = ring is null
+            Text = frame.IsOverview
+                ? "Overview: not calibrated (taken by the overview camera in the room's light); for where the lesion is, not for its colour or size."
+                : ring is null
                 ? $"Calibration {series.CalibrationId} is not held by the host: no scale or colour correction."
                 : string.Create(CultureInfo.InvariantCulture, $"Calibration {series.CalibrationId}: {ring.PixelsPerMillimetre:0.###} px/mm; CIEDE2000 on held-out patches {ring.DeltaEMeanAfter:0.00} mean, {ring.DeltaEMaxAfter:0.00} worst. Pixels are as captured; the host renders the calibrated view."),
         });

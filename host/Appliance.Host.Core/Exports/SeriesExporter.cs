@@ -46,8 +46,9 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
 
         Directory.CreateDirectory(folder);
         var profile = await profiles.FindProfileAsync(series.DeviceId, series.CalibrationId, cancellationToken);
-        // Teaching material must not identify the patient: the episode code stands in.
-        var subject = purpose == ExportPurpose.Teaching ? series with { PatientId = series.EpisodeCode } : series;
+        // Teaching material must not identify the patient: the episode code stands in, and an
+        // overview (which may show a face, a tattoo or a birthmark) is left out.
+        var subject = purpose == ExportPurpose.Teaching ? series with { PatientId = series.EpisodeCode, Frames = [.. series.DermoscopicFrames] } : series;
         var written = format switch
         {
             // The patient's copy is the same SOP instances the PACS holds; a teaching copy is a new, unidentified one.
@@ -69,7 +70,7 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
             var path = Path.Combine(folder, $"{series.SeriesId}-{frame.Index}.dcm");
             var instance = uids.Instance(frame.Index);
             instances[frame.Index] = instance;
-            await File.WriteAllBytesAsync(path, DermoscopyDicom.Create(series, frame, pixels, profile?.For(frame.Lighting), uids, instance), cancellationToken);
+            await File.WriteAllBytesAsync(path, DermoscopyDicom.InstanceOf(series, frame, pixels, profile, uids, instance), cancellationToken);
             written.Add(path);
         }
 
@@ -106,7 +107,8 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
         var written = new List<string>();
         foreach (var frame in series.Frames)
         {
-            foreach (var calibrated in profile is null ? [false] : new[] { false, true })
+            // The overview is not calibrated (another camera, the room's light): its original only.
+            foreach (var calibrated in profile is null || frame.IsOverview ? [false] : new[] { false, true })
             {
                 var rendered = await renderer.RenderAsync(series.SeriesId, frame.Index, calibrated, cancellationToken);
                 var path = Path.Combine(folder, $"{series.SeriesId}-{frame.Index}-{(calibrated ? "calibrated" : "original")}.png");
@@ -137,6 +139,7 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
             Frames = series.Frames.Select(f => new
             {
                 f.Index,
+                Role = f.IsOverview ? "overview" : "dermoscopic",
                 f.Lighting,
                 f.Width,
                 f.Height,

@@ -120,11 +120,13 @@ public sealed partial class SeriesFilingService(
             manifest.RetakeCount,
             manifest.Quality,
             manifest.Camera,
-            [.. manifest.Frames.Select(f => new FiledFrame(f.Index, f.Lighting, f.Width, f.Height, f.PixelFormat, f.Sha256, string.Empty))],
+            [.. manifest.Frames.Select(f => new FiledFrame(f.Index, f.Lighting, f.Width, f.Height, f.PixelFormat, f.Sha256, string.Empty, f.Role))],
             job.LesionLabel,
             job.Consent,
             job.IntimateSite,
-            Mark: job.Mark);
+            Mark: job.Mark,
+            OverviewCamera: manifest.OverviewCamera,
+            OverviewQuality: manifest.OverviewQuality);
         ArchiveFiling filing;
         try
         {

@@ -112,7 +112,8 @@ public sealed partial class CaptureJobService(
             consent,
             request.DateOfBirth,
             decision.Intimate,
-            request.Mark);
+            request.Mark,
+            request.Overview);
         await jobs.AddAsync(job, cancellationToken);
         var command = signer.Sign(new HostCommand(HostCommand.CaptureJobKind, job.ToWire()), job.DeviceId, job.ExpiresAt);
         await publisher.PublishAsync(ApplianceTopics.Command(job.DeviceId), ProtocolJson.Serialize(command), cancellationToken);

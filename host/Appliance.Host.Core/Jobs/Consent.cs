@@ -61,7 +61,8 @@ public sealed record CaptureJobRequest(
     string? LesionLabel = null,
     DateOnly? DateOfBirth = null,
     bool IntimateSiteConfirmed = false,
-    BodyMapMark? Mark = null)
+    BodyMapMark? Mark = null,
+    bool Overview = false)
 {
     /// <summary>A request for tests and tools: verbal consent from the patient.</summary>
     public static CaptureJobRequest WithVerbalConsent(string deviceId, string patientId, string bodySite, ConsentScope scope, string? lesionLabel = null) =>

@@ -36,7 +36,7 @@ public sealed partial class DicomWebImageStore(
             var pixels = await frames(frame.Index, cancellationToken);
             try
             {
-                instance = DermoscopyDicom.Create(series, frame, pixels, profile?.For(frame.Lighting), uids);
+                instance = DermoscopyDicom.InstanceOf(series, frame, pixels, profile, uids);
             }
             finally
             {

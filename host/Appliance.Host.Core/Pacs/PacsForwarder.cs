@@ -160,7 +160,7 @@ public sealed partial class PacsForwarder(
             var pixels = await archive.ReadFrameAsync(series.SeriesId, frame.Index, cancellationToken);
             try
             {
-                instances.Add(DermoscopyDicom.Create(series, frame, pixels, profile?.For(frame.Lighting), uids));
+                instances.Add(DermoscopyDicom.InstanceOf(series, frame, pixels, profile, uids));
             }
             finally
             {
