@@ -174,8 +174,8 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         return builder.Build();
     }
 
-    /// <summary>Creates a capture job on the host and waits until the appliance reports it is armed.</summary>
-    public async Task<CaptureJobRecord> CreateJobAndWaitArmedAsync(string patientId, string bodySite, ConsentScope consent, CancellationToken cancellationToken, string? lesionLabel = null)
+    /// <summary>Creates a capture job on the host (with an overview first if asked) and waits until the appliance reports it is armed.</summary>
+    public async Task<CaptureJobRecord> CreateJobAndWaitArmedAsync(string patientId, string bodySite, ConsentScope consent, CancellationToken cancellationToken, string? lesionLabel = null, bool overview = false)
     {
         var fleet = HostService<FleetState>();
         var jobs = HostService<CaptureJobService>();
@@ -193,7 +193,7 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         fleet.StatusReceived += onStatus;
         try
         {
-            var job = await jobs.CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, patientId, bodySite, consent, lesionLabel), "demo", cancellationToken);
+            var job = await jobs.CreateAsync(CaptureJobRequest.WithVerbalConsent(DeviceId, patientId, bodySite, consent, lesionLabel) with { Overview = overview }, "demo", cancellationToken);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
             while (!armedJobs.ContainsKey(job.JobId))
@@ -211,6 +211,24 @@ public sealed class EmbeddedSuite : IAsyncDisposable
         {
             // The semaphore is not disposed: a status already in flight may still release it.
             fleet.StatusReceived -= onStatus;
+        }
+    }
+
+    /// <summary>
+    /// The overview step: a press with the head held away from the skin, then the appliance's
+    /// status asking for the head on the lesion. Throws with the appliance's reason if it asks for
+    /// the overview again.
+    /// </summary>
+    public async Task TakeOverviewAsync(CancellationToken cancellationToken)
+    {
+        var fleet = HostService<FleetState>();
+        var next = WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s =>
+            s.DeviceId == DeviceId && ((s.State == ApplianceState.Armed && s.Step == CaptureStep.Contact) || s.State is ApplianceState.Retake or ApplianceState.Fault));
+        PressButton();
+        var status = await next.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        if (status.State != ApplianceState.Armed)
+        {
+            throw new InvalidOperationException($"the overview was not taken: {status.State.Name()} {status.Reason}");
         }
     }
 

@@ -27,8 +27,9 @@ public sealed class DataFolderPermissionTests
         var provisioned = JsonDocument.Parse(await RunAsync("appliance-host", [], "provision", "owner-01", "--out", package, "--json", $"--Host:DataFolder={enrolHost}")).RootElement;
         await RunAsync(Path.Combine(Builds.Firmware(), "Appliance.Firmware"), new() { ["APPLIANCE_ENROLMENT_CODE"] = provisioned.GetProperty("enrolmentCode").GetString()! }, "enrol", "--package", package, $"--Firmware:DataFolder={enrolled}");
 
-        // The embedded default end to end: calibration, a capture filed, the appliance's copy deleted.
-        await RunAsync("Appliance.Demo", [], demo);
+        // The embedded default end to end (the Quick start's first command): calibration, a capture with its overview filed, the appliance's copy deleted.
+        var demoOutput = await RunAsync("Appliance.Demo", [], demo);
+        Assert.Matches(@"(?m)^Overview filed as frame 2 of the same series: \d+×\d+ in the room's light", demoOutput);
 
         // The host serving its pages over that data: a sign-in page makes the cookie key ring.
         var port = MosquittoBroker.FreePort();
