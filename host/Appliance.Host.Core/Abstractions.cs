@@ -6,6 +6,7 @@ namespace Appliance.Host.Core;
 /// <summary>One filed frame; <paramref name="Role"/> null for the dermoscopic pair, as in the manifest.</summary>
 public sealed record FiledFrame(int Index, LightingMode Lighting, int Width, int Height, string PixelFormat, string Sha256, string StoredAs, FrameRole? Role = null)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsOverview => Role == FrameRole.Overview;
 }
 
@@ -33,15 +34,26 @@ public sealed record FiledSeries(
     Jobs.BodyMapMark? Mark = null,
     Imaging.LesionOutline? Outline = null,
     CameraSettings? OverviewCamera = null,
-    QualityReport? OverviewQuality = null)
+    QualityReport? OverviewQuality = null,
+    Filing.OverviewReview? OverviewReview = null)
 {
     public string ArchiveReference => $"archive:{SeriesId}";
 
     /// <summary>The dermoscopic frames (the pair), without the overview.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public IEnumerable<FiledFrame> DermoscopicFrames => Frames.Where(f => !f.IsOverview);
 
     /// <summary>The overview, if the series has one.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public FiledFrame? Overview => Frames.FirstOrDefault(f => f.IsOverview);
+
+    /// <summary>The overview's risk (the guidance's Figure 3): as staff reviewed it, high until they have; null without an overview.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Filing.ImageRisk? OverviewRisk => Overview is null ? null : OverviewReview?.Risk ?? Filing.ImageRisk.High;
+
+    /// <summary>The overview may go into teaching material only once staff confirmed it shows nothing that identifies the patient.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool OverviewFitForTeaching => OverviewReview is { ShowsIdentifyingFeature: false };
 
     /// <summary>The consent as people read it: scope, how it was given, and any withdrawal.</summary>
     public string ConsentText =>
@@ -112,6 +124,9 @@ public interface ISeriesArchive
 
     /// <summary>Keeps a hand-corrected lesion outline with a filed series (the latest stands; null goes back to the outline found); false if it is not filed.</summary>
     Task<bool> RecordOutlineAsync(string seriesId, Imaging.LesionOutline? outline, CancellationToken cancellationToken);
+
+    /// <summary>Keeps staff's review of the series' overview with it (the latest stands); false if the series is not filed.</summary>
+    Task<bool> RecordOverviewReviewAsync(string seriesId, Filing.OverviewReview review, CancellationToken cancellationToken);
 
     /// <summary>Decrypts one frame and checks its digest; <see cref="FramesReleasedException"/> when the frames are no longer held here.</summary>
     Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken);

@@ -52,6 +52,7 @@ public static class HostCoreRegistration
         builder.Services.AddSingleton<Calibration.CalibrationRunService>();
         builder.Services.AddSingleton<Imaging.SeriesRenderer>();
         builder.Services.AddSingleton<Imaging.LesionFollowUp>();
+        builder.Services.AddSingleton<Filing.OverviewReviewService>();
         builder.Services.AddSingleton<Jobs.PatientLesionMap>();
         builder.Services.AddSingleton<Exports.SeriesExporter>();
         builder.Services.AddHostedService<WipeOrderDispatcher>();

@@ -1,6 +1,7 @@
 using Appliance.Host.Core.Imaging;
 using System.Security.Cryptography;
 using Appliance.Host.Core;
+using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Jobs;
 using Appliance.Host.Infrastructure.Archive;
 using Npgsql;
@@ -112,6 +113,9 @@ public sealed class PostgreSqlSeriesArchive(NpgsqlDataSource database, ArchiveKe
     // The latest correction stands.
     public Task<bool> RecordOutlineAsync(string seriesId, LesionOutline? outline, CancellationToken cancellationToken) =>
         ChangeRecordAsync(seriesId, found => found with { Outline = outline }, cancellationToken);
+
+    public Task<bool> RecordOverviewReviewAsync(string seriesId, OverviewReview review, CancellationToken cancellationToken) =>
+        ChangeRecordAsync(seriesId, found => found with { OverviewReview = review }, cancellationToken);
 
     /// <summary>
     /// Reads the record row-locked, so two instances changing it at once take turns, and writes

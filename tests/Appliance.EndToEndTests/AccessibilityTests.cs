@@ -249,10 +249,20 @@ public sealed class AccessibilityTests(AccessibilityFixture fixture) : IClassFix
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/Clinic/Job/[0-9a-f]{32}$"));
 
+        // No lesion label: a first series, so the overview comes first.
         var headline = page.Locator("#headline");
-        await Assertions.Expect(headline).ToHaveAttributeAsync("data-state", "armed", new() { Timeout = 30_000 });
+        await Assertions.Expect(headline).ToContainTextAsync("first the overview", new() { Timeout = 30_000 });
+        fixture.Suite.PressButton();
+        await Assertions.Expect(headline).ToContainTextAsync("now place the head on the lesion", new() { Timeout = 30_000 });
         fixture.Suite.PressButton();
         await Assertions.Expect(headline).ToHaveAttributeAsync("data-state", "filed", new() { Timeout = 30_000 });
+
+        // The overview's review, by keyboard: no identifying feature.
+        await TabToAsync(page, "#overview-clear");
+        await page.Keyboard.PressAsync("Space");
+        await TabToAsync(page, "#review-overview");
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#overview-reviewed")).ToContainTextAsync("medium risk");
         await page.Context.DisposeAsync();
     }
 

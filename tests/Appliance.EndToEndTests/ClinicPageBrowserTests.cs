@@ -51,29 +51,53 @@ public sealed class ClinicPageBrowserTests
         var jobId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
         var headline = page.Locator("#headline");
         await Assertions.Expect(headline).ToHaveAttributeAsync("data-state", "armed", new() { Timeout = 30_000 });
-        await Assertions.Expect(headline).ToContainTextAsync("press capture");
+        // Lesion L1's first series: the overview comes first (the form's default).
+        await Assertions.Expect(headline).ToContainTextAsync("first the overview");
+
+        // A hand that moved: the overview is asked for again, and why.
+        var overviewCamera = suite.ApplianceService<Appliance.Firmware.Devices.Camera.SimulatedOverviewCamera>();
+        overviewCamera.Scene = new Appliance.Firmware.Devices.Camera.SimulatedOverviewScene { MotionDx = 12 };
+        suite.PressButton();
+        await Assertions.Expect(headline).ToContainTextAsync("Retake the overview (overview: moved)", new() { Timeout = 30_000 });
+        overviewCamera.Scene = new Appliance.Firmware.Devices.Camera.SimulatedOverviewScene();
+        suite.PressButton();
+        await Assertions.Expect(headline).ToContainTextAsync("Overview taken: now place the head on the lesion", new() { Timeout = 30_000 });
 
         // A blurred capture: the page says retake and why.
         var sharp = suite.Camera.Scene;
         suite.Camera.Scene = sharp with { BlurRadius = 6 };
         suite.PressButton();
-        await Assertions.Expect(page.Locator("#timeline li[data-state=retake]")).ToContainTextAsync("blurred", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#timeline li[data-state=retake]").Last).ToContainTextAsync("blurred", new() { Timeout = 30_000 });
         await Assertions.Expect(headline).ToContainTextAsync("press capture again"); // still armed, for the retake
 
         suite.Camera.Scene = sharp;
         suite.PressButton();
         await Assertions.Expect(headline).ToHaveAttributeAsync("data-state", "filed", new() { Timeout = 30_000 });
         var thumbnails = page.Locator("#thumbnails img");
-        await Assertions.Expect(thumbnails).ToHaveCountAsync(2);
+        await Assertions.Expect(thumbnails).ToHaveCountAsync(3);
         await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#thumbnails img')].every(i => i.complete && i.naturalWidth > 100 && i.naturalWidth <= 240)");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "screenshots", "clinic-job-filed.png"), FullPage = true });
         var steps = await page.Locator("#timeline li").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.state)");
-        Assert.Equal(["sent", "armed", "capturing", "retake", "capturing", "accepted", "filed"], steps);
+        Assert.Equal(["sent", "armed", "capturing", "retake", "capturing", "armed", "capturing", "retake", "capturing", "accepted", "filed"], steps);
+
+        // Before the series is used, staff say whether the overview identifies the patient; "yes" needs a reason.
+        var review = page.Locator("#overview-review");
+        await Assertions.Expect(review).ToBeVisibleAsync();
+        await page.CheckAsync("#overview-identifying");
+        await page.ClickAsync("#review-overview");
+        await Assertions.Expect(page.Locator("#message")).ToContainTextAsync("say why");
+        await page.CheckAsync("#overview-identifying");
+        await page.FillAsync("#overview-reason", "a birthmark beside it is the only landmark");
+        await page.ClickAsync("#review-overview");
+        await Assertions.Expect(page.Locator("#overview-reviewed")).ToContainTextAsync("high risk");
+        await Assertions.Expect(review).ToBeHiddenAsync();
 
         var job = await suite.HostService<JobTracker>().FindAsync(jobId, CancellationToken.None);
         var series = await suite.HostService<ISeriesArchive>().FindAsync(job!.SeriesId!, CancellationToken.None);
         Assert.Equal("left forearm", series!.BodySite);
         Assert.Equal("L1", series.LesionLabel);
+        Assert.Equal(Appliance.Host.Core.Filing.ImageRisk.High, series.OverviewRisk);
+        Assert.False(series.OverviewFitForTeaching);
         Assert.Equal(new ConsentRecord(ConsentGiver.Patient, ConsentForm.Written, Appliance.Protocol.ConsentScope.DirectCareAndTeaching, "nurse.jones", job.Job.IssuedAt), series.Consent);
         Assert.True(series.TeachingAllowed);
 
@@ -100,6 +124,7 @@ public sealed class ClinicPageBrowserTests
         Assert.Contains(trail, e => e.Kind == AuditKinds.JobCreated && e.Subject == jobId && e.Actor == "nurse.jones" && e.Details.Contains("written consent", StringComparison.Ordinal));
         Assert.Contains(trail, e => e.Kind == AuditKinds.ThumbnailViewed && e.Subject == series.SeriesId && e.Actor == "nurse.jones");
         Assert.Contains(trail, e => e.Kind == AuditKinds.ConsentWithdrawn && e.Subject == series.SeriesId);
+        Assert.Contains(trail, e => e.Kind == AuditKinds.OverviewReviewed && e.Subject == series.SeriesId && e.Actor == "nurse.jones" && !e.Details.Contains("birthmark", StringComparison.Ordinal));
         Assert.Contains(trail, e => e.Kind == AuditKinds.JobRefused && e.Actor == "nurse.jones");
         Assert.DoesNotContain(trail, e => e.Details.Contains("TEST-PATIENT", StringComparison.Ordinal));
 

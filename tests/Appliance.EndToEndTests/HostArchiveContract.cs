@@ -180,6 +180,22 @@ public abstract class HostArchiveContract : IDisposable
     }
 
     [Fact]
+    public async Task AnOverviewsReview_IsKeptWithItsSeries_AndTheLatestStands()
+    {
+        var archive = Open().Series;
+        var frames = Frames();
+        await FileAsync(archive, Series("s-1", "PATIENT-A", Now, "L1", frames), frames);
+        var identifying = new Appliance.Host.Core.Filing.OverviewReview(true, "a tattoo beside it is the landmark", "nurse.a", Now);
+        var clear = new Appliance.Host.Core.Filing.OverviewReview(false, null, "nurse.b", Now.AddMinutes(1));
+
+        Assert.False(await archive.RecordOverviewReviewAsync("never-filed", clear, CancellationToken.None));
+        Assert.True(await archive.RecordOverviewReviewAsync("s-1", identifying, CancellationToken.None));
+        Assert.Equal(identifying, (await Open().Series.FindAsync("s-1", CancellationToken.None))!.OverviewReview);
+        Assert.True(await Open().Series.RecordOverviewReviewAsync("s-1", clear, CancellationToken.None));
+        Assert.Equal(clear, (await Open().Series.FindAsync("s-1", CancellationToken.None))!.OverviewReview);
+    }
+
+    [Fact]
     public async Task ConsentIsWithdrawnOnce_AndOnlyFromAFiledSeries()
     {
         var archive = Open().Series;

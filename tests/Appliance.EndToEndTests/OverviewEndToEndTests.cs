@@ -61,10 +61,18 @@ public sealed class OverviewEndToEndTests
         Assert.Equal(Uids(dump)[0], Uids(pairDump)[0]); // the same study
         Assert.NotEqual(Uids(dump)[1], Uids(pairDump)[1]); // its own series: one modality per series
 
-        // A teaching copy leaves the overview out: it may show what identifies the patient.
+        // A teaching copy leaves the overview out until staff confirm it shows nothing that identifies the patient.
         var teaching = await exporter.ExportAsync(series.SeriesId, ExportFormat.Png, ExportPurpose.Teaching, folder.Combine("teaching"), "dr.lee", CancellationToken.None);
         Assert.DoesNotContain(teaching, f => f.Contains($"-{overview.Index}-", StringComparison.Ordinal));
         Assert.Contains(teaching, f => f.EndsWith("-0-original.png", StringComparison.Ordinal));
+        Assert.Equal(Appliance.Host.Core.Filing.ImageRisk.High, series.OverviewRisk); // unreviewed counts as high
+
+        var reviews = suite.HostService<Appliance.Host.Core.Filing.OverviewReviewService>();
+        await Assert.ThrowsAsync<Appliance.Host.Core.Filing.OverviewReviewRefusedException>(() => reviews.ReviewAsync(series.SeriesId, true, " ", "nurse.a", CancellationToken.None));
+        await reviews.ReviewAsync(series.SeriesId, false, null, "nurse.a", CancellationToken.None);
+        var reviewed = await exporter.ExportAsync(series.SeriesId, ExportFormat.Png, ExportPurpose.Teaching, folder.Combine("teaching-reviewed"), "dr.lee", CancellationToken.None);
+        Assert.Contains(reviewed, f => f.EndsWith($"-{overview.Index}-original.png", StringComparison.Ordinal));
+        Assert.Equal(Appliance.Host.Core.Filing.ImageRisk.Medium, (await archive.FindAsync(series.SeriesId, CancellationToken.None))!.OverviewRisk);
     }
 
     private static Task<ApplianceStatus> StepReported(FleetState fleet, string deviceId, CaptureStep step) =>

@@ -123,10 +123,14 @@ public sealed partial class ReadmeWalkthroughTests
             var headline = page.Locator("#headline");
             await Assertions.Expect(headline).ToHaveAttributeAsync("data-state", "armed", new() { Timeout = 30_000 });
 
-            // 4. Enter: taken, filed with its two thumbnails, and the appliance's copy deleted.
+            // 4. Enter for the overview, Enter for the pair: filed with its three thumbnails, and the appliance's copy deleted.
+            await Assertions.Expect(headline).ToContainTextAsync("first the overview");
+            await TypeAsync(string.Empty);
+            await Assertions.Expect(headline).ToContainTextAsync("now place the head on the lesion", new() { Timeout = 30_000 });
             await TypeAsync(string.Empty);
             await Assertions.Expect(headline).ToHaveAttributeAsync("data-state", "filed", new() { Timeout = 30_000 });
-            await Assertions.Expect(page.Locator("#thumbnails img")).ToHaveCountAsync(2);
+            await Assertions.Expect(page.Locator("#thumbnails img")).ToHaveCountAsync(3);
+            await Assertions.Expect(page.Locator("#overview-review")).ToBeVisibleAsync();
             await SeenAsync(applianceLog, "deleted from the appliance", appliance, applianceErrors);
             problems.AssertNone();
 

@@ -70,7 +70,13 @@ public sealed class FakeSeriesArchive : ISeriesArchive
         }
     }
 
-    public Task<bool> RecordOutlineAsync(string seriesId, Appliance.Host.Core.Imaging.LesionOutline? outline, CancellationToken cancellationToken)
+    public Task<bool> RecordOutlineAsync(string seriesId, Appliance.Host.Core.Imaging.LesionOutline? outline, CancellationToken cancellationToken) =>
+        ChangeAsync(seriesId, found => found with { Outline = outline });
+
+    public Task<bool> RecordOverviewReviewAsync(string seriesId, Appliance.Host.Core.Filing.OverviewReview review, CancellationToken cancellationToken) =>
+        ChangeAsync(seriesId, found => found with { OverviewReview = review });
+
+    private Task<bool> ChangeAsync(string seriesId, Func<FiledSeries, FiledSeries> change)
     {
         lock (_series)
         {
@@ -79,7 +85,7 @@ public sealed class FakeSeriesArchive : ISeriesArchive
                 return Task.FromResult(false);
             }
 
-            _series[seriesId] = (held.Series with { Outline = outline }, held.Frames);
+            _series[seriesId] = (change(held.Series), held.Frames);
             return Task.FromResult(true);
         }
     }

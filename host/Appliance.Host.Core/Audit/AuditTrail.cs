@@ -59,6 +59,7 @@ public static class AuditKinds
     public const string WorklistViewed = "worklist-viewed";
     public const string SeriesViewed = "series-viewed";
     public const string LesionOutlineCorrected = "lesion-outline-corrected";
+    public const string OverviewReviewed = "overview-reviewed";
     public const string FrameViewed = "frame-viewed";
     public const string SeriesExported = "series-exported";
     public const string SignedIn = "signed-in";

@@ -47,8 +47,9 @@ public sealed class SeriesExporter(ISeriesArchive archive, ICalibrationProfiles 
         Directory.CreateDirectory(folder);
         var profile = await profiles.FindProfileAsync(series.DeviceId, series.CalibrationId, cancellationToken);
         // Teaching material must not identify the patient: the episode code stands in, and an
-        // overview (which may show a face, a tattoo or a birthmark) is left out.
-        var subject = purpose == ExportPurpose.Teaching ? series with { PatientId = series.EpisodeCode, Frames = [.. series.DermoscopicFrames] } : series;
+        // overview goes only once staff confirmed it shows no face, tattoo or other identifying feature.
+        var subject = purpose != ExportPurpose.Teaching ? series
+            : series with { PatientId = series.EpisodeCode, Frames = series.OverviewFitForTeaching ? series.Frames : [.. series.DermoscopicFrames] };
         var written = format switch
         {
             // The patient's copy is the same SOP instances the PACS holds; a teaching copy is a new, unidentified one.

@@ -8,7 +8,8 @@ namespace Appliance.Host.Core.Jobs;
 /// clocks drift); <c>ReportedAt</c> is the appliance's own time for a step it reported, which is
 /// also how a status delivered twice is recognised.
 /// </summary>
-public sealed record JobEvent(DateTimeOffset At, string State, string? Detail = null, string? SeriesId = null, DateTimeOffset? ReportedAt = null);
+/// <summary>One step of a job's timeline; <paramref name="Step"/> the appliance's step for a job with an overview.</summary>
+public sealed record JobEvent(DateTimeOffset At, string State, string? Detail = null, string? SeriesId = null, DateTimeOffset? ReportedAt = null, CaptureStep? Step = null);
 
 /// <summary>What became of an event offered to a job's timeline.</summary>
 public enum JobEventOutcome
@@ -106,7 +107,7 @@ public sealed partial class JobTracker(ICaptureJobRepository jobs, ISeriesArchiv
             return;
         }
 
-        var jobEvent = new JobEvent(time.GetUtcNow(), jobState, status.Reason, status.SeriesId, status.At);
+        var jobEvent = new JobEvent(time.GetUtcNow(), jobState, status.Reason, status.SeriesId, status.At, status.Step);
         // One read and one write: this runs on the host's receive loop, for every status.
         var outcome = await jobs.AppendJobEventAsync(status.JobId, jobEvent, cancellationToken, status.DeviceId);
         if (outcome is JobEventOutcome.NoSuchJob or JobEventOutcome.OtherDevicesJob)

@@ -29,6 +29,9 @@ public abstract class SeriesArchiveDecorator(ISeriesArchive inner) : ISeriesArch
     public virtual Task<bool> RecordOutlineAsync(string seriesId, Imaging.LesionOutline? outline, CancellationToken cancellationToken) =>
         Inner.RecordOutlineAsync(seriesId, outline, cancellationToken);
 
+    public virtual Task<bool> RecordOverviewReviewAsync(string seriesId, Filing.OverviewReview review, CancellationToken cancellationToken) =>
+        Inner.RecordOverviewReviewAsync(seriesId, review, cancellationToken);
+
     public virtual Task<byte[]> ReadFrameAsync(string seriesId, int index, CancellationToken cancellationToken) => Inner.ReadFrameAsync(seriesId, index, cancellationToken);
 
     public virtual Task<bool> ReleaseFramesAsync(string seriesId, CancellationToken cancellationToken) => Inner.ReleaseFramesAsync(seriesId, cancellationToken);

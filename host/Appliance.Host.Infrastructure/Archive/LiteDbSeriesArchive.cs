@@ -1,6 +1,7 @@
 using Appliance.Host.Core.Imaging;
 using System.Security.Cryptography;
 using Appliance.Host.Core;
+using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Jobs;
 using LiteDB;
 
@@ -197,7 +198,14 @@ public sealed class LiteDbSeriesArchive : ISeriesArchive
         }
     }
 
-    public Task<bool> RecordOutlineAsync(string seriesId, LesionOutline? outline, CancellationToken cancellationToken)
+    public Task<bool> RecordOutlineAsync(string seriesId, LesionOutline? outline, CancellationToken cancellationToken) =>
+        ChangeRecordAsync(seriesId, found => found with { Outline = outline }, cancellationToken);
+
+    public Task<bool> RecordOverviewReviewAsync(string seriesId, OverviewReview review, CancellationToken cancellationToken) =>
+        ChangeRecordAsync(seriesId, found => found with { OverviewReview = review }, cancellationToken);
+
+    /// <summary>Rewrites the sealed record as <paramref name="change"/> makes it, under the change lock; false if the series is not filed.</summary>
+    private Task<bool> ChangeRecordAsync(string seriesId, Func<FiledSeries, FiledSeries> change, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         using (_database.LockForChange())
@@ -208,7 +216,7 @@ public sealed class LiteDbSeriesArchive : ISeriesArchive
                 return Task.FromResult(false);
             }
 
-            doc["sealedRecord"] = _database.SealRecord(SeriesKind, seriesId, ToSeries(doc) with { Outline = outline });
+            doc["sealedRecord"] = _database.SealRecord(SeriesKind, seriesId, change(ToSeries(doc)));
             _series.Update(doc);
             return Task.FromResult(true);
         }

@@ -6,6 +6,15 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Appliance.Host.Web.Pages.Clinic;
 
+/// <summary>Whether a job asks for an overview before the dermoscopic pair.</summary>
+public enum OverviewChoice
+{
+    /// <summary>Yes for a lesion's first series (nothing filed yet under its label, or no label), no on a repeat visit.</summary>
+    FirstSeries,
+    Yes,
+    No,
+}
+
 /// <summary>What the clinic form posts.</summary>
 public sealed class NewJobInput
 {
@@ -42,6 +51,8 @@ public sealed class NewJobInput
 
     /// <summary>Nothing is created unless staff say consent was taken.</summary>
     public bool ConsentTaken { get; set; }
+
+    public OverviewChoice Overview { get; set; }
 }
 
 /// <summary>
@@ -49,7 +60,7 @@ public sealed class NewJobInput
 /// series was filed, first; then create a capture job (appliance, patient, body site from lists,
 /// lesion label, consent) and see today's jobs. The job's own page then follows it live.
 /// </summary>
-public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, LostSeriesRecall recall, FleetView fleet) : PageModel
+public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, LostSeriesRecall recall, FleetView fleet, Appliance.Host.Core.ISeriesArchive archive) : PageModel
 {
     [BindProperty]
     public NewJobInput Input { get; set; } = new();
@@ -87,7 +98,8 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, LostS
                 Input.LesionLabel,
                 Input.DateOfBirth,
                 Input.IntimateSiteConfirmed,
-                Input.Mark);
+                Input.Mark,
+                await WantsOverviewAsync(Input, cancellationToken));
             try
             {
                 var job = await jobs.CreateAsync(request, User.Identity?.Name ?? "unknown", cancellationToken);
@@ -106,6 +118,15 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, LostS
         await LoadAsync(cancellationToken);
         return Page();
     }
+
+    /// <summary>The default: an overview for a lesion's first series, so a dermatologist sees where it is; a repeat visit's first series showed it.</summary>
+    private async Task<bool> WantsOverviewAsync(NewJobInput input, CancellationToken cancellationToken) => input.Overview switch
+    {
+        OverviewChoice.Yes => true,
+        OverviewChoice.No => false,
+        _ => string.IsNullOrWhiteSpace(input.LesionLabel)
+            || (await archive.ListForPatientAsync(input.PatientId.Trim(), input.LesionLabel.Trim(), cancellationToken)).Count == 0,
+    };
 
     public async Task<IActionResult> OnPostArrangeRecallAsync(string jobId, CancellationToken cancellationToken)
     {

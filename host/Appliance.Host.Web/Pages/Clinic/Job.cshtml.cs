@@ -1,5 +1,6 @@
 using Appliance.Host.Core;
 using Appliance.Host.Core.Audit;
+using Appliance.Host.Core.Filing;
 using Appliance.Host.Core.Imaging;
 using Appliance.Host.Core.Jobs;
 using Microsoft.AspNetCore.Mvc;
@@ -11,7 +12,9 @@ namespace Appliance.Host.Web.Pages.Clinic;
 public sealed record JobStep(string At, string State, string Text);
 
 /// <summary>What the page polls: the job's state and timeline, and the filed frames once there are some.</summary>
-public sealed record JobSnapshot(string State, string Headline, IReadOnlyList<JobStep> Steps, string? SeriesId, bool Filed, IReadOnlyList<JobFrame> Frames, string? Withdrawn);
+/// <param name="OverviewToReview">The series' overview waits for staff to say whether it shows an identifying feature.</param>
+/// <param name="OverviewReview">What they said, once they have.</param>
+public sealed record JobSnapshot(string State, string Headline, IReadOnlyList<JobStep> Steps, string? SeriesId, bool Filed, IReadOnlyList<JobFrame> Frames, string? Withdrawn, bool OverviewToReview = false, string? OverviewReview = null);
 
 /// <summary>A filed frame's index and the ring that lit it, for the thumbnail's caption.</summary>
 public sealed record JobFrame(int Index, string Ring);
@@ -21,7 +24,7 @@ public sealed record JobFrame(int Index, string Ring);
 /// filed, and the place to record a withdrawal of consent. The page polls <c>?handler=State</c>;
 /// thumbnails are served uncached and each view is audited.
 /// </summary>
-public sealed class JobModel(JobTracker tracker, CaptureJobService jobs, ISeriesArchive archive, SeriesRenderer renderer, ConsentWithdrawalService consent, IAuditTrail audit) : PageModel
+public sealed class JobModel(JobTracker tracker, CaptureJobService jobs, ISeriesArchive archive, SeriesRenderer renderer, ConsentWithdrawalService consent, OverviewReviewService overviews, IAuditTrail audit) : PageModel
 {
     private const int ThumbnailWidth = 240;
 
@@ -101,6 +104,33 @@ public sealed class JobModel(JobTracker tracker, CaptureJobService jobs, ISeries
         return Page();
     }
 
+    /// <summary>
+    /// Staff look at the overview and say whether it shows a face, a tattoo or another identifying
+    /// feature (and if it must, why): the series' risk level, and whether teaching may use it.
+    /// </summary>
+    public async Task<IActionResult> OnPostReviewOverviewAsync(string id, bool? identifying, string? reason, CancellationToken cancellationToken)
+    {
+        if (await LoadAsync(id, cancellationToken) is not { SeriesId: { } seriesId, IsFiled: true } progress)
+        {
+            return NotFound();
+        }
+
+        try
+        {
+            Message = identifying is null
+                ? "Say whether the overview shows an identifying feature."
+                : (await overviews.ReviewAsync(seriesId, identifying.Value, reason, Actor, cancellationToken)).Describe();
+        }
+        catch (OverviewReviewRefusedException ex)
+        {
+            Message = ex.Message;
+        }
+
+        await LoadAsync(id, cancellationToken);
+        Progress = progress;
+        return Page();
+    }
+
     public async Task<IActionResult> OnPostWithdrawAsync(string id, string? note, CancellationToken cancellationToken)
     {
         if (await LoadAsync(id, cancellationToken) is not { SeriesId: { } seriesId, IsFiled: true })
@@ -127,17 +157,23 @@ public sealed class JobModel(JobTracker tracker, CaptureJobService jobs, ISeries
             [.. progress.Events.Select(e => new JobStep(e.At.ToLocalTime().ToString("HH:mm:ss"), e.State, Describe(e)))],
             progress.SeriesId,
             series is not null,
-            series is null ? [] : [.. series.Frames.Select(f => new JobFrame(f.Index, f.Lighting == Protocol.LightingMode.CrossPolarised ? "cross-polarised" : "non-polarised"))],
-            series?.ConsentWithdrawn is { } w ? $"Consent withdrawn {w.WithdrawnAt.ToLocalTime():dd MMM yyyy HH:mm}, recorded by {w.RecordedBy}" : null);
+            series is null ? [] : [.. series.Frames.Select(f => new JobFrame(f.Index, f.IsOverview ? "overview" : f.Lighting == Protocol.LightingMode.CrossPolarised ? "cross-polarised" : "non-polarised"))],
+            series?.ConsentWithdrawn is { } w ? $"Consent withdrawn {w.WithdrawnAt.ToLocalTime():dd MMM yyyy HH:mm}, recorded by {w.RecordedBy}" : null,
+            series?.Overview is not null && series.OverviewReview is null,
+            series?.OverviewReview is { } review ? $"Overview: {review.Describe()}" : null);
         return progress;
     }
 
     private static string Headline(JobProgress progress) => progress.State switch
     {
         JobStates.Sent => "Sent: waiting for the appliance to arm",
+        JobStates.Armed when progress.Events[^1].Step == Protocol.CaptureStep.Overview =>
+            "Armed: first the overview. Hold the head 20–40 cm from the skin, the lesion and a landmark (a joint, a crease) in view, no face or tattoo, and press capture",
+        JobStates.Armed when progress.Events[^1].Step == Protocol.CaptureStep.Contact && progress.Events[^1].Detail is null => "Overview taken: now place the head on the lesion and press capture",
         JobStates.Armed when progress.Events[^1].Detail is { } warning => $"Armed, with a warning ({warning}): place the head on the skin and press capture",
         JobStates.Armed => "Armed: place the head on the skin and press capture",
         JobStates.Capturing => "Capturing: hold still",
+        JobStates.Retake when progress.Events[^1].Step == Protocol.CaptureStep.Overview => $"Retake the overview ({progress.Events[^1].Detail}): hold the head 20–40 cm away and press capture again",
         JobStates.Retake => $"Retake ({progress.Events[^1].Detail}): press capture again",
         JobStates.Accepted => "Accepted: sending to the host",
         JobStates.Filed => "Filed",
@@ -152,6 +188,8 @@ public sealed class JobModel(JobTracker tracker, CaptureJobService jobs, ISeries
     private static string Describe(JobEvent e) => e.State switch
     {
         JobStates.Retake or JobStates.Refused or JobStates.Fault => $"{e.State}: {e.Detail}",
+        JobStates.Armed when e.Step == Protocol.CaptureStep.Overview => e.Detail is null ? "armed: overview first" : $"armed: overview first ({e.Detail})",
+        JobStates.Armed when e.Step == Protocol.CaptureStep.Contact => e.Detail is null ? "overview taken: armed for the head on the lesion" : $"armed ({e.Detail})",
         JobStates.Armed when e.Detail is not null => $"armed ({e.Detail})",
         JobStates.ConsentWithdrawn => $"consent withdrawn, {e.Detail}",
         JobStates.Identified => "the appliance showed itself (white light, three beeps)",
