@@ -27,46 +27,9 @@ public static class DermoscopyDicom
         ArgumentNullException.ThrowIfNull(uids);
         var (studyUid, seriesUid) = (uids.Study, uids.Series);
         instanceUid ??= uids.Instance(frame.Index);
-        var captured = series.CapturedAt.UtcDateTime;
-        var date = captured.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-        var time = captured.ToString("HHmmss", CultureInfo.InvariantCulture);
-        var dicom = new DicomWriter()
-            .Add(0x0008, 0x0005, "CS", "ISO_IR 192")
-            .Add(0x0008, 0x0008, "CS", @"ORIGINAL\PRIMARY")
-            .Add(0x0008, 0x0016, "UI", SopClassUid)
-            .Add(0x0008, 0x0018, "UI", instanceUid)
-            .Add(0x0008, 0x0020, "DA", date)
-            .Add(0x0008, 0x0023, "DA", date)
-            .Add(0x0008, 0x002A, "DT", captured.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture))
-            .Add(0x0008, 0x0030, "TM", time)
-            .Add(0x0008, 0x0033, "TM", time)
-            .Add(0x0008, 0x0050, "SH", string.Empty)
-            .Add(0x0008, 0x0060, "CS", "DMS")
-            .Add(0x0008, 0x0070, "LO", "ApplianceSuite")
-            .Add(0x0008, 0x0090, "PN", string.Empty)
-            .Add(0x0010, 0x0010, "PN", string.Empty)
-            .Add(0x0010, 0x0020, "LO", series.PatientId)
-            .Add(0x0010, 0x0030, "DA", string.Empty)
-            .Add(0x0010, 0x0040, "CS", string.Empty)
-            .Add(0x0018, 0x1000, "LO", series.DeviceId)
-            .Add(0x0018, 0x1020, "LO", series.FirmwareVersion)
-            .Add(0x0020, 0x000D, "UI", studyUid)
-            .Add(0x0020, 0x000E, "UI", seriesUid)
-            .Add(0x0020, 0x0010, "SH", string.Empty)
-            .Add(0x0020, 0x0011, "IS", "1")
-            .Add(0x0020, 0x0013, "IS", (frame.Index + 1).ToString(CultureInfo.InvariantCulture))
-            .Add(0x0020, 0x0020, "CS", string.Empty)
-            .AddUs(0x0028, 0x0002, 3)
-            .Add(0x0028, 0x0004, "CS", "RGB")
-            .AddUs(0x0028, 0x0006, 0)
-            .AddUs(0x0028, 0x0010, (ushort)frame.Height)
-            .AddUs(0x0028, 0x0011, (ushort)frame.Width)
-            .AddUs(0x0028, 0x0100, 8)
-            .AddUs(0x0028, 0x0101, 8)
-            .AddUs(0x0028, 0x0102, 7)
-            .AddUs(0x0028, 0x0103, 0)
+        var dicom = DicomImage.Common(series, frame, rgb24, SopClassUid, instanceUid, "DMS", studyUid, seriesUid, 1, frame.Index + 1)
+            .Add(0x0008, 0x002A, "DT", series.CapturedAt.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture))
             .Add(0x0028, 0x0302, "CS", "YES")
-            .Add(0x0028, 0x2110, "CS", "00")
             .Add(0x0016, 0x1001, "CS", frame.Lighting == LightingMode.CrossPolarised ? "POLARIZED" : "NON_POLARIZED")
             // From the calibration when it measured them (type 2: present, empty when not known).
             .Add(0x0016, 0x1002, "DS", Decimal(ring?.EmitterColorTemperature, "0"))
@@ -77,9 +40,7 @@ public static class DermoscopyDicom
             .Add(0x0008, 0x1090, "LO", "ApplianceSuite dermoscopy appliance")
             .Add(0x0020, 0x0052, "UI", uids.FrameOfReference)
             .Add(0x0020, 0x1040, "LO", string.Empty)
-            .Add(0x0020, 0x0060, "CS", Laterality(series.BodySite))
-            .AddBytes(0x0040, 0x0555, "SQ", [])
-            .AddBytes(0x7FE0, 0x0010, "OB", rgb24);
+            .Add(0x0020, 0x0060, "CS", Laterality(series.BodySite));
         if (ring is not null)
         {
             var spacing = (1.0 / ring.PixelsPerMillimetre).ToString("0.######", CultureInfo.InvariantCulture);

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Appliance.Host.Core.Exports;
 
 /// <summary>
@@ -38,48 +36,9 @@ public static class OverviewDicom
         ArgumentNullException.ThrowIfNull(overview);
         ArgumentNullException.ThrowIfNull(uids);
         var instanceUid = uids.Instance(overview.Index);
-        var captured = series.CapturedAt.UtcDateTime;
-        var date = captured.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-        var time = captured.ToString("HHmmss", CultureInfo.InvariantCulture);
-        var dicom = new DicomWriter()
-            .Add(0x0008, 0x0005, "CS", "ISO_IR 192")
-            .Add(0x0008, 0x0008, "CS", @"ORIGINAL\PRIMARY")
-            .Add(0x0008, 0x0016, "UI", SopClassUid)
-            .Add(0x0008, 0x0018, "UI", instanceUid)
-            .Add(0x0008, 0x0020, "DA", date)
-            .Add(0x0008, 0x0023, "DA", date)
-            .Add(0x0008, 0x0030, "TM", time)
-            .Add(0x0008, 0x0033, "TM", time)
-            .Add(0x0008, 0x0050, "SH", string.Empty)
-            .Add(0x0008, 0x0060, "CS", "XC")
-            .Add(0x0008, 0x0070, "LO", "ApplianceSuite")
-            .Add(0x0008, 0x0090, "PN", string.Empty)
+        var dicom = DicomImage.Common(series, overview, rgb24, SopClassUid, instanceUid, "XC", uids.Study, uids.OverviewSeries, 2, 1)
             .Add(0x0008, 0x103E, "LO", "Overview: the lesion and a landmark")
-            .Add(0x0010, 0x0010, "PN", string.Empty)
-            .Add(0x0010, 0x0020, "LO", series.PatientId)
-            .Add(0x0010, 0x0030, "DA", string.Empty)
-            .Add(0x0010, 0x0040, "CS", string.Empty)
-            .Add(0x0018, 0x1000, "LO", series.DeviceId)
-            .Add(0x0018, 0x1020, "LO", series.FirmwareVersion)
-            .Add(0x0020, 0x000D, "UI", uids.Study)
-            .Add(0x0020, 0x000E, "UI", uids.OverviewSeries)
-            .Add(0x0020, 0x0010, "SH", string.Empty)
-            .Add(0x0020, 0x0011, "IS", "2")
-            .Add(0x0020, 0x0013, "IS", "1")
-            .Add(0x0020, 0x0020, "CS", string.Empty)
-            .Add(0x0020, 0x0062, "CS", DermoscopyDicom.Laterality(series.BodySite))
-            .AddUs(0x0028, 0x0002, 3)
-            .Add(0x0028, 0x0004, "CS", "RGB")
-            .AddUs(0x0028, 0x0006, 0)
-            .AddUs(0x0028, 0x0010, (ushort)overview.Height)
-            .AddUs(0x0028, 0x0011, (ushort)overview.Width)
-            .AddUs(0x0028, 0x0100, 8)
-            .AddUs(0x0028, 0x0101, 8)
-            .AddUs(0x0028, 0x0102, 7)
-            .AddUs(0x0028, 0x0103, 0)
-            .Add(0x0028, 0x2110, "CS", "00")
-            .AddBytes(0x0040, 0x0555, "SQ", [])
-            .AddBytes(0x7FE0, 0x0010, "OB", rgb24);
+            .Add(0x0020, 0x0062, "CS", DermoscopyDicom.Laterality(series.BodySite));
         if (Region(series.BodySite) is { } region)
         {
             dicom.AddSequence(0x0008, 0x2218, new DicomWriter().Add(0x0008, 0x0100, "SH", region.Code).Add(0x0008, 0x0102, "SH", "SCT").Add(0x0008, 0x0104, "LO", region.Meaning));
