@@ -331,7 +331,7 @@ public sealed partial class CaptureCoordinator(
             }
             finally
             {
-                foreach (var buffer in sealedBuffers.OfType<byte[]>())
+                foreach (var buffer in sealedBuffers)
                 {
                     pool.Return(buffer);
                 }

@@ -1,12 +1,13 @@
 using System.ComponentModel.DataAnnotations;
-using Appliance.Protocol;
 
 namespace Appliance.Firmware.Core;
 
-/// <summary>Section <c>Capture</c>: the standardised capture settings and ring timing.</summary>
-public sealed class CaptureOptions
+/// <summary>Section <c>Capture</c>: the standardised capture settings (the dermoscopic camera's) and ring timing.</summary>
+public sealed class CaptureOptions : FixedCameraOptions
 {
     public const string Section = "Capture";
+
+    public CaptureOptions() => (Width, Height, Exposure, AnalogueGain, LensPosition) = (640, 480, TimeSpan.FromMilliseconds(8), 1.0, 8.0);
 
     /// <summary>Time a ring is on before its frame is taken, so the LEDs reach steady output.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
@@ -16,29 +17,6 @@ public sealed class CaptureOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:00:10")]
     public TimeSpan MaxRingOnTime { get; set; } = TimeSpan.FromSeconds(3);
 
-    [Range(64, 4056)]
-    public int Width { get; set; } = 640;
-
-    [Range(64, 3040)]
-    public int Height { get; set; } = 480;
-
-    [Range(typeof(TimeSpan), "00:00:00.0001", "00:00:01")]
-    public TimeSpan Exposure { get; set; } = TimeSpan.FromMilliseconds(8);
-
-    [Range(1.0, 16.0)]
-    public double AnalogueGain { get; set; } = 1.0;
-
-    [Range(0.1, 8.0)]
-    public double RedGain { get; set; } = 1.8;
-
-    [Range(0.1, 8.0)]
-    public double BlueGain { get; set; } = 1.5;
-
-    [Range(0.0, 32.0)]
-    public double LensPosition { get; set; } = 8.0;
-
-    public CameraSettings ToCameraSettings() =>
-        new(Width, Height, Exposure, AnalogueGain, RedGain, BlueGain, LensPosition);
 }
 
 /// <summary>Section <c>Quality</c>: thresholds for the on-device checks.</summary>

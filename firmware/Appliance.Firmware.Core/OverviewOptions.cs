@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Appliance.Protocol;
 
 namespace Appliance.Firmware.Core;
 
@@ -8,9 +7,16 @@ namespace Appliance.Firmware.Core;
 /// 20–40 cm in the room's light) and the limits its checks apply. Exposure is judged with the
 /// same levels as the dermoscopic frames (<see cref="QualityOptions"/>).
 /// </summary>
-public sealed class OverviewOptions
+public sealed class OverviewOptions : FixedCameraOptions
 {
     public const string Section = "Overview";
+
+    /// <summary>
+    /// 1280×960; 10 ms, short enough for a hand-held frame at arm's length, with more gain for the
+    /// room's light; focus 3.3 dioptres, 30 cm, the middle of the 20–40 cm the overview is taken
+    /// from (depth of field covers the rest).
+    /// </summary>
+    public OverviewOptions() => (Width, Height, Exposure, AnalogueGain, LensPosition) = (1280, 960, TimeSpan.FromMilliseconds(10), 4.0, 3.3);
 
     /// <summary>
     /// On a Pi, the overview camera's index among its cameras (<c>rpicam-still --camera</c>; 1 for
@@ -20,29 +26,6 @@ public sealed class OverviewOptions
     /// </summary>
     [Range(0, 7)]
     public int? CameraIndex { get; set; }
-
-    [Range(64, 4608)]
-    public int Width { get; set; } = 1280;
-
-    [Range(64, 2592)]
-    public int Height { get; set; } = 960;
-
-    /// <summary>Short enough for a hand-held frame at arm's length (room light, so more gain).</summary>
-    [Range(typeof(TimeSpan), "00:00:00.0001", "00:00:01")]
-    public TimeSpan Exposure { get; set; } = TimeSpan.FromMilliseconds(10);
-
-    [Range(1.0, 16.0)]
-    public double AnalogueGain { get; set; } = 4.0;
-
-    [Range(0.1, 8.0)]
-    public double RedGain { get; set; } = 1.8;
-
-    [Range(0.1, 8.0)]
-    public double BlueGain { get; set; } = 1.5;
-
-    /// <summary>Focus in dioptres: 3.3 is 30 cm, the middle of the 20–40 cm the overview is taken from (depth of field covers the rest).</summary>
-    [Range(0.0, 32.0)]
-    public double LensPosition { get; set; } = 3.3;
 
     /// <summary>
     /// Time between the two exposures of the overview's burst: the shift between them is how
@@ -66,7 +49,4 @@ public sealed class OverviewOptions
     /// <summary>Largest shift between the burst's two frames, in review pixels, still accepted: the dermoscopic pair's limit, as the label of both quality sets.</summary>
     [Range(0.0, 1000.0)]
     public double MaxMotionPixels { get; set; } = 5;
-
-    public CameraSettings ToCameraSettings() =>
-        new(Width, Height, Exposure, AnalogueGain, RedGain, BlueGain, LensPosition);
 }

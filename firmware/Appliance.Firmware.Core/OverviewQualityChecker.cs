@@ -22,9 +22,25 @@ public sealed class OverviewQualityChecker(IOptions<QualityOptions> quality, IOp
             throw new ArgumentException("an overview is judged on its burst of two frames", nameof(burst));
         }
 
+        // One frame per core, as the pair's checks measure theirs: the two exposures are judged together.
+        var measured = new FrameMeasurement[burst.Count];
+        try
+        {
+            Parallel.For(0, burst.Count, FrameMeasurement.PerCore, i => measured[i] = FrameMeasurement.Of(burst[i], pool));
+            return Judge(measured[0], measured[1]);
+        }
+        finally
+        {
+            foreach (var m in measured)
+            {
+                m?.Dispose();
+            }
+        }
+    }
+
+    private QualityReport Judge(FrameMeasurement first, FrameMeasurement second)
+    {
         var (q, o) = (quality.Value, overview.Value);
-        using var first = FrameMeasurement.Of(burst[0], pool);
-        using var second = FrameMeasurement.Of(burst[1], pool);
         var reasons = new List<string>();
         SeriesQualityChecker.JudgeExposure(first, q, reasons);
         var measurable = reasons.Count == 0;

@@ -15,15 +15,7 @@ internal static class QcAccuracyBenchmark
     {
         var trials = QualityTrialSet.Generate(series, seed: 77);
         var scores = QualityTrialSet.Score(trials, new SeriesQualityChecker(Options.Create(new QualityOptions())), 640, 480);
-        foreach (var s in scores)
-        {
-            var name = s.Defect.Replace(' ', '_');
-            DemoCycleBenchmark.Bench($"qc_precision_{name}", s.Precision, "ratio");
-            DemoCycleBenchmark.Bench($"qc_recall_{name}", s.Recall, "ratio");
-        }
-
+        DefectFigures.Bench("qc", scores);
         DemoCycleBenchmark.Bench("qc_frames", series * 2, "frames");
-        DemoCycleBenchmark.Bench("qc_min_precision", scores.Min(s => s.Precision), "ratio");
-        DemoCycleBenchmark.Bench("qc_min_recall", scores.Min(s => s.Recall), "ratio");
     }
 }

@@ -16,15 +16,7 @@ internal static class QcOverviewBenchmark
         var scored = OverviewQualityScore.RunRealPhotos(RealPhoto.ScoreHalf, variants, maxPhotos: photosPerHalf);
         var tuned = OverviewQualityScore.RunRealPhotos(RealPhoto.TuneHalf, variants, maxPhotos: photosPerHalf);
         var sim = OverviewQualityScore.RunSimulated(simulated, seed: 2024);
-        foreach (var s in scored.Defects)
-        {
-            var name = s.Defect.Replace(' ', '_');
-            DemoCycleBenchmark.Bench($"qc_overview_real_precision_{name}", s.Precision, "ratio");
-            DemoCycleBenchmark.Bench($"qc_overview_real_recall_{name}", s.Recall, "ratio");
-        }
-
-        DemoCycleBenchmark.Bench("qc_overview_real_min_precision", scored.Defects.Min(s => s.Precision), "ratio");
-        DemoCycleBenchmark.Bench("qc_overview_real_min_recall", scored.Defects.Min(s => s.Recall), "ratio");
+        DefectFigures.Bench("qc_overview_real", scored.Defects);
         DemoCycleBenchmark.Bench("qc_overview_real_false_retake_rate", scored.FalseRetakeRate, "ratio");
         DemoCycleBenchmark.Bench("qc_overview_real_images", scored.Images, "photographs");
         DemoCycleBenchmark.Bench("qc_overview_real_series", scored.Results.Count, "bursts");

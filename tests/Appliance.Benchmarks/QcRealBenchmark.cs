@@ -15,15 +15,7 @@ internal static class QcRealBenchmark
     {
         var tuned = RealPhotoQualityScore.Run(RealPhoto.TuneHalf, variants, maxPhotos: photosPerHalf);
         var scored = RealPhotoQualityScore.Run(RealPhoto.ScoreHalf, variants, maxPhotos: photosPerHalf);
-        foreach (var s in scored.Defects)
-        {
-            var name = s.Defect.Replace(' ', '_');
-            DemoCycleBenchmark.Bench($"qc_real_precision_{name}", s.Precision, "ratio");
-            DemoCycleBenchmark.Bench($"qc_real_recall_{name}", s.Recall, "ratio");
-        }
-
-        DemoCycleBenchmark.Bench("qc_real_min_precision", scored.Defects.Min(s => s.Precision), "ratio");
-        DemoCycleBenchmark.Bench("qc_real_min_recall", scored.Defects.Min(s => s.Recall), "ratio");
+        DefectFigures.Bench("qc_real", scored.Defects);
         DemoCycleBenchmark.Bench("qc_real_false_retake_rate", scored.FalseRetakeRate, "ratio");
         DemoCycleBenchmark.Bench("qc_real_images", scored.Images, "photographs");
         DemoCycleBenchmark.Bench("qc_real_series", scored.Results.Count, "series");

@@ -52,11 +52,12 @@ public sealed class OverviewEndToEndTests
         var overviewFile = dicom.Single(f => f.EndsWith($"-{overview.Index}.dcm", StringComparison.Ordinal));
         var (exit, verdict) = await ExternalTool.RunAsync("dciodvfy", null, overviewFile);
         Assert.True(exit == 0 && !verdict.Contains("Error", StringComparison.Ordinal), verdict);
-        var dump = (await ExternalTool.RunAsync("dcmdump", null, "-Un", "+P", "0008,0016", "+P", "0008,0060", "+P", "0020,0062", "+P", "0008,0100", "+P", "0020,000d", "+P", "0020,000e", overviewFile)).Output;
+        var dump = (await ExternalTool.RunAsync("dcmdump", null, "-Un", "+P", "0008,0016", "+P", "0008,0060", "+P", "0020,0062", "+P", "0020,0011", "+P", "0008,0100", "+P", "0020,000d", "+P", "0020,000e", overviewFile)).Output;
         Assert.Contains(OverviewDicom.SopClassUid, dump, StringComparison.Ordinal);
         Assert.Contains("[XC]", dump, StringComparison.Ordinal);
         Assert.Contains("[L]", dump, StringComparison.Ordinal);
         Assert.Contains("[14975008]", dump, StringComparison.Ordinal); // forearm
+        Assert.Matches(@"\(0020,0011\) IS \[3\]", dump); // series 1 is the pair's, 2 the measurement report's
         var pairDump = (await ExternalTool.RunAsync("dcmdump", null, "+P", "0020,000d", "+P", "0020,000e", dicom.Single(f => f.EndsWith("-0.dcm", StringComparison.Ordinal)))).Output;
         Assert.Equal(Uids(dump)[0], Uids(pairDump)[0]); // the same study
         Assert.NotEqual(Uids(dump)[1], Uids(pairDump)[1]); // its own series: one modality per series

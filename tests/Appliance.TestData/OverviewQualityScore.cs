@@ -129,12 +129,7 @@ public static class OverviewQualityScore
     }
 
     private static OverviewScore Score(List<OverviewResult> results) => new(
-        [.. Defects.Select(defect =>
-        {
-            var said = results.Where(r => r.Report.Reasons.Contains(defect)).ToList();
-            var truePositives = said.Count(r => r.Defects.Contains(defect));
-            return new DefectScore(defect, truePositives, said.Count - truePositives, results.Count(r => r.Defects.Contains(defect) && !r.Report.Reasons.Contains(defect)));
-        })],
+        [.. Defects.Select(defect => DefectScore.Tally(defect, results, r => r.Defects, r => r.Report.Reasons))],
         results,
         results.Select(r => r.Source.Split('#')[0]).Distinct().Count());
 }

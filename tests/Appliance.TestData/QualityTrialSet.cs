@@ -13,6 +13,15 @@ public sealed record DefectScore(string Defect, int TruePositives, int FalsePosi
     public double Precision => TruePositives + FalsePositives == 0 ? 1 : (double)TruePositives / (TruePositives + FalsePositives);
 
     public double Recall => TruePositives + FalseNegatives == 0 ? 1 : (double)TruePositives / (TruePositives + FalseNegatives);
+
+    /// <summary>One defect's score over judged results: what each truly has (<paramref name="truth"/>) against what the checks said.</summary>
+    public static DefectScore Tally<T>(string defect, IReadOnlyCollection<T> results, Func<T, IReadOnlySet<string>> truth, Func<T, IReadOnlyCollection<string>> said)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var called = results.Where(r => said(r).Contains(defect)).ToList();
+        var truePositives = called.Count(r => truth(r).Contains(defect));
+        return new DefectScore(defect, truePositives, called.Count - truePositives, results.Count(r => truth(r).Contains(defect) && !said(r).Contains(defect)));
+    }
 }
 
 /// <summary>

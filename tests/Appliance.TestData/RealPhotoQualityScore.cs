@@ -52,13 +52,7 @@ public static class RealPhotoQualityScore
         });
 
         var ordered = results.OrderBy(r => r.Trial.Photo.Id, StringComparer.Ordinal).ThenBy(r => r.Trial.Variant).ToList();
-        var scores = QualityTrialSet.Defects.Select(defect =>
-        {
-            var said = ordered.Where(r => r.Report.Reasons.Contains(defect)).ToList();
-            var truePositives = said.Count(r => r.Trial.Defects.Contains(defect));
-            var falseNegatives = ordered.Count(r => r.Trial.Defects.Contains(defect) && !r.Report.Reasons.Contains(defect));
-            return new DefectScore(defect, truePositives, said.Count - truePositives, falseNegatives);
-        }).ToList();
+        var scores = QualityTrialSet.Defects.Select(defect => DefectScore.Tally(defect, ordered, r => r.Trial.Defects, r => r.Report.Reasons)).ToList();
         return new RealPhotoScore(scores, ordered, ordered.Select(r => r.Trial.Photo.Id).Distinct().Count(), [.. unusable.Order(StringComparer.Ordinal)]);
     }
 

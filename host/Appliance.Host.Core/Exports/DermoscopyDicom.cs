@@ -27,7 +27,7 @@ public static class DermoscopyDicom
         ArgumentNullException.ThrowIfNull(uids);
         var (studyUid, seriesUid) = (uids.Study, uids.Series);
         instanceUid ??= uids.Instance(frame.Index);
-        var dicom = DicomImage.Common(series, frame, rgb24, SopClassUid, instanceUid, "DMS", studyUid, seriesUid, 1, frame.Index + 1)
+        var dicom = DicomImage.Image(series, frame, rgb24, SopClassUid, instanceUid, "DMS", studyUid, seriesUid, 1, frame.Index + 1)
             .Add(0x0008, 0x002A, "DT", series.CapturedAt.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture))
             .Add(0x0028, 0x0302, "CS", "YES")
             .Add(0x0016, 0x1001, "CS", frame.Lighting == LightingMode.CrossPolarised ? "POLARIZED" : "NON_POLARIZED")

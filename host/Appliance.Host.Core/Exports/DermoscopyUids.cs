@@ -15,12 +15,15 @@ public sealed class DermoscopyUids
 {
     private readonly string? _seriesId;
 
-    private DermoscopyUids(string study, string series, string frameOfReference, string? seriesId) =>
-        (Study, Series, FrameOfReference, _seriesId) = (study, series, frameOfReference, seriesId);
+    private DermoscopyUids(string study, string series, string overviewSeries, string frameOfReference, string? seriesId) =>
+        (Study, Series, OverviewSeries, FrameOfReference, _seriesId) = (study, series, overviewSeries, frameOfReference, seriesId);
 
     public string Study { get; }
 
     public string Series { get; }
+
+    /// <summary>The overview's own series in the same study: a DICOM series holds one modality, and the overview's (XC) is not the pair's (DMS).</summary>
+    public string OverviewSeries { get; }
 
     public string FrameOfReference { get; }
 
@@ -28,11 +31,11 @@ public sealed class DermoscopyUids
     public static DermoscopyUids Of(FiledSeries series)
     {
         ArgumentNullException.ThrowIfNull(series);
-        return new(Derived("study", series.JobId), Derived("series", series.SeriesId), Derived("frame-of-reference", series.SeriesId), series.SeriesId);
+        return new(Derived("study", series.JobId), Derived("series", series.SeriesId), Derived("overview-series", series.SeriesId), Derived("frame-of-reference", series.SeriesId), series.SeriesId);
     }
 
     /// <summary>New UIDs, unrelated to any other copy.</summary>
-    public static DermoscopyUids Fresh() => new(DicomWriter.NewUid(), DicomWriter.NewUid(), DicomWriter.NewUid(), null);
+    public static DermoscopyUids Fresh() => new(DicomWriter.NewUid(), DicomWriter.NewUid(), DicomWriter.NewUid(), DicomWriter.NewUid(), null);
 
     /// <summary>
     /// The lesion's tracking UID in a measurement report: the same at every visit of this lesion
@@ -44,10 +47,6 @@ public sealed class DermoscopyUids
         return _seriesId is null || series.LesionLabel is null ? DicomWriter.NewUid() : Derived("lesion-tracking", $"{series.PatientId}\n{series.LesionLabel}");
     }
 
-    /// <summary>The overview's own series in the same study: a DICOM series holds one modality, and the overview's (XC) is not the pair's (DMS).</summary>
-    public string OverviewSeries => _seriesId is null ? _freshOverviewSeries : Derived("overview-series", _seriesId);
-
-    private readonly string _freshOverviewSeries = DicomWriter.NewUid();
 
     public string Instance(int frameIndex) =>
         _seriesId is null ? DicomWriter.NewUid() : Derived("instance", $"{_seriesId}/{frameIndex.ToString(CultureInfo.InvariantCulture)}");

@@ -29,8 +29,6 @@ public static class MeasurementReportDicom
         ArgumentNullException.ThrowIfNull(lesion);
         var (studyUid, imageInstanceUid) = (image.Study, image.Instance);
         var (seriesUid, instanceUid) = (DicomWriter.NewUid(), DicomWriter.NewUid());
-        var captured = series.CapturedAt.UtcDateTime;
-        var (date, time) = (captured.ToString("yyyyMMdd", CultureInfo.InvariantCulture), captured.ToString("HHmmss", CultureInfo.InvariantCulture));
         var reference = new DicomWriter()
             .Add(0x0008, 0x1150, "UI", DermoscopyDicom.SopClassUid)
             .Add(0x0008, 0x1155, "UI", imageInstanceUid);
@@ -60,33 +58,13 @@ public static class MeasurementReportDicom
             .AddSequence(0x0008, 0x1115, new DicomWriter()
                 .Add(0x0020, 0x000E, "UI", image.Series)
                 .AddSequence(0x0008, 0x1199, reference));
-        var dicom = new DicomWriter()
-            .Add(0x0008, 0x0005, "CS", "ISO_IR 192")
-            .Add(0x0008, 0x0016, "UI", SopClassUid)
-            .Add(0x0008, 0x0018, "UI", instanceUid)
-            .Add(0x0008, 0x0020, "DA", date)
-            .Add(0x0008, 0x0023, "DA", date)
-            .Add(0x0008, 0x0030, "TM", time)
-            .Add(0x0008, 0x0033, "TM", time)
-            .Add(0x0008, 0x0050, "SH", string.Empty)
-            .Add(0x0008, 0x0060, "CS", "SR")
+        var dicom = DicomImage.Header(series, SopClassUid, instanceUid, "SR", studyUid, seriesUid, 2, 1)
             // Our private codes, declared as PS3.3 C.12.1.1.2 asks.
             .AddSequence(0x0008, 0x0110, new DicomWriter()
                 .Add(0x0008, 0x0102, "SH", PrivateScheme)
                 .Add(0x0008, 0x0115, "ST", "ApplianceSuite local codes")
                 .Add(0x0008, 0x0116, "ST", "ApplianceSuite"))
-            .Add(0x0008, 0x0070, "LO", "ApplianceSuite")
-            .Add(0x0008, 0x0090, "PN", string.Empty)
             .AddBytes(0x0008, 0x1111, "SQ", [])
-            .Add(0x0010, 0x0010, "PN", string.Empty)
-            .Add(0x0010, 0x0020, "LO", series.PatientId)
-            .Add(0x0010, 0x0030, "DA", string.Empty)
-            .Add(0x0010, 0x0040, "CS", string.Empty)
-            .Add(0x0020, 0x000D, "UI", studyUid)
-            .Add(0x0020, 0x000E, "UI", seriesUid)
-            .Add(0x0020, 0x0010, "SH", string.Empty)
-            .Add(0x0020, 0x0011, "IS", "2")
-            .Add(0x0020, 0x0013, "IS", "1")
             .Add(0x0040, 0xA040, "CS", "CONTAINER")
             .AddSequence(0x0040, 0xA043, Code("126000", "DCM", "Imaging Measurement Report"))
             .Add(0x0040, 0xA050, "CS", "SEPARATE")

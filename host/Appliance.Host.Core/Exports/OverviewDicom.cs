@@ -36,7 +36,8 @@ public static class OverviewDicom
         ArgumentNullException.ThrowIfNull(overview);
         ArgumentNullException.ThrowIfNull(uids);
         var instanceUid = uids.Instance(overview.Index);
-        var dicom = DicomImage.Common(series, overview, rgb24, SopClassUid, instanceUid, "XC", uids.Study, uids.OverviewSeries, 2, 1)
+        // Series 1 is the dermoscopic pair's, 2 the measurement report's.
+        var dicom = DicomImage.Image(series, overview, rgb24, SopClassUid, instanceUid, "XC", uids.Study, uids.OverviewSeries, 3, 1)
             .Add(0x0008, 0x103E, "LO", "Overview: the lesion and a landmark")
             .Add(0x0020, 0x0062, "CS", DermoscopyDicom.Laterality(series.BodySite));
         if (Region(series.BodySite) is { } region)
