@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace Appliance.Host.Core.Exports;
 
 /// <summary>
@@ -10,24 +12,40 @@ public static class OverviewDicom
     public const string SopClassUid = "1.2.840.10008.5.1.4.1.1.77.1.4";
 
     /// <summary>
-    /// Body-site words to SNOMED CT body structures (DICOM's common anatomic regions): the first
-    /// region the typed site names, longest words first so "lower leg" is not "leg".
+    /// Body-site words to the SNOMED CT codes of DICOM's anatomic regions (PS3.16 CID 4, which
+    /// takes in CID 4031's common regions; checked against the 2025 tables, where chest and
+    /// abdomen are 816094009 and 818981001, not the older 51185008 and 113345001): the first
+    /// region the typed site names as whole words, in this order: the more particular first, so
+    /// "back of the left hand" is the hand and "lower leg" is not the leg.
     /// </summary>
     private static readonly (string Word, string Code, string Meaning)[] Regions =
     [
+        ("finger", "7569003", "Finger"),
+        ("thumb", "76505004", "Thumb"),
+        ("toe", "29707007", "Toe"),
+        ("hand", "85562004", "Hand"),
+        ("foot", "56459004", "Foot"),
+        ("forearm", "14975008", "Forearm"),
         ("upper arm", "40983000", "Upper arm"),
         ("lower leg", "30021000", "Lower leg"),
-        ("forearm", "14975008", "Forearm"),
-        ("shoulder", "16982005", "Shoulder region"),
-        ("scalp", "41695006", "Scalp"),
-        ("face", "89545001", "Face"),
-        ("neck", "45048000", "Neck"),
-        ("chest", "51185008", "Thorax"),
-        ("abdomen", "113345001", "Abdomen"),
-        ("back", "77568009", "Back"),
-        ("hand", "85562004", "Hand"),
+        ("knee", "72696002", "Knee"),
         ("thigh", "68367000", "Thigh"),
-        ("foot", "56459004", "Foot"),
+        ("nose", "45206002", "Nose"),
+        ("ear", "117590005", "Ear"),
+        ("cheek", "60819002", "Cheek"),
+        ("forehead", "89545001", "Face"),
+        ("face", "89545001", "Face"),
+        ("scalp", "41695006", "Scalp"),
+        ("head", "69536005", "Head"),
+        ("neck", "45048000", "Neck"),
+        ("axilla", "91470000", "Axilla"),
+        ("shoulder", "16982005", "Shoulder"),
+        ("breast", "76752008", "Breast"),
+        ("chest", "816094009", "Chest"),
+        ("abdomen", "818981001", "Abdomen"),
+        ("flank", "58602004", "Flank"),
+        ("buttock", "46862004", "Buttock"),
+        ("back", "77568009", "Back"),
     ];
 
     public static byte[] Create(FiledSeries series, FiledFrame overview, byte[] rgb24, DermoscopyUids uids)
@@ -54,7 +72,7 @@ public static class OverviewDicom
         ArgumentNullException.ThrowIfNull(bodySite);
         foreach (var (word, code, meaning) in Regions)
         {
-            if (bodySite.Contains(word, StringComparison.OrdinalIgnoreCase))
+            if (Regex.IsMatch(bodySite, $@"\b{word}\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant))
             {
                 return (code, meaning);
             }
