@@ -49,4 +49,26 @@ public sealed class OverviewOptions : FixedCameraOptions
     /// <summary>Largest shift between the burst's two frames, in review pixels, still accepted: the dermoscopic pair's limit, as the label of both quality sets.</summary>
     [Range(0.0, 1000.0)]
     public double MaxMotionPixels { get; set; } = 5;
+
+    /// <summary>
+    /// How far the overview camera's lens sits from the dermoscopic head's axis (hardware/head:
+    /// <c>overview_offset</c>), on the side its frames' top edge faces.
+    /// </summary>
+    [Range(1.0, 200.0)]
+    public double MountOffsetMillimetres { get; set; } = 36;
+
+    /// <summary>Where the mount's tilt makes the overview camera's axis cross the head's (<c>overview_aim_distance</c>).</summary>
+    [Range(100.0, 1000.0)]
+    public double AimDistanceMillimetres { get; set; } = 300;
+
+    /// <summary>How far from the lesion, on the skin, staff pointing the head at it by eye may be off.</summary>
+    [Range(0.0, 100.0)]
+    public double AimToleranceMillimetres { get; set; } = 15;
+
+    /// <summary>The overview camera's lens and sensor (the Camera Module 3's standard lens, 4608 pixels of 1.4 µm across).</summary>
+    [Range(0.5, 50.0)]
+    public double FocalLengthMillimetres { get; set; } = 4.74;
+
+    [Range(1.0, 50.0)]
+    public double SensorWidthMillimetres { get; set; } = 6.4512;
 }

@@ -4,13 +4,15 @@ using Microsoft.Extensions.Options;
 namespace Appliance.Firmware.Core;
 
 /// <summary>An accepted overview, held in memory until the dermoscopic pair joins it in a sealed series; disposing it clears its pixels.</summary>
-public sealed class HeldOverview(CapturedSeries frame, CameraSettings settings, QualityReport quality) : IDisposable
+public sealed class HeldOverview(CapturedSeries frame, CameraSettings settings, QualityReport quality, OverviewAim aim) : IDisposable
 {
     public CapturedFrame Frame => frame.Frames[0];
 
     public CameraSettings Settings { get; } = settings;
 
     public QualityReport Quality { get; } = quality;
+
+    public OverviewAim Aim { get; } = aim;
 
     public void Dispose() => frame.Dispose();
 }
@@ -49,7 +51,7 @@ public sealed class OverviewStep(IOverviewCamera camera, OverviewQualityChecker 
         var kept = new CapturedSeries([burst[0]], pool);
         if (report.Accepted)
         {
-            return (new HeldOverview(kept, settings, report), report);
+            return (new HeldOverview(kept, settings, report, OverviewAiming.Aim(o)), report);
         }
 
         kept.Dispose();

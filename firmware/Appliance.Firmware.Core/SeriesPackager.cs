@@ -53,7 +53,8 @@ public sealed class SeriesPackager(ApplianceIdentity identity, FrameBufferPool p
             sealer.Header,
             descriptors,
             overview?.Settings,
-            overview?.Quality);
+            overview?.Quality,
+            overview?.Aim);
         // The manifest is sealed like the frames: only ids, the ephemeral key and lengths stay in clear.
         var sealedManifest = sealer.SealManifest(manifest);
         var routing = sealer.Routing(sealedManifest.Length, descriptors.Select(d => d.SealedLength));

@@ -228,7 +228,8 @@ public sealed record SeriesRouting(string SeriesId, string DeviceId, SealingHead
 /// <summary>
 /// What the appliance records about a series. Sealed to the host inside the upload (and in
 /// the appliance's store); the frames follow it, each sealed on its own. A series with an
-/// overview carries it as its last frame, with the settings it was taken with and its own checks.
+/// overview carries it as its last frame, with the settings it was taken with, its own checks and
+/// where in it the lesion lies.
 /// </summary>
 public sealed record SeriesManifest(
     string SeriesId,
@@ -246,7 +247,8 @@ public sealed record SeriesManifest(
     SealingHeader Sealing,
     FrameDescriptor[] Frames,
     CameraSettings? OverviewCamera = null,
-    QualityReport? OverviewQuality = null)
+    QualityReport? OverviewQuality = null,
+    OverviewAim? OverviewAim = null)
 {
     public const int MaxFrames = 8;
 
@@ -308,7 +310,8 @@ public sealed record SeriesManifest(
         var overviews = Frames.Count(f => f.RoleOrDefault == FrameRole.Overview);
         return overviews > 1 ? "a series holds at most one overview"
             : (overviews == 1) != (OverviewCamera is not null && OverviewQuality is not null) ? "an overview goes with its camera settings and checks, and only with them"
-            : null;
+            : OverviewAim is not null && overviews == 0 ? "an overview's aim goes only with an overview"
+            : OverviewAim?.Problem();
     }
 }
 

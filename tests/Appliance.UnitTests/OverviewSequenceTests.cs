@@ -96,6 +96,7 @@ public sealed class OverviewSequenceTests : IDisposable
             manifest.Frames.Select(f => (f.Lighting, f.RoleOrDefault)));
         Assert.Equal(_overview.ToCameraSettings(), manifest.OverviewCamera);
         Assert.True(manifest.OverviewQuality!.Accepted);
+        Assert.Equal(OverviewAiming.Aim(_overview), manifest.OverviewAim);
         Assert.Equal(SimulatedOverviewCamera.Render(_overviewCamera.Scene, 320, 240, moved: false).Pixels, frames[2]);
         Assert.Equal(SimulatedCamera.Render(_camera.Scene, LightingMode.CrossPolarised, 160, 120, false).Pixels, frames[0]);
         Assert.All(_overviewBuffers, b => Assert.All(b, v => Assert.Equal(0, v))); // the plaintext overview cleared once sealed
@@ -155,6 +156,7 @@ public sealed class OverviewSequenceTests : IDisposable
         var (manifest, _) = SealedSeriesFactory.Open(rig._store.EnvelopeOf(Assert.Single(rig._store.All).SeriesId), rig._hostPrivate);
         Assert.Equal(2, manifest.Frames.Length);
         Assert.Null(manifest.OverviewCamera);
+        Assert.Null(manifest.OverviewAim);
     }
 
     [Fact]
