@@ -35,7 +35,8 @@ public sealed record FiledSeries(
     Imaging.LesionOutline? Outline = null,
     CameraSettings? OverviewCamera = null,
     QualityReport? OverviewQuality = null,
-    Filing.OverviewReview? OverviewReview = null)
+    Filing.OverviewReview? OverviewReview = null,
+    OverviewAim? OverviewAim = null)
 {
     public string ArchiveReference => $"archive:{SeriesId}";
 

@@ -76,7 +76,7 @@ public sealed class OverviewEndToEndTests
         Assert.Equal(Appliance.Host.Core.Filing.ImageRisk.Medium, (await archive.FindAsync(series.SeriesId, CancellationToken.None))!.OverviewRisk);
     }
 
-    private static Task<ApplianceStatus> StepReported(FleetState fleet, string deviceId, CaptureStep step) =>
+    internal static Task<ApplianceStatus> StepReported(FleetState fleet, string deviceId, CaptureStep step) =>
         EmbeddedSuite.WaitFor<ApplianceStatus>(h => fleet.StatusReceived += h, h => fleet.StatusReceived -= h, s => s.DeviceId == deviceId && s.State == ApplianceState.Armed && s.Step == step);
 
     private static string[] Uids(string dump) =>

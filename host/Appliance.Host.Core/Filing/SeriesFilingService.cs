@@ -126,7 +126,8 @@ public sealed partial class SeriesFilingService(
             job.IntimateSite,
             Mark: job.Mark,
             OverviewCamera: manifest.OverviewCamera,
-            OverviewQuality: manifest.OverviewQuality);
+            OverviewQuality: manifest.OverviewQuality,
+            OverviewAim: manifest.OverviewAim);
         ArchiveFiling filing;
         try
         {

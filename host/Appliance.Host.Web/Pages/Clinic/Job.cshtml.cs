@@ -168,7 +168,7 @@ public sealed class JobModel(JobTracker tracker, CaptureJobService jobs, ISeries
     {
         JobStates.Sent => "Sent: waiting for the appliance to arm",
         JobStates.Armed when progress.Events[^1].Step == Protocol.CaptureStep.Overview =>
-            "Armed: first the overview. Hold the head 20–40 cm from the skin, the lesion and a landmark (a joint, a crease) in view, no face or tattoo, and press capture",
+            "Armed: first the overview. Hold the head 20–40 cm from the skin, pointed at the lesion, with a landmark (a joint, a crease) in view, no face or tattoo, and press capture",
         JobStates.Armed when progress.Events[^1].Step == Protocol.CaptureStep.Contact && progress.Events[^1].Detail is null => "Overview taken: now place the head on the lesion and press capture",
         JobStates.Armed when progress.Events[^1].Detail is { } warning => $"Armed, with a warning ({warning}): place the head on the skin and press capture",
         JobStates.Armed => "Armed: place the head on the skin and press capture",
