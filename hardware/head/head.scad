@@ -26,10 +26,17 @@ body_diameter = 44.0;
 camera_board = [25.0, 24.0];   // Camera Module 3 board
 camera_holes = [21.0, 12.5];   // M2 hole spacing
 camera_depth = 6.0;            // board and lens barrel behind the close-up lens
+overview_offset = 36.0;        // overview camera's lens from the head's axis (firmware: Overview:MountOffsetMillimetres)
+overview_aim_distance = 300.0; // where its tilted axis crosses the head's (Overview:AimDistanceMillimetres)
 
 $fn = 96;
 
 body_length = camera_depth + working_distance;
+// The overview camera leans towards the head's axis so that, pointed at a lesion from 30 cm,
+// the lesion is in the middle of its frame (the firmware's OverviewAiming computes the rest).
+overview_tilt = atan(overview_offset / overview_aim_distance);
+overview_plate = [camera_board[0] + 4, camera_board[1] + 4, 2.0];
+overview_z = body_length - 3.5;  // its plate just behind the contact face: the head's body is out of its view
 
 module body() {
     difference() {
@@ -63,8 +70,25 @@ module plate_lip() {
     }
 }
 
+// The overview camera's plate on an arm from the body's side, its frames' top edge away from
+// the axis: a second Camera Module 3 (the Pi 5's second camera port) that sees 20-40 cm, which
+// the close-up lens keeps the dermoscopic camera from doing.
+module overview_mount() {
+    translate([0, overview_offset, overview_z]) rotate([overview_tilt, 0, 0]) difference() {
+        translate([-overview_plate[0] / 2, -overview_plate[1] / 2, -overview_plate[2] / 2]) cube(overview_plate);
+        cylinder(d = 8, h = overview_plate[2] + 1, center = true);
+        for (x = [-1, 1], y = [-1, 1])
+            translate([x * camera_holes[0] / 2, y * camera_holes[1] / 2, 0]) cylinder(d = 2.2, h = overview_plate[2] + 1, center = true);
+    }
+    // The arm: from inside the body's wall to under the plate's near edge.
+    arm_start = body_diameter / 2 - wall;
+    arm_end = overview_offset - overview_plate[1] / 2 + 5;
+    translate([-8, arm_start, overview_z - 5]) cube([16, arm_end - arm_start, 6]);
+}
+
 union() {
     body();
+    overview_mount();
     ring_seat(cross_ring_diameter, camera_depth + 3);
     ring_seat(plain_ring_diameter, camera_depth + working_distance * 0.55);
     plate_lip();

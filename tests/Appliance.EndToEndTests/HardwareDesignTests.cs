@@ -96,6 +96,24 @@ public sealed partial class HardwareDesignTests
         }
     }
 
+    [Fact]
+    public void TheOverviewCamerasMount_IsWhereTheFirmwareDrawsTheLesionsMarkFrom()
+    {
+        var p = Parameter().Matches(File.ReadAllText(HeadModel)).ToDictionary(m => m.Groups[1].Value, m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        var overview = new OverviewOptions();
+
+        // The aim the manifest carries is computed from these: a mount built otherwise puts the circle off the lesion.
+        Assert.Equal(overview.MountOffsetMillimetres, p["overview_offset"], 3);
+        Assert.Equal(overview.AimDistanceMillimetres, p["overview_aim_distance"], 3);
+        Assert.Equal(p["focal_length"], overview.FocalLengthMillimetres, 3);
+        Assert.Equal(p["sensor_width"], overview.SensorWidthMillimetres, 4);
+        // Its plate clears the body, so the arm is what joins them (one part, as the render test checks).
+        var boardHeight = double.Parse(Regex.Match(File.ReadAllText(HeadModel), @"camera_board = \[[0-9.]+, ([0-9.]+)\]").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(p["overview_offset"] - ((boardHeight + 4) / 2) >= (p["body_diameter"] / 2) - 0.01, "the overview plate runs into the head's body");
+        var readme = File.ReadAllText(Path.Combine(Builds.RepositoryRoot, "hardware", "README.md"));
+        Assert.Contains(string.Format(CultureInfo.InvariantCulture, "{0:0} mm from the head's axis, tilted {1:0.0}° so the axes cross at {2:0} mm", p["overview_offset"], Math.Atan(p["overview_offset"] / p["overview_aim_distance"]) * 180 / Math.PI, p["overview_aim_distance"]), readme, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"^\| [^|]+ \| GPIO(\d+) \| (\d+) \|", RegexOptions.Multiline)]
     private static partial Regex PinRow();
 
