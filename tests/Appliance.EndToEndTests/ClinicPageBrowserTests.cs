@@ -80,6 +80,13 @@ public sealed class ClinicPageBrowserTests
         var steps = await page.Locator("#timeline li").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.state)");
         Assert.Equal(["sent", "armed", "capturing", "retake", "capturing", "armed", "capturing", "retake", "capturing", "accepted", "filed"], steps);
 
+        // The clinic page lists the overview as waiting for review, and leads back to the job.
+        await page.GotoAsync($"{suite.HostUrl}/Clinic");
+        var toReview = page.Locator($"#overviews-to-review tr[data-job='{jobId}']");
+        await Assertions.Expect(toReview).ToContainTextAsync("TEST-PATIENT-CL");
+        await toReview.Locator("a").ClickAsync();
+        await page.WaitForURLAsync($"**/Clinic/Job/{jobId}");
+
         // Before the series is used, staff say whether the overview identifies the patient; "yes" needs a reason.
         var review = page.Locator("#overview-review");
         await Assertions.Expect(review).ToBeVisibleAsync();
@@ -91,6 +98,9 @@ public sealed class ClinicPageBrowserTests
         await page.ClickAsync("#review-overview");
         await Assertions.Expect(page.Locator("#overview-reviewed")).ToContainTextAsync("high risk");
         await Assertions.Expect(review).ToBeHiddenAsync();
+        await page.GotoAsync($"{suite.HostUrl}/Clinic");
+        await Assertions.Expect(page.Locator("#overviews")).ToHaveCountAsync(0);
+        await page.GotoAsync($"{suite.HostUrl}/Clinic/Job/{jobId}");
 
         var job = await suite.HostService<JobTracker>().FindAsync(jobId, CancellationToken.None);
         var series = await suite.HostService<ISeriesArchive>().FindAsync(job!.SeriesId!, CancellationToken.None);

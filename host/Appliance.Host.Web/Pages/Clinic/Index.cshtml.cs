@@ -75,6 +75,14 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, LostS
     /// <summary>Jobs whose accepted series the host has not filed in time: the images are still on the appliance.</summary>
     public IReadOnlyList<JobProgress> Overdue { get; private set; } = [];
 
+    /// <summary>
+    /// Filed series among the most recent <see cref="OverviewReviewWindow"/> whose overview staff
+    /// have not yet reviewed for identifying features: until they do it counts as high risk.
+    /// </summary>
+    public IReadOnlyList<Appliance.Host.Core.FiledSeries> OverviewsToReview { get; private set; } = [];
+
+    public const int OverviewReviewWindow = 200;
+
     public string? Message { get; private set; }
 
     public string? Error { get; private set; }
@@ -195,5 +203,6 @@ public sealed class IndexModel(CaptureJobService jobs, JobTracker tracker, LostS
         Recent = await tracker.ListRecentAsync(20, cancellationToken);
         ToRecall = await recall.ListToRecallAsync(null, cancellationToken);
         Overdue = await tracker.ListStandingAtAsync(JobStates.FilingOverdue, null, cancellationToken);
+        OverviewsToReview = [.. (await archive.ListRecentAsync(OverviewReviewWindow, cancellationToken)).Where(s => s.Overview is not null && s.OverviewReview is null)];
     }
 }
