@@ -56,8 +56,8 @@ public sealed partial class CaptureCoordinator
         }
 
         _overview = held;
-        // Green and a beep: that step is done; the page now asks for the head on the lesion.
-        indicator.Show(IndicatorState.Accepted);
+        // A beep, and the blinking blue goes steady: that step is done; now the head on the lesion.
+        indicator.Show(IndicatorState.OverviewTaken);
         LogOverviewTaken(logger, job.JobId);
         await ReportAsync(ApplianceState.Armed, job.JobId, null, cancellationToken, step: CaptureStep.Contact);
         return new CaptureOutcome(CaptureOutcomeKind.OverviewTaken);

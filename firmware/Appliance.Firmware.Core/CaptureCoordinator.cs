@@ -118,7 +118,7 @@ public sealed partial class CaptureCoordinator(
             _job = job;
             _retakes = 0;
             State = CaptureState.Armed;
-            indicator.Show(IndicatorState.Armed);
+            indicator.Show(NeedsOverview(job) ? IndicatorState.ArmedForOverview : IndicatorState.Armed);
             LogArmed(logger, job.JobId);
             if (calibrationWarning is not null)
             {

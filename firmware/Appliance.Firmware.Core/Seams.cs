@@ -38,6 +38,12 @@ public enum IndicatorState
 
     /// <summary>The host asked which appliance is armed for a job, and it is this one: white, three beeps, for a few seconds, then as before.</summary>
     Identify,
+
+    /// <summary>Armed for a job's overview, the head held 20–40 cm away: blue, blinking.</summary>
+    ArmedForOverview,
+
+    /// <summary>The overview is taken; armed for the head on the lesion: steady blue (as <see cref="Armed"/>), one beep.</summary>
+    OverviewTaken,
 }
 
 public interface IStatusIndicator

@@ -392,6 +392,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
     public void Dispose()
     {
         _coordinator.Dispose();
+        _indicator.Dispose();
         _driver.Dispose();
         _folder.Dispose();
     }

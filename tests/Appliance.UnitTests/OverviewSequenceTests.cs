@@ -79,11 +79,12 @@ public sealed class OverviewSequenceTests : IDisposable
     {
         Assert.True(await _coordinator.ArmAsync(Job(), CancellationToken.None));
         Assert.Equal((ApplianceState.Armed, CaptureStep.Overview), Last(Drain()));
+        Assert.Equal(IndicatorState.ArmedForOverview, _indicator.Current); // blinking blue
 
         Assert.Equal(CaptureOutcomeKind.OverviewTaken, (await _coordinator.HandlePressAsync(Press, CancellationToken.None)).Kind);
         Assert.Equal((CaptureState.Armed, CaptureStep.Contact), (_coordinator.State, _coordinator.Step));
         Assert.Equal((ApplianceState.Armed, CaptureStep.Contact), Last(Drain())); // the page now asks for the head on the lesion
-        Assert.Equal(IndicatorState.Accepted, _indicator.Current);
+        Assert.Equal(IndicatorState.OverviewTaken, _indicator.Current); // a beep, steady blue
         Assert.Empty(_store.All); // held in memory only, never stored alone
         Assert.DoesNotContain(_driver.Timeline, w => w.Value == PinValue.High && (w.Pin == 18 || w.Pin == 13)); // no ring for the overview
 
@@ -189,6 +190,7 @@ public sealed class OverviewSequenceTests : IDisposable
     public void Dispose()
     {
         _coordinator.Dispose();
+        _indicator.Dispose();
         _driver.Dispose();
     }
 

@@ -137,6 +137,8 @@ public sealed class BuzzerTests : IDisposable
     [InlineData(IndicatorState.Armed, new double[0])]
     [InlineData(IndicatorState.Calibrating, new[] { 80.0 })]
     [InlineData(IndicatorState.Identify, new[] { 80.0, 80.0, 80.0 })]
+    [InlineData(IndicatorState.ArmedForOverview, new double[0])]
+    [InlineData(IndicatorState.OverviewTaken, new[] { 80.0 })]
     public void EachStateHasItsPattern_AndTheBuzzerEndsSilent(IndicatorState state, double[] expected)
     {
         var done = _buzzer.Signal(state);
@@ -196,6 +198,44 @@ public sealed class BuzzerTests : IDisposable
         Assert.Equal(IndicatorState.Busy, indicator.Current);
     }
 
+    [Fact]
+    public async Task ArmedForTheOverview_BlinksBlue_UntilTheNextState_AndBlinksAgainAfterAnIdentify()
+    {
+        var pins = new PinMapOptions { BuzzerPin = Pin };
+        using var indicator = new GpioStatusIndicator(new GpioController(_driver), Options.Create(pins), _buzzer, _time);
+        bool Blue() => _driver.ValueOf(pins.StatusBluePin) == PinValue.High;
+        var blue = new List<bool>();
+        void Sample(int halves)
+        {
+            for (var i = 0; i < halves; i++)
+            {
+                Run(GpioStatusIndicator.BlinkHalf);
+                blue.Add(Blue());
+            }
+        }
+
+        indicator.Show(IndicatorState.ArmedForOverview);
+        blue.Add(Blue());
+        Sample(4);
+        Assert.Equal([true, false, true, false, true], blue);
+        Assert.False(_driver.ValueOf(pins.StatusRedPin) == PinValue.High || _driver.ValueOf(pins.StatusGreenPin) == PinValue.High);
+
+        // An identify in the middle: white, then back to blinking.
+        indicator.Show(IndicatorState.Identify);
+        Run(GpioStatusIndicator.IdentifyFor + TimeSpan.FromMilliseconds(50));
+        await indicator.IdentifyEnded.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(IndicatorState.ArmedForOverview, indicator.Current);
+        blue.Clear();
+        Sample(4);
+        Assert.Equal(2, blue.Count(b => b));
+
+        // The overview taken: steady blue from then on.
+        indicator.Show(IndicatorState.OverviewTaken);
+        blue.Clear();
+        Sample(4);
+        Assert.Equal([true, true, true, true], blue);
+    }
+
     public void Dispose()
     {
         _buzzer.Dispose();
@@ -209,12 +249,14 @@ public sealed class StatusColourTests
     [InlineData(IndicatorState.Armed, false, false, true)]
     [InlineData(IndicatorState.Retake, true, true, false)]
     [InlineData(IndicatorState.Calibrating, true, false, true)]
+    [InlineData(IndicatorState.ArmedForOverview, false, false, true)]
+    [InlineData(IndicatorState.OverviewTaken, false, false, true)]
     public void EachStateLightsItsColour(IndicatorState state, bool red, bool green, bool blue)
     {
         using var driver = new SimulatedGpioDriver(TimeProvider.System);
         using var gpio = new GpioController(driver);
         var pins = new PinMapOptions();
-        var indicator = new GpioStatusIndicator(gpio, Options.Create(pins));
+        using var indicator = new GpioStatusIndicator(gpio, Options.Create(pins));
 
         indicator.Show(state);
 

@@ -29,7 +29,7 @@ public sealed class GpioBuzzer : IDisposable
     /// <summary>On-times of the beeps for a state, each followed by an equal silence; none for the others.</summary>
     public static IReadOnlyList<TimeSpan> PatternFor(IndicatorState state) => state switch
     {
-        IndicatorState.Accepted => [Short],
+        IndicatorState.Accepted or IndicatorState.OverviewTaken => [Short],
         IndicatorState.Retake => [Short, Short],
         IndicatorState.Calibrating => [Short],
         IndicatorState.Identify => [Short, Short, Short],

@@ -6,14 +6,18 @@ namespace Appliance.Firmware.Devices.Gpio;
 
 /// <summary>
 /// An RGB status LED on three GPIO outputs (active high), and the buzzer when there is one.
-/// Colours: idle green, armed blue, busy cyan, accepted green, retake amber, fault red, calibrating
-/// magenta; identify white for <see cref="IdentifyFor"/>, then back to what it showed before
-/// (unless something else was shown meanwhile).
+/// Colours: idle green, armed blue (blinking while armed for a job's overview, steady for the head
+/// on the lesion), busy cyan, accepted green, retake amber, fault red, calibrating magenta;
+/// identify white for <see cref="IdentifyFor"/>, then back to what it showed before (unless
+/// something else was shown meanwhile).
 /// </summary>
-public sealed class GpioStatusIndicator : IStatusIndicator
+public sealed class GpioStatusIndicator : IStatusIndicator, IDisposable
 {
     /// <summary>How long the white identify light stays on: long enough to look up and see which unit it is.</summary>
     public static readonly TimeSpan IdentifyFor = TimeSpan.FromSeconds(5);
+
+    /// <summary>Half a blink: on this long, then off this long, as long as the state is shown.</summary>
+    public static readonly TimeSpan BlinkHalf = TimeSpan.FromMilliseconds(500);
 
     private readonly GpioController _gpio;
     private readonly PinMapOptions _pins;
@@ -21,6 +25,9 @@ public sealed class GpioStatusIndicator : IStatusIndicator
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private long _shown;
+    private bool _disposed;
+    private ITimer? _blink;
+    private bool _blinkOn;
 
     public GpioStatusIndicator(GpioController gpio, IOptions<PinMapOptions> pins, GpioBuzzer? buzzer = null, TimeProvider? time = null)
     {
@@ -57,6 +64,30 @@ public sealed class GpioStatusIndicator : IStatusIndicator
         Light(before, onlyIfStill: shown);
     }
 
+    /// <summary>Turns the blue off or on again, if showing <paramref name="shown"/> still lasts.</summary>
+    private void Blink(long shown)
+    {
+        lock (_lock)
+        {
+            if (_disposed || _shown != shown)
+            {
+                return;
+            }
+
+            _blinkOn = !_blinkOn;
+            try
+            {
+                _gpio.Write(_pins.StatusBluePin, _blinkOn);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The GPIO went first, as it may at shutdown: a timer's callback must not take the process with it.
+                _blink?.Dispose();
+                _blink = null;
+            }
+        }
+    }
+
     /// <summary>
     /// Sets the LED's colour for a state (not if <paramref name="onlyIfStill"/> is given and
     /// another showing came since); the number of this showing, so a later one can be told apart.
@@ -66,7 +97,7 @@ public sealed class GpioStatusIndicator : IStatusIndicator
         var (r, g, b) = state switch
         {
             IndicatorState.Idle => (false, true, false),
-            IndicatorState.Armed => (false, false, true),
+            IndicatorState.Armed or IndicatorState.ArmedForOverview or IndicatorState.OverviewTaken => (false, false, true),
             IndicatorState.Busy => (false, true, true),
             IndicatorState.Accepted => (false, true, false),
             IndicatorState.Retake => (true, true, false),
@@ -77,7 +108,7 @@ public sealed class GpioStatusIndicator : IStatusIndicator
         };
         lock (_lock)
         {
-            if (onlyIfStill is { } expected && expected != _shown)
+            if (_disposed || (onlyIfStill is { } expected && expected != _shown))
             {
                 return _shown;
             }
@@ -86,7 +117,27 @@ public sealed class GpioStatusIndicator : IStatusIndicator
             _gpio.Write(_pins.StatusGreenPin, g);
             _gpio.Write(_pins.StatusBluePin, b);
             Current = state;
-            return ++_shown;
+            var shown = ++_shown;
+            _blink?.Dispose();
+            _blink = null;
+            if (state == IndicatorState.ArmedForOverview)
+            {
+                _blinkOn = true;
+                _blink = _time.CreateTimer(_ => Blink(shown), null, BlinkHalf, BlinkHalf);
+            }
+
+            return shown;
+        }
+    }
+
+    /// <summary>Stops any blinking or pending identify from writing to the LED again; leaves the pins as they are.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+            ++_shown;
+            _blink?.Dispose();
         }
     }
 }
