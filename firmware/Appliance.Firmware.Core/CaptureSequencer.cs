@@ -8,7 +8,7 @@ namespace Appliance.Firmware.Core;
 /// own ring only. Whatever happens (fault, cancellation, a camera that hangs) both rings are off
 /// when this returns or throws.
 /// </summary>
-public sealed class CaptureSequencer(ICamera camera, IIlluminator illuminator, FrameBufferPool pool, TimeProvider time, IOptions<CaptureOptions> options)
+public sealed class CaptureSequencer(ICamera camera, IIlluminator illuminator, FrameBufferPool pool, TimeProvider time, IOptions<CaptureOptions> options, IPreviewSuspension? preview = null)
 {
     public static readonly IReadOnlyList<LightingMode> Order = [LightingMode.CrossPolarised, LightingMode.NonPolarised];
 
@@ -18,6 +18,8 @@ public sealed class CaptureSequencer(ICamera camera, IIlluminator illuminator, F
         var o = options.Value;
         var settings = o.ToCameraSettings();
         var frames = new List<CapturedFrame>(Order.Count);
+        // The preview lets go of the camera and its ring before this lights one.
+        using var suspended = await (preview ?? NoPreview.Instance).SuspendAsync(cancellationToken);
         try
         {
             foreach (var lighting in Order)

@@ -21,6 +21,7 @@ public static class CoreRegistration
         builder.Services.AddSingleton<FrameBufferPool>();
         builder.Services.AddSingleton<WorkSignal>();
         builder.Services.AddSingleton<StatusFeed>();
+        builder.Services.AddSingleton<HostLink>();
         builder.Services.AddSingleton<CaptureSequencer>();
         builder.Services.AddSingleton<SeriesQualityChecker>();
         builder.Services.AddSingleton<CalibrationSession>();

@@ -22,7 +22,7 @@ public sealed class HeldOverview(CapturedSeries frame, CameraSettings settings, 
 /// <see cref="OverviewOptions.BurstInterval"/> apart, judged by the <see cref="OverviewQualityChecker"/>;
 /// the first is kept when they pass, and nothing is kept when they do not. No ring is lit.
 /// </summary>
-public sealed class OverviewStep(IOverviewCamera camera, OverviewQualityChecker checker, FrameBufferPool pool, TimeProvider time, IOptions<OverviewOptions> options)
+public sealed class OverviewStep(IOverviewCamera camera, OverviewQualityChecker checker, FrameBufferPool pool, TimeProvider time, IOptions<OverviewOptions> options, IPreviewSuspension? preview = null)
 {
     public CameraSettings Settings => options.Value.ToCameraSettings();
 
@@ -34,16 +34,19 @@ public sealed class OverviewStep(IOverviewCamera camera, OverviewQualityChecker 
         var o = options.Value;
         var settings = Settings;
         var burst = new List<CapturedFrame>(2);
-        try
+        using (await (preview ?? NoPreview.Instance).SuspendAsync(cancellationToken))
         {
-            burst.Add(await CaptureAsync(settings, o.CaptureTimeout, cancellationToken));
-            await Task.Delay(o.BurstInterval, time, cancellationToken);
-            burst.Add(await CaptureAsync(settings, o.CaptureTimeout, cancellationToken));
-        }
-        catch
-        {
-            new CapturedSeries(burst, pool).Dispose();
-            throw;
+            try
+            {
+                burst.Add(await CaptureAsync(settings, o.CaptureTimeout, cancellationToken));
+                await Task.Delay(o.BurstInterval, time, cancellationToken);
+                burst.Add(await CaptureAsync(settings, o.CaptureTimeout, cancellationToken));
+            }
+            catch
+            {
+                new CapturedSeries(burst, pool).Dispose();
+                throw;
+            }
         }
 
         var report = checker.Check(burst);

@@ -96,6 +96,32 @@ public sealed class UncheckedSystem : ISystemIntegrity
 /// lit by the room. The dermoscopic camera cannot take the overview: its close-up lens focuses it
 /// at the contact plate and nowhere else (hardware/README.md).
 /// </summary>
+/// <summary>
+/// Stops whatever else uses the cameras and rings (the screen's live preview) for a capture, and
+/// waits until it has; disposing the result lets it go on. Without a screen, nothing to stop.
+/// </summary>
+public interface IPreviewSuspension
+{
+    Task<IDisposable> SuspendAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>No preview to stop: an appliance without a screen.</summary>
+public sealed class NoPreview : IPreviewSuspension
+{
+    public static readonly NoPreview Instance = new();
+
+    public Task<IDisposable> SuspendAsync(CancellationToken cancellationToken) => Task.FromResult<IDisposable>(Released.Instance);
+
+    private sealed class Released : IDisposable
+    {
+        public static readonly Released Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+}
+
 public interface IOverviewCamera
 {
     /// <summary>One frame in the room's light (<see cref="LightingMode.Ambient"/>).</summary>

@@ -14,9 +14,13 @@ public sealed class StatusFeed(WorkSignal uplinkSignal)
 
     public ChannelReader<ApplianceStatus> Reader => _channel.Reader;
 
+    /// <summary>Each status as it is published, for what shows it on the appliance itself (the screen); handlers must not block.</summary>
+    public event Action<ApplianceStatus>? Published;
+
     public void Publish(ApplianceStatus status)
     {
         _channel.Writer.TryWrite(status);
         uplinkSignal.Notify();
+        Published?.Invoke(status);
     }
 }

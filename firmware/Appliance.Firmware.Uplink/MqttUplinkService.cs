@@ -21,6 +21,7 @@ public sealed partial class MqttUplinkService(
     WipeReporter wipeReporter,
     IFirmwareUpdates updates,
     WipeSignal wipe,
+    HostLink hostLink,
     TimeProvider time,
     ILogger<MqttUplinkService> logger) : BackgroundService
 {
@@ -31,6 +32,7 @@ public sealed partial class MqttUplinkService(
             try
             {
                 await using var channel = await link.ConnectAsync(stoppingToken);
+                hostLink.Set(true);
                 await status.AnnounceAsync(channel, stoppingToken);
                 await RunConnectedAsync(channel, stoppingToken);
                 if (wipe.Requested.IsCompleted)
@@ -47,6 +49,10 @@ public sealed partial class MqttUplinkService(
                 or IOException or System.Net.Sockets.SocketException or MqttConnectingFailedException or OperationCanceledException or TimeoutException)
             {
                 LogLinkFailed(logger, ex.GetType().Name, ex.Message);
+            }
+            finally
+            {
+                hostLink.Set(false);
             }
 
             var delay = link.NextRetryDelay();

@@ -16,7 +16,13 @@ public sealed class SimulatedGpioDriver(TimeProvider time) : GpioDriver
     private readonly Dictionary<int, PinMode> _modes = [];
     private readonly Dictionary<int, PinValue> _values = [];
     private readonly Dictionary<int, List<(PinEventTypes Events, PinChangeEventHandler Handler)>> _callbacks = [];
-    private readonly List<PinWrite> _timeline = [];
+    private readonly Queue<PinWrite> _timeline = new();
+
+    /// <summary>
+    /// The most writes <see cref="Timeline"/> keeps, the oldest dropped first: a simulated appliance
+    /// left running (the screen's data/command line toggles with every SPI transfer) must not grow without end.
+    /// </summary>
+    public const int TimelineCapacity = 65_536;
 
     /// <summary>The Pi's 28 user GPIO lines (BCM 0–27).</summary>
     protected override int PinCount => 28;
@@ -78,7 +84,7 @@ public sealed class SimulatedGpioDriver(TimeProvider time) : GpioDriver
         {
             _values[pin] = value;
             write = new PinWrite(time.GetUtcNow(), pin, value, duty);
-            _timeline.Add(write);
+            Record(write);
         }
 
         Written?.Invoke(this, write);
@@ -133,6 +139,17 @@ public sealed class SimulatedGpioDriver(TimeProvider time) : GpioDriver
 
     protected override PinValue Read(int pinNumber) => ValueOf(pinNumber);
 
+    /// <summary>Keeps a write in the timeline, under the lock.</summary>
+    private void Record(PinWrite write)
+    {
+        if (_timeline.Count == TimelineCapacity)
+        {
+            _timeline.Dequeue();
+        }
+
+        _timeline.Enqueue(write);
+    }
+
     protected override void Write(int pinNumber, PinValue value)
     {
         PinWrite write;
@@ -140,7 +157,7 @@ public sealed class SimulatedGpioDriver(TimeProvider time) : GpioDriver
         {
             _values[pinNumber] = value;
             write = new PinWrite(time.GetUtcNow(), pinNumber, value);
-            _timeline.Add(write);
+            Record(write);
         }
 
         Written?.Invoke(this, write);
