@@ -5,6 +5,7 @@ using Appliance.Calibration;
 using Appliance.Firmware.Core;
 using Appliance.Firmware.Devices.Camera;
 using Appliance.Firmware.Devices.Gpio;
+using Appliance.Firmware.Devices.Screen;
 using Appliance.Firmware.Devices.Simulated;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -109,6 +110,7 @@ public static class DevicesRegistration
 
         builder.Services.AddSingleton<GpioStatusIndicator>();
         builder.Services.AddSingleton<IStatusIndicator>(sp => sp.GetRequiredService<GpioStatusIndicator>());
+        builder.AddApplianceScreen(mode);
         builder.Services.AddSingleton(sp =>
         {
             var capture = sp.GetRequiredService<IOptions<CaptureOptions>>().Value;

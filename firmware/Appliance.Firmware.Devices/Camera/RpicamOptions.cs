@@ -22,6 +22,10 @@ public sealed class RpicamOptions
     [Range(0, 7)]
     public int? CameraIndex { get; set; }
 
+    /// <summary>The video tool the screen's live preview streams from (raw YUV 4:2:0 on its standard output).</summary>
+    [Required]
+    public string PreviewExecutable { get; set; } = "rpicam-vid";
+
     /// <summary>A capture that takes longer is killed and reported as a fault.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);

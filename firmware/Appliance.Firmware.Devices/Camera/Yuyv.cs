@@ -25,6 +25,31 @@ public static class Yuyv
         }
     }
 
+    /// <summary>
+    /// I420 (YUV 4:2:0 planar, as rpicam-vid writes it: the Y plane, then U and V at half size
+    /// each way) to packed RGB24, with the same BT.601 limited-range coefficients.
+    /// </summary>
+    public static void I420ToRgb24(ReadOnlySpan<byte> i420, int width, int height, Span<byte> rgb)
+    {
+        var (ySize, cWidth) = (width * height, width / 2);
+        if (width % 2 != 0 || height % 2 != 0 || i420.Length != ySize * 3 / 2 || rgb.Length != ySize * 3)
+        {
+            throw new ArgumentException("expected an even-sized I420 frame and an RGB buffer of its pixel count", nameof(rgb));
+        }
+
+        var uPlane = i420.Slice(ySize, ySize / 4);
+        var vPlane = i420.Slice(ySize + (ySize / 4), ySize / 4);
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var c = ((y / 2) * cWidth) + (x / 2);
+                int u = uPlane[c] - 128, v = vPlane[c] - 128;
+                Pixel(i420[(y * width) + x], 1634 * v, (-400 * u) - (833 * v), 2066 * u, rgb[(((y * width) + x) * 3)..]);
+            }
+        }
+    }
+
     private static void Pixel(byte y, int red, int green, int blue, Span<byte> target)
     {
         var luma = 1192 * (y - 16);

@@ -1,0 +1,269 @@
+using System.Device.Gpio;
+using Appliance.Firmware.Core;
+using Appliance.Firmware.Devices.Camera;
+using Appliance.Firmware.Devices.Gpio;
+using Appliance.Firmware.Devices.Screen;
+using Appliance.Firmware.Devices.Simulated;
+using Appliance.Protocol;
+using Appliance.TestKit;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.UnitTests.Screen;
+
+/// <summary>
+/// The screen as the appliance runs it: statuses in, the binding's ILI9341 driver out to a
+/// simulated controller that decodes the bus. The preview region follows the simulated camera
+/// (block by block against the camera's own picture), the code, prompt and verdict are where they
+/// belong, the screen goes dark when idle and keeps nothing of a job on a wipe, and a capture
+/// takes the camera and ring from the preview, which comes back after.
+/// </summary>
+public sealed class ScreenServiceTests : IAsyncLifetime
+{
+    private readonly SimulatedGpioDriver _driver = new(TimeProvider.System);
+    private readonly GpioController _gpio;
+    private readonly ScreenOptions _options = new() { Enabled = true, VerdictHold = TimeSpan.FromMilliseconds(300) };
+    private readonly SimulatedSpiDisplay _display;
+    private readonly Ili9341Panel _panel;
+    private readonly SimulatedCamera _camera = new();
+    private readonly SimulatedOverviewCamera _overview = new();
+    private readonly StatusFeed _feed = new(new WorkSignal());
+    private readonly WipeSignal _wipe = new();
+    private readonly CameraArbiter _arbiter = new();
+    private readonly FakeIlluminator _rings = new();
+    private readonly ScreenService _screen;
+
+    public ScreenServiceTests()
+    {
+        _gpio = new GpioController(_driver);
+        _display = new SimulatedSpiDisplay(_gpio, _options.DataCommandPin, _options.BacklightPin, _options.ClockHz);
+        _panel = new Ili9341Panel(_display, _gpio, _options);
+        _screen = new ScreenService(_panel, new SimulatedPreviewSource(_camera, _overview, TimeProvider.System), _arbiter, _rings, _feed, new HostLink(), _wipe, Options.Create(_options), TimeProvider.System, NullLogger<ScreenService>.Instance);
+    }
+
+    public async Task InitializeAsync()
+    {
+        var dark = Shown(c => !c.Lit);
+        await _screen.StartAsync(CancellationToken.None);
+        await dark;
+    }
+
+    private static ApplianceStatus Status(ApplianceState state, string? reason = null, CaptureStep? step = null) =>
+        new("clinic-a-01", state, "0.1.0", 2, DateTimeOffset.UnixEpoch, "job-7", reason, Step: step);
+
+    private Task<ScreenContent> Shown(Func<ScreenContent, bool> match)
+    {
+        var shown = new TaskCompletionSource<ScreenContent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Handler(ScreenContent c)
+        {
+            if (match(c))
+            {
+                shown.TrySetResult(c);
+            }
+        }
+
+        _screen.Shown += Handler;
+        return shown.Task.WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(t => { _screen.Shown -= Handler; return t.Result; }, TaskScheduler.Default);
+    }
+
+    /// <summary>Completes once <paramref name="count"/> preview frames have reached the panel after this call.</summary>
+    private Task PreviewFrames(int count)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = 0;
+        void Handler(PreviewShown _)
+        {
+            if (Interlocked.Increment(ref seen) == count)
+            {
+                done.TrySetResult();
+            }
+        }
+
+        _screen.PreviewFrameShown += Handler;
+        return done.Task.WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(t => { _screen.PreviewFrameShown -= Handler; t.GetAwaiter().GetResult(); }, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// The preview region against the camera's own picture, in 13×13 blocks of the region (16×12
+    /// pixels), each block's mean colour against the mean of the camera pixels it stands for.
+    /// </summary>
+    private static double WorstBlockError(byte[] picture, byte[] truth)
+    {
+        var region = ScreenLayout.Preview;
+        var worst = 0.0;
+        for (var by = 0; by < 13; by++)
+        {
+            for (var bx = 0; bx < 13; bx++)
+            {
+                var shown = Mean(picture, ScreenCanvas.Width, bx * 16, by * 12, 16, 12);
+                var (sx0, sy0, sx1, sy1) = (bx * 16 * 320 / 208, by * 12 * 240 / 156, (bx + 1) * 16 * 320 / 208, (by + 1) * 12 * 240 / 156);
+                var camera = Mean(truth, 320, sx0, sy0, sx1 - sx0, sy1 - sy0);
+                worst = Math.Max(worst, Math.Max(Math.Abs(shown.R - camera.R), Math.Max(Math.Abs(shown.G - camera.G), Math.Abs(shown.B - camera.B))));
+            }
+        }
+
+        Assert.Equal(208, region.Width);
+        return worst;
+    }
+
+    private static (double R, double G, double B) Mean(byte[] rgb, int width, int x0, int y0, int w, int h)
+    {
+        double r = 0, g = 0, b = 0;
+        for (var y = y0; y < y0 + h; y++)
+        {
+            for (var x = x0; x < x0 + w; x++)
+            {
+                var i = ((y * width) + x) * 3;
+                (r, g, b) = (r + rgb[i], g + rgb[i + 1], b + rgb[i + 2]);
+            }
+        }
+
+        var n = w * h;
+        return (r / n, g / n, b / n);
+    }
+
+    private byte[] Truth() => SimulatedCamera.Render(_camera.Scene, LightingMode.CrossPolarised, 320, 240, applyMotion: false).Pixels;
+
+    [Fact]
+    public async Task WhileArmed_ThePreviewFollowsTheCamera_WithTheJobsCodeAndThePrompt()
+    {
+        var armed = Shown(c => c.Preview == PreviewCamera.Dermoscopic);
+        _feed.Publish(Status(ApplianceState.Armed));
+        await armed;
+        await PreviewFrames(2);
+
+        Assert.InRange(WorstBlockError(_display.Picture(), Truth()), 0, 10);
+        Assert.Equal(LightingMode.CrossPolarised, _rings.Lit); // the skin under the head lit, without glare
+        var picture = _display.Picture();
+        var code = JobCodes.For("job-7");
+        for (var i = 0; i < code.Length; i++)
+        {
+            SimulatedSpiDisplayTests.AssertGlyph(picture, code[i], ScreenLayout.Column.Left + 8 + (i * 18), 30, 3);
+        }
+
+        SimulatedSpiDisplayTests.AssertGlyph(picture, ScreenModel.ContactPrompt[0], 4, ScreenLayout.Prompt.Top + 4, 2);
+
+        // The lesion moves under the head: the preview follows.
+        var before = Truth();
+        _camera.Scene = _camera.Scene with { LesionCentreX = 0.25, LesionCentreY = 0.3, Brightness = 0.8 };
+        await PreviewFrames(2);
+        Assert.InRange(WorstBlockError(_display.Picture(), Truth()), 0, 10);
+        Assert.True(WorstBlockError(_display.Picture(), before) > 40, "the preview still shows the old scene");
+    }
+
+    [Fact]
+    public async Task TheOverviewStep_PreviewsTheOverviewCamera_WithNoRingLit()
+    {
+        var armed = Shown(c => c.Preview == PreviewCamera.Overview);
+        _feed.Publish(Status(ApplianceState.Armed, step: CaptureStep.Overview));
+        await armed;
+        await PreviewFrames(2);
+
+        var truth = SimulatedOverviewCamera.Render(_overview.Scene, 320, 240, moved: false).Pixels;
+        Assert.InRange(WorstBlockError(_display.Picture(), truth), 0, 10);
+        Assert.Null(_rings.Lit);
+        SimulatedSpiDisplayTests.AssertGlyph(_display.Picture(), 'S', ScreenLayout.Column.Left + 8, 66, 2); // STEP 1/2
+    }
+
+    [Fact]
+    public async Task ARetake_SaysWhyOnAnAmberBar_AndTheVerdictGoesDarkAfterItsHold()
+    {
+        var armed = Shown(c => c.Preview is not null);
+        _feed.Publish(Status(ApplianceState.Armed));
+        await armed;
+        var retake = Shown(c => c.Verdict == "Retake: blurred");
+        _feed.Publish(Status(ApplianceState.Retake, "blurred"));
+        await retake;
+
+        var amber = SimulatedSpiDisplayTests.At(_display.Picture(), 310, ScreenLayout.Verdict.Top + 10);
+        Assert.True(amber is { R: > 200, G: > 130 and < 170, B: < 30 }, $"verdict bar {amber}");
+        SimulatedSpiDisplayTests.AssertGlyph(_display.Picture(), 'R', 4, ScreenLayout.Verdict.Top + 3, 2);
+
+        var dark = Shown(c => !c.Lit);
+        var accepted = Shown(c => c.Verdict == "Accepted");
+        _feed.Publish(Status(ApplianceState.Accepted));
+        await accepted;
+        Assert.NotEqual(PinValue.Low, _gpio.Read(_options.BacklightPin));
+        await dark;
+        Assert.Equal(PinValue.Low, _gpio.Read(_options.BacklightPin));
+        Assert.All(_display.Picture(), b => Assert.Equal(0, b));
+        Assert.Null(_rings.Lit);
+    }
+
+    [Fact]
+    public async Task AWipe_LeavesNothingOfTheJobOnTheScreen()
+    {
+        var armed = Shown(c => c.Preview is not null);
+        _feed.Publish(Status(ApplianceState.Armed));
+        await armed;
+        await PreviewFrames(1);
+
+        var wiping = Shown(c => c.Alert == "WIPING");
+        _wipe.Request(WipeTrigger.Remote, "order-1");
+        await wiping;
+
+        var picture = _display.Picture();
+        // Only the alert's red letters are lit, in the band across the middle.
+        for (var y = 0; y < ScreenCanvas.Height; y++)
+        {
+            for (var x = 0; x < ScreenCanvas.Width; x++)
+            {
+                var p = SimulatedSpiDisplayTests.At(picture, x, y);
+                Assert.True(p == (0, 0, 0) || (y is >= 108 and < 132 && p.R > 150 && p.G < 60), $"({x}, {y}) shows {p}");
+            }
+        }
+
+        Assert.Null(_rings.Lit);
+    }
+
+    [Fact]
+    public async Task ACapture_TakesTheCameraAndRingFromThePreview_WhichComesBackAfter()
+    {
+        var armed = Shown(c => c.Preview is not null);
+        _feed.Publish(Status(ApplianceState.Armed));
+        await armed;
+        await PreviewFrames(1);
+        var framesDuringCapture = 0;
+        void Count(PreviewShown _) => Interlocked.Increment(ref framesDuringCapture);
+
+        using (await _arbiter.SuspendAsync(CancellationToken.None))
+        {
+            _screen.PreviewFrameShown += Count;
+            // By the time the capture has the camera, the preview's ring is off and its last frame gone.
+            Assert.Null(_rings.Lit);
+            var region = _display.Picture();
+            Assert.Equal((0, 0, 0), SimulatedSpiDisplayTests.At(region, 100, 80));
+            _rings.Light(LightingMode.NonPolarised); // the capture's own ring, which the preview must not touch
+            _rings.AllOff();
+        }
+
+        _screen.PreviewFrameShown -= Count;
+        Assert.Equal(0, framesDuringCapture);
+        await PreviewFrames(1);
+        Assert.Equal(LightingMode.CrossPolarised, _rings.Lit);
+    }
+
+    [Fact]
+    public async Task ThePreviewsBuffer_IsClearedWhenTheStreamEnds()
+    {
+        var source = new SimulatedPreviewSource(_camera, _overview, TimeProvider.System);
+        byte[]? lent = null;
+        await foreach (var frame in source.StreamAsync(PreviewCamera.Dermoscopic, 64, 48, CancellationToken.None))
+        {
+            lent = frame.Rgb24;
+            Assert.Contains(lent, b => b != 0);
+            break;
+        }
+
+        Assert.All(lent!, b => Assert.Equal(0, b));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _screen.StopAsync(CancellationToken.None);
+        _screen.Dispose();
+        _panel.Dispose();
+        _gpio.Dispose();
+        _driver.Dispose();
+    }
+}
