@@ -49,13 +49,16 @@ public static class DevicesRegistration
             builder.Services.AddOptions<CalibrationOptions>().PostConfigure<SimulatedCamera>((o, camera) => o.CameraToSrgb ??= camera.Optics.MeasuredCharacterisation(TargetSheet.Default()));
             builder.Services.AddSingleton<PwmChannelFactory>(sp =>
                 (_, _, frequency, pin) => new SimulatedPwmChannel(sp.GetRequiredService<SimulatedGpioDriver>(), pin, frequency));
-            builder.Services.AddSingleton<SimulatedControlPanel>();
+            var dataFolder = builder.Configuration["Firmware:DataFolder"] ?? "/var/lib/appliance";
+            builder.Services.AddSingleton(sp => new SimulatedControlPanel(
+                sp.GetRequiredService<SimulatedGpioDriver>(), sp.GetRequiredService<SimulatedCamera>(), sp.GetRequiredService<IOptions<PinMapOptions>>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<SimulatedSpiDisplay>(), Path.Combine(dataFolder, "screen.bmp")));
             if (section.GetValue(nameof(DevicesOptions.ManualControls), true))
             {
                 // Someone's hands on a simulated appliance run as its own process: the terminal and the control socket.
                 var socket = section[nameof(DevicesOptions.ControlSocket)] is { Length: > 0 } configured
                     ? configured
-                    : Path.Combine(builder.Configuration["Firmware:DataFolder"] ?? "/var/lib/appliance", "control.sock");
+                    : Path.Combine(dataFolder, "control.sock");
                 builder.Services.AddHostedService(sp => new SimulatedControlSocket(socket, sp.GetRequiredService<SimulatedControlPanel>(), sp.GetRequiredService<ILogger<SimulatedControlSocket>>()));
                 builder.Services.AddHostedService<SimulatedTerminal>();
             }

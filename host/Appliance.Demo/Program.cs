@@ -10,7 +10,7 @@ using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(80));
 try
 {
     Console.WriteLine($"Starting host, broker (mutual TLS) and a simulated appliance on 127.0.0.1; data in {dataRoot}");
-    await using var suite = await EmbeddedSuite.StartAsync(dataRoot, cancellationToken: timeout.Token);
+    await using var suite = await EmbeddedSuite.StartAsync(dataRoot, applianceSettings: SuiteScreen.Enabled, cancellationToken: timeout.Token);
     Console.WriteLine($"Appliance {suite.DeviceId} online; host pages at {suite.HostUrl}");
     Console.WriteLine("Calibrating from the host: white card under the head, press; colour target, press…");
     var profile = await suite.CalibrateAsync(timeout.Token);
@@ -19,6 +19,9 @@ try
 
     var job = await suite.CreateJobAndWaitArmedAsync("DEMO-PATIENT-0001", "left forearm", ConsentScope.DirectCare, timeout.Token, overview: true);
     Console.WriteLine($"Capture job {job.JobId} sent as episode {job.EpisodeCode} (the patient identifier stayed on the host); appliance armed, asking for the overview first");
+    var screenshot = Path.Combine(dataRoot, "screen-armed.bmp");
+    var screen = await suite.SaveScreenAsync(screenshot, c => c.Preview == Appliance.Firmware.Devices.Screen.PreviewCamera.Overview, timeout.Token);
+    Console.WriteLine($"The appliance's screen shows the job's code {screen.JobCode} (the job's page shows the same) and the overview camera's live view: {screenshot}");
 
     Console.WriteLine("Pressing capture with the head held 20–40 cm away (the lesion and the wrist in view)…");
     await suite.TakeOverviewAsync(timeout.Token);

@@ -27,6 +27,9 @@ public sealed class Arm64Firmware : IDisposable
 
     public string Firmware => Path.Combine(_folder, "publish", "Appliance.Firmware");
 
+    /// <summary>The published folder's size in bytes: the self-contained, trimmed firmware a Pi installs.</summary>
+    public long PublishedBytes => new DirectoryInfo(Path.Combine(_folder, "publish")).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+
     /// <summary>Makes (or finds cached) the sysroot and publishes the firmware for linux-arm64 into a new folder.</summary>
     public static async Task<Arm64Firmware> PrepareAsync(string repositoryRoot)
     {

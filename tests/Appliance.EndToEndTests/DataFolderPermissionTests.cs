@@ -30,6 +30,15 @@ public sealed class DataFolderPermissionTests
         // The embedded default end to end (the Quick start's first command): calibration, a capture with its overview filed, the appliance's copy deleted.
         var demoOutput = await RunAsync("Appliance.Demo", [], demo);
         Assert.Matches(@"(?m)^Overview filed as frame 2 of the same series: \d+×\d+ in the room's light", demoOutput);
+        // The appliance's screen while armed, written where the line says: 320×240, the preview and the job's code on it.
+        var screenLine = System.Text.RegularExpressions.Regex.Match(demoOutput, @"(?m)^The appliance's screen shows the job's code ([A-Z0-9]{4}) .*: (\S+\.bmp)$");
+        Assert.True(screenLine.Success, demoOutput);
+        using (var bmp = File.OpenRead(screenLine.Groups[2].Value))
+        {
+            Assert.True(Appliance.Firmware.Devices.Camera.Bmp24.TryDecode(bmp, out var width, out var height, out var rgb, out var error), error);
+            Assert.Equal((320, 240), (width, height));
+            Assert.True(rgb.Count(b => b > 40) > rgb.Length / 4, "the screen picture is mostly dark");
+        }
 
         // The host serving its pages over that data: a sign-in page makes the cookie key ring.
         var port = MosquittoBroker.FreePort();

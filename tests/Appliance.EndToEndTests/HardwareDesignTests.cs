@@ -130,13 +130,17 @@ public sealed partial class HardwareDesignTests
         var texts = Texts(await File.ReadAllTextAsync(svg));
         var readme = await File.ReadAllTextAsync(Path.Combine(Builds.RepositoryRoot, "hardware", "README.md"));
         var rows = PinRow().Matches(readme).Select(m => (Bcm: m.Groups[1].Value, Header: m.Groups[2].Value)).ToList();
-        Assert.Equal(7, rows.Count);
+        Assert.Equal(13, rows.Count);
         Assert.All(rows, r => Assert.Contains(texts, t => t.EndsWith($": GPIO{r.Bcm}, pin {r.Header}", StringComparison.Ordinal)));
-        // And every pin the firmware opens by default.
+        Assert.Equal(rows.Count, rows.Select(r => r.Bcm).Distinct().Count()); // no line does two jobs
+        // And every pin the firmware opens by default, the screen's included.
         using var settings = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Builds.RepositoryRoot, "firmware", "Appliance.Firmware", "appsettings.json")));
-        var pins = settings.RootElement.GetProperty("Gpio").EnumerateObject().Where(p => p.Name.EndsWith("Pin", StringComparison.Ordinal) && p.Value.ValueKind == System.Text.Json.JsonValueKind.Number).ToList();
+        var pins = settings.RootElement.GetProperty("Gpio").EnumerateObject().Where(p => p.Name.EndsWith("Pin", StringComparison.Ordinal) && p.Value.ValueKind == System.Text.Json.JsonValueKind.Number)
+            .Select(p => p.Value.GetInt32()).ToList();
         Assert.True(pins.Count >= 6);
-        Assert.All(pins, p => Assert.Contains(rows, r => r.Bcm == p.Value.GetInt32().ToString(CultureInfo.InvariantCulture)));
+        var screen = new Appliance.Firmware.Devices.Screen.ScreenOptions();
+        pins.AddRange([screen.DataCommandPin, screen.ResetPin, screen.BacklightPin]);
+        Assert.All(pins, p => Assert.Contains(rows, r => r.Bcm == p.ToString(CultureInfo.InvariantCulture)));
         // The SVG kept in the repository for reading is the source's, as rendered (its words; coordinates may differ between Graphviz versions).
         Assert.Equal(texts.Order(StringComparer.Ordinal), Texts(await File.ReadAllTextAsync(Path.ChangeExtension(source, ".svg"))).Order(StringComparer.Ordinal));
     }

@@ -5,6 +5,7 @@ using Appliance.Firmware.Devices.Gpio;
 using Appliance.Firmware.Devices.Screen;
 using Appliance.Firmware.Devices.Simulated;
 using Appliance.Protocol;
+using Appliance.TestData;
 using Appliance.TestKit;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -138,10 +139,10 @@ public sealed class ScreenServiceTests : IAsyncLifetime
         var code = JobCodes.For("job-7");
         for (var i = 0; i < code.Length; i++)
         {
-            SimulatedSpiDisplayTests.AssertGlyph(picture, code[i], ScreenLayout.Column.Left + 8 + (i * 18), 30, 3);
+            Assert.Null(ScreenGlyphs.Mismatch(picture, code[i], ScreenLayout.Column.Left + 8 + (i * 18), 30, 3));
         }
 
-        SimulatedSpiDisplayTests.AssertGlyph(picture, ScreenModel.ContactPrompt[0], 4, ScreenLayout.Prompt.Top + 4, 2);
+        Assert.Null(ScreenGlyphs.Mismatch(picture, ScreenModel.ContactPrompt[0], 4, ScreenLayout.Prompt.Top + 4, 2));
 
         // The lesion moves under the head: the preview follows.
         var before = Truth();
@@ -162,7 +163,7 @@ public sealed class ScreenServiceTests : IAsyncLifetime
         var truth = SimulatedOverviewCamera.Render(_overview.Scene, 320, 240, moved: false).Pixels;
         Assert.InRange(WorstBlockError(_display.Picture(), truth), 0, 10);
         Assert.Null(_rings.Lit);
-        SimulatedSpiDisplayTests.AssertGlyph(_display.Picture(), 'S', ScreenLayout.Column.Left + 8, 66, 2); // STEP 1/2
+        Assert.Null(ScreenGlyphs.Mismatch(_display.Picture(), 'S', ScreenLayout.Column.Left + 8, 66, 2)); // STEP 1/2
     }
 
     [Fact]
@@ -175,9 +176,9 @@ public sealed class ScreenServiceTests : IAsyncLifetime
         _feed.Publish(Status(ApplianceState.Retake, "blurred"));
         await retake;
 
-        var amber = SimulatedSpiDisplayTests.At(_display.Picture(), 310, ScreenLayout.Verdict.Top + 10);
+        var amber = ScreenGlyphs.At(_display.Picture(), 310, ScreenLayout.Verdict.Top + 10);
         Assert.True(amber is { R: > 200, G: > 130 and < 170, B: < 30 }, $"verdict bar {amber}");
-        SimulatedSpiDisplayTests.AssertGlyph(_display.Picture(), 'R', 4, ScreenLayout.Verdict.Top + 3, 2);
+        Assert.Null(ScreenGlyphs.Mismatch(_display.Picture(), 'R', 4, ScreenLayout.Verdict.Top + 3, 2));
 
         var dark = Shown(c => !c.Lit);
         var accepted = Shown(c => c.Verdict == "Accepted");
@@ -208,7 +209,7 @@ public sealed class ScreenServiceTests : IAsyncLifetime
         {
             for (var x = 0; x < ScreenCanvas.Width; x++)
             {
-                var p = SimulatedSpiDisplayTests.At(picture, x, y);
+                var p = ScreenGlyphs.At(picture, x, y);
                 Assert.True(p == (0, 0, 0) || (y is >= 108 and < 132 && p.R > 150 && p.G < 60), $"({x}, {y}) shows {p}");
             }
         }
@@ -232,7 +233,7 @@ public sealed class ScreenServiceTests : IAsyncLifetime
             // By the time the capture has the camera, the preview's ring is off and its last frame gone.
             Assert.Null(_rings.Lit);
             var region = _display.Picture();
-            Assert.Equal((0, 0, 0), SimulatedSpiDisplayTests.At(region, 100, 80));
+            Assert.Equal((0, 0, 0), ScreenGlyphs.At(region, 100, 80));
             _rings.Light(LightingMode.NonPolarised); // the capture's own ring, which the preview must not touch
             _rings.AllOff();
         }

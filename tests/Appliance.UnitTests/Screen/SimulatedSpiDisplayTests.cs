@@ -3,7 +3,7 @@ using System.Drawing;
 using Appliance.Firmware.Devices.Gpio;
 using Appliance.Firmware.Devices.Screen;
 using Appliance.Firmware.Devices.Simulated;
-using Iot.Device.Graphics;
+using Appliance.TestData;
 
 namespace Appliance.UnitTests.Screen;
 
@@ -27,11 +27,7 @@ public sealed class SimulatedSpiDisplayTests : IDisposable
         _panel = new Ili9341Panel(_display, _gpio, _options);
     }
 
-    internal static (int R, int G, int B) At(byte[] picture, int x, int y)
-    {
-        var i = ((y * ScreenCanvas.Width) + x) * 3;
-        return (picture[i], picture[i + 1], picture[i + 2]);
-    }
+    private static (int R, int G, int B) At(byte[] picture, int x, int y) => ScreenGlyphs.At(picture, x, y);
 
     [Fact]
     public void ARegionSent_AppearsWhereItWasDrawn_TheRightWayUp()
@@ -94,29 +90,8 @@ public sealed class SimulatedSpiDisplayTests : IDisposable
         _panel.Backlight(true);
 
         var picture = _display.Picture();
-        AssertGlyph(picture, 'K', 50, 60, 3);
-        AssertGlyph(picture, '7', 50 + 18, 60, 3);
-    }
-
-    /// <summary>Each font pixel of the glyph, as the binding's font defines it, is a lit or dark scale×scale block on the panel.</summary>
-    internal static void AssertGlyph(byte[] picture, char c, int x, int y, int scale, (int, int, int)? ink = null)
-    {
-        var font = new Font5x8();
-        Span<int> rows = stackalloc int[font.Height];
-        Assert.True(font.GetCharData(c, ref rows));
-        var lit = 0;
-        for (var row = 0; row < font.Height; row++)
-        {
-            for (var column = 0; column < font.Width; column++)
-            {
-                var on = (rows[row] & (1 << (font.Width - 1 - column))) != 0; // bit 4 is the leftmost column, as the font's rows print
-                lit += on ? 1 : 0;
-                var pixel = At(picture, x + (column * scale) + (scale / 2), y + (row * scale) + (scale / 2));
-                Assert.True(on == (pixel == (ink ?? (255, 255, 255))), $"'{c}' row {row} column {column}: expected {(on ? "ink" : "background")}, found {pixel}");
-            }
-        }
-
-        Assert.True(lit > 5, $"'{c}' drew {lit} font pixels");
+        Assert.Null(ScreenGlyphs.Mismatch(picture, 'K', 50, 60, 3));
+        Assert.Null(ScreenGlyphs.Mismatch(picture, '7', 50 + 18, 60, 3));
     }
 
     [Fact]
