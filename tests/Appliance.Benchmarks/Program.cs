@@ -49,6 +49,8 @@ var benchmarks = new Dictionary<string, (string Description, Func<bool, Task> Ru
         QcOverviewBenchmark.Run(quick ? 2 : 24, quick ? 2 : null, quick ? 20 : 400);
         return Task.CompletedTask;
     }),
+    ["preview"] = ("the screen's live preview, simulated camera to the ILI9341 driver and a simulated SPI controller at 320x240 (10 s armed): frames a second, camera frame to its last SPI byte (median), and the real bus's time for the same bytes at the configured clock", quick =>
+        PreviewBenchmark.RunAsync(TimeSpan.FromSeconds(quick ? 1 : 10))),
     ["ota-rollout"] = ("a staged firmware rollout to 50 firmware processes, each capturing (a patient every 30 s): bad packages refused, a bad release rolled back by its canaries, the good one to all; against the same bytes as plain QoS 1", quick =>
         quick ? OtaRolloutBenchmark.RunAsync(3, 1, TimeSpan.FromSeconds(1)) : OtaRolloutBenchmark.RunAsync(50, 5, TimeSpan.FromSeconds(30))),
 };

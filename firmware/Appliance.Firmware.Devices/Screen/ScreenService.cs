@@ -63,15 +63,24 @@ public sealed partial class ScreenService(
 
     private sealed record PreviewMayResume;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Listens before the loop starts (which runs on its own thread), so no status published meanwhile is missed.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        void OnStatus(ApplianceStatus s) => _events.Writer.TryWrite(s);
-        void OnLink(bool connected) => _events.Writer.TryWrite(new LinkChanged());
-        void OnReleased() => _events.Writer.TryWrite(new PreviewMayResume());
         statuses.Published += OnStatus;
         hostLink.Changed += OnLink;
         arbiter.Released += OnReleased;
         _ = wipe.Requested.ContinueWith(_ => _events.Writer.TryWrite(new Wiping()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return base.StartAsync(cancellationToken);
+    }
+
+    private void OnStatus(ApplianceStatus status) => _events.Writer.TryWrite(status);
+
+    private void OnLink(bool connected) => _events.Writer.TryWrite(new LinkChanged());
+
+    private void OnReleased() => _events.Writer.TryWrite(new PreviewMayResume());
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         try
         {
             await ShowAsync(ScreenContent.Dark);
