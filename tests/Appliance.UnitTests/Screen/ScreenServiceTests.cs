@@ -245,6 +245,32 @@ public sealed class ScreenServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AStatusPublishedTheMomentTheScreenStarts_IsShown()
+    {
+        using var driver = new SimulatedGpioDriver(TimeProvider.System);
+        using var gpio = new GpioController(driver);
+        using var panel = new Ili9341Panel(new SimulatedSpiDisplay(gpio, _options.DataCommandPin, _options.BacklightPin, _options.ClockHz), gpio, _options);
+        using var arbiter = new CameraArbiter();
+        var feed = new StatusFeed(new WorkSignal());
+        using var screen = new ScreenService(panel, new SimulatedPreviewSource(_camera, _overview, TimeProvider.System), arbiter, new FakeIlluminator(), feed, new HostLink(), new WipeSignal(), Options.Create(_options), TimeProvider.System, NullLogger<ScreenService>.Instance);
+        var armed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        screen.Shown += c =>
+        {
+            if (c.JobCode == JobCodes.For("job-7"))
+            {
+                armed.TrySetResult();
+            }
+        };
+
+        // The loop starts on its own thread: the status must not be lost before it listens.
+        await screen.StartAsync(CancellationToken.None);
+        feed.Publish(Status(ApplianceState.Armed));
+
+        await armed.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await screen.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task ThePreviewsBuffer_IsClearedWhenTheStreamEnds()
     {
         var source = new SimulatedPreviewSource(_camera, _overview, TimeProvider.System);
