@@ -7,7 +7,8 @@ namespace Appliance.Firmware.Devices;
 
 /// <summary>
 /// What a real appliance needs before anything is opened: the gpiochip and libgpiod, the PWM
-/// chip and its channels, the camera tool (and the V4L2 device). Read from the file system
+/// chip and its channels, the camera tool (and the V4L2 device), the screen's SPI device, and a
+/// pin map that agrees with the buses config.txt turns on (<see cref="BoardPins"/>). Read from the file system
 /// only, so that a Pi set up wrongly hears one sentence per missing part, each naming the
 /// setting or package that fixes it, instead of a stack trace from the first driver that fails.
 /// </summary>
@@ -17,7 +18,9 @@ public sealed class DeviceParts(
     RingDriveOptions rings,
     RpicamOptions rpicam,
     V4l2Options v4l2,
-    Func<bool> libgpiodLoads)
+    Func<bool> libgpiodLoads,
+    BoardPins? board = null,
+    Screen.ScreenOptions? screen = null)
 {
     /// <summary>The sonames System.Device.Gpio's libgpiod drivers load: libgpiod 2 and libgpiod 1.</summary>
     private static readonly string[] LibgpiodNames = ["libgpiod.so.3", "libgpiod.so.2", "libgpiod.so.1"];
@@ -38,7 +41,13 @@ public sealed class DeviceParts(
 
             NativeLibrary.Free(handle);
             return true;
-        }));
+        }),
+        new BoardPins(
+            Bind<PinMapOptions>(configuration, PinMapOptions.Section),
+            Bind<RingDriveOptions>(configuration, RingDriveOptions.Section),
+            Bind<Screen.ScreenOptions>(configuration, Screen.ScreenOptions.Section),
+            Bind<DevicesOptions>(configuration, DevicesOptions.Section).BootConfig),
+        Bind<Screen.ScreenOptions>(configuration, Screen.ScreenOptions.Section));
 
     /// <summary>The GPIO chip's device node, as configured.</summary>
     public string GpioChipPath => Path.Combine(devices.DevRoot, $"gpiochip{pins.Chip}");
@@ -50,7 +59,7 @@ public sealed class DeviceParts(
     public string CameraTool => devices.Camera == CameraBackend.V4l2 ? v4l2.Executable : rpicam.Executable;
 
     /// <summary>One sentence per missing part; empty when everything the configuration names is there.</summary>
-    public IReadOnlyList<string> Missing() => [.. MissingGpio(), .. MissingPwm(), .. MissingCamera()];
+    public IReadOnlyList<string> Missing() => [.. MissingGpio(), .. MissingPwm(), .. MissingCamera(), .. MissingScreen(), .. board?.Conflicts() ?? []];
 
     /// <summary>Each ring that is on hardware PWM: its name and channel.</summary>
     public IEnumerable<(string Ring, int Channel)> PwmRings()
@@ -86,6 +95,12 @@ public sealed class DeviceParts(
     public IReadOnlyList<string> MissingPwm() => [.. Pwm()];
 
     public IReadOnlyList<string> MissingCamera() => [.. Camera()];
+
+    /// <summary>The screen's SPI device, when the screen is on.</summary>
+    public IReadOnlyList<string> MissingScreen() =>
+        screen is { Enabled: true } s && !File.Exists(Path.Combine(devices.DevRoot, $"spidev{s.SpiBus}.{s.ChipSelect}"))
+            ? [$"Screen: there is no {Path.Combine(devices.DevRoot, $"spidev{s.SpiBus}.{s.ChipSelect}")} (Screen:SpiBus {s.SpiBus}, Screen:ChipSelect {s.ChipSelect}); add dtparam=spi=on to config.txt, or set Screen:Enabled to false."]
+            : [];
 
     private IEnumerable<string> Gpio()
     {

@@ -47,4 +47,7 @@ public sealed class DevicesOptions
 
     /// <summary>Where sysfs is, for the PWM chips; tests point it at a fake tree.</summary>
     public string SysRoot { get; set; } = "/sys";
+
+    /// <summary>The Pi's config.txt, whose overlays the pin map is checked against; unset: /boot/firmware/config.txt, else /boot/config.txt.</summary>
+    public string? BootConfig { get; set; }
 }

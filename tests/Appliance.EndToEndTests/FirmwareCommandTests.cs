@@ -87,6 +87,7 @@ public sealed class FirmwareCommandTests
         Assert.Contains("  - GPIO: there is no /dev/gpiochip0 (Gpio:Chip is 0)", said, StringComparison.Ordinal);
         Assert.Contains("  - PWM: there is no /sys/class/pwm/pwmchip0 (Rings:PwmChip is 0)", said, StringComparison.Ordinal);
         Assert.Contains("  - Camera: rpicam-still is not installed or not on PATH", said, StringComparison.Ordinal);
+        Assert.Contains("  - Board: there is no config.txt (/boot/firmware/config.txt or /boot/config.txt; Devices:BootConfig)", said, StringComparison.Ordinal);
         Assert.Contains("appliance-firmware selftest", said, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", said, StringComparison.Ordinal);

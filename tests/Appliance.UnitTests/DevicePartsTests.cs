@@ -31,6 +31,20 @@ public sealed class DevicePartsTests : IDisposable
     public void Dispose() => _root.Dispose();
 
     [Fact]
+    public void AScreenWithoutItsSpiDevice_IsNamed_AndPassesOnceItIsThere()
+    {
+        var screen = new Appliance.Firmware.Devices.Screen.ScreenOptions { Enabled = true };
+        DeviceParts Parts() => new(_devices, _pins, _rings, _rpicam, _v4l2, () => _libgpiod, screen: screen);
+
+        Assert.Equal($"Screen: there is no {_root.Combine("dev")}/spidev0.0 (Screen:SpiBus 0, Screen:ChipSelect 0); add dtparam=spi=on to config.txt, or set Screen:Enabled to false.", Assert.Single(Parts().Missing()));
+        Write("dev/spidev0.0", string.Empty);
+        Assert.Empty(Parts().Missing());
+        screen.Enabled = false;
+        File.Delete(_root.Combine("dev/spidev0.0"));
+        Assert.Empty(Parts().Missing());
+    }
+
+    [Fact]
     public void APiSetUpRight_MissesNothing_WithEitherCamera()
     {
         Assert.Empty(Parts().Missing());
