@@ -80,6 +80,36 @@ public sealed class SimulatedControlTests
     }
 
     [Fact]
+    public async Task Screen_WritesWhatTheScreenShows_OrSaysThereIsNone()
+    {
+        using var folder = new Appliance.TestFixtures.TempFolder("control-screen");
+        using var gpio = new GpioController(_driver);
+        var screen = new Appliance.Firmware.Devices.Screen.ScreenOptions { Enabled = true };
+        var display = new SimulatedSpiDisplay(gpio, screen.DataCommandPin, screen.BacklightPin, screen.ClockHz);
+        using var panel = new Appliance.Firmware.Devices.Screen.Ili9341Panel(display, gpio, screen);
+        var canvas = new Appliance.Firmware.Devices.Screen.ScreenCanvas();
+        var whole = new System.Drawing.Rectangle(0, 0, 320, 240);
+        canvas.Fill(whole, Appliance.Firmware.Devices.Screen.ScreenCanvas.Rgb565(255, 0, 0));
+        var bytes = new byte[320 * 240 * 2];
+        canvas.CopyRegion(whole, bytes);
+        panel.Write(whole, bytes);
+        panel.Backlight(true);
+        var file = folder.Combine("screen.bmp");
+
+        var answer = await new SimulatedControlPanel(_driver, _camera, Options.Create(_pins), TimeProvider.System, display, file).RunAsync("screen", CancellationToken.None);
+
+        Assert.Equal($"ok: the screen as it is now, in {file}", answer);
+        using (var bmp = File.OpenRead(file))
+        {
+            Assert.True(Bmp24.TryDecode(bmp, out var width, out var height, out var rgb, out var error), error);
+            Assert.Equal((320, 240), (width, height));
+            Assert.Equal((255, 0, 0), (rgb[0], rgb[1], rgb[2]));
+        }
+
+        Assert.Equal("ok: this appliance has no screen (Screen:Enabled is false)", await Panel().RunAsync("screen", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task AnUnknownCommand_IsAnsweredWithWhatIsUnderstood_AndPressesNothing()
     {
         var edges = 0;
