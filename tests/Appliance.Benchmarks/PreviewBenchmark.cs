@@ -34,7 +34,7 @@ internal static class PreviewBenchmark
         using var arbiter = new CameraArbiter();
         var feed = new StatusFeed(new WorkSignal());
         using var screen = new ScreenService(panel, new SimulatedPreviewSource(new SimulatedCamera(), new SimulatedOverviewCamera(), TimeProvider.System), arbiter, new FakeIlluminator(),
-            feed, new HostLink(), new WipeSignal(), Options.Create(options), TimeProvider.System, NullLogger<ScreenService>.Instance);
+            feed, new HostLink(), new WipeSignal(), Options.Create(options), Options.Create(new OverviewOptions()), TimeProvider.System, NullLogger<ScreenService>.Instance);
         var shown = new List<PreviewShown>();
         var warm = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         screen.PreviewFrameShown += frame =>

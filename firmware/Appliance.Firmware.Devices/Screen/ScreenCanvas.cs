@@ -90,6 +90,24 @@ public sealed class ScreenCanvas
         }
     }
 
+    /// <summary>A circle's outline, <paramref name="thickness"/> pixels wide, clipped to <paramref name="clip"/>.</summary>
+    public void Ring(Rectangle clip, double centreX, double centreY, double radius, double thickness, ushort colour)
+    {
+        var reach = (int)Math.Ceiling(radius + thickness);
+        var box = Rectangle.Intersect(clip, new Rectangle((int)centreX - reach, (int)centreY - reach, (2 * reach) + 1, (2 * reach) + 1));
+        for (var y = box.Top; y < box.Bottom; y++)
+        {
+            for (var x = box.Left; x < box.Right; x++)
+            {
+                var distance = Math.Sqrt(Math.Pow(x + 0.5 - centreX, 2) + Math.Pow(y + 0.5 - centreY, 2));
+                if (Math.Abs(distance - radius) <= thickness / 2)
+                {
+                    (_pixels[((y * Width) + x) * 2], _pixels[(((y * Width) + x) * 2) + 1]) = ((byte)(colour >> 8), (byte)colour);
+                }
+            }
+        }
+    }
+
     /// <summary>The region's pixels, row by row, as the panel takes them.</summary>
     public void CopyRegion(Rectangle region, Span<byte> target)
     {

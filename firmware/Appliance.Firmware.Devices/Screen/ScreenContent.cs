@@ -44,7 +44,7 @@ public sealed record ScreenContent(
 /// </summary>
 public static class ScreenModel
 {
-    public const string OverviewPrompt = "Overview: hold the head 20-40 cm away, aimed at the lesion, and press";
+    public const string OverviewPrompt = "Overview: hold the head 20-40 cm away, the lesion in the circle, and press";
     public const string ContactPrompt = "Place the head on the lesion and press";
 
     public static ScreenContent Next(ScreenContent current, ApplianceStatus status)

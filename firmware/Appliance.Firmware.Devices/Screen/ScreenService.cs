@@ -17,7 +17,9 @@ public readonly record struct PreviewShown(long CameraTimestamp, long ShownTimes
 /// when they change; while a step is armed, the preview streams from the step's camera into its
 /// region, at most <see cref="ScreenOptions.PreviewFramesPerSecond"/>, and stops whenever a
 /// capture takes the cameras (<see cref="CameraArbiter"/>), so it never holds a frame a capture
-/// needs. Preview frames are drawn and dropped: never stored, never sent. Dark when idle.
+/// needs. The overview's preview carries a circle where the lesion lies when the head points at
+/// it (<see cref="OverviewAiming"/>), so staff aim with it. Preview frames are drawn and dropped:
+/// never stored, never sent. Dark when idle.
 /// </summary>
 public sealed partial class ScreenService(
     IScreenPanel panel,
@@ -28,11 +30,15 @@ public sealed partial class ScreenService(
     HostLink hostLink,
     WipeSignal wipe,
     IOptions<ScreenOptions> options,
+    IOptions<OverviewOptions> overview,
     TimeProvider time,
     ILogger<ScreenService> logger) : BackgroundService
 {
     /// <summary>The size the preview is asked for: 320×240, whose rows need no padding in any camera's output, scaled down into the region.</summary>
     public static readonly Size PreviewSize = new(320, 240);
+
+    /// <summary>The aiming circle's colour: yellow, seen on skin and on a clinic's walls.</summary>
+    public static readonly ushort AimColour = ScreenCanvas.Rgb565(255, 214, 10);
 
     private readonly Channel<object> _events = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ScreenCanvas _canvas = new();
@@ -223,12 +229,18 @@ public sealed partial class ScreenService(
                 illuminator.Light(LightingMode.CrossPolarised);
             }
 
+            (double X, double Y, double Radius)? aim = camera == PreviewCamera.Overview ? AimOnThePreview(OverviewAiming.Aim(overview.Value)) : null;
             var next = time.GetTimestamp();
             await foreach (var frame in previews.StreamAsync(camera, PreviewSize.Width, PreviewSize.Height, lease.Token))
             {
                 lock (_panelLock)
                 {
                     _canvas.Picture(ScreenLayout.Preview, frame.Rgb24, frame.Width, frame.Height);
+                    if (aim is { } a)
+                    {
+                        _canvas.Ring(ScreenLayout.Preview, a.X, a.Y, a.Radius, 2, AimColour);
+                    }
+
                     Send(ScreenLayout.Preview);
                 }
 
@@ -262,6 +274,14 @@ public sealed partial class ScreenService(
                 Send(ScreenLayout.Preview);
             }
         }
+    }
+
+    /// <summary>The overview's aim (fractions of the frame) in the preview region's pixels: centre and radius.</summary>
+    public static (double X, double Y, double Radius) AimOnThePreview(OverviewAim aim)
+    {
+        ArgumentNullException.ThrowIfNull(aim);
+        var region = ScreenLayout.Preview;
+        return (region.Left + (aim.X * region.Width), region.Top + (aim.Y * region.Height), aim.Radius * region.Width);
     }
 
     [LoggerMessage(EventId = 6201, Level = LogLevel.Debug, Message = "Screen: lit {Lit}, preview {Preview}, verdict {Verdict}")]

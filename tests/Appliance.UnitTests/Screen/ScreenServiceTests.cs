@@ -39,7 +39,7 @@ public sealed class ScreenServiceTests : IAsyncLifetime
         _gpio = new GpioController(_driver);
         _display = new SimulatedSpiDisplay(_gpio, _options.DataCommandPin, _options.BacklightPin, _options.ClockHz);
         _panel = new Ili9341Panel(_display, _gpio, _options);
-        _screen = new ScreenService(_panel, new SimulatedPreviewSource(_camera, _overview, TimeProvider.System), _arbiter, _rings, _feed, new HostLink(), _wipe, Options.Create(_options), TimeProvider.System, NullLogger<ScreenService>.Instance);
+        _screen = new ScreenService(_panel, new SimulatedPreviewSource(_camera, _overview, TimeProvider.System), _arbiter, _rings, _feed, new HostLink(), _wipe, Options.Create(_options), Options.Create(new OverviewOptions()), TimeProvider.System, NullLogger<ScreenService>.Instance);
     }
 
     public async Task InitializeAsync()
@@ -88,7 +88,7 @@ public sealed class ScreenServiceTests : IAsyncLifetime
     /// The preview region against the camera's own picture, in 13×13 blocks of the region (16×12
     /// pixels), each block's mean colour against the mean of the camera pixels it stands for.
     /// </summary>
-    private static double WorstBlockError(byte[] picture, byte[] truth)
+    private static double WorstBlockError(byte[] picture, byte[] truth, System.Drawing.Rectangle? drawnOver = null)
     {
         var region = ScreenLayout.Preview;
         var worst = 0.0;
@@ -96,6 +96,11 @@ public sealed class ScreenServiceTests : IAsyncLifetime
         {
             for (var bx = 0; bx < 13; bx++)
             {
+                if (drawnOver is { } over && over.IntersectsWith(new System.Drawing.Rectangle(bx * 16, by * 12, 16, 12)))
+                {
+                    continue; // the aiming circle is drawn over these blocks
+                }
+
                 var shown = Mean(picture, ScreenCanvas.Width, bx * 16, by * 12, 16, 12);
                 var (sx0, sy0, sx1, sy1) = (bx * 16 * 320 / 208, by * 12 * 240 / 156, (bx + 1) * 16 * 320 / 208, (by + 1) * 12 * 240 / 156);
                 var camera = Mean(truth, 320, sx0, sy0, sx1 - sx0, sy1 - sy0);
@@ -161,8 +166,18 @@ public sealed class ScreenServiceTests : IAsyncLifetime
         await PreviewFrames(2);
 
         var truth = SimulatedOverviewCamera.Render(_overview.Scene, 320, 240, moved: false).Pixels;
-        Assert.InRange(WorstBlockError(_display.Picture(), truth), 0, 10);
+        var (cx, cy, r) = ScreenService.AimOnThePreview(OverviewAiming.Aim(new OverviewOptions()));
+        var ring = new System.Drawing.Rectangle((int)(cx - r) - 2, (int)(cy - r) - 2, (int)(2 * r) + 5, (int)(2 * r) + 5);
+        Assert.InRange(WorstBlockError(_display.Picture(), truth, ring), 0, 10);
         Assert.Null(_rings.Lit);
+        // The aiming circle, yellow, where the mount puts the lesion: at its top, right and bottom.
+        foreach (var (x, y) in new[] { (cx, cy - r), (cx + r, cy), (cx, cy + r) })
+        {
+            var near = Enumerable.Range(-1, 3).SelectMany(dy => Enumerable.Range(-1, 3).Select(dx => ScreenGlyphs.At(_display.Picture(), (int)x + dx, (int)y + dy)));
+            Assert.Contains(near, p => p is { R: > 240, G: > 200 and < 230, B: < 30 });
+        }
+
+        Assert.True(ScreenGlyphs.At(_display.Picture(), (int)cx, (int)cy) is not { R: > 240, G: > 200 and < 230, B: < 30 }, "the circle is an outline");
         Assert.Null(ScreenGlyphs.Mismatch(_display.Picture(), 'S', ScreenLayout.Column.Left + 8, 66, 2)); // STEP 1/2
     }
 
@@ -252,7 +267,7 @@ public sealed class ScreenServiceTests : IAsyncLifetime
         using var panel = new Ili9341Panel(new SimulatedSpiDisplay(gpio, _options.DataCommandPin, _options.BacklightPin, _options.ClockHz), gpio, _options);
         using var arbiter = new CameraArbiter();
         var feed = new StatusFeed(new WorkSignal());
-        using var screen = new ScreenService(panel, new SimulatedPreviewSource(_camera, _overview, TimeProvider.System), arbiter, new FakeIlluminator(), feed, new HostLink(), new WipeSignal(), Options.Create(_options), TimeProvider.System, NullLogger<ScreenService>.Instance);
+        using var screen = new ScreenService(panel, new SimulatedPreviewSource(_camera, _overview, TimeProvider.System), arbiter, new FakeIlluminator(), feed, new HostLink(), new WipeSignal(), Options.Create(_options), Options.Create(new OverviewOptions()), TimeProvider.System, NullLogger<ScreenService>.Instance);
         var armed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         screen.Shown += c =>
         {
