@@ -59,7 +59,10 @@ public sealed class DeviceParts(
     public string CameraTool => devices.Camera == CameraBackend.V4l2 ? v4l2.Executable : rpicam.Executable;
 
     /// <summary>One sentence per missing part; empty when everything the configuration names is there.</summary>
-    public IReadOnlyList<string> Missing() => [.. MissingGpio(), .. MissingPwm(), .. MissingCamera(), .. MissingScreen(), .. board?.Conflicts() ?? []];
+    public IReadOnlyList<string> Missing() => [.. MissingGpio(), .. MissingPwm(), .. MissingCamera(), .. MissingScreen(), .. BoardConflicts()];
+
+    /// <summary>Where the pin map and config.txt disagree (nothing to check without a board check).</summary>
+    public IReadOnlyList<string> BoardConflicts() => board?.Conflicts() ?? [];
 
     /// <summary>Each ring that is on hardware PWM: its name and channel.</summary>
     public IEnumerable<(string Ring, int Channel)> PwmRings()

@@ -22,7 +22,7 @@ public sealed class DeviceSelfTest(
     TimeProvider time)
 {
     /// <summary>How the parts are opened: the firmware's own registrations, resolved when a row needs them.</summary>
-    public sealed record Factories(Func<GpioController> Gpio, PwmChannelFactory Pwm, Func<ICamera> Camera, Func<IIlluminator> Illuminator, Func<IOverviewCamera>? Overview = null, CameraSettings? OverviewSettings = null);
+    public sealed record Factories(Func<GpioController> Gpio, PwmChannelFactory Pwm, Func<ICamera> Camera, Func<IIlluminator> Illuminator, Func<IOverviewCamera>? Overview = null, CameraSettings? OverviewSettings = null, Func<Screen.IScreenPanel>? Screen = null);
 
     public async Task<IReadOnlyList<SelfTestResult>> RunAsync(CancellationToken cancellationToken)
     {
@@ -55,6 +55,14 @@ public sealed class DeviceSelfTest(
             }
 
             pwmReady = rows.TakeLast(pwmRings.Count + 1).All(r => r.Outcome == SelfTestOutcome.Pass);
+        }
+
+        rows.Add(simulated ? SelfTestResult.Pass("pin map and config.txt", "simulated") : SelfTestResult.From("pin map and config.txt", parts.BoardConflicts(), "no line is on a bus config.txt turns on; each PWM ring is on its overlay's pin"));
+        if (open.Screen is not null)
+        {
+            var device = simulated ? SelfTestResult.Pass("screen device", "simulated") : SelfTestResult.From("screen device", parts.MissingScreen(), "SPI device present");
+            rows.Add(device);
+            rows.Add(device.Outcome != SelfTestOutcome.Pass ? SelfTestResult.Skip("screen", "no SPI device") : Attempt("screen", () => TestPattern(open.Screen)));
         }
 
         var tool = simulated
@@ -217,6 +225,27 @@ public sealed class DeviceSelfTest(
         {
             return SelfTestResult.Fail(check, ex.Message);
         }
+    }
+
+    /// <summary>The panel set up and a test pattern drawn (three bands and a white frame), then dark: a person at the bench sees it flash.</summary>
+    private static string TestPattern(Func<Screen.IScreenPanel> screen)
+    {
+        var panel = screen();
+        var canvas = new Screen.ScreenCanvas();
+        var whole = Screen.ScreenLayout.Whole;
+        canvas.Fill(whole, Screen.ScreenCanvas.Rgb565(255, 255, 255));
+        canvas.Fill(new System.Drawing.Rectangle(4, 4, 104, 232), Screen.ScreenCanvas.Rgb565(255, 0, 0));
+        canvas.Fill(new System.Drawing.Rectangle(108, 4, 104, 232), Screen.ScreenCanvas.Rgb565(0, 255, 0));
+        canvas.Fill(new System.Drawing.Rectangle(212, 4, 104, 232), Screen.ScreenCanvas.Rgb565(0, 0, 255));
+        var bytes = new byte[whole.Width * whole.Height * 2];
+        canvas.CopyRegion(whole, bytes);
+        panel.Write(whole, bytes);
+        panel.Backlight(true);
+        canvas.Fill(whole, Screen.ScreenPainter.Black);
+        canvas.CopyRegion(whole, bytes);
+        panel.Write(whole, bytes);
+        panel.Backlight(false);
+        return "set up; red, green and blue bands drawn, then dark";
     }
 
     private int RingPin(int channel) =>

@@ -128,7 +128,8 @@ public static class DevicesRegistration
                     sp.GetRequiredService<ICamera>,
                     sp.GetRequiredService<IIlluminator>,
                     sp.GetService<IOverviewCamera>() is null ? null : sp.GetRequiredService<IOverviewCamera>,
-                    sp.GetRequiredService<IOptions<OverviewOptions>>().Value.ToCameraSettings()),
+                    sp.GetRequiredService<IOptions<OverviewOptions>>().Value.ToCameraSettings(),
+                    sp.GetRequiredService<IOptions<ScreenOptions>>().Value.Enabled ? sp.GetRequiredService<IScreenPanel> : null),
                 capture.ToCameraSettings(),
                 capture.MaxRingOnTime,
                 sp.GetRequiredService<TimeProvider>());

@@ -23,6 +23,7 @@ public sealed class DeviceSelfTestTests
     private PwmChannelFactory _pwm;
     private ICamera _camera = new SimulatedCamera();
     private IOverviewCamera? _overview;
+    private Func<Appliance.Firmware.Devices.Screen.IScreenPanel>? _screen;
     private TimeSpan _maxRingOnTime = TimeSpan.FromSeconds(3);
 
     public DeviceSelfTestTests()
@@ -46,11 +47,38 @@ public sealed class DeviceSelfTestTests
 
         Assert.All(rows, r => Assert.Equal(SelfTestOutcome.Pass, r.Outcome));
         Assert.Equal(
-            ["gpio chip", "gpio 17 capture button", "gpio 22 status red", "gpio 23 status green", "gpio 24 status blue", "pwm chip", "pwm 0 cross-polarised ring", "pwm 1 non-polarised ring", "camera tool", "camera frame"],
+            ["gpio chip", "gpio 17 capture button", "gpio 22 status red", "gpio 23 status green", "gpio 24 status blue", "pwm chip", "pwm 0 cross-polarised ring", "pwm 1 non-polarised ring", "pin map and config.txt", "camera tool", "camera frame"],
             rows.Select(r => r.Check));
         Assert.Matches(@"^64x48 under the cross-polarised ring, mean level \d+ of 255$", rows[^1].Detail);
         Assert.Equal([true], lit);
         AssertRingsDark();
+    }
+
+    [Fact]
+    public async Task WithAScreen_ItsTestPatternIsDrawn_ThenItIsDark()
+    {
+        var options = new Appliance.Firmware.Devices.Screen.ScreenOptions { Enabled = true };
+        using var screenGpio = new GpioController(new SimulatedGpioDriver(TimeProvider.System));
+        var display = new Appliance.Firmware.Devices.Simulated.SimulatedSpiDisplay(screenGpio, options.DataCommandPin, options.BacklightPin, options.ClockHz);
+        Appliance.Firmware.Devices.Screen.Ili9341Panel? panel = null;
+        _screen = () => panel = new Appliance.Firmware.Devices.Screen.Ili9341Panel(display, screenGpio, options);
+        var lit = new List<(int, int, int)>();
+        display.Received += _ =>
+        {
+            if (screenGpio.Read(options.BacklightPin) == PinValue.High)
+            {
+                var picture = display.Picture();
+                lit.Add((picture[((120 * 320) + 50) * 3], picture[(((120 * 320) + 160) * 3) + 1], picture[(((120 * 320) + 270) * 3) + 2]));
+            }
+        };
+
+        var rows = await RunAsync();
+
+        Assert.Equal(("screen", SelfTestOutcome.Pass), (rows.Single(r => r.Check == "screen").Check, rows.Single(r => r.Check == "screen").Outcome));
+        Assert.Equal(SelfTestOutcome.Pass, rows.Single(r => r.Check == "screen device").Outcome);
+        Assert.Contains((255, 255, 255), lit); // red, green and blue bands were on the lit panel
+        Assert.All(display.Picture(), b => Assert.Equal(0, b)); // and it is dark after
+        panel!.Dispose();
     }
 
     [Fact]
@@ -178,7 +206,8 @@ public sealed class DeviceSelfTestTests
                 () => _camera,
                 () => illuminator = new GpioIlluminator(Output(_pins.CrossPolarisedRingPin, _rings.CrossPolarisedPwmChannel), Output(_pins.NonPolarisedRingPin, _rings.NonPolarisedPwmChannel)),
                 _overview is null ? null : () => _overview,
-                new CameraSettings(96, 72, TimeSpan.FromMilliseconds(10), 4.0, 1.8, 1.5, 3.3)),
+                new CameraSettings(96, 72, TimeSpan.FromMilliseconds(10), 4.0, 1.8, 1.5, 3.3),
+                _screen),
             new CameraSettings(64, 48, TimeSpan.FromMilliseconds(8), 1.0, 1.8, 1.5, 8.0),
             _maxRingOnTime,
             TimeProvider.System);
