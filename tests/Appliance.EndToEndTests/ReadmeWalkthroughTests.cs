@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using Appliance.EndToEndKit;
+using Appliance.TestData;
 using Appliance.TestFixtures;
 using Microsoft.Playwright;
 
@@ -123,8 +124,32 @@ public sealed partial class ReadmeWalkthroughTests
             var headline = page.Locator("#headline");
             await Assertions.Expect(headline).ToHaveAttributeAsync("data-state", "armed", new() { Timeout = 30_000 });
 
-            // 4. Enter for the overview, Enter for the pair: filed with its three thumbnails, and the appliance's copy deleted.
+            // 4. The screen as it is, with the job's code the page shows; Enter for the overview, Enter for the pair:
+            // filed with its three thumbnails, and the appliance's copy deleted.
             await Assertions.Expect(headline).ToContainTextAsync("first the overview");
+            var jobCode = await page.Locator("#job-code").InnerTextAsync();
+            var screenFile = Path.Combine(folder.Path, "data", "desk-01", "screen.bmp");
+            for (var attempt = 0; ; attempt++)
+            {
+                await TypeAsync("screen");
+                var answers = attempt + 1;
+                await Poll.UntilAsync(() => Regex.Count(applianceLog.ToString(), "ok: the screen as it is now") >= answers, "the appliance's answer to 'screen'", Wait);
+                byte[] picture;
+                using (var bmp = File.OpenRead(screenFile))
+                {
+                    Assert.True(Appliance.Firmware.Devices.Camera.Bmp24.TryDecode(bmp, out _, out _, out picture, out var error), error);
+                }
+
+                // The screen draws the code once the armed status has reached it, which the page can be told first.
+                var mismatch = Enumerable.Range(0, jobCode.Length).Select(i => ScreenGlyphs.Mismatch(picture, jobCode[i], Appliance.Firmware.Devices.Screen.ScreenLayout.Column.Left + 8 + (i * 18), 30, 3)).FirstOrDefault(m => m is not null);
+                if (mismatch is null)
+                {
+                    break;
+                }
+
+                Assert.True(attempt < 20, $"the screen never showed the job's code {jobCode}: {mismatch}");
+            }
+
             await TypeAsync(string.Empty);
             await Assertions.Expect(headline).ToContainTextAsync("now place the head on the lesion", new() { Timeout = 30_000 });
             await TypeAsync(string.Empty);
