@@ -66,6 +66,13 @@ public static class ScreenModel
             ApplianceState.Accepted => Ended(code, "Accepted", ScreenTone.Good, "Sealed; it goes to the host"),
             ApplianceState.Cancelled => Ended(code, "Cancelled", ScreenTone.Neutral, null),
             ApplianceState.Refused => Ended(code, "Refused: " + status.Reason, ScreenTone.Bad, null),
+            // A capture that failed leaves the job armed: staff may press again.
+            ApplianceState.Fault when status.JobId is not null && current.JobCode == code => current with
+            {
+                Lit = true, Preview = Camera(status.Step), Identifying = false, Step = status.Step,
+                Prompt = "Press capture to try again; if it fails again, tell the IT team",
+                Verdict = "Fault: " + status.Reason, VerdictTone = ScreenTone.Bad, HoldUntilDark = false,
+            },
             ApplianceState.Fault => Ended(code, "Fault: " + status.Reason, ScreenTone.Bad, "Tell the IT team"),
             ApplianceState.Calibrating => new ScreenContent(Lit: true, Preview: PreviewCamera.Dermoscopic, Prompt: "Calibration: " + (status.Reason ?? "place the card under the head and press")),
             ApplianceState.Calibrated => Ended(null, "Calibrated", ScreenTone.Good, null),

@@ -150,8 +150,20 @@ public sealed partial class ScreenService(
         Shown?.Invoke(content);
     }
 
-    /// <summary>Draws and sends everything but the preview's frames; dark: black, backlight off.</summary>
+    /// <summary>Draws and sends everything but the preview's frames; dark: black, backlight off. A panel that fails is logged: the appliance captures without it.</summary>
     private void Paint(ScreenContent content)
+    {
+        try
+        {
+            PaintOnPanel(content);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or UnauthorizedAccessException)
+        {
+            LogPanelFailed(logger, ex.Message);
+        }
+    }
+
+    private void PaintOnPanel(ScreenContent content)
     {
         lock (_panelLock)
         {
@@ -214,11 +226,22 @@ public sealed partial class ScreenService(
     private async Task PumpAsync(PreviewCamera camera, CancellationToken stop)
     {
         await Task.Yield();
-        using var lease = await arbiter.TryTakeForPreviewAsync(stop);
+        CameraArbiter.Lease? lease;
+        try
+        {
+            lease = await arbiter.TryTakeForPreviewAsync(stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return; // stopped before it began: the next status came first
+        }
+
         if (lease is null)
         {
             return; // a capture has the cameras; it says when they are free
         }
+
+        using var held = lease;
 
         var period = TimeSpan.FromSeconds(1.0 / options.Value.PreviewFramesPerSecond);
         try
@@ -256,8 +279,9 @@ public sealed partial class ScreenService(
         catch (OperationCanceledException) when (lease.Token.IsCancellationRequested)
         {
         }
-        catch (Exception ex) when (ex is CaptureFaultException or IOException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // The preview is an aid: whatever stops it (the camera tool, the panel), capture goes on without it.
             LogPreviewFailed(logger, camera, ex.Message);
         }
         finally
@@ -267,12 +291,24 @@ public sealed partial class ScreenService(
                 illuminator.AllOff();
             }
 
+            ClearPreview();
+        }
+    }
+
+    /// <summary>No frame lingers once the preview stops (unless the panel itself has failed, which is logged).</summary>
+    private void ClearPreview()
+    {
+        try
+        {
             lock (_panelLock)
             {
-                // No frame lingers once the preview stops.
                 _canvas.Fill(ScreenLayout.Preview, ScreenPainter.Black);
                 Send(ScreenLayout.Preview);
             }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or UnauthorizedAccessException)
+        {
+            LogPanelFailed(logger, ex.Message);
         }
     }
 
@@ -286,6 +322,9 @@ public sealed partial class ScreenService(
 
     [LoggerMessage(EventId = 6201, Level = LogLevel.Debug, Message = "Screen: lit {Lit}, preview {Preview}, verdict {Verdict}")]
     private static partial void LogShown(ILogger logger, bool lit, PreviewCamera? preview, string? verdict);
+
+    [LoggerMessage(EventId = 6203, Level = LogLevel.Warning, Message = "The screen's panel failed: {Reason}; the appliance goes on without it")]
+    private static partial void LogPanelFailed(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 6202, Level = LogLevel.Warning, Message = "The {Camera} preview stopped: {Reason}")]
     private static partial void LogPreviewFailed(ILogger logger, PreviewCamera camera, string reason);

@@ -44,6 +44,21 @@ public sealed class ScreenModelTests
         Assert.Equal(ScreenContent.Dark, ScreenModel.Next(ScreenModel.Next(armed, Status(ApplianceState.Cancelled)) with { HoldUntilDark = false }, Status(ApplianceState.Idle)));
     }
 
+    [Fact]
+    public void AFailedCapture_LeavesTheJobArmed_SoThePreviewStays_WithTheFaultInRed()
+    {
+        var armed = ScreenModel.Next(ScreenContent.Dark, Status(ApplianceState.Armed, step: CaptureStep.Overview));
+        var capturing = ScreenModel.Next(armed, Status(ApplianceState.Capturing, step: CaptureStep.Overview));
+
+        var fault = ScreenModel.Next(capturing, Status(ApplianceState.Fault, reason: "the overview camera took longer than 3000 ms", step: CaptureStep.Overview));
+
+        Assert.Equal((PreviewCamera.Overview, ScreenTone.Bad, false), (fault.Preview, fault.VerdictTone, fault.HoldUntilDark));
+        Assert.Equal("Fault: the overview camera took longer than 3000 ms", fault.Verdict);
+        Assert.Equal(armed.JobCode, fault.JobCode);
+        // A fault with no job armed is a verdict that goes dark.
+        Assert.True(ScreenModel.Next(ScreenContent.Dark, Status(ApplianceState.Fault, job: null, reason: "camera")).HoldUntilDark);
+    }
+
     [Theory]
     [InlineData(ApplianceState.Unsafe, "UNSAFE: do not use")]
     [InlineData(ApplianceState.Wiping, "WIPING")]

@@ -286,6 +286,60 @@ public sealed class ScreenServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AStatusThatStopsThePreviewBeforeItBegan_DoesNotStopTheScreen()
+    {
+        // A press straight after arming: the preview is told to stop before it has the camera.
+        var capturing = Shown(c => c.Prompt == "Hold still");
+        _feed.Publish(Status(ApplianceState.Armed));
+        _feed.Publish(Status(ApplianceState.Capturing));
+        await capturing;
+
+        var retake = Shown(c => c.Verdict == "Retake: moved");
+        _feed.Publish(Status(ApplianceState.Retake, "moved"));
+        await retake;
+        await PreviewFrames(1);
+        Assert.False(_screen.ExecuteTask!.IsCompleted);
+    }
+
+    [Fact]
+    public async Task APanelThatFails_IsLogged_AndTheScreenGoesOnFollowingTheAppliance()
+    {
+        using var arbiter = new CameraArbiter();
+        var feed = new StatusFeed(new WorkSignal());
+        using var logs = new Appliance.TestFixtures.CapturedLogs();
+        using var screen = new ScreenService(new FailingPanel(), new SimulatedPreviewSource(_camera, _overview, TimeProvider.System), arbiter, new FakeIlluminator(), feed, new HostLink(), new WipeSignal(),
+            Options.Create(_options), Options.Create(new OverviewOptions()), TimeProvider.System, new Microsoft.Extensions.Logging.Logger<ScreenService>(new Microsoft.Extensions.Logging.LoggerFactory([logs])));
+        var accepted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        screen.Shown += c =>
+        {
+            if (c.Verdict == "Accepted")
+            {
+                accepted.TrySetResult();
+            }
+        };
+
+        await screen.StartAsync(CancellationToken.None);
+        feed.Publish(Status(ApplianceState.Armed));
+        feed.Publish(Status(ApplianceState.Accepted));
+
+        await accepted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.False(screen.ExecuteTask!.IsCompleted); // still running: a capture never waits on the screen
+        Assert.Contains(logs.Entries, e => e.Message.Contains("The screen's panel failed: SPI write failed", StringComparison.Ordinal));
+        await screen.StopAsync(CancellationToken.None);
+    }
+
+    private sealed class FailingPanel : IScreenPanel
+    {
+        public void Write(System.Drawing.Rectangle region, ReadOnlySpan<byte> rgb565) => throw new IOException("SPI write failed");
+
+        public void Backlight(bool on) => throw new IOException("SPI write failed");
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
     public async Task ThePreviewsBuffer_IsClearedWhenTheStreamEnds()
     {
         var source = new SimulatedPreviewSource(_camera, _overview, TimeProvider.System);
