@@ -149,15 +149,7 @@ public sealed class RpicamPreviewSourceTests : IDisposable
         using var source = Mat.FromPixelData(Height * 3 / 2, Width, MatType.CV_8UC1, i420);
         using var theirs = new Mat();
         Cv2.CvtColor(source, theirs, ColorConversionCodes.YUV2RGB_I420);
-        theirs.GetArray(out Vec3b[] pixels);
-
-        var worst = 0;
-        for (var i = 0; i < pixels.Length; i++)
-        {
-            worst = Math.Max(worst, Math.Abs(ours[i * 3] - pixels[i].Item0));
-            worst = Math.Max(worst, Math.Abs(ours[(i * 3) + 1] - pixels[i].Item1));
-            worst = Math.Max(worst, Math.Abs(ours[(i * 3) + 2] - pixels[i].Item2));
-        }
+        var worst = OpenCvReference.WorstDifference(ours, theirs);
 
         Assert.True(worst <= 2, $"largest difference from OpenCV: {worst} levels");
     }

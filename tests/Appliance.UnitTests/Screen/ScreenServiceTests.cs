@@ -267,7 +267,7 @@ public sealed class ScreenServiceTests : IAsyncLifetime
         using var panel = new Ili9341Panel(new SimulatedSpiDisplay(gpio, _options.DataCommandPin, _options.BacklightPin, _options.ClockHz), gpio, _options);
         using var arbiter = new CameraArbiter();
         var feed = new StatusFeed(new WorkSignal());
-        using var screen = new ScreenService(panel, new SimulatedPreviewSource(_camera, _overview, TimeProvider.System), arbiter, new FakeIlluminator(), feed, new HostLink(), new WipeSignal(), Options.Create(_options), Options.Create(new OverviewOptions()), TimeProvider.System, NullLogger<ScreenService>.Instance);
+        using var screen = AnotherScreen(panel, arbiter, feed, NullLogger<ScreenService>.Instance);
         var armed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         screen.Shown += c =>
         {
@@ -307,8 +307,7 @@ public sealed class ScreenServiceTests : IAsyncLifetime
         using var arbiter = new CameraArbiter();
         var feed = new StatusFeed(new WorkSignal());
         using var logs = new Appliance.TestFixtures.CapturedLogs();
-        using var screen = new ScreenService(new FailingPanel(), new SimulatedPreviewSource(_camera, _overview, TimeProvider.System), arbiter, new FakeIlluminator(), feed, new HostLink(), new WipeSignal(),
-            Options.Create(_options), Options.Create(new OverviewOptions()), TimeProvider.System, new Microsoft.Extensions.Logging.Logger<ScreenService>(new Microsoft.Extensions.Logging.LoggerFactory([logs])));
+        using var screen = AnotherScreen(new FailingPanel(), arbiter, feed, new Microsoft.Extensions.Logging.Logger<ScreenService>(new Microsoft.Extensions.Logging.LoggerFactory([logs])));
         var accepted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         screen.Shown += c =>
         {
@@ -327,6 +326,10 @@ public sealed class ScreenServiceTests : IAsyncLifetime
         Assert.Contains(logs.Entries, e => e.Message.Contains("The screen's panel failed: SPI write failed", StringComparison.Ordinal));
         await screen.StopAsync(CancellationToken.None);
     }
+
+    /// <summary>A screen of its own beside the class's, on the same simulated cameras.</summary>
+    private ScreenService AnotherScreen(IScreenPanel panel, CameraArbiter arbiter, StatusFeed feed, Microsoft.Extensions.Logging.ILogger<ScreenService> logger) =>
+        new(panel, new SimulatedPreviewSource(_camera, _overview, TimeProvider.System), arbiter, new FakeIlluminator(), feed, new HostLink(), new WipeSignal(), Options.Create(_options), Options.Create(new OverviewOptions()), TimeProvider.System, logger);
 
     private sealed class FailingPanel : IScreenPanel
     {
