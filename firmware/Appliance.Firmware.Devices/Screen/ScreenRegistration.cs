@@ -46,7 +46,10 @@ public static class ScreenRegistration
                 var spi = SpiDevice.Create(new SpiConnectionSettings(o.SpiBus, o.ChipSelect) { ClockFrequency = o.ClockHz, Mode = Iot.Device.Ili934x.Ili9341.DefaultSpiMode });
                 return new Ili9341Panel(spi, sp.GetRequiredService<GpioController>(), o);
             });
-            builder.Services.AddSingleton<IPreviewSource, RpicamPreviewSource>();
+            builder.Services.AddSingleton<RpicamPreviewSource>();
+            builder.Services.AddSingleton<IPreviewSource>(sp => builder.Configuration.GetSection(DevicesOptions.Section).GetValue(nameof(DevicesOptions.Camera), CameraBackend.Rpicam) == CameraBackend.V4l2
+                ? new V4l2PreviewSource(sp.GetRequiredService<IOptions<V4l2Options>>(), sp.GetRequiredService<RpicamPreviewSource>(), sp.GetRequiredService<TimeProvider>())
+                : sp.GetRequiredService<RpicamPreviewSource>());
         }
 
         builder.Services.AddSingleton<ScreenService>();
