@@ -67,6 +67,8 @@ public sealed partial class ScreenService(
 
     private sealed record HoldEnded(long Version);
 
+    private sealed record IdentifyEnded(long Version);
+
     private sealed record PreviewMayResume;
 
     /// <summary>Listens before the loop starts (which runs on its own thread), so no status published meanwhile is missed.</summary>
@@ -104,6 +106,10 @@ public sealed partial class ScreenService(
                     case HoldEnded ended when ended.Version == _version:
                         await ShowAsync(ScreenContent.Dark);
                         break;
+                    case IdentifyEnded ended when ended.Version == _version:
+                        // As the status LED goes back from white: the code stays, no longer picked out.
+                        await ShowAsync(_content with { Identifying = false, Verdict = null });
+                        break;
                     case LinkChanged when _content.Lit && _content.Alert is null:
                         Paint(_content);
                         break;
@@ -139,10 +145,14 @@ public sealed partial class ScreenService(
 
         Volatile.Write(ref _content, content);
         Paint(content);
+        var version = _version;
         if (content.HoldUntilDark)
         {
-            var version = _version;
             _hold = time.CreateTimer(_ => _events.Writer.TryWrite(new HoldEnded(version)), null, options.Value.VerdictHold, Timeout.InfiniteTimeSpan);
+        }
+        else if (content.Identifying)
+        {
+            _hold = time.CreateTimer(_ => _events.Writer.TryWrite(new IdentifyEnded(version)), null, Gpio.GpioStatusIndicator.IdentifyFor, Timeout.InfiniteTimeSpan);
         }
 
         StartPreviewIfWanted();

@@ -286,6 +286,32 @@ public sealed class ScreenServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnIdentify_PicksOutTheCode_ForAsLongAsTheStatusLightIsWhite()
+    {
+        var armed = Shown(c => c.Preview is not null);
+        _feed.Publish(Status(ApplianceState.Armed));
+        await armed;
+        var identifying = Shown(c => c.Identifying);
+        var after = Shown(c => !c.Identifying && c.Verdict is null);
+        var started = TimeProvider.System.GetTimestamp();
+
+        _feed.Publish(Status(ApplianceState.Identifying));
+        await identifying;
+        Assert.Equal(ScreenPainter.White, Rgb565At(_display.Picture(), ScreenLayout.Column.Left + 2, 2)); // picked out: the column white
+        var back = await after;
+
+        Assert.True(TimeProvider.System.GetElapsedTime(started) >= Appliance.Firmware.Devices.Gpio.GpioStatusIndicator.IdentifyFor - TimeSpan.FromMilliseconds(50));
+        Assert.Equal((JobCodes.For("job-7"), PreviewCamera.Dermoscopic), (back.JobCode, back.Preview));
+        Assert.Equal(ScreenPainter.Panel, Rgb565At(_display.Picture(), ScreenLayout.Column.Left + 2, 2)); // the column is no longer white
+    }
+
+    private static ushort Rgb565At(byte[] picture, int x, int y)
+    {
+        var (r, g, b) = ScreenGlyphs.At(picture, x, y);
+        return ScreenCanvas.Rgb565((byte)r, (byte)g, (byte)b);
+    }
+
+    [Fact]
     public async Task AStatusThatStopsThePreviewBeforeItBegan_DoesNotStopTheScreen()
     {
         // A press straight after arming: the preview is told to stop before it has the camera.
