@@ -47,7 +47,7 @@ public static class ScreenRegistration
                 return new Ili9341Panel(spi, sp.GetRequiredService<GpioController>(), o);
             });
             builder.Services.AddSingleton<RpicamPreviewSource>();
-            builder.Services.AddSingleton<IPreviewSource>(sp => builder.Configuration.GetSection(DevicesOptions.Section).GetValue(nameof(DevicesOptions.Camera), CameraBackend.Rpicam) == CameraBackend.V4l2
+            builder.Services.AddSingleton<IPreviewSource>(sp => sp.GetRequiredService<IOptions<DevicesOptions>>().Value.Camera == CameraBackend.V4l2
                 ? new V4l2PreviewSource(sp.GetRequiredService<IOptions<V4l2Options>>(), sp.GetRequiredService<RpicamPreviewSource>(), sp.GetRequiredService<TimeProvider>())
                 : sp.GetRequiredService<RpicamPreviewSource>());
         }

@@ -52,6 +52,14 @@ public sealed class ScreenServiceTests : IAsyncLifetime
     private static ApplianceStatus Status(ApplianceState state, string? reason = null, CaptureStep? step = null) =>
         new("clinic-a-01", state, "0.1.0", 2, DateTimeOffset.UnixEpoch, "job-7", reason, Step: step);
 
+    /// <summary>Arms the job (at <paramref name="step"/>) and waits until the screen shows its preview.</summary>
+    private async Task ArmAsync(CaptureStep? step = null)
+    {
+        var armed = Shown(c => c.Preview is not null);
+        _feed.Publish(Status(ApplianceState.Armed, step: step));
+        await armed;
+    }
+
     private Task<ScreenContent> Shown(Func<ScreenContent, bool> match)
     {
         var shown = new TaskCompletionSource<ScreenContent>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -133,9 +141,8 @@ public sealed class ScreenServiceTests : IAsyncLifetime
     [Fact]
     public async Task WhileArmed_ThePreviewFollowsTheCamera_WithTheJobsCodeAndThePrompt()
     {
-        var armed = Shown(c => c.Preview == PreviewCamera.Dermoscopic);
-        _feed.Publish(Status(ApplianceState.Armed));
-        await armed;
+        await ArmAsync();
+        Assert.Equal(PreviewCamera.Dermoscopic, _screen.Content.Preview);
         await PreviewFrames(2);
 
         Assert.InRange(WorstBlockError(_display.Picture(), Truth()), 0, 10);
@@ -160,9 +167,8 @@ public sealed class ScreenServiceTests : IAsyncLifetime
     [Fact]
     public async Task TheOverviewStep_PreviewsTheOverviewCamera_WithNoRingLit()
     {
-        var armed = Shown(c => c.Preview == PreviewCamera.Overview);
-        _feed.Publish(Status(ApplianceState.Armed, step: CaptureStep.Overview));
-        await armed;
+        await ArmAsync(CaptureStep.Overview);
+        Assert.Equal(PreviewCamera.Overview, _screen.Content.Preview);
         await PreviewFrames(2);
 
         var truth = SimulatedOverviewCamera.Render(_overview.Scene, 320, 240, moved: false).Pixels;
@@ -184,9 +190,7 @@ public sealed class ScreenServiceTests : IAsyncLifetime
     [Fact]
     public async Task ARetake_SaysWhyOnAnAmberBar_AndTheVerdictGoesDarkAfterItsHold()
     {
-        var armed = Shown(c => c.Preview is not null);
-        _feed.Publish(Status(ApplianceState.Armed));
-        await armed;
+        await ArmAsync();
         var retake = Shown(c => c.Verdict == "Retake: blurred");
         _feed.Publish(Status(ApplianceState.Retake, "blurred"));
         await retake;
@@ -209,9 +213,7 @@ public sealed class ScreenServiceTests : IAsyncLifetime
     [Fact]
     public async Task AWipe_LeavesNothingOfTheJobOnTheScreen()
     {
-        var armed = Shown(c => c.Preview is not null);
-        _feed.Publish(Status(ApplianceState.Armed));
-        await armed;
+        await ArmAsync();
         await PreviewFrames(1);
 
         var wiping = Shown(c => c.Alert == "WIPING");
@@ -235,9 +237,7 @@ public sealed class ScreenServiceTests : IAsyncLifetime
     [Fact]
     public async Task ACapture_TakesTheCameraAndRingFromThePreview_WhichComesBackAfter()
     {
-        var armed = Shown(c => c.Preview is not null);
-        _feed.Publish(Status(ApplianceState.Armed));
-        await armed;
+        await ArmAsync();
         await PreviewFrames(1);
         var framesDuringCapture = 0;
         void Count(PreviewShown _) => Interlocked.Increment(ref framesDuringCapture);
@@ -288,9 +288,7 @@ public sealed class ScreenServiceTests : IAsyncLifetime
     [Fact]
     public async Task AnIdentify_PicksOutTheCode_ForAsLongAsTheStatusLightIsWhite()
     {
-        var armed = Shown(c => c.Preview is not null);
-        _feed.Publish(Status(ApplianceState.Armed));
-        await armed;
+        await ArmAsync();
         var identifying = Shown(c => c.Identifying);
         var after = Shown(c => !c.Identifying && c.Verdict is null);
         var started = TimeProvider.System.GetTimestamp();
