@@ -96,7 +96,10 @@ public sealed class RemoteWipeTests
         var ledger = suite.HostService<IDeviceOrderLedger>();
 
         var issued = orders.RequestWipe(suite.DeviceId, "it-admin");
-        await Poll.UntilAsync(() => ledger.FindWipe(suite.DeviceId) is { Sends: 1 }, "the wipe is sent");
+        // Sent at least once: an "online" the appliance published before it stopped (its integrity
+        // check's, just after its connection's) may reach the host after the request, and every
+        // "online" is answered with a freshly signed order, so a second send is right, not a fault.
+        await Poll.UntilAsync(() => ledger.FindWipe(suite.DeviceId) is { Sends: >= 1 }, "the wipe is sent");
         // Sent and held by the broker, but nobody has it yet.
         Assert.Equal(WipeState.Issued, ledger.FindWipe(suite.DeviceId)!.State);
         Assert.Contains("wipe (issued)", suite.HostService<FleetView>().List().Single(e => e.DeviceId == suite.DeviceId).PendingCommands);

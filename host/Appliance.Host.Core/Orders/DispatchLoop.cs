@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +11,10 @@ namespace Appliance.Host.Core.Orders;
 /// </summary>
 public abstract class DispatchLoop(IOptions<OrderOptions> options, TimeProvider time) : BackgroundService
 {
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    // This round's wake-up: replaced before each round, so a wake during a round runs the next at
+    // once. Not a channel waited on with the stopping token: each wait the interval ended first
+    // stayed queued on the channel (about 260 bytes a round, for as long as nothing woke it).
+    private TaskCompletionSource _wake = NewWake();
 
     /// <summary>One round.</summary>
     protected abstract Task RunRoundAsync(CancellationToken cancellationToken);
@@ -26,7 +28,7 @@ public abstract class DispatchLoop(IOptions<OrderOptions> options, TimeProvider 
     protected abstract void StopListening();
 
     /// <summary>Runs a round as soon as the current one ends.</summary>
-    protected void Wake() => _wake.Writer.TryWrite(true);
+    protected void Wake() => Volatile.Read(ref _wake).TrySetResult();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -35,6 +37,9 @@ public abstract class DispatchLoop(IOptions<OrderOptions> options, TimeProvider 
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                // A wake before this line is for a change the round below reads anyway.
+                var wake = NewWake();
+                Volatile.Write(ref _wake, wake);
                 try
                 {
                     await RunRoundAsync(stoppingToken);
@@ -44,8 +49,9 @@ public abstract class DispatchLoop(IOptions<OrderOptions> options, TimeProvider 
                     OnRoundFailed(ex.Message);
                 }
 
-                _ = await Task.WhenAny(_wake.Reader.WaitToReadAsync(stoppingToken).AsTask(), Task.Delay(options.Value.DispatchInterval, time, stoppingToken)); // does not throw
-                _wake.Reader.TryRead(out _);
+                using var pause = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                _ = await Task.WhenAny(wake.Task, Task.Delay(options.Value.DispatchInterval, time, pause.Token)); // does not throw
+                await pause.CancelAsync(); // the interval's timer, when a wake came first
             }
         }
         finally
@@ -53,4 +59,6 @@ public abstract class DispatchLoop(IOptions<OrderOptions> options, TimeProvider 
             StopListening();
         }
     }
+
+    private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
