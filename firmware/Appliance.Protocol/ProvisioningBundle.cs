@@ -31,7 +31,7 @@ public sealed record ProvisioningBundle(
     int ReleaseKeyThreshold = 1)
 {
     /// <summary>The configuration sections a bundle may set; never the data folder, the integrity checks or the store.</summary>
-    public static readonly IReadOnlyList<string> SettableSections = ["Gpio", "Rings", "Devices", "Rpicam", "V4l2", "Capture", "Quality", "Uplink", "Lease"];
+    public static readonly IReadOnlyList<string> SettableSections = ["Gpio", "Rings", "Devices", "Rpicam", "V4l2", "Capture", "Overview", "Screen", "Quality", "Uplink", "Lease"];
 
     /// <summary>2 added the device's Ed25519 signing key and the host's receipt-signing key; a version 1 bundle must be provisioned again.</summary>
     public const int CurrentVersion = 2;

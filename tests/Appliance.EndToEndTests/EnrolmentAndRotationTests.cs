@@ -101,7 +101,8 @@ public sealed class EnrolmentAndRotationTests
         Assert.DoesNotContain("settings-01", certificates.KnownDevices());
 
         // The first broker is down; the bundle's alternate is the real one.
-        var settings = new Dictionary<string, string> { ["Lease:Duration"] = "3.00:00:00", ["Gpio:CrossPolarisedRingPin"] = "12" };
+        // An appliance built with the display has it switched on here, by the admin, not on the appliance.
+        var settings = new Dictionary<string, string> { ["Lease:Duration"] = "3.00:00:00", ["Gpio:CrossPolarisedRingPin"] = "12", ["Screen:Enabled"] = "true" };
         var first = provisioner.ProvisionForEnrolment("settings-01", ProvisioningKind.New, "127.0.0.1", FreePort(), [$"127.0.0.1:{port}"], settings);
         var applianceFolder = folder.Combine("appliance");
         var bundlePath = Path.Combine(applianceFolder, "bundle.json");
@@ -113,6 +114,7 @@ public sealed class EnrolmentAndRotationTests
         {
             Assert.Equal(TimeSpan.FromDays(3), appliance.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LeaseOptions>>().Value.Duration);
             Assert.Equal(12, appliance.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Appliance.Firmware.Devices.Gpio.PinMapOptions>>().Value.CrossPolarisedRingPin);
+            Assert.NotNull(appliance.Services.GetService<Appliance.Firmware.Devices.Screen.ScreenService>());
             await appliance.StartAsync();
             await Poll.UntilAsync(() => appliance.Services.GetRequiredService<IHostOrderLedger>().Current.LastCounter > 0, "the appliance reaches the host through the alternate broker");
 
