@@ -33,6 +33,9 @@ internal static class LesionMeasureBenchmark
         var colourError = new List<double>();
         var notFound = 0;
         var registrationMs = new List<double>();
+        var referenceRegistrationMs = new List<double>();
+        var referenceRegistrationError = new List<double>();
+        var referenceNotConverged = 0;
         var referenceArea = new List<double>();
         var referenceDiameter = new List<double>();
         for (var n = 0; n < lesions; n++)
@@ -77,7 +80,19 @@ internal static class LesionMeasureBenchmark
             var registration = ImageRegistration.Register(
                 frameA, width, height, frameB, width, height, second.PixelsPerMm / first.PixelsPerMm, (a, b));
             registrationMs.Add(clock.Elapsed.TotalMilliseconds);
-            registrationError.Add(Residual(registration.Transform, placementA, placementB, first.Optics.PixelsPerMillimetre(width), second.Optics.PixelsPerMillimetre(width), width, height));
+            registrationError.Add(Residual(registration.Transform.Apply, placementA, placementB, first.Optics.PixelsPerMillimetre(width), second.Optics.PixelsPerMillimetre(width), width, height));
+
+            clock.Restart();
+            var ecc = OpenCvRegistrationReference.Register(frameA, frameB, width, height, second.PixelsPerMm / first.PixelsPerMm);
+            referenceRegistrationMs.Add(clock.Elapsed.TotalMilliseconds);
+            if (ecc is null)
+            {
+                referenceNotConverged++;
+            }
+            else
+            {
+                referenceRegistrationError.Add(Residual(ecc, placementA, placementB, first.Optics.PixelsPerMillimetre(width), second.Optics.PixelsPerMillimetre(width), width, height));
+            }
         }
 
         DemoCycleBenchmark.Bench("lesion_area_error_pct", DemoCycleBenchmark.Median(areaError), "%");
@@ -91,6 +106,14 @@ internal static class LesionMeasureBenchmark
         DemoCycleBenchmark.Bench("lesion_colour_change_de00_error", DemoCycleBenchmark.Median(colourError), "dE00");
         DemoCycleBenchmark.Bench("lesion_colour_change_de00_error_p90", Percentile(colourError, 0.9), "dE00");
         DemoCycleBenchmark.Bench("registration_ms", DemoCycleBenchmark.Median(registrationMs), "ms");
+        DemoCycleBenchmark.Bench("reference_opencv_ecc_ms", DemoCycleBenchmark.Median(referenceRegistrationMs), "ms");
+        DemoCycleBenchmark.Bench("registration_vs_opencv_ecc_ratio", DemoCycleBenchmark.Median(registrationMs) / DemoCycleBenchmark.Median(referenceRegistrationMs), "ratio");
+        if (referenceRegistrationError.Count > 0)
+        {
+            DemoCycleBenchmark.Bench("reference_opencv_ecc_error_px", DemoCycleBenchmark.Median(referenceRegistrationError), "px");
+        }
+
+        DemoCycleBenchmark.Bench("reference_opencv_ecc_not_converged", referenceNotConverged, "pairs");
         DemoCycleBenchmark.Bench("lesion_pairs", lesions - notFound, "pairs");
         DemoCycleBenchmark.Bench("lesion_not_found", notFound, "pairs");
     }
@@ -130,7 +153,7 @@ internal static class LesionMeasureBenchmark
     /// the first frame on the second and where they truly are (through the skin, from both
     /// placements and the cameras' true scales), over a grid of the points that both frames see.
     /// </summary>
-    private static double Residual(SimilarityTransform estimated, HeadPlacement a, HeadPlacement b, double ppmA, double ppmB, int width, int height)
+    private static double Residual(Func<double, double, (double X, double Y)> estimated, HeadPlacement a, HeadPlacement b, double ppmA, double ppmB, int width, int height)
     {
         double sum = 0;
         var count = 0;
@@ -147,7 +170,7 @@ internal static class LesionMeasureBenchmark
                     continue;
                 }
 
-                var (ex, ey) = estimated.Apply(x, y);
+                var (ex, ey) = estimated(x, y);
                 // Scale the error back to the first frame's pixels.
                 sum += Math.Sqrt(Math.Pow(ex - tx, 2) + Math.Pow(ey - ty, 2)) * ppmA / ppmB;
                 count++;
