@@ -99,7 +99,7 @@ public sealed class RemoteWipeTests
         // Sent at least once: an "online" the appliance published before it stopped (its integrity
         // check's, just after its connection's) may reach the host after the request, and every
         // "online" is answered with a freshly signed order, so a second send is right, not a fault.
-        await Poll.UntilAsync(() => ledger.FindWipe(suite.DeviceId) is { Sends: >= 1 }, "the wipe is sent");
+        await Poll.UntilAsync(() => ledger.FindWipe(suite.DeviceId) is { Sends: >= 1 }, "the wipe is sent", () => ledger.FindWipe(suite.DeviceId));
         // Sent and held by the broker, but nobody has it yet.
         Assert.Equal(WipeState.Issued, ledger.FindWipe(suite.DeviceId)!.State);
         Assert.Contains("wipe (issued)", suite.HostService<FleetView>().List().Single(e => e.DeviceId == suite.DeviceId).PendingCommands);
