@@ -43,7 +43,44 @@ public sealed class LesionFollowUpTests
         Assert.StartsWith("its frame could not be read", visit.NotMeasured, StringComparison.Ordinal);
     }
 
-    private static async Task<(LesionFollowUp FollowUp, SimulatedLesion Lesion, SimulatedOptics Optics, FakeSeriesArchive Archive)> FileOneAsync()
+    [Fact]
+    public async Task TwoVisitsComparedAgain_ReuseTheirRegistration_WhichLaysTheSecondOnTheFirst()
+    {
+        var (followUp, _, _, _) = await FileOneAsync(secondVisit: new HeadPlacement(-0.4, 0.2, 18));
+
+        var first = await followUp.CompareAsync("s-1", "s-2", CancellationToken.None);
+        // The overlay image asks for the same pair the page has just shown.
+        var again = await followUp.CompareAsync("s-1", "s-2", CancellationToken.None);
+
+        Assert.InRange(first.Registration.Transform.RotationDegrees, 8 - 1, 8 + 1); // the head turned 8° between visits
+        Assert.Same(first.Registration, again.Registration); // not registered twice
+        Assert.Equal(first.RegisteredSecond, again.RegisteredSecond);
+        Assert.NotSame(first.Registration, (await followUp.CompareAsync("s-2", "s-1", CancellationToken.None)).Registration);
+    }
+
+    [Fact]
+    public void RecentRegistrations_KeepTheNewestPairs_AndRegisterAPairDroppedAgain()
+    {
+        var recent = new RecentRegistrations(capacity: 2);
+        var calls = 0;
+        Registration Fit()
+        {
+            calls++;
+            return new Registration(new SimilarityTransform(1, calls, 0, 0, 0, 0), 0, 1);
+        }
+
+        var ab = recent.GetOrAdd("a", "b", Fit);
+        Assert.Same(ab, recent.GetOrAdd("a", "b", Fit));
+        recent.GetOrAdd("c", "d", Fit);
+        Assert.Same(ab, recent.GetOrAdd("a", "b", Fit)); // used last: kept
+        recent.GetOrAdd("e", "f", Fit); // drops c–d, the least recently used
+        Assert.Equal(3, calls);
+        Assert.Same(ab, recent.GetOrAdd("a", "b", Fit));
+        recent.GetOrAdd("c", "d", Fit);
+        Assert.Equal(4, calls);
+    }
+
+    private static async Task<(LesionFollowUp FollowUp, SimulatedLesion Lesion, SimulatedOptics Optics, FakeSeriesArchive Archive)> FileOneAsync(HeadPlacement? secondVisit = null)
     {
         var sheet = TargetSheet.Default();
         var optics = new SimulatedOptics { Seed = 21, FieldOfViewMillimetres = 24.0 };
@@ -63,6 +100,15 @@ public sealed class LesionFollowUpTests
             profile.ProfileId, 0, new QualityReport(true, [], 0.5, 0, 1, 0), new CameraSettings(Width, Height, TimeSpan.FromMilliseconds(8), 1.0, 1.0, 1.0, 2.0),
             [new FiledFrame(0, LightingMode.CrossPolarised, Width, Height, "rgb24", SeriesSealing.Sha256Hex(frame), string.Empty)], LesionLabel: "L1");
         await archive.FileAsync(series, (_, _) => Task.FromResult(frame.ToArray()), CancellationToken.None);
+        if (secondVisit is { } placement)
+        {
+            var later = SimulatedLesionScene.Render(lesion, optics, placement, Width, Height);
+            await archive.FileAsync(
+                series with { SeriesId = "s-2", JobId = "job-2", Frames = [series.Frames[0] with { Sha256 = SeriesSealing.Sha256Hex(later) }] },
+                (_, _) => Task.FromResult(later.ToArray()),
+                CancellationToken.None);
+        }
+
         return (new LesionFollowUp(archive, new SeriesRenderer(archive, profiles), profiles, new FakeAuditTrail()), lesion, optics, archive);
     }
 }

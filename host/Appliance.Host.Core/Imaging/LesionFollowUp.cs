@@ -54,6 +54,8 @@ public sealed class LesionFollowUp(ISeriesArchive archive, SeriesRenderer render
     /// <summary>At most this much normalised grey difference after registration: above it the overlay is not to be trusted.</summary>
     private const double ResidualTolerance = 0.8;
 
+    private readonly RecentRegistrations _registrations = new();
+
     /// <summary>Every filed visit of the series' lesion, this one included, oldest first, each measured.</summary>
     public async Task<IReadOnlyList<LesionVisit>> HistoryAsync(FiledSeries series, CancellationToken cancellationToken)
     {
@@ -153,7 +155,7 @@ public sealed class LesionFollowUp(ISeriesArchive archive, SeriesRenderer render
 
         var expectedScale = b.PixelsPerMillimetre!.Value / a.PixelsPerMillimetre!.Value;
         var lesions = first.Measure is { } ma && second.Measure is { } mb ? (ma, mb) : default((LesionMeasure, LesionMeasure)?);
-        var registration = ImageRegistration.Register(a.Rgb24, a.Width, a.Height, b.Rgb24, b.Width, b.Height, expectedScale, lesions);
+        var registration = _registrations.GetOrAdd(firstId, secondId, () => ImageRegistration.Register(a.Rgb24, a.Width, a.Height, b.Rgb24, b.Width, b.Height, expectedScale, lesions));
         var registered = ImageRegistration.Resample(b.Rgb24, b.Width, b.Height, registration.Transform, a.Width, a.Height);
         return new LesionComparison(first, second, registration, expectedScale, Warnings(first, second, registration, expectedScale), registered);
     }
