@@ -46,24 +46,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
             : Task.FromResult(RenderNow(lighting, settings)));
         var sequencer = new CaptureSequencer(camera, new GpioIlluminator(gpio, pins), _pool, TimeProvider.System, Options.Create(_options));
         var identity = new ApplianceIdentity("unit-device-01", "0.1.0", hostPublic, _signing.PrivateKey);
-        _coordinator = new CaptureCoordinator(
-            sequencer,
-            new SeriesQualityChecker(Options.Create(new QualityOptions()), _pool),
-            _store,
-            _pool,
-            _integrity,
-            _calibration,
-            Options.Create(_calibrationOptions),
-            new CalibrationSession(
-                sequencer, _store, _calibration, Options.Create(_calibrationOptions), _indicator, identity, _status, TimeProvider.System, NullLogger<CalibrationSession>.Instance),
-            new SeriesPackager(identity, _pool, _calibration, TimeProvider.System, Options.Create(_options)),
-            _indicator,
-            identity,
-            _status,
-            new WorkSignal(),
-            TimeProvider.System,
-            Options.Create(_options),
-            NullLogger<CaptureCoordinator>.Instance);
+        _coordinator = CoordinatorComposition.Compose(sequencer, _indicator, _store, _pool, _integrity, _calibration, _calibrationOptions, identity, _status, _options);
     }
 
     private static CaptureJob Job(TimeSpan? lifetime = null) =>
@@ -378,16 +361,7 @@ public sealed class CaptureCoordinatorTests : IDisposable
     private static bool PlaintextContains(byte[] haystack, string text) =>
         haystack.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(text)) >= 0;
 
-    private List<ApplianceStatus> Drain()
-    {
-        var list = new List<ApplianceStatus>();
-        while (_status.Reader.TryRead(out var s))
-        {
-            list.Add(s);
-        }
-
-        return list;
-    }
+    private List<ApplianceStatus> Drain() => _status.Drain();
 
     public void Dispose()
     {

@@ -5,7 +5,6 @@ using Appliance.Firmware.Devices.Gpio;
 using Appliance.Protocol;
 using Appliance.TestData;
 using Appliance.TestKit;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Appliance.UnitTests;
@@ -45,28 +44,10 @@ public sealed class OverviewSequenceTests : IDisposable
         var calibration = new FakeCalibrationStore { Current = FakeCalibrationStore.Valid("unit-device-01", TimeSpan.FromDays(30)) };
         var sequencer = new CaptureSequencer(new FakeCamera((l, s, _) => Task.FromResult(SimulatedCamera.Render(_camera.Scene, l, s.Width, s.Height, false))), new GpioIlluminator(gpio, pins), _pool, TimeProvider.System, Options.Create(_options));
         var identity = new ApplianceIdentity("unit-device-01", "0.1.0", hostPublic, SeriesSigning.CreateKeyPair().PrivateKey);
-        var calibrationOptions = Options.Create(new CalibrationOptions());
         var overviewStep = withOverviewCamera
             ? new OverviewStep(new RecordingOverviewCamera(_overviewCamera, _overviewBuffers), new OverviewQualityChecker(Options.Create(new QualityOptions()), Options.Create(_overview), _pool), _pool, TimeProvider.System, Options.Create(_overview))
             : null;
-        _coordinator = new CaptureCoordinator(
-            sequencer,
-            new SeriesQualityChecker(Options.Create(new QualityOptions()), _pool),
-            _store,
-            _pool,
-            new FakeSystemIntegrity(),
-            calibration,
-            calibrationOptions,
-            new CalibrationSession(sequencer, _store, calibration, calibrationOptions, _indicator, identity, _status, TimeProvider.System, NullLogger<CalibrationSession>.Instance),
-            new SeriesPackager(identity, _pool, calibration, TimeProvider.System, Options.Create(_options)),
-            _indicator,
-            identity,
-            _status,
-            new WorkSignal(),
-            TimeProvider.System,
-            Options.Create(_options),
-            NullLogger<CaptureCoordinator>.Instance,
-            overviewStep);
+        _coordinator = CoordinatorComposition.Compose(sequencer, _indicator, _store, _pool, new FakeSystemIntegrity(), calibration, new CalibrationOptions(), identity, _status, _options, overviewStep);
     }
 
     private static CaptureJob Job(bool overview = true) =>
@@ -176,16 +157,7 @@ public sealed class OverviewSequenceTests : IDisposable
 
     private static (ApplianceState, CaptureStep?) Last(List<ApplianceStatus> statuses) => (statuses[^1].State, statuses[^1].Step);
 
-    private List<ApplianceStatus> Drain()
-    {
-        var list = new List<ApplianceStatus>();
-        while (_status.Reader.TryRead(out var s))
-        {
-            list.Add(s);
-        }
-
-        return list;
-    }
+    private List<ApplianceStatus> Drain() => _status.Drain();
 
     public void Dispose()
     {
