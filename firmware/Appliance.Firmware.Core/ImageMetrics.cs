@@ -16,6 +16,8 @@ public static class ImageMetrics
     /// finer level, then at half and full resolution on a central window of at most
     /// <see cref="MaxWindow"/> pixels, so the cost does not grow with the sensor. Normalisation
     /// makes it tolerant of the two frames' different lighting; highlights are flattened out.
+    /// The shift found stands only if the frames match better there than within ±2 pixels of
+    /// where they stand.
     /// </summary>
     /// <returns>The shift, and how well the frames match at it at full resolution (normalised cross-correlation, −1 to 1).</returns>
     public static (int Dx, int Dy, double Match) EstimateShift(FrameMeasurement a, FrameMeasurement b, int maxShift)
@@ -49,7 +51,12 @@ public static class ImageMetrics
         }
 
         (dx, dy, _) = RefineOnWindow(a, b, dx * 2, dy * 2, scale: 2);
-        return RefineOnWindow(a, b, dx * 2, dy * 2, scale: 1);
+        var found = RefineOnWindow(a, b, dx * 2, dy * 2, scale: 1);
+        // The coarse levels see little of frames with little texture left (a defocused series),
+        // and may settle on a shift that matches worse, at full resolution, than none at all:
+        // the frames then did not move beyond a tremor.
+        var still = RefineOnWindow(a, b, 0, 0, scale: 1);
+        return still.Match >= found.Match ? still : found;
     }
 
     private static (int X0, int Y0, int X1, int Y1) CentralWindow(int width, int height)

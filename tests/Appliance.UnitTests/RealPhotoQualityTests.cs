@@ -82,6 +82,27 @@ public sealed class RealPhotoQualityTests(ITestOutputHelper output)
         Assert.Contains(SeriesQualityChecker.Blurred, defocusOnTop.Reasons);
     }
 
+    /// <summary>
+    /// Two series of the tuning half whose frames did not move (under a pixel) but which were called
+    /// moved: defocused, with little left to match, the coarse search settled on a shift that
+    /// matched worse than no shift at all.
+    /// </summary>
+    [Theory]
+    [InlineData("mate-Storm", 12)]
+    [InlineData("lomiri-sunset", 16)]
+    public void FramesThatMatchBestWhereTheyStand_AreNotCalledMoved(string id, int variant)
+    {
+        using var scene = Scene(id);
+        var trial = RealPhotoTrialSet.Trials([scene], variant + 1).Single(t => t.Trial.Variant == variant).Trial;
+        Assert.True(trial.Degradation.MotionPixels < 1, $"the series chosen moved {trial.Degradation.MotionPixels:F2} px");
+
+        var report = Checker(RealPhotoTrialSet.OpticsSigma).Check(RealPhotoTrialSet.Render(scene, trial));
+
+        output.WriteLine($"{id} {trial.Variant}: {string.Join(", ", report.Reasons)} (motion {report.MotionPixels})");
+        Assert.DoesNotContain(SeriesQualityChecker.Moved, report.Reasons);
+        Assert.True(report.MotionPixels <= 3, $"motion {report.MotionPixels}");
+    }
+
     private static RealPhotoTrialSet.Scene Scene(string id) =>
         RealPhotoTrialSet.Prepare(RealPhotoSet.Manifest().Single(p => p.Id == id));
 
