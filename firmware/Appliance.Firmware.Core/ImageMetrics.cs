@@ -52,6 +52,11 @@ public static class ImageMetrics
 
         (dx, dy, _) = RefineOnWindow(a, b, dx * 2, dy * 2, scale: 2);
         var found = RefineOnWindow(a, b, dx * 2, dy * 2, scale: 1);
+        if (Math.Abs(found.Dx) <= 2 && Math.Abs(found.Dy) <= 2)
+        {
+            return found; // a tremor at most: nothing to check against staying put
+        }
+
         // The coarse levels see little of frames with little texture left (a defocused series),
         // and may settle on a shift that matches worse, at full resolution, than none at all:
         // the frames then did not move beyond a tremor.

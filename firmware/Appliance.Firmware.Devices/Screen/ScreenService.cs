@@ -167,7 +167,7 @@ public sealed partial class ScreenService(
         {
             PaintOnPanel(content);
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or UnauthorizedAccessException)
+        catch (Exception ex) when (IsPanelFailure(ex))
         {
             LogPanelFailed(logger, ex.Message);
         }
@@ -316,11 +316,15 @@ public sealed partial class ScreenService(
                 Send(ScreenLayout.Preview);
             }
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or UnauthorizedAccessException)
+        catch (Exception ex) when (IsPanelFailure(ex))
         {
             LogPanelFailed(logger, ex.Message);
         }
     }
+
+    /// <summary>What a panel that is unplugged, gone or refused throws: logged, and the appliance goes on without it.</summary>
+    private static bool IsPanelFailure(Exception ex) =>
+        ex is IOException or InvalidOperationException or ObjectDisposedException or UnauthorizedAccessException;
 
     /// <summary>The overview's aim (fractions of the frame) in the preview region's pixels: centre and radius.</summary>
     public static (double X, double Y, double Radius) AimOnThePreview(OverviewAim aim)
