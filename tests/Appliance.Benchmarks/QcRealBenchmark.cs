@@ -1,3 +1,4 @@
+using Appliance.Firmware.Core;
 using Appliance.TestData;
 
 namespace Appliance.Benchmarks;
@@ -7,7 +8,8 @@ namespace Appliance.Benchmarks;
 /// (<see cref="RealPhotoTrialSet"/>), on the half of the photographs the thresholds were never
 /// chosen on. Prints each defect's precision and recall on that half, their minima, the share of
 /// defect-free series sent to retake, how many photographs were scored, and the same minima on
-/// the tuning half for comparison.
+/// the tuning half for comparison; then how sharp the scored photographs are at rest, and what
+/// the focus check would reach if it knew that (<see cref="RestSharpnessOracle"/>).
 /// </summary>
 internal static class QcRealBenchmark
 {
@@ -22,6 +24,26 @@ internal static class QcRealBenchmark
         DemoCycleBenchmark.Bench("qc_real_tune_min_precision", tuned.Defects.Min(s => s.Precision), "ratio");
         DemoCycleBenchmark.Bench("qc_real_tune_min_recall", tuned.Defects.Min(s => s.Recall), "ratio");
         DemoCycleBenchmark.Bench("qc_real_tune_false_retake_rate", tuned.FalseRetakeRate, "ratio");
+
+        // How sharp the scored photographs are at rest, against the limit the checker applies
+        // beyond the optics: a photograph soft at rest has every sharp series called blurred.
+        var limit = new QualityOptions().MaxDefocusPixels;
+        var rest = RestSharpnessOracle.RestReadings(scored);
+        DemoCycleBenchmark.Bench("qc_real_rest_defocus_max_px", rest.Values.DefaultIfEmpty(0).Max(), "px");
+        DemoCycleBenchmark.Bench("qc_real_soft_at_rest_images", rest.Values.Count(d => d > limit), "photographs");
+
+        // The ceiling a no-reference check cannot reach: each photograph judged against its own
+        // rest reading (known only from the labels), the limit chosen on the tuning half.
+        var oracle = RestSharpnessOracle.Fit(tuned);
+        var ceiling = oracle.Score(scored);
+        DemoCycleBenchmark.Bench("qc_real_oracle_limit_px", oracle.Limit, "px");
+        DemoCycleBenchmark.Bench("qc_real_oracle_precision_blurred", ceiling.Precision, "ratio");
+        DemoCycleBenchmark.Bench("qc_real_oracle_recall_blurred", ceiling.Recall, "ratio");
+        var tuneCeiling = oracle.Score(tuned);
+        DemoCycleBenchmark.Bench("qc_real_oracle_tune_precision_blurred", tuneCeiling.Precision, "ratio");
+        DemoCycleBenchmark.Bench("qc_real_oracle_tune_recall_blurred", tuneCeiling.Recall, "ratio");
+        Console.WriteLine("  the oracle's misjudged series (photograph, defocus σ, reading beyond its rest): " +
+            string.Join("; ", oracle.Misjudged(scored).Select(m => FormattableString.Invariant($"{m.Photo} σ {m.Sigma:0.00} {m.Beyond:0.00}"))));
 
         // Which photographs the misses and false alarms come from, so a figure can be read.
         foreach (var (photo, count) in scored.Results

@@ -35,7 +35,7 @@ public sealed partial class BenchmarkQuickRunTests
         { "qc-accuracy", ["qc_precision_blurred", "qc_recall_blurred", "qc_precision_moved", "qc_recall_moved", "qc_precision_glare", "qc_recall_glare", "qc_min_precision", "qc_min_recall"] },
         { "qc-overview", ["qc_overview_real_precision_blurred", "qc_overview_real_recall_blurred", "qc_overview_real_precision_moved", "qc_overview_real_recall_moved", "qc_overview_real_min_precision", "qc_overview_real_min_recall", "qc_overview_real_false_retake_rate", "qc_overview_real_images", "qc_overview_tune_min_precision", "qc_overview_sim_min_precision", "qc_overview_sim_min_recall"] },
         { "preview", ["preview_fps", "preview_latency_ms", "reference_panel_write_ms", "preview_latency_vs_panel_write_ratio", "preview_spi_bytes_per_frame", "reference_spi_frame_ms", "preview_latency_with_spi_ms", "preview_fps_bus_limit", "preview_frames"] },
-        { "qc-real", ["qc_real_precision_blurred", "qc_real_recall_blurred", "qc_real_precision_glare", "qc_real_recall_glare", "qc_real_min_precision", "qc_real_min_recall", "qc_real_false_retake_rate", "qc_real_images", "qc_real_tune_min_precision"] },
+        { "qc-real", ["qc_real_precision_blurred", "qc_real_recall_blurred", "qc_real_precision_glare", "qc_real_recall_glare", "qc_real_min_precision", "qc_real_min_recall", "qc_real_false_retake_rate", "qc_real_images", "qc_real_tune_min_precision", "qc_real_rest_defocus_max_px", "qc_real_oracle_precision_blurred", "qc_real_oracle_recall_blurred"] },
     };
 
     [Theory]
