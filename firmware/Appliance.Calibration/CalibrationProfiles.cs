@@ -28,7 +28,9 @@ public static class CalibrationProfiles
             result.After.MeanDeltaE,
             result.After.MaxDeltaE,
             EmitterColorTemperature: EmitterTemperature(result.RecordedWhite, cameraToSrgb),
-            TargetEdgeBlur: targetEdgeBlur);
+            TargetEdgeBlur: targetEdgeBlur,
+            ToneLevels: result.Tone.Levels is { } levels ? [.. levels] : null,
+            ToneLuminance: result.Tone.Luminance is { } luminance ? [.. luminance] : null);
     }
 
     /// <summary>The ring's correlated colour temperature in whole kelvin; null when the light is too far from white to have one.</summary>
@@ -78,7 +80,8 @@ public static class CalibrationProfiles
         var model = Enum.Parse<CorrectionModel>(ring.CorrectionModel);
         return new FrameCorrection(
             FlatField.FromGains(ring.FlatCellsAcross, ring.FlatCellsDown, ring.FlatGains, width, height),
-            new ToneCurve([.. ring.ToneScale], [.. ring.ToneExponent]),
+            // A profile from before the neutrals were kept carries the power law alone.
+            new ToneCurve([.. ring.ToneScale], [.. ring.ToneExponent], ring.ToneLevels?.ToArray(), ring.ToneLuminance?.ToArray()),
             new ColourCorrection(model, [.. ring.CorrectionWeights.Select(w => w.ToArray())]));
     }
 }

@@ -44,6 +44,9 @@ public sealed class CalibrationProfileTests
         Assert.True(fitBytes.Zip(profileBytes).All(p => Math.Abs(p.First - p.Second) <= 1));
         Assert.True(fitBytes.Zip(profileBytes).Count(p => p.First != p.Second) < fitBytes.Length / 100);
         Assert.True(ring.DeltaEMeanAfter <= 2.0);
+        // The tone curve travels with the neutrals it passes through: the sheet's six but neutral 5, held out.
+        Assert.Equal(results[LightingMode.CrossPolarised].Tone.Levels, ring.ToneLevels);
+        Assert.Equal(5, ring.ToneLuminance?.Length);
     }
 
     [Fact]
@@ -57,5 +60,14 @@ public sealed class CalibrationProfileTests
         Assert.Contains("correction model", (profile with { Rings = [ring with { CorrectionModel = "Neural" }] }).Validate());
         Assert.Contains("one calibration per ring", (profile with { Rings = [ring, ring] }).Validate());
         Assert.Contains("expiresAt", (profile with { ExpiresAt = Now }).Validate());
+
+        // The tone curve's neutrals: none (a profile from before they were kept), or readings that rise with them.
+        var neutrals = ring with { ToneLevels = [0.05, 0.05, 0.06, 0.3, 0.31, 0.29, 0.9, 0.92, 0.88], ToneLuminance = [0.03, 0.19, 0.9] };
+        Assert.Null((profile with { Rings = [neutrals] }).Validate());
+        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLuminance = null }] }).Validate());
+        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLevels = [0.05, 0.05, 0.06, 0.3, 0.31, 0.29] }] }).Validate());
+        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLevels = [0.05, 0.05, 0.06, 0.3, 0.04, 0.29, 0.9, 0.92, 0.88] }] }).Validate());
+        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLuminance = [0.03, 0.19, 0.19] }] }).Validate());
+        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLevels = [0.05, 0.05, double.NaN, 0.3, 0.31, 0.29, 0.9, 0.92, 0.88] }] }).Validate());
     }
 }
