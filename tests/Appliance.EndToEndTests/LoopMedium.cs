@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Appliance.TestFixtures;
 
 namespace Appliance.EndToEndTests;
 
@@ -34,14 +35,60 @@ internal sealed class LoopMedium : IDisposable
         return new LoopMedium(image, mountPoint) { _mounted = true };
     }
 
-    /// <summary>Flushes and unmounts, so the image holds everything that reached the medium.</summary>
+    /// <summary>
+    /// Flushes and unmounts, so the image holds everything that reached the medium. A file this
+    /// process still holds open on the medium fails the test at once, by name: the appliance let
+    /// go of it no more than a thief's reader would. Another process holding it (a child another
+    /// test is starting, which holds a copy of every open file until it executes) is waited out.
+    /// </summary>
     public async Task UnmountAsync()
     {
-        if (_mounted)
+        if (!_mounted)
         {
-            await RunAsync("umount", MountPoint);
-            _mounted = false;
+            return;
         }
+
+        var own = Holders().Where(h => h.Pid == Environment.ProcessId).ToList();
+        if (own.Count > 0)
+        {
+            throw new InvalidOperationException($"this process still holds {string.Join(", ", own.Select(h => h.Path))} on the medium");
+        }
+
+        await Poll.UntilAsync(() => Holders().Count == 0, $"nothing else holding {MountPoint}", () => string.Join(", ", Holders().Select(h => $"{h.Pid} {h.Command}: {h.Path}")), TimeSpan.FromSeconds(30));
+        await RunAsync("umount", MountPoint);
+        _mounted = false;
+    }
+
+    /// <summary>Every process's open files and working folder under the mount point, from /proc.</summary>
+    private List<(int Pid, string Command, string Path)> Holders()
+    {
+        var held = new List<(int, string, string)>();
+        var prefix = MountPoint.TrimEnd('/') + "/";
+        foreach (var process in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(process), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var links = Directory.EnumerateFileSystemEntries(Path.Combine(process, "fd")).Append(Path.Combine(process, "cwd"));
+                foreach (var link in links)
+                {
+                    if (new FileInfo(link).LinkTarget is { } target && (target == MountPoint || target.StartsWith(prefix, StringComparison.Ordinal)))
+                    {
+                        held.Add((pid, File.ReadAllText(Path.Combine(process, "comm")).Trim(), target));
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The process ended while being read, or is not ours to look at.
+            }
+        }
+
+        return held;
     }
 
     /// <summary>Every needle found anywhere in the image's bytes, by name.</summary>
