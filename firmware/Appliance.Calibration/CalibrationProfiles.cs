@@ -30,7 +30,8 @@ public static class CalibrationProfiles
             EmitterColorTemperature: EmitterTemperature(result.RecordedWhite, cameraToSrgb),
             TargetEdgeBlur: targetEdgeBlur,
             ToneLevels: result.Tone.Levels is { } levels ? [.. levels] : null,
-            ToneLuminance: result.Tone.Luminance is { } luminance ? [.. luminance] : null);
+            ToneLight: result.Tone.Light is { } light ? [.. light] : null,
+            FlatAfterTone: result.FlatAfterTone ? true : null);
     }
 
     /// <summary>The ring's correlated colour temperature in whole kelvin; null when the light is too far from white to have one.</summary>
@@ -80,8 +81,10 @@ public static class CalibrationProfiles
         var model = Enum.Parse<CorrectionModel>(ring.CorrectionModel);
         return new FrameCorrection(
             FlatField.FromGains(ring.FlatCellsAcross, ring.FlatCellsDown, ring.FlatGains, width, height),
-            // A profile from before the neutrals were kept carries the power law alone.
-            new ToneCurve([.. ring.ToneScale], [.. ring.ToneExponent], ring.ToneLevels?.ToArray(), ring.ToneLuminance?.ToArray()),
-            new ColourCorrection(model, [.. ring.CorrectionWeights.Select(w => w.ToArray())]));
+            // A profile from before the neutrals were kept carries the power law alone, and its
+            // gains divide the camera's values before it.
+            new ToneCurve([.. ring.ToneScale], [.. ring.ToneExponent], ring.ToneLevels?.ToArray(), ring.ToneLight?.ToArray()),
+            new ColourCorrection(model, [.. ring.CorrectionWeights.Select(w => w.ToArray())]),
+            ring.FlatAfterTone == true);
     }
 }

@@ -4,8 +4,9 @@ namespace Appliance.Protocol;
 
 /// <summary>
 /// What one calibration run found for one ring: the flat-field gains (a grid of cells, R, G, B
-/// per cell, row by row), each channel's tone curve (a power law, and since 2026-12-03 the
-/// neutrals it passes through: <see cref="ToneLevels"/>, <see cref="ToneLuminance"/>), the
+/// per cell, row by row; since 2026-12-03, with <see cref="FlatAfterTone"/>, gains of light,
+/// divided after the tone curve), each channel's tone curve (a power law, and since 2026-12-03
+/// the neutrals it passes through: <see cref="ToneLevels"/>, <see cref="ToneLight"/>), the
 /// colour correction's model and weights,
 /// the scale, the target's edge blur (the optics' own sharpness, which the focus check measures
 /// frames against; the older Laplacian focus baseline is kept only so that old profiles still
@@ -30,26 +31,27 @@ public sealed record RingProfile(
     double? OpticalMagnification = null,
     double? TargetEdgeBlur = null,
     double[]? ToneLevels = null,
-    double[]? ToneLuminance = null)
+    double[]? ToneLight = null,
+    bool? FlatAfterTone = null)
 {
     /// <summary>
-    /// Whether neutrals can carry a tone curve through them: at least three (at most 32), every
-    /// reading (R, G, B per neutral, darkest first) and luminance positive and finite, and each
-    /// channel's readings rising strictly with the luminance, so the curve has one inverse.
+    /// Whether neutrals can carry a tone curve through them: channel by channel (red's, then
+    /// green's, then blue's), 3–32 readings each and the light behind each, all positive and
+    /// finite, both rising strictly within each channel, so the curve has one inverse.
     /// </summary>
-    public static bool NeutralsRise(IReadOnlyList<double> levels, IReadOnlyList<double> luminance)
+    public static bool NeutralsRise(IReadOnlyList<double> levels, IReadOnlyList<double> light)
     {
         ArgumentNullException.ThrowIfNull(levels);
-        ArgumentNullException.ThrowIfNull(luminance);
-        var n = luminance.Count;
-        if (n is < 3 or > 32 || levels.Count != 3 * n || levels.Concat(luminance).Any(v => !double.IsFinite(v) || v <= 0))
+        ArgumentNullException.ThrowIfNull(light);
+        var n = levels.Count / 3;
+        if (n is < 3 or > 32 || levels.Count != 3 * n || light.Count != levels.Count || levels.Concat(light).Any(v => !double.IsFinite(v) || v <= 0))
         {
             return false;
         }
 
-        for (var i = 1; i < n; i++)
+        for (var i = 0; i < levels.Count; i++)
         {
-            if (luminance[i] <= luminance[i - 1] || Enumerable.Range(0, 3).Any(c => levels[(3 * i) + c] <= levels[(3 * (i - 1)) + c]))
+            if (i % n > 0 && (levels[i] <= levels[i - 1] || light[i] <= light[i - 1]))
             {
                 return false;
             }
@@ -64,8 +66,9 @@ public sealed record RingProfile(
         : FlatGains.Any(g => !double.IsFinite(g) || g <= 0 || g > 1.0001) ? "a flat-field gain is outside (0, 1]"
         : ToneScale is not { Length: 3 } || ToneExponent is not { Length: 3 } || ToneExponent.Any(e => !double.IsFinite(e) || e is <= 0.2 or > 5) || ToneScale.Any(s => !double.IsFinite(s) || s <= 0)
             ? "tone curve is not three positive scales and exponents"
-        : (ToneLevels, ToneLuminance) is not ((null, null) or ({ }, { })) || (ToneLevels is { } levels && !NeutralsRise(levels, ToneLuminance!))
-            ? "tone curve's neutrals are not 3–32 luminances with R, G, B readings that rise with them"
+        : (ToneLevels, ToneLight) is not ((null, null) or ({ }, { })) || (ToneLevels is { } levels && !NeutralsRise(levels, ToneLight!))
+            ? "tone curve's neutrals are not 3–32 readings per channel, each with its light, both rising"
+        : FlatAfterTone == true && ToneLevels is null ? "a flat-field in linear light needs the tone curve's neutrals"
         : (CorrectionModel, CorrectionWeights?.FirstOrDefault()?.Length) is not (("Linear3x3", 3) or ("RootPolynomial2", 6)) ? "correction model is Linear3x3 (3 weights a row) or RootPolynomial2 (6)"
         : CorrectionWeights is not { Length: 3 } || CorrectionWeights.Any(w => w is null || w.Length is not (3 or 6) || w.Any(v => !double.IsFinite(v))) || CorrectionWeights.Select(w => w.Length).Distinct().Count() != 1
             ? "colour correction weights are not three rows of 3 or 6"

@@ -44,9 +44,18 @@ public sealed class CalibrationProfileTests
         Assert.True(fitBytes.Zip(profileBytes).All(p => Math.Abs(p.First - p.Second) <= 1));
         Assert.True(fitBytes.Zip(profileBytes).Count(p => p.First != p.Second) < fitBytes.Length / 100);
         Assert.True(ring.DeltaEMeanAfter <= 2.0);
-        // The tone curve travels with the neutrals it passes through: the sheet's six but neutral 5, held out.
+        // The tone curve travels with the neutrals it passes through (the sheet's six but neutral 5,
+        // held out, in each channel), and the gains are of light, divided after it.
         Assert.Equal(results[LightingMode.CrossPolarised].Tone.Levels, ring.ToneLevels);
-        Assert.Equal(5, ring.ToneLuminance?.Length);
+        Assert.Equal(3 * 5, ring.ToneLight?.Length);
+        Assert.True(ring.FlatAfterTone);
+        var current = CalibrationProfiles.ToCorrection(ring, Width, Height);
+        Assert.True(current.FlatAfterTone && current.Tone.ThroughNeutrals);
+
+        // A profile from before: its gains divide the camera's values, then its power law.
+        var older = CalibrationProfiles.ToCorrection(ring with { ToneLevels = null, ToneLight = null, FlatAfterTone = null }, Width, Height);
+        Assert.False(older.FlatAfterTone || older.Tone.ThroughNeutrals);
+        Assert.Equal(ring.ToneExponent, older.Tone.Exponent);
     }
 
     [Fact]
@@ -61,13 +70,17 @@ public sealed class CalibrationProfileTests
         Assert.Contains("one calibration per ring", (profile with { Rings = [ring, ring] }).Validate());
         Assert.Contains("expiresAt", (profile with { ExpiresAt = Now }).Validate());
 
-        // The tone curve's neutrals: none (a profile from before they were kept), or readings that rise with them.
-        var neutrals = ring with { ToneLevels = [0.05, 0.05, 0.06, 0.3, 0.31, 0.29, 0.9, 0.92, 0.88], ToneLuminance = [0.03, 0.19, 0.9] };
+        // The tone curve's neutrals: none (a profile from before they were kept), or three or more
+        // readings per channel, channel by channel, each with the light behind it, both rising.
+        double[] levels = [0.05, 0.3, 0.9, 0.05, 0.31, 0.92, 0.06, 0.29, 0.88];
+        double[] light = [0.03, 0.19, 0.9, 0.028, 0.18, 0.85, 0.03, 0.19, 0.9];
+        var neutrals = ring with { ToneLevels = levels, ToneLight = light, FlatAfterTone = true };
         Assert.Null((profile with { Rings = [neutrals] }).Validate());
-        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLuminance = null }] }).Validate());
-        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLevels = [0.05, 0.05, 0.06, 0.3, 0.31, 0.29] }] }).Validate());
-        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLevels = [0.05, 0.05, 0.06, 0.3, 0.04, 0.29, 0.9, 0.92, 0.88] }] }).Validate());
-        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLuminance = [0.03, 0.19, 0.19] }] }).Validate());
-        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLevels = [0.05, 0.05, double.NaN, 0.3, 0.31, 0.29, 0.9, 0.92, 0.88] }] }).Validate());
+        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLight = null }] }).Validate());
+        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLevels = levels[..6], ToneLight = light[..6] }] }).Validate());
+        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLevels = [0.05, 0.3, 0.9, 0.05, 0.04, 0.92, 0.06, 0.29, 0.88] }] }).Validate());
+        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLight = [0.03, 0.19, 0.19, 0.028, 0.18, 0.85, 0.03, 0.19, 0.9] }] }).Validate());
+        Assert.Contains("neutrals", (profile with { Rings = [neutrals with { ToneLevels = [0.05, 0.3, double.NaN, 0.05, 0.31, 0.92, 0.06, 0.29, 0.88] }] }).Validate());
+        Assert.Contains("linear light", (profile with { Rings = [ring with { FlatAfterTone = true }] }).Validate());
     }
 }

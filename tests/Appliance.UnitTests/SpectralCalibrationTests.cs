@@ -29,10 +29,12 @@ public sealed class SpectralCalibrationTests(ITestOutputHelper output)
         output.WriteLine($"held-out ΔE00 mean {score.MeanDeltaE:F2}, max {score.MaxDeltaE:F2} ({score.WorstPatch}), worst skin {score.WorstSkinDeltaE:F2}; {score.EmitterKelvin:F0} K against {score.TrueKelvin} K");
 
         Assert.Equal(10, score.HeldOutPatches);
-        Assert.True(score.MeanDeltaE <= 2.0, $"mean ΔE00 {score.MeanDeltaE:F2}");
-        // The aim; about 2.8 since the tone curve passes through the neutrals (a power law left neutral 5 at 5.0).
-        Assert.True(score.MaxDeltaE <= 5.0, $"max ΔE00 {score.MaxDeltaE:F2}");
-        Assert.True(score.WorstSkinDeltaE <= 3.0, $"worst skin ΔE00 {score.WorstSkinDeltaE:F2}");
+        // The aims are 2.0 and 5.0. With the tone curve a power law and the flat-field dividing the
+        // camera's values, this camera read 1.9 and 5.0 (neutral 5), the skin up to 2.2; through
+        // the neutrals and in light, about 0.9 and 2.8, the skin 0.6.
+        Assert.True(score.MeanDeltaE <= 1.2, $"mean ΔE00 {score.MeanDeltaE:F2}");
+        Assert.True(score.MaxDeltaE <= 3.5, $"max ΔE00 {score.MaxDeltaE:F2}");
+        Assert.True(score.WorstSkinDeltaE <= 1.5, $"worst skin ΔE00 {score.WorstSkinDeltaE:F2}");
         Assert.InRange(score.EmitterKelvin, score.TrueKelvin * 0.9, score.TrueKelvin * 1.1);
     }
 }
