@@ -92,7 +92,7 @@ public static class CalibrationFitter
         // First in the camera's values: the flat-field from the white card, the tone curve through
         // the neutrals as flat-fielded.
         var cameraFlat = FlatField.FromWhite(white);
-        var flatTarget = Copy(target);
+        var flatTarget = target.Copy();
         cameraFlat.Apply(flatTarget);
         var fitting = sheet.FitPatches.ToList();
         var neutrals = fitting.Where(p => Math.Abs(p.A) < 2 && Math.Abs(p.B) < 2).ToList();
@@ -106,7 +106,7 @@ public static class CalibrationFitter
         if (tone.ThroughNeutrals && InLight(white, target, cameraFlat, neutrals, luminance, tone) is { } inLight)
         {
             (tone, flat, flatAfterTone) = (inLight.Tone, inLight.Flat, true);
-            var lit = Copy(target);
+            var lit = target.Copy();
             FrameCorrection.Linearise(lit, tone);
             flat.Apply(lit);
             readLight = p => Read(lit, p);
@@ -151,7 +151,7 @@ public static class CalibrationFitter
         FlatField flat = null!;
         for (var round = 0; round <= LightRounds; round++)
         {
-            var litCells = Copy(cells);
+            var litCells = cells.Copy();
             FrameCorrection.Linearise(litCells, tone);
             // One pixel a cell: a pixel's place in the frame is its place on this grid.
             flat = FlatField.FromWhite(litCells, across);
@@ -173,20 +173,6 @@ public static class CalibrationFitter
         }
 
         return (tone, FlatField.FromGains(across, down, flat.ToGains(), white.Width, white.Height));
-    }
-
-    private static LinearImage Copy(LinearImage image)
-    {
-        var copy = new LinearImage(image.Width, image.Height);
-        for (var y = 0; y < image.Height; y++)
-        {
-            for (var x = 0; x < image.Width; x++)
-            {
-                copy[x, y] = image[x, y];
-            }
-        }
-
-        return copy;
     }
 
     private static double Luminance(LinearRgb c) => (0.2126729 * c.R) + (0.7151522 * c.G) + (0.0721750 * c.B);

@@ -36,6 +36,14 @@ public sealed class LinearImage
         }
     }
 
+    /// <summary>A copy to change while this one stays as it is.</summary>
+    public LinearImage Copy()
+    {
+        var copy = new LinearImage(Width, Height);
+        _values.CopyTo(copy._values, 0);
+        return copy;
+    }
+
     /// <summary>Decodes an rgb24 frame (sRGB-encoded, as cameras deliver it).</summary>
     public static LinearImage FromRgb24(ReadOnlySpan<byte> pixels, int width, int height)
     {
