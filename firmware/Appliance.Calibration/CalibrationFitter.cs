@@ -26,20 +26,17 @@ public sealed record CalibrationResult(
 /// </summary>
 public sealed record FrameCorrection(FlatField Flat, ToneCurve Tone, ColourCorrection Correction, bool FlatAfterTone = false)
 {
-    /// <summary>Flat-field and tone curve in their order, then colour correction; in place, and returned.</summary>
+    /// <summary>Flat-field and tone curve in their order, then colour correction; in place, in one pass, and returned.</summary>
     public LinearImage Apply(LinearImage frame)
     {
-        ArgumentNullException.ThrowIfNull(frame);
-        if (FlatAfterTone)
+        Flat.EnsureFits(frame);
+        for (var y = 0; y < frame.Height; y++)
         {
-            Linearise(frame, Tone);
-            Flat.Apply(frame);
-            Each(frame, Correction.Apply);
-        }
-        else
-        {
-            Flat.Apply(frame);
-            Each(frame, c => Correction.Apply(Tone.Linearise(c)));
+            for (var x = 0; x < frame.Width; x++)
+            {
+                var c = frame[x, y];
+                frame[x, y] = Correction.Apply(FlatAfterTone ? Flat.Remove(Tone.Linearise(c), x, y) : Tone.Linearise(Flat.Remove(c, x, y)));
+            }
         }
 
         return frame;
@@ -48,17 +45,13 @@ public sealed record FrameCorrection(FlatField Flat, ToneCurve Tone, ColourCorre
     /// <summary>Every pixel through the tone curve, in place.</summary>
     public static void Linearise(LinearImage frame, ToneCurve tone)
     {
+        ArgumentNullException.ThrowIfNull(frame);
         ArgumentNullException.ThrowIfNull(tone);
-        Each(frame, tone.Linearise);
-    }
-
-    private static void Each(LinearImage frame, Func<LinearRgb, LinearRgb> map)
-    {
         for (var y = 0; y < frame.Height; y++)
         {
             for (var x = 0; x < frame.Width; x++)
             {
-                frame[x, y] = map(frame[x, y]);
+                frame[x, y] = tone.Linearise(frame[x, y]);
             }
         }
     }

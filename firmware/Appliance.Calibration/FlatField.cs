@@ -130,20 +130,30 @@ public sealed class FlatField
     /// <summary>Divides every pixel by its gain, in place.</summary>
     public void Apply(LinearImage image)
     {
-        ArgumentNullException.ThrowIfNull(image);
-        if (image.Width != Width || image.Height != Height)
-        {
-            throw new ArgumentException($"the white reference was {Width}×{Height}; this frame is {image.Width}×{image.Height}", nameof(image));
-        }
-
+        EnsureFits(image);
         for (var y = 0; y < image.Height; y++)
         {
             for (var x = 0; x < image.Width; x++)
             {
-                var g = GainAt(x, y);
-                var c = image[x, y];
-                image[x, y] = new LinearRgb(c.R / g.R, c.G / g.G, c.B / g.B);
+                image[x, y] = Remove(image[x, y], x, y);
             }
+        }
+    }
+
+    /// <summary>One pixel's value divided by the gain where it lies.</summary>
+    public LinearRgb Remove(LinearRgb value, int x, int y)
+    {
+        var g = GainAt(x, y);
+        return new LinearRgb(value.R / g.R, value.G / g.G, value.B / g.B);
+    }
+
+    /// <summary>Refuses a frame of another size than the white reference's.</summary>
+    public void EnsureFits(LinearImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Width != Width || image.Height != Height)
+        {
+            throw new ArgumentException($"the white reference was {Width}×{Height}; this frame is {image.Width}×{image.Height}", nameof(image));
         }
     }
 }

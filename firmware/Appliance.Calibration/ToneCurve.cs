@@ -17,6 +17,9 @@ namespace Appliance.Calibration;
 /// <param name="Light">The light behind each of those readings, in the same order, rising; null for a power law alone.</param>
 public sealed record ToneCurve(double[] Scale, double[] Exponent, double[]? Levels = null, double[]? Light = null)
 {
+    /// <summary>The neutrals in log-log, worked out once: a frame's every pixel passes through them.</summary>
+    private InLogs? _logs;
+
     public static ToneCurve Identity { get; } = new([1, 1, 1], [1, 1, 1]);
 
     /// <summary>Whether the curve passes through its neutrals (rather than a power law alone).</summary>
@@ -78,6 +81,13 @@ public sealed record ToneCurve(double[] Scale, double[] Exponent, double[]? Leve
             return Math.Pow(value / Scale[channel], 1 / Exponent[channel]);
         }
 
+        // Worked out again if a copy (`with`) was given other neutrals than the ones worked out.
+        var logs = _logs;
+        if (logs is null || !ReferenceEquals(logs.Levels, Levels) || !ReferenceEquals(logs.Light, Light))
+        {
+            _logs = logs = new InLogs(Levels, Light);
+        }
+
         // The segment between the two neutrals the value lies between; beyond the darkest or the
         // brightest, the nearest segment carried on.
         var n = Levels.Length / 3;
@@ -88,9 +98,20 @@ public sealed record ToneCurve(double[] Scale, double[] Exponent, double[]? Leve
             upper++;
         }
 
-        var (x0, x1) = (Math.Log(Levels[upper - 1]), Math.Log(Levels[upper]));
-        var (y0, y1) = (Math.Log(Light[upper - 1]), Math.Log(Light[upper]));
+        var (x0, x1) = (logs.LogLevels[upper - 1], logs.LogLevels[upper]);
+        var (y0, y1) = (logs.LogLight[upper - 1], logs.LogLight[upper]);
         return Math.Exp(y0 + ((Math.Log(value) - x0) * (y1 - y0) / (x1 - x0)));
+    }
+
+    private sealed class InLogs(double[] levels, double[] light)
+    {
+        public double[] Levels { get; } = levels;
+
+        public double[] Light { get; } = light;
+
+        public double[] LogLevels { get; } = [.. levels.Select(v => Math.Log(v))];
+
+        public double[] LogLight { get; } = [.. light.Select(v => Math.Log(v))];
     }
 
     private static double Channel(LinearRgb c, int index) => index switch { 0 => c.R, 1 => c.G, _ => c.B };

@@ -17,14 +17,9 @@ public sealed class RecentRegistrations(int capacity = 16)
         ArgumentNullException.ThrowIfNull(register);
         lock (_lock)
         {
-            for (var node = _recent.First; node is not null; node = node.Next)
+            if (Find(firstId, secondId) is { } kept)
             {
-                if (node.Value.First == firstId && node.Value.Second == secondId)
-                {
-                    _recent.Remove(node);
-                    _recent.AddFirst(node);
-                    return node.Value.Registration;
-                }
+                return kept;
             }
         }
 
@@ -32,6 +27,12 @@ public sealed class RecentRegistrations(int capacity = 16)
         var registration = register();
         lock (_lock)
         {
+            // Two requests for the same pair at once both register; the first kept is the one kept.
+            if (Find(firstId, secondId) is { } first)
+            {
+                return first;
+            }
+
             _recent.AddFirst((firstId, secondId, registration));
             while (_recent.Count > capacity)
             {
@@ -40,5 +41,21 @@ public sealed class RecentRegistrations(int capacity = 16)
         }
 
         return registration;
+    }
+
+    /// <summary>The pair's kept registration, moved to the front; null if none is kept. Called holding the lock.</summary>
+    private Registration? Find(string firstId, string secondId)
+    {
+        for (var node = _recent.First; node is not null; node = node.Next)
+        {
+            if (node.Value.First == firstId && node.Value.Second == secondId)
+            {
+                _recent.Remove(node);
+                _recent.AddFirst(node);
+                return node.Value.Registration;
+            }
+        }
+
+        return null;
     }
 }
